@@ -1,0 +1,367 @@
+/*
+ * portsock — one body of socket code for Linux, macOS and Windows.
+ *
+ * Conventions used by every function below:
+ *  - The return value is 0 on success or a negative PS_E* code. Counts come
+ *    back through out-parameters.
+ *  - timeout_ms < 0 waits forever, 0 does not wait, > 0 is a deadline for the
+ *    whole call (not per system call), measured on a monotonic clock.
+ *    When timeout_ms == 0 and nothing can move now, the result is
+ *    PS_EWOULDBLOCK; when a positive deadline passes, PS_ETIMEDOUT.
+ *  - EINTR never surfaces: it is retried with the time that remains.
+ *  - Every function is safe to call from several threads at once on
+ *    different sockets. Two threads may also use one socket when one only
+ *    sends and the other only receives.
+ *  - Sockets are plain native sockets: ps_socket_t is the int fd on POSIX and
+ *    the SOCKET value on Windows, so they pass in and out of native code.
+ *  - Calling ps_init() is optional; the first call that needs the network
+ *    stack initializes it.
+ *
+ * This header includes only standard C headers.
+ */
+#ifndef PORTSOCK_H
+#define PORTSOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PS_VERSION_MAJOR 0
+#define PS_VERSION_MINOR 1
+#define PS_VERSION_PATCH 0
+
+/* Symbol visibility. Define PS_STATIC when linking the static library on
+ * Windows; the build defines PS_BUILDING while compiling portsock itself and
+ * PS_SHARED_BUILD for a shared build. */
+#if defined(_WIN32) && !defined(PS_STATIC) && defined(PS_SHARED)
+#  if defined(PS_BUILDING)
+#    define PS_API __declspec(dllexport)
+#  else
+#    define PS_API __declspec(dllimport)
+#  endif
+#elif defined(PS_BUILDING) && defined(PS_SHARED) && defined(__GNUC__)
+#  define PS_API __attribute__((visibility("default")))
+#else
+#  define PS_API
+#endif
+
+/* ---- Handles --------------------------------------------------------- */
+
+#ifdef _WIN32
+typedef uintptr_t ps_socket_t;            /* same value as SOCKET */
+#  define PS_INVALID_SOCKET ((ps_socket_t)~(uintptr_t)0)
+#else
+typedef int ps_socket_t;                  /* the file descriptor */
+#  define PS_INVALID_SOCKET (-1)
+#endif
+
+/* ---- Errors ------------------------------------------------------------ */
+
+/* Negative and identical on every platform. */
+enum {
+    PS_OK = 0,
+    PS_EINVAL = -1,         /* bad argument */
+    PS_EBADF = -2,          /* not a valid open socket */
+    PS_ENOMEM = -3,         /* out of memory or buffer space */
+    PS_EWOULDBLOCK = -4,    /* nothing can move without waiting */
+    PS_ETIMEDOUT = -5,      /* the deadline passed */
+    PS_ECLOSED = -6,        /* peer closed before the requested bytes arrived */
+    PS_ECONNREFUSED = -7,
+    PS_ECONNRESET = -8,
+    PS_ECONNABORTED = -9,
+    PS_EPIPE = -10,         /* write after the connection was shut down */
+    PS_ENOTCONN = -11,
+    PS_EADDRINUSE = -12,
+    PS_EADDRNOTAVAIL = -13,
+    PS_EAFNOSUPPORT = -14,
+    PS_EHOSTUNREACH = -15,
+    PS_ENETUNREACH = -16,
+    PS_ENETDOWN = -17,
+    PS_ENAME = -18,         /* name resolution failed */
+    PS_EMSGSIZE = -19,      /* message or frame too large for the buffer */
+    PS_EMFILE = -20,        /* out of descriptors */
+    PS_EACCES = -21,
+    PS_ENOTSUP = -22,       /* not supported on this platform or socket */
+    PS_EUNKNOWN = -23       /* a native error with no portable name */
+};
+
+/* Text for a code. Never NULL, also for unknown codes. Thread-safe (static
+ * strings). */
+PS_API const char *ps_strerror(int err);
+/* The code's name, e.g. "PS_ETIMEDOUT"; "PS_E?" style text for unknown
+ * codes, never NULL. Thread-safe. */
+PS_API const char *ps_errname(int err);
+/* The raw errno (POSIX) or WSA / GetLastError code (Windows) behind the
+ * calling thread's last failed portsock call; 0 if none was recorded. The
+ * value is per thread. */
+PS_API int ps_native_error(void);
+
+/* ---- Library ------------------------------------------------------------ */
+
+/* Reference-counted, thread-safe. On Windows each ps_init() pairs with
+ * WSAStartup and each ps_cleanup() with WSACleanup; on POSIX they only count.
+ * ps_init returns 0, or PS_ENETDOWN / PS_ENOTSUP if the stack is unusable.
+ * ps_cleanup with no matching ps_init does nothing. */
+PS_API int ps_init(void);
+PS_API void ps_cleanup(void);
+/* "MAJOR.MINOR.PATCH"; a static string. */
+PS_API const char *ps_version(void);
+
+/* ---- Addresses ------------------------------------------------------------ */
+
+enum { PS_AF_UNSPEC = 0, PS_AF_INET = 4, PS_AF_INET6 = 6, PS_AF_UNIX = 1 };
+enum { PS_SOCK_STREAM = 1, PS_SOCK_DGRAM = 2 };
+enum { PS_SHUT_RD = 0, PS_SHUT_WR = 1, PS_SHUT_RDWR = 2 };
+
+/* Longest text ps_addr_format can produce, terminating NUL included. */
+#define PS_ADDRSTRLEN 128
+
+/* Big enough and aligned for any sockaddr (IPv4, IPv6, AF_UNIX). The
+ * contents are the native sockaddr; len is its length. Zero it to make an
+ * empty address (family PS_AF_UNSPEC). */
+typedef struct ps_addr {
+    uint32_t len;
+    uint32_t reserved_;
+    union {
+        unsigned char bytes[128];
+        uint64_t align_;
+    } storage;
+} ps_addr;
+
+/* Local / peer address of a socket. PS_EBADF for a bad socket, PS_ENOTCONN
+ * from ps_peer_addr on an unconnected socket, PS_EINVAL for NULL. */
+PS_API int ps_local_addr(ps_socket_t s, ps_addr *out);
+PS_API int ps_peer_addr(ps_socket_t s, ps_addr *out);
+/* PS_AF_INET, PS_AF_INET6, PS_AF_UNIX, or PS_AF_UNSPEC (also for NULL). */
+PS_API int ps_addr_family(const ps_addr *a);
+/* The port (0..65535) of an IPv4/IPv6 address; PS_EINVAL otherwise. */
+PS_API int ps_addr_port(const ps_addr *a);
+/* "127.0.0.1:8080", "[::1]:8080"; AF_UNIX: the path ("@name" for Linux
+ * abstract names, "(unnamed)" for an unbound socket). A buffer of
+ * PS_ADDRSTRLEN bytes is always enough. A buffer too small, or an address
+ * of no known family: PS_EINVAL, and buf (if cap > 0) holds "". */
+PS_API int ps_addr_format(const ps_addr *a, char *buf, size_t cap);
+/* Numeric "ip:port" or "[ipv6]:port" (port 0..65535); no name lookup.
+ * Anything else: PS_EINVAL. */
+PS_API int ps_addr_parse(ps_addr *out, const char *text);
+
+/* ---- Sockets -------------------------------------------------------------- */
+
+/* A new blocking socket. family: PS_AF_INET, PS_AF_INET6, PS_AF_UNIX;
+ * type: PS_SOCK_STREAM or PS_SOCK_DGRAM. Sockets made by portsock are never
+ * inherited by child processes and never raise SIGPIPE (MSG_NOSIGNAL on
+ * Linux, SO_NOSIGPIPE on macOS). Errors: PS_EINVAL, PS_EAFNOSUPPORT (e.g.
+ * AF_UNIX where the system lacks it), PS_EMFILE, PS_ENOMEM. */
+PS_API int ps_socket(ps_socket_t *out, int family, int type);
+/* Closes the socket. PS_EBADF if it is not an open socket. */
+PS_API int ps_close(ps_socket_t s);
+/* how: PS_SHUT_RD, PS_SHUT_WR, PS_SHUT_RDWR. PS_ENOTCONN if unconnected. */
+PS_API int ps_shutdown(ps_socket_t s, int how);
+
+/* Resolves host/port, tries each address in turn within one deadline and
+ * returns a connected blocking stream socket in *out (PS_INVALID_SOCKET on
+ * failure). host "unix:PATH" connects to an AF_UNIX socket (port ignored).
+ * Errors: PS_ECONNREFUSED, PS_ETIMEDOUT (deadline; also timeout_ms == 0 when
+ * the connection is not made at once), PS_ENAME (unknown name),
+ * PS_EHOSTUNREACH, PS_ENETUNREACH, PS_EINVAL, ... The error of the last
+ * address tried is returned. */
+PS_API int ps_connect(ps_socket_t *out, const char *host, const char *port,
+                      int timeout_ms);
+
+/* A listening stream socket. host NULL listens on all interfaces, IPv6 with
+ * IPv4 mapped in where the system allows, else IPv4 only; a numeric IPv6
+ * host listens on IPv6 only. IPV6_V6ONLY is always set explicitly. port "0"
+ * picks an ephemeral port (read it back with ps_local_addr). Address reuse:
+ * SO_REUSEADDR on POSIX, SO_EXCLUSIVEADDRUSE on Windows. host "unix:PATH"
+ * listens on an AF_UNIX path (an existing file there is an error:
+ * PS_EADDRINUSE). backlog <= 0 picks the system maximum. */
+PS_API int ps_listen(ps_socket_t *out, const char *host, const char *port,
+                     int backlog);
+
+/* Accepts one connection within timeout_ms. The new socket is blocking.
+ * peer may be NULL. PS_EWOULDBLOCK (timeout 0) / PS_ETIMEDOUT when none
+ * arrived, PS_EBADF / PS_EINVAL for a bad or non-listening socket. */
+PS_API int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
+                     int timeout_ms);
+
+/* A datagram socket bound to host/port. host NULL with port NULL: an unbound
+ * IPv4 socket; host NULL with a port: bound on all IPv4 interfaces. */
+PS_API int ps_udp_open(ps_socket_t *out, const char *host, const char *port);
+/* Sends one datagram to `to` (NULL: the connected peer). PS_EMSGSIZE when
+ * too large for one datagram. */
+PS_API int ps_sendto(ps_socket_t s, const void *buf, size_t len,
+                     const ps_addr *to, int timeout_ms);
+/* Receives one datagram: *got is its length (a datagram longer than cap is
+ * cut to cap and the rest discarded, returning PS_EMSGSIZE with *got == cap).
+ * from may be NULL. */
+PS_API int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
+                       ps_addr *from, int timeout_ms);
+
+/* A connected pair of blocking stream sockets. POSIX: socketpair(AF_UNIX).
+ * Windows: a loopback TCP connection whose accepted end is verified to be
+ * the library's own connecting socket, so no other process can slip in. */
+PS_API int ps_socketpair(ps_socket_t pair[2]);
+
+/* Options; on is 0 or 1. ps_set_buffer_sizes: 0 leaves one unchanged,
+ * negative values are PS_EINVAL. On Windows the blocking mode cannot be
+ * queried from the system; portsock remembers what ps_set_nonblocking set. A
+ * socket made non-blocking by other means (ioctlsocket, WSAEventSelect)
+ * should be passed to ps_set_nonblocking(s, 1) before portsock uses it with
+ * a timeout, or a timed send may leave it blocking. */
+PS_API int ps_set_nonblocking(ps_socket_t s, int on);
+PS_API int ps_set_nodelay(ps_socket_t s, int on);
+PS_API int ps_set_keepalive(ps_socket_t s, int on);
+PS_API int ps_set_buffer_sizes(ps_socket_t s, int sndbuf, int rcvbuf);
+
+/* The pending error of a socket, cleared by reading it (SO_ERROR), as a
+ * portable code: 0 if none. Used after a non-blocking connect. */
+PS_API int ps_socket_error(ps_socket_t s);
+
+/* ---- Data ----------------------------------------------------------------- */
+
+/* One transfer of up to len bytes; *sent (may be NULL) is how many moved.
+ * Works on blocking and non-blocking sockets. */
+PS_API int ps_send(ps_socket_t s, const void *buf, size_t len, size_t *sent,
+                   int timeout_ms);
+/* One transfer of up to cap bytes; *got (may be NULL) is how many moved.
+ * Orderly end of stream: returns 0 with *got == 0. */
+PS_API int ps_recv(ps_socket_t s, void *buf, size_t cap, size_t *got,
+                   int timeout_ms);
+/* Loop until all len bytes moved. On any failure, timeout included, *sent /
+ * *got (may be NULL) says exactly how many bytes moved, so nothing is lost
+ * silently. End of stream before len: PS_ECLOSED. The deadline covers the
+ * whole loop. */
+PS_API int ps_send_all(ps_socket_t s, const void *buf, size_t len,
+                       size_t *sent, int timeout_ms);
+PS_API int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
+                       int timeout_ms);
+
+/* Framing: a 4-byte big-endian length, then the payload.
+ * ps_send_frame: len > UINT32_MAX -> PS_EMSGSIZE (nothing sent). On another
+ * failure part of the frame may have been sent; the stream is then out of
+ * step and should be closed.
+ * ps_recv_frame: reads one frame into buf; *len is the payload length. If
+ * the announced length exceeds cap: PS_EMSGSIZE with *len set to the
+ * announced length and the payload left unread, so the caller may read it
+ * (e.g. ps_recv_all) or close. Never allocates. End of stream before a
+ * header starts: PS_ECLOSED with *len == 0. */
+PS_API int ps_send_frame(ps_socket_t s, const void *buf, size_t len,
+                         int timeout_ms);
+PS_API int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,
+                         int timeout_ms);
+
+/* ---- Byte order -------------------------------------------------------------
+ * Safe on unaligned pointers, no undefined behaviour, branch-free. */
+
+static inline void ps_store_be16(void *p, uint16_t v)
+{
+    unsigned char *b = (unsigned char *)p;
+    b[0] = (unsigned char)(v >> 8);
+    b[1] = (unsigned char)v;
+}
+static inline void ps_store_be32(void *p, uint32_t v)
+{
+    unsigned char *b = (unsigned char *)p;
+    b[0] = (unsigned char)(v >> 24);
+    b[1] = (unsigned char)(v >> 16);
+    b[2] = (unsigned char)(v >> 8);
+    b[3] = (unsigned char)v;
+}
+static inline void ps_store_be64(void *p, uint64_t v)
+{
+    unsigned char *b = (unsigned char *)p;
+    ps_store_be32(b, (uint32_t)(v >> 32));
+    ps_store_be32(b + 4, (uint32_t)v);
+}
+static inline void ps_store_le16(void *p, uint16_t v)
+{
+    unsigned char *b = (unsigned char *)p;
+    b[0] = (unsigned char)v;
+    b[1] = (unsigned char)(v >> 8);
+}
+static inline void ps_store_le32(void *p, uint32_t v)
+{
+    unsigned char *b = (unsigned char *)p;
+    b[0] = (unsigned char)v;
+    b[1] = (unsigned char)(v >> 8);
+    b[2] = (unsigned char)(v >> 16);
+    b[3] = (unsigned char)(v >> 24);
+}
+static inline void ps_store_le64(void *p, uint64_t v)
+{
+    unsigned char *b = (unsigned char *)p;
+    ps_store_le32(b, (uint32_t)v);
+    ps_store_le32(b + 4, (uint32_t)(v >> 32));
+}
+static inline uint16_t ps_load_be16(const void *p)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    return (uint16_t)((unsigned)b[0] << 8 | (unsigned)b[1]);
+}
+static inline uint32_t ps_load_be32(const void *p)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+           (uint32_t)b[2] << 8 | (uint32_t)b[3];
+}
+static inline uint64_t ps_load_be64(const void *p)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    return (uint64_t)ps_load_be32(b) << 32 | ps_load_be32(b + 4);
+}
+static inline uint16_t ps_load_le16(const void *p)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    return (uint16_t)((unsigned)b[1] << 8 | (unsigned)b[0]);
+}
+static inline uint32_t ps_load_le32(const void *p)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 |
+           (uint32_t)b[1] << 8 | (uint32_t)b[0];
+}
+static inline uint64_t ps_load_le64(const void *p)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    return (uint64_t)ps_load_le32(b + 4) << 32 | ps_load_le32(b);
+}
+
+/* Host <-> network order. Written through the byte stores so they need no
+ * knowledge of the host's byte order; compilers turn them into one bswap. */
+static inline uint16_t ps_hton16(uint16_t v)
+{
+    uint16_t r;
+    unsigned char b[2];
+    ps_store_be16(b, v);
+    memcpy(&r, b, sizeof r);
+    return r;
+}
+static inline uint32_t ps_hton32(uint32_t v)
+{
+    uint32_t r;
+    unsigned char b[4];
+    ps_store_be32(b, v);
+    memcpy(&r, b, sizeof r);
+    return r;
+}
+static inline uint64_t ps_hton64(uint64_t v)
+{
+    uint64_t r;
+    unsigned char b[8];
+    ps_store_be64(b, v);
+    memcpy(&r, b, sizeof r);
+    return r;
+}
+static inline uint16_t ps_ntoh16(uint16_t v) { return ps_load_be16(&v); }
+static inline uint32_t ps_ntoh32(uint32_t v) { return ps_load_be32(&v); }
+static inline uint64_t ps_ntoh64(uint64_t v) { return ps_load_be64(&v); }
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PORTSOCK_H */

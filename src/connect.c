@@ -1,0 +1,197 @@
+/* Making connected, listening and datagram sockets from host/port text:
+ * resolution, trying each address within one deadline, listener setup. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+/* Resolves "unix:PATH" or host/port into an array of addresses. */
+static int resolve(const char *host, const char *port, int passive, int type,
+                   ps_addr **addrs, size_t *count)
+{
+    const char *path = ps__unix_path(host);
+    if (!path)
+        return ps__resolve(host, port, passive, type, addrs, count);
+    *addrs = calloc(1, sizeof **addrs);
+    if (!*addrs)
+        return PS_ENOMEM;
+    *count = 1;
+    int r = ps__unix_addr(*addrs, path);
+    if (r != 0) {
+        free(*addrs);
+        *addrs = NULL;
+    }
+    return r;
+}
+
+static int connect_one(const ps_addr *addr, ps__deadline *d, ps_socket_t *out)
+{
+    ps_socket_t s;
+    int r = ps__socket_for(addr, PS_SOCK_STREAM, 1, &s);
+    if (r != 0)
+        return r;
+    r = ps__connect_start(s, addr);
+    if (r == PS_EWOULDBLOCK) {
+        r = ps__wait_until(s, PS__WANT_WRITE, d);
+        if (r == PS_EWOULDBLOCK)
+            r = PS_ETIMEDOUT; /* a connect that did not finish at once */
+        if (r == 0)
+            r = ps_socket_error(s);
+    }
+    if (r == 0)
+        r = ps_set_nonblocking(s, 0);
+    if (r != 0) {
+        ps_close(s);
+        return r;
+    }
+    *out = s;
+    return 0;
+}
+
+int ps_connect(ps_socket_t *out, const char *host, const char *port,
+               int timeout_ms)
+{
+    ps_addr *addrs;
+    size_t count;
+    if (!out)
+        return PS_EINVAL;
+    *out = PS_INVALID_SOCKET;
+    if (!host || (!port && !ps__unix_path(host)))
+        return PS_EINVAL;
+    int r = ps__ensure_init();
+    if (r != 0)
+        return r;
+    ps__deadline d;
+    ps__deadline_start(&d, timeout_ms);
+    r = resolve(host, port, 0, PS_SOCK_STREAM, &addrs, &count);
+    if (r != 0)
+        return r;
+    r = PS_ENAME;
+    for (size_t i = 0; i < count; i++) {
+        r = connect_one(&addrs[i], &d, out);
+        if (r == 0 || r == PS_ETIMEDOUT)
+            break;
+    }
+    ps__free_addrs(addrs);
+    return r;
+}
+
+/* Socket, options, bind and (for streams) listen for one address. */
+static int bind_one(const ps_addr *addr, int type, int v6only, int backlog,
+                    ps_socket_t *out)
+{
+    ps_socket_t s;
+    int r = ps__socket_for(addr, type, 0, &s);
+    if (r != 0)
+        return r;
+    r = ps__bind(s, addr, v6only, type == PS_SOCK_STREAM);
+    if (r == 0 && type == PS_SOCK_STREAM)
+        r = ps__listen(s, backlog);
+    if (r != 0) {
+        ps_close(s);
+        return r;
+    }
+    *out = s;
+    return 0;
+}
+
+static int parse_port(const char *port, uint16_t *out)
+{
+    unsigned long v = 0;
+    if (!port || !*port)
+        return PS_EINVAL;
+    for (const char *p = port; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return PS_ENAME; /* a service name: let the resolver judge */
+        v = v * 10 + (unsigned long)(*p - '0');
+        if (v > 65535)
+            return PS_EINVAL;
+    }
+    *out = (uint16_t)v;
+    return 0;
+}
+
+/* host NULL: the wildcard, dual-stack IPv6 where possible, else IPv4. */
+static int bind_any(const char *port, int type, int backlog, ps_socket_t *out)
+{
+    uint16_t num;
+    ps_addr addr;
+    int r = parse_port(port, &num);
+    if (r == PS_ENAME) {
+        ps_addr *addrs;
+        size_t count;
+        r = ps__resolve(NULL, port, 1, type, &addrs, &count);
+        if (r != 0)
+            return r;
+        num = (uint16_t)ps_addr_port(&addrs[0]);
+        ps__free_addrs(addrs);
+    } else if (r != 0) {
+        return r;
+    }
+    r = ps__any_addr(&addr, PS_AF_INET6, num);
+    if (r == 0)
+        r = bind_one(&addr, type, 0, backlog, out);
+    if (r == PS_EAFNOSUPPORT || r == PS_EADDRNOTAVAIL || r == PS_EINVAL ||
+        r == PS_ENOTSUP) {
+        r = ps__any_addr(&addr, PS_AF_INET, num);
+        if (r == 0)
+            r = bind_one(&addr, type, -1, backlog, out);
+    }
+    return r;
+}
+
+static int bind_host(const char *host, const char *port, int type,
+                     int backlog, ps_socket_t *out)
+{
+    ps_addr *addrs;
+    size_t count;
+    int r = resolve(host, port, 1, type, &addrs, &count);
+    if (r != 0)
+        return r;
+    r = PS_ENAME;
+    for (size_t i = 0; i < count && r != 0; i++) {
+        int v6only = ps_addr_family(&addrs[i]) == PS_AF_INET6 ? 1 : -1;
+        r = bind_one(&addrs[i], type, v6only, backlog, out);
+    }
+    ps__free_addrs(addrs);
+    return r;
+}
+
+int ps_listen(ps_socket_t *out, const char *host, const char *port,
+              int backlog)
+{
+    if (!out)
+        return PS_EINVAL;
+    *out = PS_INVALID_SOCKET;
+    if (!port && !ps__unix_path(host))
+        return PS_EINVAL;
+    int r = ps__ensure_init();
+    if (r != 0)
+        return r;
+    if (!host)
+        return bind_any(port, PS_SOCK_STREAM, backlog, out);
+    return bind_host(host, port, PS_SOCK_STREAM, backlog, out);
+}
+
+int ps_udp_open(ps_socket_t *out, const char *host, const char *port)
+{
+    ps_addr addr;
+    if (!out)
+        return PS_EINVAL;
+    *out = PS_INVALID_SOCKET;
+    int r = ps__ensure_init();
+    if (r != 0)
+        return r;
+    if (!host && !port) {
+        r = ps__any_addr(&addr, PS_AF_INET, 0);
+        return r != 0 ? r : ps__socket_for(&addr, PS_SOCK_DGRAM, 0, out);
+    }
+    if (!host) {
+        /* All IPv4 interfaces, as documented. */
+        uint16_t num;
+        r = parse_port(port, &num);
+        if (r == 0)
+            r = ps__any_addr(&addr, PS_AF_INET, num);
+        return r != 0 ? r : bind_one(&addr, PS_SOCK_DGRAM, -1, 0, out);
+    }
+    return bind_host(host, port ? port : "0", PS_SOCK_DGRAM, 0, out);
+}

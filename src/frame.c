@@ -1,0 +1,52 @@
+/* Length-prefixed framing: a 4-byte big-endian length, then the payload. */
+#include "internal.h"
+
+int ps_send_frame(ps_socket_t s, const void *buf, size_t len, int timeout_ms)
+{
+    unsigned char header[4];
+    if (!buf && len > 0)
+        return PS_EINVAL;
+    if ((uint64_t)len > UINT32_MAX)
+        return PS_EMSGSIZE;
+    ps_store_be32(header, (uint32_t)len);
+
+    /* One deadline for header and payload. */
+    ps__deadline d;
+    ps__deadline_start(&d, timeout_ms);
+    int r = ps_send_all(s, header, sizeof header, NULL, timeout_ms);
+    if (r != 0 || len == 0)
+        return r;
+    int left = ps__deadline_remaining_ms(&d);
+    if (!d.forever && !d.zero && left == 0)
+        return PS_ETIMEDOUT;
+    return ps_send_all(s, buf, len, NULL, d.zero ? 0 : left);
+}
+
+int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,
+                  int timeout_ms)
+{
+    unsigned char header[4];
+    size_t got = 0;
+    if (!len || (!buf && cap > 0))
+        return PS_EINVAL;
+    *len = 0;
+
+    ps__deadline d;
+    ps__deadline_start(&d, timeout_ms);
+    int r = ps_recv_all(s, header, sizeof header, &got, timeout_ms);
+    if (r != 0)
+        return r;
+    uint32_t announced = ps_load_be32(header);
+    *len = announced;
+    /* The length is checked before anything is read or allocated, so a
+     * hostile length only earns PS_EMSGSIZE. */
+    if (announced > cap)
+        return PS_EMSGSIZE;
+    if (announced == 0)
+        return 0;
+    int left = ps__deadline_remaining_ms(&d);
+    if (!d.forever && !d.zero && left == 0)
+        return PS_ETIMEDOUT;
+    r = ps_recv_all(s, buf, announced, &got, d.zero ? 0 : left);
+    return r;
+}

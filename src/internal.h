@@ -1,0 +1,109 @@
+/* The private platform interface. Common code (the .c files in src/) is written once
+ * against these functions; src/posix and src/win32 implement them. Nothing
+ * here names a system type. */
+#ifndef PS_INTERNAL_H
+#define PS_INTERNAL_H
+
+#include "portsock.h"
+
+#include <stdint.h>
+
+/* ---- Common helpers (the .c files in src/) ---- */
+
+/* Records the native error code behind a failure for ps_native_error(). */
+void ps__set_native_error(int native);
+
+/* A deadline on the monotonic clock. timeout_ms < 0 never expires. */
+typedef struct ps__deadline {
+    int64_t end_ms;
+    int forever;
+    int zero;       /* the caller asked not to wait at all */
+} ps__deadline;
+
+void ps__deadline_start(ps__deadline *d, int timeout_ms);
+/* Milliseconds left: -1 forever, 0 when expired (or for a zero timeout). */
+int ps__deadline_remaining_ms(const ps__deadline *d);
+/* PS_EWOULDBLOCK for a zero timeout, else PS_ETIMEDOUT. */
+int ps__deadline_expired_error(const ps__deadline *d);
+
+enum { PS__WANT_READ = 1, PS__WANT_WRITE = 2 };
+
+/* Waits until s is ready for `want` or the deadline passes. Returns 0 when
+ * ready, PS_ETIMEDOUT / PS_EWOULDBLOCK when the deadline passed, or an error.
+ * Interrupted waits are resumed with the time that remains. */
+int ps__wait_until(ps_socket_t s, int want, const ps__deadline *d);
+
+/* Splits "unix:PATH": returns the path, or NULL for an ordinary host. */
+const char *ps__unix_path(const char *host);
+
+/* ---- Platform interface (src/posix, src/win32) ---- */
+
+/* Initializes the network stack once per process; cheap after the first
+ * call. Returns 0 or a PS_E* code. */
+int ps__ensure_init(void);
+int ps__platform_init(void);      /* one ps_init() reference */
+void ps__platform_cleanup(void);  /* one ps_cleanup() reference */
+
+int64_t ps__monotonic_ms(void);
+
+/* Maps the thread's last native socket error (errno / WSAGetLastError) to a
+ * PS_E* code and records it for ps_native_error(). */
+int ps__last_error(void);
+
+/* One wait of at most timeout_ms (-1 forever) for readiness. Returns 1
+ * ready, 0 not ready yet (timed out or interrupted), or a PS_E* code. */
+int ps__poll_one(ps_socket_t s, int want, int timeout_ms);
+
+/* One attempt at a transfer. may_block != 0: the call may block as the
+ * socket's mode says. may_block == 0: never blocks; PS_EWOULDBLOCK if
+ * nothing can move now. EINTR is retried inside. */
+int ps__send_once(ps_socket_t s, const void *buf, size_t len, size_t *sent,
+                  int may_block);
+int ps__recv_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
+                  int may_block);
+int ps__sendto_once(ps_socket_t s, const void *buf, size_t len,
+                    const ps_addr *to, int may_block);
+/* *truncated is set when the datagram was longer than cap. */
+int ps__recvfrom_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
+                      ps_addr *from, int *truncated, int may_block);
+/* One accept attempt, as above. The new socket is blocking and
+ * non-inheritable. */
+int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
+                    int may_block);
+
+/* Name resolution: an array of addresses (free with ps__free_addrs).
+ * passive: for binding (host NULL means any). type: PS_SOCK_*. */
+int ps__resolve(const char *host, const char *port, int passive, int type,
+                ps_addr **out, size_t *count);
+void ps__free_addrs(ps_addr *addrs);
+
+/* A new non-inheritable, SIGPIPE-free socket for addr's family, blocking
+ * unless nonblocking != 0. */
+int ps__socket_for(const ps_addr *addr, int type, int nonblocking,
+                   ps_socket_t *out);
+/* Starts a connect: 0 connected, PS_EWOULDBLOCK in progress, or an error. */
+int ps__connect_start(ps_socket_t s, const ps_addr *addr);
+/* Binds addr; v6only (-1: leave, 0/1: set IPV6_V6ONLY) and reuse (safe
+ * address reuse for listeners) are applied first. */
+int ps__bind(ps_socket_t s, const ps_addr *addr, int v6only, int reuse);
+int ps__listen(ps_socket_t s, int backlog);
+/* Fills a wildcard address for family (PS_AF_INET/PS_AF_INET6) and port. */
+int ps__any_addr(ps_addr *out, int family, uint16_t port);
+int ps__unix_addr(ps_addr *out, const char *path);
+
+/* Address conversion between ps_addr and its portable parts. */
+typedef struct ps__endpoint {
+    int family;                 /* PS_AF_* */
+    uint16_t port;
+    unsigned char ip[16];       /* 4 bytes for IPv4 */
+    uint32_t scope_id;
+    char path[110];             /* AF_UNIX; path[0] == 0 and abstract == 0: unnamed */
+    int abstract;               /* Linux abstract name (leading NUL) */
+} ps__endpoint;
+int ps__addr_decode(const ps_addr *a, ps__endpoint *ep);
+int ps__addr_encode(const ps__endpoint *ep, ps_addr *a);
+/* Text for an IP (no port, no brackets) and back; 0 or PS_EINVAL. */
+int ps__ip_to_text(int family, const unsigned char *ip, char *buf, size_t cap);
+int ps__ip_from_text(int family, const char *text, unsigned char *ip);
+
+#endif

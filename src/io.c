@@ -1,0 +1,177 @@
+/* Data transfer with deadlines, written once for every platform. Each
+ * operation is tried first; only when it would block do we wait, so a ready
+ * socket costs one system call. */
+#include "internal.h"
+
+/* Runs one attempt of an operation until it stops reporting PS_EWOULDBLOCK
+ * or the deadline passes. With no deadline the attempt may block in the
+ * kernel (blocking socket) or is retried after a wait (non-blocking one). */
+#define PS__RETRY_UNTIL_READY(result, want, deadline, attempt)            \
+    for (;;) {                                                            \
+        (result) = (attempt);                                             \
+        if ((result) != PS_EWOULDBLOCK)                                   \
+            break;                                                        \
+        (result) = ps__wait_until(s, (want), (deadline));                 \
+        if ((result) != 0)                                                \
+            break;                                                        \
+    }
+
+static int check_handle(ps_socket_t s)
+{
+    return s == PS_INVALID_SOCKET ? PS_EBADF : 0;
+}
+
+int ps_send(ps_socket_t s, const void *buf, size_t len, size_t *sent,
+            int timeout_ms)
+{
+    size_t n = 0;
+    int r;
+    if (sent)
+        *sent = 0;
+    if (!buf && len > 0)
+        return PS_EINVAL;
+    if ((r = check_handle(s)) != 0)
+        return r;
+    ps__deadline d;
+    ps__deadline_start(&d, timeout_ms);
+    PS__RETRY_UNTIL_READY(r, PS__WANT_WRITE, &d,
+                          ps__send_once(s, buf, len, &n, d.forever));
+    if (sent)
+        *sent = n;
+    return r;
+}
+
+int ps_recv(ps_socket_t s, void *buf, size_t cap, size_t *got, int timeout_ms)
+{
+    size_t n = 0;
+    int r;
+    if (got)
+        *got = 0;
+    if (!buf && cap > 0)
+        return PS_EINVAL;
+    if ((r = check_handle(s)) != 0)
+        return r;
+    ps__deadline d;
+    ps__deadline_start(&d, timeout_ms);
+    PS__RETRY_UNTIL_READY(r, PS__WANT_READ, &d,
+                          ps__recv_once(s, buf, cap, &n, d.forever));
+    if (got)
+        *got = n;
+    return r;
+}
+
+int ps_send_all(ps_socket_t s, const void *buf, size_t len, size_t *sent,
+                int timeout_ms)
+{
+    const unsigned char *p = buf;
+    size_t done = 0;
+    int r = 0;
+    if (sent)
+        *sent = 0;
+    if (!buf && len > 0)
+        return PS_EINVAL;
+    if ((r = check_handle(s)) != 0)
+        return r;
+    ps__deadline d;
+    ps__deadline_start(&d, timeout_ms);
+    while (done < len) {
+        size_t n = 0;
+        PS__RETRY_UNTIL_READY(r, PS__WANT_WRITE, &d,
+                              ps__send_once(s, p + done, len - done, &n,
+                                            d.forever));
+        done += n;
+        if (r != 0)
+            break;
+    }
+    if (sent)
+        *sent = done;
+    return r;
+}
+
+int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
+                int timeout_ms)
+{
+    unsigned char *p = buf;
+    size_t done = 0;
+    int r = 0;
+    if (got)
+        *got = 0;
+    if (!buf && len > 0)
+        return PS_EINVAL;
+    if ((r = check_handle(s)) != 0)
+        return r;
+    ps__deadline d;
+    ps__deadline_start(&d, timeout_ms);
+    while (done < len) {
+        size_t n = 0;
+        PS__RETRY_UNTIL_READY(r, PS__WANT_READ, &d,
+                              ps__recv_once(s, p + done, len - done, &n,
+                                            d.forever));
+        if (r != 0)
+            break;
+        if (n == 0) {
+            r = PS_ECLOSED;
+            break;
+        }
+        done += n;
+    }
+    if (got)
+        *got = done;
+    return r;
+}
+
+int ps_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to,
+              int timeout_ms)
+{
+    int r;
+    if (!buf && len > 0)
+        return PS_EINVAL;
+    if ((r = check_handle(s)) != 0)
+        return r;
+    ps__deadline d;
+    ps__deadline_start(&d, timeout_ms);
+    PS__RETRY_UNTIL_READY(r, PS__WANT_WRITE, &d,
+                          ps__sendto_once(s, buf, len, to, d.forever));
+    return r;
+}
+
+int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
+                ps_addr *from, int timeout_ms)
+{
+    size_t n = 0;
+    int truncated = 0;
+    int r;
+    if (got)
+        *got = 0;
+    if (!buf && cap > 0)
+        return PS_EINVAL;
+    if ((r = check_handle(s)) != 0)
+        return r;
+    ps__deadline d;
+    ps__deadline_start(&d, timeout_ms);
+    PS__RETRY_UNTIL_READY(r, PS__WANT_READ, &d,
+                          ps__recvfrom_once(s, buf, cap, &n, from, &truncated,
+                                            d.forever));
+    if (got)
+        *got = n;
+    if (r == 0 && truncated)
+        r = PS_EMSGSIZE;
+    return r;
+}
+
+int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
+              int timeout_ms)
+{
+    ps_socket_t s = listener;
+    int r;
+    if (!out)
+        return PS_EINVAL;
+    *out = PS_INVALID_SOCKET;
+    if ((r = check_handle(s)) != 0)
+        return r;
+    ps__deadline d;
+    ps__deadline_start(&d, timeout_ms);
+    PS__RETRY_UNTIL_READY(r, PS__WANT_READ, &d,
+                          ps__accept_once(s, out, peer, d.forever));
+    return r;
+}

@@ -1,0 +1,148 @@
+/* POSIX: one attempt at each transfer, and the readiness wait. */
+#include "posix.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+int ps__poll_one(ps_socket_t s, int want, int timeout_ms)
+{
+    struct pollfd p;
+    p.fd = s;
+    p.events = (short)(((want & PS__WANT_READ) ? POLLIN : 0) |
+                       ((want & PS__WANT_WRITE) ? POLLOUT : 0));
+    p.revents = 0;
+    int r = poll(&p, 1, timeout_ms);
+    if (r < 0)
+        return errno == EINTR ? 0 : ps__last_error();
+    if (r > 0 && (p.revents & POLLNVAL))
+        return ps__posix_error(EBADF);
+    return r > 0 ? 1 : 0;
+}
+
+static int dontwait(int may_block) { return may_block ? 0 : MSG_DONTWAIT; }
+
+int ps__send_once(ps_socket_t s, const void *buf, size_t len, size_t *sent,
+                  int may_block)
+{
+    ssize_t n;
+    *sent = 0;
+    do
+        n = send(s, buf, len, PS__SEND_FLAGS | dontwait(may_block));
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return ps__last_error();
+    *sent = (size_t)n;
+    return 0;
+}
+
+int ps__recv_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
+                  int may_block)
+{
+    ssize_t n;
+    *got = 0;
+    do
+        n = recv(s, buf, cap, dontwait(may_block));
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return ps__last_error();
+    *got = (size_t)n;
+    return 0;
+}
+
+int ps__sendto_once(ps_socket_t s, const void *buf, size_t len,
+                    const ps_addr *to, int may_block)
+{
+    const struct sockaddr *sa =
+        to ? (const struct sockaddr *)to->storage.bytes : NULL;
+    socklen_t salen = to ? (socklen_t)to->len : 0;
+    ssize_t n;
+    do
+        n = sendto(s, buf, len, PS__SEND_FLAGS | dontwait(may_block), sa,
+                   salen);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? ps__last_error() : 0;
+}
+
+int ps__recvfrom_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
+                      ps_addr *from, int *truncated, int may_block)
+{
+    struct iovec iov;
+    struct msghdr msg;
+    ssize_t n;
+    memset(&msg, 0, sizeof msg);
+    iov.iov_base = buf;
+    iov.iov_len = cap;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (from) {
+        memset(from, 0, sizeof *from);
+        msg.msg_name = from->storage.bytes;
+        msg.msg_namelen = sizeof from->storage.bytes;
+    }
+    *got = 0;
+    *truncated = 0;
+    do
+        n = recvmsg(s, &msg, dontwait(may_block));
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return ps__last_error();
+    if (from)
+        from->len = (uint32_t)msg.msg_namelen;
+    *got = (size_t)n;
+    *truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+    return 0;
+}
+
+int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
+                    int may_block)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int fd;
+    int r;
+    if (!may_block) {
+        /* accept has no per-call "don't wait" flag: wait zero time first. */
+        r = ps__poll_one(listener, PS__WANT_READ, 0);
+        if (r == 0)
+            return PS_EWOULDBLOCK;
+        if (r < 0)
+            return r;
+    }
+    do {
+#ifdef __linux__
+        fd = accept4(listener, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+#else
+        fd = accept(listener, (struct sockaddr *)&ss, &len);
+#endif
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        /* A connection that was reset while queued is not an error of the
+         * listener: report "nothing yet" so the caller waits again. */
+        if (errno == ECONNABORTED || errno == EPROTO)
+            return PS_EWOULDBLOCK;
+        return ps__last_error();
+    }
+#ifdef __linux__
+    r = ps__posix_prepare_fd(fd, 0);
+#else
+    r = ps__posix_prepare_fd(fd, 1);
+#endif
+    /* BSDs hand the listener's O_NONBLOCK to the accepted socket. */
+    if (r == 0)
+        r = ps_set_nonblocking(fd, 0);
+    if (r != 0) {
+        close(fd);
+        return r;
+    }
+    if (peer) {
+        memset(peer, 0, sizeof *peer);
+        memcpy(peer->storage.bytes, &ss, len);
+        peer->len = (uint32_t)len;
+    }
+    *out = fd;
+    return 0;
+}

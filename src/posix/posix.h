@@ -1,0 +1,22 @@
+/* Private to the POSIX backend. */
+#ifndef PS_POSIX_H
+#define PS_POSIX_H
+
+#include "internal.h"
+
+#include <sys/socket.h>
+
+/* Maps an errno value to a PS_E* code and records it. */
+int ps__posix_error(int err);
+
+/* Makes a freshly created or accepted descriptor close-on-exec and, where
+ * the system has it, SIGPIPE-free (macOS SO_NOSIGPIPE). */
+int ps__posix_prepare_fd(int fd, int set_cloexec);
+
+#ifdef MSG_NOSIGNAL
+#  define PS__SEND_FLAGS MSG_NOSIGNAL
+#else
+#  define PS__SEND_FLAGS 0 /* SO_NOSIGPIPE is set on the socket instead */
+#endif
+
+#endif

@@ -1,0 +1,48 @@
+/* Small platform helpers for the tests only (threads, sleeping, clocks,
+ * pipes), so the test sources themselves stay free of platform #ifdefs.
+ * support_posix.c and support_win32.c implement it. */
+#ifndef PS_TEST_SUPPORT_H
+#define PS_TEST_SUPPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "portsock.h"
+
+typedef struct pst_thread pst_thread;
+
+/* Starts fn(arg) on a new thread; returns NULL on failure. */
+pst_thread *pst_thread_start(void (*fn)(void *arg), void *arg);
+/* Waits for the thread to finish and frees it. */
+void pst_thread_join(pst_thread *t);
+
+void pst_sleep_ms(int ms);
+/* Monotonic milliseconds. */
+int64_t pst_now_ms(void);
+
+/* 1 when built for Windows, else 0. */
+int pst_is_windows(void);
+/* 1 when running under Wine (Windows build only), else 0. */
+int pst_under_wine(void);
+
+/* Raises the open-file limit to at least want; returns the new limit
+ * (Windows: returns want, there is no such limit for sockets). */
+long pst_raise_fd_limit(long want);
+
+/* An anonymous pipe as C runtime fds: fds[0] read end, fds[1] write end.
+ * 0 on success. On Windows made with _pipe (CreatePipe underneath). */
+int pst_pipe(int fds[2]);
+/* write/read/close on a C runtime fd; return what the CRT call returns. */
+long pst_fd_write(int fd, const void *buf, size_t len);
+long pst_fd_read(int fd, void *buf, size_t len);
+int pst_fd_close(int fd);
+
+/* A unique temporary path for a file or AF_UNIX socket (not created). */
+void pst_temp_path(char *buf, size_t cap, const char *tag);
+int pst_remove(const char *path);
+
+/* A connected TCP pair over 127.0.0.1 made with the public API (listener,
+ * connect, accept). Aborts the current test on failure. */
+void pst_tcp_pair(ps_socket_t *client, ps_socket_t *server);
+
+#endif
