@@ -254,6 +254,76 @@ PS_API int ps_send_frame(ps_socket_t s, const void *buf, size_t len,
 PS_API int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,
                          int timeout_ms);
 
+/* ---- Readiness: ps_select ------------------------------------------------
+ *
+ * One wait for any mix of sockets, pipes, console input and files, on every
+ * platform, for any number of items (no FD_SETSIZE or 64-handle limit).
+ */
+enum {
+    PS_POLL_READ = 1,     /* asked for and reported: a read will not block
+                           * (data, end of stream, a pending connection on a
+                           * listener, or a pending error) */
+    PS_POLL_WRITE = 2,    /* asked for and reported: a write will not block
+                           * (includes a finished non-blocking connect) */
+    PS_POLL_ERROR = 4,    /* reported only: an error is pending; a failed
+                           * non-blocking connect reports WRITE|ERROR and
+                           * ps_socket_error() gives the code */
+    PS_POLL_HUP = 8,      /* reported only: the peer closed its sending side,
+                           * or the other end of a pipe is gone */
+    PS_POLL_INVALID = 16  /* reported only: not a valid open socket, fd or
+                           * handle; counts as ready, never fails the call */
+};
+enum { PS_KIND_SOCKET, PS_KIND_FD, PS_KIND_HANDLE };
+
+typedef struct ps_pollitem {
+    int kind;            /* which of the three fields below is used */
+    ps_socket_t sock;    /* PS_KIND_SOCKET */
+    int fd;              /* PS_KIND_FD: a POSIX fd, or a C runtime fd on
+                          * Windows (0 is standard input on both) */
+    void *handle;        /* PS_KIND_HANDLE: a Windows HANDLE; PS_ENOTSUP
+                          * elsewhere */
+    unsigned events;     /* PS_POLL_READ | PS_POLL_WRITE */
+    unsigned revents;    /* filled in by ps_select */
+} ps_pollitem;
+
+/* Waits until at least one item is ready or the timeout passes (-1 forever,
+ * 0 poll, else a deadline on the monotonic clock; never returns early,
+ * EINTR is retried with the time that remains).
+ *
+ * Returns the number of items whose revents is non-zero (0 on timeout), or
+ * for a failure of the call as a whole: PS_EINVAL (items NULL with n > 0,
+ * n > INT_MAX, an unknown kind), PS_ENOMEM, PS_ENOTSUP (PS_KIND_HANDLE on
+ * POSIX). Only the bits asked for in events, plus ERROR, HUP and INVALID,
+ * are reported.
+ *
+ * What each kind reports:
+ *  - Sockets: as above on every platform. A peer's orderly close gives
+ *    READ|HUP (Linux POLLRDHUP; Windows: a readable socket whose peek finds
+ *    end of stream).
+ *  - Regular files and character devices that are not consoles (e.g. the
+ *    null device): ready at once for what was asked, as POSIX does.
+ *  - Pipes: READ when bytes are available, READ|HUP when the writer is gone.
+ *    POSIX: poll(). Windows: PeekNamedPipe; the wait is a zero-byte ReadFile
+ *    on a helper thread, which consumes nothing. WRITE on a Windows pipe is
+ *    reported at once (Windows offers no cheap way to ask for pipe space).
+ *  - Console input (Windows): READ only when a key-down event with a
+ *    character is queued. Other console events (focus, mouse, key-up,
+ *    resize) are removed from the queue so they cannot wake the wait again
+ *    and again; no character input is ever consumed.
+ *  - macOS: poll() does not work on terminals; such fds are waited on with
+ *    select() (with _DARWIN_UNLIMITED_SELECT, so there is no FD_SETSIZE cap).
+ *
+ * Side effects: none on the items. Blocking mode, pipe contents and socket
+ * state are as they were. On Windows, a call that has to wait on pipes or
+ * consoles together with anything else starts one helper thread per pipe
+ * and per group of up to 63 console handles; they are cancelled and joined
+ * before ps_select returns. Calls on sockets only, or that find something
+ * ready at once, start no thread.
+ *
+ * Thread-safe: several threads may call ps_select at once on different
+ * items. */
+PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
+
 /* ---- Byte order -------------------------------------------------------------
  * Safe on unaligned pointers, no undefined behaviour, branch-free. */
 

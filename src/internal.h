@@ -91,6 +91,13 @@ int ps__listen(ps_socket_t s, int backlog);
 int ps__any_addr(ps_addr *out, int family, uint16_t port);
 int ps__unix_addr(ps_addr *out, const char *path);
 
+/* One readiness wait over items (revents already zeroed, arguments already
+ * checked) of at most timeout_ms (-1 forever). Returns how many items have
+ * non-zero revents; 0 when nothing was ready yet (the time ran out, or the
+ * wait was interrupted: the caller retries with the time that remains); or a
+ * PS_E* code for the call as a whole. */
+int ps__select_once(ps_pollitem *items, size_t n, int timeout_ms);
+
 /* Address conversion between ps_addr and its portable parts. */
 typedef struct ps__endpoint {
     int family;                 /* PS_AF_* */

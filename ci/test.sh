@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Every test leg of portsock: gcc, clang, ASan+UBSan, MinGW x86_64 under Wine,
+# and an i686 MinGW compile-only check. Installs what a fresh Debian needs.
+# Usage: ci/test.sh [leg...]   (default: all legs)
+set -u
+cd "$(dirname "$0")/.."
+
+all_legs="gcc-debug clang-debug asan mingw64 mingw32"
+legs="${*:-$all_legs}"
+
+need_install() {
+    for cmd in cmake pkg-config gcc clang x86_64-w64-mingw32-gcc i686-w64-mingw32-gcc python3; do
+        command -v "$cmd" >/dev/null 2>&1 || return 0
+    done
+    pkg-config --exists criterion || return 0
+    [ -x /usr/lib/wine/wine64 ] || command -v wine64 >/dev/null 2>&1 || return 0
+    return 1
+}
+
+if need_install; then
+    echo "== installing build and test dependencies"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -q >/dev/null || exit 1
+    $sudo apt-get install -y -q --no-install-recommends \
+        cmake make pkg-config gcc clang libc6-dev libcriterion-dev \
+        gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 wine64 python3 >/dev/null || exit 1
+fi
+
+summary=()
+failed_legs=0
+total_pass=0
+total_fail=0
+
+# Sums Criterion's (and minicrit's) per-program synthesis lines in a log.
+count_cases() {
+    python3 - "$1" <<'PY'
+import re, sys
+t = p = f = s = 0
+for line in open(sys.argv[1], errors="replace"):
+    m = re.search(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)", line)
+    if m:
+        t += int(m[1]); p += int(m[2]); f += int(m[3]) + int(m[4])
+    m = re.search(r"Skipped: (\d+)", line)
+    if m and "Synthesis" in line:
+        s += int(m[1])
+print(p, f, s)
+PY
+}
+
+run_leg() {
+    local leg=$1 log="build/$1.log"
+    mkdir -p build
+    echo "== leg $leg: configure and build"
+    if ! { cmake --preset "$leg" && cmake --build --preset "$leg" -j 2; } >"$log" 2>&1; then
+        tail -40 "$log"
+        summary+=("$leg: BUILD FAILED (see $log)")
+        failed_legs=$((failed_legs + 1))
+        return
+    fi
+    if [ "$leg" = mingw32 ]; then
+        summary+=("$leg: compiled clean (library, tests, examples); not run")
+        return
+    fi
+    echo "== leg $leg: tests"
+    local rc=0
+    ctest --preset "$leg" -V >"$log.tests" 2>&1 || rc=$?
+    grep -E "tests passed|Test +#|Synthesis|SKIP|skip" "$log.tests" | grep -vE "^[0-9]+: Test command" | tail -60
+    read -r pass fail skip < <(count_cases "$log.tests")
+    local progs
+    progs=$(grep -E "tests passed, [0-9]+ tests failed out of" "$log.tests" | tail -1)
+    if [ $rc -ne 0 ]; then
+        grep -E "Failed|\*\*\*|FAIL|fail" "$log.tests" | head -40
+        failed_legs=$((failed_legs + 1))
+        summary+=("$leg: FAILED — $pass cases passed, $fail failed, $skip skipped; ctest: $progs")
+    else
+        summary+=("$leg: ok — $pass cases passed, $fail failed, $skip skipped; ctest: $progs")
+    fi
+    total_pass=$((total_pass + pass))
+    total_fail=$((total_fail + fail))
+}
+
+for leg in $legs; do
+    run_leg "$leg"
+done
+
+echo
+echo "== summary"
+for line in "${summary[@]}"; do
+    echo "  $line"
+done
+# Wine leaves its server running; stop it so CI exits promptly.
+for prefix in build/*/wineprefix; do
+    [ -d "$prefix" ] && WINEPREFIX="$(pwd)/$prefix" wineserver -k 2>/dev/null
+done
+if [ $failed_legs -ne 0 ]; then
+    total_fail=$((total_fail > 0 ? total_fail : failed_legs))
+fi
+echo "$total_pass passed, $total_fail failed"
+[ $failed_legs -eq 0 ]
