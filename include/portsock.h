@@ -182,6 +182,14 @@ PS_API int ps_connect(ps_socket_t *out, const char *host, const char *port,
 PS_API int ps_listen(ps_socket_t *out, const char *host, const char *port,
                      int backlog);
 
+/* Starts connecting an existing socket (made with ps_socket) to a numeric
+ * address, without resolving names: the building block for event loops.
+ * Returns 0 when connected at once; on a non-blocking socket PS_EWOULDBLOCK
+ * while the connect goes on (wait for PS_POLL_WRITE with ps_select, then
+ * read the outcome with ps_socket_error); on a blocking socket it blocks
+ * until the connect finishes or fails. */
+PS_API int ps_connect_start(ps_socket_t s, const ps_addr *to);
+
 /* Accepts one connection within timeout_ms. The new socket is blocking.
  * peer may be NULL. PS_EWOULDBLOCK (timeout 0) / PS_ETIMEDOUT when none
  * arrived, PS_EBADF / PS_EINVAL for a bad or non-listening socket. */

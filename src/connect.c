@@ -47,6 +47,15 @@ static int connect_one(const ps_addr *addr, ps__deadline *d, ps_socket_t *out)
     return 0;
 }
 
+int ps_connect_start(ps_socket_t s, const ps_addr *to)
+{
+    if (!to || ps_addr_family(to) == PS_AF_UNSPEC)
+        return PS_EINVAL;
+    if (s == PS_INVALID_SOCKET)
+        return PS_EBADF;
+    return ps__connect_start(s, to);
+}
+
 int ps_connect(ps_socket_t *out, const char *host, const char *port,
                int timeout_ms)
 {

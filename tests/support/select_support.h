@@ -1,0 +1,28 @@
+/* Test helpers for ps_select that need the platform (raw descriptors and
+ * handles); select_support_posix.c and select_support_win32.c. */
+#ifndef PS_TEST_SELECT_SUPPORT_H
+#define PS_TEST_SELECT_SUPPORT_H
+
+#include <stddef.h>
+
+#include "portsock.h"
+
+/* Opens an existing file read-only as a C runtime fd; -1 on failure. */
+int pst_open_read(const char *path);
+/* Writes len bytes to a new file at path; 0 on success. */
+int pst_write_file(const char *path, const void *buf, size_t len);
+
+/* One raw recv() on the socket with no portsock logic in between: returns
+ * the byte count, or -1 when the system said "would block", or -2 on
+ * another error. Tells whether the socket is still blocking. */
+long pst_raw_recv(ps_socket_t s, void *buf, size_t len);
+
+/* Windows: the OS handle behind a C runtime fd; elsewhere NULL. */
+void *pst_fd_handle(int fd);
+/* Windows: a pipe as two OS handles made with CreatePipe (0 on success);
+ * elsewhere -1. */
+int pst_os_pipe(void *handles[2]);
+/* Windows: CloseHandle; elsewhere nothing. */
+void pst_close_handle(void *h);
+
+#endif

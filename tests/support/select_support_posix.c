@@ -1,0 +1,40 @@
+#include "select_support.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int pst_open_read(const char *path) { return open(path, O_RDONLY); }
+
+int pst_write_file(const char *path, const void *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t n = fwrite(buf, 1, len, f);
+    return (fclose(f) == 0 && n == len) ? 0 : -1;
+}
+
+long pst_raw_recv(ps_socket_t s, void *buf, size_t len)
+{
+    ssize_t n = recv(s, buf, len, 0);
+    if (n >= 0)
+        return (long)n;
+    return (errno == EAGAIN || errno == EWOULDBLOCK) ? -1 : -2;
+}
+
+void *pst_fd_handle(int fd)
+{
+    (void)fd;
+    return NULL;
+}
+
+int pst_os_pipe(void *handles[2])
+{
+    handles[0] = handles[1] = NULL;
+    return -1;
+}
+
+void pst_close_handle(void *h) { (void)h; }

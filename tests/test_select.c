@@ -1,0 +1,407 @@
+/* ps_select on sockets, pipes, files and invalid items; the same source runs
+ * natively and under Wine. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portsock.h"
+#include "select_support.h"
+#include "support.h"
+
+static ps_pollitem sock_item(ps_socket_t s, unsigned events)
+{
+    ps_pollitem it;
+    memset(&it, 0, sizeof it);
+    it.kind = PS_KIND_SOCKET;
+    it.sock = s;
+    it.fd = -1;
+    it.events = events;
+    return it;
+}
+
+static ps_pollitem fd_item(int fd, unsigned events)
+{
+    ps_pollitem it;
+    memset(&it, 0, sizeof it);
+    it.kind = PS_KIND_FD;
+    it.sock = PS_INVALID_SOCKET;
+    it.fd = fd;
+    it.events = events;
+    return it;
+}
+
+struct delayed_write {
+    ps_socket_t sock;
+    int fd;
+    int delay_ms;
+    int close_after;
+};
+
+static void delayed_write_main(void *arg)
+{
+    struct delayed_write *w = arg;
+    pst_sleep_ms(w->delay_ms);
+    if (w->fd >= 0) {
+        pst_fd_write(w->fd, "x", 1);
+        if (w->close_after)
+            pst_fd_close(w->fd);
+    } else {
+        size_t sent;
+        ps_send(w->sock, "x", 1, &sent, 1000);
+    }
+}
+
+Test(select, arguments)
+{
+    ps_pollitem it = sock_item(PS_INVALID_SOCKET, PS_POLL_READ);
+    cr_assert_eq(ps_select(NULL, 1, 0), PS_EINVAL);
+    cr_assert_eq(ps_select(NULL, 0, 0), 0);
+    it.kind = 99;
+    cr_assert_eq(ps_select(&it, 1, 0), PS_EINVAL);
+    if (sizeof(size_t) > sizeof(int))
+        cr_assert_eq(ps_select(&it, (size_t)-1, 0), PS_EINVAL);
+}
+
+Test(select, socket_readable_after_peer_writes)
+{
+    ps_socket_t a, b;
+    pst_tcp_pair(&a, &b);
+    ps_pollitem it = sock_item(b, PS_POLL_READ | PS_POLL_WRITE);
+    it.events = PS_POLL_READ;
+    cr_assert_eq(ps_select(&it, 1, 0), 0);
+    cr_assert_eq(it.revents, 0u);
+    cr_assert_eq(ps_send_all(a, "hello", 5, NULL, 1000), 0);
+    cr_assert_eq(ps_select(&it, 1, 2000), 1);
+    cr_assert_eq(it.revents, (unsigned)PS_POLL_READ);
+    ps_close(a);
+    ps_close(b);
+}
+
+Test(select, socket_read_hup_after_peer_closes)
+{
+    ps_socket_t a, b;
+    pst_tcp_pair(&a, &b);
+    ps_close(a);
+    ps_pollitem it = sock_item(b, PS_POLL_READ);
+    cr_assert_eq(ps_select(&it, 1, 2000), 1);
+    cr_assert(it.revents & PS_POLL_READ, "revents %u", it.revents);
+    cr_assert(it.revents & PS_POLL_HUP, "revents %u", it.revents);
+    ps_close(b);
+}
+
+Test(select, listener_readable_on_pending_connect)
+{
+    ps_socket_t l, c, s;
+    ps_addr addr;
+    char port[16];
+    cr_assert_eq(ps_listen(&l, "127.0.0.1", "0", 4), 0);
+    cr_assert_eq(ps_local_addr(l, &addr), 0);
+    ps_pollitem it = sock_item(l, PS_POLL_READ);
+    cr_assert_eq(ps_select(&it, 1, 0), 0);
+    snprintf(port, sizeof port, "%d", ps_addr_port(&addr));
+    cr_assert_eq(ps_connect(&c, "127.0.0.1", port, 5000), 0);
+    cr_assert_eq(ps_select(&it, 1, 2000), 1);
+    cr_assert(it.revents & PS_POLL_READ);
+    cr_assert_eq(ps_accept(l, &s, NULL, 0), 0);
+    ps_close(s);
+    ps_close(c);
+    ps_close(l);
+}
+
+Test(select, failed_nonblocking_connect_reports_write_error, .timeout = 30)
+{
+    ps_socket_t l, s;
+    ps_addr addr;
+    cr_assert_eq(ps_listen(&l, "127.0.0.1", "0", 4), 0);
+    cr_assert_eq(ps_local_addr(l, &addr), 0);
+    ps_close(l); /* nothing listens on that port now */
+
+    cr_assert_eq(ps_socket(&s, PS_AF_INET, PS_SOCK_STREAM), 0);
+    cr_assert_eq(ps_set_nonblocking(s, 1), 0);
+    int r = ps_connect_start(s, &addr);
+    if (r == PS_EWOULDBLOCK) {
+        ps_pollitem it = sock_item(s, PS_POLL_WRITE);
+        cr_assert_eq(ps_select(&it, 1, 10000), 1);
+        cr_assert(it.revents & PS_POLL_WRITE, "revents %u", it.revents);
+        cr_assert(it.revents & PS_POLL_ERROR, "revents %u", it.revents);
+        r = ps_socket_error(s);
+    }
+    cr_assert_eq(r, PS_ECONNREFUSED, "got %s", ps_errname(r));
+    ps_close(s);
+}
+
+Test(select, writable_until_send_buffer_full)
+{
+    ps_socket_t a, b;
+    static char chunk[65536];
+    pst_tcp_pair(&a, &b);
+    cr_assert_eq(ps_set_buffer_sizes(a, 4096, 0), 0);
+    cr_assert_eq(ps_set_buffer_sizes(b, 0, 4096), 0);
+    ps_pollitem it = sock_item(a, PS_POLL_WRITE);
+    cr_assert_eq(ps_select(&it, 1, 0), 1);
+    cr_assert_eq(it.revents, (unsigned)PS_POLL_WRITE);
+
+    /* Fill both buffers: the peer never reads. */
+    size_t total = 0;
+    for (int i = 0; i < 10000; i++) {
+        size_t sent = 0;
+        int r = ps_send(a, chunk, sizeof chunk, &sent, 0);
+        total += sent;
+        if (r == PS_EWOULDBLOCK)
+            break;
+        cr_assert_eq(r, 0, "send: %s", ps_errname(r));
+    }
+    cr_assert_gt(total, 0u);
+    cr_assert_eq(ps_select(&it, 1, 100), 0);
+    cr_assert_eq(it.revents, 0u);
+    ps_close(a);
+    ps_close(b);
+}
+
+Test(select, pipe_readable_only_after_write_and_nothing_consumed)
+{
+    int fds[2];
+    char buf[4];
+    cr_assert_eq(pst_pipe(fds), 0);
+    ps_pollitem it = fd_item(fds[0], PS_POLL_READ);
+    cr_assert_eq(ps_select(&it, 1, 50), 0);
+    cr_assert_eq(it.revents, 0u);
+
+    struct delayed_write w = {PS_INVALID_SOCKET, fds[1], 100, 0};
+    pst_thread *t = pst_thread_start(delayed_write_main, &w);
+    cr_assert_not_null(t);
+    int64_t t0 = pst_now_ms();
+    cr_assert_eq(ps_select(&it, 1, -1), 1);
+    cr_assert_geq(pst_now_ms() - t0, 80);
+    pst_thread_join(t);
+    cr_assert_eq(it.revents, (unsigned)PS_POLL_READ);
+
+    /* Waiting did not consume the byte, and the pipe still works. */
+    cr_assert_eq(pst_fd_read(fds[0], buf, sizeof buf), 1);
+    cr_assert_eq(buf[0], 'x');
+    cr_assert_eq(pst_fd_write(fds[1], "yz", 2), 2);
+    cr_assert_eq(ps_select(&it, 1, 1000), 1);
+    cr_assert_eq(pst_fd_read(fds[0], buf, sizeof buf), 2);
+    cr_assert_eq(memcmp(buf, "yz", 2), 0);
+    pst_fd_close(fds[0]);
+    pst_fd_close(fds[1]);
+}
+
+Test(select, pipe_read_hup_after_writer_closes)
+{
+    int fds[2];
+    cr_assert_eq(pst_pipe(fds), 0);
+    struct delayed_write w = {PS_INVALID_SOCKET, fds[1], 100, 1};
+    ps_pollitem it = fd_item(fds[0], PS_POLL_READ);
+    pst_thread *t = pst_thread_start(delayed_write_main, &w);
+    cr_assert_not_null(t);
+    pst_thread_join(t);
+    char c;
+    cr_assert_eq(pst_fd_read(fds[0], &c, 1), 1);
+    cr_assert_eq(ps_select(&it, 1, 2000), 1);
+    cr_assert(it.revents & PS_POLL_READ, "revents %u", it.revents);
+    cr_assert(it.revents & PS_POLL_HUP, "revents %u", it.revents);
+    pst_fd_close(fds[0]);
+}
+
+Test(select, regular_file_ready_at_once)
+{
+    char path[512];
+    pst_temp_path(path, sizeof path, "selfile");
+    cr_assert_eq(pst_write_file(path, "data", 4), 0);
+    int fd = pst_open_read(path);
+    cr_assert_geq(fd, 0);
+    ps_pollitem it = fd_item(fd, PS_POLL_READ);
+    int64_t t0 = pst_now_ms();
+    cr_assert_eq(ps_select(&it, 1, 5000), 1);
+    cr_assert_lt(pst_now_ms() - t0, 1000);
+    cr_assert(it.revents & PS_POLL_READ);
+    pst_fd_close(fd);
+    pst_remove(path);
+}
+
+Test(select, mixed_socket_and_pipe_reports_the_ready_one)
+{
+    ps_socket_t a, b;
+    int fds[2];
+    pst_tcp_pair(&a, &b);
+    cr_assert_eq(pst_pipe(fds), 0);
+    ps_pollitem items[2] = {sock_item(b, PS_POLL_READ), fd_item(fds[0], PS_POLL_READ)};
+
+    struct delayed_write to_pipe = {PS_INVALID_SOCKET, fds[1], 100, 0};
+    pst_thread *t = pst_thread_start(delayed_write_main, &to_pipe);
+    cr_assert_eq(ps_select(items, 2, 5000), 1);
+    pst_thread_join(t);
+    cr_assert_eq(items[0].revents, 0u);
+    cr_assert_eq(items[1].revents, (unsigned)PS_POLL_READ);
+    char c;
+    cr_assert_eq(pst_fd_read(fds[0], &c, 1), 1);
+
+    struct delayed_write to_sock = {a, -1, 100, 0};
+    t = pst_thread_start(delayed_write_main, &to_sock);
+    cr_assert_eq(ps_select(items, 2, 5000), 1);
+    pst_thread_join(t);
+    cr_assert_eq(items[0].revents, (unsigned)PS_POLL_READ);
+    cr_assert_eq(items[1].revents, 0u);
+
+    pst_fd_close(fds[0]);
+    pst_fd_close(fds[1]);
+    ps_close(a);
+    ps_close(b);
+}
+
+/* Many sockets (past FD_SETSIZE on Linux, past 64 on Windows) and a few
+ * pipes; only the last item becomes ready. */
+Test(select, many_items_only_last_ready, .timeout = 120)
+{
+    size_t pairs = pst_is_windows() ? 300 : 1100;
+    size_t npipes = 10;
+    cr_assert_geq(pst_raise_fd_limit((long)(pairs * 2 + npipes * 2 + 64)),
+                  (long)(pairs * 2 + npipes * 2 + 32));
+    ps_socket_t(*sp)[2] = calloc(pairs, sizeof *sp);
+    int(*pp)[2] = calloc(npipes, sizeof *pp);
+    ps_pollitem *items = calloc(pairs + npipes, sizeof *items);
+    cr_assert(sp && pp && items);
+    for (size_t i = 0; i < pairs; i++) {
+        cr_assert_eq(ps_socketpair(sp[i]), 0, "pair %zu", i);
+        items[i] = sock_item(sp[i][0], PS_POLL_READ);
+    }
+    for (size_t i = 0; i < npipes; i++) {
+        cr_assert_eq(pst_pipe(pp[i]), 0);
+        items[pairs + i] = fd_item(pp[i][0], PS_POLL_READ);
+    }
+    size_t n = pairs + npipes;
+    cr_assert_eq(ps_select(items, n, 0), 0);
+
+    /* The last item is a pipe: ready after a write from another thread. */
+    struct delayed_write w = {PS_INVALID_SOCKET, pp[npipes - 1][1], 100, 0};
+    pst_thread *t = pst_thread_start(delayed_write_main, &w);
+    cr_assert_eq(ps_select(items, n, 10000), 1);
+    pst_thread_join(t);
+    for (size_t i = 0; i + 1 < n; i++)
+        cr_assert_eq(items[i].revents, 0u, "item %zu", i);
+    cr_assert_eq(items[n - 1].revents, (unsigned)PS_POLL_READ);
+    char c;
+    cr_assert_eq(pst_fd_read(pp[npipes - 1][0], &c, 1), 1);
+
+    /* Now the last socket instead, with the pipe item left out. */
+    cr_assert_eq(ps_send_all(sp[pairs - 1][1], "s", 1, NULL, 1000), 0);
+    cr_assert_eq(ps_select(items, pairs, 5000), 1);
+    cr_assert_eq(items[pairs - 1].revents, (unsigned)PS_POLL_READ);
+    cr_assert_eq(items[0].revents, 0u);
+
+    for (size_t i = 0; i < pairs; i++) {
+        ps_close(sp[i][0]);
+        ps_close(sp[i][1]);
+    }
+    for (size_t i = 0; i < npipes; i++) {
+        pst_fd_close(pp[i][0]);
+        pst_fd_close(pp[i][1]);
+    }
+    free(sp);
+    free(pp);
+    free(items);
+}
+
+Test(select, invalid_items_reported_others_still_work)
+{
+    ps_socket_t a, b, dead;
+    pst_tcp_pair(&a, &b);
+    cr_assert_eq(ps_socket(&dead, PS_AF_INET, PS_SOCK_STREAM), 0);
+    ps_close(dead);
+    cr_assert_eq(ps_send_all(a, "x", 1, NULL, 1000), 0);
+
+    ps_pollitem items[3] = {sock_item(dead, PS_POLL_READ), fd_item(-1, PS_POLL_READ),
+                            sock_item(b, PS_POLL_READ)};
+    cr_assert_eq(ps_select(items, 3, 2000), 3);
+    cr_assert_eq(items[0].revents, (unsigned)PS_POLL_INVALID);
+    cr_assert_eq(items[1].revents, (unsigned)PS_POLL_INVALID);
+    cr_assert_eq(items[2].revents, (unsigned)PS_POLL_READ);
+
+    /* An invalid item alone is ready at once, even with no timeout. */
+    int64_t t0 = pst_now_ms();
+    cr_assert_eq(ps_select(items + 1, 1, -1), 1);
+    cr_assert_lt(pst_now_ms() - t0, 1000);
+    ps_close(a);
+    ps_close(b);
+}
+
+Test(select, handles)
+{
+    void *h[2];
+    ps_pollitem it;
+    memset(&it, 0, sizeof it);
+    it.kind = PS_KIND_HANDLE;
+    it.events = PS_POLL_READ;
+    if (!pst_is_windows()) {
+        it.handle = &it;
+        cr_assert_eq(ps_select(&it, 1, 0), PS_ENOTSUP);
+        return;
+    }
+    cr_assert_eq(pst_os_pipe(h), 0);
+    it.handle = h[0];
+    cr_assert_eq(ps_select(&it, 1, 0), 0);
+    pst_close_handle(h[1]); /* writer gone */
+    cr_assert_eq(ps_select(&it, 1, 2000), 1);
+    cr_assert(it.revents & PS_POLL_HUP, "revents %u", it.revents);
+    pst_close_handle(h[0]);
+    it.handle = h[0]; /* now a closed handle */
+    cr_assert_eq(ps_select(&it, 1, 0), 1);
+    cr_assert_eq(it.revents, (unsigned)PS_POLL_INVALID);
+}
+
+Test(select, timeouts)
+{
+    ps_socket_t a, b;
+    pst_tcp_pair(&a, &b);
+    ps_pollitem it = sock_item(b, PS_POLL_READ);
+
+    int64_t t0 = pst_now_ms();
+    cr_assert_eq(ps_select(&it, 1, 0), 0);
+    cr_assert_lt(pst_now_ms() - t0, 100);
+
+    t0 = pst_now_ms();
+    cr_assert_eq(ps_select(&it, 1, 200), 0);
+    int64_t waited = pst_now_ms() - t0;
+    cr_assert_geq(waited, 200);
+    cr_assert_lt(waited, 1500);
+
+    struct delayed_write w = {a, -1, 150, 0};
+    pst_thread *t = pst_thread_start(delayed_write_main, &w);
+    t0 = pst_now_ms();
+    cr_assert_eq(ps_select(&it, 1, -1), 1);
+    cr_assert_geq(pst_now_ms() - t0, 100);
+    pst_thread_join(t);
+    ps_close(a);
+    ps_close(b);
+}
+
+Test(select, no_side_effects_on_blocking_mode)
+{
+    ps_socket_t a, b;
+    char c = 0;
+    pst_tcp_pair(&a, &b);
+    ps_pollitem it = sock_item(b, PS_POLL_READ | PS_POLL_WRITE);
+    cr_assert_eq(ps_select(&it, 1, 100), 1);
+    it.events = PS_POLL_READ;
+    cr_assert_eq(ps_select(&it, 1, 50), 0);
+
+    /* Still blocking: a raw recv waits for the late byte instead of
+     * failing with "would block". */
+    struct delayed_write w = {a, -1, 150, 0};
+    pst_thread *t = pst_thread_start(delayed_write_main, &w);
+    int64_t t0 = pst_now_ms();
+    cr_assert_eq(pst_raw_recv(b, &c, 1), 1);
+    cr_assert_geq(pst_now_ms() - t0, 100);
+    cr_assert_eq(c, 'x');
+    pst_thread_join(t);
+
+    /* And a non-blocking one stays non-blocking. */
+    cr_assert_eq(ps_set_nonblocking(b, 1), 0);
+    cr_assert_eq(ps_select(&it, 1, 50), 0);
+    cr_assert_eq(pst_raw_recv(b, &c, 1), -1);
+    ps_close(a);
+    ps_close(b);
+}
