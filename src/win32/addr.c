@@ -1,0 +1,228 @@
+/* ps_addr <-> native sockaddr, IP text, local and peer addresses. */
+#include "win32.h"
+
+#include <stddef.h>
+
+#define UN_PATH_OFF offsetof(ps__win_sockaddr_un, sun_path)
+
+int ps__addr_decode(const ps_addr *a, ps__endpoint *ep)
+{
+    ADDRESS_FAMILY f;
+    if (ep == NULL)
+        return PS_EINVAL;
+    memset(ep, 0, sizeof *ep);
+    ep->family = PS_AF_UNSPEC;
+    if (a == NULL || a->len < sizeof f || a->len > sizeof a->storage.bytes)
+        return PS_EINVAL;
+    memcpy(&f, a->storage.bytes, sizeof f);
+    /* memcpy into typed copies: the bytes need not be a sockaddr object. */
+    if (f == AF_INET) {
+        struct sockaddr_in sin;
+        if (a->len < sizeof sin)
+            return PS_EINVAL;
+        memcpy(&sin, a->storage.bytes, sizeof sin);
+        ep->family = PS_AF_INET;
+        ep->port = ntohs(sin.sin_port);
+        memcpy(ep->ip, &sin.sin_addr, 4);
+        return 0;
+    }
+    if (f == AF_INET6) {
+        struct sockaddr_in6 sin6;
+        if (a->len < sizeof sin6)
+            return PS_EINVAL;
+        memcpy(&sin6, a->storage.bytes, sizeof sin6);
+        ep->family = PS_AF_INET6;
+        ep->port = ntohs(sin6.sin6_port);
+        memcpy(ep->ip, &sin6.sin6_addr, 16);
+        ep->scope_id = sin6.sin6_scope_id;
+        return 0;
+    }
+    if (f == AF_UNIX) {
+        const char *p = (const char *)a->storage.bytes + UN_PATH_OFF;
+        size_t n = a->len > UN_PATH_OFF ? a->len - UN_PATH_OFF : 0, i;
+        if (n > PS__UNIX_PATH_MAX)
+            n = PS__UNIX_PATH_MAX;
+        ep->family = PS_AF_UNIX;
+        if (n > 1 && p[0] == '\0') {
+            /* Abstract name: the bytes after the NUL, not NUL-terminated. */
+            ep->abstract = 1;
+            memcpy(ep->path, p + 1, n - 1);
+            return 0;
+        }
+        for (i = 0; i < n && p[i] != '\0'; i++)
+            ep->path[i] = p[i];
+        return 0;
+    }
+    return PS_EINVAL;
+}
+
+int ps__addr_encode(const ps__endpoint *ep, ps_addr *a)
+{
+    if (ep == NULL || a == NULL)
+        return PS_EINVAL;
+    memset(a, 0, sizeof *a);
+    switch (ep->family) {
+    case PS_AF_INET: {
+        struct sockaddr_in sin;
+        memset(&sin, 0, sizeof sin);
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(ep->port);
+        memcpy(&sin.sin_addr, ep->ip, 4);
+        memcpy(a->storage.bytes, &sin, sizeof sin);
+        a->len = sizeof sin;
+        return 0;
+    }
+    case PS_AF_INET6: {
+        struct sockaddr_in6 sin6;
+        memset(&sin6, 0, sizeof sin6);
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons(ep->port);
+        memcpy(&sin6.sin6_addr, ep->ip, 16);
+        sin6.sin6_scope_id = ep->scope_id;
+        memcpy(a->storage.bytes, &sin6, sizeof sin6);
+        a->len = sizeof sin6;
+        return 0;
+    }
+    case PS_AF_UNIX: {
+        ps__win_sockaddr_un un;
+        size_t n = 0;
+        while (n < sizeof ep->path && ep->path[n] != '\0')
+            n++;
+        memset(&un, 0, sizeof un);
+        un.sun_family = AF_UNIX;
+        if (ep->abstract) {
+            if (n + 1 > sizeof un.sun_path)
+                return PS_EINVAL;
+            memcpy(un.sun_path + 1, ep->path, n);
+            a->len = (uint32_t)(UN_PATH_OFF + 1 + n);
+        } else if (n == 0) {
+            a->len = (uint32_t)UN_PATH_OFF; /* unnamed */
+        } else {
+            /* Room for the terminating NUL, which Windows expects. */
+            if (n + 1 > sizeof un.sun_path)
+                return PS_EINVAL;
+            memcpy(un.sun_path, ep->path, n);
+            a->len = (uint32_t)(UN_PATH_OFF + n + 1);
+        }
+        memcpy(a->storage.bytes, &un, sizeof un);
+        return 0;
+    }
+    default:
+        return PS_EINVAL;
+    }
+}
+
+int ps__any_addr(ps_addr *out, int family, uint16_t port)
+{
+    ps__endpoint ep;
+    if (out == NULL || (family != PS_AF_INET && family != PS_AF_INET6))
+        return PS_EINVAL;
+    memset(&ep, 0, sizeof ep); /* all-zero ip is the wildcard for both */
+    ep.family = family;
+    ep.port = port;
+    return ps__addr_encode(&ep, out);
+}
+
+int ps__unix_addr(ps_addr *out, const char *path)
+{
+    ps__endpoint ep;
+    size_t n;
+    if (out == NULL || path == NULL)
+        return PS_EINVAL;
+    n = strlen(path);
+    if (n == 0 || n >= PS__UNIX_PATH_MAX)
+        return PS_EINVAL;
+    memset(&ep, 0, sizeof ep);
+    ep.family = PS_AF_UNIX;
+    memcpy(ep.path, path, n);
+    return ps__addr_encode(&ep, out);
+}
+
+int ps__ip_to_text(int family, const unsigned char *ip, char *buf, size_t cap)
+{
+    int af = family == PS_AF_INET ? AF_INET : family == PS_AF_INET6 ? AF_INET6 : -1;
+    if (af < 0 || ip == NULL || buf == NULL || cap == 0)
+        return PS_EINVAL;
+    (void)ps__ensure_init();
+    if (inet_ntop(af, ip, buf, cap) == NULL) {
+        buf[0] = '\0';
+        ps__set_native_error(WSAGetLastError());
+        return PS_EINVAL;
+    }
+    return 0;
+}
+
+int ps__ip_from_text(int family, const char *text, unsigned char *ip)
+{
+    int af = family == PS_AF_INET ? AF_INET : family == PS_AF_INET6 ? AF_INET6 : -1;
+    unsigned char tmp[16];
+    if (af < 0 || text == NULL || ip == NULL)
+        return PS_EINVAL;
+    (void)ps__ensure_init();
+    /* Written only on success, so a failed parse leaves ip untouched. */
+    if (inet_pton(af, text, tmp) != 1)
+        return PS_EINVAL;
+    memcpy(ip, tmp, af == AF_INET ? 4 : 16);
+    return 0;
+}
+
+/* getsockname fails with WSAEINVAL on an unbound socket where POSIX
+ * reports the wildcard address; give the same answer. */
+static int unbound_addr(SOCKET s, ps_addr *out)
+{
+    WSAPROTOCOL_INFOW info;
+    int len = sizeof info;
+    ps__endpoint ep;
+    if (getsockopt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len) != 0)
+        return ps__last_error();
+    memset(&ep, 0, sizeof ep);
+    switch (info.iAddressFamily) {
+    case AF_INET:
+        ep.family = PS_AF_INET;
+        break;
+    case AF_INET6:
+        ep.family = PS_AF_INET6;
+        break;
+    case AF_UNIX:
+        ep.family = PS_AF_UNIX;
+        break;
+    default:
+        return ps__win_error(WSAEINVAL);
+    }
+    return ps__addr_encode(&ep, out);
+}
+
+static int sock_addr(ps_socket_t ps, ps_addr *out, int peer)
+{
+    SOCKET s = (SOCKET)ps;
+    int len = (int)sizeof out->storage.bytes, rc, err;
+    struct sockaddr *sa;
+    if (out == NULL)
+        return PS_EINVAL;
+    memset(out, 0, sizeof *out);
+    rc = ps__ensure_init();
+    if (rc != 0)
+        return rc;
+    sa = (struct sockaddr *)(void *)out->storage.bytes;
+    if ((peer ? getpeername(s, sa, &len) : getsockname(s, sa, &len)) == 0) {
+        if (len <= 0 || len > (int)sizeof out->storage.bytes)
+            return ps__win_error(WSAEFAULT);
+        out->len = (uint32_t)len;
+        return 0;
+    }
+    err = WSAGetLastError();
+    memset(out, 0, sizeof *out);
+    if (!peer && err == WSAEINVAL)
+        return unbound_addr(s, out);
+    return ps__win_error(err);
+}
+
+int ps_local_addr(ps_socket_t s, ps_addr *out)
+{
+    return sock_addr(s, out, 0);
+}
+
+int ps_peer_addr(ps_socket_t s, ps_addr *out)
+{
+    return sock_addr(s, out, 1);
+}

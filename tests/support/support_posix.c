@@ -1,0 +1,168 @@
+/* Test helpers for POSIX systems (Linux, macOS). See support.h. */
+#include "support.h"
+
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct pst_thread {
+    pthread_t id;
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+static void *pst_trampoline(void *p)
+{
+    pst_thread *t = (pst_thread *)p;
+    t->fn(t->arg);
+    return NULL;
+}
+
+pst_thread *pst_thread_start(void (*fn)(void *arg), void *arg)
+{
+    pst_thread *t = (pst_thread *)calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->fn = fn;
+    t->arg = arg;
+    if (pthread_create(&t->id, NULL, pst_trampoline, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void pst_thread_join(pst_thread *t)
+{
+    if (!t)
+        return;
+    pthread_join(t->id, NULL);
+    free(t);
+}
+
+void pst_sleep_ms(int ms)
+{
+    struct timespec req, rem;
+    if (ms <= 0)
+        return;
+    req.tv_sec = ms / 1000;
+    req.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&req, &rem) != 0 && errno == EINTR)
+        req = rem;
+}
+
+int64_t pst_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int pst_is_windows(void)
+{
+    return 0;
+}
+
+int pst_under_wine(void)
+{
+    return 0;
+}
+
+long pst_raise_fd_limit(long want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    if (rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < want) {
+        rlim_t target = (rlim_t)want;
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < target)
+            target = rl.rlim_max;
+        rl.rlim_cur = target;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+            getrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return -1;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY)
+        return want;
+    return (long)rl.rlim_cur;
+}
+
+int pst_pipe(int fds[2])
+{
+    return pipe(fds);
+}
+
+long pst_fd_write(int fd, const void *buf, size_t len)
+{
+    return (long)write(fd, buf, len);
+}
+
+long pst_fd_read(int fd, void *buf, size_t len)
+{
+    return (long)read(fd, buf, len);
+}
+
+int pst_fd_close(int fd)
+{
+    return close(fd);
+}
+
+void pst_temp_path(char *buf, size_t cap, const char *tag)
+{
+    /* Short enough for sun_path (104 bytes on macOS); unique per process and
+     * call. mkstemp reserves the name, which is then removed so the caller
+     * can bind or create it. */
+    static unsigned counter;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    char name[96];
+    unsigned n;
+    int fd;
+
+    pthread_mutex_lock(&lock);
+    n = counter++;
+    pthread_mutex_unlock(&lock);
+    snprintf(name, sizeof name, "/tmp/ps-%.16s-%ld-%u-XXXXXX",
+             tag ? tag : "t", (long)getpid(), n);
+    fd = mkstemp(name);
+    if (fd >= 0) {
+        close(fd);
+        unlink(name);
+    }
+    snprintf(buf, cap, "%s", name);
+}
+
+int pst_remove(const char *path)
+{
+    return unlink(path);
+}
+
+void pst_tcp_pair(ps_socket_t *client, ps_socket_t *server)
+{
+    ps_socket_t l = PS_INVALID_SOCKET;
+    ps_addr a;
+    char port[16];
+    int rc, p;
+
+    *client = PS_INVALID_SOCKET;
+    *server = PS_INVALID_SOCKET;
+    rc = ps_listen(&l, "127.0.0.1", "0", 4);
+    cr_assert_eq(rc, 0, "pst_tcp_pair: ps_listen: %s", ps_errname(rc));
+    rc = ps_local_addr(l, &a);
+    cr_assert_eq(rc, 0, "pst_tcp_pair: ps_local_addr: %s", ps_errname(rc));
+    p = ps_addr_port(&a);
+    cr_assert_gt(p, 0, "pst_tcp_pair: listener port %d", p);
+    snprintf(port, sizeof port, "%d", p);
+    rc = ps_connect(client, "127.0.0.1", port, 5000);
+    cr_assert_eq(rc, 0, "pst_tcp_pair: ps_connect: %s", ps_errname(rc));
+    rc = ps_accept(l, server, NULL, 5000);
+    cr_assert_eq(rc, 0, "pst_tcp_pair: ps_accept: %s", ps_errname(rc));
+    ps_close(l);
+}

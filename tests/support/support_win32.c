@@ -1,0 +1,137 @@
+/* Test helpers for Windows (MinGW-w64, also under Wine). See support.h. */
+#include "support.h"
+
+#include <criterion/criterion.h>
+
+#include <windows.h>
+
+#include <fcntl.h>
+#include <io.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pst_thread {
+    HANDLE h;
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+static DWORD WINAPI pst_trampoline(LPVOID p)
+{
+    pst_thread *t = (pst_thread *)p;
+    t->fn(t->arg);
+    return 0;
+}
+
+pst_thread *pst_thread_start(void (*fn)(void *arg), void *arg)
+{
+    pst_thread *t = (pst_thread *)calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->fn = fn;
+    t->arg = arg;
+    t->h = CreateThread(NULL, 0, pst_trampoline, t, 0, NULL);
+    if (!t->h) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void pst_thread_join(pst_thread *t)
+{
+    if (!t)
+        return;
+    WaitForSingleObject(t->h, INFINITE);
+    CloseHandle(t->h);
+    free(t);
+}
+
+void pst_sleep_ms(int ms)
+{
+    if (ms > 0)
+        Sleep((DWORD)ms);
+}
+
+int64_t pst_now_ms(void)
+{
+    return (int64_t)GetTickCount64();
+}
+
+int pst_is_windows(void)
+{
+    return 1;
+}
+
+int pst_under_wine(void)
+{
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    return ntdll && GetProcAddress(ntdll, "wine_get_version") != NULL;
+}
+
+long pst_raise_fd_limit(long want)
+{
+    return want;
+}
+
+int pst_pipe(int fds[2])
+{
+    return _pipe(fds, 65536, _O_BINARY);
+}
+
+long pst_fd_write(int fd, const void *buf, size_t len)
+{
+    return (long)_write(fd, buf, (unsigned)len);
+}
+
+long pst_fd_read(int fd, void *buf, size_t len)
+{
+    return (long)_read(fd, buf, (unsigned)len);
+}
+
+int pst_fd_close(int fd)
+{
+    return _close(fd);
+}
+
+void pst_temp_path(char *buf, size_t cap, const char *tag)
+{
+    /* AF_UNIX on Windows takes paths up to 108 bytes, so keep it short. */
+    static volatile LONG counter;
+    char dir[MAX_PATH + 1];
+    DWORD n = GetTempPathA((DWORD)sizeof dir, dir);
+    LONG c = InterlockedIncrement(&counter);
+    if (n == 0 || n >= sizeof dir)
+        snprintf(dir, sizeof dir, ".\\");
+    snprintf(buf, cap, "%sps-%.16s-%lu-%ld", dir, tag ? tag : "t",
+             (unsigned long)GetCurrentProcessId(), (long)c);
+}
+
+int pst_remove(const char *path)
+{
+    return DeleteFileA(path) ? 0 : -1;
+}
+
+void pst_tcp_pair(ps_socket_t *client, ps_socket_t *server)
+{
+    ps_socket_t l = PS_INVALID_SOCKET;
+    ps_addr a;
+    char port[16];
+    int rc, p;
+
+    *client = PS_INVALID_SOCKET;
+    *server = PS_INVALID_SOCKET;
+    rc = ps_listen(&l, "127.0.0.1", "0", 4);
+    cr_assert_eq(rc, 0, "pst_tcp_pair: ps_listen: %s", ps_errname(rc));
+    rc = ps_local_addr(l, &a);
+    cr_assert_eq(rc, 0, "pst_tcp_pair: ps_local_addr: %s", ps_errname(rc));
+    p = ps_addr_port(&a);
+    cr_assert_gt(p, 0, "pst_tcp_pair: listener port %d", p);
+    snprintf(port, sizeof port, "%d", p);
+    rc = ps_connect(client, "127.0.0.1", port, 5000);
+    cr_assert_eq(rc, 0, "pst_tcp_pair: ps_connect: %s", ps_errname(rc));
+    rc = ps_accept(l, server, NULL, 5000);
+    cr_assert_eq(rc, 0, "pst_tcp_pair: ps_accept: %s", ps_errname(rc));
+    ps_close(l);
+}

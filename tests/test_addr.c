@@ -1,0 +1,320 @@
+/* Addresses: parse/format, getters, local/peer addresses of sockets. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portsock.h"
+#include "support.h"
+
+static void check_round_trip(const char *text, int family, int port)
+{
+    ps_addr a;
+    char buf[PS_ADDRSTRLEN];
+    int rc;
+
+    memset(&a, 0xab, sizeof a);
+    rc = ps_addr_parse(&a, text);
+    cr_assert_eq(rc, 0, "ps_addr_parse(\"%s\"): %s", text, ps_errname(rc));
+    cr_assert_eq(ps_addr_family(&a), family, "family of %s", text);
+    cr_assert_eq(ps_addr_port(&a), port, "port of %s", text);
+    cr_assert_gt(a.len, 0, "len of %s", text);
+    cr_assert_leq(a.len, sizeof a.storage, "len of %s", text);
+    rc = ps_addr_format(&a, buf, sizeof buf);
+    cr_assert_eq(rc, 0, "ps_addr_format(%s): %s", text, ps_errname(rc));
+    cr_assert_str_eq(buf, text);
+}
+
+Test(addr, round_trip_ipv4, .timeout = 10)
+{
+    check_round_trip("127.0.0.1:8080", PS_AF_INET, 8080);
+    check_round_trip("0.0.0.0:0", PS_AF_INET, 0);
+    check_round_trip("255.255.255.255:65535", PS_AF_INET, 65535);
+    check_round_trip("10.1.2.3:1", PS_AF_INET, 1);
+}
+
+Test(addr, round_trip_ipv6, .timeout = 10)
+{
+    check_round_trip("[::1]:8080", PS_AF_INET6, 8080);
+    check_round_trip("[::]:65535", PS_AF_INET6, 65535);
+    check_round_trip("[2001:db8::1]:443", PS_AF_INET6, 443);
+    check_round_trip("[fe80::1:2:3:4]:0", PS_AF_INET6, 0);
+}
+
+Test(addr, port_byte_order, .timeout = 10)
+{
+    /* 0x1234 = 4660 and 0x3412 = 13330 tell a swapped port apart. */
+    check_round_trip("127.0.0.1:4660", PS_AF_INET, 4660);
+    check_round_trip("[::1]:13330", PS_AF_INET6, 13330);
+    check_round_trip("1.2.3.4:256", PS_AF_INET, 256);
+}
+
+static void check_reject(const char *text)
+{
+    ps_addr a;
+    int rc;
+    memset(&a, 0, sizeof a);
+    rc = ps_addr_parse(&a, text);
+    cr_assert_eq(rc, PS_EINVAL, "ps_addr_parse(\"%s\") gave %s, want PS_EINVAL",
+                 text ? text : "(null)", ps_errname(rc));
+}
+
+Test(addr, parse_rejects_null, .timeout = 10)
+{
+    ps_addr a;
+    cr_assert_eq(ps_addr_parse(&a, NULL), PS_EINVAL);
+    cr_assert_eq(ps_addr_parse(NULL, "127.0.0.1:80"), PS_EINVAL);
+}
+
+Test(addr, parse_rejects_malformed, .timeout = 10)
+{
+    static const char *const bad[] = {
+        "",
+        "127.0.0.1",           /* no port */
+        "127.0.0.1:",          /* empty port */
+        ":80",                 /* empty host */
+        "127.0.0.1:65536",
+        "127.0.0.1:99999999999999999999",
+        "127.0.0.1:-1",
+        "127.0.0.1:+80",
+        "127.0.0.1: 80",
+        "127.0.0.1:80 ",
+        " 127.0.0.1:80",
+        "127.0.0.1:80x",
+        "127.0.0.1:0x50",
+        "127.0.0.1:80:80",
+        "[::1]80",
+        "[::1]:",
+        "[::1]",
+        "[::1:80",
+        "::1]:80",
+        "[]:80",
+        "[::1]:80x",
+        "::1:80",              /* IPv6 must be bracketed */
+        "::1",
+        "localhost:80",        /* names are not looked up */
+        "example.com:80",
+        "[localhost]:80",
+        "[127.0.0.1]:80",      /* IPv4 in brackets */
+        "1.2.3:80",
+        "1.2.3.4.5:80",
+        "256.1.1.1:80",
+        "1.2.3.4:http",
+        "[12345::1]:80",
+        "[1:2:3:4:5:6:7:8:9]:80",
+        "unix:/tmp/x",
+    };
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        check_reject(bad[i]);
+}
+
+Test(addr, parse_rejects_overlong, .timeout = 10)
+{
+    size_t n = 5000, i;
+    char *s = (char *)malloc(n + 16);
+    cr_assert_not_null(s);
+
+    memset(s, '1', n);
+    memcpy(s + n, ":80", 4);
+    check_reject(s);
+
+    /* A bracketed "address" far longer than any IPv6 text. */
+    s[0] = '[';
+    for (i = 1; i + 1 < n; i += 2) {
+        s[i] = '1';
+        s[i + 1] = ':';
+    }
+    memcpy(s + i, "]:80", 5);
+    check_reject(s);
+
+    /* A valid address followed by a very long port. */
+    memcpy(s, "127.0.0.1:", 10);
+    memset(s + 10, '9', n - 10);
+    s[n] = '\0';
+    check_reject(s);
+    free(s);
+}
+
+Test(addr, getters_on_empty_address, .timeout = 10)
+{
+    ps_addr a;
+    char buf[PS_ADDRSTRLEN];
+    memset(&a, 0, sizeof a);
+    cr_assert_eq(ps_addr_family(&a), PS_AF_UNSPEC);
+    cr_assert_eq(ps_addr_port(&a), PS_EINVAL);
+    memset(buf, 'x', sizeof buf);
+    cr_assert_eq(ps_addr_format(&a, buf, sizeof buf), PS_EINVAL);
+    cr_assert_str_eq(buf, "", "a failed ps_addr_format leaves \"\"");
+    cr_assert_eq(ps_addr_family(NULL), PS_AF_UNSPEC);
+    cr_assert_eq(ps_addr_port(NULL), PS_EINVAL);
+    cr_assert_eq(ps_addr_format(NULL, buf, sizeof buf), PS_EINVAL);
+}
+
+Test(addr, format_small_buffer_no_overflow, .timeout = 10)
+{
+    static const char *const texts[] = { "127.0.0.1:8080", "[::1]:8080" };
+    size_t t;
+    for (t = 0; t < 2; t++) {
+        const char *text = texts[t];
+        size_t need = strlen(text) + 1, cap, k;
+        unsigned char buf[PS_ADDRSTRLEN + 16];
+        ps_addr a;
+        int rc;
+
+        cr_assert_eq(ps_addr_parse(&a, text), 0, "%s", text);
+        for (cap = 1; cap < need; cap++) {
+            memset(buf, 0x5a, sizeof buf);
+            rc = ps_addr_format(&a, (char *)buf, cap);
+            cr_assert_eq(rc, PS_EINVAL, "%s, cap %zu: %s", text, cap,
+                         ps_errname(rc));
+            cr_assert_eq(buf[0], '\0', "%s, cap %zu: buffer not \"\"", text, cap);
+            for (k = cap; k < sizeof buf; k++)
+                cr_assert_eq(buf[k], 0x5a, "%s, cap %zu: wrote byte %zu",
+                             text, cap, k);
+        }
+        /* cap 0: nothing may be written at all. */
+        memset(buf, 0x5a, sizeof buf);
+        cr_assert_eq(ps_addr_format(&a, (char *)buf, 0), PS_EINVAL);
+        cr_assert_eq(buf[0], 0x5a, "cap 0 wrote into the buffer");
+        cr_assert_eq(ps_addr_format(&a, NULL, 0), PS_EINVAL);
+
+        /* Exactly strlen + 1 is enough. */
+        memset(buf, 0x5a, sizeof buf);
+        rc = ps_addr_format(&a, (char *)buf, need);
+        cr_assert_eq(rc, 0, "%s, cap %zu: %s", text, need, ps_errname(rc));
+        cr_assert_str_eq((char *)buf, text);
+        cr_assert_eq(buf[need], 0x5a, "wrote past the exact-size buffer");
+    }
+}
+
+Test(addr, addrstrlen_is_enough, .timeout = 10)
+{
+    static const char *const longest[] = {
+        "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535",
+        "[1234:5678:9abc:def0:1234:5678:9abc:def0]:65535",
+        "255.255.255.255:65535",
+    };
+    size_t i;
+    for (i = 0; i < sizeof longest / sizeof longest[0]; i++) {
+        ps_addr a;
+        char buf[PS_ADDRSTRLEN + 1];
+        int rc = ps_addr_parse(&a, longest[i]);
+        cr_assert_eq(rc, 0, "parse %s: %s", longest[i], ps_errname(rc));
+        buf[PS_ADDRSTRLEN] = 'Z';
+        rc = ps_addr_format(&a, buf, PS_ADDRSTRLEN);
+        cr_assert_eq(rc, 0, "format %s: %s", longest[i], ps_errname(rc));
+        cr_assert_str_eq(buf, longest[i]);
+        cr_assert_eq(buf[PS_ADDRSTRLEN], 'Z');
+    }
+}
+
+Test(addr, local_addr_of_listener, .timeout = 20)
+{
+    ps_socket_t l;
+    ps_addr a;
+    char buf[PS_ADDRSTRLEN], want[PS_ADDRSTRLEN];
+    int rc, port;
+
+    rc = ps_listen(&l, "127.0.0.1", "0", 4);
+    cr_assert_eq(rc, 0, "ps_listen: %s", ps_errname(rc));
+    rc = ps_local_addr(l, &a);
+    cr_assert_eq(rc, 0, "ps_local_addr: %s", ps_errname(rc));
+    cr_assert_eq(ps_addr_family(&a), PS_AF_INET);
+    port = ps_addr_port(&a);
+    cr_assert_gt(port, 0, "ephemeral port %d", port);
+    cr_assert_leq(port, 65535);
+    cr_assert_eq(ps_addr_format(&a, buf, sizeof buf), 0);
+    snprintf(want, sizeof want, "127.0.0.1:%d", port);
+    cr_assert_str_eq(buf, want);
+    /* A listener has no peer. */
+    rc = ps_peer_addr(l, &a);
+    cr_assert_eq(rc, PS_ENOTCONN, "ps_peer_addr(listener): %s", ps_errname(rc));
+    cr_assert_eq(ps_close(l), 0);
+}
+
+Test(addr, local_addr_of_ipv6_listener, .timeout = 20)
+{
+    ps_socket_t l;
+    ps_addr a;
+    char buf[PS_ADDRSTRLEN], want[PS_ADDRSTRLEN];
+    int rc, port;
+
+    rc = ps_listen(&l, "::1", "0", 4);
+    if (rc == PS_EAFNOSUPPORT || rc == PS_EADDRNOTAVAIL)
+        cr_skip_test("no IPv6 loopback here (%s)", ps_errname(rc));
+    cr_assert_eq(rc, 0, "ps_listen(::1): %s", ps_errname(rc));
+    rc = ps_local_addr(l, &a);
+    cr_assert_eq(rc, 0, "ps_local_addr: %s", ps_errname(rc));
+    cr_assert_eq(ps_addr_family(&a), PS_AF_INET6);
+    port = ps_addr_port(&a);
+    cr_assert_gt(port, 0);
+    cr_assert_eq(ps_addr_format(&a, buf, sizeof buf), 0);
+    snprintf(want, sizeof want, "[::1]:%d", port);
+    cr_assert_str_eq(buf, want);
+    cr_assert_eq(ps_close(l), 0);
+}
+
+Test(addr, local_and_peer_of_connection, .timeout = 20)
+{
+    ps_socket_t c, s;
+    ps_addr cl, cp, sl, sp;
+    char b1[PS_ADDRSTRLEN], b2[PS_ADDRSTRLEN];
+
+    pst_tcp_pair(&c, &s);
+    cr_assert_eq(ps_local_addr(c, &cl), 0);
+    cr_assert_eq(ps_peer_addr(c, &cp), 0);
+    cr_assert_eq(ps_local_addr(s, &sl), 0);
+    cr_assert_eq(ps_peer_addr(s, &sp), 0);
+    cr_assert_eq(ps_addr_family(&cp), PS_AF_INET);
+    cr_assert_eq(ps_addr_port(&cl), ps_addr_port(&sp));
+    cr_assert_eq(ps_addr_port(&cp), ps_addr_port(&sl));
+    cr_assert_neq(ps_addr_port(&cl), 0);
+    cr_assert_eq(ps_addr_format(&cl, b1, sizeof b1), 0);
+    cr_assert_eq(ps_addr_format(&sp, b2, sizeof b2), 0);
+    cr_assert_str_eq(b1, b2);
+    cr_assert_eq(ps_addr_format(&cp, b1, sizeof b1), 0);
+    cr_assert_eq(ps_addr_format(&sl, b2, sizeof b2), 0);
+    cr_assert_str_eq(b1, b2);
+    /* The formatted text parses back to the same port and family. */
+    {
+        ps_addr back;
+        cr_assert_eq(ps_addr_parse(&back, b1), 0, "%s", b1);
+        cr_assert_eq(ps_addr_port(&back), ps_addr_port(&cp));
+        cr_assert_eq(ps_addr_family(&back), PS_AF_INET);
+    }
+    ps_close(c);
+    ps_close(s);
+}
+
+Test(addr, bad_socket_and_null_out, .timeout = 10)
+{
+    ps_socket_t s;
+    ps_addr a;
+    int rc;
+
+    cr_assert_eq(ps_local_addr(PS_INVALID_SOCKET, &a), PS_EBADF);
+    cr_assert_eq(ps_peer_addr(PS_INVALID_SOCKET, &a), PS_EBADF);
+
+    rc = ps_socket(&s, PS_AF_INET, PS_SOCK_STREAM);
+    cr_assert_eq(rc, 0, "ps_socket: %s", ps_errname(rc));
+    cr_assert_eq(ps_local_addr(s, NULL), PS_EINVAL);
+    cr_assert_eq(ps_peer_addr(s, NULL), PS_EINVAL);
+    rc = ps_peer_addr(s, &a);
+    cr_assert_eq(rc, PS_ENOTCONN, "ps_peer_addr(unconnected): %s",
+                 ps_errname(rc));
+    cr_assert_eq(ps_close(s), 0);
+}
+
+Test(addr, udp_local_addr, .timeout = 10)
+{
+    ps_socket_t u;
+    ps_addr a;
+    int rc = ps_udp_open(&u, "127.0.0.1", "0");
+    cr_assert_eq(rc, 0, "ps_udp_open: %s", ps_errname(rc));
+    cr_assert_eq(ps_local_addr(u, &a), 0);
+    cr_assert_eq(ps_addr_family(&a), PS_AF_INET);
+    cr_assert_gt(ps_addr_port(&a), 0);
+    cr_assert_eq(ps_close(u), 0);
+}

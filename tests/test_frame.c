@@ -1,0 +1,394 @@
+/* Length-prefixed frames: round trips, the wire format, hostile and
+ * truncated input, timeouts. Loopback only. */
+#include <criterion/criterion.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portsock.h"
+#include "support.h"
+
+#define OK(expr)                                                            \
+    do {                                                                    \
+        int ok_rc_ = (expr);                                                \
+        cr_assert_eq(ok_rc_, 0, "%s -> %s (%d)", #expr,                     \
+                     ps_errname(ok_rc_), ok_rc_);                           \
+    } while (0)
+
+#define RC_IS(expr, want)                                                   \
+    do {                                                                    \
+        int rc_is_ = (expr);                                                \
+        cr_assert_eq(rc_is_, (want), "%s -> %s (%d), expected %s", #expr,   \
+                     ps_errname(rc_is_), rc_is_, ps_errname(want));         \
+    } while (0)
+
+static unsigned char pat(size_t i)
+{
+    return (unsigned char)((i % 253u) ^ ((i / 253u) * 29u));
+}
+
+static unsigned char *pattern_buffer(size_t len)
+{
+    unsigned char *p = malloc(len ? len : 1);
+    cr_assert_not_null(p, "malloc(%zu)", len);
+    for (size_t i = 0; i < len; i++)
+        p[i] = pat(i);
+    return p;
+}
+
+static void send_raw(ps_socket_t s, const void *buf, size_t len)
+{
+    size_t sent = 0;
+    OK(ps_send_all(s, buf, len, &sent, 5000));
+    cr_assert_eq(sent, len);
+}
+
+static void send_header(ps_socket_t s, uint32_t announced)
+{
+    unsigned char h[4];
+    ps_store_be32(h, announced);
+    send_raw(s, h, sizeof h);
+}
+
+/* ---- round trips ------------------------------------------------------------ */
+
+static void round_trip_small(size_t n)
+{
+    ps_socket_t c, s;
+    unsigned char *out = pattern_buffer(n);
+    unsigned char *in = malloc(n + 16);
+    size_t len = (size_t)-1;
+
+    cr_assert_not_null(in);
+    memset(in, 0xEE, n + 16);
+    pst_tcp_pair(&c, &s);
+    OK(ps_send_frame(c, out, n, 5000));
+    OK(ps_recv_frame(s, in, n + 16, &len, 5000));
+    cr_assert_eq(len, n, "frame of %zu came back as %zu", n, len);
+    if (n > 0)
+        cr_assert_arr_eq(in, out, n, "payload of %zu bytes differs", n);
+    /* Nothing beyond the frame was consumed or sent. */
+    RC_IS(ps_recv_frame(s, in, n + 16, &len, 0), PS_EWOULDBLOCK);
+
+    OK(ps_close(c));
+    OK(ps_close(s));
+    free(in);
+    free(out);
+}
+
+Test(frame, round_trip_empty, .timeout = 10) { round_trip_small(0); }
+Test(frame, round_trip_one_byte, .timeout = 10) { round_trip_small(1); }
+Test(frame, round_trip_1000, .timeout = 10) { round_trip_small(1000); }
+
+Test(frame, several_frames_in_a_row, .timeout = 10)
+{
+    ps_socket_t c, s;
+    unsigned char in[64];
+    size_t len = 0;
+    const char *msgs[] = {"first", "", "third frame", "4"};
+
+    pst_tcp_pair(&c, &s);
+    for (size_t i = 0; i < 4; i++)
+        OK(ps_send_frame(c, msgs[i], strlen(msgs[i]), 5000));
+    for (size_t i = 0; i < 4; i++) {
+        len = 999;
+        OK(ps_recv_frame(s, in, sizeof in, &len, 5000));
+        cr_assert_eq(len, strlen(msgs[i]), "frame %zu", i);
+        if (len)
+            cr_assert_arr_eq(in, msgs[i], len, "frame %zu", i);
+    }
+    OK(ps_close(c));
+    OK(ps_close(s));
+}
+
+Test(frame, payload_exactly_cap, .timeout = 10)
+{
+    ps_socket_t c, s;
+    unsigned char in[32];
+    size_t len = 0;
+
+    pst_tcp_pair(&c, &s);
+    OK(ps_send_frame(c, "0123456789abcdef0123456789abcdef", 32, 5000));
+    OK(ps_recv_frame(s, in, sizeof in, &len, 5000));
+    cr_assert_eq(len, (size_t)32);
+    cr_assert_arr_eq(in, "0123456789abcdef0123456789abcdef", 32);
+    OK(ps_close(c));
+    OK(ps_close(s));
+}
+
+typedef struct frame_reader {
+    ps_socket_t s;
+    unsigned char *buf;
+    size_t cap;
+    size_t len;
+    int rc;
+} frame_reader;
+
+static void frame_reader_main(void *arg)
+{
+    frame_reader *r = arg;
+    r->rc = ps_recv_frame(r->s, r->buf, r->cap, &r->len, 60000);
+}
+
+Test(frame, round_trip_1mib_with_reader_thread, .timeout = 120)
+{
+    const size_t n = (size_t)1 << 20;
+    ps_socket_t c, s;
+    unsigned char *out = pattern_buffer(n);
+    frame_reader r;
+
+    pst_tcp_pair(&c, &s);
+    memset(&r, 0, sizeof r);
+    r.s = s;
+    r.cap = n + 100;
+    r.buf = malloc(r.cap);
+    cr_assert_not_null(r.buf);
+    memset(r.buf, 0, r.cap);
+    r.rc = 1;
+
+    pst_thread *t = pst_thread_start(frame_reader_main, &r);
+    cr_assert_not_null(t);
+    int rc = ps_send_frame(c, out, n, 60000);
+    pst_thread_join(t);
+
+    cr_assert_eq(rc, 0, "ps_send_frame -> %s", ps_errname(rc));
+    cr_assert_eq(r.rc, 0, "ps_recv_frame -> %s", ps_errname(r.rc));
+    cr_assert_eq(r.len, n);
+    cr_assert_arr_eq(r.buf, out, n, "1 MiB payload differs");
+
+    OK(ps_close(c));
+    OK(ps_close(s));
+    free(r.buf);
+    free(out);
+}
+
+/* ---- wire format --------------------------------------------------------------- */
+
+Test(frame, wire_format_big_endian_prefix, .timeout = 10)
+{
+    ps_socket_t c, s;
+    unsigned char *out = pattern_buffer(258);
+    unsigned char raw[4 + 258];
+    size_t got = 0;
+
+    pst_tcp_pair(&c, &s);
+    /* 258 = 0x00000102: the two non-zero bytes show the byte order. */
+    OK(ps_send_frame(c, out, 258, 5000));
+    OK(ps_recv_all(s, raw, sizeof raw, &got, 5000));
+    cr_assert_eq(got, sizeof raw);
+    cr_assert_eq(raw[0], 0x00);
+    cr_assert_eq(raw[1], 0x00);
+    cr_assert_eq(raw[2], 0x01);
+    cr_assert_eq(raw[3], 0x02);
+    cr_assert_arr_eq(raw + 4, out, 258);
+
+    /* An empty frame is just four zero bytes. */
+    OK(ps_send_frame(c, "", 0, 5000));
+    OK(ps_recv_all(s, raw, 4, &got, 5000));
+    cr_assert_eq(raw[0] | raw[1] | raw[2] | raw[3], 0);
+    RC_IS(ps_recv_all(s, raw, 1, &got, 0), PS_EWOULDBLOCK);
+
+    OK(ps_close(c));
+    OK(ps_close(s));
+    free(out);
+}
+
+Test(frame, reads_hand_made_frame, .timeout = 10)
+{
+    ps_socket_t c, s;
+    unsigned char raw[4 + 5] = {0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o'};
+    unsigned char in[16];
+    size_t len = 0;
+
+    pst_tcp_pair(&c, &s);
+    send_raw(c, raw, sizeof raw);
+    OK(ps_recv_frame(s, in, sizeof in, &len, 5000));
+    cr_assert_eq(len, (size_t)5);
+    cr_assert_arr_eq(in, "hello", 5);
+    OK(ps_close(c));
+    OK(ps_close(s));
+}
+
+/* ---- oversized frames -------------------------------------------------------------- */
+
+Test(frame, hostile_length_rejected_without_reading, .timeout = 10)
+{
+    ps_socket_t c, s;
+    unsigned char in[64];
+    size_t len = 0;
+
+    pst_tcp_pair(&c, &s);
+    send_header(c, 0xFFFFFFF0u);
+    int rc = ps_recv_frame(s, in, sizeof in, &len, 5000);
+    cr_assert_eq(rc, PS_EMSGSIZE, "ps_recv_frame -> %s", ps_errname(rc));
+    cr_assert_eq(len, (size_t)0xFFFFFFF0u, "*len = %zu", len);
+    OK(ps_close(c));
+    OK(ps_close(s));
+}
+
+Test(frame, oversized_payload_left_unread, .timeout = 10)
+{
+    ps_socket_t c, s;
+    unsigned char *out = pattern_buffer(100);
+    unsigned char small[10], in[100];
+    size_t len = 0, got = 0;
+
+    pst_tcp_pair(&c, &s);
+    OK(ps_send_frame(c, out, 100, 5000));
+    /* A following frame, to check the stream stays in step. */
+    OK(ps_send_frame(c, "next", 4, 5000));
+
+    memset(small, 0, sizeof small);
+    RC_IS(ps_recv_frame(s, small, sizeof small, &len, 5000), PS_EMSGSIZE);
+    cr_assert_eq(len, (size_t)100);
+
+    OK(ps_recv_all(s, in, 100, &got, 5000));
+    cr_assert_eq(got, (size_t)100);
+    cr_assert_arr_eq(in, out, 100, "payload left unread was damaged");
+
+    OK(ps_recv_frame(s, small, sizeof small, &len, 5000));
+    cr_assert_eq(len, (size_t)4);
+    cr_assert_arr_eq(small, "next", 4);
+
+    OK(ps_close(c));
+    OK(ps_close(s));
+    free(out);
+}
+
+Test(frame, send_frame_longer_than_uint32, .timeout = 10)
+{
+    ps_socket_t c, s;
+    unsigned char tiny[1] = {0};
+    unsigned char in[8];
+
+    if (sizeof(size_t) <= 4)
+        cr_skip_test("size_t is %u bytes: no length above UINT32_MAX",
+                     (unsigned)sizeof(size_t));
+
+    pst_tcp_pair(&c, &s);
+    /* The buffer is tiny: the function must refuse before reading it. */
+    size_t too_long = (size_t)UINT32_MAX + 1u;
+    RC_IS(ps_send_frame(c, tiny, too_long, 1000), PS_EMSGSIZE);
+    RC_IS(ps_send_frame(c, tiny, SIZE_MAX, 1000), PS_EMSGSIZE);
+    /* Nothing was sent. */
+    RC_IS(ps_recv_all(s, in, 1, NULL, 100), PS_ETIMEDOUT);
+    /* The stream is still usable. */
+    OK(ps_send_frame(c, "ok", 2, 5000));
+    size_t len = 0;
+    OK(ps_recv_frame(s, in, sizeof in, &len, 5000));
+    cr_assert_eq(len, (size_t)2);
+    cr_assert_arr_eq(in, "ok", 2);
+    OK(ps_close(c));
+    OK(ps_close(s));
+}
+
+/* ---- truncated input and end of stream ------------------------------------------ */
+
+Test(frame, truncated_payload_is_closed, .timeout = 10)
+{
+    ps_socket_t c, s;
+    unsigned char in[200];
+    size_t len = 0;
+
+    pst_tcp_pair(&c, &s);
+    send_header(c, 100);
+    send_raw(c, "0123456789", 10);
+    OK(ps_close(c));
+    RC_IS(ps_recv_frame(s, in, sizeof in, &len, 5000), PS_ECLOSED);
+    OK(ps_close(s));
+}
+
+Test(frame, truncated_header_is_closed, .timeout = 10)
+{
+    ps_socket_t c, s;
+    unsigned char in[16];
+    size_t len = 0;
+
+    pst_tcp_pair(&c, &s);
+    send_raw(c, "\0\0", 2);
+    OK(ps_close(c));
+    RC_IS(ps_recv_frame(s, in, sizeof in, &len, 5000), PS_ECLOSED);
+    OK(ps_close(s));
+}
+
+Test(frame, eof_before_header, .timeout = 10)
+{
+    ps_socket_t c, s;
+    unsigned char in[16];
+    size_t len = 4242;
+
+    pst_tcp_pair(&c, &s);
+    OK(ps_close(c));
+    RC_IS(ps_recv_frame(s, in, sizeof in, &len, 5000), PS_ECLOSED);
+    cr_assert_eq(len, (size_t)0, "*len = %zu at EOF", len);
+    OK(ps_close(s));
+}
+
+Test(frame, eof_after_complete_frame, .timeout = 10)
+{
+    ps_socket_t c, s;
+    unsigned char in[16];
+    size_t len = 0;
+
+    pst_tcp_pair(&c, &s);
+    OK(ps_send_frame(c, "last", 4, 5000));
+    OK(ps_close(c));
+    OK(ps_recv_frame(s, in, sizeof in, &len, 5000));
+    cr_assert_eq(len, (size_t)4);
+    cr_assert_arr_eq(in, "last", 4);
+    len = 4242;
+    RC_IS(ps_recv_frame(s, in, sizeof in, &len, 5000), PS_ECLOSED);
+    cr_assert_eq(len, (size_t)0);
+    OK(ps_close(s));
+}
+
+/* ---- timeouts and bad sockets ------------------------------------------------------ */
+
+Test(frame, recv_frame_timeouts, .timeout = 10)
+{
+    ps_socket_t c, s;
+    unsigned char in[64];
+    size_t len = 0;
+
+    pst_tcp_pair(&c, &s);
+    RC_IS(ps_recv_frame(s, in, sizeof in, &len, 0), PS_EWOULDBLOCK);
+
+    int64_t t0 = pst_now_ms();
+    RC_IS(ps_recv_frame(s, in, sizeof in, &len, 150), PS_ETIMEDOUT);
+    int64_t dt = pst_now_ms() - t0;
+    cr_assert_geq(dt, 145, "returned after %lld ms", (long long)dt);
+    cr_assert_lt(dt, 2000, "returned after %lld ms", (long long)dt);
+
+    /* Header complete, payload missing: the deadline still holds. */
+    send_header(c, 20);
+    send_raw(c, "abc", 3);
+    t0 = pst_now_ms();
+    RC_IS(ps_recv_frame(s, in, sizeof in, &len, 150), PS_ETIMEDOUT);
+    dt = pst_now_ms() - t0;
+    cr_assert_geq(dt, 145, "returned after %lld ms", (long long)dt);
+    cr_assert_lt(dt, 2000, "returned after %lld ms", (long long)dt);
+
+    OK(ps_close(c));
+    OK(ps_close(s));
+}
+
+Test(frame, bad_arguments, .timeout = 10)
+{
+    unsigned char in[8];
+    size_t len = 0;
+
+    RC_IS(ps_send_frame(PS_INVALID_SOCKET, "x", 1, 100), PS_EBADF);
+    RC_IS(ps_recv_frame(PS_INVALID_SOCKET, in, sizeof in, &len, 100),
+          PS_EBADF);
+
+    ps_socket_t c, s;
+    pst_tcp_pair(&c, &s);
+    RC_IS(ps_send_frame(c, NULL, 4, 100), PS_EINVAL);
+    RC_IS(ps_recv_frame(s, in, sizeof in, NULL, 100), PS_EINVAL);
+    /* Nothing was sent by the refused call. */
+    RC_IS(ps_recv_all(s, in, 1, NULL, 0), PS_EWOULDBLOCK);
+    OK(ps_close(c));
+    OK(ps_close(s));
+}

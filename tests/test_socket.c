@@ -1,0 +1,684 @@
+/* Socket life cycle, listen / connect / accept, shutdown, socket pairs and
+ * options. Loopback only, ephemeral ports only. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "portsock.h"
+#include "support.h"
+
+#define OK(expr)                                                            \
+    do {                                                                    \
+        int ok_rc_ = (expr);                                                \
+        cr_assert_eq(ok_rc_, 0, "%s -> %s (%d)", #expr,                     \
+                     ps_errname(ok_rc_), ok_rc_);                           \
+    } while (0)
+
+#define RC_IS(expr, want)                                                   \
+    do {                                                                    \
+        int rc_is_ = (expr);                                                \
+        cr_assert_eq(rc_is_, (want), "%s -> %s (%d), expected %s", #expr,   \
+                     ps_errname(rc_is_), rc_is_, ps_errname(want));         \
+    } while (0)
+
+static int local_port(ps_socket_t s)
+{
+    ps_addr a;
+    memset(&a, 0, sizeof a);
+    OK(ps_local_addr(s, &a));
+    int port = ps_addr_port(&a);
+    cr_assert_gt(port, 0, "local port %d", port);
+    cr_assert_leq(port, 65535, "local port %d", port);
+    return port;
+}
+
+static int local_family(ps_socket_t s)
+{
+    ps_addr a;
+    memset(&a, 0, sizeof a);
+    OK(ps_local_addr(s, &a));
+    return ps_addr_family(&a);
+}
+
+static void port_text(ps_socket_t s, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%d", local_port(s));
+}
+
+/* Moves a short message from a to b and checks it arrived intact. */
+static void exchange(ps_socket_t a, ps_socket_t b, const char *msg)
+{
+    size_t len = strlen(msg);
+    size_t sent = 0, got = 0;
+    char buf[256];
+
+    cr_assert_lt(len, sizeof buf);
+    OK(ps_send_all(a, msg, len, &sent, 5000));
+    cr_assert_eq(sent, len);
+    memset(buf, 0, sizeof buf);
+    OK(ps_recv_all(b, buf, len, &got, 5000));
+    cr_assert_eq(got, len);
+    cr_assert_arr_eq(buf, msg, len, "payload differs");
+}
+
+/* 1 when IPv6 loopback is not usable here (the test should be skipped). */
+static int ipv6_missing(int rc)
+{
+    return rc == PS_EADDRNOTAVAIL || rc == PS_EAFNOSUPPORT;
+}
+
+/* ---- ps_socket / ps_close -------------------------------------------- */
+
+Test(socket, create_inet_stream_and_dgram, .timeout = 10)
+{
+    ps_socket_t s = PS_INVALID_SOCKET;
+
+    OK(ps_socket(&s, PS_AF_INET, PS_SOCK_STREAM));
+    cr_assert_neq(s, PS_INVALID_SOCKET);
+    OK(ps_close(s));
+
+    s = PS_INVALID_SOCKET;
+    OK(ps_socket(&s, PS_AF_INET, PS_SOCK_DGRAM));
+    cr_assert_neq(s, PS_INVALID_SOCKET);
+    OK(ps_close(s));
+}
+
+Test(socket, create_inet6_stream_and_dgram, .timeout = 10)
+{
+    ps_socket_t s = PS_INVALID_SOCKET;
+    int rc = ps_socket(&s, PS_AF_INET6, PS_SOCK_STREAM);
+    if (rc == PS_EAFNOSUPPORT)
+        cr_skip_test("IPv6 sockets are not available on this system");
+    cr_assert_eq(rc, 0, "ps_socket(INET6, STREAM) -> %s", ps_errname(rc));
+    cr_assert_neq(s, PS_INVALID_SOCKET);
+    OK(ps_close(s));
+
+    s = PS_INVALID_SOCKET;
+    OK(ps_socket(&s, PS_AF_INET6, PS_SOCK_DGRAM));
+    cr_assert_neq(s, PS_INVALID_SOCKET);
+    OK(ps_close(s));
+}
+
+Test(socket, create_bad_arguments, .timeout = 10)
+{
+    ps_socket_t s = PS_INVALID_SOCKET;
+    int rc;
+
+    /* An unknown family is a bad argument; the header also names
+     * PS_EAFNOSUPPORT for families the system lacks, so accept both. */
+    rc = ps_socket(&s, 99, PS_SOCK_STREAM);
+    cr_assert(rc == PS_EINVAL || rc == PS_EAFNOSUPPORT,
+              "family 99 -> %s", ps_errname(rc));
+    rc = ps_socket(&s, PS_AF_UNSPEC, PS_SOCK_STREAM);
+    cr_assert(rc == PS_EINVAL || rc == PS_EAFNOSUPPORT,
+              "family UNSPEC -> %s", ps_errname(rc));
+
+    RC_IS(ps_socket(&s, PS_AF_INET, 99), PS_EINVAL);
+    RC_IS(ps_socket(&s, PS_AF_INET, 0), PS_EINVAL);
+    RC_IS(ps_socket(NULL, PS_AF_INET, PS_SOCK_STREAM), PS_EINVAL);
+}
+
+Test(socket, create_unix_stream, .timeout = 10)
+{
+    ps_socket_t s = PS_INVALID_SOCKET;
+    int rc = ps_socket(&s, PS_AF_UNIX, PS_SOCK_STREAM);
+
+    if (rc == PS_EAFNOSUPPORT && pst_under_wine())
+        cr_skip_test("AF_UNIX is not supported under Wine (PS_EAFNOSUPPORT, "
+                     "as documented)");
+    if (rc == PS_EAFNOSUPPORT && pst_is_windows())
+        cr_skip_test("this Windows lacks AF_UNIX (PS_EAFNOSUPPORT)");
+    cr_assert_eq(rc, 0, "ps_socket(UNIX, STREAM) -> %s", ps_errname(rc));
+    cr_assert_neq(s, PS_INVALID_SOCKET);
+    OK(ps_close(s));
+}
+
+Test(socket, close_invalid_and_twice, .timeout = 10)
+{
+    ps_socket_t s = PS_INVALID_SOCKET;
+
+    RC_IS(ps_close(PS_INVALID_SOCKET), PS_EBADF);
+
+    OK(ps_socket(&s, PS_AF_INET, PS_SOCK_STREAM));
+    OK(ps_close(s));
+    /* Nothing was opened in between, so the value cannot have been reused. */
+    RC_IS(ps_close(s), PS_EBADF);
+}
+
+/* ---- ps_shutdown --------------------------------------------------------- */
+
+Test(socket, shutdown_bad_how_and_unconnected, .timeout = 10)
+{
+    ps_socket_t c, sv, u;
+
+    pst_tcp_pair(&c, &sv);
+    RC_IS(ps_shutdown(c, 7), PS_EINVAL);
+    RC_IS(ps_shutdown(c, -1), PS_EINVAL);
+    /* The bad calls must not have harmed the connection. */
+    exchange(c, sv, "still connected");
+
+    OK(ps_socket(&u, PS_AF_INET, PS_SOCK_STREAM));
+    RC_IS(ps_shutdown(u, PS_SHUT_WR), PS_ENOTCONN);
+    RC_IS(ps_shutdown(u, PS_SHUT_RDWR), PS_ENOTCONN);
+
+    RC_IS(ps_shutdown(PS_INVALID_SOCKET, PS_SHUT_WR), PS_EBADF);
+
+    OK(ps_close(u));
+    OK(ps_close(c));
+    OK(ps_close(sv));
+}
+
+static void check_half_close(ps_socket_t a, ps_socket_t b)
+{
+    char buf[64];
+    size_t got = 12345;
+
+    OK(ps_shutdown(a, PS_SHUT_WR));
+
+    /* b sees an orderly end of stream, and keeps seeing it. */
+    OK(ps_recv(b, buf, sizeof buf, &got, 5000));
+    cr_assert_eq(got, (size_t)0, "expected EOF, got %zu bytes", got);
+    got = 12345;
+    OK(ps_recv(b, buf, sizeof buf, &got, 5000));
+    cr_assert_eq(got, (size_t)0, "EOF not sticky, got %zu bytes", got);
+
+    /* The other direction still works. */
+    exchange(b, a, "the other way still works");
+
+    /* Writing on the shut-down side is PS_EPIPE. */
+    RC_IS(ps_send(a, "x", 1, NULL, 1000), PS_EPIPE);
+}
+
+Test(socket, shutdown_write_half_close_tcp, .timeout = 20)
+{
+    ps_socket_t c, sv;
+
+    pst_tcp_pair(&c, &sv);
+    check_half_close(c, sv);
+    OK(ps_close(c));
+    OK(ps_close(sv));
+}
+
+Test(socket, shutdown_write_half_close_socketpair, .timeout = 20)
+{
+    ps_socket_t p[2];
+
+    OK(ps_socketpair(p));
+    check_half_close(p[1], p[0]);
+    OK(ps_close(p[0]));
+    OK(ps_close(p[1]));
+}
+
+/* ---- listen / connect / accept ------------------------------------------ */
+
+Test(socket, listen_connect_accept_ipv4, .timeout = 20)
+{
+    ps_socket_t l, c, a;
+    ps_addr peer, caddr;
+    char port[16];
+
+    OK(ps_listen(&l, "127.0.0.1", "0", 0));
+    cr_assert_neq(l, PS_INVALID_SOCKET);
+    cr_assert_eq(local_family(l), PS_AF_INET);
+    port_text(l, port, sizeof port);
+
+    OK(ps_connect(&c, "127.0.0.1", port, 5000));
+    cr_assert_neq(c, PS_INVALID_SOCKET);
+
+    memset(&peer, 0xA5, sizeof peer);
+    OK(ps_accept(l, &a, &peer, 5000));
+    cr_assert_neq(a, PS_INVALID_SOCKET);
+    cr_assert_eq(ps_addr_family(&peer), PS_AF_INET);
+    cr_assert_eq(ps_addr_port(&peer), local_port(c),
+                 "accepted peer port %d, client local port %d",
+                 ps_addr_port(&peer), local_port(c));
+
+    /* The client's peer is the listener's port. */
+    OK(ps_peer_addr(c, &caddr));
+    cr_assert_eq(ps_addr_port(&caddr), local_port(l));
+
+    exchange(c, a, "hello from client");
+    exchange(a, c, "hello from server");
+
+    OK(ps_close(c));
+    OK(ps_close(a));
+    OK(ps_close(l));
+}
+
+Test(socket, accept_peer_may_be_null, .timeout = 20)
+{
+    ps_socket_t l, c, a;
+    char port[16];
+
+    OK(ps_listen(&l, "127.0.0.1", "0", 16));
+    port_text(l, port, sizeof port);
+    OK(ps_connect(&c, "127.0.0.1", port, 5000));
+    OK(ps_accept(l, &a, NULL, 5000));
+    exchange(c, a, "peer NULL");
+    OK(ps_close(c));
+    OK(ps_close(a));
+    OK(ps_close(l));
+}
+
+Test(socket, listen_connect_accept_ipv6, .timeout = 20)
+{
+    ps_socket_t l, c, a;
+    ps_addr peer;
+    char port[16];
+    int rc = ps_listen(&l, "::1", "0", 0);
+
+    if (ipv6_missing(rc))
+        cr_skip_test("IPv6 loopback not available (ps_listen(\"::1\") -> %s)",
+                     ps_errname(rc));
+    cr_assert_eq(rc, 0, "ps_listen(::1) -> %s", ps_errname(rc));
+    cr_assert_eq(local_family(l), PS_AF_INET6);
+    port_text(l, port, sizeof port);
+
+    OK(ps_connect(&c, "::1", port, 5000));
+    memset(&peer, 0, sizeof peer);
+    OK(ps_accept(l, &a, &peer, 5000));
+    cr_assert_eq(ps_addr_family(&peer), PS_AF_INET6);
+    cr_assert_eq(ps_addr_port(&peer), local_port(c));
+
+    exchange(c, a, "over IPv6");
+    exchange(a, c, "and back");
+
+    OK(ps_close(c));
+    OK(ps_close(a));
+    OK(ps_close(l));
+}
+
+Test(socket, listen_ipv6_only_refuses_ipv4, .timeout = 20)
+{
+    /* A numeric IPv6 host listens on IPv6 only: a wildcard "::" listener
+     * must not take IPv4 connections. */
+    ps_socket_t l, c = PS_INVALID_SOCKET;
+    char port[16];
+    int rc = ps_listen(&l, "::", "0", 0);
+
+    if (ipv6_missing(rc))
+        cr_skip_test("IPv6 not available (ps_listen(\"::\") -> %s)",
+                     ps_errname(rc));
+    cr_assert_eq(rc, 0, "ps_listen(::) -> %s", ps_errname(rc));
+    port_text(l, port, sizeof port);
+
+    rc = ps_connect(&c, "127.0.0.1", port, 10000);
+    if (rc == 0)
+        ps_close(c);
+    cr_assert_eq(rc, PS_ECONNREFUSED,
+                 "IPv4 connect to an IPv6-only listener -> %s", ps_errname(rc));
+    OK(ps_close(l));
+}
+
+Test(socket, listen_dual_stack, .timeout = 30)
+{
+    ps_socket_t l, c4, a4, c6, a6;
+    ps_addr peer;
+    char port[16];
+    int fam;
+
+    OK(ps_listen(&l, NULL, "0", 0));
+    fam = local_family(l);
+    cr_assert(fam == PS_AF_INET || fam == PS_AF_INET6, "family %d", fam);
+    port_text(l, port, sizeof port);
+
+    OK(ps_connect(&c4, "127.0.0.1", port, 5000));
+    memset(&peer, 0, sizeof peer);
+    OK(ps_accept(l, &a4, &peer, 5000));
+    cr_assert_eq(ps_addr_port(&peer), local_port(c4));
+    exchange(c4, a4, "via 127.0.0.1");
+    OK(ps_close(c4));
+    OK(ps_close(a4));
+
+    if (fam == PS_AF_INET6) {
+        OK(ps_connect(&c6, "::1", port, 5000));
+        memset(&peer, 0, sizeof peer);
+        OK(ps_accept(l, &a6, &peer, 5000));
+        cr_assert_eq(ps_addr_family(&peer), PS_AF_INET6);
+        cr_assert_eq(ps_addr_port(&peer), local_port(c6));
+        exchange(c6, a6, "via ::1");
+        OK(ps_close(c6));
+        OK(ps_close(a6));
+    } else {
+        cr_log_info("ps_listen(NULL) gave an IPv4 socket; ::1 not tried");
+    }
+    OK(ps_close(l));
+}
+
+Test(socket, listen_same_port_twice, .timeout = 10)
+{
+    ps_socket_t l, l2 = PS_INVALID_SOCKET;
+    char port[16];
+
+    OK(ps_listen(&l, "127.0.0.1", "0", 0));
+    port_text(l, port, sizeof port);
+    int rc = ps_listen(&l2, "127.0.0.1", port, 0);
+    if (rc == 0)
+        ps_close(l2);
+    cr_assert_eq(rc, PS_EADDRINUSE, "second listen on %s -> %s", port,
+                 ps_errname(rc));
+    OK(ps_close(l));
+}
+
+Test(socket, listen_bad_arguments, .timeout = 10)
+{
+    RC_IS(ps_listen(NULL, "127.0.0.1", "0", 0), PS_EINVAL);
+}
+
+Test(socket, connect_refused, .timeout = 20)
+{
+    ps_socket_t l, c = (ps_socket_t)12345;
+    char port[16];
+
+    OK(ps_listen(&l, "127.0.0.1", "0", 0));
+    port_text(l, port, sizeof port);
+    OK(ps_close(l));
+
+    /* Windows retries a refused connect for a second or two. */
+    int64_t t0 = pst_now_ms();
+    int rc = ps_connect(&c, "127.0.0.1", port, 10000);
+    int64_t dt = pst_now_ms() - t0;
+    if (rc == 0)
+        ps_close(c);
+    cr_assert_eq(rc, PS_ECONNREFUSED, "connect to closed port -> %s after "
+                 "%lld ms", ps_errname(rc), (long long)dt);
+    cr_assert_eq(c, PS_INVALID_SOCKET, "*out not reset on failure");
+    cr_assert_neq(ps_native_error(), 0, "no native error recorded");
+}
+
+Test(socket, connect_unknown_name, .timeout = 30)
+{
+    ps_socket_t c = (ps_socket_t)12345;
+    int rc = ps_connect(&c, "nonexistent.invalid", "80", 10000);
+
+    if (rc == 0)
+        ps_close(c);
+    cr_assert_eq(rc, PS_ENAME, "nonexistent.invalid -> %s", ps_errname(rc));
+    cr_assert_eq(c, PS_INVALID_SOCKET);
+}
+
+Test(socket, connect_bad_arguments, .timeout = 10)
+{
+    ps_socket_t c;
+
+    RC_IS(ps_connect(NULL, "127.0.0.1", "80", 1000), PS_EINVAL);
+    RC_IS(ps_connect(&c, "127.0.0.1", NULL, 1000), PS_EINVAL);
+}
+
+Test(socket, connect_timeout_zero, .timeout = 10)
+{
+    ps_socket_t l, c = PS_INVALID_SOCKET, a;
+    char port[16];
+
+    OK(ps_listen(&l, "127.0.0.1", "0", 0));
+    port_text(l, port, sizeof port);
+
+    /* Loopback may connect at once; otherwise the documented result for
+     * timeout 0 is PS_ETIMEDOUT. */
+    int rc = ps_connect(&c, "127.0.0.1", port, 0);
+    cr_assert(rc == 0 || rc == PS_ETIMEDOUT, "connect timeout 0 -> %s",
+              ps_errname(rc));
+    if (rc == 0) {
+        cr_assert_neq(c, PS_INVALID_SOCKET);
+        OK(ps_accept(l, &a, NULL, 5000));
+        exchange(c, a, "connected at once");
+        OK(ps_close(a));
+        OK(ps_close(c));
+    } else {
+        cr_assert_eq(c, PS_INVALID_SOCKET);
+        cr_log_info("loopback connect with timeout 0 was not immediate");
+    }
+    OK(ps_close(l));
+}
+
+Test(socket, accept_timeouts, .timeout = 20)
+{
+    ps_socket_t l, a;
+
+    OK(ps_listen(&l, "127.0.0.1", "0", 0));
+
+    RC_IS(ps_accept(l, &a, NULL, 0), PS_EWOULDBLOCK);
+
+    int64_t t0 = pst_now_ms();
+    int rc = ps_accept(l, &a, NULL, 200);
+    int64_t dt = pst_now_ms() - t0;
+    cr_assert_eq(rc, PS_ETIMEDOUT, "accept 200 ms -> %s", ps_errname(rc));
+    cr_assert_geq(dt, 195, "accept returned after %lld ms", (long long)dt);
+    cr_assert_lt(dt, 2000, "accept returned after %lld ms", (long long)dt);
+
+    OK(ps_close(l));
+}
+
+Test(socket, accept_bad_sockets, .timeout = 20)
+{
+    ps_socket_t s, a;
+    int rc;
+
+    RC_IS(ps_accept(PS_INVALID_SOCKET, &a, NULL, 100), PS_EBADF);
+
+    /* Not listening: the header allows PS_EINVAL or PS_EBADF, never a
+     * timeout. */
+    OK(ps_socket(&s, PS_AF_INET, PS_SOCK_STREAM));
+    rc = ps_accept(s, &a, NULL, 100);
+    cr_assert(rc == PS_EINVAL || rc == PS_EBADF,
+              "accept on a non-listening socket -> %s", ps_errname(rc));
+    rc = ps_accept(s, &a, NULL, 0);
+    cr_assert(rc == PS_EINVAL || rc == PS_EBADF,
+              "accept (timeout 0) on a non-listening socket -> %s",
+              ps_errname(rc));
+    OK(ps_close(s));
+}
+
+typedef struct late_connect {
+    char port[16];
+    ps_socket_t sock;
+    int rc;
+} late_connect;
+
+static void late_connect_main(void *arg)
+{
+    late_connect *lc = arg;
+    pst_sleep_ms(100);
+    lc->rc = ps_connect(&lc->sock, "127.0.0.1", lc->port, 5000);
+}
+
+Test(socket, accept_forever_wakes_on_late_connect, .timeout = 20)
+{
+    ps_socket_t l, a;
+    late_connect lc;
+    pst_thread *t;
+
+    memset(&lc, 0, sizeof lc);
+    lc.sock = PS_INVALID_SOCKET;
+    lc.rc = 1;
+    OK(ps_listen(&l, "127.0.0.1", "0", 0));
+    port_text(l, lc.port, sizeof lc.port);
+
+    t = pst_thread_start(late_connect_main, &lc);
+    cr_assert_not_null(t);
+    /* The thread is guaranteed to connect, so waiting forever is bounded. */
+    int64_t t0 = pst_now_ms();
+    int rc = ps_accept(l, &a, NULL, -1);
+    int64_t dt = pst_now_ms() - t0;
+    pst_thread_join(t);
+
+    cr_assert_eq(rc, 0, "accept(-1) -> %s", ps_errname(rc));
+    cr_assert_eq(lc.rc, 0, "late connect -> %s", ps_errname(lc.rc));
+    cr_assert_geq(dt, 50, "accept returned after %lld ms, before the "
+                  "connect", (long long)dt);
+    exchange(a, lc.sock, "accepted");
+    OK(ps_close(a));
+    OK(ps_close(lc.sock));
+    OK(ps_close(l));
+}
+
+/* ---- ps_socketpair ----------------------------------------------------------- */
+
+Test(socket, socketpair_both_ways_and_eof, .timeout = 20)
+{
+    ps_socket_t p[2];
+    char buf[16];
+    size_t got = 99;
+
+    OK(ps_socketpair(p));
+    cr_assert_neq(p[0], PS_INVALID_SOCKET);
+    cr_assert_neq(p[1], PS_INVALID_SOCKET);
+    cr_assert_neq(p[0], p[1]);
+
+    exchange(p[0], p[1], "zero to one");
+    exchange(p[1], p[0], "one to zero");
+
+    OK(ps_close(p[0]));
+    OK(ps_recv(p[1], buf, sizeof buf, &got, 5000));
+    cr_assert_eq(got, (size_t)0, "expected EOF after close, got %zu", got);
+    OK(ps_close(p[1]));
+
+    RC_IS(ps_socketpair(NULL), PS_EINVAL);
+}
+
+/* ---- options ----------------------------------------------------------------- */
+
+Test(socket, nonblocking_mode, .timeout = 20)
+{
+    ps_socket_t c, sv;
+    char buf[16];
+    size_t got = 0;
+
+    pst_tcp_pair(&c, &sv);
+
+    OK(ps_set_nonblocking(c, 1));
+    RC_IS(ps_recv(c, buf, sizeof buf, &got, 0), PS_EWOULDBLOCK);
+    /* A non-blocking socket still honours a positive timeout. */
+    int64_t t0 = pst_now_ms();
+    RC_IS(ps_recv(c, buf, sizeof buf, &got, 100), PS_ETIMEDOUT);
+    cr_assert_geq(pst_now_ms() - t0, 95);
+
+    OK(ps_set_nonblocking(c, 0));
+    t0 = pst_now_ms();
+    RC_IS(ps_recv(c, buf, sizeof buf, &got, 100), PS_ETIMEDOUT);
+    int64_t dt = pst_now_ms() - t0;
+    cr_assert_geq(dt, 95, "recv 100 ms returned after %lld ms", (long long)dt);
+    cr_assert_lt(dt, 2000, "recv 100 ms returned after %lld ms", (long long)dt);
+    RC_IS(ps_recv(c, buf, sizeof buf, &got, 0), PS_EWOULDBLOCK);
+
+    /* Data still flows after the mode changes. */
+    exchange(sv, c, "after toggling");
+
+    RC_IS(ps_set_nonblocking(PS_INVALID_SOCKET, 1), PS_EBADF);
+    OK(ps_close(c));
+    OK(ps_close(sv));
+}
+
+Test(socket, nodelay_keepalive, .timeout = 10)
+{
+    ps_socket_t c, sv;
+
+    pst_tcp_pair(&c, &sv);
+    OK(ps_set_nodelay(c, 1));
+    OK(ps_set_nodelay(c, 0));
+    OK(ps_set_keepalive(c, 1));
+    OK(ps_set_keepalive(c, 0));
+    OK(ps_set_nodelay(sv, 1));
+    OK(ps_set_keepalive(sv, 1));
+    exchange(c, sv, "options set");
+
+    RC_IS(ps_set_nodelay(PS_INVALID_SOCKET, 1), PS_EBADF);
+    RC_IS(ps_set_keepalive(PS_INVALID_SOCKET, 1), PS_EBADF);
+    OK(ps_close(c));
+    OK(ps_close(sv));
+}
+
+Test(socket, buffer_sizes, .timeout = 10)
+{
+    ps_socket_t c, sv;
+
+    pst_tcp_pair(&c, &sv);
+    OK(ps_set_buffer_sizes(c, 0, 0));
+    OK(ps_set_buffer_sizes(c, 65536, 0));
+    OK(ps_set_buffer_sizes(c, 0, 65536));
+    OK(ps_set_buffer_sizes(c, 8192, 8192));
+    RC_IS(ps_set_buffer_sizes(c, -1, 0), PS_EINVAL);
+    RC_IS(ps_set_buffer_sizes(c, 0, -1), PS_EINVAL);
+    RC_IS(ps_set_buffer_sizes(c, -4096, 4096), PS_EINVAL);
+    RC_IS(ps_set_buffer_sizes(PS_INVALID_SOCKET, 4096, 4096), PS_EBADF);
+    exchange(c, sv, "buffers set");
+    OK(ps_close(c));
+    OK(ps_close(sv));
+}
+
+Test(socket, socket_error_clean_connection, .timeout = 10)
+{
+    ps_socket_t c, sv;
+
+    pst_tcp_pair(&c, &sv);
+    RC_IS(ps_socket_error(c), 0);
+    RC_IS(ps_socket_error(sv), 0);
+    OK(ps_close(c));
+    OK(ps_close(sv));
+}
+
+/* ---- AF_UNIX paths ------------------------------------------------------------- */
+
+Test(socket, unix_path_listen_connect, .timeout = 20)
+{
+    char path[200], host[220], fmt[PS_ADDRSTRLEN];
+    ps_socket_t l, l2 = PS_INVALID_SOCKET, c, a;
+    ps_addr la, peer;
+    int rc;
+
+    pst_temp_path(path, sizeof path, "unixsock");
+    snprintf(host, sizeof host, "unix:%s", path);
+
+    rc = ps_listen(&l, host, "0", 0);
+    if (rc == PS_EAFNOSUPPORT && pst_under_wine())
+        cr_skip_test("AF_UNIX is not supported under Wine (PS_EAFNOSUPPORT)");
+    if (rc == PS_EAFNOSUPPORT && pst_is_windows())
+        cr_skip_test("this Windows lacks AF_UNIX (PS_EAFNOSUPPORT)");
+    cr_assert_eq(rc, 0, "ps_listen(%s) -> %s", host, ps_errname(rc));
+
+    OK(ps_local_addr(l, &la));
+    cr_assert_eq(ps_addr_family(&la), PS_AF_UNIX);
+    OK(ps_addr_format(&la, fmt, sizeof fmt));
+    cr_assert_str_eq(fmt, path);
+
+    /* The path is now taken. */
+    rc = ps_listen(&l2, host, "0", 0);
+    if (rc == 0)
+        ps_close(l2);
+    cr_assert_eq(rc, PS_EADDRINUSE, "second listen on %s -> %s", path,
+                 ps_errname(rc));
+
+    OK(ps_connect(&c, host, "0", 5000));
+    memset(&peer, 0, sizeof peer);
+    OK(ps_accept(l, &a, &peer, 5000));
+    cr_assert_eq(ps_addr_family(&peer), PS_AF_UNIX);
+
+    exchange(c, a, "over a unix socket");
+    exchange(a, c, "and back");
+
+    OK(ps_close(c));
+    OK(ps_close(a));
+    OK(ps_close(l));
+    pst_remove(path);
+}
+
+Test(socket, unix_path_connect_missing, .timeout = 20)
+{
+    char path[200], host[220];
+    ps_socket_t s = PS_INVALID_SOCKET, c = PS_INVALID_SOCKET;
+    int rc = ps_socket(&s, PS_AF_UNIX, PS_SOCK_STREAM);
+
+    if (rc == PS_EAFNOSUPPORT && (pst_under_wine() || pst_is_windows()))
+        cr_skip_test("AF_UNIX not supported here (PS_EAFNOSUPPORT)");
+    OK(rc);
+    OK(ps_close(s));
+
+    pst_temp_path(path, sizeof path, "nounix");
+    snprintf(host, sizeof host, "unix:%s", path);
+    rc = ps_connect(&c, host, "0", 2000);
+    if (rc == 0)
+        ps_close(c);
+    cr_assert_lt(rc, 0, "connect to a missing AF_UNIX path succeeded");
+    cr_assert_eq(c, PS_INVALID_SOCKET);
+}
