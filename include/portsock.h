@@ -256,7 +256,9 @@ PS_API int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
  * the announced length exceeds cap: PS_EMSGSIZE with *len set to the
  * announced length and the payload left unread, so the caller may read it
  * (e.g. ps_recv_all) or close. Never allocates. End of stream before a
- * header starts: PS_ECLOSED with *len == 0. */
+ * header starts: PS_ECLOSED with *len == 0
+ * A timeout or error after part of a frame was read leaves the stream out
+ * of step (those bytes are consumed); close it. */
 PS_API int ps_send_frame(ps_socket_t s, const void *buf, size_t len,
                          int timeout_ms);
 PS_API int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,

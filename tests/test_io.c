@@ -23,6 +23,13 @@
                      ps_errname(rc_is_), rc_is_, ps_errname(want));         \
     } while (0)
 
+/* Receive buffer for transfers that must complete. On Linux loopback TCP
+ * (and so under Wine) an SO_RCVBUF below about 16 KiB keeps the window far
+ * under the 64 KiB loopback MSS and every segment then waits on a timer:
+ * 4 MiB would take minutes. The sender's buffer stays tiny (4096), so the
+ * send loop still moves data in many small partial transfers. */
+#define SMALL_RCVBUF 65536
+
 /* A byte pattern whose period (251) is not a power of two, so shifted,
  * dropped or repeated blocks are noticed. */
 static unsigned char pat(size_t i)
@@ -200,7 +207,7 @@ Test(io, send_all_recv_all_4mib_tiny_buffers, .timeout = 120)
 
     pst_tcp_pair(&c, &s);
     OK(ps_set_buffer_sizes(c, 4096, 0));
-    OK(ps_set_buffer_sizes(s, 0, 4096));
+    OK(ps_set_buffer_sizes(s, 0, SMALL_RCVBUF));
 
     memset(&r, 0, sizeof r);
     r.s = s;
@@ -274,7 +281,7 @@ Test(io, recv_all_4mib_from_slow_writer, .timeout = 120)
     memset(in, 0, len);
     pst_tcp_pair(&c, &s);
     OK(ps_set_buffer_sizes(c, 4096, 0));
-    OK(ps_set_buffer_sizes(s, 0, 4096));
+    OK(ps_set_buffer_sizes(s, 0, SMALL_RCVBUF));
 
     memset(&w, 0, sizeof w);
     w.s = c;
@@ -307,6 +314,9 @@ Test(io, socketpair_4mib, .timeout = 120)
     size_t sent = 0;
 
     OK(ps_socketpair(p));
+    /* On Windows the pair is loopback TCP: see SMALL_RCVBUF. */
+    OK(ps_set_buffer_sizes(p[0], 4096, 4096));
+    OK(ps_set_buffer_sizes(p[1], 4096, SMALL_RCVBUF));
     memset(&r, 0, sizeof r);
     r.s = p[1];
     r.len = len;
@@ -352,16 +362,18 @@ Test(io, send_all_timeout_reports_exact_count, .timeout = 60)
     cr_assert_gt(sent, (size_t)0, "nothing was sent");
     cr_assert_lt(sent, len, "everything was sent to a peer that never reads");
 
-    /* The reader gets exactly the bytes reported, in order. */
+    /* The reader gets exactly the bytes reported, in order, and no more.
+     * A larger receive buffer first, so the drain does not stall on TCP
+     * timers (see SMALL_RCVBUF). */
+    OK(ps_set_buffer_sizes(s, 0, SMALL_RCVBUF));
     size_t total = 0;
     size_t bad = (size_t)-1;
-    for (;;) {
+    int64_t d0 = pst_now_ms();
+    while (total < sent) {
         size_t got = 0;
-        rc = ps_recv(s, buf, 65536, &got, 300);
-        if (rc == PS_ETIMEDOUT)
-            break;
-        cr_assert_eq(rc, 0, "drain -> %s after %zu bytes", ps_errname(rc),
-                     total);
+        rc = ps_recv(s, buf, 65536, &got, 5000);
+        cr_assert_eq(rc, 0, "drain -> %s after %zu of %zu bytes",
+                     ps_errname(rc), total, sent);
         cr_assert_gt(got, (size_t)0, "unexpected EOF after %zu bytes", total);
         if (bad == (size_t)-1)
             bad = pattern_mismatch(buf, got, total);
@@ -369,8 +381,13 @@ Test(io, send_all_timeout_reports_exact_count, .timeout = 60)
         cr_assert_leq(total, sent, "received %zu bytes, only %zu reported "
                       "sent", total, sent);
     }
-    cr_assert_eq(total, sent, "received %zu bytes, %zu reported sent", total,
-                 sent);
+    cr_log_info("send_all moved %zu bytes in %lld ms; drained in %lld ms",
+                sent, (long long)dt, (long long)(pst_now_ms() - d0));
+    /* And not one byte more. */
+    size_t extra = 0;
+    rc = ps_recv(s, buf, 65536, &extra, 300);
+    cr_assert_eq(rc, PS_ETIMEDOUT, "after the %zu reported bytes: %s with "
+                 "%zu more", sent, ps_errname(rc), extra);
     cr_assert_eq(bad, (size_t)-1, "data differs at byte %zu", bad);
 
     OK(ps_close(c));
@@ -521,7 +538,7 @@ Test(io, nonblocking_sockets_with_timeouts, .timeout = 120)
     OK(ps_set_nonblocking(c, 1));
     OK(ps_set_nonblocking(s, 1));
     OK(ps_set_buffer_sizes(c, 4096, 0));
-    OK(ps_set_buffer_sizes(s, 0, 4096));
+    OK(ps_set_buffer_sizes(s, 0, SMALL_RCVBUF));
 
     /* A timed wait on a non-blocking socket waits, it does not return
      * PS_EWOULDBLOCK early. */
@@ -659,6 +676,17 @@ Test(io, recv_after_reset, .timeout = 20)
     OK(ps_close(s));
 
     int rc = ps_recv(c, buf, sizeof buf, &got, 5000);
+    if (pst_under_wine() && rc == 0 && got == 0) {
+        /* Wine's recv() reports a reset as an orderly end of stream (raw
+         * Winsock recv returns 0 there, even after an abortive
+         * SO_LINGER {1, 0} close); its send() does see the reset. */
+        rc = ps_send(c, "x", 1, NULL, 2000);
+        OK(ps_close(c));
+        cr_assert_eq(rc, PS_ECONNRESET, "send after the peer reset -> %s",
+                     ps_errname(rc));
+        cr_skip_test("under Wine recv() reports a peer reset as EOF; only "
+                     "the send side was checked");
+    }
     cr_assert_eq(rc, PS_ECONNRESET, "recv after the peer reset -> %s "
                  "(got %zu)", ps_errname(rc), got);
     cr_assert_neq(ps_native_error(), 0, "no native error recorded");

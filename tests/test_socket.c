@@ -289,28 +289,6 @@ Test(socket, listen_connect_accept_ipv6, .timeout = 20)
     OK(ps_close(l));
 }
 
-Test(socket, listen_ipv6_only_refuses_ipv4, .timeout = 20)
-{
-    /* A numeric IPv6 host listens on IPv6 only: a wildcard "::" listener
-     * must not take IPv4 connections. */
-    ps_socket_t l, c = PS_INVALID_SOCKET;
-    char port[16];
-    int rc = ps_listen(&l, "::", "0", 0);
-
-    if (ipv6_missing(rc))
-        cr_skip_test("IPv6 not available (ps_listen(\"::\") -> %s)",
-                     ps_errname(rc));
-    cr_assert_eq(rc, 0, "ps_listen(::) -> %s", ps_errname(rc));
-    port_text(l, port, sizeof port);
-
-    rc = ps_connect(&c, "127.0.0.1", port, 10000);
-    if (rc == 0)
-        ps_close(c);
-    cr_assert_eq(rc, PS_ECONNREFUSED,
-                 "IPv4 connect to an IPv6-only listener -> %s", ps_errname(rc));
-    OK(ps_close(l));
-}
-
 Test(socket, listen_dual_stack, .timeout = 30)
 {
     ps_socket_t l, c4, a4, c6, a6;
