@@ -42,8 +42,8 @@ for line in open(sys.argv[1], errors="replace"):
     m = re.search(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)", line)
     if m:
         t += int(m[1]); p += int(m[2]); f += int(m[3]) + int(m[4])
-    m = re.search(r"Skipped: (\d+)", line)
-    if m and "Synthesis" in line:
+    m = re.search(r"\[====\] Skipped: (\d+)", line)
+    if m:
         s += int(m[1])
 print(p, f, s)
 PY

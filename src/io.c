@@ -21,103 +21,69 @@ static int check_handle(ps_socket_t s)
     return s == PS_INVALID_SOCKET ? PS_EBADF : 0;
 }
 
-int ps_send(ps_socket_t s, const void *buf, size_t len, size_t *sent,
-            int timeout_ms)
+enum { ONE_TRANSFER = 0, ALL_BYTES = 1 };
+
+/* The body of ps_send, ps_recv, ps_send_all and ps_recv_all: one deadline,
+ * and *moved always says exactly how many bytes went. The send side never
+ * writes through buf; it is non-const only so one function serves both. */
+static int transfer(ps_socket_t s, int want, unsigned char *buf, size_t len,
+                    size_t *moved, int timeout_ms, int mode)
 {
-    size_t n = 0;
+    size_t done = 0;
     int r;
-    if (sent)
-        *sent = 0;
+    if (moved)
+        *moved = 0;
     if (!buf && len > 0)
         return PS_EINVAL;
     if ((r = check_handle(s)) != 0)
         return r;
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    PS__RETRY_UNTIL_READY(r, PS__WANT_WRITE, &d,
-                          ps__send_once(s, buf, len, &n, d.forever));
-    if (sent)
-        *sent = n;
+    while (mode == ONE_TRANSFER || done < len) {
+        size_t n = 0;
+        PS__RETRY_UNTIL_READY(
+            r, want, &d,
+            want == PS__WANT_WRITE
+                ? ps__send_once(s, buf + done, len - done, &n, d.forever)
+                : ps__recv_once(s, buf + done, len - done, &n, d.forever));
+        done += n;
+        if (r != 0)
+            break;
+        if (mode == ONE_TRANSFER)
+            break;
+        if (want == PS__WANT_READ && n == 0) {
+            r = PS_ECLOSED; /* end of stream before len bytes */
+            break;
+        }
+    }
+    if (moved)
+        *moved = done;
     return r;
+}
+
+int ps_send(ps_socket_t s, const void *buf, size_t len, size_t *sent,
+            int timeout_ms)
+{
+    return transfer(s, PS__WANT_WRITE, (unsigned char *)(uintptr_t)buf, len,
+                    sent, timeout_ms, ONE_TRANSFER);
 }
 
 int ps_recv(ps_socket_t s, void *buf, size_t cap, size_t *got, int timeout_ms)
 {
-    size_t n = 0;
-    int r;
-    if (got)
-        *got = 0;
-    if (!buf && cap > 0)
-        return PS_EINVAL;
-    if ((r = check_handle(s)) != 0)
-        return r;
-    ps__deadline d;
-    ps__deadline_start(&d, timeout_ms);
-    PS__RETRY_UNTIL_READY(r, PS__WANT_READ, &d,
-                          ps__recv_once(s, buf, cap, &n, d.forever));
-    if (got)
-        *got = n;
-    return r;
+    return transfer(s, PS__WANT_READ, buf, cap, got, timeout_ms, ONE_TRANSFER);
 }
 
 int ps_send_all(ps_socket_t s, const void *buf, size_t len, size_t *sent,
                 int timeout_ms)
 {
-    const unsigned char *p = buf;
-    size_t done = 0;
-    int r = 0;
-    if (sent)
-        *sent = 0;
-    if (!buf && len > 0)
-        return PS_EINVAL;
-    if ((r = check_handle(s)) != 0)
-        return r;
-    ps__deadline d;
-    ps__deadline_start(&d, timeout_ms);
-    while (done < len) {
-        size_t n = 0;
-        PS__RETRY_UNTIL_READY(r, PS__WANT_WRITE, &d,
-                              ps__send_once(s, p + done, len - done, &n,
-                                            d.forever));
-        done += n;
-        if (r != 0)
-            break;
-    }
-    if (sent)
-        *sent = done;
-    return r;
+    return transfer(s, PS__WANT_WRITE, (unsigned char *)(uintptr_t)buf, len,
+                    sent, timeout_ms, ALL_BYTES);
 }
 
 int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
                 int timeout_ms)
 {
-    unsigned char *p = buf;
-    size_t done = 0;
-    int r = 0;
-    if (got)
-        *got = 0;
-    if (!buf && len > 0)
-        return PS_EINVAL;
-    if ((r = check_handle(s)) != 0)
-        return r;
-    ps__deadline d;
-    ps__deadline_start(&d, timeout_ms);
-    while (done < len) {
-        size_t n = 0;
-        PS__RETRY_UNTIL_READY(r, PS__WANT_READ, &d,
-                              ps__recv_once(s, p + done, len - done, &n,
-                                            d.forever));
-        if (r != 0)
-            break;
-        if (n == 0) {
-            r = PS_ECLOSED;
-            break;
-        }
-        done += n;
-    }
-    if (got)
-        *got = done;
-    return r;
+    return transfer(s, PS__WANT_READ, buf, len, got, timeout_ms, ALL_BYTES);
 }
 
 int ps_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to,
