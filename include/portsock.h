@@ -168,7 +168,9 @@ PS_API int ps_shutdown(ps_socket_t s, int how);
  * Errors: PS_ECONNREFUSED, PS_ETIMEDOUT (deadline; also timeout_ms == 0 when
  * the connection is not made at once), PS_ENAME (unknown name),
  * PS_EHOSTUNREACH, PS_ENETUNREACH, PS_EINVAL, ... The error of the last
- * address tried is returned. */
+ * address tried is returned. Windows retries a refused connection for
+ * about two seconds before reporting PS_ECONNREFUSED, so a shorter timeout
+ * can end in PS_ETIMEDOUT there. */
 PS_API int ps_connect(ps_socket_t *out, const char *host, const char *port,
                       int timeout_ms);
 

@@ -6,10 +6,12 @@
 /* Runs one attempt of an operation until it stops reporting PS_EWOULDBLOCK
  * or the deadline passes. With no deadline the attempt may block in the
  * kernel (blocking socket) or is retried after a wait (non-blocking one). */
+/* With a zero timeout it tries at most twice, so a socket that polls ready
+ * but still would block cannot spin. */
 #define PS__RETRY_UNTIL_READY(result, want, deadline, attempt)            \
-    for (;;) {                                                            \
+    for (int tries_ = 0;; tries_++) {                                     \
         (result) = (attempt);                                             \
-        if ((result) != PS_EWOULDBLOCK)                                   \
+        if ((result) != PS_EWOULDBLOCK || ((deadline)->zero && tries_))   \
             break;                                                        \
         (result) = ps__wait_until(s, (want), (deadline));                 \
         if ((result) != 0)                                                \
