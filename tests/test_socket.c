@@ -8,19 +8,7 @@
 #include "portsock.h"
 #include "support.h"
 
-#define OK(expr)                                                            \
-    do {                                                                    \
-        int ok_rc_ = (expr);                                                \
-        cr_assert_eq(ok_rc_, 0, "%s -> %s (%d)", #expr,                     \
-                     ps_errname(ok_rc_), ok_rc_);                           \
-    } while (0)
-
-#define RC_IS(expr, want)                                                   \
-    do {                                                                    \
-        int rc_is_ = (expr);                                                \
-        cr_assert_eq(rc_is_, (want), "%s -> %s (%d), expected %s", #expr,   \
-                     ps_errname(rc_is_), rc_is_, ps_errname(want));         \
-    } while (0)
+#include "rc_assert.h"
 
 static int local_port(ps_socket_t s)
 {
