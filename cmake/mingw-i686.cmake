@@ -8,3 +8,5 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc")
+# A shared (DLL) build would otherwise need libgcc_s_*.dll beside it.
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static-libgcc")

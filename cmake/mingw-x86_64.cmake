@@ -9,6 +9,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 # Static runtime so the .exe files need no MinGW DLLs beside them under Wine.
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc")
+# A shared (DLL) build would otherwise need libgcc_s_*.dll beside it.
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static-libgcc")
 find_program(PS_WINE NAMES wine64 PATHS /usr/lib/wine NO_DEFAULT_PATH)
 if(NOT PS_WINE)
   find_program(PS_WINE NAMES wine64 wine)

@@ -34,16 +34,29 @@ extern "C" {
 #define PS_VERSION_MINOR 1
 #define PS_VERSION_PATCH 0
 
-/* Symbol visibility. Define PS_STATIC when linking the static library on
- * Windows; the build defines PS_BUILDING while compiling portsock itself and
- * PS_SHARED_BUILD for a shared build. */
-#if defined(_WIN32) && !defined(PS_STATIC) && defined(PS_SHARED)
+/* Linking: static or shared.
+ *  - Static library, or the sources compiled into your own program: define
+ *    nothing. (PS_STATIC forces this even if PS_SHARED is defined.)
+ *  - Shared library (.so / .dylib / DLL): code that includes this header is
+ *    compiled with PS_SHARED defined. The CMake target portsock::portsock
+ *    (find_package or add_subdirectory) carries PS_SHARED as a PUBLIC
+ *    definition in shared builds, and on Windows `pkg-config --cflags
+ *    portsock` adds -DPS_SHARED for a DLL build, so consumers get it
+ *    automatically. On Windows it selects __declspec(dllimport); elsewhere
+ *    it changes nothing for users.
+ *  - PS_BUILDING is defined (privately) only while compiling portsock
+ *    itself: it marks the ps_* functions __declspec(dllexport) on Windows
+ *    and default visibility for GCC/Clang. The library is compiled with
+ *    hidden visibility, so the internal ps__* functions are not exported. */
+#if defined(PS_STATIC) || !defined(PS_SHARED)
+#  define PS_API
+#elif defined(_WIN32) || defined(__CYGWIN__)
 #  if defined(PS_BUILDING)
 #    define PS_API __declspec(dllexport)
 #  else
 #    define PS_API __declspec(dllimport)
 #  endif
-#elif defined(PS_BUILDING) && defined(PS_SHARED) && defined(__GNUC__)
+#elif defined(__GNUC__) && defined(PS_BUILDING)
 #  define PS_API __attribute__((visibility("default")))
 #else
 #  define PS_API

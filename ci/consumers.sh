@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# Builds and runs tests/consumers/app.c against every way of getting portsock:
+# an installed CMake package (static and shared), pkg-config (static and
+# shared), add_subdirectory, FetchContent (SOURCE_DIR and a local URL), and a
+# MinGW DLL cross-built and run under Wine. Also checks that shared builds
+# export only the public ps_* functions.
+# Usage: ci/consumers.sh   (prints one line per check, then "N passed, N failed")
+# PS_KEEP_WORK=1 keeps the temporary build directory for inspection.
+set -u
+src="$(cd "$(dirname "$0")/.." && pwd)"
+consumer="$src/tests/consumers"
+work="$(mktemp -d)"
+pass=0
+fail=0
+cc="${CC:-cc}"
+cflags="-Wall -Wextra -Wpedantic -Werror -std=c11"
+want="ok portsock $(sed -n 's/^project(portsock VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")"
+
+wine=""
+for w in /usr/lib/wine/wine64 "$(command -v wine64 || true)" "$(command -v wine || true)"; do
+    if [ -n "$w" ] && [ -x "$w" ]; then wine="$w"; break; fi
+done
+export WINEPREFIX="$work/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+
+cleanup() {
+    # Wine leaves a server running for the prefix; stop only ours.
+    if [ -d "$WINEPREFIX" ]; then
+        for ws in /usr/lib/wine/wineserver "$(command -v wineserver || true)"; do
+            if [ -n "$ws" ] && [ -x "$ws" ]; then "$ws" -k 2>/dev/null; break; fi
+        done
+    fi
+    if [ "${PS_KEEP_WORK:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# check NAME COMMAND...: runs COMMAND with set -e and its output in a log;
+# shows the log's tail when it fails. A command may leave a short note for
+# the result line in $work/note.
+check() {
+    local name=$1 log="$work/$1.log" rc
+    shift
+    rm -f "$work/note"
+    # Not inside `if`: there bash would ignore set -e in the subshell.
+    ( set -e; "$@" ) >"$log" 2>&1
+    rc=$?
+    local note=""
+    [ -f "$work/note" ] && note=" ($(cat "$work/note"))"
+    if [ $rc -eq 0 ]; then
+        pass=$((pass + 1))
+        echo "PASS $name$note"
+    else
+        fail=$((fail + 1))
+        echo "FAIL $name"
+        tail -25 "$log" | sed 's/^/    /'
+    fi
+}
+
+# none COMMAND...: fails if COMMAND succeeds (a bare `!` would not trip set -e).
+none() {
+    if "$@"; then echo "unexpected success: $*"; return 1; fi
+}
+
+# Fails unless "$1" (a command's output) contains the expected line.
+expect_ok() { grep -qxF "$want" <<<"$1" || { echo "unexpected output: $1"; return 1; }; }
+
+# The public functions, from the header's PS_API declarations.
+header_api() {
+    tr '\n' ' ' <"$src/include/portsock.h" | grep -oE 'PS_API [^;(]*\bps_[a-z0-9_]+ *\(' |
+        grep -oE 'ps_[a-z0-9_]+ *\($' | tr -d ' (' | sort -u
+}
+
+# same_as_header FILE: FILE (one exported name a line) equals the header's API.
+same_as_header() {
+    if grep -E '^ps__|^[^p]|^p[^s]|^ps[^_]' "$1"; then
+        echo "non-public symbols exported (above)"; return 1
+    fi
+    diff <(header_api) <(sort -u "$1") || { echo "exports differ from the header"; return 1; }
+}
+
+# build_lib DIR PREFIX [cmake args...]: builds portsock alone and installs it.
+build_lib() {
+    local dir=$1 prefix=$2
+    shift 2
+    cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DPS_BUILD_TESTS=OFF \
+        -DPS_BUILD_EXAMPLES=OFF "$@"
+    cmake --build "$dir" -j2
+    cmake --install "$dir" --prefix "$prefix"
+}
+
+# The library dir of an install prefix (lib, lib64 or lib/<multiarch>).
+libdir_of() { dirname "$(dirname "$(find "$1" -name portsock.pc | head -1)")"; }
+
+# ---- CMake package, static ------------------------------------------------
+static_install() {
+    build_lib "$work/b-static" "$work/static"
+    local lib; lib=$(libdir_of "$work/static")
+    test -f "$work/static/include/portsock.h"
+    test -f "$lib/libportsock.a"
+    none ls "$lib"/libportsock.so.0
+    test -f "$lib/cmake/portsock/portsockConfig.cmake"
+    test -f "$lib/cmake/portsock/portsockConfigVersion.cmake"
+    grep -q 'find_dependency(Threads)' "$lib/cmake/portsock/portsockConfig.cmake"
+    grep -qx "prefix=$work/static" "$lib/pkgconfig/portsock.pc"
+}
+check static-install static_install
+
+package_static() {
+    cmake -S "$consumer" -B "$work/c-static" -DCMAKE_PREFIX_PATH="$work/static"
+    cmake --build "$work/c-static" -j2
+    readelf -d "$work/c-static/app" >"$work/c-static/dynamic"
+    none grep -q libportsock "$work/c-static/dynamic"
+    local out; out=$("$work/c-static/app"); echo "$out"; expect_ok "$out"
+}
+check find_package-static package_static
+
+# SameMajorVersion: asking for 1.0 must not accept 0.x.
+package_version() {
+    if cmake -S "$consumer" -B "$work/c-v1" -DCMAKE_PREFIX_PATH="$work/static" \
+        -DPS_WANT_VERSION=1.0; then
+        echo "find_package(portsock 1.0) accepted a 0.x install"; return 1
+    fi
+}
+check find_package-version package_version
+
+# ---- CMake package, shared ------------------------------------------------
+shared_install() {
+    build_lib "$work/b-shared" "$work/shared" -DBUILD_SHARED_LIBS=ON
+    local lib; lib=$(libdir_of "$work/shared")
+    local v; v=${want##* }
+    test -f "$lib/libportsock.so.$v"
+    test -L "$lib/libportsock.so.${v%%.*}"
+    test -L "$lib/libportsock.so"
+    readelf -d "$lib/libportsock.so.$v" | grep -F "SONAME" | grep -qF "[libportsock.so.${v%%.*}]"
+    grep -q 'PS_SHARED' "$lib/cmake/portsock/portsockTargets.cmake"
+}
+check shared-install shared_install
+
+so_exports() {
+    local lib; lib=$(libdir_of "$work/shared")
+    nm -D --defined-only "$lib/libportsock.so" | awk '{print $NF}' >"$work/so-exports"
+    cat "$work/so-exports"
+    same_as_header "$work/so-exports"
+    # The internal functions exist in the library but stay hidden.
+    nm "$lib/libportsock.so" | grep -q ' t ps__'
+    echo "$(wc -l <"$work/so-exports") exported, all public ps_*" >"$work/note"
+}
+check so-exports so_exports
+
+package_shared() {
+    cmake -S "$consumer" -B "$work/c-shared" -DCMAKE_PREFIX_PATH="$work/shared"
+    cmake --build "$work/c-shared" -j2
+    readelf -d "$work/c-shared/app" | grep NEEDED | grep -q 'libportsock.so.0'
+    # No LD_LIBRARY_PATH: the build tree's RPATH must find the library.
+    local out; out=$(env -u LD_LIBRARY_PATH "$work/c-shared/app"); echo "$out"; expect_ok "$out"
+}
+check find_package-shared package_shared
+
+# ---- pkg-config ---------------------------------------------------------
+pc_static() {
+    export PKG_CONFIG_PATH; PKG_CONFIG_PATH="$(libdir_of "$work/static")/pkgconfig"
+    test "$(pkg-config --modversion portsock)" = "${want##* }"
+    local flags; flags=$(pkg-config --static --cflags --libs portsock); echo "$flags"
+    grep -q -- '-lpthread' <<<"$flags"
+    # shellcheck disable=SC2086
+    "$cc" $cflags "$consumer/app.c" $flags -o "$work/pc-static-app"
+    local out; out=$("$work/pc-static-app"); echo "$out"; expect_ok "$out"
+}
+check pkg-config-static pc_static
+
+pc_shared() {
+    local lib; lib=$(libdir_of "$work/shared")
+    export PKG_CONFIG_PATH="$lib/pkgconfig"
+    local flags; flags=$(pkg-config --cflags --libs portsock); echo "$flags"
+    # shellcheck disable=SC2086
+    "$cc" $cflags "$consumer/app.c" $flags -o "$work/pc-shared-app"
+    readelf -d "$work/pc-shared-app" | grep NEEDED | grep -q 'libportsock.so.0'
+    local out; out=$(LD_LIBRARY_PATH="$lib" "$work/pc-shared-app"); echo "$out"; expect_ok "$out"
+}
+check pkg-config-shared pc_shared
+
+# ---- Embedded: add_subdirectory and FetchContent ----------------------------
+# embedded DIR [cmake args...]: builds the consumer with portsock inside it;
+# portsock's tests, examples and install rules must stay out.
+embedded() {
+    local dir=$1
+    shift
+    cmake -S "$consumer" -B "$dir" "$@"
+    cmake --build "$dir" -j2
+    local out; out=$("$dir/app"); echo "$out"; expect_ok "$out"
+    local targets; targets=$(cmake --build "$dir" --target help)
+    if grep -E '\btest_|select_stdin_socket|minicrit' <<<"$targets"; then
+        echo "portsock's tests or examples are part of the consumer build"; return 1
+    fi
+    grep -qw portsock <<<"$targets"
+    cmake --install "$dir" --prefix "$dir/inst"
+    if [ -n "$(find "$dir/inst" -name 'portsock*' 2>/dev/null)" ]; then
+        echo "the consumer's install also installed portsock"; return 1
+    fi
+}
+check add_subdirectory embedded "$work/c-subdir" -DPS_CONSUME=subdir -DPS_SOURCE="$src"
+check FetchContent-SOURCE_DIR embedded "$work/c-fetch" -DPS_CONSUME=fetch -DPS_SOURCE="$src"
+
+fetch_url() {
+    # A release-style archive of the working tree (uncommitted changes
+    # included), without the lead's build/ and the git metadata.
+    tar -C "$src" --exclude=./build --exclude=./.git -czf "$work/portsock.tar.gz" .
+    embedded "$work/c-fetch-url" -DPS_CONSUME=fetch_url -DPS_URL="file://$work/portsock.tar.gz"
+}
+check FetchContent-URL fetch_url
+
+# ---- MinGW x86_64 DLL, run under Wine -----------------------------------
+dll_install() {
+    command -v x86_64-w64-mingw32-gcc
+    build_lib "$work/b-w64" "$work/w64" -DBUILD_SHARED_LIBS=ON \
+        -DCMAKE_TOOLCHAIN_FILE="$src/cmake/mingw-x86_64.cmake"
+    test -f "$work/w64/bin/libportsock.dll"
+    test -f "$work/w64/lib/libportsock.dll.a"
+    grep -qx 'Cflags: -I${includedir} -DPS_SHARED' "$work/w64/lib/pkgconfig/portsock.pc"
+    grep -qx 'Libs.private: -lws2_32' "$work/w64/lib/pkgconfig/portsock.pc"
+    local dump; dump=$(x86_64-w64-mingw32-objdump -p "$work/w64/bin/libportsock.dll")
+    # The DLL must run with only system DLLs beside it.
+    grep 'DLL Name' <<<"$dump" >"$work/dll-imports"
+    none grep -viE 'kernel32|msvcrt|ws2_32' "$work/dll-imports"
+    sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' <<<"$dump" |
+        sed -n 's/^\s*\[ *[0-9]*\] \(.*\)$/\1/p' >"$work/dll-exports"
+    cat "$work/dll-exports"
+    test -s "$work/dll-exports"
+    same_as_header "$work/dll-exports"
+    echo "$(wc -l <"$work/dll-exports") exported, all public ps_*" >"$work/note"
+}
+check mingw-dll-install dll_install
+
+dll_consumer() {
+    test -n "$wine" || { echo "wine64 not found"; return 1; }
+    local dir="$work/c-w64"
+    cmake -S "$consumer" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$src/cmake/mingw-x86_64.cmake" \
+        -DCMAKE_PREFIX_PATH="$work/w64"
+    cmake --build "$dir" -j2
+    # dllimport was used: the object calls through the import pointers.
+    x86_64-w64-mingw32-nm "$dir/CMakeFiles/app.dir/app.c.obj" | grep -q ' U __imp_ps_socketpair'
+    x86_64-w64-mingw32-objdump -p "$dir/app.exe" | grep -q 'DLL Name: libportsock.dll'
+    cp "$work/w64/bin/libportsock.dll" "$dir/"
+    local out; out=$(cd "$dir" && timeout 300 "$wine" ./app.exe | tr -d '\r'); echo "$out"
+    expect_ok "$out"
+}
+check mingw-dll-wine dll_consumer
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

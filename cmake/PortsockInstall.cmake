@@ -1,0 +1,58 @@
+# Install rules: header, library, CMake package (portsock::portsock) and a
+# pkg-config file. Included from the top-level CMakeLists.txt when PS_INSTALL.
+include(CMakePackageConfigHelpers)
+
+set(PS_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/portsock)
+
+install(TARGETS portsock EXPORT portsockTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/include/portsock.h
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT portsockTargets NAMESPACE portsock:: DESTINATION ${PS_CMAKE_DIR})
+
+# The config must re-find Threads: the exported target names Threads::Threads.
+if(WIN32)
+  set(PS_CONFIG_DEPENDENCIES "")
+else()
+  set(PS_CONFIG_DEPENDENCIES "find_dependency(Threads)")
+endif()
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/portsockConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/portsockConfig.cmake INSTALL_DESTINATION ${PS_CMAKE_DIR})
+# A request for X.Y accepts any installed X.Z with Z >= Y: the major version
+# is bumped on incompatible changes.
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/portsockConfigVersion.cmake
+  COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/portsockConfig.cmake
+  ${PROJECT_BINARY_DIR}/portsockConfigVersion.cmake DESTINATION ${PS_CMAKE_DIR})
+
+# pkg-config. Static users need Libs.private (pkg-config --static); a Windows
+# DLL's users need -DPS_SHARED for dllimport.
+if(WIN32)
+  set(PS_PC_LIBS_PRIVATE "-lws2_32")
+else()
+  set(PS_PC_LIBS_PRIVATE "-lpthread")
+endif()
+set(PS_PC_CFLAGS "")
+if(WIN32 AND BUILD_SHARED_LIBS)
+  set(PS_PC_CFLAGS " -DPS_SHARED")
+endif()
+foreach(dir LIBDIR INCLUDEDIR)
+  if(IS_ABSOLUTE "${CMAKE_INSTALL_${dir}}")
+    set(PS_PC_${dir} "${CMAKE_INSTALL_${dir}}")
+  else()
+    set(PS_PC_${dir} "\${prefix}/${CMAKE_INSTALL_${dir}}")
+  endif()
+endforeach()
+# The prefix is written at install time, so `cmake --install --prefix DIR`
+# (which overrides CMAKE_INSTALL_PREFIX only then) yields a correct file.
+set(PS_PC_PREFIX "@PS_PC_PREFIX@")
+configure_file(${PROJECT_SOURCE_DIR}/cmake/portsock.pc.in
+  ${PROJECT_BINARY_DIR}/portsock.pc.in @ONLY)
+install(CODE "
+  set(PS_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+  configure_file(\"${PROJECT_BINARY_DIR}/portsock.pc.in\"
+    \"${PROJECT_BINARY_DIR}/portsock.pc\" @ONLY)")
+install(FILES ${PROJECT_BINARY_DIR}/portsock.pc
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
