@@ -2,13 +2,14 @@
 # Every test leg of portsock: gcc, clang, ASan+UBSan, MinGW x86_64 under Wine,
 # and an i686 MinGW compile-only check. Installs what a fresh Debian needs.
 # Usage: ci/test.sh [leg...]   (default: all legs run here)
-# Legs: gcc-debug clang-debug asan release mingw64 mingw32 package demo, and
+# Legs: gcc-debug clang-debug asan release mingw64 mingw32 package demo bench,
+# and
 # for the hosted workflow msvc and msys2. PS_CI_NO_INSTALL=1 skips apt-get
 # (macOS, Windows, or a machine set up by hand).
 set -u
 cd "$(dirname "$0")/.."
 
-all_legs="gcc-debug clang-debug asan mingw64 mingw32 package demo"
+all_legs="gcc-debug clang-debug asan mingw64 mingw32 package demo bench"
 legs="${*:-$all_legs}"
 
 need_install() {
@@ -76,12 +77,29 @@ run_script_leg() {
     fi
 }
 
+# Figures, not a test: portsock vs raw system calls, Release build.
+run_bench() {
+    local log="build/bench.log"
+    mkdir -p build
+    echo "== leg bench: release build, bench_overhead"
+    if { cmake --preset release && cmake --build --preset release -j 2 --target bench_overhead; } >"$log" 2>&1 &&
+        timeout 300 build/release/bench/bench_overhead | tee -a "$log"; then
+        summary+=("bench: ran (figures above; not pass/fail)")
+    else
+        tail -20 "$log"
+        summary+=("bench: FAILED to build or run")
+        failed_legs=$((failed_legs + 1))
+        total_fail=$((total_fail + 1))
+    fi
+}
+
 run_leg() {
     local leg=$1 log="build/$1.log"
     mkdir -p build
     case "$leg" in
         package) run_script_leg package ci/consumers.sh; return ;;
         demo) run_script_leg demo ci/demo.sh; return ;;
+        bench) run_bench; return ;;
     esac
     echo "== leg $leg: configure and build"
     if ! { cmake --preset "$leg" && cmake --build --preset "$leg" -j 2; } >"$log" 2>&1; then

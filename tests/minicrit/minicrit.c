@@ -246,8 +246,9 @@ static int mc_run(struct mc_test *t)
 {
     static const struct criterion_test_extra_data none;
     const struct criterion_test_extra_data *se = mc_suite_of(t->suite);
-    void (*init)(void) = t->extra.init;
-    void (*fini)(void) = t->extra.fini;
+    /* volatile: set before setjmp and read after a longjmp. */
+    void (*volatile init)(void) = t->extra.init;
+    void (*volatile fini)(void) = t->extra.fini;
     double timeout = t->extra.timeout;
     volatile int status = MC_FAILED;
     volatile int fini_due = 0;
