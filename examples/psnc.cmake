@@ -1,0 +1,24 @@
+# psnc, the portable netcat (psnc.c), its install rule, and its tests: the
+# scripts in tests/interop run it against Python, socat and OpenBSD nc,
+# natively and (MinGW leg) under Wine through the emulator prefix.
+include(GNUInstallDirs)
+ps_add_example(psnc ${CMAKE_CURRENT_LIST_DIR}/psnc.c ${PS_STDIN_IO})
+install(TARGETS psnc RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+if(PS_CAN_RUN_EXAMPLES)
+  set(PS_INTEROP_DIR ${PROJECT_SOURCE_DIR}/tests/interop)
+  # Each script takes the command that runs psnc as its last arguments
+  # (emulator words + program).
+  set(PS_PSNC_CMD ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:psnc>)
+  ps_add_example_test(psnc_cli
+    ${Python3_EXECUTABLE} ${PS_INTEROP_DIR}/psnc_cli.py ${PS_PSNC_CMD})
+  ps_add_example_test(psnc_python
+    ${Python3_EXECUTABLE} ${PS_INTEROP_DIR}/psnc_python.py ${PS_PSNC_CMD})
+  # 77: skipped, socat or OpenBSD nc is not installed (the script says so).
+  foreach(tool socat nc)
+    ps_add_example_test(psnc_${tool}
+      ${Python3_EXECUTABLE} ${PS_INTEROP_DIR}/psnc_tools.py ${tool} ${PS_PSNC_CMD})
+    set_tests_properties(psnc_${tool} PROPERTIES SKIP_RETURN_CODE 77)
+  endforeach()
+  set_tests_properties(psnc_cli psnc_python psnc_socat psnc_nc PROPERTIES LABELS interop)
+endif()

@@ -1,0 +1,217 @@
+"""Shared helpers of the interop scripts.
+
+Every script takes the command that runs the portsock program as its
+arguments: the program alone natively, or the emulator words first for the
+MinGW leg (e.g. `cmake -E env WINEPREFIX=... wine64 psnc.exe`). The Windows
+program's standard input is always a disk file, never a pipe: Wine cannot
+peek a pipe that comes from a Linux process. Everything runs on 127.0.0.1
+with ports the system picks, and every wait has a deadline."""
+import atexit
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SKIP = 77  # CTest SKIP_RETURN_CODE
+
+
+def under_wine(cmd):
+    return any("wine" in os.path.basename(w) for w in cmd)
+
+
+class Suite:
+    """Counts checks; prints one line per check and a summary."""
+
+    def __init__(self, name, cmd):
+        self.name = name
+        self.cmd = list(cmd)
+        self.wine = under_wine(self.cmd)
+        # Wine's first start in a prefix takes seconds.
+        self.timeout = 90 if self.wine else 30
+        self.passed = 0
+        self.failed = 0
+        self.tmp = tempfile.TemporaryDirectory(prefix="ps-interop-")
+
+    def check(self, cond, what, detail=""):
+        if cond:
+            self.passed += 1
+            print(f"ok   {what}")
+        else:
+            self.failed += 1
+            print(f"FAIL {what}" + (f": {detail}" if detail else ""))
+        sys.stdout.flush()
+        return cond
+
+    def file(self, name, data):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def done(self):
+        print(f"{self.name}: {self.passed} passed, {self.failed} failed")
+        self.tmp.cleanup()
+        return 1 if self.failed or not self.passed else 0
+
+
+def pattern(n, seed=0):
+    """n bytes that are not periodic in any small window, reproducible."""
+    out = bytearray(n)
+    x = (seed * 2654435761 + 12345) & 0xFFFFFFFF
+    for i in range(n):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        out[i] = (x >> 16) & 0xFF
+    return bytes(out)
+
+
+_proc_dir = None
+
+
+def _proc_tmpdir():
+    """One directory for every child's output files, removed at exit."""
+    global _proc_dir
+    if _proc_dir is None:
+        _proc_dir = tempfile.mkdtemp(prefix="ps-proc-")
+        atexit.register(shutil.rmtree, _proc_dir, True)
+    return _proc_dir
+
+
+class Proc:
+    """A child with stdin from a file (or nothing) and stdout and stderr
+    going to files. Files, not pipes: a wineserver started by a Windows
+    child inherits its standard handles and lingers for seconds after the
+    child exits, so a pipe's end of file would come late."""
+
+    _seq = 0
+
+    def __init__(self, argv, stdin_path=None, tmpdir=None):
+        self.t0 = time.monotonic()
+        Proc._seq += 1
+        self.dir = tmpdir or _proc_tmpdir()
+        self.out_path = os.path.join(self.dir, f"p{Proc._seq}.out")
+        self.err_path = os.path.join(self.dir, f"p{Proc._seq}.err")
+        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.p = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err)
+        if stdin_path:
+            stdin.close()
+
+    def _lines(self, path):
+        with open(path, "rb") as f:
+            data = f.read()
+        # Complete lines only: a line still being written might not match yet.
+        return data.decode(errors="replace").splitlines(True)
+
+    def _wait_line(self, path, regex, timeout):
+        end = time.monotonic() + timeout
+        while True:
+            exited = self.p.poll() is not None
+            for line in self._lines(path):
+                if line.endswith("\n") or exited:
+                    m = re.search(regex, line.rstrip("\r\n"))
+                    if m:
+                        return m
+            if exited or time.monotonic() > end:
+                return None
+            time.sleep(0.02)
+
+    def wait_stderr(self, regex, timeout):
+        """The first stderr line matching regex (a match object) or None."""
+        return self._wait_line(self.err_path, regex, timeout)
+
+    def wait_stdout_line(self, regex, timeout):
+        return self._wait_line(self.out_path, regex, timeout)
+
+    def finish(self, timeout):
+        """(exit status, stdout bytes, stderr text, seconds); kills the
+        child if it outlives timeout (status None)."""
+        try:
+            rc = self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait(10)
+            rc = None
+        secs = time.monotonic() - self.t0
+        with open(self.out_path, "rb") as f:
+            out = f.read()
+        err = "".join(self._lines(self.err_path)).rstrip("\r\n")
+        err = "\n".join(l.rstrip("\r") for l in err.split("\n")) if err else ""
+        return rc, out, err, secs
+
+
+def run(argv, stdin_path, timeout, tmpdir=None):
+    return Proc(argv, stdin_path, tmpdir).finish(timeout)
+
+
+def listener(kind=socket.SOCK_STREAM, timeout=60):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    if kind == socket.SOCK_STREAM:
+        s.listen(8)
+    s.settimeout(timeout)
+    return s, s.getsockname()[1]
+
+
+def recv_exact(conn, n):
+    buf = bytearray()
+    while len(buf) < n:
+        b = conn.recv(min(65536, n - len(buf)))
+        if not b:
+            break
+        buf += b
+    return bytes(buf)
+
+
+def recv_to_eof(conn):
+    parts = []
+    while True:
+        b = conn.recv(65536)
+        if not b:
+            return b"".join(parts)
+        parts.append(b)
+
+
+def in_thread(fn, *args):
+    """Runs fn in a daemon thread; .result() gives its value or raises."""
+    box = {}
+
+    def body():
+        try:
+            box["v"] = fn(*args)
+        except BaseException as e:  # reported to the caller
+            box["e"] = e
+
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+
+    class Handle:
+        def result(self, timeout):
+            t.join(timeout)
+            if t.is_alive():
+                raise TimeoutError("peer thread did not finish")
+            if "e" in box:
+                raise box["e"]
+            return box.get("v")
+
+    return Handle()
+
+
+def find_openbsd_nc():
+    """OpenBSD nc (Debian netcat-openbsd), not the traditional one."""
+    for name in ("nc.openbsd", "nc"):
+        path = shutil.which(name)
+        if not path:
+            continue
+        try:
+            r = subprocess.run([path, "-h"], stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if b"OpenBSD netcat" in r.stdout + r.stderr:
+            return path
+    return None
