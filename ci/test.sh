@@ -53,6 +53,10 @@ for line in lines:
     m = re.search(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)", line)
     if m:
         p += int(m[2]); f += int(m[3]) + int(m[4])
+    # Script tests (interop, examples) print "[name: ]N passed, N failed".
+    m = re.match(r"\d+: (?:[\w-]+: )?(\d+) passed, (\d+) failed\s*$", line)
+    if m:
+        p += int(m[1]); f += int(m[2])
     m = re.search(r"\[====\] Skipped: (\d+)", line)
     if m:
         s += int(m[1])
