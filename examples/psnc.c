@@ -16,8 +16,8 @@
  * client does; if the peer has gone entirely, the next send fails.)
  *
  * UDP (-u): every chunk read from standard input is one datagram. The client
- * sends to HOST:PORT (a numeric address: portsock has no public resolver for
- * datagrams) and prints every datagram received. The listener binds, learns
+ * sends to HOST:PORT (resolved with ps_resolve) and prints every datagram
+ * received. The listener binds, learns
  * its peer from the first datagram, then replies to it; datagrams from
  * anyone else are dropped. A datagram socket has no end of stream, so a UDP
  * session ends only with -w: idle for that long after some datagram moved
@@ -341,17 +341,6 @@ static int same_addr(const ps_addr *x, const ps_addr *y)
            ps_addr_format(y, b, sizeof b) == 0 && strcmp(a, b) == 0;
 }
 
-/* "HOST" + "PORT" as the numeric text ps_addr_parse takes. */
-static int numeric_addr(ps_addr *out, const char *host, const char *port)
-{
-    char text[PS_ADDRSTRLEN + 8];
-    int v6 = strchr(host, ':') != NULL;
-    if (strlen(host) > PS_ADDRSTRLEN - 8)
-        return PS_EINVAL;
-    snprintf(text, sizeof text, v6 ? "[%s]:%s" : "%s:%s", host, port);
-    return ps_addr_parse(out, text);
-}
-
 static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
                        const struct options *o)
 {
@@ -440,13 +429,9 @@ static int udp_main(const struct options *o)
             note(o->verbose, "listening on", &a);
         status = udp_session(s, &peer, 0, o);
     } else {
-        r = numeric_addr(&peer, o->host, o->port);
-        if (r != 0) {
-            fprintf(stderr,
-                    "%s: -u needs a numeric IPv4 or IPv6 HOST, not '%s': %s (%s)\n",
-                    prog, o->host, ps_errname(r), ps_strerror(r));
-            return EXIT_USAGE;
-        }
+        r = ps_resolve(o->host, o->port, PS_SOCK_DGRAM, &peer, 1, NULL);
+        if (r != 0)
+            return fail("resolve", r);
         /* An unbound socket of the peer's family; the first send binds it. */
         if (ps_addr_family(&peer) == PS_AF_INET6)
             r = ps_udp_open(&s, "::", "0");

@@ -197,6 +197,16 @@ PS_API int ps_connect(ps_socket_t *out, const char *host, const char *port,
 PS_API int ps_listen(ps_socket_t *out, const char *host, const char *port,
                      int backlog);
 
+/* Resolves host/port (names allowed; "unix:PATH" too) for a socket of type
+ * PS_SOCK_STREAM or PS_SOCK_DGRAM. Fills up to cap addresses into out, in
+ * the resolver's order, and sets *count (may be NULL) to how many were
+ * found, which may exceed cap. host NULL gives the wildcard addresses for
+ * binding. Errors: PS_ENAME (nothing found), PS_EINVAL (port NULL without
+ * "unix:", out NULL with cap > 0, bad type), PS_ENOMEM. Blocks for as long
+ * as the system resolver takes; there is no timeout. Thread-safe. */
+PS_API int ps_resolve(const char *host, const char *port, int type,
+                      ps_addr *out, size_t cap, size_t *count);
+
 /* Starts connecting an existing socket (made with ps_socket) to a numeric
  * address, without resolving names: the building block for event loops.
  * Returns 0 when connected at once; on a non-blocking socket PS_EWOULDBLOCK

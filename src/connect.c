@@ -47,6 +47,29 @@ static int connect_one(const ps_addr *addr, ps__deadline *d, ps_socket_t *out)
     return 0;
 }
 
+int ps_resolve(const char *host, const char *port, int type, ps_addr *out,
+               size_t cap, size_t *count)
+{
+    ps_addr *addrs;
+    size_t n;
+    if (count)
+        *count = 0;
+    if ((!out && cap > 0) || (!port && !ps__unix_path(host)) ||
+        (type != PS_SOCK_STREAM && type != PS_SOCK_DGRAM))
+        return PS_EINVAL;
+    int r = ps__ensure_init();
+    if (r == 0)
+        r = resolve(host, port, host == NULL, type, &addrs, &n);
+    if (r != 0)
+        return r;
+    for (size_t i = 0; i < n && i < cap; i++)
+        out[i] = addrs[i];
+    ps__free_addrs(addrs);
+    if (count)
+        *count = n;
+    return n > 0 ? 0 : PS_ENAME;
+}
+
 int ps_connect_start(ps_socket_t s, const ps_addr *to)
 {
     if (!to || ps_addr_family(to) == PS_AF_UNSPEC)

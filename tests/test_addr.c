@@ -318,3 +318,26 @@ Test(addr, udp_local_addr, .timeout = 10)
     cr_assert_gt(ps_addr_port(&a), 0);
     cr_assert_eq(ps_close(u), 0);
 }
+
+Test(addr, resolve)
+{
+    ps_addr out[4];
+    size_t n = 99;
+    char text[PS_ADDRSTRLEN];
+    cr_assert_eq(ps_resolve("127.0.0.1", "8080", PS_SOCK_STREAM, out, 4, &n), 0);
+    cr_assert_eq(n, 1u);
+    cr_assert_eq(ps_addr_format(&out[0], text, sizeof text), 0);
+    cr_assert_str_eq(text, "127.0.0.1:8080");
+    cr_assert_eq(ps_resolve("::1", "53", PS_SOCK_DGRAM, out, 4, &n), 0);
+    cr_assert_eq(ps_addr_family(&out[0]), PS_AF_INET6);
+    cr_assert_eq(ps_addr_port(&out[0]), 53);
+    /* A name, counted without storing anything. */
+    cr_assert_eq(ps_resolve("localhost", "7", PS_SOCK_STREAM, NULL, 0, &n), 0);
+    cr_assert_geq(n, 1u);
+    cr_assert_eq(ps_resolve("no-such-host.invalid", "7", PS_SOCK_STREAM, out, 4, &n),
+                 PS_ENAME);
+    cr_assert_eq(n, 0u);
+    cr_assert_eq(ps_resolve("127.0.0.1", NULL, PS_SOCK_STREAM, out, 4, &n), PS_EINVAL);
+    cr_assert_eq(ps_resolve("127.0.0.1", "7", 42, out, 4, &n), PS_EINVAL);
+    cr_assert_eq(ps_resolve("127.0.0.1", "7", PS_SOCK_STREAM, NULL, 1, &n), PS_EINVAL);
+}

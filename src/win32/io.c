@@ -152,8 +152,14 @@ static int run_accept(SOCKET l, io_call *c)
     int palen = (int)sizeof c->addr->storage.bytes;
     memset(c->addr, 0, sizeof *c->addr);
     c->accepted = accept(l, (struct sockaddr *)(void *)c->addr->storage.bytes, &palen);
-    if (c->accepted == INVALID_SOCKET)
-        return WSAGetLastError();
+    if (c->accepted == INVALID_SOCKET) {
+        int err = WSAGetLastError();
+        /* A connection reset while queued is gone, not an error of the
+         * listener: wait for the next one, as POSIX does for ECONNABORTED. */
+        if (err == WSAECONNRESET || err == WSAENOTCONN || err == WSAECONNABORTED)
+            return WSAEWOULDBLOCK;
+        return err;
+    }
     if (palen > 0 && palen <= (int)sizeof c->addr->storage.bytes)
         c->addr->len = (uint32_t)palen;
     return 0;

@@ -51,8 +51,7 @@ def main():
                       (["-w", "abc", "h", "1"], "-w not a number"),
                       (["-w", "0", "h", "1"], "-w zero"),
                       (["-w"], "-w without a value"),
-                      (["a", "1", "b"], "three operands"),
-                      (["-u", "localhost", "9"], "-u with a host name")):
+                      (["a", "1", "b"], "three operands")):
         rc, out, err, _ = run(nc + args, empty, T)
         t.check(rc == 2 and out == b"" and one_error_line(err, "PS_EINVAL"),
                 f"usage error ({why}): status 2, one PS_EINVAL line",
@@ -66,6 +65,12 @@ def main():
     hold.close()
     t.check(rc == 4 and out == b"" and one_error_line(err, "PS_ECONNREFUSED"),
             f"refused: status 4, one PS_ECONNREFUSED line ({secs:.2f} s)",
+            f"rc={rc} err={err!r}")
+
+    # A UDP peer given by name is resolved; an unknown one is status 3.
+    rc, out, err, secs = run(nc + ["-u", "-w", "20", "no-such-host.invalid", "9"], empty, T)
+    t.check(rc == 3 and out == b"" and one_error_line(err, "PS_ENAME"),
+            f"-u unknown host: status 3, one PS_ENAME line ({secs:.2f} s)",
             f"rc={rc} err={err!r}")
 
     # .invalid never resolves (RFC 6761). -w bounds a slow resolver too.
