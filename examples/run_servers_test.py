@@ -75,6 +75,10 @@ class Server:
             raise Failure(f"server still running {EXIT_TIMEOUT} s after its last client")
 
     def kill(self):
+        # Only a server still running is killed: the group may also hold a
+        # wineserver that other tests running in parallel are using.
+        if self.proc.poll() is not None:
+            return
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
