@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ex_listen.h"
 #include "portsock.h"
 #include "stdin_io.h"
 
@@ -160,21 +161,9 @@ int main(int argc, char **argv)
         host = NULL;
 
     ps_socket_t listener;
-    int r = ps_listen(&listener, host, port, 0);
-    if (r != 0) {
-        fprintf(stderr, "listen: %s (%s)\n", ps_strerror(r), ps_errname(r));
+    int r;
+    if (ex_listen_announce(host, port, &listener) != 0)
         return 1;
-    }
-    ps_addr local;
-    char text[PS_ADDRSTRLEN];
-    if (ps_local_addr(listener, &local) != 0 ||
-        ps_addr_format(&local, text, sizeof text) != 0) {
-        fprintf(stderr, "cannot read the bound address\n");
-        ps_close(listener);
-        return 1;
-    }
-    printf("listening on %s\n", text);
-    fflush(stdout); /* scripts wait for this line to learn the port */
 
     client *clients = calloc((size_t)max_clients, sizeof *clients);
     ps_pollitem *items = calloc((size_t)max_clients + 2, sizeof *items);

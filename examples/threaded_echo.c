@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ex_thread.h"
+#include "ex_listen.h"
 #include "portsock.h"
 
 enum { DEFAULT_MAX_CLIENTS = 16, MAX_MAX_CLIENTS = 1000 };
@@ -166,21 +167,8 @@ int main(int argc, char **argv)
         host = NULL;
 
     ps_socket_t listener;
-    int r = ps_listen(&listener, host, port, 0);
-    if (r != 0) {
-        fprintf(stderr, "listen: %s (%s)\n", ps_strerror(r), ps_errname(r));
+    if (ex_listen_announce(host, port, &listener) != 0)
         return 1;
-    }
-    ps_addr local;
-    char text[PS_ADDRSTRLEN];
-    if (ps_local_addr(listener, &local) != 0 ||
-        ps_addr_format(&local, text, sizeof text) != 0) {
-        fprintf(stderr, "cannot read the bound address\n");
-        ps_close(listener);
-        return 1;
-    }
-    printf("listening on %s\n", text);
-    fflush(stdout); /* scripts wait for this line to learn the port */
 
     server srv = {NULL, 0, 0};
     slot *slots = calloc((size_t)max_clients, sizeof *slots);
@@ -202,7 +190,7 @@ int main(int argc, char **argv)
          * connection arriving. */
         ps_socket_t s;
         ps_addr peer;
-        r = ps_accept(listener, &s, &peer, POLL_STOP_MS);
+        int r = ps_accept(listener, &s, &peer, POLL_STOP_MS);
         if (r == PS_ETIMEDOUT)
             continue;
         if (r != 0) {

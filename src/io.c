@@ -23,6 +23,12 @@ static int check_handle(ps_socket_t s)
     return s == PS_INVALID_SOCKET ? PS_EBADF : 0;
 }
 
+/* A buffer may be NULL only when it is empty. */
+static int check_args(ps_socket_t s, const void *buf, size_t len)
+{
+    return (!buf && len > 0) ? PS_EINVAL : check_handle(s);
+}
+
 enum { ONE_TRANSFER = 0, ALL_BYTES = 1 };
 
 /* The body of ps_send, ps_recv, ps_send_all and ps_recv_all: one deadline,
@@ -35,9 +41,7 @@ static int transfer(ps_socket_t s, int want, unsigned char *buf, size_t len,
     int r;
     if (moved)
         *moved = 0;
-    if (!buf && len > 0)
-        return PS_EINVAL;
-    if ((r = check_handle(s)) != 0)
+    if ((r = check_args(s, buf, len)) != 0)
         return r;
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
@@ -92,9 +96,7 @@ int ps_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to,
               int timeout_ms)
 {
     int r;
-    if (!buf && len > 0)
-        return PS_EINVAL;
-    if ((r = check_handle(s)) != 0)
+    if ((r = check_args(s, buf, len)) != 0)
         return r;
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
@@ -111,9 +113,7 @@ int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
     int r;
     if (got)
         *got = 0;
-    if (!buf && cap > 0)
-        return PS_EINVAL;
-    if ((r = check_handle(s)) != 0)
+    if ((r = check_args(s, buf, cap)) != 0)
         return r;
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);

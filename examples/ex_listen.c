@@ -1,0 +1,24 @@
+#include "ex_listen.h"
+
+#include <stdio.h>
+
+int ex_listen_announce(const char *host, const char *port, ps_socket_t *out)
+{
+    ps_addr local;
+    char text[PS_ADDRSTRLEN];
+    int r = ps_listen(out, host, port, 0);
+    if (r != 0) {
+        fprintf(stderr, "listen: %s (%s)\n", ps_strerror(r), ps_errname(r));
+        return 1;
+    }
+    if (ps_local_addr(*out, &local) != 0 ||
+        ps_addr_format(&local, text, sizeof text) != 0) {
+        fprintf(stderr, "cannot read the bound address\n");
+        ps_close(*out);
+        *out = PS_INVALID_SOCKET;
+        return 1;
+    }
+    printf("listening on %s\n", text);
+    fflush(stdout); /* scripts wait for this line to learn the port */
+    return 0;
+}
