@@ -193,7 +193,10 @@ PS_API int ps_connect(ps_socket_t *out, const char *host, const char *port,
  * picks an ephemeral port (read it back with ps_local_addr). Address reuse:
  * SO_REUSEADDR on POSIX, SO_EXCLUSIVEADDRUSE on Windows. host "unix:PATH"
  * listens on an AF_UNIX path (an existing file there is an error:
- * PS_EADDRINUSE). backlog <= 0 picks the system maximum. */
+ * PS_EADDRINUSE). backlog <= 0 picks the system maximum. The listener is
+ * non-blocking, so a timed ps_accept never blocks when another thread or
+ * process takes the connection first; sockets from ps_accept are blocking.
+ * A "unix:" connect to a listener whose queue is full: PS_ECONNREFUSED. */
 PS_API int ps_listen(ps_socket_t *out, const char *host, const char *port,
                      int backlog);
 
@@ -244,7 +247,10 @@ PS_API int ps_socketpair(ps_socket_t pair[2]);
  * queried from the system; portsock remembers what ps_set_nonblocking set. A
  * socket made non-blocking by other means (ioctlsocket, WSAEventSelect)
  * should be passed to ps_set_nonblocking(s, 1) before portsock uses it with
- * a timeout, or a timed send may leave it blocking. */
+ * a timeout, or a timed send may leave it blocking; and a socket marked so
+ * should be closed with ps_close, which forgets the mark (a socket value
+ * closed natively and reused could otherwise be taken as non-blocking).
+ * Other values of on than 0 and 1: PS_EINVAL. */
 PS_API int ps_set_nonblocking(ps_socket_t s, int on);
 PS_API int ps_set_nodelay(ps_socket_t s, int on);
 PS_API int ps_set_keepalive(ps_socket_t s, int on);
@@ -261,7 +267,8 @@ PS_API int ps_socket_error(ps_socket_t s);
 PS_API int ps_send(ps_socket_t s, const void *buf, size_t len, size_t *sent,
                    int timeout_ms);
 /* One transfer of up to cap bytes; *got (may be NULL) is how many moved.
- * Orderly end of stream: returns 0 with *got == 0. */
+ * Orderly end of stream: returns 0 with *got == 0. cap == 0: PS_EINVAL
+ * (it could not be told from end of stream). */
 PS_API int ps_recv(ps_socket_t s, void *buf, size_t cap, size_t *got,
                    int timeout_ms);
 /* Loop until all len bytes moved. On any failure, timeout included, *sent /
@@ -301,7 +308,9 @@ enum {
     PS_POLL_WRITE = 2,    /* asked for and reported: a write will not block
                            * (includes a finished non-blocking connect) */
     PS_POLL_ERROR = 4,    /* reported only: an error is pending; a failed
-                           * non-blocking connect reports WRITE|ERROR and
+                           * non-blocking connect reports WRITE|ERROR to an
+                           * item that asks for WRITE (on Windows only
+                           * such an item learns of it), and
                            * ps_socket_error() gives the code */
     PS_POLL_HUP = 8,      /* reported only: the peer closed its sending side,
                            * or the other end of a pipe is gone */

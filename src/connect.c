@@ -118,6 +118,10 @@ static int bind_one(const ps_addr *addr, int type, int v6only, int backlog,
     r = ps__bind(s, addr, v6only, type == PS_SOCK_STREAM);
     if (r == 0 && type == PS_SOCK_STREAM)
         r = ps__listen(s, backlog);
+    /* A non-blocking listener: otherwise a timed ps_accept could block
+     * after another thread or process took the connection it saw. */
+    if (r == 0 && type == PS_SOCK_STREAM)
+        r = ps_set_nonblocking(s, 1);
     if (r != 0) {
         ps_close(s);
         return r;

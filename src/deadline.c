@@ -2,6 +2,7 @@
  * makes. */
 #include "internal.h"
 
+#include <limits.h>
 #include <string.h>
 
 void ps__deadline_start(ps__deadline *d, int timeout_ms)
@@ -20,7 +21,8 @@ int ps__deadline_remaining_ms(const ps__deadline *d)
     if (d->zero)
         return 0;
     int64_t left = d->end_ms - ps__monotonic_ms();
-    return left > 0 ? (int)left : 0;
+    /* Clamped: INT_MAX + 1 would wrap to a negative "forever". */
+    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
 int ps__deadline_expired_error(const ps__deadline *d)

