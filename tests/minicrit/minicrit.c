@@ -18,19 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _WIN32
-#  ifndef WIN32_LEAN_AND_MEAN
-#    define WIN32_LEAN_AND_MEAN
-#  endif
-#  include <windows.h>
-#endif
+#include "mc_platform.h"
 
 enum { MC_PASSED, MC_FAILED, MC_SKIPPED };
 
 static struct mc_test *mc_tests;
 static struct mc_suite *mc_suites;
 static jmp_buf mc_jmp;
-static struct mc_test *mc_current;
+struct mc_test *mc_current;
 /* Written by helper threads too; volatile int stores are enough here (the
  * runner reads it after joining them). */
 static volatile int mc_failed;
@@ -85,12 +80,7 @@ static void mc_leave(int status)
     fprintf(stderr, "[----] (left a helper thread of %s::%s)\n",
             mc_current ? mc_current->suite : "?",
             mc_current ? mc_current->name : "?");
-#ifdef _WIN32
-    ExitThread(1);
-#else
-    fprintf(stderr, "[FAIL] helper thread cannot unwind; exiting\n");
-    exit(1);
-#endif
+    mc_end_helper_thread();
 }
 
 static void mc_vreport(int mode, const char *file, int line, const char *expr,
@@ -156,63 +146,6 @@ void mc_log(int level, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
 }
-
-/* ---- timeouts and crashes (Windows) ------------------------------------ */
-
-#ifdef _WIN32
-static HANDLE mc_done_event;
-static DWORD mc_timeout_ms;
-
-static DWORD WINAPI mc_watchdog(LPVOID arg)
-{
-    (void)arg;
-    if (WaitForSingleObject(mc_done_event, mc_timeout_ms) == WAIT_TIMEOUT) {
-        fprintf(stderr, "[FAIL] %s::%s: Timed out (%.1fs)\n",
-                mc_current->suite, mc_current->name, mc_timeout_ms / 1000.0);
-        fprintf(stderr, "[====] Synthesis: aborted by timeout\n");
-        fflush(NULL);
-        TerminateProcess(GetCurrentProcess(), 1);
-    }
-    return 0;
-}
-
-static LONG WINAPI mc_on_crash(EXCEPTION_POINTERS *ep)
-{
-    fprintf(stderr, "[FAIL] %s::%s: CRASH (exception 0x%08lx)\n",
-            mc_current ? mc_current->suite : "?",
-            mc_current ? mc_current->name : "?",
-            (unsigned long)ep->ExceptionRecord->ExceptionCode);
-    fprintf(stderr, "[====] Synthesis: aborted by a crash\n");
-    fflush(NULL);
-    TerminateProcess(GetCurrentProcess(), 1);
-    return EXCEPTION_EXECUTE_HANDLER;
-}
-
-static HANDLE mc_watch_start(double seconds)
-{
-    if (seconds <= 0)
-        return NULL;
-    mc_timeout_ms = (DWORD)(seconds * 1000.0);
-    ResetEvent(mc_done_event);
-    return CreateThread(NULL, 0, mc_watchdog, NULL, 0, NULL);
-}
-
-static void mc_watch_stop(HANDLE h)
-{
-    if (!h)
-        return;
-    SetEvent(mc_done_event);
-    WaitForSingleObject(h, INFINITE);
-    CloseHandle(h);
-}
-#else
-static void *mc_watch_start(double seconds)
-{
-    (void)seconds; /* only enforced on Windows; ctest's timeout still holds */
-    return NULL;
-}
-static void mc_watch_stop(void *h) { (void)h; }
-#endif
 
 /* ---- runner ---------------------------------------------------------- */
 
@@ -325,12 +258,7 @@ int main(int argc, char **argv)
     }
     setvbuf(stderr, NULL, _IONBF, 0);
     mc_runner_thread = 1;
-#ifdef _WIN32
-    /* No error dialogs under Wine or Windows. */
-    SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
-    SetUnhandledExceptionFilter(mc_on_crash);
-    mc_done_event = CreateEventA(NULL, TRUE, FALSE, NULL);
-#endif
+    mc_platform_init();
     for (t = mc_tests; t; t = t->next)
         n++;
     list = (struct mc_test **)calloc(n ? n : 1, sizeof *list);
