@@ -146,23 +146,30 @@ static int parse_port(const char *port, uint16_t *out)
     return 0;
 }
 
-/* host NULL: the wildcard, dual-stack IPv6 where possible, else IPv4. */
-static int bind_any(const char *port, int type, int backlog, ps_socket_t *out)
+/* A numeric port, or a service name looked up by the resolver. */
+static int port_number(const char *port, int type, uint16_t *num)
 {
-    uint16_t num;
-    ps_addr addr;
-    int r = parse_port(port, &num);
+    int r = parse_port(port, num);
     if (r == PS_ENAME) {
         ps_addr *addrs;
         size_t count;
         r = ps__resolve(NULL, port, 1, type, &addrs, &count);
         if (r != 0)
             return r;
-        num = (uint16_t)ps_addr_port(&addrs[0]);
+        *num = (uint16_t)ps_addr_port(&addrs[0]);
         ps__free_addrs(addrs);
-    } else if (r != 0) {
-        return r;
     }
+    return r;
+}
+
+/* host NULL: the wildcard, dual-stack IPv6 where possible, else IPv4. */
+static int bind_any(const char *port, int type, int backlog, ps_socket_t *out)
+{
+    uint16_t num;
+    ps_addr addr;
+    int r = port_number(port, type, &num);
+    if (r != 0)
+        return r;
     r = ps__any_addr(&addr, PS_AF_INET6, num);
     if (r == 0)
         r = bind_one(&addr, type, 0, backlog, out);
@@ -224,7 +231,7 @@ int ps_udp_open(ps_socket_t *out, const char *host, const char *port)
     if (!host) {
         /* All IPv4 interfaces, as documented. */
         uint16_t num;
-        r = parse_port(port, &num);
+        r = port_number(port, PS_SOCK_DGRAM, &num);
         if (r == 0)
             r = ps__any_addr(&addr, PS_AF_INET, num);
         return r != 0 ? r : bind_one(&addr, PS_SOCK_DGRAM, -1, 0, out);
