@@ -17,6 +17,10 @@ need_install() {
         command -v "$cmd" >/dev/null 2>&1 || return 0
     done
     pkg-config --exists criterion || return 0
+    # The nc tests need OpenBSD's nc (-N), not another netcat named nc.
+    if command -v dpkg >/dev/null 2>&1; then
+        dpkg -s netcat-openbsd >/dev/null 2>&1 || return 0
+    fi
     [ -x /usr/lib/wine/wine64 ] || command -v wine64 >/dev/null 2>&1 || return 0
     return 1
 }
