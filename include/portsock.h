@@ -109,8 +109,9 @@ PS_API const char *ps_strerror(int err);
  * codes, never NULL. Thread-safe. */
 PS_API const char *ps_errname(int err);
 /* The raw errno (POSIX) or WSA / GetLastError code (Windows) behind the
- * calling thread's last failed portsock call; 0 if none was recorded. The
- * value is per thread. */
+ * calling thread's last failure that came from the system; 0 if none was
+ * recorded. Errors portsock finds itself (bad arguments, timeouts) leave it
+ * unchanged. The value is per thread. */
 PS_API int ps_native_error(void);
 
 /* ---- Library ------------------------------------------------------------ */
