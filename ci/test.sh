@@ -6,7 +6,9 @@
 # and
 # for the hosted workflow msvc and msys2. PS_CI_NO_INSTALL=1 skips apt-get
 # (macOS, Windows, or a machine set up by hand).
-set -u
+set -u -o pipefail
+# A stray setting must not turn failures into passes.
+unset CRITERION_ALWAYS_SUCCEED
 cd "$(dirname "$0")/.."
 
 all_legs="gcc-debug clang-debug asan mingw64 mingw32 package demo bench"
@@ -56,7 +58,7 @@ for line in lines:
         continue
     m = re.search(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)", line)
     if m:
-        p += int(m[2]); f += int(m[3]) + int(m[4])
+        p += int(m[2]); f += int(m[3])  # Failing already counts crashes
     # Script tests (interop, examples) print "[name: ]N passed, N failed".
     m = re.match(r"\d+: (?:[\w-]+: )?(\d+) passed, (\d+) failed\s*$", line)
     if m:
@@ -114,6 +116,7 @@ run_leg() {
         tail -40 "$log"
         summary+=("$leg: BUILD FAILED (see $log)")
         failed_legs=$((failed_legs + 1))
+        total_fail=$((total_fail + 1))
         return
     fi
     case "$leg" in
@@ -129,6 +132,17 @@ run_leg() {
     read -r pass fail skip < <(count_cases "$log.tests")
     local progs
     progs=$(grep -E "tests passed, [0-9]+ tests failed out of" "$log.tests" | tail -1)
+    # Where this script installed every tool, a test that skipped itself
+    # (a missing socat or nc, say) is a failure too.
+    local skipped_tests
+    skipped_tests=$(grep -cE "\*\*\*Skipped|\*\*\*Not Run" "$log.tests" || true)
+    if [ -z "${PS_CI_NO_INSTALL:-}" ] && [ "$skipped_tests" -gt 0 ]; then
+        grep -E "\*\*\*Skipped|\*\*\*Not Run" "$log.tests"
+        rc=1
+    fi
+    if [ "$rc" -eq 0 ] && [ "${fail:-0}" -gt 0 ]; then
+        rc=1
+    fi
     if [ $rc -ne 0 ]; then
         grep -E "Failed|\*\*\*|FAIL|fail" "$log.tests" | head -40
         failed_legs=$((failed_legs + 1))
@@ -153,8 +167,8 @@ done
 for prefix in build/*/wineprefix; do
     [ -d "$prefix" ] && WINEPREFIX="$(pwd)/$prefix" wineserver -k 2>/dev/null
 done
-if [ $failed_legs -ne 0 ]; then
-    total_fail=$((total_fail > 0 ? total_fail : failed_legs))
+if [ $failed_legs -ne 0 ] && [ $total_fail -eq 0 ]; then
+    total_fail=$failed_legs
 fi
 echo "$total_pass passed, $total_fail failed"
 [ $failed_legs -eq 0 ]

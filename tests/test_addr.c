@@ -334,7 +334,7 @@ Test(addr, resolve)
     /* A name, counted without storing anything. */
     cr_assert_eq(ps_resolve("localhost", "7", PS_SOCK_STREAM, NULL, 0, &n), 0);
     cr_assert_geq(n, 1u);
-    cr_assert_eq(ps_resolve("no-such-host.invalid", "7", PS_SOCK_STREAM, out, 4, &n),
+    cr_assert_eq(ps_resolve("no..such..host", "7", PS_SOCK_STREAM, out, 4, &n),
                  PS_ENAME);
     cr_assert_eq(n, 0u);
     cr_assert_eq(ps_resolve("127.0.0.1", NULL, PS_SOCK_STREAM, out, 4, &n), PS_EINVAL);

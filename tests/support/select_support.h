@@ -17,6 +17,12 @@ int pst_write_file(const char *path, const void *buf, size_t len);
  * another error. Tells whether the socket is still blocking. */
 long pst_raw_recv(ps_socket_t s, void *buf, size_t len);
 
+/* A TCP socket bound to 127.0.0.1 on an ephemeral port but not listening:
+ * a connect to *port is refused, and no other process can take the port
+ * while the caller holds the socket (close it with ps_close). Returns
+ * PS_INVALID_SOCKET on failure. */
+ps_socket_t pst_refusing_port(int *port);
+
 /* Windows: the OS handle behind a C runtime fd; elsewhere NULL. */
 void *pst_fd_handle(int fd);
 /* Windows: a pipe as two OS handles made with CreatePipe (0 on success);

@@ -39,3 +39,20 @@ int pst_os_pipe(void *handles[2])
 }
 
 void pst_close_handle(void *h) { CloseHandle(h); }
+
+ps_socket_t pst_refusing_port(int *port)
+{
+    ps_socket_t s;
+    ps_addr a;
+    if (ps_socket(&s, PS_AF_INET, PS_SOCK_STREAM) != 0)
+        return PS_INVALID_SOCKET;
+    if (ps_addr_parse(&a, "127.0.0.1:0") != 0 ||
+        bind((SOCKET)s, (const struct sockaddr *)(const void *)a.storage.bytes,
+             (int)a.len) != 0 ||
+        ps_local_addr(s, &a) != 0) {
+        ps_close(s);
+        return PS_INVALID_SOCKET;
+    }
+    *port = ps_addr_port(&a);
+    return s;
+}

@@ -54,9 +54,17 @@ void pst_sleep_ms(int ms)
         Sleep((DWORD)ms);
 }
 
+/* QueryPerformanceCounter, as the library uses: GetTickCount64 moves in
+ * ~16 ms steps, which made waits look shorter than they were. */
 int64_t pst_now_ms(void)
 {
-    return (int64_t)GetTickCount64();
+    static LARGE_INTEGER freq;
+    LARGE_INTEGER now;
+    if (freq.QuadPart == 0)
+        QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&now);
+    return (int64_t)(now.QuadPart / freq.QuadPart * 1000 +
+                     now.QuadPart % freq.QuadPart * 1000 / freq.QuadPart);
 }
 
 int pst_is_windows(void)
