@@ -113,12 +113,26 @@ package_static() {
 }
 check find_package-static package_static
 
-# SameMajorVersion: asking for 1.0 must not accept 0.x.
+# SameMajorVersion: asking for 1.0 must not accept 0.x. The configure must
+# fail for that reason: CMake's message that it found our install but not a
+# compatible version (any other failure, e.g. a broken package file, is a
+# failure of this check too).
 package_version() {
+    local log="$work/c-v1.configure.log" msg v=${want##* }
     if cmake -S "$consumer" -B "$work/c-v1" -DCMAKE_PREFIX_PATH="$work/static" \
-        -DPS_WANT_VERSION=1.0; then
+        -DPS_WANT_VERSION=1.0 >"$log" 2>&1; then
+        cat "$log"
         echo "find_package(portsock 1.0) accepted a 0.x install"; return 1
     fi
+    cat "$log"
+    # CMake wraps its message: compare with the lines joined.
+    msg=$(tr -s ' \n' '  ' <"$log")
+    if ! grep -qF 'Could not find a configuration file for package "portsock" that is compatible with requested version "1.0"' <<<"$msg" ||
+       ! grep -qF "portsock/portsockConfig.cmake, version: $v" <<<"$msg"; then
+        echo "configure failed, but not because version $v is incompatible with 1.0"
+        return 1
+    fi
+    echo "rejected: $v is not compatible with 1.0" >"$work/note"
 }
 check find_package-version package_version
 

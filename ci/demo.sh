@@ -122,8 +122,10 @@ read_port() {
 }
 
 # Waits up to $2 seconds for our background process $1 to end and sets
-# $status to its exit status; fails if it is still running. (Not run in a
-# $(...) subshell: only this shell can wait for its children.)
+# $status to its exit status; fails if it is still running. Once the
+# process is reaped, $server_pid no longer names it, so that nothing kills
+# its pid later (the number may belong to another process by then). (Not
+# run in a $(...) subshell: only this shell can wait for its children.)
 status=""
 wait_exit() {
     local pid=$1 limit=$2
@@ -132,11 +134,25 @@ wait_exit() {
         if ! kill -0 "$pid" 2>/dev/null; then
             wait "$pid"
             status=$?
+            [ "$pid" = "$server_pid" ] && server_pid=""
             return 0
         fi
         sleep 0.1
     done
     return 1
+}
+
+# Ends the server in $server_pid if wait_exit has not reaped it already
+# (a step failed before or while waiting): SIGTERM, then SIGKILL if it is
+# still there after 5 s.
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    kill "$server_pid" 2>/dev/null
+    if ! wait_exit "$server_pid" 5; then
+        kill -9 "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+    fi
+    server_pid=""
 }
 
 head -c 204800 /dev/urandom >"$tmp/data"
@@ -193,21 +209,22 @@ else
     fail "echo_server did not stop cleanly (status: $status)"
     cat "$tmp/server.log"
 fi
-server_pid=""
+stop_server
 
 # threaded_echo: a thread per client; exits 0 after one client.
 "$bin/threaded_echo" --exit-after 1 0 </dev/null >"$tmp/t.out" 2>"$tmp/t.log" &
 server_pid=$!
+status=""
 if port=$(read_port "$tmp/t.out") &&
    timeout 60 "$bin/psnc" -q -w 30 127.0.0.1 "$port" <"$tmp/data" >"$tmp/back.t" 2>"$tmp/psnc.err" &&
    cmp -s "$tmp/data" "$tmp/back.t" &&
    wait_exit "$server_pid" 15 && [ "$status" = 0 ]; then
     pass "threaded_echo: $size bytes through psnc, identical; exit 0 after --exit-after 1"
 else
-    fail "threaded_echo session"
+    fail "threaded_echo session (status: ${status:-not waited for})"
     cat "$tmp/t.log" "$tmp/psnc.err"
 fi
-server_pid=""
+stop_server
 
 if timeout 60 "$bin/frame_demo" >"$tmp/frame.log" 2>&1; then
     pass "frame_demo: $(tail -n 1 "$tmp/frame.log"); $(grep -c PS_EMSGSIZE "$tmp/frame.log") PS_EMSGSIZE cases read with a bigger buffer"

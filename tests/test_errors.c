@@ -30,13 +30,45 @@ Test(errors, codes_are_negative_and_distinct, .timeout = 10)
 {
     size_t i, j;
     cr_assert_eq(PS_OK, 0);
-    cr_assert_eq(NCODES, 23, "the header has 23 error codes");
     for (i = 0; i < NCODES; i++) {
         cr_assert_lt(codes[i].code, 0, "%s", codes[i].name);
         for (j = i + 1; j < NCODES; j++)
             cr_assert_neq(codes[i].code, codes[j].code, "%s and %s",
                           codes[i].name, codes[j].name);
     }
+}
+
+/* The header's codes are the contiguous range PS_EUNKNOWN..PS_EINVAL: every
+ * value in it must have its own name from the library (not the unknown-code
+ * text) that this file's table also lists, and the value just past
+ * PS_EUNKNOWN must be unknown. A code added to the header but missing from
+ * the library or from the table above fails here. */
+Test(errors, header_range_is_fully_named, .timeout = 10)
+{
+    const char *unknown = ps_errname(INT_MIN);
+    int c, d;
+    size_t j;
+    cr_assert_eq(PS_EINVAL, -1);
+    cr_assert_lt(PS_EUNKNOWN, PS_EINVAL);
+    for (c = PS_EUNKNOWN; c <= PS_EINVAL; c++) {
+        const char *n = ps_errname(c);
+        int listed = 0;
+        cr_assert_not_null(n, "ps_errname(%d)", c);
+        cr_assert_str_neq(n, unknown, "code %d has no name", c);
+        cr_assert_str_neq(ps_strerror(c), ps_strerror(INT_MIN),
+                          "code %d (%s) has no text", c, n);
+        for (d = PS_EUNKNOWN; d < c; d++)
+            cr_assert_str_neq(n, ps_errname(d), "codes %d and %d", c, d);
+        for (j = 0; j < NCODES; j++)
+            if (codes[j].code == c && strcmp(codes[j].name, n) == 0)
+                listed = 1;
+        cr_assert(listed, "code %d (%s) is missing from this test's table", c, n);
+    }
+    cr_assert_eq((size_t)(PS_EINVAL - PS_EUNKNOWN + 1), NCODES,
+                 "this test's table has codes outside PS_EUNKNOWN..PS_EINVAL");
+    cr_assert_str_eq(ps_errname(PS_EUNKNOWN - 1), unknown,
+                     "code %d past PS_EUNKNOWN has a name", PS_EUNKNOWN - 1);
+    cr_assert_str_eq(ps_strerror(PS_EUNKNOWN - 1), ps_strerror(INT_MIN));
 }
 
 Test(errors, every_code_has_its_name, .timeout = 10)

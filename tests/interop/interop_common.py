@@ -10,6 +10,7 @@ import atexit
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -81,11 +82,40 @@ def _proc_tmpdir():
     return _proc_dir
 
 
+def kill_group_if_running(p):
+    """Kills the child p (a Popen started with start_new_session=True) and
+    everything in its process group, such as the wine64 behind
+    `cmake -E env ... wine64 prog.exe`, and reaps p. Only while p itself is
+    still running: once the leader has exited, its group may still hold a
+    wineserver that other Wine tests running in parallel share."""
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+_live = []  # every Proc started, so that none outlives the script
+
+
+@atexit.register
+def _kill_leftovers():
+    for proc in _live:
+        kill_group_if_running(proc.p)
+
+
 class Proc:
     """A child with stdin from a file (or nothing) and stdout and stderr
     going to files. Files, not pipes: a wineserver started by a Windows
     child inherits its standard handles and lingers for seconds after the
-    child exits, so a pipe's end of file would come late."""
+    child exits, so a pipe's end of file would come late. The child leads
+    a process group of its own, so that a kill reaches the emulator too.
+    Use it in a `with` block (or call finish) so that it is always ended,
+    also when the test raises."""
 
     _seq = 0
 
@@ -97,9 +127,24 @@ class Proc:
         self.err_path = os.path.join(self.dir, f"p{Proc._seq}.err")
         stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.p = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err)
-        if stdin_path:
-            stdin.close()
+            try:
+                self.p = subprocess.Popen(argv, stdin=stdin, stdout=out,
+                                          stderr=err, start_new_session=True)
+            finally:
+                if stdin_path:
+                    stdin.close()
+        _live.append(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        return False
+
+    def kill(self):
+        """Ends the child (and its group) at once if it is still running."""
+        kill_group_if_running(self.p)
 
     def _lines(self, path):
         with open(path, "rb") as f:
@@ -129,12 +174,12 @@ class Proc:
 
     def finish(self, timeout):
         """(exit status, stdout bytes, stderr text, seconds); kills the
-        child if it outlives timeout (status None)."""
+        child (and its process group) if it outlives timeout (status
+        None)."""
         try:
             rc = self.p.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait(10)
+            self.kill()
             rc = None
         secs = time.monotonic() - self.t0
         with open(self.out_path, "rb") as f:
@@ -145,7 +190,8 @@ class Proc:
 
 
 def run(argv, stdin_path, timeout, tmpdir=None):
-    return Proc(argv, stdin_path, tmpdir).finish(timeout)
+    with Proc(argv, stdin_path, tmpdir) as p:
+        return p.finish(timeout)
 
 
 def listener(kind=socket.SOCK_STREAM, timeout=60):

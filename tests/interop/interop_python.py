@@ -26,14 +26,14 @@ def fixed_client(conn, size, count):
 def test_fixed(t):
     size, count = 1000, 50
     lst, port = listener()
-    p = Proc(t.cmd + ["fixed", "127.0.0.1", str(port), str(size), str(count)])
-    conn, _ = lst.accept()
-    conn.settimeout(t.timeout)
-    t0 = time.monotonic()
-    ok = fixed_client(conn, size, count)
-    rc, out, err, _ = p.finish(t.timeout)
-    conn.close()
-    lst.close()
+    with lst, Proc(t.cmd + ["fixed", "127.0.0.1", str(port), str(size),
+                            str(count)]) as p:
+        conn, _ = lst.accept()
+        with conn:
+            conn.settimeout(t.timeout)
+            t0 = time.monotonic()
+            ok = fixed_client(conn, size, count)
+            rc, out, err, _ = p.finish(t.timeout)
     t.check(ok, f"fixed: {count} x {size} B, Python sendall -> ps_recv_all, "
             f"ps_send_all -> Python exact read ({time.monotonic() - t0:.2f} s)")
     t.check(rc == 0 and b"fixed ok 50 1000" in out, "fixed: peer reports all messages",
@@ -42,29 +42,28 @@ def test_fixed(t):
     # One big message: many ps_recv_all iterations behind one call.
     size = 1 << 20
     lst, port = listener()
-    p = Proc(t.cmd + ["fixed", "127.0.0.1", str(port), str(size), "1"])
-    conn, _ = lst.accept()
-    conn.settimeout(t.timeout)
-    t0 = time.monotonic()
-    ok = fixed_client(conn, size, 1)
-    rc, out, err, _ = p.finish(t.timeout)
-    conn.close()
-    lst.close()
+    with lst, Proc(t.cmd + ["fixed", "127.0.0.1", str(port), str(size),
+                            "1"]) as p:
+        conn, _ = lst.accept()
+        with conn:
+            conn.settimeout(t.timeout)
+            t0 = time.monotonic()
+            ok = fixed_client(conn, size, 1)
+            rc, out, err, _ = p.finish(t.timeout)
     t.check(ok and rc == 0, f"fixed: one 1 MiB message each way "
             f"({time.monotonic() - t0:.2f} s)", f"rc={rc} err={err}")
 
 
 def test_serve_fixed(t):
     """The portsock side listens (port 0, printed), Python connects."""
-    p = Proc(t.cmd + ["serve-fixed", "4096", "8"])
-    m = p.wait_stdout_line(r"^port (\d+)", t.timeout)
-    if not t.check(m is not None, "serve-fixed: peer prints its ephemeral port"):
-        p.finish(5)
-        return
-    conn = socket.create_connection(("127.0.0.1", int(m[1])), timeout=t.timeout)
-    ok = fixed_client(conn, 4096, 8)
-    conn.close()
-    rc, out, err, _ = p.finish(t.timeout)
+    with Proc(t.cmd + ["serve-fixed", "4096", "8"]) as p:
+        m = p.wait_stdout_line(r"^port (\d+)", t.timeout)
+        if not t.check(m is not None, "serve-fixed: peer prints its ephemeral port"):
+            return
+        with socket.create_connection(("127.0.0.1", int(m[1])),
+                                      timeout=t.timeout) as conn:
+            ok = fixed_client(conn, 4096, 8)
+        rc, out, err, _ = p.finish(t.timeout)
     t.check(ok and rc == 0 and b"fixed ok 8 4096" in out,
             "serve-fixed: ps_listen/ps_accept with a Python client",
             f"rc={rc} out={out!r} err={err}")
@@ -74,22 +73,21 @@ def test_frames(t):
     cap = 65536
     sizes = [0, 1, 5, 4096, cap, 200_000, 70_000, 3]
     lst, port = listener()
-    p = Proc(t.cmd + ["frames", "127.0.0.1", str(port), str(cap)])
-    conn, _ = lst.accept()
-    conn.settimeout(t.timeout)
-    results = []
-    for i, n in enumerate(sizes):
-        payload = pattern(n, 100 + i)
-        conn.sendall(struct.pack("!I", n) + payload)
-        (length,) = struct.unpack("!I", recv_exact(conn, 4))
-        reply = recv_exact(conn, length)
-        want = b"skipped" if n > cap else payload[::-1]
-        results.append(reply == want)
-    conn.shutdown(socket.SHUT_WR)  # end of stream between frames
-    rest = recv_to_eof(conn)
-    conn.close()
-    lst.close()
-    rc, out, err, _ = p.finish(t.timeout)
+    with lst, Proc(t.cmd + ["frames", "127.0.0.1", str(port), str(cap)]) as p:
+        conn, _ = lst.accept()
+        with conn:
+            conn.settimeout(t.timeout)
+            results = []
+            for i, n in enumerate(sizes):
+                payload = pattern(n, 100 + i)
+                conn.sendall(struct.pack("!I", n) + payload)
+                (length,) = struct.unpack("!I", recv_exact(conn, 4))
+                reply = recv_exact(conn, length)
+                want = b"skipped" if n > cap else payload[::-1]
+                results.append(reply == want)
+            conn.shutdown(socket.SHUT_WR)  # end of stream between frames
+            rest = recv_to_eof(conn)
+        rc, out, err, _ = p.finish(t.timeout)
     lines = out.decode().split()
     t.check(all(results), f"frames: struct.pack('!I') frames of {sizes} B "
             "read by ps_recv_frame, ps_send_frame replies read by struct.unpack",
@@ -105,12 +103,12 @@ def test_frames(t):
 
 def close_midway(t, sub, arg, send, label, want):
     lst, port = listener()
-    p = Proc(t.cmd + [sub, "127.0.0.1", str(port), str(arg)])
-    conn, _ = lst.accept()
-    conn.sendall(send)
-    conn.close()  # mid-message
-    lst.close()
-    rc, out, err, _ = p.finish(t.timeout)
+    with lst, Proc(t.cmd + [sub, "127.0.0.1", str(port), str(arg)]) as p:
+        conn, _ = lst.accept()
+        with conn:
+            conn.sendall(send)
+        # Closed mid-message.
+        rc, out, err, _ = p.finish(t.timeout)
     got = out.decode().strip()
     t.check(rc == 0 and got == want, f"{label}: peer prints '{want}'",
             f"rc={rc} got {got!r} err={err}")
@@ -132,14 +130,14 @@ def test_reset(t):
     fail with a reset/pipe error and count what went."""
     total = 64 << 20
     lst, port = listener()
-    p = Proc(t.cmd + ["send-all", "127.0.0.1", str(port), str(total)])
-    conn, _ = lst.accept()
-    conn.settimeout(t.timeout)
-    first = recv_exact(conn, 1000)
-    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    conn.close()
-    lst.close()
-    rc, out, err, _ = p.finish(t.timeout)
+    with lst, Proc(t.cmd + ["send-all", "127.0.0.1", str(port), str(total)]) as p:
+        conn, _ = lst.accept()
+        with conn:
+            conn.settimeout(t.timeout)
+            first = recv_exact(conn, 1000)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                            struct.pack("ii", 1, 0))
+        rc, out, err, _ = p.finish(t.timeout)
     parts = out.decode().split()
     ok = (rc == 0 and len(parts) == 2 and
           parts[0] in ("PS_ECONNRESET", "PS_EPIPE", "PS_ECONNABORTED") and
@@ -153,24 +151,22 @@ def test_udp(t):
     # Python -> portsock -> Python; the last one is longer than the cap.
     cap = 2048
     sizes = [0, 1, 512, 2048, 3000]
-    p = Proc(t.cmd + ["udp-echo", str(cap), str(len(sizes))])
-    m = p.wait_stdout_line(r"^port (\d+)", t.timeout)
-    if not t.check(m is not None, "udp-echo: peer prints its ephemeral port"):
-        p.finish(5)
-        return
-    peer = ("127.0.0.1", int(m[1]))
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.settimeout(t.timeout)
-    replies = []
-    for i, n in enumerate(sizes):
-        d = pattern(n, 200 + i)
-        s.sendto(d, peer)
-        back, src = s.recvfrom(65536)
-        replies.append(back == d[:cap][::-1] and src == peer)
-    rc, out, err, _ = p.finish(t.timeout)
-    me = "127.0.0.1:%d" % s.getsockname()[1]
-    s.close()
+    with Proc(t.cmd + ["udp-echo", str(cap), str(len(sizes))]) as p:
+        m = p.wait_stdout_line(r"^port (\d+)", t.timeout)
+        if not t.check(m is not None, "udp-echo: peer prints its ephemeral port"):
+            return
+        peer = ("127.0.0.1", int(m[1]))
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            s.settimeout(t.timeout)
+            replies = []
+            for i, n in enumerate(sizes):
+                d = pattern(n, 200 + i)
+                s.sendto(d, peer)
+                back, src = s.recvfrom(65536)
+                replies.append(back == d[:cap][::-1] and src == peer)
+            rc, out, err, _ = p.finish(t.timeout)
+            me = "127.0.0.1:%d" % s.getsockname()[1]
     lines = [l.split() for l in out.decode().splitlines() if l.startswith("dgram")]
     t.check(all(replies), f"udp: Python sendto of {sizes} B, ps_recvfrom + "
             "ps_sendto back, Python recvfrom", f"per datagram {replies}")
@@ -192,14 +188,14 @@ def test_udp(t):
             n += len(d)
         return n
 
-    h = in_thread(responder)
-    rc, out, err, _ = Proc(t.cmd + ["udp-send", f"127.0.0.1:{port}",
-                                    str(count)]).finish(t.timeout)
-    try:
-        moved = h.result(t.timeout)
-    except Exception as e:
-        moved = f"responder failed: {e}"
-    s.close()
+    with s:
+        h = in_thread(responder)
+        with Proc(t.cmd + ["udp-send", f"127.0.0.1:{port}", str(count)]) as p:
+            rc, out, err, _ = p.finish(t.timeout)
+        try:
+            moved = h.result(t.timeout)
+        except Exception as e:
+            moved = f"responder failed: {e}"
     t.check(rc == 0 and b"udp-send ok 8" in out,
             f"udp: ps_sendto to Python's recvfrom and back, {count} datagrams "
             f"({moved} B)", f"rc={rc} out={out!r} err={err}")

@@ -15,15 +15,20 @@ MB = 1 << 20
 
 
 def psnc_listen(t, data_path):
-    p = Proc(t.cmd + ["-l", "-v", "127.0.0.1", "0"], data_path)
-    m = p.wait_stderr(r"listening on .*:(\d+)$", t.timeout)
-    return p, (int(m[1]) if m else None)
+    """Starts psnc -l -v on 127.0.0.1 port 0 and reads the port it logs."""
+    return tool_listen(t, t.cmd + ["-l", "-v", "127.0.0.1", "0"],
+                       r"listening on .*:(\d+)$", data_path)
 
 
 def tool_listen(t, argv, regex, data_path):
-    """Starts a tool listening on port 0 and reads the port it logs."""
+    """Starts a tool listening on port 0 and reads the port it logs. The
+    Proc is ended (killed if still running) if reading the port raises."""
     p = Proc(argv, data_path)
-    m = p.wait_stderr(regex, t.timeout)
+    try:
+        m = p.wait_stderr(regex, t.timeout)
+    except BaseException:
+        p.kill()
+        raise
     return p, (int(m[1]) if m else None)
 
 
@@ -39,37 +44,41 @@ def socat_tests(t, socat):
     # psnc client -> socat echo server (cat): 1 MiB out and back.
     srv, port = tool_listen(t, base + ["TCP-LISTEN:0,bind=127.0.0.1", "EXEC:cat"],
                             log, empty)
-    if t.check(port is not None, "socat server logs its port"):
-        rc, out, err, secs = Proc(t.cmd + ["127.0.0.1", str(port)], fa).finish(t.timeout)
-        t.check(rc == 0 and out == a,
-                f"psnc -> socat echo (cat): {len(a)} B out and back, byte for byte "
-                f"({secs:.2f} s)", f"rc={rc} got {len(out)} B err={err!r}")
-    srv.finish(t.timeout)
+    with srv:
+        if t.check(port is not None, "socat echo server logs its port"):
+            with Proc(t.cmd + ["127.0.0.1", str(port)], fa) as p:
+                rc, out, err, secs = p.finish(t.timeout)
+            t.check(rc == 0 and out == a,
+                    f"psnc -> socat echo (cat): {len(a)} B out and back, byte for "
+                    f"byte ({secs:.2f} s)", f"rc={rc} got {len(out)} B err={err!r}")
+        srv.finish(t.timeout)
 
     # Half-close: socat's sha256sum answers only after end of stream.
     srv, port = tool_listen(t, base + ["TCP-LISTEN:0,bind=127.0.0.1", "EXEC:sha256sum"],
                             log, empty)
-    if port is not None:
-        rc, out, err, secs = Proc(t.cmd + ["127.0.0.1", str(port)], fa).finish(t.timeout)
-        want = hashlib.sha256(a).hexdigest()
-        t.check(rc == 0 and out.split()[:1] == [want.encode()],
-                f"psnc half-close -> socat sha256sum replies after EOF ({secs:.2f} s)",
-                f"rc={rc} out={out!r} err={err!r}")
-    srv.finish(t.timeout)
+    with srv:
+        if t.check(port is not None, "socat sha256sum server logs its port"):
+            with Proc(t.cmd + ["127.0.0.1", str(port)], fa) as p:
+                rc, out, err, secs = p.finish(t.timeout)
+            want = hashlib.sha256(a).hexdigest()
+            t.check(rc == 0 and out.split()[:1] == [want.encode()],
+                    f"psnc half-close -> socat sha256sum replies after EOF "
+                    f"({secs:.2f} s)", f"rc={rc} out={out!r} err={err!r}")
+        srv.finish(t.timeout)
 
     # socat client -> psnc -l: 1 MiB each way; socat half-closes at the end
     # of its file, psnc at the end of its own.
     p, port = psnc_listen(t, fb)
-    if t.check(port is not None, "psnc -l -v prints its port"):
-        cli = Proc([socat, "-t", "30", "STDIO", f"TCP:127.0.0.1:{port}"], fa)
-        crc, cout, cerr, secs = cli.finish(t.timeout)
+    with p:
+        if not t.check(port is not None, "psnc -l -v prints its port"):
+            return
+        with Proc([socat, "-t", "30", "STDIO", f"TCP:127.0.0.1:{port}"], fa) as cli:
+            crc, cout, cerr, secs = cli.finish(t.timeout)
         rc, out, err, _ = p.finish(t.timeout)
         t.check(rc == 0 and crc == 0 and out == a and cout == b,
                 f"socat -> psnc -l: {len(a)} B each way, byte for byte ({secs:.2f} s)",
                 f"psnc rc={rc} out {len(out)} B err={err!r}; socat rc={crc} "
                 f"out {len(cout)} B err={cerr!r}")
-    else:
-        p.finish(5)
 
 
 def nc_tests(t, nc):
@@ -82,29 +91,30 @@ def nc_tests(t, nc):
     # ends nc.
     srv, port = tool_listen(t, [nc, "-l", "-v", "-N", "127.0.0.1", "0"],
                             r"Listening on \S+ (\d+)", empty)
-    if t.check(port is not None, "nc -l -v logs its port"):
-        rc, out, err, secs = Proc(t.cmd + ["127.0.0.1", str(port)], fa).finish(t.timeout)
-        src, sout, serr, _ = srv.finish(t.timeout)
-        t.check(rc == 0 and src == 0 and sout == a and out == b"",
-                f"psnc -> nc -l: {len(a)} B byte for byte after nc half-closed "
-                f"first ({secs:.2f} s)",
-                f"psnc rc={rc} err={err!r}; nc rc={src} got {len(sout)} B err={serr!r}")
-    else:
-        srv.finish(5)
+    with srv:
+        if t.check(port is not None, "nc -l -v logs its port"):
+            with Proc(t.cmd + ["127.0.0.1", str(port)], fa) as p:
+                rc, out, err, secs = p.finish(t.timeout)
+            src, sout, serr, _ = srv.finish(t.timeout)
+            t.check(rc == 0 and src == 0 and sout == a and out == b"",
+                    f"psnc -> nc -l: {len(a)} B byte for byte after nc half-closed "
+                    f"first ({secs:.2f} s)",
+                    f"psnc rc={rc} err={err!r}; nc rc={src} got {len(sout)} B "
+                    f"err={serr!r}")
 
     # nc client -> psnc -l: nc -N half-closes at the end of its file and
     # still reads psnc's 1 MiB; psnc half-closes at the end of its own.
     p, port = psnc_listen(t, fb)
-    if t.check(port is not None, "psnc -l -v prints its port"):
-        cli = Proc([nc, "-N", "127.0.0.1", str(port)], fa)
-        crc, cout, cerr, secs = cli.finish(t.timeout)
+    with p:
+        if not t.check(port is not None, "psnc -l -v prints its port"):
+            return
+        with Proc([nc, "-N", "127.0.0.1", str(port)], fa) as cli:
+            crc, cout, cerr, secs = cli.finish(t.timeout)
         rc, out, err, _ = p.finish(t.timeout)
         t.check(rc == 0 and crc == 0 and out == a and cout == b,
                 f"nc -N -> psnc -l: {len(a)} B each way, byte for byte ({secs:.2f} s)",
                 f"psnc rc={rc} out {len(out)} B err={err!r}; nc rc={crc} "
                 f"out {len(cout)} B err={cerr!r}")
-    else:
-        p.finish(5)
 
 
 def main():
