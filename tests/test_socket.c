@@ -11,17 +11,6 @@
 
 #include "rc_assert.h"
 
-static int local_port(ps_socket_t s)
-{
-    ps_addr a;
-    memset(&a, 0, sizeof a);
-    OK(ps_local_addr(s, &a));
-    int port = ps_addr_port(&a);
-    cr_assert_gt(port, 0, "local port %d", port);
-    cr_assert_leq(port, 65535, "local port %d", port);
-    return port;
-}
-
 static int local_family(ps_socket_t s)
 {
     ps_addr a;
@@ -32,7 +21,7 @@ static int local_family(ps_socket_t s)
 
 static void port_text(ps_socket_t s, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%d", local_port(s));
+    snprintf(buf, cap, "%d", pst_local_port(s));
 }
 
 /* Moves a short message from a to b and checks it arrived intact. */
@@ -219,13 +208,13 @@ Test(socket, listen_connect_accept_ipv4, .timeout = 20)
     OK(ps_accept(l, &a, &peer, 5000));
     cr_assert_neq(a, PS_INVALID_SOCKET);
     cr_assert_eq(ps_addr_family(&peer), PS_AF_INET);
-    cr_assert_eq(ps_addr_port(&peer), local_port(c),
+    cr_assert_eq(ps_addr_port(&peer), pst_local_port(c),
                  "accepted peer port %d, client local port %d",
-                 ps_addr_port(&peer), local_port(c));
+                 ps_addr_port(&peer), pst_local_port(c));
 
     /* The client's peer is the listener's port. */
     OK(ps_peer_addr(c, &caddr));
-    cr_assert_eq(ps_addr_port(&caddr), local_port(l));
+    cr_assert_eq(ps_addr_port(&caddr), pst_local_port(l));
 
     exchange(c, a, "hello from client");
     exchange(a, c, "hello from server");
@@ -268,7 +257,7 @@ Test(socket, listen_connect_accept_ipv6, .timeout = 20)
     memset(&peer, 0, sizeof peer);
     OK(ps_accept(l, &a, &peer, 5000));
     cr_assert_eq(ps_addr_family(&peer), PS_AF_INET6);
-    cr_assert_eq(ps_addr_port(&peer), local_port(c));
+    cr_assert_eq(ps_addr_port(&peer), pst_local_port(c));
 
     exchange(c, a, "over IPv6");
     exchange(a, c, "and back");
@@ -293,7 +282,7 @@ Test(socket, listen_dual_stack, .timeout = 30)
     OK(ps_connect(&c4, "127.0.0.1", port, 5000));
     memset(&peer, 0, sizeof peer);
     OK(ps_accept(l, &a4, &peer, 5000));
-    cr_assert_eq(ps_addr_port(&peer), local_port(c4));
+    cr_assert_eq(ps_addr_port(&peer), pst_local_port(c4));
     exchange(c4, a4, "via 127.0.0.1");
     OK(ps_close(c4));
     OK(ps_close(a4));
@@ -303,7 +292,7 @@ Test(socket, listen_dual_stack, .timeout = 30)
         memset(&peer, 0, sizeof peer);
         OK(ps_accept(l, &a6, &peer, 5000));
         cr_assert_eq(ps_addr_family(&peer), PS_AF_INET6);
-        cr_assert_eq(ps_addr_port(&peer), local_port(c6));
+        cr_assert_eq(ps_addr_port(&peer), pst_local_port(c6));
         exchange(c6, a6, "via ::1");
         OK(ps_close(c6));
         OK(ps_close(a6));

@@ -11,16 +11,6 @@
 
 #include "rc_assert.h"
 
-static int local_port(ps_socket_t s)
-{
-    ps_addr a;
-    memset(&a, 0, sizeof a);
-    OK(ps_local_addr(s, &a));
-    int port = ps_addr_port(&a);
-    cr_assert_gt(port, 0, "local port %d", port);
-    return port;
-}
-
 /* The address to send to s, which is bound to a specific loopback address. */
 static ps_addr address_of(ps_socket_t s)
 {
@@ -44,7 +34,7 @@ Test(udp, loopback_round_trip, .timeout = 10)
 
     OK(ps_udp_open(&a, "127.0.0.1", "0"));
     OK(ps_udp_open(&b, "127.0.0.1", "0"));
-    cr_assert_neq(local_port(a), local_port(b));
+    cr_assert_neq(pst_local_port(a), pst_local_port(b));
 
     to = address_of(b);
     OK(ps_sendto(a, "datagram", 8, &to, 2000));
@@ -55,9 +45,9 @@ Test(udp, loopback_round_trip, .timeout = 10)
     cr_assert_eq(got, (size_t)8);
     cr_assert_arr_eq(buf, "datagram", 8);
     cr_assert_eq(ps_addr_family(&from), PS_AF_INET);
-    cr_assert_eq(ps_addr_port(&from), local_port(a),
+    cr_assert_eq(ps_addr_port(&from), pst_local_port(a),
                  "from port %d, sender port %d", ps_addr_port(&from),
-                 local_port(a));
+                 pst_local_port(a));
 
     /* Reply to the address we got. */
     OK(ps_sendto(b, "reply", 5, &from, 2000));
@@ -80,7 +70,7 @@ Test(udp, destination_from_parsed_text, .timeout = 10)
 
     OK(ps_udp_open(&a, "127.0.0.1", "0"));
     OK(ps_udp_open(&b, "127.0.0.1", "0"));
-    snprintf(text, sizeof text, "127.0.0.1:%d", local_port(b));
+    snprintf(text, sizeof text, "127.0.0.1:%d", pst_local_port(b));
     OK(ps_addr_parse(&to, text));
     OK(ps_sendto(a, "parsed", 6, &to, 2000));
     OK(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 2000));
@@ -184,7 +174,7 @@ Test(udp, unbound_socket_can_send, .timeout = 10)
     cr_assert_arr_eq(buf, "unbound", 7);
     cr_assert_eq(ps_addr_family(&from), PS_AF_INET);
     /* Sending bound it to an ephemeral port; the datagram came from it. */
-    cr_assert_eq(ps_addr_port(&from), local_port(u));
+    cr_assert_eq(ps_addr_port(&from), pst_local_port(u));
 
     OK(ps_close(u));
     OK(ps_close(b));
@@ -212,7 +202,7 @@ Test(udp, ipv6_loopback, .timeout = 10)
     cr_assert_eq(got, (size_t)3);
     cr_assert_arr_eq(buf, "six", 3);
     cr_assert_eq(ps_addr_family(&from), PS_AF_INET6);
-    cr_assert_eq(ps_addr_port(&from), local_port(a));
+    cr_assert_eq(ps_addr_port(&from), pst_local_port(a));
 
     OK(ps_close(a));
     OK(ps_close(b));
@@ -236,7 +226,7 @@ Test(udp, zero_length_datagram, .timeout = 10)
     OK(ps_recvfrom(b, buf, sizeof buf, &got, &from, 2000));
     cr_assert_eq(got, (size_t)0, "empty datagram came back as %zu bytes",
                  got);
-    cr_assert_eq(ps_addr_port(&from), local_port(a));
+    cr_assert_eq(ps_addr_port(&from), pst_local_port(a));
 
     OK(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 2000));
     cr_assert_eq(got, (size_t)5);

@@ -8,15 +8,6 @@
 
 int pst_open_read(const char *path) { return open(path, O_RDONLY); }
 
-int pst_write_file(const char *path, const void *buf, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    size_t n = fwrite(buf, 1, len, f);
-    return (fclose(f) == 0 && n == len) ? 0 : -1;
-}
-
 long pst_raw_recv(ps_socket_t s, void *buf, size_t len)
 {
     ssize_t n = recv(s, buf, len, 0);

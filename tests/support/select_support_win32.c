@@ -9,15 +9,6 @@
 
 int pst_open_read(const char *path) { return _open(path, _O_RDONLY | _O_BINARY); }
 
-int pst_write_file(const char *path, const void *buf, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return -1;
-    size_t n = fwrite(buf, 1, len, f);
-    return (fclose(f) == 0 && n == len) ? 0 : -1;
-}
-
 long pst_raw_recv(ps_socket_t s, void *buf, size_t len)
 {
     int n = recv((SOCKET)s, buf, (int)len, 0);

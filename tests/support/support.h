@@ -41,6 +41,10 @@ int pst_fd_close(int fd);
 void pst_temp_path(char *buf, size_t cap, const char *tag);
 int pst_remove(const char *path);
 
+/* The port s is bound to, checked to be 1..65535 (aborts the test
+ * otherwise). */
+int pst_local_port(ps_socket_t s);
+
 /* A connected TCP pair over 127.0.0.1 made with the public API (listener,
  * connect, accept). Aborts the current test on failure. */
 void pst_tcp_pair(ps_socket_t *client, ps_socket_t *server);

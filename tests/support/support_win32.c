@@ -120,26 +120,3 @@ int pst_remove(const char *path)
 {
     return DeleteFileA(path) ? 0 : -1;
 }
-
-void pst_tcp_pair(ps_socket_t *client, ps_socket_t *server)
-{
-    ps_socket_t l = PS_INVALID_SOCKET;
-    ps_addr a;
-    char port[16];
-    int rc, p;
-
-    *client = PS_INVALID_SOCKET;
-    *server = PS_INVALID_SOCKET;
-    rc = ps_listen(&l, "127.0.0.1", "0", 4);
-    cr_assert_eq(rc, 0, "pst_tcp_pair: ps_listen: %s", ps_errname(rc));
-    rc = ps_local_addr(l, &a);
-    cr_assert_eq(rc, 0, "pst_tcp_pair: ps_local_addr: %s", ps_errname(rc));
-    p = ps_addr_port(&a);
-    cr_assert_gt(p, 0, "pst_tcp_pair: listener port %d", p);
-    snprintf(port, sizeof port, "%d", p);
-    rc = ps_connect(client, "127.0.0.1", port, 5000);
-    cr_assert_eq(rc, 0, "pst_tcp_pair: ps_connect: %s", ps_errname(rc));
-    rc = ps_accept(l, server, NULL, 5000);
-    cr_assert_eq(rc, 0, "pst_tcp_pair: ps_accept: %s", ps_errname(rc));
-    ps_close(l);
-}
