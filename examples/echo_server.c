@@ -6,12 +6,11 @@
  * any, the server waits for PS_POLL_WRITE on that client and stops reading
  * from it (so a client that sends without reading is throttled by TCP, not
  * by the server's memory). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ex_listen.h"
+#include "ex_server.h"
 #include "portsock.h"
 #include "stdin_io.h"
 
@@ -44,17 +43,6 @@ static void usage(const char *prog)
             "PORT 0 picks a free port. The first line on standard output is\n"
             "\"listening on ADDRESS:PORT\"; the log goes to standard error.\n",
             prog, DEFAULT_MAX_CLIENTS);
-}
-
-/* A count in [1, max]; -1 if the text is not one. */
-static long parse_count(const char *text, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < 1 || v > max)
-        return -1;
-    return v;
 }
 
 static void drop_client(client *c, const char *why)
@@ -124,17 +112,17 @@ int main(int argc, char **argv)
         if (strcmp(a, "--host") == 0 && i + 1 < argc) {
             host = argv[++i];
         } else if (strcmp(a, "--max-clients") == 0 && i + 1 < argc) {
-            if ((max_clients = parse_count(argv[++i], MAX_MAX_CLIENTS)) < 0) {
+            if ((max_clients = ex_parse_count(argv[++i], MAX_MAX_CLIENTS)) < 0) {
                 fprintf(stderr, "bad --max-clients: %s\n", argv[i]);
                 return 2;
             }
         } else if (strcmp(a, "--exit-after") == 0 && i + 1 < argc) {
-            if ((exit_after = parse_count(argv[++i], 1000000000L)) < 0) {
+            if ((exit_after = ex_parse_count(argv[++i], 1000000000L)) < 0) {
                 fprintf(stderr, "bad --exit-after: %s\n", argv[i]);
                 return 2;
             }
         } else if (strcmp(a, "--sndbuf") == 0 && i + 1 < argc) {
-            if ((sndbuf = parse_count(argv[++i], 64L * 1024 * 1024)) < 0) {
+            if ((sndbuf = ex_parse_count(argv[++i], 64L * 1024 * 1024)) < 0) {
                 fprintf(stderr, "bad --sndbuf: %s\n", argv[i]);
                 return 2;
             }
@@ -157,9 +145,6 @@ int main(int argc, char **argv)
         usage(argv[0]);
         return 2;
     }
-    if (strcmp(host, "*") == 0)
-        host = NULL;
-
     ps_socket_t listener;
     int r;
     if (ex_listen_announce(host, port, &listener) != 0)

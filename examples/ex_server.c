@@ -1,11 +1,26 @@
-#include "ex_listen.h"
+#include "ex_server.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+long ex_parse_count(const char *text, long max)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || v < 1 || v > max)
+        return -1;
+    return v;
+}
 
 int ex_listen_announce(const char *host, const char *port, ps_socket_t *out)
 {
     ps_addr local;
     char text[PS_ADDRSTRLEN];
+    if (host && strcmp(host, "*") == 0)
+        host = NULL;
     int r = ps_listen(out, host, port, 0);
     if (r != 0) {
         fprintf(stderr, "listen: %s (%s)\n", ps_strerror(r), ps_errname(r));

@@ -8,9 +8,9 @@ else()
 endif()
 
 ps_add_example(echo_server ${CMAKE_CURRENT_SOURCE_DIR}/echo_server.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/ex_listen.c ${PS_STDIN_IO})
+  ${CMAKE_CURRENT_SOURCE_DIR}/ex_server.c ${PS_STDIN_IO})
 ps_add_example(threaded_echo ${CMAKE_CURRENT_SOURCE_DIR}/threaded_echo.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/ex_listen.c ${PS_EX_THREAD})
+  ${CMAKE_CURRENT_SOURCE_DIR}/ex_server.c ${PS_EX_THREAD})
 ps_add_example(frame_demo ${CMAKE_CURRENT_SOURCE_DIR}/frame_demo.c ${PS_EX_THREAD})
 if(NOT WIN32)
   # The thread helper calls pthreads itself; do not rely on portsock's link.

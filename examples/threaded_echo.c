@@ -3,13 +3,12 @@
  * The main thread accepts; each client gets a thread that loops on
  * ps_recv / ps_send_all with plain blocking calls (bounded by timeouts).
  * portsock calls are safe from several threads on different sockets. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ex_thread.h"
-#include "ex_listen.h"
+#include "ex_server.h"
 #include "portsock.h"
 
 enum { DEFAULT_MAX_CLIENTS = 16, MAX_MAX_CLIENTS = 1000 };
@@ -51,16 +50,6 @@ static void usage(const char *prog)
             "A client that reads nothing for %d s while the server sends is\n"
             "dropped.\n",
             prog, DEFAULT_MAX_CLIENTS, MAX_MAX_CLIENTS, SEND_TIMEOUT_MS / 1000);
-}
-
-static long parse_count(const char *text, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < 1 || v > max)
-        return -1;
-    return v;
 }
 
 static int is_stopping(server *srv)
@@ -137,12 +126,12 @@ int main(int argc, char **argv)
         if (strcmp(a, "--host") == 0 && i + 1 < argc) {
             host = argv[++i];
         } else if (strcmp(a, "--max-clients") == 0 && i + 1 < argc) {
-            if ((max_clients = parse_count(argv[++i], MAX_MAX_CLIENTS)) < 0) {
+            if ((max_clients = ex_parse_count(argv[++i], MAX_MAX_CLIENTS)) < 0) {
                 fprintf(stderr, "bad --max-clients: %s\n", argv[i]);
                 return 2;
             }
         } else if (strcmp(a, "--exit-after") == 0 && i + 1 < argc) {
-            if ((exit_after = parse_count(argv[++i], 1000000000L)) < 0) {
+            if ((exit_after = ex_parse_count(argv[++i], 1000000000L)) < 0) {
                 fprintf(stderr, "bad --exit-after: %s\n", argv[i]);
                 return 2;
             }
@@ -163,9 +152,6 @@ int main(int argc, char **argv)
         usage(argv[0]);
         return 2;
     }
-    if (strcmp(host, "*") == 0)
-        host = NULL;
-
     ps_socket_t listener;
     if (ex_listen_announce(host, port, &listener) != 0)
         return 1;
