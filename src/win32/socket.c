@@ -48,13 +48,40 @@ int ps__win_new_socket(int af, int type, SOCKET *out)
     return 0;
 }
 
-int ps_socket(ps_socket_t *out, int family, int type)
+/* The one way sockets are made: type checked, Winsock started, created
+ * non-inheritable, and switched to non-blocking if asked. */
+static int new_socket(int af, int type, int nonblocking, ps_socket_t *out)
 {
     SOCKET s;
-    int af, st, rc;
+    int st = ps__win_socktype(type), rc;
     if (out == NULL)
         return PS_EINVAL;
     *out = PS_INVALID_SOCKET;
+    if (af < 0 || st == 0)
+        return PS_EINVAL;
+    rc = ps__ensure_init();
+    if (rc != 0)
+        return rc;
+    rc = ps__win_new_socket(af, st, &s);
+    if (rc != 0)
+        return rc;
+    if (nonblocking) {
+        /* Not registered: the caller switches back with
+         * ps_set_nonblocking(s, 0) once connected. */
+        u_long on = 1;
+        if (ioctlsocket(s, FIONBIO, &on) != 0) {
+            rc = ps__last_error();
+            closesocket(s);
+            return rc;
+        }
+    }
+    *out = (ps_socket_t)s;
+    return 0;
+}
+
+int ps_socket(ps_socket_t *out, int family, int type)
+{
+    int af;
     switch (family) {
     case PS_AF_INET:
         af = AF_INET;
@@ -66,19 +93,10 @@ int ps_socket(ps_socket_t *out, int family, int type)
         af = AF_UNIX;
         break;
     default:
-        return PS_EINVAL;
+        af = -1;
+        break;
     }
-    st = ps__win_socktype(type);
-    if (st == 0)
-        return PS_EINVAL;
-    rc = ps__ensure_init();
-    if (rc != 0)
-        return rc;
-    rc = ps__win_new_socket(af, st, &s);
-    if (rc != 0)
-        return rc;
-    *out = (ps_socket_t)s;
-    return 0;
+    return new_socket(af, type, 0, out);
 }
 
 int ps_close(ps_socket_t ps)
@@ -139,31 +157,7 @@ static const struct sockaddr *addr_sa(const ps_addr *a)
 int ps__socket_for(const ps_addr *addr, int type, int nonblocking,
                    ps_socket_t *out)
 {
-    SOCKET s;
-    int af = addr_af(addr), st = ps__win_socktype(type), rc;
-    if (out == NULL)
-        return PS_EINVAL;
-    *out = PS_INVALID_SOCKET;
-    if (af < 0 || st == 0)
-        return PS_EINVAL;
-    rc = ps__ensure_init();
-    if (rc != 0)
-        return rc;
-    rc = ps__win_new_socket(af, st, &s);
-    if (rc != 0)
-        return rc;
-    if (nonblocking) {
-        /* Not registered: the caller switches back with
-         * ps_set_nonblocking(s, 0) once connected. */
-        u_long on = 1;
-        if (ioctlsocket(s, FIONBIO, &on) != 0) {
-            rc = ps__last_error();
-            closesocket(s);
-            return rc;
-        }
-    }
-    *out = (ps_socket_t)s;
-    return 0;
+    return new_socket(addr_af(addr), type, nonblocking, out);
 }
 
 int ps__connect_start(ps_socket_t s, const ps_addr *addr)
