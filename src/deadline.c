@@ -25,6 +25,12 @@ int ps__deadline_remaining_ms(const ps__deadline *d)
     return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
+int ps__deadline_next_timeout(const ps__deadline *d, int *timeout_ms)
+{
+    *timeout_ms = ps__deadline_remaining_ms(d);
+    return (!d->forever && !d->zero && *timeout_ms == 0) ? PS_ETIMEDOUT : 0;
+}
+
 int ps__deadline_expired_error(const ps__deadline *d)
 {
     return d->zero ? PS_EWOULDBLOCK : PS_ETIMEDOUT;

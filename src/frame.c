@@ -17,10 +17,10 @@ int ps_send_frame(ps_socket_t s, const void *buf, size_t len, int timeout_ms)
     int r = ps_send_all(s, header, sizeof header, NULL, timeout_ms);
     if (r != 0 || len == 0)
         return r;
-    int left = ps__deadline_remaining_ms(&d);
-    if (!d.forever && !d.zero && left == 0)
-        return PS_ETIMEDOUT;
-    return ps_send_all(s, buf, len, NULL, d.zero ? 0 : left);
+    int left;
+    if ((r = ps__deadline_next_timeout(&d, &left)) != 0)
+        return r;
+    return ps_send_all(s, buf, len, NULL, left);
 }
 
 int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,
@@ -45,9 +45,8 @@ int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,
         return PS_EMSGSIZE;
     if (announced == 0)
         return 0;
-    int left = ps__deadline_remaining_ms(&d);
-    if (!d.forever && !d.zero && left == 0)
-        return PS_ETIMEDOUT;
-    r = ps_recv_all(s, buf, announced, &got, d.zero ? 0 : left);
-    return r;
+    int left;
+    if ((r = ps__deadline_next_timeout(&d, &left)) != 0)
+        return r;
+    return ps_recv_all(s, buf, announced, &got, left);
 }

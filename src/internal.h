@@ -23,6 +23,10 @@ typedef struct ps__deadline {
 void ps__deadline_start(ps__deadline *d, int timeout_ms);
 /* Milliseconds left: -1 forever, 0 when expired (or for a zero timeout). */
 int ps__deadline_remaining_ms(const ps__deadline *d);
+/* The timeout to hand to a further call made within d: -1 forever, 0 for a
+ * zero timeout, else what remains. PS_ETIMEDOUT if a positive deadline has
+ * already passed, else 0. */
+int ps__deadline_next_timeout(const ps__deadline *d, int *timeout_ms);
 /* PS_EWOULDBLOCK for a zero timeout, else PS_ETIMEDOUT. */
 int ps__deadline_expired_error(const ps__deadline *d);
 
