@@ -127,13 +127,15 @@ int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
         return ps__last_error();
     }
 #ifdef __linux__
+    /* accept4 set close-on-exec, and Linux never hands the listener's
+     * O_NONBLOCK to the accepted socket. */
     r = ps__posix_prepare_fd(fd, 0);
 #else
     r = ps__posix_prepare_fd(fd, 1);
-#endif
     /* BSDs hand the listener's O_NONBLOCK to the accepted socket. */
     if (r == 0)
         r = ps_set_nonblocking(fd, 0);
+#endif
     if (r != 0) {
         close(fd);
         return r;
