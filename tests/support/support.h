@@ -45,6 +45,14 @@ int pst_remove(const char *path);
  * otherwise). */
 int pst_local_port(ps_socket_t s);
 
+/* How many descriptors (POSIX: entries of /proc/self/fd or /dev/fd) or
+ * handles (Windows: GetProcessHandleCount) the process holds; -1 if it
+ * cannot be told (Wine has no handle count). Compare two counts to find a leak. */
+long pst_open_handle_count(void);
+/* How many threads the process runs; -1 if it cannot be told (POSIX
+ * without /proc). */
+long pst_thread_count(void);
+
 /* A connected TCP pair over 127.0.0.1 made with the public API (listener,
  * connect, accept). Aborts the current test on failure. */
 void pst_tcp_pair(ps_socket_t *client, ps_socket_t *server);

@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -143,3 +144,28 @@ int pst_remove(const char *path)
 {
     return unlink(path);
 }
+
+static long count_dir_entries(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+long pst_open_handle_count(void)
+{
+    /* The directory stream's own descriptor is counted while it is open. */
+    long n = count_dir_entries("/proc/self/fd");
+    if (n < 0)
+        n = count_dir_entries("/dev/fd");
+    return n < 0 ? -1 : n - 1;
+}
+
+long pst_thread_count(void) { return count_dir_entries("/proc/self/task"); }

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include <windows.h>
+#include <tlhelp32.h>
 
 #include <fcntl.h>
 #include <io.h>
@@ -119,4 +120,31 @@ void pst_temp_path(char *buf, size_t cap, const char *tag)
 int pst_remove(const char *path)
 {
     return DeleteFileA(path) ? 0 : -1;
+}
+
+long pst_open_handle_count(void)
+{
+    DWORD n = 0;
+    /* Wine answers 0: no count rather than a wrong one. */
+    return GetProcessHandleCount(GetCurrentProcess(), &n) && n > 0 ? (long)n : -1;
+}
+
+long pst_thread_count(void)
+{
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+    THREADENTRY32 te;
+    DWORD self = GetCurrentProcessId();
+    long n = 0;
+    if (snap == INVALID_HANDLE_VALUE)
+        return -1;
+    te.dwSize = sizeof te;
+    if (Thread32First(snap, &te)) {
+        do {
+            if (te.th32OwnerProcessID == self)
+                n++;
+            te.dwSize = sizeof te;
+        } while (Thread32Next(snap, &te));
+    }
+    CloseHandle(snap);
+    return n;
 }
