@@ -281,7 +281,54 @@ PS_API int ps_send_all(ps_socket_t s, const void *buf, size_t len,
 PS_API int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
                        int timeout_ms);
 
-/* Framing: a 4-byte big-endian length, then the payload.
+/* Timed calls (timeout_ms >= 0) cost what untimed ones cost when the
+ * socket is ready: one system call (POSIX: MSG_DONTWAIT; Windows: a
+ * zero-time select() before a plain call, or for a send of more than 512
+ * bytes a switch to non-blocking mode for the one call). When the last
+ * timed attempt on a socket in this direction, on this thread, found
+ * nothing to move, the next one waits first (poll/select, then the call)
+ * instead of failing once more; every 16th such call tries first again so
+ * a stream that fills up is noticed. Blocking mode is never changed by a
+ * receive, and on POSIX never at all. */
+
+/* Gather/scatter buffers. Sends take ps_iovec (const: nothing is written);
+ * receives take ps_recv_iovec, a separate type with a writable base, so a
+ * receive into read-only memory does not compile instead of being cast
+ * past const. Both match no system type: portsock converts them, at most
+ * 64 buffers per system call, looping for the rest, so any count is
+ * accepted. A buffer with len 0 may have base NULL. */
+typedef struct ps_iovec {
+    const void *base;
+    size_t len;
+} ps_iovec;
+typedef struct ps_recv_iovec {
+    void *base;
+    size_t len;
+} ps_recv_iovec;
+
+/* One gather transfer (sendmsg / WSASend) from the buffers in order, like
+ * ps_send: *sent (may be NULL) is how many bytes moved, which may be fewer
+ * than the total. All buffers empty: 0 with *sent == 0, nothing sent.
+ * Errors: PS_EINVAL (iov NULL with n > 0, a NULL base with len > 0, a total
+ * that does not fit size_t), and those of ps_send. */
+PS_API int ps_sendv(ps_socket_t s, const ps_iovec *iov, size_t n,
+                    size_t *sent, int timeout_ms);
+/* Loops until every byte of every buffer moved, as ps_send_all: on any
+ * failure, timeout included, *sent (may be NULL) is exactly how many bytes
+ * went (buffers counted in order). */
+PS_API int ps_sendv_all(ps_socket_t s, const ps_iovec *iov, size_t n,
+                        size_t *sent, int timeout_ms);
+/* One scatter transfer (recvmsg / WSARecv) into the buffers in order, like
+ * ps_recv: *got (may be NULL) is how many bytes arrived, filling each
+ * buffer before the next. End of stream: 0 with *got == 0. A total capacity
+ * of 0: PS_EINVAL. Other errors as ps_sendv. */
+PS_API int ps_recvv(ps_socket_t s, const ps_recv_iovec *iov, size_t n,
+                    size_t *got, int timeout_ms);
+
+/* Framing: a 4-byte big-endian length, then the payload. A frame leaves in
+ * one system call (header and payload gathered), so request/response
+ * traffic never waits on Nagle's algorithm and the peer's delayed ACK;
+ * only what the kernel did not take goes in further calls.
  * ps_send_frame: len > UINT32_MAX -> PS_EMSGSIZE (nothing sent). On another
  * failure part of the frame may have been sent; the stream is then out of
  * step and should be closed.

@@ -10,17 +10,10 @@ int ps_send_frame(ps_socket_t s, const void *buf, size_t len, int timeout_ms)
     if (((len >> 16) >> 16) != 0)
         return PS_EMSGSIZE;
     ps_store_be32(header, (uint32_t)len);
-
-    /* One deadline for header and payload. */
-    ps__deadline d;
-    ps__deadline_start(&d, timeout_ms);
-    int r = ps_send_all(s, header, sizeof header, NULL, timeout_ms);
-    if (r != 0 || len == 0)
-        return r;
-    int left;
-    if ((r = ps__deadline_next_timeout(&d, &left)) != 0)
-        return r;
-    return ps_send_all(s, buf, len, NULL, left);
+    /* One gather write: a header sent alone would wait for the peer's
+     * delayed ACK under Nagle before the payload could follow. */
+    ps_iovec parts[2] = {{header, sizeof header}, {buf, len}};
+    return ps_sendv_all(s, parts, 2, NULL, timeout_ms);
 }
 
 int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,

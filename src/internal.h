@@ -58,22 +58,40 @@ int ps__last_error(void);
  * ready, 0 not ready yet (timed out or interrupted), or a PS_E* code. */
 int ps__poll_one(ps_socket_t s, int want, int timeout_ms);
 
-/* One attempt at a transfer. may_block != 0: the call may block as the
- * socket's mode says. may_block == 0: never blocks; PS_EWOULDBLOCK if
- * nothing can move now. EINTR is retried inside. */
+/* How one transfer attempt may wait. */
+enum {
+    /* No deadline: the call may block as the socket's mode says. */
+    PS__IO_BLOCK = 0,
+    /* Never blocks: PS_EWOULDBLOCK if nothing can move now. */
+    PS__IO_NOWAIT = 1,
+    /* As PS__IO_NOWAIT, but a wait in this call has just reported the socket
+     * ready for this direction, so a platform may skip its own readiness
+     * check where readiness makes a plain call safe. */
+    PS__IO_READY = 2
+};
+
+/* Most buffers one gather/scatter call takes; callers loop for the rest. */
+#define PS__IOV_BATCH 64
+
+/* One attempt at a transfer, waiting as `how` says (PS__IO_*). EINTR is
+ * retried inside. The vectored forms start `skip` bytes into iov[0] and use
+ * at most PS__IOV_BATCH buffers. */
 int ps__send_once(ps_socket_t s, const void *buf, size_t len, size_t *sent,
-                  int may_block);
-int ps__recv_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
-                  int may_block);
+                  int how);
+int ps__recv_once(ps_socket_t s, void *buf, size_t cap, size_t *got, int how);
+int ps__sendv_once(ps_socket_t s, const ps_iovec *iov, size_t n, size_t skip,
+                   size_t *sent, int how);
+int ps__recvv_once(ps_socket_t s, const ps_recv_iovec *iov, size_t n,
+                   size_t skip, size_t *got, int how);
 int ps__sendto_once(ps_socket_t s, const void *buf, size_t len,
-                    const ps_addr *to, int may_block);
+                    const ps_addr *to, int how);
 /* *truncated is set when the datagram was longer than cap. */
 int ps__recvfrom_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
-                      ps_addr *from, int *truncated, int may_block);
+                      ps_addr *from, int *truncated, int how);
 /* One accept attempt, as above. The new socket is blocking and
  * non-inheritable. */
 int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
-                    int may_block);
+                    int how);
 
 /* Name resolution: an array of addresses (free with ps__free_addrs).
  * passive: for binding (host NULL means any). type: PS_SOCK_*. */

@@ -1,151 +1,358 @@
-/* Data transfer with deadlines, written once for every platform. Each
- * operation is tried first; only when it would block do we wait, so a ready
- * socket costs one system call. */
+/* Data transfer with deadlines, written once for every platform. An
+ * operation is tried first and waited for only when it would block, so a
+ * ready socket costs one system call; a socket that was just found empty is
+ * waited for first, so it does not cost a failing call each time either. */
 #include "internal.h"
+
+/* ---- Wait-first hints ----
+ * Per thread and direction: the socket whose last timed attempt would have
+ * blocked. While the hint holds, a timed call waits before it tries; every
+ * PROBE_EVERY calls it tries first again, and a success clears the hint. A
+ * stale hint (socket closed, number reused) costs one early wait, nothing
+ * more. */
+enum { PROBE_EVERY = 16 };
+
+typedef struct wait_hint {
+    ps_socket_t s;
+    int left; /* hinted calls before the next probe; 0: no hint */
+} wait_hint;
+
+static _Thread_local wait_hint hints[2]; /* [0] read, [1] write */
+
+static wait_hint *hint_for(int want)
+{
+    return &hints[want == PS__WANT_WRITE];
+}
+
+static int hint_says_wait(ps_socket_t s, int want)
+{
+    wait_hint *h = hint_for(want);
+    if (h->left == 0 || h->s != s)
+        return 0;
+    h->left--;
+    return h->left > 0;
+}
+
+static void hint_note(ps_socket_t s, int want, int would_block)
+{
+    wait_hint *h = hint_for(want);
+    if (would_block) {
+        h->s = s;
+        h->left = PROBE_EVERY;
+    } else if (h->s == s) {
+        h->left = 0;
+    }
+}
+
+typedef int (*attempt_fn)(void *ctx, int how);
 
 /* Runs one attempt of an operation until it stops reporting PS_EWOULDBLOCK
  * or the deadline passes. With no deadline the attempt may block in the
- * kernel (blocking socket) or is retried after a wait (non-blocking one). */
-/* With a zero timeout it tries at most twice, so a socket that polls ready
+ * kernel (blocking socket) or is retried after a wait (non-blocking one).
+ * With a zero timeout it tries at most twice, so a socket that polls ready
  * but still would block cannot spin. */
-#define PS__RETRY_UNTIL_READY(result, want, deadline, attempt)            \
-    for (int tries_ = 0;; tries_++) {                                     \
-        (result) = (attempt);                                             \
-        if ((result) != PS_EWOULDBLOCK || ((deadline)->zero && tries_))   \
-            break;                                                        \
-        (result) = ps__wait_until(s, (want), (deadline));                 \
-        if ((result) != 0)                                                \
-            break;                                                        \
+static int until_ready(ps_socket_t s, int want, const ps__deadline *d,
+                       attempt_fn attempt, void *ctx)
+{
+    int how = d->forever ? PS__IO_BLOCK : PS__IO_NOWAIT;
+    int r;
+    int hinted = !d->forever && !d->zero && hint_says_wait(s, want);
+    if (hinted) {
+        if ((r = ps__wait_until(s, want, d)) != 0)
+            return r;
+        how = PS__IO_READY;
     }
+    for (int tries = 0;; tries++) {
+        r = attempt(ctx, how);
+        if (!d->forever && tries == 0 && !hinted)
+            hint_note(s, want, r == PS_EWOULDBLOCK);
+        if (r != PS_EWOULDBLOCK || (d->zero && tries))
+            return r;
+        if ((r = ps__wait_until(s, want, d)) != 0)
+            return r;
+        how = PS__IO_READY;
+    }
+}
+
+/* ---- Stream transfers over a list of buffers ---- */
 
 static int check_handle(ps_socket_t s)
 {
     return s == PS_INVALID_SOCKET ? PS_EBADF : 0;
 }
 
-/* A buffer may be NULL only when it is empty. */
-static int check_args(ps_socket_t s, const void *buf, size_t len)
+/* A cursor over the buffers of one call: exactly one of out / in is set. */
+typedef struct xfer {
+    ps_socket_t s;
+    const ps_iovec *out;
+    const ps_recv_iovec *in;
+    size_t n;
+    size_t i;      /* current buffer */
+    size_t off;    /* bytes of it already moved */
+    size_t moved;  /* by the last attempt */
+} xfer;
+
+static size_t len_at(const xfer *x, size_t i)
 {
-    return (!buf && len > 0) ? PS_EINVAL : check_handle(s);
+    return x->out ? x->out[i].len : x->in[i].len;
+}
+
+/* Passes over finished and empty buffers. */
+static void skip_done(xfer *x)
+{
+    while (x->i < x->n && x->off == len_at(x, x->i)) {
+        x->i++;
+        x->off = 0;
+    }
+}
+
+static void advance(xfer *x, size_t moved)
+{
+    while (moved > 0) {
+        size_t room = len_at(x, x->i) - x->off;
+        size_t step = moved < room ? moved : room;
+        x->off += step;
+        moved -= step;
+        skip_done(x);
+    }
+}
+
+/* base + off without arithmetic on a NULL base (an empty buffer). */
+static const void *at_offset(const void *base, size_t off)
+{
+    return off ? (const unsigned char *)base + off : base;
+}
+
+/* One system call over what remains; a single buffer takes the plain call. */
+static int xfer_attempt(void *ctx, int how)
+{
+    xfer *x = (xfer *)ctx;
+    size_t left = x->n - x->i;
+    x->moved = 0;
+    if (x->out) {
+        const ps_iovec *v = &x->out[x->i];
+        if (left == 1)
+            return ps__send_once(x->s, at_offset(v->base, x->off),
+                                 v->len - x->off, &x->moved, how);
+        return ps__sendv_once(x->s, v, left, x->off, &x->moved, how);
+    }
+    const ps_recv_iovec *v = &x->in[x->i];
+    if (left == 1)
+        return ps__recv_once(x->s, (void *)(uintptr_t)at_offset(v->base, x->off),
+                             v->len - x->off, &x->moved, how);
+    return ps__recvv_once(x->s, v, left, x->off, &x->moved, how);
 }
 
 enum { ONE_TRANSFER = 0, ALL_BYTES = 1 };
 
-/* The body of ps_send, ps_recv, ps_send_all and ps_recv_all: one deadline,
- * and *moved always says exactly how many bytes went. The send side never
- * writes through buf; it is non-const only so one function serves both. */
-static int transfer(ps_socket_t s, int want, unsigned char *buf, size_t len,
-                    size_t *moved, int timeout_ms, int mode)
+/* Checks the buffers: a NULL base only when empty, a total that fits. */
+static int check_buffers(const xfer *x, size_t *total)
 {
-    size_t done = 0;
+    size_t sum = 0;
+    if (!x->out && !x->in && x->n > 0)
+        return PS_EINVAL;
+    for (size_t i = 0; i < x->n; i++) {
+        size_t len = len_at(x, i);
+        const void *base = x->out ? x->out[i].base : x->in[i].base;
+        if ((!base && len > 0) || len > (size_t)-1 - sum)
+            return PS_EINVAL;
+        sum += len;
+    }
+    *total = sum;
+    return 0;
+}
+
+/* The body of every stream send and receive: one deadline, and *moved
+ * always says exactly how many bytes went. */
+static int transfer(xfer *x, size_t *moved, int timeout_ms, int mode)
+{
+    size_t done = 0, total;
+    int want = x->out ? PS__WANT_WRITE : PS__WANT_READ;
     int r;
     if (moved)
         *moved = 0;
-    if ((r = check_args(s, buf, len)) != 0)
+    if ((r = check_buffers(x, &total)) != 0 ||
+        (r = check_handle(x->s)) != 0)
         return r;
+    if (want == PS__WANT_READ && total == 0)
+        return PS_EINVAL; /* zero bytes read as end of stream */
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    while (mode == ONE_TRANSFER || done < len) {
-        size_t n = 0;
-        PS__RETRY_UNTIL_READY(
-            r, want, &d,
-            want == PS__WANT_WRITE
-                ? ps__send_once(s, buf + done, len - done, &n, d.forever)
-                : ps__recv_once(s, buf + done, len - done, &n, d.forever));
-        done += n;
-        if (r != 0)
+    /* A single empty send still makes its call, as send() would, so it
+     * reports a broken connection. */
+    if (!(mode == ONE_TRANSFER && x->n == 1))
+        skip_done(x);
+    while (x->i < x->n) {
+        x->moved = 0; /* a wait that fails makes no attempt */
+        r = until_ready(x->s, want, &d, xfer_attempt, x);
+        done += x->moved;
+        if (r != 0 || mode == ONE_TRANSFER)
             break;
-        if (mode == ONE_TRANSFER)
-            break;
-        if (want == PS__WANT_READ && n == 0) {
+        if (want == PS__WANT_READ && x->moved == 0) {
             r = PS_ECLOSED; /* end of stream before len bytes */
             break;
         }
+        advance(x, x->moved);
     }
     if (moved)
         *moved = done;
     return r;
 }
 
+static int send_buffers(ps_socket_t s, const ps_iovec *iov, size_t n,
+                        size_t *sent, int timeout_ms, int mode)
+{
+    xfer x = {s, iov, NULL, n, 0, 0, 0};
+    return transfer(&x, sent, timeout_ms, mode);
+}
+
+static int recv_buffers(ps_socket_t s, const ps_recv_iovec *iov, size_t n,
+                        size_t *got, int timeout_ms, int mode)
+{
+    xfer x = {s, NULL, iov, n, 0, 0, 0};
+    return transfer(&x, got, timeout_ms, mode);
+}
+
 int ps_send(ps_socket_t s, const void *buf, size_t len, size_t *sent,
             int timeout_ms)
 {
-    return transfer(s, PS__WANT_WRITE, (unsigned char *)(uintptr_t)buf, len,
-                    sent, timeout_ms, ONE_TRANSFER);
+    ps_iovec v = {buf, len};
+    return send_buffers(s, &v, 1, sent, timeout_ms, ONE_TRANSFER);
 }
 
 int ps_recv(ps_socket_t s, void *buf, size_t cap, size_t *got, int timeout_ms)
 {
-    /* Zero bytes "received" would read as end of stream. */
-    if (cap == 0) {
-        if (got)
-            *got = 0;
-        return PS_EINVAL;
-    }
-    return transfer(s, PS__WANT_READ, buf, cap, got, timeout_ms, ONE_TRANSFER);
+    ps_recv_iovec v = {buf, cap};
+    return recv_buffers(s, &v, 1, got, timeout_ms, ONE_TRANSFER);
 }
 
 int ps_send_all(ps_socket_t s, const void *buf, size_t len, size_t *sent,
                 int timeout_ms)
 {
-    return transfer(s, PS__WANT_WRITE, (unsigned char *)(uintptr_t)buf, len,
-                    sent, timeout_ms, ALL_BYTES);
+    ps_iovec v = {buf, len};
+    return send_buffers(s, &v, 1, sent, timeout_ms, ALL_BYTES);
 }
 
 int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
                 int timeout_ms)
 {
-    return transfer(s, PS__WANT_READ, buf, len, got, timeout_ms, ALL_BYTES);
+    ps_recv_iovec v = {buf, len};
+    if (len == 0) {
+        /* Nothing to wait for: done, not a request for end of stream. */
+        if (got)
+            *got = 0;
+        return check_handle(s);
+    }
+    return recv_buffers(s, &v, 1, got, timeout_ms, ALL_BYTES);
+}
+
+int ps_sendv(ps_socket_t s, const ps_iovec *iov, size_t n, size_t *sent,
+             int timeout_ms)
+{
+    return send_buffers(s, iov, n, sent, timeout_ms, ONE_TRANSFER);
+}
+
+int ps_sendv_all(ps_socket_t s, const ps_iovec *iov, size_t n, size_t *sent,
+                 int timeout_ms)
+{
+    return send_buffers(s, iov, n, sent, timeout_ms, ALL_BYTES);
+}
+
+int ps_recvv(ps_socket_t s, const ps_recv_iovec *iov, size_t n, size_t *got,
+             int timeout_ms)
+{
+    return recv_buffers(s, iov, n, got, timeout_ms, ONE_TRANSFER);
+}
+
+/* ---- Datagrams and accept ---- */
+
+typedef struct dgram_send {
+    ps_socket_t s;
+    const void *buf;
+    size_t len;
+    const ps_addr *to;
+} dgram_send;
+
+static int sendto_attempt(void *ctx, int how)
+{
+    dgram_send *c = (dgram_send *)ctx;
+    return ps__sendto_once(c->s, c->buf, c->len, c->to, how);
 }
 
 int ps_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to,
               int timeout_ms)
 {
-    int r;
-    if ((r = check_args(s, buf, len)) != 0)
+    if (!buf && len > 0)
+        return PS_EINVAL;
+    int r = check_handle(s);
+    if (r != 0)
         return r;
+    dgram_send c = {s, buf, len, to};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    PS__RETRY_UNTIL_READY(r, PS__WANT_WRITE, &d,
-                          ps__sendto_once(s, buf, len, to, d.forever));
-    return r;
+    return until_ready(s, PS__WANT_WRITE, &d, sendto_attempt, &c);
+}
+
+typedef struct dgram_recv {
+    ps_socket_t s;
+    void *buf;
+    size_t cap;
+    size_t got;
+    ps_addr *from;
+    int truncated;
+} dgram_recv;
+
+static int recvfrom_attempt(void *ctx, int how)
+{
+    dgram_recv *c = (dgram_recv *)ctx;
+    return ps__recvfrom_once(c->s, c->buf, c->cap, &c->got, c->from,
+                             &c->truncated, how);
 }
 
 int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
                 ps_addr *from, int timeout_ms)
 {
-    size_t n = 0;
-    int truncated = 0;
-    int r;
     if (got)
         *got = 0;
-    if ((r = check_args(s, buf, cap)) != 0)
+    if (!buf && cap > 0)
+        return PS_EINVAL;
+    int r = check_handle(s);
+    if (r != 0)
         return r;
+    dgram_recv c = {s, buf, cap, 0, from, 0};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    PS__RETRY_UNTIL_READY(r, PS__WANT_READ, &d,
-                          ps__recvfrom_once(s, buf, cap, &n, from, &truncated,
-                                            d.forever));
+    r = until_ready(s, PS__WANT_READ, &d, recvfrom_attempt, &c);
     if (got)
-        *got = n;
-    if (r == 0 && truncated)
+        *got = c.got;
+    if (r == 0 && c.truncated)
         r = PS_EMSGSIZE;
     return r;
+}
+
+typedef struct accept_call {
+    ps_socket_t listener;
+    ps_socket_t *out;
+    ps_addr *peer;
+} accept_call;
+
+static int accept_attempt(void *ctx, int how)
+{
+    accept_call *c = (accept_call *)ctx;
+    return ps__accept_once(c->listener, c->out, c->peer, how);
 }
 
 int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
               int timeout_ms)
 {
-    ps_socket_t s = listener;
-    int r;
     if (!out)
         return PS_EINVAL;
     *out = PS_INVALID_SOCKET;
-    if ((r = check_handle(s)) != 0)
+    int r = check_handle(listener);
+    if (r != 0)
         return r;
+    accept_call c = {listener, out, peer};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    PS__RETRY_UNTIL_READY(r, PS__WANT_READ, &d,
-                          ps__accept_once(s, out, peer, d.forever));
-    return r;
+    return until_ready(listener, PS__WANT_READ, &d, accept_attempt, &c);
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -23,15 +24,16 @@ int ps__poll_one(ps_socket_t s, int want, int timeout_ms)
     return r > 0 ? 1 : 0;
 }
 
-static int dontwait(int may_block) { return may_block ? 0 : MSG_DONTWAIT; }
+/* Readiness changes nothing here: MSG_DONTWAIT already costs no extra call. */
+static int dontwait(int how) { return how == PS__IO_BLOCK ? 0 : MSG_DONTWAIT; }
 
 int ps__send_once(ps_socket_t s, const void *buf, size_t len, size_t *sent,
-                  int may_block)
+                  int how)
 {
     ssize_t n;
     *sent = 0;
     do
-        n = send(s, buf, len, PS__SEND_FLAGS | dontwait(may_block));
+        n = send(s, buf, len, PS__SEND_FLAGS | dontwait(how));
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return ps__last_error();
@@ -40,12 +42,12 @@ int ps__send_once(ps_socket_t s, const void *buf, size_t len, size_t *sent,
 }
 
 int ps__recv_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
-                  int may_block)
+                  int how)
 {
     ssize_t n;
     *got = 0;
     do
-        n = recv(s, buf, cap, dontwait(may_block));
+        n = recv(s, buf, cap, dontwait(how));
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return ps__last_error();
@@ -53,22 +55,86 @@ int ps__recv_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
     return 0;
 }
 
+/* Fills up to PS__IOV_BATCH iovecs from the send buffers `out` or the
+ * receive buffers `in`, skipping `skip` bytes of the first, and keeps the
+ * total within what one call may report (SSIZE_MAX). */
+static int fill_iov(struct iovec *v, const ps_iovec *out,
+                    const ps_recv_iovec *in, size_t n, size_t skip)
+{
+    size_t room = SSIZE_MAX, k = 0;
+    size_t max = PS__IOV_BATCH;
+#ifdef IOV_MAX
+    if ((size_t)IOV_MAX < max)
+        max = (size_t)IOV_MAX;
+#endif
+    for (size_t i = 0; i < n && k < max && room > 0; i++, skip = 0) {
+        unsigned char *base = out ? (unsigned char *)(uintptr_t)out[i].base
+                                  : (unsigned char *)in[i].base;
+        size_t len = (out ? out[i].len : in[i].len) - skip;
+        if (len > room)
+            len = room;
+        v[k].iov_base = len ? base + skip : base;
+        v[k].iov_len = len;
+        room -= len;
+        k++;
+    }
+    return (int)k;
+}
+
+int ps__sendv_once(ps_socket_t s, const ps_iovec *iov, size_t n, size_t skip,
+                   size_t *sent, int how)
+{
+    struct iovec v[PS__IOV_BATCH];
+    struct msghdr msg;
+    ssize_t r;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = v;
+    msg.msg_iovlen = fill_iov(v, iov, NULL, n, skip);
+    *sent = 0;
+    do
+        r = sendmsg(s, &msg, PS__SEND_FLAGS | dontwait(how));
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return ps__last_error();
+    *sent = (size_t)r;
+    return 0;
+}
+
+int ps__recvv_once(ps_socket_t s, const ps_recv_iovec *iov, size_t n,
+                   size_t skip, size_t *got, int how)
+{
+    struct iovec v[PS__IOV_BATCH];
+    struct msghdr msg;
+    ssize_t r;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = v;
+    msg.msg_iovlen = fill_iov(v, NULL, iov, n, skip);
+    *got = 0;
+    do
+        r = recvmsg(s, &msg, dontwait(how));
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return ps__last_error();
+    *got = (size_t)r;
+    return 0;
+}
+
 int ps__sendto_once(ps_socket_t s, const void *buf, size_t len,
-                    const ps_addr *to, int may_block)
+                    const ps_addr *to, int how)
 {
     const struct sockaddr *sa =
         to ? (const struct sockaddr *)to->storage.bytes : NULL;
     socklen_t salen = to ? (socklen_t)to->len : 0;
     ssize_t n;
     do
-        n = sendto(s, buf, len, PS__SEND_FLAGS | dontwait(may_block), sa,
+        n = sendto(s, buf, len, PS__SEND_FLAGS | dontwait(how), sa,
                    salen);
     while (n < 0 && errno == EINTR);
     return n < 0 ? ps__last_error() : 0;
 }
 
 int ps__recvfrom_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
-                      ps_addr *from, int *truncated, int may_block)
+                      ps_addr *from, int *truncated, int how)
 {
     struct iovec iov;
     struct msghdr msg;
@@ -86,7 +152,7 @@ int ps__recvfrom_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
     *got = 0;
     *truncated = 0;
     do
-        n = recvmsg(s, &msg, dontwait(may_block));
+        n = recvmsg(s, &msg, dontwait(how));
     while (n < 0 && errno == EINTR);
     if (n < 0)
         return ps__last_error();
@@ -98,13 +164,13 @@ int ps__recvfrom_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
 }
 
 int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
-                    int may_block)
+                    int how)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     int fd;
     int r;
-    if (!may_block) {
+    if (how != PS__IO_BLOCK) {
         /* accept has no per-call "don't wait" flag: wait zero time first. */
         r = ps__poll_one(listener, PS__WANT_READ, 0);
         if (r == 0)

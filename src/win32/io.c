@@ -1,9 +1,14 @@
 /* Readiness waits and single transfer attempts.
  *
- * may_block == 0 must never block. select() then a blocking call is not
- * enough: under Wine a blocking send() of more than the free buffer space
- * blocks even after select() said writable. So a socket not known to be
- * non-blocking is switched to non-blocking mode for the one call. */
+ * A timed attempt must never block. Winsock has no per-call "don't wait"
+ * flag, and switching a socket to non-blocking mode and back costs two
+ * ioctlsocket calls and a lock. Where readiness makes a plain call safe —
+ * receives, and sends small enough to fit whenever select() says writable —
+ * a zero-time select() (none when a wait just reported the socket ready)
+ * comes before the plain call. Larger sends and accepts still switch the
+ * socket to non-blocking mode for the one call: under Wine a blocking send()
+ * of more than the free buffer space blocks even after select() said
+ * writable, and another process may take a connection a listener showed. */
 #include "win32.h"
 
 #include <limits.h>
@@ -56,11 +61,20 @@ static int is_datagram(SOCKET s)
     return type == SOCK_DGRAM;
 }
 
+/* A send this small never blocks on a socket select() calls writable:
+ * Windows buffers a whole send while the send buffer is not full, and Linux
+ * (under Wine) reports writable only with at least a third of the buffer
+ * (1.5 KiB or more) free. */
+#define SMALL_SEND 512
+
 /* One Winsock call and what it needs; each *_once below fills one in. */
 typedef struct io_call {
     int (*run)(SOCKET s, struct io_call *c); /* 0, or the WSA error */
+    int ready_safe; /* a plain call cannot block once select() saw readiness */
     char *buf;
     int len;
+    WSABUF *bufs;   /* gather/scatter calls */
+    DWORD nbufs;
     const struct sockaddr *to;
     int tolen;
     ps_addr *addr;  /* filled by recvfrom and accept */
@@ -69,25 +83,48 @@ typedef struct io_call {
     SOCKET accepted;
 } io_call;
 
-/* Runs c once, never blocking when may_block == 0 (the socket is switched
- * to non-blocking mode for the call), retrying EINTR, and for a socket the
- * caller believes blocking but that another thread switched just now,
- * waiting and retrying. Returns 0, a positive WSA error, or a PS_E* code. */
-static int attempt(SOCKET s, int want, int may_block, io_call *c)
+/* Makes sure the coming plain call on s cannot block (how is PS__IO_NOWAIT
+ * or PS__IO_READY): 0 when it may go ahead (with g active if the socket was
+ * switched to non-blocking mode), PS_EWOULDBLOCK when nothing can move now,
+ * or another PS_E* code. */
+static int prepare(SOCKET s, int want, int how, const io_call *c,
+                   ps__nb_guard *g)
+{
+    int rc;
+    g->active = 0;
+    if (ps__nb_is_user(s))
+        return 0;
+    if (!c->ready_safe)
+        return ps__nb_enter(s, g);
+    if (how == PS__IO_READY)
+        return 0;
+    rc = ps__poll_one((ps_socket_t)s, want, 0);
+    return rc < 0 ? rc : rc == 0 ? PS_EWOULDBLOCK : 0;
+}
+
+/* Runs c once, waiting as `how` says (PS__IO_*), retrying EINTR, and for a
+ * socket the caller believes blocking but that another thread switched just
+ * now, waiting and retrying. Returns 0, a positive WSA error, or a PS_E*
+ * code. */
+static int attempt(SOCKET s, int want, int how, io_call *c)
 {
     for (;;) {
         ps__nb_guard g;
         int err, rc;
-        if (!may_block && (rc = ps__nb_enter(s, &g)) != 0)
+        if (how != PS__IO_BLOCK && (rc = prepare(s, want, how, c, &g)) != 0)
             return rc;
-        do
-            err = c->run(s, c);
-        while (err == WSAEINTR);
-        if (!may_block)
+        err = c->run(s, c);
+        if (how != PS__IO_BLOCK)
             ps__nb_leave(&g);
         if (err == 0)
             return 0;
-        if (may_block && (rc = ps__win_block_wait(s, err, want)) != 0) {
+        if (err == WSAEINTR) {
+            /* Readiness was used up: check again before the next call. */
+            if (how == PS__IO_READY)
+                how = PS__IO_NOWAIT;
+            continue;
+        }
+        if (how == PS__IO_BLOCK && (rc = ps__win_block_wait(s, err, want)) != 0) {
             if (rc < 0)
                 return rc;
             continue;
@@ -165,57 +202,150 @@ static int run_accept(SOCKET l, io_call *c)
     return 0;
 }
 
+static int clamp_int(size_t len)
+{
+    return len > INT_MAX ? INT_MAX : (int)len;
+}
+
 int ps__send_once(ps_socket_t ps, const void *buf, size_t len, size_t *sent,
-                  int may_block)
+                  int how)
 {
     /* A stream send may move fewer bytes anyway; the caller loops. */
-    io_call c = {run_send, (char *)(uintptr_t)buf, len > INT_MAX ? INT_MAX : (int)len,
-                 NULL, 0, NULL, 0, 0, INVALID_SOCKET};
+    io_call c = {0};
+    c.run = run_send;
+    c.ready_safe = len <= SMALL_SEND;
+    c.buf = (char *)(uintptr_t)buf;
+    c.len = clamp_int(len);
     *sent = 0;
-    int rc = attempt((SOCKET)ps, PS__WANT_WRITE, may_block, &c);
+    int rc = attempt((SOCKET)ps, PS__WANT_WRITE, how, &c);
     if (rc == 0)
         *sent = (size_t)c.moved;
     return finish(rc);
 }
 
-int ps__recv_once(ps_socket_t ps, void *buf, size_t cap, size_t *got,
-                  int may_block)
+int ps__recv_once(ps_socket_t ps, void *buf, size_t cap, size_t *got, int how)
 {
-    io_call c = {run_recv, buf, cap > INT_MAX ? INT_MAX : (int)cap,
-                 NULL, 0, NULL, 0, 0, INVALID_SOCKET};
+    io_call c = {0};
+    c.run = run_recv;
+    c.ready_safe = 1;
+    c.buf = buf;
+    c.len = clamp_int(cap);
     *got = 0;
-    int rc = attempt((SOCKET)ps, PS__WANT_READ, may_block, &c);
+    int rc = attempt((SOCKET)ps, PS__WANT_READ, how, &c);
+    if (rc == 0)
+        *got = (size_t)c.moved;
+    return finish(rc);
+}
+
+static int run_sendv(SOCKET s, io_call *c)
+{
+    DWORD sent = 0;
+    if (WSASend(s, c->bufs, c->nbufs, &sent, 0, NULL, NULL) != 0)
+        return WSAGetLastError();
+    c->moved = (int)sent;
+    return 0;
+}
+
+static int run_recvv(SOCKET s, io_call *c)
+{
+    DWORD got = 0, flags = 0;
+    if (WSARecv(s, c->bufs, c->nbufs, &got, &flags, NULL, NULL) != 0) {
+        int err = WSAGetLastError();
+        if (err != WSAEMSGSIZE)
+            return err;
+        got = (DWORD)c->len; /* a datagram cut to the buffers, as run_recv */
+    }
+    c->moved = (int)got;
+    return 0;
+}
+
+/* Fills up to PS__IOV_BATCH WSABUFs from the send buffers `out` or the
+ * receive buffers `in`, skipping `skip` bytes of the first, with a total
+ * that fits the int a call reports. Returns the total. */
+static int fill_bufs(WSABUF *b, DWORD *nb, const ps_iovec *out,
+                     const ps_recv_iovec *in, size_t n, size_t skip)
+{
+    size_t room = INT_MAX;
+    DWORD k = 0;
+    for (size_t i = 0; i < n && k < PS__IOV_BATCH && room > 0; i++, skip = 0) {
+        char *base = out ? (char *)(uintptr_t)out[i].base : (char *)in[i].base;
+        size_t len = (out ? out[i].len : in[i].len) - skip;
+        if (len > room)
+            len = room;
+        b[k].buf = len ? base + skip : base;
+        b[k].len = (ULONG)len;
+        room -= len;
+        k++;
+    }
+    *nb = k;
+    return (int)(INT_MAX - room);
+}
+
+int ps__sendv_once(ps_socket_t ps, const ps_iovec *iov, size_t n, size_t skip,
+                   size_t *sent, int how)
+{
+    WSABUF bufs[PS__IOV_BATCH];
+    io_call c = {0};
+    c.run = run_sendv;
+    c.bufs = bufs;
+    c.len = fill_bufs(bufs, &c.nbufs, iov, NULL, n, skip);
+    c.ready_safe = c.len <= SMALL_SEND;
+    *sent = 0;
+    int rc = attempt((SOCKET)ps, PS__WANT_WRITE, how, &c);
+    if (rc == 0)
+        *sent = (size_t)c.moved;
+    return finish(rc);
+}
+
+int ps__recvv_once(ps_socket_t ps, const ps_recv_iovec *iov, size_t n,
+                   size_t skip, size_t *got, int how)
+{
+    WSABUF bufs[PS__IOV_BATCH];
+    io_call c = {0};
+    c.run = run_recvv;
+    c.ready_safe = 1;
+    c.bufs = bufs;
+    c.len = fill_bufs(bufs, &c.nbufs, NULL, iov, n, skip);
+    *got = 0;
+    int rc = attempt((SOCKET)ps, PS__WANT_READ, how, &c);
     if (rc == 0)
         *got = (size_t)c.moved;
     return finish(rc);
 }
 
 int ps__sendto_once(ps_socket_t ps, const void *buf, size_t len,
-                    const ps_addr *to, int may_block)
+                    const ps_addr *to, int how)
 {
-    io_call c = {run_send, (char *)(uintptr_t)buf, (int)len,
-                 NULL, 0, NULL, 0, 0, INVALID_SOCKET};
+    io_call c = {0};
     /* Clamping would send a different datagram than asked for. */
     if (len > INT_MAX)
         return ps__win_error(WSAEMSGSIZE);
+    c.run = run_send;
+    c.ready_safe = len <= SMALL_SEND;
+    c.buf = (char *)(uintptr_t)buf;
+    c.len = (int)len;
     if (to != NULL) {
         if (to->len == 0 || to->len > sizeof to->storage.bytes)
             return PS_EINVAL;
         c.to = (const struct sockaddr *)(const void *)to->storage.bytes;
         c.tolen = (int)to->len;
     }
-    return finish(attempt((SOCKET)ps, PS__WANT_WRITE, may_block, &c));
+    return finish(attempt((SOCKET)ps, PS__WANT_WRITE, how, &c));
 }
 
 int ps__recvfrom_once(ps_socket_t ps, void *buf, size_t cap, size_t *got,
-                      ps_addr *from, int *truncated, int may_block)
+                      ps_addr *from, int *truncated, int how)
 {
     ps_addr local;
-    io_call c = {run_recvfrom, buf, cap > INT_MAX ? INT_MAX : (int)cap,
-                 NULL, 0, from != NULL ? from : &local, 0, 0, INVALID_SOCKET};
+    io_call c = {0};
+    c.run = run_recvfrom;
+    c.ready_safe = 1;
+    c.buf = buf;
+    c.len = clamp_int(cap);
+    c.addr = from != NULL ? from : &local;
     *got = 0;
     *truncated = 0;
-    int rc = attempt((SOCKET)ps, PS__WANT_READ, may_block, &c);
+    int rc = attempt((SOCKET)ps, PS__WANT_READ, how, &c);
     if (rc == 0) {
         *got = (size_t)c.moved;
         *truncated = c.truncated;
@@ -226,14 +356,16 @@ int ps__recvfrom_once(ps_socket_t ps, void *buf, size_t cap, size_t *got,
 }
 
 int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
-                    int may_block)
+                    int how)
 {
     ps_addr local;
-    io_call c = {run_accept, NULL, 0, NULL, 0, peer != NULL ? peer : &local,
-                 0, 0, INVALID_SOCKET};
+    io_call c = {0};
     u_long off = 0;
+    c.run = run_accept;
+    c.addr = peer != NULL ? peer : &local;
+    c.accepted = INVALID_SOCKET;
     *out = PS_INVALID_SOCKET;
-    int rc = attempt((SOCKET)listener, PS__WANT_READ, may_block, &c);
+    int rc = attempt((SOCKET)listener, PS__WANT_READ, how, &c);
     if (rc != 0)
         return finish(rc);
     SOCKET s = c.accepted;
