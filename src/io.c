@@ -84,6 +84,7 @@ static int check_handle(ps_socket_t s)
 /* A cursor over the buffers of one call: exactly one of out / in is set. */
 typedef struct xfer {
     ps_socket_t s;
+    int want;      /* PS__WANT_WRITE: send from out; PS__WANT_READ: into in */
     const ps_iovec *out;
     const ps_recv_iovec *in;
     size_t n;
@@ -94,7 +95,7 @@ typedef struct xfer {
 
 static size_t len_at(const xfer *x, size_t i)
 {
-    return x->out ? x->out[i].len : x->in[i].len;
+    return x->want == PS__WANT_WRITE ? x->out[i].len : x->in[i].len;
 }
 
 /* Passes over finished and empty buffers. */
@@ -129,7 +130,7 @@ static int xfer_attempt(void *ctx, int how)
     xfer *x = (xfer *)ctx;
     size_t left = x->n - x->i;
     x->moved = 0;
-    if (x->out) {
+    if (x->want == PS__WANT_WRITE) {
         const ps_iovec *v = &x->out[x->i];
         if (left == 1)
             return ps__send_once(x->s, at_offset(v->base, x->off),
@@ -153,7 +154,8 @@ static int check_buffers(const xfer *x, size_t *total)
         return PS_EINVAL;
     for (size_t i = 0; i < x->n; i++) {
         size_t len = len_at(x, i);
-        const void *base = x->out ? x->out[i].base : x->in[i].base;
+        const void *base =
+            x->want == PS__WANT_WRITE ? x->out[i].base : x->in[i].base;
         if ((!base && len > 0) || len > (size_t)-1 - sum)
             return PS_EINVAL;
         sum += len;
@@ -167,7 +169,7 @@ static int check_buffers(const xfer *x, size_t *total)
 static int transfer(xfer *x, size_t *moved, int timeout_ms, int mode)
 {
     size_t done = 0, total;
-    int want = x->out ? PS__WANT_WRITE : PS__WANT_READ;
+    int want = x->want;
     int r;
     if (moved)
         *moved = 0;
@@ -202,14 +204,14 @@ static int transfer(xfer *x, size_t *moved, int timeout_ms, int mode)
 static int send_buffers(ps_socket_t s, const ps_iovec *iov, size_t n,
                         size_t *sent, int timeout_ms, int mode)
 {
-    xfer x = {s, iov, NULL, n, 0, 0, 0};
+    xfer x = {s, PS__WANT_WRITE, iov, NULL, n, 0, 0, 0};
     return transfer(&x, sent, timeout_ms, mode);
 }
 
 static int recv_buffers(ps_socket_t s, const ps_recv_iovec *iov, size_t n,
                         size_t *got, int timeout_ms, int mode)
 {
-    xfer x = {s, NULL, iov, n, 0, 0, 0};
+    xfer x = {s, PS__WANT_READ, NULL, iov, n, 0, 0, 0};
     return transfer(&x, got, timeout_ms, mode);
 }
 

@@ -70,6 +70,69 @@ Test(frame, round_trip_empty, .timeout = 10) { round_trip_small(0); }
 Test(frame, round_trip_one_byte, .timeout = 10) { round_trip_small(1); }
 Test(frame, round_trip_1000, .timeout = 10) { round_trip_small(1000); }
 
+/* ---- request/response with Nagle on ---------------------------------------- */
+
+enum { RR_ROUNDS = 1000, RR_PAYLOAD = 30 };
+
+typedef struct echo_arg {
+    ps_socket_t s;
+    int rounds;
+    int rc;
+} echo_arg;
+
+static void echo_frames(void *p)
+{
+    echo_arg *a = p;
+    unsigned char buf[RR_PAYLOAD];
+    size_t len = 0;
+    for (a->rounds = 0; a->rounds < RR_ROUNDS; a->rounds++) {
+        if ((a->rc = ps_recv_frame(a->s, buf, sizeof buf, &len, 10000)) != 0 ||
+            (a->rc = ps_send_frame(a->s, buf, len, 10000)) != 0)
+            return;
+    }
+}
+
+/* A header written apart from its payload waits, under Nagle, for the
+ * peer's delayed ACK (40 ms on Linux, up to 200 ms on Windows) on every
+ * round trip. Frames must leave whole, so 1,000 small round trips with
+ * Nagle on (the default) take a fraction of a millisecond each. */
+Test(frame, request_response_with_nagle_is_not_stalled, .timeout = 120)
+{
+    ps_socket_t c, s;
+    unsigned char req[RR_PAYLOAD], resp[RR_PAYLOAD];
+    size_t len = 0;
+    pst_tcp_pair(&c, &s);
+    echo_arg a = {s, 0, 0};
+    pst_thread *t = pst_thread_start(echo_frames, &a);
+    cr_assert_not_null(t);
+    int64_t t0 = pst_now_ms();
+    int i, rc = 0;
+    for (i = 0; i < RR_ROUNDS; i++) {
+        memset(req, (unsigned char)i, sizeof req);
+        if ((rc = ps_send_frame(c, req, sizeof req, 10000)) != 0 ||
+            (rc = ps_recv_frame(c, resp, sizeof resp, &len, 10000)) != 0)
+            break;
+        if (len != sizeof req || memcmp(req, resp, len) != 0)
+            break;
+        /* Stalled frames would take over a minute: stop early. */
+        if (pst_now_ms() - t0 > 5000)
+            break;
+    }
+    int64_t dt = pst_now_ms() - t0;
+    OK(ps_close(c)); /* ends the echo thread if it still waits */
+    pst_thread_join(t);
+    OK(rc);
+    cr_assert_eq(i, RR_ROUNDS, "%d round trips in %lld ms (mean %.1f ms): "
+                 "stalled on delayed ACKs?", i, (long long)dt,
+                 i ? (double)dt / i : 0.0);
+    double mean = (double)dt / RR_ROUNDS;
+    cr_assert_lt(mean, 5.0, "mean round trip %.2f ms", mean);
+    OK(a.rc);
+    cr_log_info("%d frame round trips with Nagle on: %.3f ms each", RR_ROUNDS,
+                mean);
+    OK(ps_close(s));
+}
+
 Test(frame, several_frames_in_a_row, .timeout = 10)
 {
     ps_socket_t c, s;
