@@ -176,15 +176,37 @@ PS_API int ps_close(ps_socket_t s);
 /* how: PS_SHUT_RD, PS_SHUT_WR, PS_SHUT_RDWR. PS_ENOTCONN if unconnected. */
 PS_API int ps_shutdown(ps_socket_t s, int how);
 
-/* Resolves host/port, tries each address in turn within one deadline and
- * returns a connected blocking stream socket in *out (PS_INVALID_SOCKET on
- * failure). host "unix:PATH" connects to an AF_UNIX socket (port ignored).
- * Errors: PS_ECONNREFUSED, PS_ETIMEDOUT (deadline; also timeout_ms == 0 when
- * the connection is not made at once), PS_ENAME (unknown name),
- * PS_EHOSTUNREACH, PS_ENETUNREACH, PS_EINVAL, ... The error of the last
- * address tried is returned. Windows retries a refused connection for
- * about two seconds before reporting PS_ECONNREFUSED, so a shorter timeout
- * can end in PS_ETIMEDOUT there. */
+/* Resolves host/port and returns a connected blocking stream socket in *out
+ * (PS_INVALID_SOCKET on failure). host "unix:PATH" connects to an AF_UNIX
+ * socket (port ignored).
+ *
+ * Several addresses are raced (Happy Eyeballs v2, RFC 8305), so one silent
+ * address cannot use up the deadline while another would answer:
+ *  - Order: IPv6 and IPv4 addresses alternate, starting with the family of
+ *    the resolver's first address; each family keeps the resolver's order.
+ *  - The first attempt starts at once; the next one starts when the previous
+ *    one fails, or 250 ms after the last start if it has not failed by then.
+ *    Earlier attempts stay in flight: the first one that connects wins.
+ *  - One deadline, timeout_ms, covers the whole call (< 0: no deadline;
+ *    0: PS_ETIMEDOUT unless an address connects at once).
+ *  - Every other attempt's socket is closed before the call returns, on
+ *    success and on failure (deadline included); nothing is left open.
+ *  - If no attempt connects, the most informative error is returned:
+ *    PS_ECONNREFUSED (a host answered that nothing listens) before
+ *    PS_EHOSTUNREACH / PS_ENETUNREACH / PS_ENETDOWN before PS_ETIMEDOUT
+ *    before any other error (e.g. PS_EAFNOSUPPORT for a family the system
+ *    lacks); among equals, the first failure seen. So with one address
+ *    refused and another silent, the call waits for the silent one until
+ *    the deadline and then returns PS_ECONNREFUSED.
+ *  - A name with one address, a numeric host and "unix:" make a single
+ *    attempt with no race.
+ * Windows retries a refused connection for about two seconds before it
+ * reports PS_ECONNREFUSED; the race still starts the next address after
+ * 250 ms, but a single refused address with a shorter timeout ends in
+ * PS_ETIMEDOUT there.
+ * Errors: PS_ECONNREFUSED, PS_ETIMEDOUT, PS_ENAME (unknown name),
+ * PS_EHOSTUNREACH, PS_ENETUNREACH, PS_EINVAL, PS_ENOMEM, PS_EMFILE, ...
+ * ps_native_error() gives the native code behind the error returned. */
 PS_API int ps_connect(ps_socket_t *out, const char *host, const char *port,
                       int timeout_ms);
 

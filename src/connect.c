@@ -1,5 +1,5 @@
 /* Making connected, listening and datagram sockets from host/port text:
- * resolution, trying each address within one deadline, listener setup. */
+ * resolution, racing the addresses within one deadline, listener setup. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -21,30 +21,6 @@ static int resolve(const char *host, const char *port, int passive, int type,
         *addrs = NULL;
     }
     return r;
-}
-
-static int connect_one(const ps_addr *addr, ps__deadline *d, ps_socket_t *out)
-{
-    ps_socket_t s;
-    int r = ps__socket_for(addr, PS_SOCK_STREAM, 1, &s);
-    if (r != 0)
-        return r;
-    r = ps__connect_start(s, addr);
-    if (r == PS_EWOULDBLOCK) {
-        r = ps__wait_until(s, PS__WANT_WRITE, d);
-        if (r == PS_EWOULDBLOCK)
-            r = PS_ETIMEDOUT; /* a connect that did not finish at once */
-        if (r == 0)
-            r = ps_socket_error(s);
-    }
-    if (r == 0)
-        r = ps_set_nonblocking(s, 0);
-    if (r != 0) {
-        ps_close(s);
-        return r;
-    }
-    *out = s;
-    return 0;
 }
 
 int ps_resolve(const char *host, const char *port, int type, ps_addr *out,
@@ -97,12 +73,7 @@ int ps_connect(ps_socket_t *out, const char *host, const char *port,
     r = resolve(host, port, 0, PS_SOCK_STREAM, &addrs, &count);
     if (r != 0)
         return r;
-    r = PS_ENAME;
-    for (size_t i = 0; i < count; i++) {
-        r = connect_one(&addrs[i], &d, out);
-        if (r == 0 || r == PS_ETIMEDOUT)
-            break;
-    }
+    r = ps__connect_race(addrs, count, &d, out);
     ps__free_addrs(addrs);
     return r;
 }

@@ -105,6 +105,15 @@ int ps__socket_for(const ps_addr *addr, int type, int nonblocking,
                    ps_socket_t *out);
 /* Starts a connect: 0 connected, PS_EWOULDBLOCK in progress, or an error. */
 int ps__connect_start(ps_socket_t s, const ps_addr *addr);
+/* Connects to the first of addrs[0..n) that answers, Happy Eyeballs style
+ * (src/connect_race.c): families interleaved starting with addrs[0]'s, the
+ * next attempt 250 ms after the last or at once when one fails, all within
+ * d. On success *out is a connected blocking socket and every other attempt
+ * is closed; on failure nothing stays open and the most informative error
+ * is returned (refused > unreachable > timed out > other). n == 0:
+ * PS_ENAME. */
+int ps__connect_race(const ps_addr *addrs, size_t n, const ps__deadline *d,
+                     ps_socket_t *out);
 /* Binds addr; v6only (-1: leave, 0/1: set IPV6_V6ONLY) and reuse (safe
  * address reuse for listeners) are applied first. */
 int ps__bind(ps_socket_t s, const ps_addr *addr, int v6only, int reuse);

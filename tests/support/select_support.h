@@ -22,6 +22,26 @@ long pst_raw_recv(ps_socket_t s, void *buf, size_t len);
  * while the caller holds the socket (close it with ps_close). Returns
  * PS_INVALID_SOCKET on failure. */
 ps_socket_t pst_refusing_port(int *port);
+/* The same on a chosen address: a TCP socket bound to ip ("127.0.0.1" or
+ * "::1") and *port (0: an ephemeral port, stored back in *port) but not
+ * listening. Returns 0, PS_EADDRINUSE when the port is taken, or another
+ * PS_E* code. */
+int pst_refusing_port_at(ps_socket_t *out, const char *ip, int *port);
+
+/* A listener that never answers: ip:port (port 0: an ephemeral one) with a
+ * listen queue filled by unaccepted non-blocking connects, so further SYNs
+ * are dropped (Linux, and Wine over Linux; Windows itself refuses them).
+ * Aborts the test on failure. Close with pst_silent_close. */
+#define PST_SILENT_FILL_MAX 16
+typedef struct pst_silent {
+    ps_socket_t listener;
+    ps_socket_t fill[PST_SILENT_FILL_MAX];
+    size_t nfill;
+    int port;
+} pst_silent;
+/* 0, or PS_EADDRINUSE when port is taken (nothing is left open then). */
+int pst_silent_open(pst_silent *s, const char *ip, int port);
+void pst_silent_close(pst_silent *s);
 
 /* Windows: the OS handle behind a C runtime fd; elsewhere NULL. */
 void *pst_fd_handle(int fd);

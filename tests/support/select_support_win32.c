@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <io.h>
 #include <stdio.h>
+#include <string.h>
 
 int pst_open_read(const char *path) { return _open(path, _O_RDONLY | _O_BINARY); }
 
@@ -46,4 +47,36 @@ ps_socket_t pst_refusing_port(int *port)
     }
     *port = ps_addr_port(&a);
     return s;
+}
+
+int pst_refusing_port_at(ps_socket_t *out, const char *ip, int *port)
+{
+    char text[80];
+    ps_addr a;
+    ps_socket_t s;
+    int v6 = strchr(ip, ':') != NULL;
+    *out = PS_INVALID_SOCKET;
+    if (v6)
+        snprintf(text, sizeof text, "[%s]:%d", ip, *port);
+    else
+        snprintf(text, sizeof text, "%s:%d", ip, *port);
+    int r = ps_addr_parse(&a, text);
+    if (r == 0)
+        r = ps_socket(&s, v6 ? PS_AF_INET6 : PS_AF_INET, PS_SOCK_STREAM);
+    if (r != 0)
+        return r;
+    if (bind((SOCKET)s, (const struct sockaddr *)(const void *)a.storage.bytes,
+             (int)a.len) != 0) {
+        int inuse = WSAGetLastError() == WSAEADDRINUSE;
+        ps_close(s);
+        return inuse ? PS_EADDRINUSE : PS_EUNKNOWN;
+    }
+    r = ps_local_addr(s, &a);
+    if (r != 0) {
+        ps_close(s);
+        return r;
+    }
+    *port = ps_addr_port(&a);
+    *out = s;
+    return 0;
 }

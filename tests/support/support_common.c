@@ -47,3 +47,71 @@ int pst_write_file(const char *path, const void *buf, size_t len)
     size_t n = fwrite(buf, 1, len, f);
     return (fclose(f) == 0 && n == len) ? 0 : -1;
 }
+
+/* "[ip]:port" or "ip:port" as an address. */
+static void ip_port_addr(ps_addr *a, const char *ip, int port)
+{
+    char text[80];
+    if (strchr(ip, ':'))
+        snprintf(text, sizeof text, "[%s]:%d", ip, port);
+    else
+        snprintf(text, sizeof text, "%s:%d", ip, port);
+    int rc = ps_addr_parse(a, text);
+    cr_assert_eq(rc, 0, "ps_addr_parse(%s): %s", text, ps_errname(rc));
+}
+
+/* One more queued connect; 1 if it got no answer within 300 ms. */
+static int fill_one(pst_silent *s, const ps_addr *to)
+{
+    ps_socket_t c;
+    cr_assert_lt(s->nfill, (size_t)PST_SILENT_FILL_MAX,
+                 "the listen queue never filled: SYNs are not dropped here");
+    int rc = ps_socket(&c, ps_addr_family(to), PS_SOCK_STREAM);
+    cr_assert_eq(rc, 0, "pst_silent_open: ps_socket: %s", ps_errname(rc));
+    s->fill[s->nfill++] = c;
+    rc = ps_set_nonblocking(c, 1);
+    cr_assert_eq(rc, 0, "ps_set_nonblocking: %s", ps_errname(rc));
+    rc = ps_connect_start(c, to);
+    if (rc == 0)
+        return 0;
+    cr_assert_eq(rc, PS_EWOULDBLOCK, "queue fill connect: %s", ps_errname(rc));
+    ps_pollitem it;
+    memset(&it, 0, sizeof it);
+    it.kind = PS_KIND_SOCKET;
+    it.sock = c;
+    it.events = PS_POLL_WRITE;
+    int n = ps_select(&it, 1, 300);
+    cr_assert_geq(n, 0, "ps_select: %s", ps_errname(n));
+    if (n == 0)
+        return 1;
+    rc = ps_socket_error(c);
+    cr_assert_eq(rc, 0, "queue fill connect failed: %s", ps_errname(rc));
+    return 0;
+}
+
+int pst_silent_open(pst_silent *s, const char *ip, int port)
+{
+    char text[16];
+    ps_addr to;
+    memset(s, 0, sizeof *s);
+    snprintf(text, sizeof text, "%d", port);
+    /* Backlog 1, as ps_listen reads 0 as "the system maximum". */
+    int rc = ps_listen(&s->listener, ip, text, 1);
+    if (rc == PS_EADDRINUSE)
+        return rc;
+    cr_assert_eq(rc, 0, "ps_listen(%s, %s): %s", ip, text, ps_errname(rc));
+    s->port = pst_local_port(s->listener);
+    ip_port_addr(&to, ip, s->port);
+    while (!fill_one(s, &to)) {
+    }
+    return 0;
+}
+
+void pst_silent_close(pst_silent *s)
+{
+    for (size_t i = 0; i < s->nfill; i++)
+        ps_close(s->fill[i]);
+    ps_close(s->listener);
+    s->nfill = 0;
+    s->listener = PS_INVALID_SOCKET;
+}
