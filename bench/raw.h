@@ -1,5 +1,7 @@
-/* The raw system calls the benchmark compares portsock with (raw_posix.c,
- * raw_win32.c): the same work written directly against the platform. */
+/* The platform pieces the benchmarks need (raw_posix.c, raw_win32.c): the
+ * raw system calls portsock is compared with, plus threads, a clock and a
+ * way to start a second copy of the program, so the benchmark sources stay
+ * free of platform conditionals. */
 #ifndef PS_BENCH_RAW_H
 #define PS_BENCH_RAW_H
 
@@ -15,5 +17,27 @@ long raw_recv(ps_socket_t s, void *buf, size_t len);
 int raw_wait_readable(const ps_socket_t *socks, size_t n, int timeout_ms);
 /* Monotonic nanoseconds. */
 int64_t raw_now_ns(void);
+/* What the figures were measured on, e.g. "Linux" or "Windows build under
+ * Wine 8.0"; a static string. */
+const char *raw_platform(void);
+
+/* Threads: fn(arg) on a new thread; NULL on failure. Join frees it. */
+typedef struct raw_thread raw_thread;
+raw_thread *raw_thread_start(void (*fn)(void *arg), void *arg);
+void raw_thread_join(raw_thread *t);
+
+/* Starts the running program again with args (a NULL-terminated list, put
+ * after the program name). argv0 is main's argv[0], used only where the
+ * running executable cannot be found otherwise. NULL on failure. */
+typedef struct raw_child raw_child;
+raw_child *raw_spawn_self(const char *argv0, const char *const *args);
+/* Waits for the child to end and frees it; returns its exit status, or -1
+ * if it could not be told (killed by a signal, wait failed). */
+int raw_child_wait(raw_child *c);
+
+/* The addresses host resolves to (any family, stream sockets), in the
+ * resolver's order, as text such as "::1, 127.0.0.1" ("" when none, with
+ * -1 returned). For printing only. */
+int raw_resolve_text(const char *host, char *buf, size_t cap);
 
 #endif

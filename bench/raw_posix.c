@@ -1,9 +1,20 @@
 #include "raw.h"
 
+#include <errno.h>
+#include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+extern char **environ;
 
 long raw_send(ps_socket_t s, const void *buf, size_t len)
 {
@@ -35,4 +46,114 @@ int64_t raw_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *raw_platform(void)
+{
+    static char name[sizeof(((struct utsname *)0)->sysname) + 16];
+    struct utsname u;
+    if (name[0] == '\0')
+        snprintf(name, sizeof name, "%s (native build)", uname(&u) == 0 ? u.sysname : "POSIX");
+    return name;
+}
+
+struct raw_thread {
+    pthread_t id;
+    void (*fn)(void *);
+    void *arg;
+};
+
+static void *thread_main(void *p)
+{
+    raw_thread *t = p;
+    t->fn(t->arg);
+    return NULL;
+}
+
+raw_thread *raw_thread_start(void (*fn)(void *arg), void *arg)
+{
+    raw_thread *t = malloc(sizeof *t);
+    if (!t)
+        return NULL;
+    t->fn = fn;
+    t->arg = arg;
+    if (pthread_create(&t->id, NULL, thread_main, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void raw_thread_join(raw_thread *t)
+{
+    pthread_join(t->id, NULL);
+    free(t);
+}
+
+struct raw_child {
+    pid_t pid;
+};
+
+raw_child *raw_spawn_self(const char *argv0, const char *const *args)
+{
+    /* Linux names the running executable here; elsewhere argv[0] serves
+     * (a bare name is looked up in PATH by posix_spawnp, as the shell did). */
+    const char *exe = access("/proc/self/exe", X_OK) == 0 ? "/proc/self/exe" : argv0;
+    size_t n = 0;
+    while (args[n])
+        n++;
+    char **argv = calloc(n + 2, sizeof *argv);
+    raw_child *c = malloc(sizeof *c);
+    if (!argv || !c) {
+        free(argv);
+        free(c);
+        return NULL;
+    }
+    argv[0] = (char *)argv0;
+    for (size_t i = 0; i < n; i++)
+        argv[i + 1] = (char *)args[i];
+    int r = posix_spawnp(&c->pid, exe, NULL, NULL, argv, environ);
+    free(argv);
+    if (r != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+int raw_child_wait(raw_child *c)
+{
+    int status;
+    pid_t r;
+    while ((r = waitpid(c->pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    free(c);
+    if (r < 0 || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+int raw_resolve_text(const char *host, char *buf, size_t cap)
+{
+    struct addrinfo hints, *res, *ai;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (cap > 0)
+        buf[0] = '\0';
+    if (getaddrinfo(host, NULL, &hints, &res) != 0)
+        return -1;
+    size_t used = 0;
+    for (ai = res; ai; ai = ai->ai_next) {
+        char text[NI_MAXHOST];
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, text, sizeof text, NULL, 0,
+                        NI_NUMERICHOST) != 0)
+            continue;
+        int w = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", text);
+        if (w < 0 || (size_t)w >= cap - used)
+            break;
+        used += (size_t)w;
+    }
+    freeaddrinfo(res);
+    return 0;
 }

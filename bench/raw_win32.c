@@ -1,9 +1,14 @@
 #include "raw.h"
 
 #include <winsock2.h>
+#include <ws2tcpip.h>
 #include <windows.h>
 
+#include <process.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
 
 long raw_send(ps_socket_t s, const void *buf, size_t len)
 {
@@ -39,4 +44,147 @@ int64_t raw_now_ns(void)
         QueryPerformanceFrequency(&freq);
     QueryPerformanceCounter(&now);
     return (int64_t)((double)now.QuadPart * 1e9 / (double)freq.QuadPart);
+}
+
+const char *raw_platform(void)
+{
+    static char name[64];
+    /* Wine's ntdll exports wine_get_version; Windows' does not. */
+    typedef const char *(__cdecl *version_fn)(void);
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    FARPROC p = ntdll ? GetProcAddress(ntdll, "wine_get_version") : NULL;
+    if (name[0] == '\0') {
+        if (p) {
+            version_fn fn;
+            memcpy(&fn, &p, sizeof fn);
+            snprintf(name, sizeof name, "Windows build under Wine %s", fn());
+        } else {
+            snprintf(name, sizeof name, "Windows");
+        }
+    }
+    return name;
+}
+
+struct raw_thread {
+    HANDLE h;
+    void (*fn)(void *);
+    void *arg;
+};
+
+static unsigned __stdcall thread_main(void *p)
+{
+    raw_thread *t = p;
+    t->fn(t->arg);
+    return 0;
+}
+
+raw_thread *raw_thread_start(void (*fn)(void *arg), void *arg)
+{
+    raw_thread *t = malloc(sizeof *t);
+    if (!t)
+        return NULL;
+    t->fn = fn;
+    t->arg = arg;
+    uintptr_t h = _beginthreadex(NULL, 0, thread_main, t, 0, NULL);
+    if (h == 0) {
+        free(t);
+        return NULL;
+    }
+    t->h = (HANDLE)h;
+    return t;
+}
+
+void raw_thread_join(raw_thread *t)
+{
+    WaitForSingleObject(t->h, INFINITE);
+    CloseHandle(t->h);
+    free(t);
+}
+
+struct raw_child {
+    PROCESS_INFORMATION pi;
+};
+
+raw_child *raw_spawn_self(const char *argv0, const char *const *args)
+{
+    (void)argv0; /* Windows names the running executable itself. */
+    wchar_t exe[MAX_PATH * 4];
+    DWORD n = GetModuleFileNameW(NULL, exe, (DWORD)(sizeof exe / sizeof exe[0]));
+    if (n == 0 || n >= sizeof exe / sizeof exe[0])
+        return NULL;
+    /* "exe" arg arg...; the benchmark's arguments are plain words. */
+    size_t cap = wcslen(exe) + 3;
+    for (size_t i = 0; args[i]; i++)
+        cap += strlen(args[i]) + 1;
+    wchar_t *cmd = malloc((cap + 1) * sizeof *cmd);
+    raw_child *c = calloc(1, sizeof *c);
+    if (!cmd || !c) {
+        free(cmd);
+        free(c);
+        return NULL;
+    }
+    size_t used = 0;
+    cmd[used++] = L'"';
+    for (size_t i = 0; exe[i]; i++)
+        cmd[used++] = exe[i];
+    cmd[used++] = L'"';
+    for (size_t i = 0; args[i]; i++) {
+        cmd[used++] = L' ';
+        for (const char *p = args[i]; *p; p++)
+            cmd[used++] = (wchar_t)(unsigned char)*p;
+    }
+    cmd[used] = L'\0';
+    STARTUPINFOW si;
+    memset(&si, 0, sizeof si);
+    si.cb = sizeof si;
+    BOOL ok = CreateProcessW(exe, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &c->pi);
+    free(cmd);
+    if (!ok) {
+        free(c);
+        return NULL;
+    }
+    CloseHandle(c->pi.hThread);
+    return c;
+}
+
+int raw_child_wait(raw_child *c)
+{
+    DWORD code = (DWORD)-1;
+    int r = -1;
+    if (WaitForSingleObject(c->pi.hProcess, INFINITE) == WAIT_OBJECT_0 &&
+        GetExitCodeProcess(c->pi.hProcess, &code))
+        r = (int)code;
+    CloseHandle(c->pi.hProcess);
+    free(c);
+    return r;
+}
+
+int raw_resolve_text(const char *host, char *buf, size_t cap)
+{
+    struct addrinfo hints, *res, *ai;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (cap > 0)
+        buf[0] = '\0';
+    if (ps_init() != 0)
+        return -1;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0) {
+        ps_cleanup();
+        return -1;
+    }
+    size_t used = 0;
+    for (ai = res; ai; ai = ai->ai_next) {
+        char text[NI_MAXHOST];
+        if (getnameinfo(ai->ai_addr, (socklen_t)ai->ai_addrlen, text, sizeof text, NULL,
+                        0, NI_NUMERICHOST) != 0)
+            continue;
+        int w = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", text);
+        if (w < 0 || (size_t)w >= cap - used)
+            break;
+        used += (size_t)w;
+    }
+    freeaddrinfo(res);
+    ps_cleanup();
+    return 0;
 }
