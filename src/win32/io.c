@@ -8,7 +8,13 @@
  * comes before the plain call. Larger sends and accepts still switch the
  * socket to non-blocking mode for the one call: under Wine a blocking send()
  * of more than the free buffer space blocks even after select() said
- * writable, and another process may take a connection a listener showed. */
+ * writable, and another process may take a connection a listener showed.
+ *
+ * Overlapped calls waited on with a timeout would save the select() call,
+ * but a timeout then needs CancelIoEx, which on Windows has been seen to
+ * cancel the socket's other pending I/O too (the other direction's thread)
+ * and to leave a cancelled receive's connection read-closed; a deadline
+ * must never cost the connection, so portsock does not use it. */
 #include "win32.h"
 
 #include <limits.h>
