@@ -214,8 +214,10 @@ PS_API int ps_listen(ps_socket_t *out, const char *host, const char *port,
  * deadline passes first; the helper is then abandoned: it finishes the
  * lookup on its own (as long as the system resolver takes, often seconds
  * with a dead DNS server), frees its result and ends. The cost: one thread
- * start per timed lookup of a name, and one thread still running per
- * abandoned lookup; ps_cleanup and process exit are safe while one runs.
+ * start per timed lookup of a name (tens of microseconds: ~50 us against
+ * ~8 us for a hosts-file name looked up inline, on Linux), and one thread
+ * with its stack per abandoned lookup until the system resolver gives up;
+ * ps_cleanup and process exit are safe while one runs.
  * timeout_ms == 0 with a name starts no lookup: PS_EWOULDBLOCK. Numeric
  * hosts, host NULL and "unix:" paths never need the helper or the time.
  * ps_connect's timeout_ms covers its name lookup the same way (timeout 0
