@@ -23,8 +23,8 @@
  * session ends only with -w: idle for that long after some datagram moved
  * is the normal end (status 0); nothing moved at all is a timeout (5).
  *
- * -w SECONDS bounds the connect (and, with -l, the wait for a peer) and is
- * the idle timeout: no traffic in either direction for that long ends psnc.
+ * -w SECONDS bounds the connect, name lookup included (with -u, the lookup
+ * of HOST; with -l, the wait for a peer) and is the idle timeout: no traffic in either direction for that long ends psnc.
  * -v reports addresses on standard error (with -l, "listening on ADDR:PORT"
  * first, so a caller can listen on port 0 and read the port chosen).
  * -q prints nothing on standard error except the one line of a fatal error;
@@ -429,7 +429,8 @@ static int udp_main(const struct options *o)
             note(o->verbose, "listening on", &a);
         status = udp_session(s, &peer, 0, o);
     } else {
-        r = ps_resolve(o->host, o->port, PS_SOCK_DGRAM, &peer, 1, NULL);
+        r = ps_resolve(o->host, o->port, PS_SOCK_DGRAM, &peer, 1, NULL,
+                       o->wait_ms);
         if (r != 0)
             return fail("resolve", r);
         /* An unbound socket of the peer's family; the first send binds it. */

@@ -4,48 +4,6 @@
 
 #include <stdlib.h>
 
-/* Resolves "unix:PATH" or host/port into an array of addresses. */
-static int resolve(const char *host, const char *port, int passive, int type,
-                   ps_addr **addrs, size_t *count)
-{
-    const char *path = ps__unix_path(host);
-    if (!path)
-        return ps__resolve(host, port, passive, type, addrs, count);
-    *addrs = calloc(1, sizeof **addrs);
-    if (!*addrs)
-        return PS_ENOMEM;
-    *count = 1;
-    int r = ps__unix_addr(*addrs, path);
-    if (r != 0) {
-        free(*addrs);
-        *addrs = NULL;
-    }
-    return r;
-}
-
-int ps_resolve(const char *host, const char *port, int type, ps_addr *out,
-               size_t cap, size_t *count)
-{
-    ps_addr *addrs;
-    size_t n;
-    if (count)
-        *count = 0;
-    if ((!out && cap > 0) || (!port && !ps__unix_path(host)) ||
-        (type != PS_SOCK_STREAM && type != PS_SOCK_DGRAM))
-        return PS_EINVAL;
-    int r = ps__ensure_init();
-    if (r == 0)
-        r = resolve(host, port, host == NULL, type, &addrs, &n);
-    if (r != 0)
-        return r;
-    for (size_t i = 0; i < n && i < cap; i++)
-        out[i] = addrs[i];
-    ps__free_addrs(addrs);
-    if (count)
-        *count = n;
-    return n > 0 ? 0 : PS_ENAME;
-}
-
 int ps_connect_start(ps_socket_t s, const ps_addr *to)
 {
     if (!to || ps_addr_family(to) == PS_AF_UNSPEC)
@@ -70,7 +28,7 @@ int ps_connect(ps_socket_t *out, const char *host, const char *port,
         return r;
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    r = resolve(host, port, 0, PS_SOCK_STREAM, &addrs, &count);
+    r = ps__resolve_within(host, port, 0, PS_SOCK_STREAM, &d, &addrs, &count);
     if (r != 0)
         return r;
     r = ps__connect_race(addrs, count, &d, out);
@@ -158,7 +116,7 @@ static int bind_host(const char *host, const char *port, int type,
 {
     ps_addr *addrs;
     size_t count;
-    int r = resolve(host, port, 1, type, &addrs, &count);
+    int r = ps__resolve_within(host, port, 1, type, NULL, &addrs, &count);
     if (r != 0)
         return r;
     r = PS_ENAME;

@@ -98,6 +98,14 @@ int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
 int ps__resolve(const char *host, const char *port, int passive, int type,
                 ps_addr **out, size_t *count);
 void ps__free_addrs(ps_addr *addrs);
+/* (src/resolve.c) "unix:PATH" or host/port into an array as above, within
+ * the deadline d (NULL: none). Numeric hosts, host NULL, "unix:" paths and
+ * a forever deadline resolve on the calling thread; a name with a deadline
+ * is looked up on a detached helper thread, abandoned when d passes:
+ * PS_ETIMEDOUT (at once, with no lookup, when no time is left). */
+int ps__resolve_within(const char *host, const char *port, int passive,
+                       int type, const ps__deadline *d, ps_addr **out,
+                       size_t *count);
 
 /* A new non-inheritable, SIGPIPE-free socket for addr's family, blocking
  * unless nonblocking != 0. */
@@ -128,6 +136,20 @@ int ps__unix_addr(ps_addr *out, const char *path);
  * wait was interrupted: the caller retries with the time that remains); or a
  * PS_E* code for the call as a whole. */
 int ps__select_once(ps_pollitem *items, size_t n, int timeout_ms);
+
+/* Threads (src/posix/thread.c, src/win32/thread.c). A latch is a one-shot
+ * event between two threads, made holding two references (one each). */
+typedef struct ps__latch ps__latch;
+int ps__latch_new(ps__latch **out);
+void ps__latch_set(ps__latch *l);
+/* 1 once the latch is set, 0 if timeout_ms (-1 forever) passed first. */
+int ps__latch_wait(ps__latch *l, int timeout_ms);
+/* Drops one reference. 1 for the last one: the latch is freed, and all
+ * the other holder wrote before its release is visible here. Else 0. */
+int ps__latch_release(ps__latch *l);
+/* Runs fn(arg) on a new detached thread with all signals blocked (POSIX).
+ * 0, or PS_ENOMEM when no thread could be made. */
+int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg);
 
 /* Address conversion between ps_addr and its portable parts. */
 typedef struct ps__endpoint {

@@ -319,25 +319,176 @@ Test(addr, udp_local_addr, .timeout = 10)
     cr_assert_eq(ps_close(u), 0);
 }
 
-Test(addr, resolve)
+Test(addr, resolve, .timeout = 30)
 {
     ps_addr out[4];
     size_t n = 99;
     char text[PS_ADDRSTRLEN];
-    cr_assert_eq(ps_resolve("127.0.0.1", "8080", PS_SOCK_STREAM, out, 4, &n), 0);
+    cr_assert_eq(ps_resolve("127.0.0.1", "8080", PS_SOCK_STREAM, out, 4, &n, -1), 0);
     cr_assert_eq(n, 1u);
     cr_assert_eq(ps_addr_format(&out[0], text, sizeof text), 0);
     cr_assert_str_eq(text, "127.0.0.1:8080");
-    cr_assert_eq(ps_resolve("::1", "53", PS_SOCK_DGRAM, out, 4, &n), 0);
+    cr_assert_eq(ps_resolve("::1", "53", PS_SOCK_DGRAM, out, 4, &n, -1), 0);
     cr_assert_eq(ps_addr_family(&out[0]), PS_AF_INET6);
     cr_assert_eq(ps_addr_port(&out[0]), 53);
     /* A name, counted without storing anything. */
-    cr_assert_eq(ps_resolve("localhost", "7", PS_SOCK_STREAM, NULL, 0, &n), 0);
+    cr_assert_eq(ps_resolve("localhost", "7", PS_SOCK_STREAM, NULL, 0, &n, -1), 0);
     cr_assert_geq(n, 1u);
-    cr_assert_eq(ps_resolve("no..such..host", "7", PS_SOCK_STREAM, out, 4, &n),
+    cr_assert_eq(ps_resolve("no..such..host", "7", PS_SOCK_STREAM, out, 4, &n, -1),
                  PS_ENAME);
     cr_assert_eq(n, 0u);
-    cr_assert_eq(ps_resolve("127.0.0.1", NULL, PS_SOCK_STREAM, out, 4, &n), PS_EINVAL);
-    cr_assert_eq(ps_resolve("127.0.0.1", "7", 42, out, 4, &n), PS_EINVAL);
-    cr_assert_eq(ps_resolve("127.0.0.1", "7", PS_SOCK_STREAM, NULL, 1, &n), PS_EINVAL);
+}
+
+Test(addr, resolve_rejects_bad_arguments, .timeout = 10)
+{
+    static const int timeouts[] = {-1, 0, 1000};
+    ps_addr out[4];
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        int t = timeouts[i];
+        size_t n = 99;
+        cr_assert_eq(ps_resolve("127.0.0.1", NULL, PS_SOCK_STREAM, out, 4, &n, t),
+                     PS_EINVAL, "port NULL, timeout %d", t);
+        cr_assert_eq(n, 0u, "count on failure, timeout %d", t);
+        cr_assert_eq(ps_resolve("localhost", NULL, PS_SOCK_STREAM, out, 4, NULL, t),
+                     PS_EINVAL, "name, port NULL, timeout %d", t);
+        cr_assert_eq(ps_resolve("127.0.0.1", "7", 42, out, 4, &n, t), PS_EINVAL,
+                     "bad type, timeout %d", t);
+        cr_assert_eq(ps_resolve("localhost", "7", 0, out, 4, &n, t), PS_EINVAL,
+                     "type 0, timeout %d", t);
+        cr_assert_eq(ps_resolve("127.0.0.1", "7", PS_SOCK_STREAM, NULL, 1, &n, t),
+                     PS_EINVAL, "out NULL with cap 1, timeout %d", t);
+        cr_assert_eq(ps_resolve("unix:", NULL, PS_SOCK_STREAM, out, 4, &n, t),
+                     PS_EINVAL, "empty unix path, timeout %d", t);
+    }
+}
+
+/* What needs no lookup needs no time: timeout 0 still resolves it. */
+Test(addr, resolve_numeric_with_zero_timeout, .timeout = 10)
+{
+    ps_addr out[4];
+    size_t n = 0;
+    char text[PS_ADDRSTRLEN];
+    int rc = ps_resolve("127.0.0.1", "8080", PS_SOCK_STREAM, out, 4, &n, 0);
+    cr_assert_eq(rc, 0, "IPv4: %s", ps_errname(rc));
+    cr_assert_eq(n, 1u);
+    cr_assert_eq(ps_addr_format(&out[0], text, sizeof text), 0);
+    cr_assert_str_eq(text, "127.0.0.1:8080");
+    rc = ps_resolve("::1", "53", PS_SOCK_DGRAM, out, 4, &n, 0);
+    cr_assert_eq(rc, 0, "IPv6: %s", ps_errname(rc));
+    cr_assert_eq(ps_addr_format(&out[0], text, sizeof text), 0);
+    cr_assert_str_eq(text, "[::1]:53");
+    n = 0;
+    rc = ps_resolve(NULL, "9000", PS_SOCK_STREAM, out, 4, &n, 0);
+    cr_assert_eq(rc, 0, "wildcard: %s", ps_errname(rc));
+    cr_assert_geq(n, 1u);
+    cr_assert_eq(ps_addr_port(&out[0]), 9000);
+    rc = ps_resolve("unix:/tmp/ps-resolve-test", NULL, PS_SOCK_STREAM, out, 4,
+                    &n, 0);
+    cr_assert_eq(rc, 0, "unix path: %s", ps_errname(rc));
+    cr_assert_eq(n, 1u);
+    cr_assert_eq(ps_addr_family(&out[0]), PS_AF_UNIX);
+}
+
+/* A name with no time to look it up: no lookup, at once. */
+Test(addr, resolve_name_with_zero_timeout, .timeout = 10)
+{
+    ps_addr out[4];
+    size_t n = 99;
+    ps_socket_t s;
+    int64_t t0 = pst_now_ms();
+    int rc = ps_resolve("localhost", "7", PS_SOCK_STREAM, out, 4, &n, 0);
+    cr_assert_eq(rc, PS_EWOULDBLOCK, "ps_resolve: %s", ps_errname(rc));
+    cr_assert_eq(n, 0u);
+    rc = ps_connect(&s, "localhost", "7", 0);
+    cr_assert_eq(rc, PS_ETIMEDOUT, "ps_connect: %s", ps_errname(rc));
+    cr_assert_eq(s, PS_INVALID_SOCKET);
+    cr_assert_lt(pst_now_ms() - t0, 1000, "a zero timeout waited");
+}
+
+Test(addr, resolve_name_with_deadline, .timeout = 30)
+{
+    ps_addr out[8];
+    size_t n = 0;
+    int rc = ps_resolve("localhost", "8080", PS_SOCK_STREAM, out, 8, &n, 10000);
+    cr_assert_eq(rc, 0, "ps_resolve(localhost): %s", ps_errname(rc));
+    cr_assert_geq(n, 1u);
+    for (size_t i = 0; i < n && i < 8; i++) {
+        int fam = ps_addr_family(&out[i]);
+        cr_assert(fam == PS_AF_INET || fam == PS_AF_INET6, "family %d", fam);
+        cr_assert_eq(ps_addr_port(&out[i]), 8080);
+    }
+    n = 99;
+    rc = ps_resolve("no..such..host", "7", PS_SOCK_STREAM, out, 8, &n, 10000);
+    cr_assert_eq(rc, PS_ENAME, "unknown name: %s", ps_errname(rc));
+    cr_assert_eq(n, 0u);
+}
+
+/* A connect to a name within a deadline, through the helper thread. */
+Test(addr, connect_name_with_deadline, .timeout = 30)
+{
+    ps_socket_t l, c, a;
+    char port[16];
+    int rc = ps_listen(&l, "127.0.0.1", "0", 4);
+    cr_assert_eq(rc, 0, "ps_listen: %s", ps_errname(rc));
+    snprintf(port, sizeof port, "%d", pst_local_port(l));
+    /* localhost may list ::1 first, where nothing listens: refused, next. */
+    rc = ps_connect(&c, "localhost", port, 10000);
+    cr_assert_eq(rc, 0, "ps_connect(localhost): %s", ps_errname(rc));
+    rc = ps_accept(l, &a, NULL, 5000);
+    cr_assert_eq(rc, 0, "ps_accept: %s", ps_errname(rc));
+    ps_close(a);
+    ps_close(c);
+    ps_close(l);
+}
+
+typedef struct native_probe {
+    int rc;
+    int native;
+} native_probe;
+
+static void resolve_unknown(void *arg)
+{
+    native_probe *p = arg;
+    p->rc = ps_resolve("no..such..host", "7", PS_SOCK_STREAM, NULL, 0, NULL,
+                       10000);
+    p->native = ps_native_error();
+}
+
+/* The lookup fails on the helper thread; its native error reaches the
+ * caller's thread (a new thread, whose own record starts at 0). */
+Test(addr, resolve_native_error_reaches_caller, .timeout = 30)
+{
+    native_probe p = {0, 0};
+    pst_thread *t = pst_thread_start(resolve_unknown, &p);
+    cr_assert_not_null(t);
+    pst_thread_join(t);
+    cr_assert_eq(p.rc, PS_ENAME, "%s", ps_errname(p.rc));
+    cr_assert_neq(p.native, 0, "no native error recorded");
+}
+
+/* Finished lookups leave no thread behind (memory: the ASan leg). */
+Test(addr, resolve_with_deadline_leaves_no_thread, .timeout = 60)
+{
+    long start = pst_thread_count();
+    long handles = pst_open_handle_count();
+    for (int i = 0; i < 50; i++) {
+        size_t n = 0;
+        int rc = ps_resolve("localhost", "7", PS_SOCK_DGRAM, NULL, 0, &n, 10000);
+        cr_assert_eq(rc, 0, "round %d: %s", i, ps_errname(rc));
+        cr_assert_geq(n, 1u);
+    }
+    if (start < 0) {
+        cr_log_info("no thread count on this system: only the lookups checked");
+        return;
+    }
+    long now = pst_thread_count();
+    for (int waited = 0; now > start && waited < 10000; waited += 20) {
+        pst_sleep_ms(20);
+        now = pst_thread_count();
+    }
+    cr_assert_leq(now, start, "threads: %ld before, %ld after", start, now);
+    if (handles < 0)
+        cr_log_info("no handle count here (Wine): threads checked only");
+    else
+        cr_assert_leq(pst_open_handle_count(), handles, "handles leaked");
 }

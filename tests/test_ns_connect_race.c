@@ -43,7 +43,7 @@ static void expect_first(int first)
     ps_addr a[4];
     size_t n = 0;
     char text[PS_ADDRSTRLEN];
-    OK(ps_resolve(NAME, "80", PS_SOCK_STREAM, a, 4, &n));
+    OK(ps_resolve(NAME, "80", PS_SOCK_STREAM, a, 4, &n, 2000));
     cr_assert_eq(n, 2, NAME " resolved to %lu addresses, expected 2",
                  (unsigned long)n);
     OK(ps_addr_format(&a[0], text, sizeof text));

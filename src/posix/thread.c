@@ -1,0 +1,150 @@
+/* POSIX: detached threads and a latch with a timed wait (pthreads). */
+#include "posix.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+
+struct ps__latch {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int set;
+    int refs;
+};
+
+int ps__latch_new(ps__latch **out)
+{
+    ps__latch *l = calloc(1, sizeof *l);
+    if (!l)
+        return PS_ENOMEM;
+    pthread_condattr_t ca;
+    int err = pthread_condattr_init(&ca);
+    if (err == 0) {
+#ifndef __APPLE__
+        /* Timed waits on the deadline clock, immune to wall-clock steps
+         * (macOS has no such attribute; it waits with a relative time). */
+        err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+#endif
+        if (err == 0)
+            err = pthread_cond_init(&l->cv, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    if (err == 0) {
+        err = pthread_mutex_init(&l->mu, NULL);
+        if (err != 0)
+            pthread_cond_destroy(&l->cv);
+    }
+    if (err != 0) {
+        free(l);
+        ps__set_native_error(err);
+        return PS_ENOMEM;
+    }
+    l->refs = 2;
+    *out = l;
+    return 0;
+}
+
+void ps__latch_set(ps__latch *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->set = 1;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* One wait of at most until end_ms on the monotonic clock. */
+static void wait_until(ps__latch *l, int64_t end_ms)
+{
+    int64_t left = end_ms - ps__monotonic_ms();
+    if (left <= 0)
+        return;
+#ifdef __APPLE__
+    struct timespec rel = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+    pthread_cond_timedwait_relative_np(&l->cv, &l->mu, &rel);
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(left / 1000);
+    ts.tv_nsec += (long)(left % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+#endif
+}
+
+int ps__latch_wait(ps__latch *l, int timeout_ms)
+{
+    int64_t end = timeout_ms < 0 ? 0 : ps__monotonic_ms() + timeout_ms;
+    pthread_mutex_lock(&l->mu);
+    while (!l->set) {
+        if (timeout_ms < 0)
+            pthread_cond_wait(&l->cv, &l->mu);
+        else if (ps__monotonic_ms() < end)
+            wait_until(l, end);
+        else
+            break;
+    }
+    int set = l->set;
+    pthread_mutex_unlock(&l->mu);
+    return set;
+}
+
+int ps__latch_release(ps__latch *l)
+{
+    pthread_mutex_lock(&l->mu);
+    int left = --l->refs;
+    pthread_mutex_unlock(&l->mu);
+    if (left > 0)
+        return 0;
+    pthread_cond_destroy(&l->cv);
+    pthread_mutex_destroy(&l->mu);
+    free(l);
+    return 1;
+}
+
+typedef struct start {
+    void (*fn)(void *arg);
+    void *arg;
+} start;
+
+static void *run(void *p)
+{
+    start s = *(start *)p;
+    free(p);
+    s.fn(s.arg);
+    return NULL;
+}
+
+int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg)
+{
+    start *s = malloc(sizeof *s);
+    if (!s)
+        return PS_ENOMEM;
+    s->fn = fn;
+    s->arg = arg;
+    pthread_attr_t at;
+    int err = pthread_attr_init(&at);
+    if (err == 0) {
+        err = pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        /* The new thread inherits the mask: the application's signals keep
+         * going to its own threads, never to a resolver helper. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        pthread_t t;
+        if (err == 0)
+            err = pthread_create(&t, &at, run, s);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&at);
+    }
+    if (err != 0) {
+        free(s);
+        ps__set_native_error(err);
+        return PS_ENOMEM;
+    }
+    return 0;
+}

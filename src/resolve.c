@@ -1,0 +1,180 @@
+/* Name resolution within a deadline. Numeric hosts, the wildcard (host
+ * NULL), "unix:" paths and lookups without a deadline resolve on the
+ * caller's thread. A name with a deadline is looked up on a detached helper
+ * thread: the system resolver cannot be interrupted, so a caller whose
+ * deadline passes walks away and the helper cleans up when it finishes. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One lookup, shared by the caller and the helper. Each holds one of the
+ * latch's two references; whoever drops the last frees the job. */
+typedef struct lookup {
+    ps__latch *done;    /* set once result, native, addrs and count are final */
+    char *host;
+    char *port;         /* NULL stays NULL */
+    int passive;
+    int type;
+    int result;
+    int native;         /* ps_native_error() of a failed lookup */
+    ps_addr *addrs;
+    size_t count;
+} lookup;
+
+static char *copy_text(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *c = malloc(n);
+    if (c)
+        memcpy(c, s, n);
+    return c;
+}
+
+static void lookup_free(lookup *job)
+{
+    if (job->addrs)
+        ps__free_addrs(job->addrs);
+    free(job->host);
+    free(job->port);
+    free(job);
+}
+
+static void lookup_run(void *arg)
+{
+    lookup *job = arg;
+    job->result = ps__resolve(job->host, job->port, job->passive, job->type,
+                              &job->addrs, &job->count);
+    /* The native error is per thread: carry it over to the caller's. */
+    job->native = job->result != 0 ? ps_native_error() : 0;
+    ps__latch_set(job->done);
+    if (ps__latch_release(job->done))
+        lookup_free(job);
+    /* Taken by the caller before the thread started (see lookup_on_helper). */
+    ps__platform_cleanup();
+}
+
+static lookup *lookup_new(const char *host, const char *port, int passive,
+                          int type)
+{
+    lookup *job = calloc(1, sizeof *job);
+    if (!job)
+        return NULL;
+    job->passive = passive;
+    job->type = type;
+    job->host = copy_text(host);
+    job->port = port ? copy_text(port) : NULL;
+    if (!job->host || (port && !job->port) || ps__latch_new(&job->done) != 0) {
+        lookup_free(job);
+        return NULL;
+    }
+    return job;
+}
+
+static int lookup_on_helper(const char *host, const char *port, int passive,
+                            int type, const ps__deadline *d, ps_addr **out,
+                            size_t *count)
+{
+    lookup *job = lookup_new(host, port, passive, type);
+    if (!job)
+        return PS_ENOMEM;
+    /* The helper's own network-stack reference, so ps_cleanup while it is
+     * still resolving cannot pull the stack from under it (Windows). */
+    int r = ps__platform_init();
+    if (r == 0) {
+        r = ps__thread_spawn_detached(lookup_run, job);
+        if (r != 0)
+            ps__platform_cleanup();
+    }
+    if (r != 0) {
+        ps__latch_release(job->done);
+        ps__latch_release(job->done);
+        lookup_free(job);
+        return r;
+    }
+    int done;
+    do {
+        done = ps__latch_wait(job->done, ps__deadline_remaining_ms(d));
+    } while (!done && ps__deadline_remaining_ms(d) > 0);
+    if (done) {
+        r = job->result;
+        if (r != 0)
+            ps__set_native_error(job->native);
+        *out = job->addrs;
+        *count = job->count;
+        job->addrs = NULL;
+    } else {
+        r = PS_ETIMEDOUT;
+    }
+    /* Last out frees: here if the helper has finished by now (addrs not
+     * taken are freed with the job), else in the helper. */
+    if (ps__latch_release(job->done))
+        lookup_free(job);
+    return r;
+}
+
+static int is_numeric(const char *host)
+{
+    unsigned char ip[16];
+    return ps__ip_from_text(PS_AF_INET, host, ip) == 0 ||
+           ps__ip_from_text(PS_AF_INET6, host, ip) == 0;
+}
+
+static int unix_only(const char *path, ps_addr **out, size_t *count)
+{
+    ps_addr *a = calloc(1, sizeof *a);
+    if (!a)
+        return PS_ENOMEM;
+    int r = ps__unix_addr(a, path);
+    if (r != 0) {
+        free(a);
+        return r;
+    }
+    *out = a;
+    *count = 1;
+    return 0;
+}
+
+int ps__resolve_within(const char *host, const char *port, int passive,
+                       int type, const ps__deadline *d, ps_addr **out,
+                       size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    const char *path = ps__unix_path(host);
+    if (path)
+        return unix_only(path, out, count);
+    if (!d || d->forever || !host || is_numeric(host))
+        return ps__resolve(host, port, passive, type, out, count);
+    /* A name and no time left to look it up: no lookup at all. */
+    if (ps__deadline_remaining_ms(d) == 0)
+        return PS_ETIMEDOUT;
+    return lookup_on_helper(host, port, passive, type, d, out, count);
+}
+
+int ps_resolve(const char *host, const char *port, int type, ps_addr *out,
+               size_t cap, size_t *count, int timeout_ms)
+{
+    ps_addr *addrs;
+    size_t n;
+    ps__deadline d;
+    ps__deadline_start(&d, timeout_ms);
+    if (count)
+        *count = 0;
+    if ((!out && cap > 0) || (!port && !ps__unix_path(host)) ||
+        (type != PS_SOCK_STREAM && type != PS_SOCK_DGRAM))
+        return PS_EINVAL;
+    int r = ps__ensure_init();
+    if (r == 0)
+        r = ps__resolve_within(host, port, host == NULL, type, &d, &addrs, &n);
+    if (r == PS_ETIMEDOUT)
+        return ps__deadline_expired_error(&d);
+    if (r != 0)
+        return r;
+    for (size_t i = 0; i < n && i < cap; i++)
+        out[i] = addrs[i];
+    ps__free_addrs(addrs);
+    if (count)
+        *count = n;
+    return n > 0 ? 0 : PS_ENAME;
+}

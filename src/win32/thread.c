@@ -1,0 +1,92 @@
+/* Windows: detached threads and a latch with a timed wait (SRW lock and
+ * condition variable, which need no destruction). */
+#include "win32.h"
+
+#include <process.h>
+#include <stdlib.h>
+
+struct ps__latch {
+    SRWLOCK lock;
+    CONDITION_VARIABLE cv;
+    int set;
+    int refs;
+};
+
+int ps__latch_new(ps__latch **out)
+{
+    ps__latch *l = (ps__latch *)calloc(1, sizeof *l);
+    if (!l)
+        return PS_ENOMEM;
+    InitializeSRWLock(&l->lock);
+    InitializeConditionVariable(&l->cv);
+    l->refs = 2;
+    *out = l;
+    return 0;
+}
+
+void ps__latch_set(ps__latch *l)
+{
+    AcquireSRWLockExclusive(&l->lock);
+    l->set = 1;
+    WakeAllConditionVariable(&l->cv);
+    ReleaseSRWLockExclusive(&l->lock);
+}
+
+int ps__latch_wait(ps__latch *l, int timeout_ms)
+{
+    int64_t end = timeout_ms < 0 ? 0 : ps__monotonic_ms() + timeout_ms;
+    AcquireSRWLockExclusive(&l->lock);
+    while (!l->set) {
+        int64_t left = timeout_ms < 0 ? -1 : end - ps__monotonic_ms();
+        if (timeout_ms >= 0 && left <= 0)
+            break;
+        /* Wakes early on spurious wake-ups or a timeout: the loop checks. */
+        SleepConditionVariableSRW(&l->cv, &l->lock,
+                                  left < 0 ? INFINITE : (DWORD)left, 0);
+    }
+    int set = l->set;
+    ReleaseSRWLockExclusive(&l->lock);
+    return set;
+}
+
+int ps__latch_release(ps__latch *l)
+{
+    AcquireSRWLockExclusive(&l->lock);
+    int left = --l->refs;
+    ReleaseSRWLockExclusive(&l->lock);
+    if (left > 0)
+        return 0;
+    free(l);
+    return 1;
+}
+
+typedef struct start {
+    void (*fn)(void *arg);
+    void *arg;
+} start;
+
+static unsigned __stdcall run(void *p)
+{
+    start s = *(start *)p;
+    free(p);
+    s.fn(s.arg);
+    return 0;
+}
+
+int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg)
+{
+    start *s = (start *)malloc(sizeof *s);
+    if (!s)
+        return PS_ENOMEM;
+    s->fn = fn;
+    s->arg = arg;
+    /* _beginthreadex, not CreateThread: the thread uses the C runtime. */
+    uintptr_t h = _beginthreadex(NULL, 0, run, s, 0, NULL);
+    if (h == 0) {
+        ps__set_native_error((int)GetLastError());
+        free(s);
+        return PS_ENOMEM;
+    }
+    CloseHandle((HANDLE)h);
+    return 0;
+}

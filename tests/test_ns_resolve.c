@@ -1,0 +1,293 @@
+/* A deadline that covers name lookup, against a DNS server that never
+ * answers. Run by tests/ns/ns_run.sh in a private mount namespace with
+ * tests/ns/resolve_silent.* over /etc/resolv.conf (nameserver 127.0.0.153),
+ * /etc/nsswitch.conf (hosts: files dns) and /etc/hosts (no silent.test).
+ * This program is the silent server: it reads the queries on
+ * 127.0.0.153:53 (root only) and never replies. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "portsock.h"
+#include "support.h"
+
+#define SILENT "silent.test"
+
+static void need_namespace(void)
+{
+    const char *ns = getenv("PS_TEST_NS");
+    if (!ns)
+        cr_skip_test("not run through tests/ns/ns_run.sh (PS_TEST_NS unset)");
+    else if (strcmp(ns, "1") != 0)
+        cr_skip_test("no private mount namespace: %s", ns);
+}
+
+/* The silent DNS server. Test processes of this program running at the same
+ * time (Criterion's parallel tests, the two ctest entries) take turns. */
+static ps_socket_t silent_server(void)
+{
+    ps_socket_t u = PS_INVALID_SOCKET;
+    int rc = PS_EADDRINUSE;
+    for (int waited = 0; rc == PS_EADDRINUSE && waited < 60000; waited += 50) {
+        rc = ps_udp_open(&u, "127.0.0.153", "53");
+        if (rc == PS_EADDRINUSE)
+            pst_sleep_ms(50);
+    }
+    cr_assert_eq(rc, 0, "binding 127.0.0.153:53: %s", ps_errname(rc));
+    return u;
+}
+
+/* Reads the datagrams that arrived, waiting up to wait_ms for the first;
+ * returns how many were queries for silent.test, or a PS_E* code. No
+ * cr_assert here or below: the workers call these on their own threads. */
+static int read_queries(ps_socket_t u, int wait_ms)
+{
+    static const char qname[] = "\x06" "silent" "\x04" "test";
+    unsigned char buf[512];
+    int queries = 0;
+    for (int timeout = wait_ms;; timeout = 0) {
+        size_t got = 0;
+        int rc = ps_recvfrom(u, buf, sizeof buf, &got, NULL, timeout);
+        if (rc == PS_EWOULDBLOCK || rc == PS_ETIMEDOUT)
+            return queries;
+        if (rc != 0 && rc != PS_EMSGSIZE)
+            return rc;
+        /* The question follows the 12-byte DNS header. */
+        if (got >= 12 + sizeof qname - 1 &&
+            memcmp(buf + 12, qname, sizeof qname - 1) == 0)
+            queries++;
+    }
+}
+
+/* Waits (bounded) until the process runs no more than `start` threads, as
+ * the abandoned lookups end; returns the last count. */
+static long wait_threads(long start, int max_ms)
+{
+    long now = pst_thread_count();
+    for (int waited = 0; now > start && waited < max_ms; waited += 20) {
+        pst_sleep_ms(20);
+        now = pst_thread_count();
+    }
+    return now;
+}
+
+static void check_timeout(const char *what, int rc, int64_t elapsed, int ms)
+{
+    cr_assert_eq(rc, PS_ETIMEDOUT, "%s: %s", what, ps_errname(rc));
+    cr_assert_geq(elapsed, ms, "%s returned early: %lld ms", what,
+                  (long long)elapsed);
+    /* The resolver itself gives up after ~1 s. */
+    cr_assert_lt(elapsed, ms + 400, "%s waited for the resolver: %lld ms",
+                 what, (long long)elapsed);
+}
+
+/* The result of a lookup that cannot end otherwise; 1 (no PS_E* code) when
+ * a failure left a socket or a count behind. */
+static int timed_connect(int ms, int64_t *elapsed)
+{
+    ps_socket_t s = (ps_socket_t)1;
+    int64_t t0 = pst_now_ms();
+    int rc = ps_connect(&s, SILENT, "80", ms);
+    *elapsed = pst_now_ms() - t0;
+    if (rc == 0)
+        ps_close(s);
+    return rc != 0 && s != PS_INVALID_SOCKET ? 1 : rc;
+}
+
+static int timed_resolve(int ms, int64_t *elapsed)
+{
+    ps_addr out[4];
+    size_t n = 99;
+    int64_t t0 = pst_now_ms();
+    int rc = ps_resolve(SILENT, "80", PS_SOCK_STREAM, out, 4, &n, ms);
+    *elapsed = pst_now_ms() - t0;
+    return rc != 0 && n != 0 ? 1 : rc;
+}
+
+Test(ns_resolve, connect_deadline_covers_lookup, .timeout = 120)
+{
+    need_namespace();
+    ps_socket_t u = silent_server();
+    long start = pst_thread_count();
+    int64_t elapsed;
+    int rc = timed_connect(500, &elapsed);
+    check_timeout("ps_connect", rc, elapsed, 500);
+    /* Proof that the resolver waited on this server, not failed at once. */
+    int q = read_queries(u, 2000);
+    cr_assert_geq(q, 1, "no query for " SILENT " reached the silent server");
+    cr_log_info("ps_connect: PS_ETIMEDOUT after %lld ms; %d queries",
+                (long long)elapsed, q);
+    wait_threads(start, 20000);
+    ps_close(u);
+}
+
+Test(ns_resolve, resolve_deadline_covers_lookup, .timeout = 120)
+{
+    need_namespace();
+    ps_socket_t u = silent_server();
+    long start = pst_thread_count();
+    int64_t elapsed;
+    int rc = timed_resolve(500, &elapsed);
+    check_timeout("ps_resolve", rc, elapsed, 500);
+    int q = read_queries(u, 2000);
+    cr_assert_geq(q, 1, "no query for " SILENT " reached the silent server");
+    cr_log_info("ps_resolve: PS_ETIMEDOUT after %lld ms; %d queries",
+                (long long)elapsed, q);
+    /* A zero timeout gives a name no time: no lookup, at once. */
+    int64_t t0 = pst_now_ms();
+    rc = ps_resolve(SILENT, "80", PS_SOCK_STREAM, NULL, 0, NULL, 0);
+    cr_assert_eq(rc, PS_EWOULDBLOCK, "timeout 0: %s", ps_errname(rc));
+    ps_socket_t s;
+    rc = ps_connect(&s, SILENT, "80", 0);
+    cr_assert_eq(rc, PS_ETIMEDOUT, "ps_connect timeout 0: %s", ps_errname(rc));
+    cr_assert_lt(pst_now_ms() - t0, 400, "a zero timeout waited");
+    wait_threads(start, 20000);
+    ps_close(u);
+}
+
+enum { WORKERS = 4, ROUNDS = 25 };
+
+typedef struct worker {
+    ps_socket_t server;
+    int bad_rc;         /* first unexpected result, 0 if none */
+    int64_t min_ms;
+    int64_t max_ms;
+    int queries;
+} worker;
+
+static void run_worker(void *arg)
+{
+    worker *w = arg;
+    w->min_ms = INT64_MAX;
+    for (int i = 0; i < ROUNDS; i++) {
+        int64_t elapsed;
+        int rc = i % 2 ? timed_resolve(500, &elapsed) : timed_connect(500, &elapsed);
+        if (rc != PS_ETIMEDOUT && w->bad_rc == 0)
+            w->bad_rc = rc;
+        w->min_ms = elapsed < w->min_ms ? elapsed : w->min_ms;
+        w->max_ms = elapsed > w->max_ms ? elapsed : w->max_ms;
+        int q = read_queries(w->server, 0);
+        if (q < 0 && w->bad_rc == 0)
+            w->bad_rc = q;
+        w->queries += q > 0 ? q : 0;
+    }
+}
+
+/* 100 abandoned lookups (ASan: no memory left behind) from four threads at
+ * once: no thread, descriptor or handle remains once they have ended. */
+Test(ns_resolve, repeated_timeouts_leave_nothing_behind, .timeout = 120)
+{
+    need_namespace();
+    ps_socket_t u = silent_server();
+    long threads = pst_thread_count();
+    long handles = pst_open_handle_count();
+    worker w[WORKERS];
+    pst_thread *t[WORKERS];
+    memset(w, 0, sizeof w);
+    for (int i = 0; i < WORKERS; i++) {
+        w[i].server = u;
+        t[i] = pst_thread_start(run_worker, &w[i]);
+        cr_assert_not_null(t[i]);
+    }
+    int queries = 0;
+    for (int i = 0; i < WORKERS; i++) {
+        pst_thread_join(t[i]);
+        cr_assert_eq(w[i].bad_rc, 0, "worker %d: %s", i, ps_errname(w[i].bad_rc));
+        cr_assert_geq(w[i].min_ms, 500, "worker %d: early timeout", i);
+        cr_assert_lt(w[i].max_ms, 900, "worker %d: %lld ms", i,
+                     (long long)w[i].max_ms);
+        queries += w[i].queries;
+    }
+    long now = wait_threads(threads, 30000);
+    queries += read_queries(u, 0);
+    cr_log_info("%d lookups timed out in %lld..%lld ms; %d queries; threads "
+                "%ld -> %ld", WORKERS * ROUNDS, (long long)w[0].min_ms,
+                (long long)w[0].max_ms, queries, threads, now);
+    cr_assert_geq(queries, WORKERS * ROUNDS, "fewer queries than lookups");
+    cr_assert_geq(threads, 1, "no thread count here");
+    cr_assert_leq(now, threads, "threads left behind: %ld before, %ld after",
+                  threads, now);
+    if (handles < 0) {
+        cr_log_info("no handle count here (Wine): threads checked only");
+    } else {
+        long h = pst_open_handle_count();
+        cr_assert_leq(h, handles, "descriptors/handles: %ld before, %ld after",
+                      handles, h);
+    }
+    ps_close(u);
+}
+
+/* ps_cleanup while a helper still resolves: nothing breaks, and the
+ * library stays usable. */
+Test(ns_resolve, cleanup_while_lookup_runs, .timeout = 120)
+{
+    need_namespace();
+    ps_socket_t u = silent_server();
+    long start = pst_thread_count();
+    int64_t elapsed;
+    cr_assert_eq(ps_init(), 0);
+    int rc = timed_resolve(100, &elapsed);
+    cr_assert_eq(rc, PS_ETIMEDOUT, "%s", ps_errname(rc));
+    cr_assert_gt(pst_thread_count(), start, "the lookup is not running any more");
+    ps_cleanup();
+    cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
+    long now = wait_threads(start, 20000);
+    cr_assert_leq(now, start, "the helper did not end: %ld -> %ld", start, now);
+    ps_addr a;
+    rc = ps_resolve("hosts-only.test", "80", PS_SOCK_STREAM, &a, 1, NULL, 5000);
+    cr_assert_eq(rc, 0, "after ps_cleanup: %s", ps_errname(rc));
+    ps_close(u);
+}
+
+/* Names from the hosts file, numeric hosts and the wildcard are unaffected. */
+Test(ns_resolve, other_names_unaffected, .timeout = 60)
+{
+    need_namespace();
+    ps_addr out[4];
+    size_t n = 0;
+    char text[PS_ADDRSTRLEN];
+    int rc = ps_resolve("hosts-only.test", "80", PS_SOCK_STREAM, out, 4, &n, 2000);
+    cr_assert_eq(rc, 0, "hosts-only.test: %s", ps_errname(rc));
+    cr_assert_eq(n, 1u);
+    cr_assert_eq(ps_addr_format(&out[0], text, sizeof text), 0);
+    cr_assert_str_eq(text, "127.0.0.1:80");
+
+    ps_socket_t l, c, a;
+    char port[16];
+    rc = ps_listen(&l, "127.0.0.1", "0", 4);
+    cr_assert_eq(rc, 0, "ps_listen: %s", ps_errname(rc));
+    snprintf(port, sizeof port, "%d", pst_local_port(l));
+    rc = ps_connect(&c, "hosts-only.test", port, 2000);
+    cr_assert_eq(rc, 0, "ps_connect(hosts-only.test): %s", ps_errname(rc));
+    rc = ps_accept(l, &a, NULL, 2000);
+    cr_assert_eq(rc, 0, "ps_accept: %s", ps_errname(rc));
+    ps_close(a);
+    ps_close(c);
+    ps_close(l);
+
+    rc = ps_resolve("127.0.0.1", "80", PS_SOCK_STREAM, out, 4, &n, 0);
+    cr_assert_eq(rc, 0, "numeric, timeout 0: %s", ps_errname(rc));
+    rc = ps_resolve("::1", "80", PS_SOCK_STREAM, out, 4, &n, 0);
+    cr_assert_eq(rc, 0, "numeric IPv6, timeout 0: %s", ps_errname(rc));
+    rc = ps_resolve(NULL, "80", PS_SOCK_STREAM, out, 4, &n, 0);
+    cr_assert_eq(rc, 0, "host NULL, timeout 0: %s", ps_errname(rc));
+    cr_assert_geq(n, 1u);
+}
+
+/* Registered as its own ctest entry: the process ends while a helper is
+ * still waiting for the silent server, and must end cleanly. */
+Test(ns_resolve_exit, exit_while_lookup_runs, .timeout = 60)
+{
+    need_namespace();
+    ps_socket_t u = silent_server();
+    long start = pst_thread_count();
+    int64_t elapsed;
+    int rc = timed_resolve(100, &elapsed);
+    cr_assert_eq(rc, PS_ETIMEDOUT, "%s", ps_errname(rc));
+    cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
+    cr_assert_gt(pst_thread_count(), start, "the lookup is not running any more");
+    ps_close(u);
+    cr_log_info("exiting with the lookup still running");
+}
