@@ -220,6 +220,14 @@ run_leg() {
     if [ "$rc" -eq 0 ] && [ "${fail:-0}" -gt 0 ]; then
         rc=1
     fi
+    # Criterion runs each test in a child process whose sanitizer report
+    # does not fail the test: a report anywhere in the log fails the leg.
+    if grep -qE "ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:" "$last"; then
+        grep -E -A12 "ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:" "$last" | head -60
+        echo "== leg $leg: sanitizer report in the test log"
+        rc=1
+        fail=$((${fail:-0} + 1))
+    fi
     if [ $rc -ne 0 ]; then
         grep -E "Failed|\*\*\*|FAIL|fail" "$log.tests" | head -40
         failed_legs=$((failed_legs + 1))
