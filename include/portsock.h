@@ -187,8 +187,10 @@ PS_API int ps_shutdown(ps_socket_t s, int how);
  *  - The first attempt starts at once; the next one starts when the previous
  *    one fails, or 250 ms after the last start if it has not failed by then.
  *    Earlier attempts stay in flight: the first one that connects wins.
- *  - One deadline, timeout_ms, covers the whole call (< 0: no deadline;
- *    0: PS_ETIMEDOUT unless an address connects at once).
+ *  - One deadline, timeout_ms, covers the whole call, name lookup included
+ *    (see ps_resolve for how a lookup is bounded and what it costs); < 0:
+ *    no deadline; 0: PS_ETIMEDOUT unless an address connects at once (a
+ *    name that needs a lookup cannot).
  *  - Every other attempt's socket is closed before the call returns, on
  *    success and on failure (deadline included); nothing is left open.
  *  - If no attempt connects, the most informative error is returned:
