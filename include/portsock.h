@@ -255,7 +255,8 @@ PS_API int ps_connect_start(ps_socket_t s, const ps_addr *to);
  * already bound), PS_EBADF (PS_INVALID_SOCKET, or not a socket),
  * PS_EADDRINUSE, PS_EADDRNOTAVAIL (not an address of this host), PS_EACCES
  * (a privileged port); an address of another family than the socket's:
- * the system's error (PS_EAFNOSUPPORT or PS_EINVAL). */
+ * the system's error, which varies (Linux PS_EAFNOSUPPORT, Windows
+ * PS_EAFNOSUPPORT or PS_EINVAL, Wine PS_ENOTSUP). */
 PS_API int ps_bind(ps_socket_t s, const ps_addr *a);
 
 /* Accepts one connection within timeout_ms. The new socket is blocking.
