@@ -368,11 +368,11 @@ Test(clock, now_ms_advances_with_real_time, .timeout = 20)
         pst_sleep_ms(1);
     p1 = pst_now_ms();
     t1 = ps_now_ms();
-    cr_assert_geq(t1 - t0, 50, "ps_now_ms advanced %lld ms across a 50 ms sleep",
+    cr_assert_geq(t1 - t0, 50, "ps_now_ms advanced %lld ms in a 50 ms sleep",
                   (long long)(t1 - t0));
-    cr_assert_geq(t1 - t0 + 1, p1 - p0, "ps_now_ms: %lld ms, test clock: %lld ms",
+    cr_assert_geq(t1 - t0 + 1, p1 - p0, "ps_now_ms: %lld, pst_now_ms: %lld",
                   (long long)(t1 - t0), (long long)(p1 - p0));
-    cr_assert_leq(t1 - t0, p1 - p0 + 2000, "ps_now_ms: %lld ms, test clock: %lld ms",
+    cr_assert_leq(t1 - t0, p1 - p0 + 2000, "ps_now_ms: %lld, pst_now_ms: %lld",
                   (long long)(t1 - t0), (long long)(p1 - p0));
 }
 
@@ -506,7 +506,8 @@ Test(addr, zone_rejects, .timeout = 10)
 
 Test(addr, zone_worst_case_fits_addrstrlen, .timeout = 10)
 {
-    const char *text = "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535";
+    const char *text =
+        "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535";
     char buf[PS_ADDRSTRLEN + 1];
     ps_addr a;
     cr_assert_eq(ps_addr_parse(&a, text), 0);
