@@ -250,8 +250,8 @@ PS_API int ps_connect_start(ps_socket_t s, const ps_addr *to);
  * lets the system pick one; read it back with ps_local_addr. A plain bind:
  * IPV6_V6ONLY keeps the system's default (Linux: usually off; Windows: on)
  * and no address-reuse option (SO_REUSEADDR / SO_EXCLUSIVEADDRUSE) is set,
- * so a port still held by a closed connection in TIME_WAIT is
- * PS_EADDRINUSE.
+ * so on POSIX a port still held by a closed connection in TIME_WAIT is
+ * PS_EADDRINUSE (Windows has its own rules there; Wine allows the bind).
  * Does not block. Errors: PS_EINVAL (a NULL or empty address, or a socket
  * already bound), PS_EBADF (PS_INVALID_SOCKET, or not a socket),
  * PS_EADDRINUSE, PS_EADDRNOTAVAIL (not an address of this host), PS_EACCES
