@@ -230,11 +230,11 @@ dll_install() {
     test -f "$work/w64/bin/libportsock.dll"
     test -f "$work/w64/lib/libportsock.dll.a"
     grep -qx 'Cflags: -I${includedir} -DPS_SHARED' "$work/w64/lib/pkgconfig/portsock.pc"
-    grep -qx 'Libs.private: -lws2_32' "$work/w64/lib/pkgconfig/portsock.pc"
+    grep -qx 'Libs.private: -lws2_32 -liphlpapi' "$work/w64/lib/pkgconfig/portsock.pc"
     local dump; dump=$(x86_64-w64-mingw32-objdump -p "$work/w64/bin/libportsock.dll")
     # The DLL must run with only system DLLs beside it.
     grep 'DLL Name' <<<"$dump" >"$work/dll-imports"
-    none grep -viE 'kernel32|msvcrt|ws2_32' "$work/dll-imports"
+    none grep -viE 'kernel32|msvcrt|ws2_32|iphlpapi' "$work/dll-imports"
     sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' <<<"$dump" |
         sed -n 's/^\s*\[ *[0-9]*\] \(.*\)$/\1/p' >"$work/dll-exports"
     cat "$work/dll-exports"

@@ -30,7 +30,7 @@ install(FILES ${PROJECT_BINARY_DIR}/portsockConfig.cmake
 # pkg-config. Static users need Libs.private (pkg-config --static); a Windows
 # DLL's users need -DPS_SHARED for dllimport.
 if(WIN32)
-  set(PS_PC_LIBS_PRIVATE "-lws2_32")
+  set(PS_PC_LIBS_PRIVATE "-lws2_32 -liphlpapi")
 else()
   set(PS_PC_LIBS_PRIVATE "-lpthread")
 endif()

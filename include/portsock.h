@@ -124,6 +124,19 @@ PS_API int ps_init(void);
 PS_API void ps_cleanup(void);
 /* "MAJOR.MINOR.PATCH"; a static string. */
 PS_API const char *ps_version(void);
+/* Milliseconds on the monotonic clock portsock measures its deadlines with
+ * (CLOCK_MONOTONIC on POSIX, QueryPerformanceCounter on Windows). It never
+ * goes backwards and ignores changes of the wall-clock time; its origin is
+ * arbitrary (about the boot), so only differences between two values mean
+ * anything. Never fails, needs no ps_init, thread-safe. A deadline that
+ * spans several calls:
+ *     int64_t end = ps_now_ms() + 2000;
+ *     for each call:  int64_t left = end - ps_now_ms();
+ *                     if (left <= 0) give up (timed out);
+ *                     else pass (int)left as timeout_ms
+ * (left <= 0 must be checked: a timeout of 0 means "do not wait", not
+ * "expired"). */
+PS_API int64_t ps_now_ms(void);
 
 /* ---- Addresses ------------------------------------------------------------ */
 
@@ -155,12 +168,25 @@ PS_API int ps_addr_family(const ps_addr *a);
 /* The port (0..65535) of an IPv4/IPv6 address; PS_EINVAL otherwise. */
 PS_API int ps_addr_port(const ps_addr *a);
 /* "127.0.0.1:8080", "[::1]:8080"; AF_UNIX: the path ("@name" for Linux
- * abstract names, "(unnamed)" for an unbound socket). A buffer of
- * PS_ADDRSTRLEN bytes is always enough. A buffer too small, or an address
- * of no known family: PS_EINVAL, and buf (if cap > 0) holds "". */
+ * abstract names, "(unnamed)" for an unbound socket). An IPv6 address with
+ * a zone (scope id != 0) shows it after '%': the interface's name when the
+ * system has one for that index ("[fe80::1%eth0]:80"), else the decimal
+ * index ("[fe80::1%7]:80"); also the index when the name is longer than 63
+ * bytes or all digits, so the text always parses back to the same address.
+ * That name is one query of the system (no name resolution), so the text
+ * follows interfaces being renamed or removed. A buffer of PS_ADDRSTRLEN
+ * bytes is always enough. A buffer too small, or an address of no known
+ * family: PS_EINVAL, and buf (if cap > 0) holds "". Thread-safe. */
 PS_API int ps_addr_format(const ps_addr *a, char *buf, size_t cap);
 /* Numeric "ip:port" or "[ipv6]:port" (port 0..65535); no name lookup.
- * Anything else: PS_EINVAL. */
+ * An IPv6 address may carry a zone, which sets its scope id:
+ * "[fe80::1%lo]:80" names an interface (looked up now; PS_EINVAL if there
+ * is no such interface), "[fe80::1%2]:80" gives its index (1..4294967295,
+ * taken as given, whether or not such an interface exists now). As with
+ * getaddrinfo, a zone is accepted on any IPv6 address; the system gives it
+ * a meaning on link-local (and multicast) addresses. IPv4 has no zones:
+ * "127.0.0.1%1:80" is PS_EINVAL, as are an empty zone ("[::1%]:80") and
+ * index 0. Anything else: PS_EINVAL. Thread-safe. */
 PS_API int ps_addr_parse(ps_addr *out, const char *text);
 
 /* ---- Sockets -------------------------------------------------------------- */
@@ -256,6 +282,21 @@ PS_API int ps_resolve(const char *host, const char *port, int type,
  * read the outcome with ps_socket_error); on a blocking socket it blocks
  * until the connect finishes or fails. */
 PS_API int ps_connect_start(ps_socket_t s, const ps_addr *to);
+/* Binds an existing socket (made with ps_socket) to a numeric local address
+ * (from ps_addr_parse, ps_resolve, ...): a chosen source address or port
+ * before ps_connect_start, or the local port of a datagram socket. Port 0
+ * lets the system pick one; read it back with ps_local_addr. A plain bind:
+ * IPV6_V6ONLY keeps the system's default (Linux: usually off; Windows: on)
+ * and no address-reuse option (SO_REUSEADDR / SO_EXCLUSIVEADDRUSE) is set,
+ * so on POSIX a port still held by a closed connection in TIME_WAIT is
+ * PS_EADDRINUSE (Windows has its own rules there; Wine allows the bind).
+ * Does not block. Errors: PS_EINVAL (a NULL or empty address, or a socket
+ * already bound), PS_EBADF (PS_INVALID_SOCKET, or not a socket),
+ * PS_EADDRINUSE, PS_EADDRNOTAVAIL (not an address of this host), PS_EACCES
+ * (a privileged port); an address of another family than the socket's:
+ * the system's error, which varies (Linux PS_EAFNOSUPPORT, Windows
+ * PS_EAFNOSUPPORT or PS_EINVAL, Wine PS_ENOTSUP). */
+PS_API int ps_bind(ps_socket_t s, const ps_addr *a);
 
 /* Accepts one connection within timeout_ms. The new socket is blocking.
  * peer may be NULL. PS_EWOULDBLOCK (timeout 0) / PS_ETIMEDOUT when none

@@ -23,9 +23,36 @@ int ps_addr_port(const ps_addr *a)
     return ep.port;
 }
 
+/* Longest zone printed, NUL included: a longer interface name is printed
+ * as its index. Linux and macOS names are at most 15 bytes; Windows allows
+ * 256 but names its interfaces like "ethernet_32768". */
+#define ZONE_TEXT_MAX 64
+
+/* "[" + the longest IPv6 text (45) + "%" + zone + "]:65535" + NUL. */
+_Static_assert(1 + 45 + 1 + (ZONE_TEXT_MAX - 1) + 7 + 1 <= PS_ADDRSTRLEN,
+               "PS_ADDRSTRLEN must hold any IPv6 address with its zone");
+
+static int all_digits(const char *p, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+    return len > 0;
+}
+
+/* The interface's name, or the index when it has none (or one that would
+ * read back as a number, or not fit). */
+static void zone_text(uint32_t scope_id, char *buf, size_t cap)
+{
+    if (ps__if_index_to_name(scope_id, buf, cap) != 0 ||
+        all_digits(buf, strlen(buf)))
+        snprintf(buf, cap, "%lu", (unsigned long)scope_id);
+}
+
 static int format_endpoint(const ps__endpoint *ep, char *out, size_t outcap)
 {
-    char ip[PS_ADDRSTRLEN];
+    char ip[PS_ADDRSTRLEN], zone[ZONE_TEXT_MAX];
     int n;
     switch (ep->family) {
     case PS_AF_INET:
@@ -34,10 +61,11 @@ static int format_endpoint(const ps__endpoint *ep, char *out, size_t outcap)
             return PS_EINVAL;
         if (ep->family == PS_AF_INET)
             n = snprintf(out, outcap, "%s:%u", ip, (unsigned)ep->port);
-        else if (ep->scope_id != 0)
-            n = snprintf(out, outcap, "[%s%%%lu]:%u", ip,
-                         (unsigned long)ep->scope_id, (unsigned)ep->port);
-        else
+        else if (ep->scope_id != 0) {
+            zone_text(ep->scope_id, zone, sizeof zone);
+            n = snprintf(out, outcap, "[%s%%%s]:%u", ip, zone,
+                         (unsigned)ep->port);
+        } else
             n = snprintf(out, outcap, "[%s]:%u", ip, (unsigned)ep->port);
         break;
     case PS_AF_UNIX:
@@ -89,24 +117,56 @@ static int parse_port_text(const char *p, uint16_t *out)
     return 0;
 }
 
+/* The zone after '%' (len bytes at p): a decimal index 1..UINT32_MAX, or
+ * the name of an interface that exists now. */
+static int parse_zone(const char *p, size_t len, uint32_t *scope_id)
+{
+    char name[257]; /* Windows' IF_NAMESIZE, NUL included */
+    if (len == 0 || len >= sizeof name)
+        return PS_EINVAL;
+    if (all_digits(p, len)) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < len; i++) {
+            v = v * 10 + (uint64_t)(p[i] - '0');
+            if (v > UINT32_MAX)
+                return PS_EINVAL;
+        }
+        if (v == 0)
+            return PS_EINVAL; /* index 0 names no interface */
+        *scope_id = (uint32_t)v;
+        return 0;
+    }
+    memcpy(name, p, len);
+    name[len] = '\0';
+    return ps__if_name_to_index(name, scope_id);
+}
+
 int ps_addr_parse(ps_addr *out, const char *text)
 {
     ps__endpoint ep;
     char ip[64];
-    const char *port;
-    size_t iplen;
+    const char *port, *zone = NULL;
+    size_t iplen, zonelen = 0;
     if (!out || !text)
         return PS_EINVAL;
     memset(&ep, 0, sizeof ep);
     if (text[0] == '[') {
-        const char *close = strchr(text, ']');
+        /* The last ']': a zone name may hold one, a port never does. */
+        const char *close = strrchr(text, ']');
         if (!close || close[1] != ':')
             return PS_EINVAL;
-        iplen = (size_t)(close - text - 1);
+        const char *pct = memchr(text + 1, '%', (size_t)(close - text - 1));
+        const char *ipend = pct ? pct : close;
+        if (pct) {
+            zone = pct + 1;
+            zonelen = (size_t)(close - zone);
+        }
+        iplen = (size_t)(ipend - text - 1);
         memcpy(ip, text + 1, iplen < sizeof ip ? iplen : 0);
         port = close + 2;
         ep.family = PS_AF_INET6;
     } else {
+        /* No zone: IPv4 has none, and inet_pton rejects a '%'. */
         const char *colon = strchr(text, ':');
         if (!colon || strchr(colon + 1, ':'))
             return PS_EINVAL;
@@ -120,6 +180,9 @@ int ps_addr_parse(ps_addr *out, const char *text)
     ip[iplen] = '\0';
     if (parse_port_text(port, &ep.port) != 0 ||
         ps__ip_from_text(ep.family, ip, ep.ip) != 0)
+        return PS_EINVAL;
+    /* Looked up last: a malformed address costs no interface query. */
+    if (zone && parse_zone(zone, zonelen, &ep.scope_id) != 0)
         return PS_EINVAL;
     return ps__addr_encode(&ep, out);
 }

@@ -13,6 +13,16 @@ int ps_connect_start(ps_socket_t s, const ps_addr *to)
     return ps__connect_start(s, to);
 }
 
+int ps_bind(ps_socket_t s, const ps_addr *a)
+{
+    if (!a || ps_addr_family(a) == PS_AF_UNSPEC)
+        return PS_EINVAL;
+    if (s == PS_INVALID_SOCKET)
+        return PS_EBADF;
+    /* No reuse option: the caller asked for a plain bind. */
+    return ps__bind(s, a, -1, 0);
+}
+
 int ps_connect(ps_socket_t *out, const char *host, const char *port,
                int timeout_ms)
 {

@@ -5,6 +5,11 @@
 #include <limits.h>
 #include <string.h>
 
+int64_t ps_now_ms(void)
+{
+    return ps__monotonic_ms();
+}
+
 void ps__deadline_start(ps__deadline *d, int timeout_ms)
 {
     d->forever = timeout_ms < 0;

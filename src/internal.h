@@ -165,5 +165,10 @@ int ps__addr_encode(const ps__endpoint *ep, ps_addr *a);
 /* Text for an IP (no port, no brackets) and back; 0 or PS_EINVAL. */
 int ps__ip_to_text(int family, const unsigned char *ip, char *buf, size_t cap);
 int ps__ip_from_text(int family, const char *text, unsigned char *ip);
+/* IPv6 zones: interface name <-> index. 0, or PS_EINVAL when there is no
+ * such interface (index_to_name also when the name and its NUL do not fit
+ * cap). Thread-safe; they query the system, no name resolution. */
+int ps__if_name_to_index(const char *name, uint32_t *index);
+int ps__if_index_to_name(uint32_t index, char *buf, size_t cap);
 
 #endif

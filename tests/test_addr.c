@@ -492,3 +492,180 @@ Test(addr, resolve_with_deadline_leaves_no_thread, .timeout = 60)
     else
         cr_assert_leq(pst_open_handle_count(), handles, "handles leaked");
 }
+
+/* ---- ps_now_ms ------------------------------------------------------------ */
+
+Test(clock, now_ms_never_goes_back, .timeout = 20)
+{
+    int64_t prev = ps_now_ms(), now;
+    long i;
+    for (i = 0; i < 200000; i++) {
+        now = ps_now_ms();
+        if (now < prev)
+            cr_assert_fail("ps_now_ms went back from %lld to %lld",
+                           (long long)prev, (long long)now);
+        prev = now;
+    }
+}
+
+Test(clock, now_ms_advances_with_real_time, .timeout = 20)
+{
+    /* The ps_now_ms readings enclose the pst_now_ms ones, so its interval
+     * must be at least as long (less one for whole-millisecond rounding). */
+    int64_t t0 = ps_now_ms(), p0 = pst_now_ms(), p1, t1;
+    pst_sleep_ms(50);
+    /* Windows' Sleep may wake a little early. */
+    while (pst_now_ms() - p0 < 50)
+        pst_sleep_ms(1);
+    p1 = pst_now_ms();
+    t1 = ps_now_ms();
+    cr_assert_geq(t1 - t0, 50, "ps_now_ms advanced %lld ms in a 50 ms sleep",
+                  (long long)(t1 - t0));
+    cr_assert_geq(t1 - t0 + 1, p1 - p0, "ps_now_ms: %lld, pst_now_ms: %lld",
+                  (long long)(t1 - t0), (long long)(p1 - p0));
+    cr_assert_leq(t1 - t0, p1 - p0 + 2000, "ps_now_ms: %lld, pst_now_ms: %lld",
+                  (long long)(t1 - t0), (long long)(p1 - p0));
+}
+
+/* ---- IPv6 zones ------------------------------------------------------------ */
+
+/* The scope id of a parsed IPv6 address: sin6_scope_id lies at byte 24 of a
+ * sockaddr_in6 on Linux, macOS and Windows alike. */
+static uint32_t scope_of(const ps_addr *a)
+{
+    uint32_t v;
+    cr_assert_eq(ps_addr_family(a), PS_AF_INET6);
+    memcpy(&v, a->storage.bytes + 24, sizeof v);
+    return v;
+}
+
+static int is_number(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+/* The zone text ps_addr_format gives interface `index` ("" on failure). */
+static void zone_of_index(unsigned long index, char *zone, size_t cap)
+{
+    char text[64], buf[PS_ADDRSTRLEN];
+    ps_addr a;
+    const char *pct, *close;
+    snprintf(text, sizeof text, "[fe80::1%%%lu]:80", index);
+    cr_assert_eq(ps_addr_parse(&a, text), 0, "%s", text);
+    cr_assert_eq(scope_of(&a), index, "%s", text);
+    cr_assert_eq(ps_addr_format(&a, buf, sizeof buf), 0, "%s", text);
+    pct = strchr(buf, '%');
+    close = strrchr(buf, ']');
+    cr_assert(pct && close && close > pct + 1, "zone missing in \"%s\"", buf);
+    cr_assert_lt((size_t)(close - pct - 1), cap);
+    memcpy(zone, pct + 1, (size_t)(close - pct - 1));
+    zone[close - pct - 1] = '\0';
+    cr_assert_eq(strncmp(buf, "[fe80::1%", 9), 0, "%s", buf);
+    cr_assert_str_eq(close, "]:80");
+}
+
+Test(addr, zone_numeric_round_trip, .timeout = 10)
+{
+    char zone[64], text[2 * PS_ADDRSTRLEN], buf[PS_ADDRSTRLEN];
+    ps_addr a, b;
+
+    /* Index 1 formats as its interface's name (Linux "lo", Wine
+     * "loopback_1", ...) or, when it has none, as the number. */
+    zone_of_index(1, zone, sizeof zone);
+    if (is_number(zone)) {
+        cr_assert_str_eq(zone, "1");
+    } else {
+        snprintf(text, sizeof text, "[fe80::1%%%s]:80", zone);
+        cr_assert_eq(ps_addr_parse(&a, text), 0, "%s", text);
+        cr_assert_eq(scope_of(&a), 1u, "%s", text);
+        cr_assert_eq(ps_addr_format(&a, buf, sizeof buf), 0);
+        cr_assert_str_eq(buf, text);
+        cr_assert_eq(ps_addr_parse(&b, "[fe80::1%1]:80"), 0);
+        cr_assert_eq(a.len, b.len);
+        cr_assert_arr_eq(a.storage.bytes, b.storage.bytes, a.len);
+    }
+    /* No interface has the largest index: the number comes back. */
+    check_round_trip("[fe80::1%4294967295]:65535", PS_AF_INET6, 65535);
+    cr_assert_eq(ps_addr_parse(&a, "[fe80::1%4294967295]:1"), 0);
+    cr_assert_eq(scope_of(&a), 4294967295u);
+    /* Leading zeros are the same index. */
+    cr_assert_eq(ps_addr_parse(&a, "[fe80::1%007]:80"), 0);
+    cr_assert_eq(scope_of(&a), 7u);
+    /* Without a zone the scope stays 0 and nothing is printed. */
+    cr_assert_eq(ps_addr_parse(&a, "[fe80::1]:80"), 0);
+    cr_assert_eq(scope_of(&a), 0u);
+}
+
+Test(addr, zone_name_round_trip, .timeout = 20)
+{
+    char zone[64], text[2 * PS_ADDRSTRLEN], buf[PS_ADDRSTRLEN];
+    unsigned long index, named = 0;
+    ps_addr a;
+
+    /* Every system has a loopback interface, so some index has a name. */
+    for (index = 1; index <= 256; index++) {
+        zone_of_index(index, zone, sizeof zone);
+        if (is_number(zone)) {
+            cr_assert_eq(strtoul(zone, NULL, 10), index, "index %lu", index);
+            continue;
+        }
+        named++;
+        snprintf(text, sizeof text, "[fe80::1%%%s]:80", zone);
+        cr_assert_eq(ps_addr_parse(&a, text), 0, "%s", text);
+        cr_assert_eq(scope_of(&a), index, "%s", text);
+        cr_assert_eq(ps_addr_format(&a, buf, sizeof buf), 0);
+        cr_assert_str_eq(buf, text);
+        /* A zone on a global address is kept too (as getaddrinfo does). */
+        snprintf(text, sizeof text, "[2001:db8::1%%%s]:443", zone);
+        check_round_trip(text, PS_AF_INET6, 443);
+        /* The longest address text with this name fits PS_ADDRSTRLEN. */
+        snprintf(text, sizeof text,
+                 "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%%%s]:65535", zone);
+        check_round_trip(text, PS_AF_INET6, 65535);
+    }
+    cr_assert_gt(named, 0, "no interface index in 1..256 formatted as a name");
+}
+
+Test(addr, zone_rejects, .timeout = 10)
+{
+    static const char *const bad[] = {
+        "[fe80::1%nosuchif0]:80",  /* no such interface */
+        "127.0.0.1%1:80",          /* IPv4 has no zones */
+        "127.0.0.1%lo:80",
+        "[::1%]:80",               /* empty zone */
+        "[::1%0]:80",              /* index 0 names no interface */
+        "[::1%4294967296]:80",     /* beyond 32 bits */
+        "[::1%99999999999999999999]:80",
+        "[%1]:80",                 /* zone without an address */
+        "[::1%1]80",
+        "[::1%1]:",
+        "[::1%1:80",
+        "[127.0.0.1%1]:80",
+        "[::1%-1]:80",
+        "[::1% 1]:80",
+        "[::1%1 ]:80",
+    };
+    size_t i;
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        check_reject(bad[i]);
+}
+
+Test(addr, zone_worst_case_fits_addrstrlen, .timeout = 10)
+{
+    const char *text =
+        "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535";
+    char buf[PS_ADDRSTRLEN + 1];
+    ps_addr a;
+    cr_assert_eq(ps_addr_parse(&a, text), 0);
+    buf[PS_ADDRSTRLEN] = 'Z';
+    cr_assert_eq(ps_addr_format(&a, buf, PS_ADDRSTRLEN), 0);
+    cr_assert_str_eq(buf, text);
+    cr_assert_eq(buf[PS_ADDRSTRLEN], 'Z');
+    /* "[" + 45-byte IPv6 text + "%" + a 63-byte name + "]:65535" + NUL. */
+    cr_assert_geq(PS_ADDRSTRLEN, 1 + 45 + 1 + 63 + 7 + 1);
+}

@@ -733,3 +733,153 @@ Test(socket, option_values_other_than_0_1_rejected, .timeout = 10)
     RC_IS(ps_set_keepalive(s, 7), PS_EINVAL);
     OK(ps_close(s));
 }
+
+/* ---- ps_bind ---------------------------------------------------------------- */
+
+static void parse_addr(ps_addr *a, const char *fmt, int port)
+{
+    char text[64];
+    snprintf(text, sizeof text, fmt, port);
+    OK(ps_addr_parse(a, text));
+}
+
+/* A stream socket bound with ps_bind to 127.0.0.1 at a port the test
+ * chooses: one the system just gave a probe socket (then closed). Another
+ * test may take that port in between; then another is chosen. */
+static ps_socket_t bound_at_chosen_port(int *port)
+{
+    for (int attempt = 0; attempt < 20; attempt++) {
+        ps_socket_t probe, s;
+        ps_addr a;
+        OK(ps_socket(&probe, PS_AF_INET, PS_SOCK_STREAM));
+        parse_addr(&a, "127.0.0.1:%d", 0);
+        OK(ps_bind(probe, &a));
+        *port = pst_local_port(probe);
+        OK(ps_close(probe));
+
+        OK(ps_socket(&s, PS_AF_INET, PS_SOCK_STREAM));
+        parse_addr(&a, "127.0.0.1:%d", *port);
+        int rc = ps_bind(s, &a);
+        if (rc == 0)
+            return s;
+        OK(ps_close(s));
+        RC_IS(rc, PS_EADDRINUSE);
+    }
+    cr_assert_fail("no free port found in 20 attempts");
+    return PS_INVALID_SOCKET;
+}
+
+Test(socket, bind_then_connect_from_chosen_port, .timeout = 20)
+{
+    ps_socket_t l, c, a;
+    ps_addr to, local, peer;
+    char want[64], got[PS_ADDRSTRLEN];
+    int port;
+
+    OK(ps_listen(&l, "127.0.0.1", "0", 0));
+    OK(ps_local_addr(l, &to));
+    c = bound_at_chosen_port(&port);
+    cr_assert_eq(pst_local_port(c), port, "ps_local_addr after ps_bind");
+
+    OK(ps_connect_start(c, &to)); /* blocking socket: connects here */
+    OK(ps_local_addr(c, &local));
+    cr_assert_eq(ps_addr_port(&local), port, "local port after the connect");
+    memset(&peer, 0, sizeof peer);
+    OK(ps_accept(l, &a, &peer, 5000));
+    snprintf(want, sizeof want, "127.0.0.1:%d", port);
+    OK(ps_addr_format(&peer, got, sizeof got));
+    cr_assert_str_eq(got, want, "the accepted peer");
+
+    exchange(c, a, "from a chosen port");
+    exchange(a, c, "and back");
+    /* The client closes first, so its port stays in TIME_WAIT: on POSIX a
+     * plain bind (no reuse option) cannot have it; Windows decides by its
+     * own rules (Wine allows it). */
+    OK(ps_close(c));
+    OK(ps_close(a));
+    OK(ps_close(l));
+    parse_addr(&local, "127.0.0.1:%d", port);
+    OK(ps_socket(&c, PS_AF_INET, PS_SOCK_STREAM));
+    int rc = ps_bind(c, &local);
+    if (pst_is_windows())
+        cr_assert(rc == 0 || rc == PS_EADDRINUSE, "rebind in TIME_WAIT: %s",
+                  ps_errname(rc));
+    else
+        RC_IS(rc, PS_EADDRINUSE);
+    OK(ps_close(c));
+}
+
+Test(socket, bind_datagram_port, .timeout = 20)
+{
+    ps_socket_t u, sender;
+    ps_addr a, to, from;
+    char buf[16];
+    size_t got = 0;
+
+    OK(ps_socket(&u, PS_AF_INET, PS_SOCK_DGRAM));
+    parse_addr(&a, "127.0.0.1:%d", 0);
+    OK(ps_bind(u, &a));
+    parse_addr(&to, "127.0.0.1:%d", pst_local_port(u));
+
+    OK(ps_udp_open(&sender, "127.0.0.1", "0"));
+    OK(ps_sendto(sender, "ping", 4, &to, 5000));
+    OK(ps_recvfrom(u, buf, sizeof buf, &got, &from, 5000));
+    cr_assert_eq(got, 4u);
+    cr_assert_arr_eq(buf, "ping", 4);
+    cr_assert_eq(ps_addr_port(&from), pst_local_port(sender));
+    OK(ps_close(sender));
+    OK(ps_close(u));
+}
+
+Test(socket, bind_address_in_use, .timeout = 20)
+{
+    ps_socket_t l, u, s;
+    ps_addr taken;
+
+    /* A listener's address, though the listener set its reuse option. */
+    OK(ps_listen(&l, "127.0.0.1", "0", 0));
+    OK(ps_local_addr(l, &taken));
+    OK(ps_socket(&s, PS_AF_INET, PS_SOCK_STREAM));
+    RC_IS(ps_bind(s, &taken), PS_EADDRINUSE);
+    OK(ps_close(s));
+    OK(ps_close(l));
+
+    OK(ps_udp_open(&u, "127.0.0.1", "0"));
+    OK(ps_local_addr(u, &taken));
+    OK(ps_socket(&s, PS_AF_INET, PS_SOCK_DGRAM));
+    RC_IS(ps_bind(s, &taken), PS_EADDRINUSE);
+    OK(ps_close(s));
+    OK(ps_close(u));
+}
+
+Test(socket, bind_bad_arguments, .timeout = 10)
+{
+    ps_socket_t s;
+    ps_addr a, empty, v6;
+    int rc;
+
+    parse_addr(&a, "127.0.0.1:%d", 0);
+    memset(&empty, 0, sizeof empty);
+    OK(ps_socket(&s, PS_AF_INET, PS_SOCK_STREAM));
+    RC_IS(ps_bind(s, NULL), PS_EINVAL);
+    RC_IS(ps_bind(s, &empty), PS_EINVAL);
+    RC_IS(ps_bind(PS_INVALID_SOCKET, &a), PS_EBADF);
+    RC_IS(ps_bind(PS_INVALID_SOCKET, NULL), PS_EINVAL); /* arguments first */
+
+    /* Another family than the socket's: the system's error. */
+    parse_addr(&v6, "[::1]:%d", 0);
+    rc = ps_bind(s, &v6);
+    cr_assert(rc == PS_EAFNOSUPPORT || rc == PS_EINVAL || rc == PS_ENOTSUP,
+              "IPv6 address on an IPv4 socket: %s (native %d)", ps_errname(rc),
+              ps_native_error());
+
+    /* Not an address of this host (TEST-NET-1). */
+    parse_addr(&a, "192.0.2.1:%d", 0);
+    RC_IS(ps_bind(s, &a), PS_EADDRNOTAVAIL);
+
+    /* Bound once; a second bind is refused. */
+    parse_addr(&a, "127.0.0.1:%d", 0);
+    OK(ps_bind(s, &a));
+    RC_IS(ps_bind(s, &a), PS_EINVAL);
+    OK(ps_close(s));
+}

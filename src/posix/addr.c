@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -201,4 +202,25 @@ int ps__ip_from_text(int family, const char *text, unsigned char *ip)
 {
     int af = family == PS_AF_INET ? AF_INET : AF_INET6;
     return inet_pton(af, text, ip) == 1 ? 0 : PS_EINVAL;
+}
+
+int ps__if_name_to_index(const char *name, uint32_t *index)
+{
+    unsigned i = if_nametoindex(name);
+    if (i == 0)
+        return PS_EINVAL;
+    *index = (uint32_t)i;
+    return 0;
+}
+
+int ps__if_index_to_name(uint32_t index, char *buf, size_t cap)
+{
+    char name[IF_NAMESIZE];
+    if (index == 0 || !if_indextoname((unsigned)index, name))
+        return PS_EINVAL;
+    size_t n = strnlen(name, sizeof name);
+    if (n == 0 || n >= sizeof name || n >= cap)
+        return PS_EINVAL;
+    memcpy(buf, name, n + 1);
+    return 0;
 }

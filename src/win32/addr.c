@@ -1,6 +1,7 @@
 /* ps_addr <-> native sockaddr, IP text, local and peer addresses. */
 #include "win32.h"
 
+#include <iphlpapi.h>
 #include <stddef.h>
 
 #define UN_PATH_OFF offsetof(ps__win_sockaddr_un, sun_path)
@@ -163,6 +164,36 @@ int ps__ip_from_text(int family, const char *text, unsigned char *ip)
     if (inet_pton(af, text, tmp) != 1)
         return PS_EINVAL;
     memcpy(ip, tmp, af == AF_INET ? 4 : 16);
+    return 0;
+}
+
+/* if_nametoindex / if_indextoname (iphlpapi, Vista+) use the names Windows
+ * derives from the interface LUID, e.g. "loopback_0", "ethernet_32768". */
+int ps__if_name_to_index(const char *name, uint32_t *index)
+{
+    NET_IFINDEX i;
+    if (name == NULL || index == NULL)
+        return PS_EINVAL;
+    i = if_nametoindex(name);
+    if (i == 0)
+        return PS_EINVAL;
+    *index = (uint32_t)i;
+    return 0;
+}
+
+int ps__if_index_to_name(uint32_t index, char *buf, size_t cap)
+{
+    char name[IF_NAMESIZE + 1]; /* the API takes no length */
+    size_t n;
+    if (index == 0 || buf == NULL)
+        return PS_EINVAL;
+    memset(name, 0, sizeof name);
+    if (if_indextoname((NET_IFINDEX)index, name) == NULL)
+        return PS_EINVAL;
+    n = strnlen(name, sizeof name);
+    if (n == 0 || n >= sizeof name || n >= cap)
+        return PS_EINVAL;
+    memcpy(buf, name, n + 1);
     return 0;
 }
 
