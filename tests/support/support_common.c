@@ -115,3 +115,34 @@ void pst_silent_close(pst_silent *s)
     s->nfill = 0;
     s->listener = PS_INVALID_SOCKET;
 }
+
+int pst_refusing_port_at(ps_socket_t *out, const char *ip, int *port)
+{
+    char text[80];
+    ps_addr a;
+    ps_socket_t s;
+    int v6 = strchr(ip, ':') != NULL;
+    *out = PS_INVALID_SOCKET;
+    snprintf(text, sizeof text, v6 ? "[%s]:%d" : "%s:%d", ip, *port);
+    int r = ps_addr_parse(&a, text);
+    if (r == 0)
+        r = ps_socket(&s, v6 ? PS_AF_INET6 : PS_AF_INET, PS_SOCK_STREAM);
+    if (r != 0)
+        return r;
+    /* Bound, never listening: connects are refused. */
+    if ((r = ps_bind(s, &a)) != 0 || (r = ps_local_addr(s, &a)) != 0) {
+        ps_close(s);
+        return r;
+    }
+    *port = ps_addr_port(&a);
+    *out = s;
+    return 0;
+}
+
+ps_socket_t pst_refusing_port(int *port)
+{
+    ps_socket_t s;
+    *port = 0;
+    return pst_refusing_port_at(&s, "127.0.0.1", port) == 0 ? s
+                                                            : PS_INVALID_SOCKET;
+}
