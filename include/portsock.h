@@ -11,7 +11,10 @@
  *  - EINTR never surfaces: it is retried with the time that remains.
  *  - Every function is safe to call from several threads at once on
  *    different sockets. Two threads may also use one socket when one only
- *    sends and the other only receives.
+ *    sends and the other only receives. Several threads receiving on one
+ *    datagram socket (or accepting on one listener) is safe too; several
+ *    reading one stream socket with timeouts is not (on Windows the loser
+ *    of a race for the same bytes can wait past its deadline).
  *  - Sockets are plain native sockets: ps_socket_t is the int fd on POSIX and
  *    the SOCKET value on Windows, so they pass in and out of native code.
  *  - Calling ps_init() is optional; the first call that needs the network
@@ -267,9 +270,13 @@ PS_API int ps_listen(ps_socket_t *out, const char *host, const char *port,
  * start per timed lookup of a name (tens of microseconds: ~50 us against
  * ~8 us for a hosts-file name looked up inline, on Linux), and one thread
  * with its stack per abandoned lookup until the system resolver gives up;
- * ps_cleanup and process exit are safe while one runs.
+ * at most 128 such helpers run at once in a process (a timed lookup of a
+ * name beyond that fails with PS_ENOMEM), so a dead DNS server cannot pile
+ * them up; ps_cleanup and process exit are safe while one runs.
  * timeout_ms == 0 with a name starts no lookup: PS_EWOULDBLOCK. Numeric
- * hosts, host NULL and "unix:" paths never need the helper or the time.
+ * hosts (any form the system resolver takes as numeric, zones such as
+ * "fe80::1%eth0" included), host NULL and "unix:" paths never need the
+ * helper or the time.
  * ps_connect's timeout_ms covers its name lookup the same way (timeout 0
  * with a name: PS_ETIMEDOUT, as ps_connect reports an unfinished connect). */
 PS_API int ps_resolve(const char *host, const char *port, int type,
@@ -360,15 +367,21 @@ PS_API int ps_send_all(ps_socket_t s, const void *buf, size_t len,
 PS_API int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
                        int timeout_ms);
 
-/* Timed calls (timeout_ms >= 0) cost what untimed ones cost when the
- * socket is ready: one system call (POSIX: MSG_DONTWAIT; Windows: a
- * zero-time select() before a plain call, or for a send of more than 512
- * bytes a switch to non-blocking mode for the one call). When the last
- * timed attempt on a socket in this direction, on this thread, found
- * nothing to move, the next one waits first (poll/select, then the call)
- * instead of failing once more; every 16th such call tries first again so
- * a stream that fills up is noticed. Blocking mode is never changed by a
- * receive, and on POSIX never at all. */
+/* Timed calls (timeout_ms >= 0). POSIX: one system call when the socket is
+ * ready (MSG_DONTWAIT), as an untimed call. When the last timed attempt on
+ * a socket in this direction, on this thread, found nothing to move, the
+ * next one waits first (poll, then the call: two system calls) instead of
+ * failing once more; every 16th such call tries first again, so a stream
+ * that fills up is noticed. A frame's payload is always tried first.
+ * Windows: a stream receive or a send of at most 512 bytes is a select()
+ * (zero-time, or the wait) then a plain call; a larger send, ps_sendto,
+ * ps_recvfrom and ps_accept switch the socket to non-blocking mode for the
+ * one call and back. Winsock has no per-call "don't wait" flag, and the
+ * other way round, overlapped I/O with a timeout, must cancel the I/O at
+ * the deadline, which Windows may let cost the connection. So under Wine,
+ * where every call is a round trip to its server, a timed wait costs
+ * about 1.6-1.9 times an untimed one; natively it is one cheap select().
+ * On POSIX the blocking mode is never changed. */
 
 /* Gather/scatter buffers. Sends take ps_iovec (const: nothing is written);
  * receives take ps_recv_iovec, a separate type with a writable base, so a
@@ -389,7 +402,8 @@ typedef struct ps_recv_iovec {
  * ps_send: *sent (may be NULL) is how many bytes moved, which may be fewer
  * than the total. All buffers empty: 0 with *sent == 0, nothing sent.
  * Errors: PS_EINVAL (iov NULL with n > 0, a NULL base with len > 0, a total
- * that does not fit size_t), and those of ps_send. */
+ * that does not fit size_t), and those of ps_send. (ps_send with len 0
+ * does make the call, so it reports a broken connection.) */
 PS_API int ps_sendv(ps_socket_t s, const ps_iovec *iov, size_t n,
                     size_t *sent, int timeout_ms);
 /* Loops until every byte of every buffer moved, as ps_send_all: on any

@@ -92,7 +92,7 @@ static int port_number(const char *port, int type, uint16_t *num)
     if (r == PS_ENAME) {
         ps_addr *addrs;
         size_t count;
-        r = ps__resolve(NULL, port, 1, type, &addrs, &count);
+        r = ps__resolve(NULL, port, PS__RESOLVE_PASSIVE, type, &addrs, &count);
         if (r != 0)
             return r;
         *num = (uint16_t)ps_addr_port(&addrs[0]);

@@ -32,6 +32,7 @@ static int rank(int err)
 typedef struct race {
     int err;        /* the best failure so far, 0 if none */
     int native;     /* its native error, restored for ps_native_error() */
+    int entry_native; /* ps_native_error() when the call began */
 } race;
 
 static void note_failure(race *rc, int err)
@@ -39,13 +40,13 @@ static void note_failure(race *rc, int err)
     if (rc->err != 0 && rank(err) <= rank(rc->err))
         return;
     rc->err = err;
-    rc->native = err == PS_ETIMEDOUT ? 0 : ps_native_error();
+    /* A timeout is portsock's own finding: no native error of its own. */
+    rc->native = err == PS_ETIMEDOUT ? rc->entry_native : ps_native_error();
 }
 
 static int race_result(const race *rc)
 {
-    if (rc->native != 0)
-        ps__set_native_error(rc->native);
+    ps__set_native_error(rc->native);
     return rc->err;
 }
 
@@ -66,17 +67,21 @@ static int connect_single(const ps_addr *addr, const ps__deadline *d,
                           ps_socket_t *out)
 {
     ps_socket_t s;
+    int native = ps_native_error();
     int r = ps__socket_for(addr, PS_SOCK_STREAM, 1, &s);
     if (r != 0)
         return r;
     r = ps__connect_start(s, addr);
     if (r == PS_EWOULDBLOCK) {
-        r = ps__wait_until(s, PS__WANT_WRITE, d);
+        r = ps__wait_until(s, PS__WANT_CONNECT, d);
         if (r == PS_EWOULDBLOCK)
             r = PS_ETIMEDOUT; /* a connect that did not finish at once */
         if (r == 0)
             r = ps_socket_error(s);
     }
+    /* EINPROGRESS is no failure of the call: a timeout records nothing. */
+    if (r == PS_ETIMEDOUT)
+        ps__set_native_error(native);
     if (r != 0) {
         ps_close(s);
         return r;
@@ -169,11 +174,12 @@ static void collect(ps_pollitem *items, size_t *live, race *rc,
 static int race_all(const ps_addr *addrs, size_t n, const ps__deadline *d,
                     size_t *order, ps_pollitem *items, ps_socket_t *out)
 {
-    race rc = {0, 0};
+    race rc = {0, 0, ps_native_error()};
     ps_socket_t won = PS_INVALID_SOCKET;
     size_t next = 0, live = 0;
     int64_t last_start = 0;
     int waited = 0;
+    int failed = 0; /* an attempt failed since the last one started */
 
     interleave(addrs, n, order);
     for (;;) {
@@ -183,8 +189,9 @@ static int race_all(const ps_addr *addrs, size_t n, const ps__deadline *d,
          * zero timeout still gets one pass over the addresses that fail at
          * once. */
         if (next < n && (!waited || !expired) &&
-            (live == 0 || now - last_start >= ATTEMPT_DELAY_MS)) {
+            (live == 0 || failed || now - last_start >= ATTEMPT_DELAY_MS)) {
             size_t before = live;
+            failed = 0;
             start_attempt(addrs, n, order, &next, items, &live, &rc, &won);
             if (won != PS_INVALID_SOCKET)
                 break;
@@ -215,9 +222,12 @@ static int race_all(const ps_addr *addrs, size_t n, const ps__deadline *d,
             return r;
         }
         if (r > 0) {
+            size_t before = live;
             collect(items, &live, &rc, &won);
             if (won != PS_INVALID_SOCKET)
                 break;
+            /* RFC 8305: a failure starts the next attempt at once. */
+            failed = live < before;
         }
     }
     close_all(items, live);

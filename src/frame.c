@@ -41,5 +41,6 @@ int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,
     int left;
     if ((r = ps__deadline_next_timeout(&d, &left)) != 0)
         return r;
-    return ps_recv_all(s, buf, announced, &got, left);
+    /* Usually sent with its header: read it without waiting first. */
+    return ps__recv_all_expected(s, buf, announced, &got, left);
 }

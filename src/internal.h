@@ -30,12 +30,20 @@ int ps__deadline_next_timeout(const ps__deadline *d, int *timeout_ms);
 /* PS_EWOULDBLOCK for a zero timeout, else PS_ETIMEDOUT. */
 int ps__deadline_expired_error(const ps__deadline *d);
 
-enum { PS__WANT_READ = 1, PS__WANT_WRITE = 2 };
+/* PS__WANT_CONNECT: writable, or a non-blocking connect that failed (which
+ * Windows reports only as an exception, as it does out-of-band data). */
+enum { PS__WANT_READ = 1, PS__WANT_WRITE = 2, PS__WANT_CONNECT = 4 };
 
 /* Waits until s is ready for `want` or the deadline passes. Returns 0 when
  * ready, PS_ETIMEDOUT / PS_EWOULDBLOCK when the deadline passed, or an error.
  * Interrupted waits are resumed with the time that remains. */
 int ps__wait_until(ps_socket_t s, int want, const ps__deadline *d);
+
+/* ps_recv_all for bytes expected to be there already (a frame's payload
+ * after its header): tries before it waits, whatever the wait-first hint
+ * left by the read before says. */
+int ps__recv_all_expected(ps_socket_t s, void *buf, size_t len, size_t *got,
+                          int timeout_ms);
 
 /* Splits "unix:PATH": returns the path, or NULL for an ordinary host. */
 const char *ps__unix_path(const char *host);
@@ -94,8 +102,11 @@ int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
                     int how);
 
 /* Name resolution: an array of addresses (free with ps__free_addrs).
- * passive: for binding (host NULL means any). type: PS_SOCK_*. */
-int ps__resolve(const char *host, const char *port, int passive, int type,
+ * flags: PS__RESOLVE_PASSIVE for binding (host NULL means any),
+ * PS__RESOLVE_NUMERIC to accept only a numeric host (never blocks; PS_ENAME
+ * for a name). type: PS_SOCK_*. */
+enum { PS__RESOLVE_PASSIVE = 1, PS__RESOLVE_NUMERIC = 2 };
+int ps__resolve(const char *host, const char *port, int flags, int type,
                 ps_addr **out, size_t *count);
 void ps__free_addrs(ps_addr *addrs);
 /* (src/resolve.c) "unix:PATH" or host/port into an array as above, within
@@ -148,7 +159,10 @@ int ps__latch_wait(ps__latch *l, int timeout_ms);
  * the other holder wrote before its release is visible here. Else 0. */
 int ps__latch_release(ps__latch *l);
 /* Runs fn(arg) on a new detached thread with all signals blocked (POSIX).
- * 0, or PS_ENOMEM when no thread could be made. */
+ * At most PS__MAX_DETACHED such threads run at once, so abandoned lookups
+ * cannot pile up without bound. 0, or PS_ENOMEM when no thread could be
+ * made or the limit is reached. */
+#define PS__MAX_DETACHED 128
 int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg);
 
 /* Address conversion between ps_addr and its portable parts. */

@@ -7,9 +7,9 @@
 /* ---- Wait-first hints ----
  * Per thread and direction: the socket whose last timed attempt would have
  * blocked. While the hint holds, a timed call waits before it tries; every
- * PROBE_EVERY calls it tries first again, and a success clears the hint. A
- * stale hint (socket closed, number reused) costs one early wait, nothing
- * more. */
+ * PROBE_EVERY calls it tries first again, and a probe that finds the socket
+ * ready clears the hint. A stale hint (socket closed, number reused) costs
+ * one early wait, nothing more. */
 enum { PROBE_EVERY = 16 };
 
 typedef struct wait_hint {
@@ -52,11 +52,12 @@ typedef int (*attempt_fn)(void *ctx, int how);
  * With a zero timeout it tries at most twice, so a socket that polls ready
  * but still would block cannot spin. */
 static int until_ready(ps_socket_t s, int want, const ps__deadline *d,
-                       attempt_fn attempt, void *ctx)
+                       int try_first, attempt_fn attempt, void *ctx)
 {
     int how = d->forever ? PS__IO_BLOCK : PS__IO_NOWAIT;
     int r;
-    int hinted = !d->forever && !d->zero && hint_says_wait(s, want);
+    int hinted = !d->forever && !d->zero && !try_first &&
+                 hint_says_wait(s, want);
     if (hinted) {
         if ((r = ps__wait_until(s, want, d)) != 0)
             return r;
@@ -85,6 +86,7 @@ static int check_handle(ps_socket_t s)
 typedef struct xfer {
     ps_socket_t s;
     int want;      /* PS__WANT_WRITE: send from out; PS__WANT_READ: into in */
+    int flags;     /* XFER_* */
     const ps_iovec *out;
     const ps_recv_iovec *in;
     size_t n;
@@ -146,6 +148,15 @@ static int xfer_attempt(void *ctx, int how)
 
 enum { ONE_TRANSFER = 0, ALL_BYTES = 1 };
 
+enum {
+    /* Nothing to send still makes the call, as send() would, so it reports
+     * a broken connection (ps_send only). */
+    XFER_CALL_WHEN_EMPTY = 1,
+    /* The bytes are expected to be there already: try before waiting,
+     * whatever the wait-first hint says. */
+    XFER_TRY_FIRST = 2
+};
+
 /* Checks the buffers: a NULL base only when empty, a total that fits. */
 static int check_buffers(const xfer *x, size_t *total)
 {
@@ -180,13 +191,12 @@ static int transfer(xfer *x, size_t *moved, int timeout_ms, int mode)
         return PS_EINVAL; /* zero bytes read as end of stream */
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    /* A single empty send still makes its call, as send() would, so it
-     * reports a broken connection. */
-    if (!(mode == ONE_TRANSFER && x->n == 1))
+    if (!(x->flags & XFER_CALL_WHEN_EMPTY))
         skip_done(x);
     while (x->i < x->n) {
         x->moved = 0; /* a wait that fails makes no attempt */
-        r = until_ready(x->s, want, &d, xfer_attempt, x);
+        r = until_ready(x->s, want, &d, x->flags & XFER_TRY_FIRST,
+                        xfer_attempt, x);
         done += x->moved;
         if (r != 0 || mode == ONE_TRANSFER)
             break;
@@ -202,16 +212,16 @@ static int transfer(xfer *x, size_t *moved, int timeout_ms, int mode)
 }
 
 static int send_buffers(ps_socket_t s, const ps_iovec *iov, size_t n,
-                        size_t *sent, int timeout_ms, int mode)
+                        size_t *sent, int timeout_ms, int mode, int flags)
 {
-    xfer x = {s, PS__WANT_WRITE, iov, NULL, n, 0, 0, 0};
+    xfer x = {s, PS__WANT_WRITE, flags, iov, NULL, n, 0, 0, 0};
     return transfer(&x, sent, timeout_ms, mode);
 }
 
 static int recv_buffers(ps_socket_t s, const ps_recv_iovec *iov, size_t n,
-                        size_t *got, int timeout_ms, int mode)
+                        size_t *got, int timeout_ms, int mode, int flags)
 {
-    xfer x = {s, PS__WANT_READ, NULL, iov, n, 0, 0, 0};
+    xfer x = {s, PS__WANT_READ, flags, NULL, iov, n, 0, 0, 0};
     return transfer(&x, got, timeout_ms, mode);
 }
 
@@ -219,24 +229,25 @@ int ps_send(ps_socket_t s, const void *buf, size_t len, size_t *sent,
             int timeout_ms)
 {
     ps_iovec v = {buf, len};
-    return send_buffers(s, &v, 1, sent, timeout_ms, ONE_TRANSFER);
+    return send_buffers(s, &v, 1, sent, timeout_ms, ONE_TRANSFER,
+                        XFER_CALL_WHEN_EMPTY);
 }
 
 int ps_recv(ps_socket_t s, void *buf, size_t cap, size_t *got, int timeout_ms)
 {
     ps_recv_iovec v = {buf, cap};
-    return recv_buffers(s, &v, 1, got, timeout_ms, ONE_TRANSFER);
+    return recv_buffers(s, &v, 1, got, timeout_ms, ONE_TRANSFER, 0);
 }
 
 int ps_send_all(ps_socket_t s, const void *buf, size_t len, size_t *sent,
                 int timeout_ms)
 {
     ps_iovec v = {buf, len};
-    return send_buffers(s, &v, 1, sent, timeout_ms, ALL_BYTES);
+    return send_buffers(s, &v, 1, sent, timeout_ms, ALL_BYTES, 0);
 }
 
-int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
-                int timeout_ms)
+static int recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
+                    int timeout_ms, int flags)
 {
     ps_recv_iovec v = {buf, len};
     if (len == 0) {
@@ -245,25 +256,37 @@ int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
             *got = 0;
         return check_handle(s);
     }
-    return recv_buffers(s, &v, 1, got, timeout_ms, ALL_BYTES);
+    return recv_buffers(s, &v, 1, got, timeout_ms, ALL_BYTES, flags);
+}
+
+int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
+                int timeout_ms)
+{
+    return recv_all(s, buf, len, got, timeout_ms, 0);
+}
+
+int ps__recv_all_expected(ps_socket_t s, void *buf, size_t len, size_t *got,
+                          int timeout_ms)
+{
+    return recv_all(s, buf, len, got, timeout_ms, XFER_TRY_FIRST);
 }
 
 int ps_sendv(ps_socket_t s, const ps_iovec *iov, size_t n, size_t *sent,
              int timeout_ms)
 {
-    return send_buffers(s, iov, n, sent, timeout_ms, ONE_TRANSFER);
+    return send_buffers(s, iov, n, sent, timeout_ms, ONE_TRANSFER, 0);
 }
 
 int ps_sendv_all(ps_socket_t s, const ps_iovec *iov, size_t n, size_t *sent,
                  int timeout_ms)
 {
-    return send_buffers(s, iov, n, sent, timeout_ms, ALL_BYTES);
+    return send_buffers(s, iov, n, sent, timeout_ms, ALL_BYTES, 0);
 }
 
 int ps_recvv(ps_socket_t s, const ps_recv_iovec *iov, size_t n, size_t *got,
              int timeout_ms)
 {
-    return recv_buffers(s, iov, n, got, timeout_ms, ONE_TRANSFER);
+    return recv_buffers(s, iov, n, got, timeout_ms, ONE_TRANSFER, 0);
 }
 
 /* ---- Datagrams and accept ---- */
@@ -292,7 +315,7 @@ int ps_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to,
     dgram_send c = {s, buf, len, to};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    return until_ready(s, PS__WANT_WRITE, &d, sendto_attempt, &c);
+    return until_ready(s, PS__WANT_WRITE, &d, 0, sendto_attempt, &c);
 }
 
 typedef struct dgram_recv {
@@ -324,7 +347,7 @@ int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
     dgram_recv c = {s, buf, cap, 0, from, 0};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    r = until_ready(s, PS__WANT_READ, &d, recvfrom_attempt, &c);
+    r = until_ready(s, PS__WANT_READ, &d, 0, recvfrom_attempt, &c);
     if (got)
         *got = c.got;
     if (r == 0 && c.truncated)
@@ -356,5 +379,5 @@ int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
     accept_call c = {listener, out, peer};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    return until_ready(listener, PS__WANT_READ, &d, accept_attempt, &c);
+    return until_ready(listener, PS__WANT_READ, &d, 0, accept_attempt, &c);
 }

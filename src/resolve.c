@@ -43,8 +43,9 @@ static void lookup_free(lookup *job)
 static void lookup_run(void *arg)
 {
     lookup *job = arg;
-    job->result = ps__resolve(job->host, job->port, job->passive, job->type,
-                              &job->addrs, &job->count);
+    job->result = ps__resolve(job->host, job->port,
+                              job->passive ? PS__RESOLVE_PASSIVE : 0,
+                              job->type, &job->addrs, &job->count);
     /* The native error is per thread: carry it over to the caller's. */
     job->native = job->result != 0 ? ps_native_error() : 0;
     ps__latch_set(job->done);
@@ -113,13 +114,6 @@ static int lookup_on_helper(const char *host, const char *port, int passive,
     return r;
 }
 
-static int is_numeric(const char *host)
-{
-    unsigned char ip[16];
-    return ps__ip_from_text(PS_AF_INET, host, ip) == 0 ||
-           ps__ip_from_text(PS_AF_INET6, host, ip) == 0;
-}
-
 static int unix_only(const char *path, ps_addr **out, size_t *count)
 {
     ps_addr *a = calloc(1, sizeof *a);
@@ -144,8 +138,17 @@ int ps__resolve_within(const char *host, const char *port, int passive,
     const char *path = ps__unix_path(host);
     if (path)
         return unix_only(path, out, count);
-    if (!d || d->forever || !host || is_numeric(host))
-        return ps__resolve(host, port, passive, type, out, count);
+    int flags = passive ? PS__RESOLVE_PASSIVE : 0;
+    if (!d || d->forever || !host)
+        return ps__resolve(host, port, flags, type, out, count);
+    /* Numeric hosts in every form the resolver takes ("127.1", zones as in
+     * "fe80::1%eth0") never block: resolved here, at no cost in time. */
+    int native = ps_native_error();
+    int r = ps__resolve(host, port, flags | PS__RESOLVE_NUMERIC, type, out,
+                        count);
+    if (r != PS_ENAME)
+        return r;
+    ps__set_native_error(native); /* "not numeric" is no failure */
     /* A name and no time left to look it up: no lookup at all. */
     if (ps__deadline_remaining_ms(d) == 0)
         return PS_ETIMEDOUT;

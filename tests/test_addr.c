@@ -387,6 +387,14 @@ Test(addr, resolve_numeric_with_zero_timeout, .timeout = 10)
     cr_assert_eq(rc, 0, "unix path: %s", ps_errname(rc));
     cr_assert_eq(n, 1u);
     cr_assert_eq(ps_addr_family(&out[0]), PS_AF_UNIX);
+    /* Numeric forms beyond plain dotted quads and IPv6: no lookup either. */
+    rc = ps_resolve("127.1", "80", PS_SOCK_STREAM, out, 4, &n, 0);
+    cr_assert_eq(rc, 0, "127.1: %s", ps_errname(rc));
+    cr_assert_eq(ps_addr_format(&out[0], text, sizeof text), 0);
+    cr_assert_str_eq(text, "127.0.0.1:80");
+    rc = ps_resolve("fe80::1%1", "80", PS_SOCK_STREAM, out, 4, &n, 0);
+    cr_assert_eq(rc, 0, "fe80::1%%1: %s", ps_errname(rc));
+    cr_assert_eq(ps_addr_family(&out[0]), PS_AF_INET6);
 }
 
 /* A name with no time to look it up: no lookup, at once. */

@@ -110,7 +110,7 @@ typedef struct outcome {
     long handles_before, handles_after; /* -1: no count (Wine) */
 } outcome;
 
-static outcome run(int port, int timeout_ms)
+static outcome run_name(const char *name, int port, int timeout_ms)
 {
     outcome o;
     char text[16];
@@ -118,12 +118,17 @@ static outcome run(int port, int timeout_ms)
     o.sock = PS_INVALID_SOCKET;
     o.handles_before = pst_open_handle_count();
     int64_t t0 = pst_now_ms();
-    o.rc = ps_connect(&o.sock, NAME, text, timeout_ms);
+    o.rc = ps_connect(&o.sock, name, text, timeout_ms);
     o.ms = pst_now_ms() - t0;
     o.handles_after = pst_open_handle_count();
-    cr_log_info("ps_connect(" NAME ", %d ms) -> %s after %lld ms", timeout_ms,
+    cr_log_info("ps_connect(%s, %d ms) -> %s after %lld ms", name, timeout_ms,
                 ps_errname(o.rc), (long long)o.ms);
     return o;
+}
+
+static outcome run(int port, int timeout_ms)
+{
+    return run_name(NAME, port, timeout_ms);
 }
 
 /* No attempt's descriptor is left: the only new one is the connection. */
@@ -278,4 +283,52 @@ Test(race4, zero_timeout_with_a_silent_first_address, .timeout = 30)
     check_handles(&o);
     close_end(&v6);
     close_end(&v4);
+}
+
+/* RFC 8305: a failed attempt starts the next one at once, not at the next
+ * 250 ms mark. race3.test is ::1 (silent) then two IPv4 addresses: the
+ * first refuses when it starts at 250 ms, so the second starts right then
+ * and wins at about 250 ms, not 500. */
+Test(race6, a_failure_starts_the_next_attempt_at_once, .timeout = 30)
+{
+    need_namespace();
+    ps_addr a[4];
+    size_t n = 0;
+    char ip[3][PS_ADDRSTRLEN];
+    OK(ps_resolve("race3.test", "80", PS_SOCK_STREAM, a, 4, &n, 2000));
+    cr_assert_eq(n, 3, "race3.test resolved to %lu addresses", (unsigned long)n);
+    cr_assert_eq(ps_addr_family(&a[0]), PS_AF_INET6, "::1 must come first");
+    for (int i = 0; i < 3; i++) {
+        char text[PS_ADDRSTRLEN];
+        OK(ps_addr_format(&a[i], text, sizeof text));
+        /* "[::1]:80" / "127.0.0.2:80" -> the bare address */
+        const char *start = text[0] == '[' ? text + 1 : text;
+        size_t len = strcspn(start, "]");
+        if (text[0] != '[')
+            len = strrchr(start, ':') - start;
+        snprintf(ip[i], sizeof ip[i], "%.*s", (int)len, start);
+    }
+    end e[3] = {{ip[0], SILENT, 0, {0}}, {ip[1], REFUSING, 0, {0}},
+                {ip[2], ACCEPTING, 0, {0}}};
+    int port = 0;
+    for (int tries = 0; tries < 50 && port == 0; tries++) {
+        int p = 0, rc = 0, opened = 0;
+        for (; opened < 3 && rc == 0; opened++)
+            rc = open_end(&e[opened], &p);
+        if (rc == 0) {
+            port = p;
+            break;
+        }
+        cr_assert_eq(rc, PS_EADDRINUSE, "%s: %s", e[opened - 1].ip,
+                     ps_errname(rc));
+        for (int k = 0; k < opened - 1; k++)
+            close_end(&e[k]);
+    }
+    cr_assert_neq(port, 0, "no port free on all three addresses");
+    outcome o = run_name("race3.test", port, 5000);
+    check_won(&o, &e[2], port);
+    cr_assert_lt(o.ms, 450, "connected after %lld ms: the refusal did not "
+                 "start the next attempt at once", (long long)o.ms);
+    for (int k = 0; k < 3; k++)
+        close_end(&e[k]);
 }

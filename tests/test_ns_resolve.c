@@ -219,6 +219,44 @@ Test(ns_resolve, repeated_timeouts_leave_nothing_behind, .timeout = 120)
     ps_close(u);
 }
 
+/* Lookups abandoned faster than the silent server lets them end: at most
+ * 128 helpers run at once, the rest fail at once with PS_ENOMEM instead of
+ * piling up threads. */
+Test(ns_resolve, abandoned_lookups_are_capped, .timeout = 120)
+{
+    enum { TRIES = 200, CAP = 128 };
+    need_namespace();
+    ps_socket_t u = silent_server();
+    long start = pst_thread_count();
+    int timeouts = 0, refused = 0, peak_seen = 0;
+    for (int i = 0; i < TRIES; i++) {
+        ps_addr a;
+        int rc = ps_resolve(SILENT, "80", PS_SOCK_STREAM, &a, 1, NULL, 1);
+        if (rc == PS_ETIMEDOUT)
+            timeouts++;
+        else if (rc == PS_ENOMEM)
+            refused++;
+        else
+            cr_assert_fail("lookup %d: %s", i, ps_errname(rc));
+        long now = pst_thread_count();
+        if (now - start > peak_seen)
+            peak_seen = (int)(now - start);
+    }
+    cr_log_info("%d timed out, %d refused at the cap; at most %d helpers seen",
+                timeouts, refused, peak_seen);
+    cr_assert_leq(peak_seen, CAP, "%d helper threads at once", peak_seen);
+    cr_assert_gt(refused, 0, "200 quick lookups never reached the cap");
+    cr_assert_geq(timeouts, CAP / 2, "too few lookups started: %d", timeouts);
+    long now = wait_threads(start, 60000);
+    cr_assert_leq(now, start, "threads left behind: %ld -> %ld", start, now);
+    /* Below the cap again: a lookup starts. */
+    ps_addr a;
+    int rc = ps_resolve("hosts-only.test", "80", PS_SOCK_STREAM, &a, 1, NULL,
+                        5000);
+    cr_assert_eq(rc, 0, "after the helpers ended: %s", ps_errname(rc));
+    ps_close(u);
+}
+
 /* ps_cleanup while a helper still resolves: nothing breaks, and the
  * library stays usable. */
 Test(ns_resolve, cleanup_while_lookup_runs, .timeout = 120)

@@ -29,14 +29,15 @@ static int resolve_error(int err)
     }
 }
 
-int ps__resolve(const char *host, const char *port, int passive, int type,
+int ps__resolve(const char *host, const char *port, int flags, int type,
                 ps_addr **out, size_t *count)
 {
     struct addrinfo hints, *res, *ai;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = type == PS_SOCK_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
-    hints.ai_flags = passive ? AI_PASSIVE : 0;
+    hints.ai_flags = ((flags & PS__RESOLVE_PASSIVE) ? AI_PASSIVE : 0) |
+                     ((flags & PS__RESOLVE_NUMERIC) ? AI_NUMERICHOST : 0);
     *out = NULL;
     *count = 0;
     int err = getaddrinfo(host, port ? port : "0", &hints, &res);

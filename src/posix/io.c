@@ -14,7 +14,7 @@ int ps__poll_one(ps_socket_t s, int want, int timeout_ms)
     struct pollfd p;
     p.fd = s;
     p.events = (short)(((want & PS__WANT_READ) ? POLLIN : 0) |
-                       ((want & PS__WANT_WRITE) ? POLLOUT : 0));
+                       ((want & (PS__WANT_WRITE | PS__WANT_CONNECT)) ? POLLOUT : 0));
     p.revents = 0;
     int r = poll(&p, 1, timeout_ms);
     if (r < 0)

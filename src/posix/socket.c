@@ -240,7 +240,7 @@ int ps__connect_start(ps_socket_t s, const ps_addr *addr)
         if (flags >= 0 && (flags & O_NONBLOCK))
             return ps__posix_error(EINPROGRESS);
         int r;
-        while ((r = ps__poll_one(s, PS__WANT_WRITE, -1)) == 0) {
+        while ((r = ps__poll_one(s, PS__WANT_CONNECT, -1)) == 0) {
         }
         return r < 0 ? r : ps_socket_error(s);
     }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -111,19 +112,28 @@ typedef struct start {
     void *arg;
 } start;
 
+static atomic_int running; /* detached threads not yet ended */
+
 static void *run(void *p)
 {
     start s = *(start *)p;
     free(p);
     s.fn(s.arg);
+    atomic_fetch_sub(&running, 1);
     return NULL;
 }
 
 int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg)
 {
-    start *s = malloc(sizeof *s);
-    if (!s)
+    if (atomic_fetch_add(&running, 1) >= PS__MAX_DETACHED) {
+        atomic_fetch_sub(&running, 1);
         return PS_ENOMEM;
+    }
+    start *s = malloc(sizeof *s);
+    if (!s) {
+        atomic_fetch_sub(&running, 1);
+        return PS_ENOMEM;
+    }
     s->fn = fn;
     s->arg = arg;
     pthread_attr_t at;
@@ -143,6 +153,7 @@ int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg)
     }
     if (err != 0) {
         free(s);
+        atomic_fetch_sub(&running, 1);
         ps__set_native_error(err);
         return PS_ENOMEM;
     }

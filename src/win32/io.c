@@ -30,11 +30,13 @@ int ps__poll_one(ps_socket_t ps, int want, int timeout_ms)
     FD_ZERO(&ex);
     if (want & PS__WANT_READ)
         FD_SET(s, &rd);
-    if (want & PS__WANT_WRITE) {
+    if (want & (PS__WANT_WRITE | PS__WANT_CONNECT))
         FD_SET(s, &wr);
-        /* A failed non-blocking connect shows up only here. */
+    /* A failed non-blocking connect shows up only here. Not for plain
+     * writes: out-of-band data from the peer shows up here too, and must
+     * not pass for room to send. */
+    if (want & PS__WANT_CONNECT)
         FD_SET(s, &ex);
-    }
     if (timeout_ms >= 0) {
         tv.tv_sec = timeout_ms / 1000;
         tv.tv_usec = (timeout_ms % 1000) * 1000;
@@ -327,7 +329,9 @@ int ps__sendto_once(ps_socket_t ps, const void *buf, size_t len,
     if (len > INT_MAX)
         return ps__win_error(WSAEMSGSIZE);
     c.run = run_send;
-    c.ready_safe = len <= SMALL_SEND;
+    /* Datagram sockets are often read by several threads at once: a
+     * select() then a plain call could block the one that loses. */
+    c.ready_safe = 0;
     c.buf = (char *)(uintptr_t)buf;
     c.len = (int)len;
     if (to != NULL) {
@@ -345,7 +349,7 @@ int ps__recvfrom_once(ps_socket_t ps, void *buf, size_t cap, size_t *got,
     ps_addr local;
     io_call c = {0};
     c.run = run_recvfrom;
-    c.ready_safe = 1;
+    c.ready_safe = 0; /* as sendto */
     c.buf = buf;
     c.len = clamp_int(cap);
     c.addr = from != NULL ? from : &local;

@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-int ps__resolve(const char *host, const char *port, int passive, int type,
+int ps__resolve(const char *host, const char *port, int flags, int type,
                 ps_addr **out, size_t *count)
 {
     ADDRINFOA hints, *res = NULL, *ai;
@@ -21,7 +21,8 @@ int ps__resolve(const char *host, const char *port, int passive, int type,
         return PS_EINVAL;
     /* No AI_ADDRCONFIG: it hides loopback addresses on a machine without
      * a configured network. */
-    hints.ai_flags = passive ? AI_PASSIVE : 0;
+    hints.ai_flags = ((flags & PS__RESOLVE_PASSIVE) ? AI_PASSIVE : 0) |
+                     ((flags & PS__RESOLVE_NUMERIC) ? AI_NUMERICHOST : 0);
     rc = ps__ensure_init();
     if (rc != 0)
         return rc;

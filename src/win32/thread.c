@@ -65,19 +65,28 @@ typedef struct start {
     void *arg;
 } start;
 
+static volatile LONG running; /* detached threads not yet ended */
+
 static unsigned __stdcall run(void *p)
 {
     start s = *(start *)p;
     free(p);
     s.fn(s.arg);
+    InterlockedDecrement(&running);
     return 0;
 }
 
 int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg)
 {
-    start *s = (start *)malloc(sizeof *s);
-    if (!s)
+    if (InterlockedIncrement(&running) > PS__MAX_DETACHED) {
+        InterlockedDecrement(&running);
         return PS_ENOMEM;
+    }
+    start *s = (start *)malloc(sizeof *s);
+    if (!s) {
+        InterlockedDecrement(&running);
+        return PS_ENOMEM;
+    }
     s->fn = fn;
     s->arg = arg;
     /* _beginthreadex, not CreateThread: the thread uses the C runtime. */
@@ -85,6 +94,7 @@ int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg)
     if (h == 0) {
         ps__set_native_error((int)GetLastError());
         free(s);
+        InterlockedDecrement(&running);
         return PS_ENOMEM;
     }
     CloseHandle((HANDLE)h);
