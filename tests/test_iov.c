@@ -386,14 +386,13 @@ Test(iov, argument_checks, .timeout = 10)
     cr_assert_eq(n, (size_t)0);
     RC_IS(ps_recv(pair[1], buf, sizeof buf, &n, 0), PS_EWOULDBLOCK);
     /* Empty buffers make no call, one or several: no error from a peer
-     * that is gone. A zero-length ps_send does make its call. */
+     * that is gone (a zero-length send() would report EPIPE on POSIX). */
     ps_socket_t gone[2];
     OK(ps_socketpair(gone));
     OK(ps_close(gone[1]));
     ps_iovec one_empty = {NULL, 0};
     OK(ps_sendv(gone[0], &one_empty, 1, &n, 100));
     OK(ps_sendv(gone[0], nothing, 2, &n, 100));
-    RC_IS(ps_send(gone[0], NULL, 0, &n, 100), PS_EPIPE);
     OK(ps_close(gone[0]));
     /* sent may be NULL. */
     OK(ps_sendv_all(pair[0], &data, 1, NULL, 100));

@@ -1,9 +1,10 @@
 /* A deadline that covers name lookup, against a DNS server that never
  * answers. Run by tests/ns/ns_run.sh in a private mount namespace with
- * tests/ns/resolve_silent.* over /etc/resolv.conf (nameserver 127.0.0.153),
- * /etc/nsswitch.conf (hosts: files dns) and /etc/hosts (no silent.test).
- * This program is the silent server: it reads the queries on
- * 127.0.0.153:53 (root only) and never replies. */
+ * tests/ns/resolve_silent.* over /etc/resolv.conf (nameserver 127.0.0.153;
+ * each ctest entry names its own address), /etc/nsswitch.conf (hosts:
+ * files dns) and /etc/hosts (no silent.test). This program is the silent
+ * server: it reads the queries on port 53 there (root only) and never
+ * replies. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -24,18 +25,35 @@ static void need_namespace(void)
         cr_skip_test("no private mount namespace: %s", ns);
 }
 
-/* The silent DNS server. Test processes of this program running at the same
- * time (Criterion's parallel tests, the two ctest entries) take turns. */
+/* The nameserver the bound resolv.conf names: each ctest entry has its own
+ * address, so entries running at the same time never wait for each other. */
+static void nameserver(char *ip, size_t cap)
+{
+    char line[256];
+    FILE *f = fopen("/etc/resolv.conf", "r");
+    cr_assert_not_null(f, "no /etc/resolv.conf");
+    ip[0] = 0;
+    while (!ip[0] && fgets(line, sizeof line, f))
+        if (sscanf(line, "nameserver %63s", ip) != 1)
+            ip[0] = 0;
+    fclose(f);
+    cr_assert(ip[0] && strlen(ip) < cap, "no nameserver in /etc/resolv.conf");
+}
+
+/* The silent DNS server. Test processes of one ctest entry running at the
+ * same time (Criterion's parallel tests) take turns. */
 static ps_socket_t silent_server(void)
 {
+    char ip[64];
     ps_socket_t u = PS_INVALID_SOCKET;
     int rc = PS_EADDRINUSE;
+    nameserver(ip, sizeof ip);
     for (int waited = 0; rc == PS_EADDRINUSE && waited < 60000; waited += 50) {
-        rc = ps_udp_open(&u, "127.0.0.153", "53");
+        rc = ps_udp_open(&u, ip, "53");
         if (rc == PS_EADDRINUSE)
             pst_sleep_ms(50);
     }
-    cr_assert_eq(rc, 0, "binding 127.0.0.153:53: %s", ps_errname(rc));
+    cr_assert_eq(rc, 0, "binding %s:53: %s", ip, ps_errname(rc));
     return u;
 }
 
@@ -219,10 +237,10 @@ Test(ns_resolve, repeated_timeouts_leave_nothing_behind, .timeout = 120)
     ps_close(u);
 }
 
-/* Lookups abandoned faster than the silent server lets them end: at most
- * 128 helpers run at once, the rest fail at once with PS_ENOMEM instead of
- * piling up threads. */
-Test(ns_resolve, abandoned_lookups_are_capped, .timeout = 120)
+/* Lookups abandoned faster than the silent server lets them end (its
+ * resolv.conf keeps each waiting 5 s): at most 128 helpers run at once, the
+ * rest fail at once with PS_ENOMEM instead of piling up threads. */
+Test(ns_resolve_cap, abandoned_lookups_are_capped, .timeout = 120)
 {
     enum { TRIES = 200, CAP = 128 };
     need_namespace();
