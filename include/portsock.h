@@ -102,7 +102,9 @@ enum {
     PS_EMFILE = -20,        /* out of descriptors */
     PS_EACCES = -21,
     PS_ENOTSUP = -22,       /* not supported on this platform or socket */
-    PS_EUNKNOWN = -23       /* a native error with no portable name */
+    PS_EEXIST = -23,        /* already registered (ps_poller_add) */
+    PS_ENOENT = -24,        /* not registered (ps_poller_modify / _remove) */
+    PS_EUNKNOWN = -25       /* a native error with no portable name */
 };
 
 /* Text for a code. Never NULL, also for unknown codes. Thread-safe (static
@@ -455,8 +457,10 @@ enum {
                            * ps_socket_error() gives the code */
     PS_POLL_HUP = 8,      /* reported only: the peer closed its sending side,
                            * or the other end of a pipe is gone */
-    PS_POLL_INVALID = 16  /* reported only: not a valid open socket, fd or
+    PS_POLL_INVALID = 16, /* reported only: not a valid open socket, fd or
                            * handle; counts as ready, never fails the call */
+    PS_POLL_ONESHOT = 32  /* ps_poller only, asked for: after one report the
+                           * item is disarmed until ps_poller_modify */
 };
 enum { PS_KIND_SOCKET, PS_KIND_FD, PS_KIND_HANDLE };
 
@@ -508,6 +512,84 @@ typedef struct ps_pollitem {
  * Thread-safe: several threads may call ps_select at once on different
  * items. */
 PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
+
+/* ---- Readiness: ps_poller ------------------------------------------------
+ *
+ * A persistent readiness set for servers: items are registered once, and a
+ * wait costs the same with 10 registered items or 100,000 (Linux epoll,
+ * macOS/BSD kqueue, Windows an I/O completion port with AFD polls, a poll()
+ * array elsewhere). Every kind ps_select takes, on Windows too: sockets,
+ * pipes, console input and files in one set, with no FD_SETSIZE or
+ * 64-handle limit.
+ *
+ * Items and bits are those of ps_select: kind and sock / fd / handle name
+ * the item (one registration per socket, fd or handle: the same socket as
+ * PS_KIND_SOCKET and as PS_KIND_FD is one item on POSIX); events asks for
+ * PS_POLL_READ and/or PS_POLL_WRITE (0 registers the item and asks nothing:
+ * only ERROR, HUP and INVALID are reported), plus PS_POLL_ONESHOT; revents
+ * is not used. What each kind reports, and the failed-connect rule, are as
+ * documented for ps_select; regular files are ready at once for what was
+ * asked, on every wait.
+ *
+ * Level-triggered: an item that is ready is reported by every wait until it
+ * is no longer ready (read, written, or removed). With PS_POLL_ONESHOT the
+ * item is reported by one wait and then disarmed (still registered, never
+ * reported) until ps_poller_modify arms it again: several threads can then
+ * wait on one poller and each ready item goes to exactly one of them.
+ *
+ * Closing a registered item: remove it first (as epoll and wepoll ask). An
+ * item closed while registered never crashes the poller; it stops being
+ * reported or is reported once as PS_POLL_INVALID and dropped. Because
+ * socket and fd numbers are reused, a new socket that gets a closed item's
+ * number could be reported under the old registration's data on some
+ * backends: remove-before-close avoids that everywhere.
+ *
+ * Thread safety: ps_poller_add, _modify, _remove and _wake may be called
+ * from any thread at any time, also while other threads wait; a change
+ * takes effect for waits that start after it returns and, at the latest
+ * after a wake, for a wait already in progress. Several threads may wait
+ * on one poller at once (useful with PS_POLL_ONESHOT). ps_poller_close must
+ * be the last call, with no other call on the poller in progress. */
+typedef struct ps_poller ps_poller; /* opaque */
+typedef struct ps_event {
+    void *data;          /* as given to ps_poller_add / _modify */
+    unsigned revents;    /* PS_POLL_* bits, as ps_select reports them */
+} ps_event;
+
+/* A new, empty poller in *out. Errors: PS_EINVAL (out NULL), PS_ENOMEM,
+ * PS_EMFILE. */
+PS_API int ps_poller_open(ps_poller **out);
+/* Frees the poller, its descriptors and any helper threads; closes no
+ * registered item. NULL does nothing. */
+PS_API void ps_poller_close(ps_poller *p);
+/* Registers an item with events (READ | WRITE | ONESHOT) and data, which
+ * comes back in ps_event.data. Errors: PS_EINVAL (NULL poller or item,
+ * unknown kind, other event bits), PS_EEXIST (already registered),
+ * PS_EBADF (not an open socket, fd or handle), PS_ENOTSUP (PS_KIND_HANDLE
+ * on POSIX, or an fd/handle the system cannot wait on), PS_ENOMEM. */
+PS_API int ps_poller_add(ps_poller *p, const ps_pollitem *item, void *data);
+/* Replaces a registered item's events and data (and arms a disarmed
+ * one-shot item). Errors as ps_poller_add, with PS_ENOENT for an item that
+ * is not registered. */
+PS_API int ps_poller_modify(ps_poller *p, const ps_pollitem *item,
+                            void *data);
+/* Unregisters an item (only kind and sock / fd / handle are read). Once it
+ * returns, no wait that starts afterwards reports the item. Errors:
+ * PS_EINVAL, PS_ENOENT (not registered). */
+PS_API int ps_poller_remove(ps_poller *p, const ps_pollitem *item);
+/* Waits until at least one registered item is ready, ps_poller_wake is
+ * called, or the timeout passes (-1 forever, 0 poll, else a deadline on the
+ * monotonic clock; EINTR is retried with the time that remains). Fills up
+ * to cap events (items beyond cap stay ready for the next wait) and
+ * returns how many; 0 on timeout or wake. Errors: PS_EINVAL (NULL poller
+ * or events, cap 0), PS_ENOMEM. */
+PS_API int ps_poller_wait(ps_poller *p, ps_event *events, size_t cap,
+                          int timeout_ms);
+/* Makes the wait in progress return now, or if none is in progress the
+ * next one (at once, with 0 unless items are ready). Wakes coalesce: one
+ * wait returns for any number of calls made before it. Any thread;
+ * async-signal-safe on POSIX. Errors: PS_EINVAL (NULL). */
+PS_API int ps_poller_wake(ps_poller *p);
 
 /* ---- Byte order -------------------------------------------------------------
  * Safe on unaligned pointers, no undefined behaviour, branch-free. */

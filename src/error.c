@@ -37,6 +37,8 @@ static const struct error_text errors[] = {
     {PS_EMFILE, "PS_EMFILE", "too many open sockets or files"},
     {PS_EACCES, "PS_EACCES", "permission denied"},
     {PS_ENOTSUP, "PS_ENOTSUP", "operation not supported"},
+    {PS_EEXIST, "PS_EEXIST", "already registered"},
+    {PS_ENOENT, "PS_ENOENT", "not registered"},
     {PS_EUNKNOWN, "PS_EUNKNOWN", "unknown error"},
 };
 

@@ -165,6 +165,26 @@ int ps__latch_release(ps__latch *l);
 #define PS__MAX_DETACHED 128
 int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg);
 
+/* ---- Poller backends ----
+ * One file per backend: src/posix/poller_epoll.c (Linux), poller_kqueue.c
+ * (macOS/BSD), poller_poll.c (any POSIX; -DPS_POLLER_BACKEND=poll), and
+ * src/win32/poller.c (I/O completion port + AFD polls). Each defines
+ * struct ps_poller. src/poller.c checks the arguments (poller and item
+ * non-NULL, a known kind, events within READ | WRITE | ONESHOT) and loops
+ * over waits; a backend implements the contract in portsock.h for what
+ * reaches it, thread safety included. */
+int ps__poller_create(ps_poller **out);
+void ps__poller_destroy(ps_poller *p);
+enum { PS__POLLER_ADD, PS__POLLER_MODIFY, PS__POLLER_REMOVE };
+/* ADD: PS_EEXIST if registered; MODIFY / REMOVE: PS_ENOENT if not. */
+int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data);
+/* One wait of at most timeout_ms (-1 forever; cap >= 1): how many events
+ * it filled; 0 when none (time ran out, an interruption, or a wake, which
+ * sets *woken to 1); or a PS_E* code. */
+int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
+                         int timeout_ms, int *woken);
+int ps__poller_wake(ps_poller *p);
+
 /* Address conversion between ps_addr and its portable parts. */
 typedef struct ps__endpoint {
     int family;                 /* PS_AF_* */

@@ -19,11 +19,12 @@ static const struct {
     CODE(PS_ENOTCONN), CODE(PS_EADDRINUSE), CODE(PS_EADDRNOTAVAIL),
     CODE(PS_EAFNOSUPPORT), CODE(PS_EHOSTUNREACH), CODE(PS_ENETUNREACH),
     CODE(PS_ENETDOWN), CODE(PS_ENAME), CODE(PS_EMSGSIZE), CODE(PS_EMFILE),
-    CODE(PS_EACCES), CODE(PS_ENOTSUP), CODE(PS_EUNKNOWN),
+    CODE(PS_EACCES), CODE(PS_ENOTSUP), CODE(PS_EEXIST), CODE(PS_ENOENT),
+    CODE(PS_EUNKNOWN),
 };
 #define NCODES (sizeof codes / sizeof codes[0])
 
-static const int unknown_codes[] = { -999, -24, 5, 1, 100, INT_MIN, INT_MAX };
+static const int unknown_codes[] = { -999, -26, 5, 1, 100, INT_MIN, INT_MAX };
 #define NUNKNOWN (sizeof unknown_codes / sizeof unknown_codes[0])
 
 Test(errors, codes_are_negative_and_distinct, .timeout = 10)
