@@ -1,11 +1,18 @@
-/* An echo server for many clients on one thread, built on ps_select:
+/* An echo server for many clients on one thread, built on ps_poller:
  *   echo_server [--host HOST] [--max-clients N] [--exit-after N]
- *               [--stdin-quit] PORT
+ *               [--stdin-quit] [--sndbuf BYTES] PORT
  * Every byte a client sends comes back to it. A slow reader never blocks the
  * others: each client has a buffer of bytes not yet echoed; while it holds
  * any, the server waits for PS_POLL_WRITE on that client and stops reading
  * from it (so a client that sends without reading is throttled by TCP, not
- * by the server's memory). */
+ * by the server's memory).
+ *
+ * Every socket is registered once; the poller hands back each ready one's
+ * data pointer (its client record), so a round costs the same with 10
+ * clients or 10,000: nothing is scanned. Level-triggered: a client that is
+ * still ready after one read is simply reported again. A client is removed
+ * from the poller before its socket is closed, so a new socket that reuses
+ * the number can never be reported under the old record. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +22,7 @@
 #include "stdin_io.h"
 
 enum { CLIENT_BUF = 64 * 1024, DEFAULT_MAX_CLIENTS = 64, MAX_MAX_CLIENTS = 100000 };
+enum { EVENTS_PER_WAIT = 256, ACCEPTS_PER_ROUND = 64 };
 
 typedef struct client {
     ps_socket_t s;
@@ -23,13 +31,24 @@ typedef struct client {
     size_t len;               /* bytes in buf */
     size_t off;               /* of those, how many are already echoed */
     unsigned long long echoed;
+    unsigned waiting_for;     /* registered: PS_POLL_READ or PS_POLL_WRITE */
+    struct client *prev, *next; /* every client, for the shutdown */
 } client;
+
+typedef struct server {
+    ps_poller *poller;
+    client *clients;
+    long nclients;
+} server;
+
+/* The data pointers of the two items that are not clients. */
+static char listener_tag, stdin_tag;
 
 static void usage(const char *prog)
 {
     fprintf(stderr,
             "usage: %s [options] PORT\n"
-            "Echoes every byte back to each client, one thread, ps_select.\n"
+            "Echoes every byte back to each client, one thread, ps_poller.\n"
             "  --host HOST       address to listen on (default 127.0.0.1;\n"
             "                    \"*\" for every interface, IPv6 and IPv4)\n"
             "  --max-clients N   serve at most N clients at once (default %d);\n"
@@ -45,57 +64,141 @@ static void usage(const char *prog)
             prog, DEFAULT_MAX_CLIENTS);
 }
 
-static void drop_client(client *c, const char *why)
+static ps_pollitem socket_item(ps_socket_t s, unsigned events)
 {
-    fprintf(stderr, "%s: %llu bytes echoed, %s\n", c->name, c->echoed, why);
-    ps_close(c->s);
-    free(c->buf);
-    c->s = PS_INVALID_SOCKET;
-    c->buf = NULL;
+    ps_pollitem it;
+    memset(&it, 0, sizeof it);
+    it.kind = PS_KIND_SOCKET;
+    it.sock = s;
+    it.events = events;
+    return it;
 }
 
-/* Sends what the buffer still holds, without waiting. 0: keep the client;
- * otherwise it failed and was dropped. */
-static int flush_client(client *c)
+/* Remove before close: once closed, the number may be reused at once. */
+static void drop_client(server *sv, client *c, const char *why)
+{
+    fprintf(stderr, "%s: %llu bytes echoed, %s\n", c->name, c->echoed, why);
+    ps_pollitem it = socket_item(c->s, 0);
+    if (c->waiting_for)
+        ps_poller_remove(sv->poller, &it);
+    ps_close(c->s);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        sv->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    sv->nclients--;
+    free(c->buf);
+    free(c);
+}
+
+/* Sends what the buffer still holds, without waiting. NULL: keep the
+ * client; otherwise why it must go. */
+static const char *flush_client(client *c)
 {
     size_t sent = 0;
     int r = ps_send(c->s, c->buf + c->off, c->len - c->off, &sent, 0);
     c->off += sent;
     c->echoed += sent;
-    if (r != 0 && r != PS_EWOULDBLOCK) {
-        drop_client(c, ps_errname(r));
-        return -1;
-    }
+    if (r != 0 && r != PS_EWOULDBLOCK)
+        return ps_errname(r);
     if (c->off == c->len)
         c->off = c->len = 0;
-    return 0;
+    return NULL;
+}
+
+/* Reads only into an empty buffer, then echoes at once: usually the
+ * socket can take it now, which saves one trip through the poller. */
+static const char *read_client(client *c)
+{
+    size_t got = 0;
+    int r = ps_recv(c->s, c->buf, CLIENT_BUF, &got, 0);
+    if (r == PS_EWOULDBLOCK)
+        return NULL;
+    if (r != 0)
+        return ps_errname(r); /* e.g. a reset: drop this one only */
+    if (got == 0)
+        return "closed"; /* all it sent has been echoed: buf was empty */
+    c->len = got;
+    c->off = 0;
+    return flush_client(c);
 }
 
 /* One readiness event for a client. Returns 1 when the client is gone
  * (finished or failed), 0 otherwise. */
-static int serve_client(client *c)
+static int serve_client(server *sv, client *c)
 {
-    if (c->len > 0) /* we were waiting to write */
-        return flush_client(c) != 0;
-
-    size_t got = 0;
-    int r = ps_recv(c->s, c->buf, CLIENT_BUF, &got, 0);
-    if (r == PS_EWOULDBLOCK)
+    const char *why = c->len > 0 ? flush_client(c) : read_client(c);
+    unsigned want = c->len > 0 ? PS_POLL_WRITE : PS_POLL_READ;
+    if (!why && want != c->waiting_for) {
+        ps_pollitem it = socket_item(c->s, want);
+        int r = ps_poller_modify(sv->poller, &it, c);
+        if (r != 0)
+            why = ps_errname(r);
+        else
+            c->waiting_for = want;
+    }
+    if (!why)
         return 0;
-    if (r != 0) {
-        drop_client(c, ps_errname(r)); /* e.g. a reset: drop this one only */
-        return 1;
+    drop_client(sv, c, why);
+    return 1;
+}
+
+/* Takes the pending connections, a bounded number per round so busy
+ * clients are not starved by a flood of connections. */
+static void accept_clients(server *sv, ps_socket_t listener, long max_clients,
+                           long sndbuf)
+{
+    for (int k = 0; k < ACCEPTS_PER_ROUND; k++) {
+        ps_socket_t s;
+        ps_addr peer;
+        int r = ps_accept(listener, &s, &peer, 0);
+        if (r == PS_EWOULDBLOCK)
+            return;
+        if (r != 0) {
+            /* e.g. PS_ECONNABORTED (gone before accepted) or PS_EMFILE: not
+             * fatal; pause a little so an out-of-descriptors condition
+             * cannot spin. */
+            fprintf(stderr, "accept: %s\n", ps_errname(r));
+            ps_select(NULL, 0, 50);
+            return;
+        }
+        char name[PS_ADDRSTRLEN];
+        if (ps_addr_format(&peer, name, sizeof name) != 0)
+            strcpy(name, "(peer)");
+        if (sv->nclients >= max_clients) {
+            fprintf(stderr, "%s: refused, already %ld clients\n", name,
+                    max_clients);
+            ps_close(s);
+            continue;
+        }
+        client *c = calloc(1, sizeof *c);
+        if (c)
+            c->buf = malloc(CLIENT_BUF);
+        if (!c || !c->buf) {
+            fprintf(stderr, "%s: refused, out of memory\n", name);
+            free(c);
+            ps_close(s);
+            continue;
+        }
+        memcpy(c->name, name, sizeof name);
+        c->s = s;
+        c->next = sv->clients;
+        if (sv->clients)
+            sv->clients->prev = c;
+        sv->clients = c;
+        sv->nclients++;
+        ps_pollitem it = socket_item(s, PS_POLL_READ);
+        if (ps_set_nonblocking(s, 1) != 0 ||
+            (sndbuf && ps_set_buffer_sizes(s, (int)sndbuf, 0) != 0) ||
+            ps_poller_add(sv->poller, &it, c) != 0) {
+            drop_client(sv, c, "out of resources");
+            continue;
+        }
+        c->waiting_for = PS_POLL_READ;
+        fprintf(stderr, "%s: connected\n", c->name);
     }
-    if (got == 0) {
-        /* End of its stream; everything it sent has been echoed, since we
-         * only read when the buffer is empty. */
-        drop_client(c, "closed");
-        return 1;
-    }
-    c->len = got;
-    c->off = 0;
-    /* Usually the socket can take it now: saves one trip through select. */
-    return flush_client(c) != 0;
 }
 
 int main(int argc, char **argv)
@@ -146,103 +249,54 @@ int main(int argc, char **argv)
         return 2;
     }
     ps_socket_t listener;
-    int r;
     if (ex_listen_announce(host, port, &listener) != 0)
         return 1;
 
-    client *clients = calloc((size_t)max_clients, sizeof *clients);
-    ps_pollitem *items = calloc((size_t)max_clients + 2, sizeof *items);
-    if (!clients || !items) {
-        fprintf(stderr, "out of memory\n");
+    server sv = {NULL, NULL, 0};
+    int r = ps_poller_open(&sv.poller);
+    ps_pollitem lit = socket_item(listener, PS_POLL_READ);
+    if (r == 0)
+        r = ps_poller_add(sv.poller, &lit, &listener_tag);
+    ps_pollitem sit;
+    memset(&sit, 0, sizeof sit);
+    sit.kind = PS_KIND_FD;
+    sit.fd = 0;
+    sit.events = PS_POLL_READ;
+    if (r == 0 && stdin_quit)
+        r = ps_poller_add(sv.poller, &sit, &stdin_tag);
+    if (r != 0) {
+        fprintf(stderr, "poller: %s (%s)\n", ps_strerror(r), ps_errname(r));
+        ps_poller_close(sv.poller);
+        ps_close(listener);
         return 1;
     }
-    size_t nclients = 0;
+
     long finished = 0;
     int status = 0;
     const char *why_exit = NULL;
+    ps_event events[EVENTS_PER_WAIT];
 
     while (!why_exit) {
-        /* Items: the listener, standard input if asked, then each client,
-         * waiting to read, or to write while it has bytes not yet echoed. */
-        size_t n = 0;
-        memset(items, 0, ((size_t)max_clients + 2) * sizeof *items);
-        items[n].kind = PS_KIND_SOCKET;
-        items[n].sock = listener;
-        items[n++].events = PS_POLL_READ;
-        size_t stdin_at = n;
-        if (stdin_quit) {
-            items[n].kind = PS_KIND_FD;
-            items[n].fd = 0;
-            items[n++].events = PS_POLL_READ;
-        }
-        size_t first_client = n;
-        for (size_t i = 0; i < nclients; i++) {
-            items[n].kind = PS_KIND_SOCKET;
-            items[n].sock = clients[i].s;
-            items[n++].events = clients[i].len > 0 ? PS_POLL_WRITE : PS_POLL_READ;
-        }
-
-        r = ps_select(items, n, -1);
-        if (r < 0) {
-            fprintf(stderr, "select: %s\n", ps_strerror(r));
+        int n = ps_poller_wait(sv.poller, events, EVENTS_PER_WAIT, -1);
+        if (n < 0) {
+            fprintf(stderr, "poller: %s\n", ps_strerror(n));
             status = 1;
             break;
         }
-
-        for (size_t i = 0; i < nclients; i++) {
-            if (items[first_client + i].revents && serve_client(&clients[i]))
+        /* Clients first; new connections after, so a record freed in this
+         * round can never be confused with one made in it. */
+        int listener_ready = 0, stdin_ready = 0;
+        for (int i = 0; i < n; i++) {
+            if (events[i].data == &listener_tag)
+                listener_ready = 1;
+            else if (events[i].data == &stdin_tag)
+                stdin_ready = 1;
+            else if (serve_client(&sv, events[i].data))
                 finished++;
         }
-        /* Compact the list: gone clients have s == PS_INVALID_SOCKET. */
-        size_t kept = 0;
-        for (size_t i = 0; i < nclients; i++) {
-            if (clients[i].s != PS_INVALID_SOCKET)
-                clients[kept++] = clients[i];
-        }
-        nclients = kept;
-
-        if (items[0].revents) {
-            /* Take everything pending, a bounded number per round so busy
-             * clients are not starved by a flood of connections. */
-            for (int k = 0; k < 64; k++) {
-                ps_socket_t s;
-                ps_addr peer;
-                r = ps_accept(listener, &s, &peer, 0);
-                if (r == PS_EWOULDBLOCK)
-                    break;
-                if (r != 0) {
-                    /* e.g. PS_ECONNABORTED (gone before accepted) or
-                     * PS_EMFILE: not fatal; pause a little so an
-                     * out-of-descriptors condition cannot spin. */
-                    fprintf(stderr, "accept: %s\n", ps_errname(r));
-                    ps_select(NULL, 0, 50);
-                    break;
-                }
-                char name[PS_ADDRSTRLEN];
-                if (ps_addr_format(&peer, name, sizeof name) != 0)
-                    strcpy(name, "(peer)");
-                if ((long)nclients >= max_clients) {
-                    fprintf(stderr, "%s: refused, already %ld clients\n",
-                            name, max_clients);
-                    ps_close(s);
-                    continue;
-                }
-                client *c = &clients[nclients];
-                memcpy(c->name, name, sizeof name);
-                c->s = s;
-                c->len = c->off = 0;
-                c->echoed = 0;
-                c->buf = malloc(CLIENT_BUF);
-                if (!c->buf || ps_set_nonblocking(s, 1) != 0 ||
-                    (sndbuf && ps_set_buffer_sizes(s, (int)sndbuf, 0) != 0)) {
-                    drop_client(c, "out of resources");
-                    continue;
-                }
-                fprintf(stderr, "%s: connected\n", c->name);
-                nclients++;
-            }
-        }
-        if (stdin_quit && items[stdin_at].revents) {
+        if (listener_ready)
+            accept_clients(&sv, listener, max_clients, sndbuf);
+        if (stdin_ready) {
             char junk[512];
             /* Any input is ignored; end of file (or an error) means quit. */
             if (stdin_read(junk, sizeof junk) <= 0)
@@ -252,11 +306,11 @@ int main(int argc, char **argv)
             why_exit = "--exit-after reached";
     }
 
-    for (size_t i = 0; i < nclients; i++)
-        drop_client(&clients[i], "server exiting");
+    while (sv.clients)
+        drop_client(&sv, sv.clients, "server exiting");
+    ps_poller_remove(sv.poller, &lit);
     ps_close(listener);
-    free(clients);
-    free(items);
+    ps_poller_close(sv.poller);
     fprintf(stderr, "exiting: %s; %ld clients served\n",
             why_exit ? why_exit : "error", finished);
     return status;
