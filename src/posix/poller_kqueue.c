@@ -1,42 +1,534 @@
-/* STUB: replaced by the real backend before this branch lands. */
+/* ps_poller on kqueue (macOS, FreeBSD, DragonFly, NetBSD 10+).
+ *
+ * Each registered fd owns a slot in an array indexed by the fd. Its READ and
+ * WRITE interests are EVFILT_READ / EVFILT_WRITE knotes, level-triggered
+ * (kqueue's default); PS_POLL_ONESHOT adds EV_DISPATCH, which disables a
+ * knote once it is delivered until ps_poller_modify enables it again.
+ * ps_poller_wake triggers an EVFILT_USER event (EV_CLEAR, so wakes made
+ * before one wait coalesce into one).
+ *
+ * A knote's udata is the slot's registration number, not a pointer to the
+ * slot: a remove on another thread may end a registration while a wait
+ * holds an event for it, so each event is checked, under the lock, against
+ * the slot's current number, and one for an ended registration is dropped.
+ *
+ * Not every fd can be a knote: regular files and directories are ready at
+ * once (kqueue would report a file at its end as not readable), and macOS
+ * rejects terminals and some other devices. Those few go on a side list:
+ * files are reported without asking the kernel, devices are waited on with
+ * select() together with the kqueue fd (a kqueue is readable when it has
+ * events), as ps_select does on macOS.
+ *
+ * Not compiled on Linux: it is built and tested by the macOS job of
+ * .github/workflows/ci.yml. */
+#ifdef __APPLE__
+#  define _DARWIN_UNLIMITED_SELECT 1 /* select() beyond FD_SETSIZE */
+#endif
+
 #include "posix.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef EVFILT_USER
+#  error "the kqueue poller needs EVFILT_USER; configure with -DPS_POLLER_BACKEND=poll"
+#endif
+
+enum { MODE_FREE, MODE_KQ, MODE_FILE, MODE_SELECT };
+enum { HAS_READ = 1, HAS_WRITE = 2 };
+enum { MAX_KEVENTS = 128, LOCAL_SIDE = 16 };
+
+typedef struct slot {
+    uintptr_t id;           /* registration number, 0 when free */
+    void *data;
+    unsigned events;        /* READ | WRITE | ONESHOT, as registered */
+    unsigned char mode;     /* MODE_* */
+    unsigned char knotes;   /* HAS_*: the filters in the kqueue */
+    unsigned char chr;      /* a character device: may fall back to select */
+    unsigned char armed;    /* one-shot: cleared when reported */
+    uint64_t batch;         /* the last wait that reported it, ... */
+    int out;                /* ... at this index of its events */
+} slot;
 
 struct ps_poller {
-    int unused;
+    int kq;
+    pthread_mutex_t mu;     /* guards everything below */
+    slot *slots;
+    size_t nslots;
+    int *side;              /* fds in MODE_FILE or MODE_SELECT */
+    size_t nside, side_cap;
+    uintptr_t next_id;
+    uint64_t batch;
 };
 
-int ps__poller_create(ps_poller **out)
+/* What a wait copies of a side item, to look at without the lock. */
+typedef struct side_item {
+    int fd;
+    int mode;
+    uintptr_t id;
+    unsigned events;
+    unsigned rev;
+} side_item;
+
+static slot *find(ps_poller *p, int fd)
 {
-    (void)out;
+    if (fd < 0 || (size_t)fd >= p->nslots || p->slots[fd].id == 0)
+        return NULL;
+    return &p->slots[fd];
+}
+
+static int grow(ps_poller *p, int fd)
+{
+    if ((size_t)fd < p->nslots)
+        return 0;
+    size_t n = p->nslots ? p->nslots : 64;
+    while (n <= (size_t)fd)
+        n *= 2;
+    slot *s = realloc(p->slots, n * sizeof *s);
+    if (!s)
+        return PS_ENOMEM;
+    memset(s + p->nslots, 0, (n - p->nslots) * sizeof *s);
+    p->slots = s;
+    p->nslots = n;
+    return 0;
+}
+
+static int side_push(ps_poller *p, int fd)
+{
+    if (p->nside == p->side_cap) {
+        size_t n = p->side_cap ? p->side_cap * 2 : 8;
+        int *s = realloc(p->side, n * sizeof *s);
+        if (!s)
+            return PS_ENOMEM;
+        p->side = s;
+        p->side_cap = n;
+    }
+    p->side[p->nside++] = fd;
+    return 0;
+}
+
+static void side_drop(ps_poller *p, int fd)
+{
+    for (size_t i = 0; i < p->nside; i++) {
+        if (p->side[i] == fd) {
+            p->side[i] = p->side[--p->nside];
+            return;
+        }
+    }
+}
+
+/* Applies up to 4 changes; errs[i] is 0 or the errno of change i.
+ * EV_RECEIPT makes every change answer in order, and no pending event is
+ * taken off the queue. Returns 0 or the errno of kevent() itself. */
+static int apply(ps_poller *p, struct kevent *ch, int n, int *errs)
+{
+    struct kevent res[4];
+    const struct timespec zero = {0, 0};
+    for (int i = 0; i < n; i++)
+        ch[i].flags |= EV_RECEIPT;
+    int r = kevent(p->kq, ch, n, res, n, &zero);
+    if (r < 0)
+        return errno;
+    for (int i = 0; i < n; i++)
+        errs[i] = i >= r ? EINVAL
+                 : (res[i].flags & EV_ERROR) ? (int)res[i].data : 0;
+    return 0;
+}
+
+/* Makes the slot's knotes match events: a filter not asked for is
+ * deleted, one asked for is added or enabled (which re-arms a one-shot
+ * knote). EV_DISPATCH cannot be changed on an existing knote, so a switch
+ * to or from one-shot deletes and adds again. Returns 0 or an errno; on
+ * failure s->knotes still says which knotes exist. */
+static int sync_knotes(ps_poller *p, int fd, slot *s, unsigned events)
+{
+    static const short filters[2] = {EVFILT_READ, EVFILT_WRITE};
+    static const unsigned bits[2] = {PS_POLL_READ, PS_POLL_WRITE};
+    static const unsigned char has[2] = {HAS_READ, HAS_WRITE};
+    struct kevent ch[4];
+    int which[4], errs[4], n = 0;
+    int flip = ((s->events ^ events) & PS_POLL_ONESHOT) != 0;
+    unsigned short add = EV_ADD | EV_ENABLE |
+                         ((events & PS_POLL_ONESHOT) ? EV_DISPATCH : 0);
+    for (int f = 0; f < 2; f++) {
+        int want = (events & bits[f]) != 0, have = (s->knotes & has[f]) != 0;
+        if (have && (!want || flip)) {
+            EV_SET(&ch[n], fd, filters[f], EV_DELETE, 0, 0, NULL);
+            which[n++] = -1 - f;
+        }
+        if (want) {
+            EV_SET(&ch[n], fd, filters[f], add, 0, 0, (void *)s->id);
+            which[n++] = f;
+        }
+    }
+    if (n == 0)
+        return 0;
+    int err = apply(p, ch, n, errs);
+    if (err != 0)
+        return err;
+    for (int i = 0; i < n; i++) {
+        if (which[i] < 0) /* a delete: ENOENT means the fd was closed */
+            s->knotes &= (unsigned char)~has[-1 - which[i]];
+        else if (errs[i] == 0)
+            s->knotes |= has[which[i]];
+        else if (err == 0)
+            err = errs[i];
+    }
+    return err;
+}
+
+static int knote_error(int err)
+{
+    if (err == EBADF || err == ENOMEM)
+        return ps__posix_error(err);
+    ps__set_native_error(err); /* EINVAL, ENODEV...: cannot be waited on */
     return PS_ENOTSUP;
 }
 
-void ps__poller_destroy(ps_poller *p) { free(p); }
+/* Registers (or re-registers) the slot's interest in kqueue, or moves a
+ * character device kqueue refuses (macOS terminals) to the select list. */
+static int arm(ps_poller *p, int fd, slot *s, unsigned events)
+{
+    int err = 0;
+    if (s->mode == MODE_KQ) {
+        err = sync_knotes(p, fd, s, events);
+        if (err != 0) {
+            sync_knotes(p, fd, s, 0); /* asks nothing rather than half */
+            s->events = 0;
+            if (!s->chr || err == EBADF)
+                return knote_error(err);
+            if (side_push(p, fd) != 0)
+                return PS_ENOMEM;
+            s->mode = MODE_SELECT;
+        }
+    }
+    s->events = events;
+    s->armed = 1;
+    return 0;
+}
+
+static void forget(ps_poller *p, int fd, slot *s)
+{
+    if (s->mode == MODE_KQ)
+        sync_knotes(p, fd, s, 0); /* fails only if the fd is already closed */
+    else
+        side_drop(p, fd);
+    memset(s, 0, sizeof *s);
+}
+
+/* A used slot on add: the same fd registered twice (PS_EEXIST), or an fd
+ * that was closed while registered (closing it deleted its knotes) and
+ * whose number is in use again. Deleting one knote tells them apart; a
+ * live one is put back as it was. */
+static int still_registered(ps_poller *p, int fd, slot *s)
+{
+    if (s->mode != MODE_KQ || s->knotes == 0)
+        return 1; /* no knote to ask: assume it is */
+    short f = (s->knotes & HAS_READ) ? EVFILT_READ : EVFILT_WRITE;
+    struct kevent ch;
+    int err = 0;
+    EV_SET(&ch, fd, f, EV_DELETE, 0, 0, NULL);
+    if (apply(p, &ch, 1, &err) != 0)
+        return 1; /* cannot tell */
+    if (err == ENOENT)
+        return 0;
+    if (err != 0)
+        return 1;
+    int enable = !(s->events & PS_POLL_ONESHOT) || s->armed;
+    EV_SET(&ch, fd, f,
+           EV_ADD | (enable ? EV_ENABLE : EV_DISABLE) |
+               ((s->events & PS_POLL_ONESHOT) ? EV_DISPATCH : 0),
+           0, 0, (void *)s->id);
+    apply(p, &ch, 1, &err);
+    return 1;
+}
+
+static int add(ps_poller *p, int fd, unsigned events, void *data)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return ps__posix_error(errno);
+    if (grow(p, fd) != 0)
+        return PS_ENOMEM;
+    slot *s = &p->slots[fd];
+    if (s->id != 0) {
+        if (still_registered(p, fd, s))
+            return PS_EEXIST;
+        forget(p, fd, s);
+    }
+    if (++p->next_id == 0)
+        p->next_id = 1;
+    s->id = p->next_id;
+    s->data = data;
+    s->chr = S_ISCHR(st.st_mode) != 0;
+    s->mode = (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) ? MODE_FILE : MODE_KQ;
+    int r = s->mode == MODE_FILE ? side_push(p, fd) : 0;
+    if (r == 0)
+        r = arm(p, fd, s, events);
+    if (r != 0)
+        forget(p, fd, s);
+    return r;
+}
 
 int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
 {
-    (void)p;
-    (void)op;
-    (void)item;
-    (void)data;
-    return PS_ENOTSUP;
+    if (item->kind == PS_KIND_HANDLE)
+        return op == PS__POLLER_REMOVE ? PS_ENOENT : PS_ENOTSUP;
+    int fd = item->kind == PS_KIND_SOCKET ? item->sock : item->fd;
+    if (fd < 0)
+        return op == PS__POLLER_ADD ? PS_EBADF : PS_ENOENT;
+    pthread_mutex_lock(&p->mu);
+    slot *s = find(p, fd);
+    int r = 0;
+    if (op == PS__POLLER_ADD) {
+        r = add(p, fd, item->events, data);
+    } else if (!s) {
+        r = PS_ENOENT;
+    } else if (op == PS__POLLER_MODIFY) {
+        s->data = data;
+        r = arm(p, fd, s, item->events);
+    } else {
+        forget(p, fd, s);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
+/* What one kevent says, as ps_select's bits. A knote on a socket carries
+ * the socket's pending error in fflags with EV_EOF: a failed non-blocking
+ * connect arrives as WRITE|HUP|ERROR on the write filter. */
+static unsigned kevent_bits(const struct kevent *k)
+{
+    if (k->flags & EV_ERROR)
+        return PS_POLL_ERROR | (k->data == EBADF ? PS_POLL_INVALID : 0);
+    unsigned rev = k->filter == EVFILT_READ ? PS_POLL_READ : PS_POLL_WRITE;
+    if (k->flags & EV_EOF)
+        rev |= PS_POLL_HUP | (k->fflags != 0 ? PS_POLL_ERROR : 0);
+    return rev;
+}
+
+/* Adds one report to events (under the lock). Two filters of one item in
+ * one wait become one event; an event of an ended registration, or of a
+ * one-shot item already handed out, is dropped. */
+static void report(ps_poller *p, int fd, uintptr_t id, unsigned rev,
+                   ps_event *events, int cap, int *out)
+{
+    slot *s = find(p, fd);
+    if (!s || s->id != id)
+        return;
+    unsigned bits = rev & ((s->events & (PS_POLL_READ | PS_POLL_WRITE)) |
+                           PS_POLL_ERROR | PS_POLL_HUP | PS_POLL_INVALID);
+    if (s->batch == p->batch) {
+        events[s->out].revents |= bits;
+        return;
+    }
+    if (bits == 0 || *out >= cap ||
+        ((s->events & PS_POLL_ONESHOT) && !s->armed))
+        return;
+    events[*out].data = s->data;
+    events[*out].revents = bits;
+    if (bits & PS_POLL_INVALID) { /* reported once, then forgotten */
+        forget(p, fd, s);
+    } else {
+        s->armed = 0;
+        s->batch = p->batch;
+        s->out = *out;
+    }
+    (*out)++;
+}
+
+/* Looks at the side items: files are ready, closed fds invalid, devices
+ * are waited on with select() along with the kqueue fd, within *timeout_ms
+ * (0 when something is ready already). Returns how many are ready, or a
+ * PS_E* code; *kq_ready says whether the kqueue may have events, and
+ * *timeout_ms becomes 0 when kevent() must not wait (something is ready,
+ * or select() did the waiting). */
+static int wait_side(ps_poller *p, side_item *it, size_t n, int *timeout_ms,
+                     int *kq_ready)
+{
+    int ready = 0, maxfd = p->kq, nselect = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned asked = it[i].events & (PS_POLL_READ | PS_POLL_WRITE);
+        if (fcntl(it[i].fd, F_GETFD) == -1) {
+            it[i].rev = PS_POLL_INVALID;
+        } else if (it[i].mode == MODE_FILE) {
+            it[i].rev = asked;
+        } else if (asked != 0) {
+            nselect++;
+            if (it[i].fd > maxfd)
+                maxfd = it[i].fd;
+        }
+        ready += it[i].rev != 0;
+    }
+    *kq_ready = 1;
+    if (ready > 0)
+        *timeout_ms = 0;
+    if (nselect == 0)
+        return ready;
+    /* Sets sized for maxfd (no FD_SETSIZE cap): whole 64-bit words, which
+     * suits every fd_mask, and never smaller than an fd_set. */
+    size_t bytes = ((size_t)maxfd / 64 + 1) * 8;
+    if (bytes < sizeof(fd_set))
+        bytes = sizeof(fd_set);
+    unsigned char *mem = calloc(2, bytes);
+    if (!mem)
+        return PS_ENOMEM;
+    fd_set *rd = (fd_set *)mem, *wr = (fd_set *)(mem + bytes);
+    FD_SET(p->kq, rd);
+    for (size_t i = 0; i < n; i++) {
+        if (it[i].mode != MODE_SELECT || it[i].rev != 0)
+            continue;
+        if (it[i].events & PS_POLL_READ)
+            FD_SET(it[i].fd, rd);
+        if (it[i].events & PS_POLL_WRITE)
+            FD_SET(it[i].fd, wr);
+    }
+    struct timeval tv = {*timeout_ms / 1000, (*timeout_ms % 1000) * 1000};
+    int r = select(maxfd + 1, rd, wr, NULL, *timeout_ms < 0 ? NULL : &tv);
+    *timeout_ms = 0;
+    if (r < 0) {
+        int err = errno;
+        free(mem);
+        /* EBADF: a device closed meanwhile; the next wait reports it. */
+        if (err != EINTR && err != EBADF)
+            return ps__posix_error(err);
+        *kq_ready = 0;
+        return ready;
+    }
+    *kq_ready = FD_ISSET(p->kq, rd) != 0;
+    for (size_t i = 0; i < n; i++) {
+        if (it[i].mode != MODE_SELECT || it[i].rev != 0)
+            continue;
+        it[i].rev = (FD_ISSET(it[i].fd, rd) ? PS_POLL_READ : 0) |
+                    (FD_ISSET(it[i].fd, wr) ? PS_POLL_WRITE : 0);
+        ready += it[i].rev != 0;
+    }
+    free(mem);
+    return ready;
 }
 
 int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
                          int timeout_ms, int *woken)
 {
-    (void)p;
-    (void)events;
-    (void)cap;
-    (void)timeout_ms;
-    (void)woken;
-    return PS_ENOTSUP;
+    side_item local[LOCAL_SIDE], *side = local;
+    size_t nside = 0;
+    pthread_mutex_lock(&p->mu);
+    if (p->nside > LOCAL_SIDE) {
+        side = malloc(p->nside * sizeof *side);
+        if (!side) {
+            pthread_mutex_unlock(&p->mu);
+            return PS_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < p->nside; i++) {
+        slot *s = &p->slots[p->side[i]];
+        if ((s->events & PS_POLL_ONESHOT) && !s->armed)
+            continue; /* handed out: not waited on until modify */
+        side_item si = {p->side[i], s->mode, s->id, s->events, 0};
+        side[nside++] = si;
+    }
+    pthread_mutex_unlock(&p->mu);
+
+    int kq_ready = 1, ready = 0;
+    if (nside > 0) {
+        ready = wait_side(p, side, nside, &timeout_ms, &kq_ready);
+        if (ready < 0) {
+            if (side != local)
+                free(side);
+            return ready;
+        }
+    }
+    struct kevent kev[MAX_KEVENTS];
+    int room = cap - ready, n = 0;
+    if (room > MAX_KEVENTS)
+        room = MAX_KEVENTS;
+    if (room > 0 && kq_ready) {
+        struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+        n = kevent(p->kq, NULL, 0, kev, room, timeout_ms < 0 ? NULL : &ts);
+        if (n < 0) {
+            int err = errno;
+            if (side != local)
+                free(side);
+            return err == EINTR ? 0 : ps__posix_error(err);
+        }
+    }
+
+    int out = 0;
+    pthread_mutex_lock(&p->mu);
+    p->batch++;
+    for (size_t i = 0; i < nside; i++) {
+        if (side[i].rev != 0)
+            report(p, side[i].fd, side[i].id, side[i].rev, events, cap, &out);
+    }
+    for (int i = 0; i < n; i++) {
+        if (kev[i].filter == EVFILT_USER)
+            *woken = 1;
+        else
+            report(p, (int)kev[i].ident, (uintptr_t)kev[i].udata,
+                   kevent_bits(&kev[i]), events, cap, &out);
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (side != local)
+        free(side);
+    return out;
 }
 
 int ps__poller_wake(ps_poller *p)
 {
-    (void)p;
-    return PS_ENOTSUP;
+    int saved = errno; /* async-signal-safe: errno is left as it was */
+    struct kevent k;
+    EV_SET(&k, 0, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+    int r;
+    do
+        r = kevent(p->kq, &k, 1, NULL, 0, NULL);
+    while (r < 0 && errno == EINTR);
+    r = r < 0 ? ps__posix_error(errno) : 0;
+    errno = saved;
+    return r;
+}
+
+int ps__poller_create(ps_poller **out)
+{
+    ps_poller *p = calloc(1, sizeof *p);
+    if (!p)
+        return PS_ENOMEM;
+    int err = pthread_mutex_init(&p->mu, NULL);
+    if (err != 0) {
+        free(p);
+        ps__set_native_error(err);
+        return PS_ENOMEM;
+    }
+    struct kevent k;
+    EV_SET(&k, 0, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+    p->kq = kqueue(); /* never inherited by a child; close-on-exec too */
+    if (p->kq < 0 || fcntl(p->kq, F_SETFD, FD_CLOEXEC) != 0 ||
+        kevent(p->kq, &k, 1, NULL, 0, NULL) != 0) {
+        int r = ps__posix_error(errno);
+        if (p->kq >= 0)
+            close(p->kq);
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        return r;
+    }
+    *out = p;
+    return 0;
+}
+
+void ps__poller_destroy(ps_poller *p)
+{
+    close(p->kq);
+    pthread_mutex_destroy(&p->mu);
+    free(p->slots);
+    free(p->side);
+    free(p);
 }
