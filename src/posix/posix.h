@@ -20,6 +20,9 @@ struct pollfd;
  * some devices report POLLNVAL), waits again with select() and rewrites
  * revents. Returns 0 or a PS_E* code; a no-op elsewhere. */
 int ps__select_fixup(struct pollfd *fds, size_t n, int timeout_ms);
+/* poll() revents as PS_POLL_* bits, for an item that asked for `asked`
+ * (select.c; the poll() poller backend uses it too). */
+unsigned ps__poll_revents(unsigned asked, short rev);
 
 /* ---- Poller records (fdtable.c), shared by the POSIX poller backends ----
  * Registrations indexed by fd number: O(1) to find, and a record whose fd
