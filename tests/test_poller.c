@@ -748,6 +748,13 @@ Test(poller, close_without_remove)
         cr_assert_eq(n, 0);
     }
     wait_none(p, 100);
+    /* Remove of a closed item: PS_EBADF, and it is forgotten. */
+    ps_socket_t c;
+    OK(ps_socket(&c, PS_AF_INET, PS_SOCK_STREAM));
+    add_sock(p, c, PS_POLL_READ, &tag);
+    ps_close(c);
+    ps_pollitem ci = sock_item(c, PS_POLL_READ);
+    RC_IS(ps_poller_remove(p, &ci), PS_EBADF);
     /* New sockets (which may get the old numbers) register and report as
      * themselves. */
     pst_tcp_pair(&a, &b);
