@@ -56,6 +56,8 @@ typedef struct slot {
     unsigned char knotes;   /* HAS_*: the filters in the kqueue */
     unsigned char chr;      /* a character device: may fall back to select */
     unsigned char armed;    /* one-shot: cleared when reported */
+    dev_t dev;              /* side items: the file, to notice that the */
+    ino_t ino;              /* fd was closed and its number reused */
     uint64_t batch;         /* the last wait that reported it, ... */
     int out;                /* ... at this index of its events */
 } slot;
@@ -78,6 +80,8 @@ typedef struct side_item {
     uintptr_t id;
     unsigned events;
     unsigned rev;
+    dev_t dev;
+    ino_t ino;
 } side_item;
 
 static slot *find(ps_poller *p, int fd)
@@ -229,10 +233,13 @@ static void forget(ps_poller *p, int fd, slot *s)
 /* A used slot on add: the same fd registered twice (PS_EEXIST), or an fd
  * that was closed while registered (closing it deleted its knotes) and
  * whose number is in use again. Deleting one knote tells them apart; a
- * live one is put back as it was. */
-static int still_registered(ps_poller *p, int fd, slot *s)
+ * live one is put back as it was. A side item is compared by file. */
+static int still_registered(ps_poller *p, int fd, slot *s,
+                            const struct stat *st)
 {
-    if (s->mode != MODE_KQ || s->knotes == 0)
+    if (s->mode != MODE_KQ)
+        return st->st_dev == s->dev && st->st_ino == s->ino;
+    if (s->knotes == 0)
         return 1; /* no knote to ask: assume it is */
     short f = (s->knotes & HAS_READ) ? EVFILT_READ : EVFILT_WRITE;
     struct kevent ch;
@@ -262,7 +269,7 @@ static int add(ps_poller *p, int fd, unsigned events, void *data)
         return PS_ENOMEM;
     slot *s = &p->slots[fd];
     if (s->id != 0) {
-        if (still_registered(p, fd, s))
+        if (still_registered(p, fd, s, &st))
             return PS_EEXIST;
         forget(p, fd, s);
     }
@@ -271,10 +278,28 @@ static int add(ps_poller *p, int fd, unsigned events, void *data)
     s->id = p->next_id;
     s->data = data;
     s->chr = S_ISCHR(st.st_mode) != 0;
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
     s->mode = (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) ? MODE_FILE : MODE_KQ;
     int r = s->mode == MODE_FILE ? side_push(p, fd) : 0;
     if (r == 0)
         r = arm(p, fd, s, events);
+    if (r != 0)
+        forget(p, fd, s);
+    return r;
+}
+
+/* Before a modify or remove: an fd closed while registered is forgotten,
+ * PS_EBADF; a side item whose number now names another file, PS_ENOENT.
+ * (A knote's fd is not checked further: its knotes went with the close.) */
+static int check_open(ps_poller *p, int fd, slot *s)
+{
+    struct stat st;
+    int r = 0;
+    if (fstat(fd, &st) != 0)
+        r = ps__posix_error(errno);
+    else if (s->mode != MODE_KQ && (st.st_dev != s->dev || st.st_ino != s->ino))
+        r = PS_ENOENT;
     if (r != 0)
         forget(p, fd, s);
     return r;
@@ -294,6 +319,8 @@ int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
         r = add(p, fd, item->events, data);
     } else if (!s) {
         r = PS_ENOENT;
+    } else if ((r = check_open(p, fd, s)) != 0) {
+        /* forgotten */
     } else if (op == PS__POLLER_MODIFY) {
         s->data = data;
         r = arm(p, fd, s, item->events);
@@ -347,7 +374,8 @@ static void report(ps_poller *p, int fd, uintptr_t id, unsigned rev,
     (*out)++;
 }
 
-/* Looks at the side items: files are ready, closed fds invalid, devices
+/* Looks at the side items: files are ready, closed fds (or numbers that
+ * now name another file) invalid, devices
  * are waited on with select() along with the kqueue fd, within *timeout_ms
  * (0 when something is ready already). Returns how many are ready, or a
  * PS_E* code; *kq_ready says whether the kqueue may have events, and
@@ -359,7 +387,9 @@ static int wait_side(ps_poller *p, side_item *it, size_t n, int *timeout_ms,
     int ready = 0, maxfd = p->kq, nselect = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned asked = it[i].events & (PS_POLL_READ | PS_POLL_WRITE);
-        if (fcntl(it[i].fd, F_GETFD) == -1) {
+        struct stat st;
+        if (fstat(it[i].fd, &st) != 0 || st.st_dev != it[i].dev ||
+            st.st_ino != it[i].ino) {
             it[i].rev = PS_POLL_INVALID;
         } else if (it[i].mode == MODE_FILE) {
             it[i].rev = asked;
@@ -434,7 +464,8 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
         slot *s = &p->slots[p->side[i]];
         if ((s->events & PS_POLL_ONESHOT) && !s->armed)
             continue; /* handed out: not waited on until modify */
-        side_item si = {p->side[i], s->mode, s->id, s->events, 0};
+        side_item si = {p->side[i], s->mode, s->id, s->events, 0, s->dev,
+                        s->ino};
         side[nside++] = si;
     }
     pthread_mutex_unlock(&p->mu);
