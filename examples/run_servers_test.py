@@ -3,6 +3,7 @@
 
     run_servers_test.py echo_server   [EMULATOR...] PROGRAM
     run_servers_test.py threaded_echo [EMULATOR...] PROGRAM
+    run_servers_test.py poller_pool   [EMULATOR...] PROGRAM
     run_servers_test.py frame_demo    [EMULATOR...] PROGRAM
 
 For a server: starts it on 127.0.0.1 port 0, reads the port from its first
@@ -11,7 +12,8 @@ clients at once (one streams 1 MB, the others small payloads), every echo
 compared byte for byte; --max-clients (one more client is closed at once);
 a client that resets the connection with data in flight does not stop the
 server; the server exits 0 after --exit-after N. echo_server also:
---stdin-quit. Every wait is bounded; a Wine prefix may take a while to
+--stdin-quit. poller_pool also: many clients at once, each sending many
+small messages, every message echoed exactly once and in order. Every wait is bounded; a Wine prefix may take a while to
 start, so the timeouts are generous."""
 import os
 import queue
@@ -286,6 +288,90 @@ def test_stdin_quit_file(cmd):
             srv.kill()
 
 
+def test_pool_messages(cmd):
+    """poller_pool with 4 threads: 32 clients at once, each sending 200
+    numbered messages in separate sends (with pauses, so they arrive in
+    many pieces and the clients interleave); each gets back exactly its own
+    stream: every message once, in order. The server exits 0 after the 32,
+    and its log says how the events were spread over its threads."""
+    nclients, nmsgs = 32, 200
+    srv = Server(cmd, ["--threads", "4", "--exit-after", str(nclients), "0"])
+    try:
+        results = {}
+
+        def client(i):
+            try:
+                sock = srv.connect()
+            except OSError as e:
+                results[i] = f"connect failed: {e!r}"
+                return
+            msgs = [f"<client {i} message {j} {os.urandom(4).hex()}>\n".encode()
+                    for j in range(nmsgs)]
+            expected = b"".join(msgs)
+
+            def sender():
+                try:
+                    for j, m in enumerate(msgs):
+                        sock.sendall(m)
+                        if j % 25 == 0:
+                            time.sleep(0.002)
+                    sock.shutdown(socket.SHUT_WR)
+                except OSError as e:
+                    results[f"{i}-send"] = f"send failed: {e!r}"
+            t = threading.Thread(target=sender, daemon=True)
+            t.start()
+            got = bytearray()
+            try:
+                while True:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+            except OSError as e:
+                results[i] = f"receive failed after {len(got)} bytes: {e!r}"
+                return
+            finally:
+                t.join(IO_TIMEOUT)
+                sock.close()
+            if bytes(got) == expected:
+                results[i] = "ok"
+                return
+            got_msgs = bytes(got).split(b"\n")
+            first = next((k for k, m in enumerate(msgs)
+                          if k >= len(got_msgs) or got_msgs[k] + b"\n" != m),
+                         nmsgs)
+            results[i] = (f"got {len(got)} bytes of {len(expected)}; the "
+                          f"first message not echoed as sent is number {first}")
+
+        threads = [threading.Thread(target=client, args=(i,), daemon=True)
+                   for i in range(nclients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(IO_TIMEOUT * 2)
+        bad = {k: v for k, v in results.items() if v != "ok"}
+        if bad or len(results) != nclients:
+            raise Failure(f"{len(results)} of {nclients} clients finished; "
+                          f"failures: {bad}")
+        rc = srv.wait_exit()
+        if rc != 0:
+            raise Failure(f"exit status {rc} after --exit-after {nclients}")
+        per_thread = [int(line.split(": ")[1].split()[0])
+                      for line in srv.log_text().splitlines()
+                      if line.startswith("thread ") and line.endswith(" events")]
+        if len(per_thread) != 4:
+            raise Failure(f"log names {len(per_thread)} threads, expected 4")
+        if sum(per_thread) < nclients:
+            raise Failure(f"only {sum(per_thread)} events for {nclients} clients")
+        return (f"{nclients} clients x {nmsgs} messages, each echoed once and "
+                f"in order; events per thread: {per_thread}; exit 0")
+    except Exception:
+        sys.stderr.write(srv.log_text())
+        raise
+    finally:
+        srv.kill()
+
+
 def run_frame_demo(cmd):
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
@@ -316,6 +402,8 @@ def main():
         tests = [run_frame_demo]
     else:
         tests = [test_many_clients, test_reset_client]
+        if mode == "poller_pool":
+            tests.append(test_pool_messages)
         if mode == "echo_server":
             # A small send buffer makes the server's short writes certain.
             def test_many_clients_short_writes(cmd):
