@@ -19,6 +19,10 @@
  * select() together with the kqueue fd (a kqueue is readable when it has
  * events), as ps_select does on macOS.
  *
+ * An item registered with no READ or WRITE has no knote, so unlike epoll
+ * it is not told of HUP or ERROR either (kqueue reports those only on a
+ * filter, and an enabled read filter would report data not asked for).
+ *
  * Not compiled on Linux: it is built and tested by the macOS job of
  * .github/workflows/ci.yml. */
 #ifdef __APPLE__
@@ -308,7 +312,7 @@ static int check_open(ps_poller *p, int fd, slot *s)
 int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
 {
     if (item->kind == PS_KIND_HANDLE)
-        return op == PS__POLLER_REMOVE ? PS_ENOENT : PS_ENOTSUP;
+        return PS_ENOTSUP; /* as the other POSIX backends */
     int fd = item->kind == PS_KIND_SOCKET ? item->sock : item->fd;
     if (fd < 0)
         return op == PS__POLLER_ADD ? PS_EBADF : PS_ENOENT;
@@ -359,6 +363,8 @@ static void report(ps_poller *p, int fd, uintptr_t id, unsigned rev,
         events[s->out].revents |= bits;
         return;
     }
+    /* *out >= cap only for side items (kevent() is asked for no more than
+     * the room left), so no knote EV_DISPATCH disabled is lost here. */
     if (bits == 0 || *out >= cap ||
         ((s->events & PS_POLL_ONESHOT) && !s->armed))
         return;
