@@ -344,16 +344,12 @@ static int do_add(ps_poller *p, const ps_pollitem *item, void *data)
     return rc;
 }
 
-static int do_remove(ps_poller *p, int kind, uintptr_t v)
+/* Takes r out of the table and out of watching (lock held). It is freed
+ * now, or when its last completion is taken from the port; a console
+ * group left empty is returned to be ended without the lock. */
+static ps__con_group *retire(ps_poller *p, ps__preg *r)
 {
     ps__con_group *g = NULL;
-    ps__preg *r;
-    lock(p);
-    r = *slot(p, kind, v);
-    if (r == NULL) {
-        unlock(p);
-        return PS_ENOENT;
-    }
     table_remove(p, r);
     unlist(p, r);
     r->dead = 1;
@@ -365,10 +361,26 @@ static int do_remove(ps_poller *p, int kind, uintptr_t v)
         ps__plist_push(&p->dead, r, PS__LIST_DEAD);
     else
         maybe_free(p, r);
+    return g;
+}
+
+static int do_remove(ps_poller *p, int kind, uintptr_t v)
+{
+    ps__con_group *g;
+    ps__preg *r;
+    int pipe;
+    lock(p);
+    r = *slot(p, kind, v);
+    if (r == NULL) {
+        unlock(p);
+        return PS_ENOENT;
+    }
+    pipe = r->route == PS__ROUTE_PIPE;
+    g = retire(p, r);
     unlock(p);
     if (g != NULL)
         ps__con_group_end(g);
-    if (r->route == PS__ROUTE_PIPE) {
+    if (pipe) {
         /* Joined without the lock: the helper takes it to post. */
         ps__pipe_stop(r);
         lock(p);
@@ -435,15 +447,38 @@ int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
 typedef struct sink {
     ps_event *ev;
     int cap, n;
+    ps__con_group *ended;   /* groups to end once the lock is released */
 } sink;
+
+/* Reports r as INVALID and drops it: the handle is gone, and a new one
+ * that gets its number must be able to register (lock held). A pipe
+ * helper is told to end; it is joined by ps_poller_close. */
+static void drop(ps_poller *p, ps__preg *r, sink *s)
+{
+    ps__con_group *g;
+    s->ev[s->n].data = r->data;
+    s->ev[s->n].revents = PS_POLL_INVALID;
+    s->n++;
+    if (r->route == PS__ROUTE_PIPE)
+        ps__pipe_signal_stop(r);
+    g = retire(p, r);
+    if (g != NULL) {
+        g->next = s->ended;
+        s->ended = g;
+    }
+}
 
 /* Reports r (lock held): one-shot items are disarmed, others watched
  * again at the start of the next wait. An INVALID item is reported once
- * and then left disarmed: there is nothing left to watch. */
+ * and dropped. */
 static void deliver(ps_poller *p, ps__preg *r, unsigned rev, sink *s)
 {
     if (!r->armed)
         return;
+    if (rev & PS_POLL_INVALID) {
+        drop(p, r, s);
+        return;
+    }
     if (rev == 0) {
         /* Woken for nothing it reports (e.g. the data was taken first). */
         if (r->list != PS__LIST_UPDATE && watch(p, r) != 0)
@@ -453,7 +488,7 @@ static void deliver(ps_poller *p, ps__preg *r, unsigned rev, sink *s)
     s->ev[s->n].data = r->data;
     s->ev[s->n].revents = rev;
     s->n++;
-    if ((r->events & PS_POLL_ONESHOT) || (rev & PS_POLL_INVALID)) {
+    if (r->events & PS_POLL_ONESHOT) {
         r->armed = 0;
         if (r->list == PS__LIST_UPDATE)
             ps__plist_unlink(&p->update, r);
@@ -489,14 +524,31 @@ static void wait_start(ps_poller *p, sink *s)
         r = p->always.head;
         ps__plist_unlink(&p->always, r);
         ps__plist_push(&p->always, r, PS__LIST_ALWAYS);
-        if (r->armed && (rev = check_other(r)) != 0) {
-            s->ev[s->n].data = r->data;
-            s->ev[s->n].revents = rev;
-            s->n++;
-            if ((r->events & PS_POLL_ONESHOT) || (rev & PS_POLL_INVALID))
-                r->armed = 0;
+        if (!r->armed || (rev = check_other(r)) == 0)
+            continue;
+        if (rev & PS_POLL_INVALID) {
+            drop(p, r, s);
+            continue;
         }
+        s->ev[s->n].data = r->data;
+        s->ev[s->n].revents = rev;
+        s->n++;
+        if (r->events & PS_POLL_ONESHOT)
+            r->armed = 0;
     }
+}
+
+/* What a completed poll reports. A poll may have completed before the
+ * socket was closed; a report for a closed socket is INVALID instead, so
+ * it is not mistaken for data. */
+static unsigned afd_revents(ps__preg *r)
+{
+    unsigned rev = ps__afd_revents(&r->info, &r->iosb, r->events);
+    int type = 0, len = sizeof type;
+    if (rev != 0 && !(rev & PS_POLL_INVALID) &&
+        getsockopt(r->entry.s, SOL_SOCKET, SO_TYPE, (char *)&type, &len) != 0)
+        rev = PS_POLL_INVALID;
+    return rev;
 }
 
 static void consume(ps_poller *p, const OVERLAPPED_ENTRY *e, sink *s,
@@ -521,7 +573,7 @@ static void consume(ps_poller *p, const OVERLAPPED_ENTRY *e, sink *s,
                 deliver(p, r, PS_POLL_INVALID, s);
             return;
         }
-        deliver(p, r, ps__afd_revents(&r->info, &r->iosb, r->events), s);
+        deliver(p, r, afd_revents(r), s);
         return;
     }
     r->inflight--;
@@ -533,6 +585,15 @@ static void consume(ps_poller *p, const OVERLAPPED_ENTRY *e, sink *s,
     deliver(p, r, check_other(r), s);
 }
 
+static void end_groups(sink *s)
+{
+    while (s->ended != NULL) {
+        ps__con_group *g = s->ended;
+        s->ended = g->next;
+        ps__con_group_end(g);
+    }
+}
+
 int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
                          int timeout_ms, int *woken)
 {
@@ -542,9 +603,11 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
     s.ev = events;
     s.cap = cap;
     s.n = 0;
+    s.ended = NULL;
     lock(p);
     wait_start(p, &s);
     unlock(p);
+    end_groups(&s);
     if (s.n >= cap)
         return s.n;
     want = (ULONG)(cap - s.n < BATCH ? cap - s.n : BATCH);
@@ -563,6 +626,7 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
     for (i = 0; i < got; i++)
         consume(p, &ent[i], &s, woken);
     unlock(p);
+    end_groups(&s);
     return s.n;
 }
 

@@ -111,8 +111,22 @@ void ps__plist_unlink(ps__plist *l, ps__preg *r);
 int ps__pipe_start(ps_poller *p, ps__preg *r);
 /* Lets an idle helper watch again (lock held). */
 void ps__pipe_rearm(ps__preg *r);
+/* Tells the helper to end, without waiting (lock held). */
+void ps__pipe_signal_stop(ps__preg *r);
 /* Stops and joins the helper and frees it (lock not held). */
 void ps__pipe_stop(ps__preg *r);
+
+/* A console group: one helper waiting on up to 63 console handles. */
+#define PS__CON_GROUP (MAXIMUM_WAIT_OBJECTS - 1)
+struct ps__con_group {
+    ps__con_group *next;
+    ps_poller *p;
+    HANDLE thread;
+    HANDLE ctl;     /* auto reset: the member set changed */
+    int stop;
+    int n;
+    ps__preg *members[PS__CON_GROUP];
+};
 
 /* Puts r into a console group (lock held); it is watched at once. */
 int ps__con_join(ps_poller *p, ps__preg *r);
@@ -120,7 +134,7 @@ int ps__con_join(ps_poller *p, ps__preg *r);
 void ps__con_rearm(ps__preg *r);
 /* Takes r out of its group (lock held). A group left empty is unlinked
  * and returned, to be passed to ps__con_group_end with the lock released;
- * else NULL. */
+ * else NULL. Its next field is free for the caller's use then. */
 ps__con_group *ps__con_leave(ps_poller *p, ps__preg *r);
 void ps__con_group_end(ps__con_group *g);
 /* Ends every group (ps_poller_close). */

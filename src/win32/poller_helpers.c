@@ -17,8 +17,6 @@
 
 #include <stdlib.h>
 
-#define CON_GROUP (MAXIMUM_WAIT_OBJECTS - 1)
-
 struct ps__pipe_helper {
     ps_poller *p;
     ps__preg *r;
@@ -27,16 +25,6 @@ struct ps__pipe_helper {
     HANDLE stop;    /* manual reset: set once, to end the helper */
     HANDLE arm;     /* auto reset: read (again) */
     HANDLE done;    /* the read's OVERLAPPED event (overlapped pipes) */
-};
-
-struct ps__con_group {
-    ps__con_group *next;
-    ps_poller *p;
-    HANDLE thread;
-    HANDLE ctl;     /* auto reset: the member set changed */
-    int stop;
-    int n;
-    ps__preg *members[CON_GROUP];
 };
 
 static void post(ps_poller *p, ps__preg *r)
@@ -158,6 +146,12 @@ void ps__pipe_rearm(ps__preg *r)
     }
 }
 
+void ps__pipe_signal_stop(ps__preg *r)
+{
+    if (r->pipe)
+        SetEvent(r->pipe->stop);
+}
+
 void ps__pipe_stop(ps__preg *r)
 {
     ps__pipe_helper *ph = r->pipe;
@@ -244,7 +238,7 @@ int ps__con_join(ps_poller *p, ps__preg *r)
 {
     ps__con_group *g;
     for (g = p->groups; g; g = g->next)
-        if (g->n < CON_GROUP)
+        if (g->n < PS__CON_GROUP)
             break;
     if (g == NULL) {
         g = (ps__con_group *)calloc(1, sizeof *g);
