@@ -579,7 +579,8 @@ PS_API int ps_poller_modify(ps_poller *p, const ps_pollitem *item,
 /* Unregisters an item (only kind and sock / fd / handle are read). Once it
  * returns, no wait that starts afterwards reports the item. Errors:
  * PS_EINVAL, PS_ENOENT (not registered), PS_EBADF (closed meanwhile: the
- * registration is forgotten all the same). */
+ * registration is forgotten all the same), PS_ENOTSUP (PS_KIND_HANDLE on
+ * POSIX, which can never be registered there). */
 PS_API int ps_poller_remove(ps_poller *p, const ps_pollitem *item);
 /* Waits until at least one registered item is ready, ps_poller_wake is
  * called, or the timeout passes (-1 forever, 0 poll, else a deadline on the
