@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # portsock in two minutes: builds the library and examples (Release, into
 # build/demo) and runs a short loopback session that shows them working:
-#   - echo_server (one thread, ps_select) on a free port;
+#   - echo_server (one thread, ps_poller) on a free port;
 #   - ~200 KB of random bytes piped through psnc to it and back, compared
 #     byte for byte; the same through threaded_echo;
 #   - with Wine installed: the Windows build of psnc (psnc.exe) talking to
@@ -168,7 +168,7 @@ exec 3<>"$tmp/ctl"
 "$bin/echo_server" --stdin-quit 0 <"$tmp/ctl" >"$tmp/server.out" 2>"$tmp/server.log" 3>&- &
 server_pid=$!
 if port=$(read_port "$tmp/server.out"); then
-    pass "echo_server: $(head -n 1 "$tmp/server.out") (one thread, ps_select)"
+    pass "echo_server: $(head -n 1 "$tmp/server.out") (one thread, ps_poller)"
 else
     fail "echo_server did not report its port"
     cat "$tmp/server.log"
