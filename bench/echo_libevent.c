@@ -122,7 +122,7 @@ int main(int argc, char **argv)
         fail("event_base_new");
     /* The listener makes accepted sockets non-blocking and close-on-exec. */
     struct evconnlistener *l = evconnlistener_new_bind(
-        base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
+        base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 4096,
         (struct sockaddr *)&a, sizeof a);
     if (!l || getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&a, &len) != 0)
         fail("listen");
