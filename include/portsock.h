@@ -539,10 +539,13 @@ PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
  *
  * Closing a registered item: remove it first (as epoll and wepoll ask). An
  * item closed while registered never crashes the poller; it stops being
- * reported or is reported once as PS_POLL_INVALID and dropped. Because
- * socket and fd numbers are reused, a new socket that gets a closed item's
- * number could be reported under the old registration's data on some
- * backends: remove-before-close avoids that everywhere.
+ * reported or is reported once as PS_POLL_INVALID and dropped; modify or
+ * remove of it (its number not reused yet) gives PS_EBADF and forgets it.
+ * Because socket and fd numbers are reused, a new socket that gets a
+ * closed item's number could be reported under the old registration's
+ * data, or its ps_poller_add fail with PS_EEXIST, on some backends (poll())
+ * until a wait has dropped the old one: remove-before-close avoids that
+ * everywhere.
  *
  * Thread safety: ps_poller_add, _modify, _remove and _wake may be called
  * from any thread at any time, also while other threads wait; a change
@@ -575,7 +578,8 @@ PS_API int ps_poller_modify(ps_poller *p, const ps_pollitem *item,
                             void *data);
 /* Unregisters an item (only kind and sock / fd / handle are read). Once it
  * returns, no wait that starts afterwards reports the item. Errors:
- * PS_EINVAL, PS_ENOENT (not registered). */
+ * PS_EINVAL, PS_ENOENT (not registered), PS_EBADF (closed meanwhile: the
+ * registration is forgotten all the same). */
 PS_API int ps_poller_remove(ps_poller *p, const ps_pollitem *item);
 /* Waits until at least one registered item is ready, ps_poller_wake is
  * called, or the timeout passes (-1 forever, 0 poll, else a deadline on the

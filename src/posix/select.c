@@ -14,7 +14,7 @@
 #  define PS__POLL_RDHUP 0
 #endif
 
-static unsigned map_revents(unsigned asked, short rev)
+unsigned ps__poll_revents(unsigned asked, short rev)
 {
     unsigned out = 0;
     if (rev & POLLNVAL)
@@ -72,7 +72,7 @@ int ps__select_once(ps_pollitem *items, size_t n, int timeout_ms)
         if (fds[i].fd < 0)
             items[i].revents = PS_POLL_INVALID;
         else
-            items[i].revents = map_revents(items[i].events, fds[i].revents);
+            items[i].revents = ps__poll_revents(items[i].events, fds[i].revents);
         if (items[i].revents)
             count++;
     }
