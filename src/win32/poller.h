@@ -1,0 +1,143 @@
+/* Private to the Windows ps_poller (poller*.c, afd.c). */
+#ifndef PS_WIN32_POLLER_H
+#define PS_WIN32_POLLER_H
+
+#include "select.h"
+
+#include <winternl.h>
+
+/* ---- afd.c: socket polls through the AFD driver ---- */
+
+/* The driver's poll request (one socket per request here). */
+typedef struct ps__afd_handle_info {
+    HANDLE handle;
+    ULONG events;
+    NTSTATUS status;
+} ps__afd_handle_info;
+typedef struct ps__afd_poll_info {
+    LARGE_INTEGER timeout;
+    ULONG count;
+    ULONG exclusive;
+    ps__afd_handle_info handles[1];
+} ps__afd_poll_info;
+
+/* Opens an AFD handle and associates it with port under key. */
+int ps__afd_open(HANDLE port, ULONG_PTR key, HANDLE *out);
+/* Submits a poll of `base` for the AFD_POLL_* bits that `events`
+ * (PS_POLL_READ | WRITE) need; its completion reaches the port with
+ * lpOverlapped == (OVERLAPPED *)iosb. 0 or a PS_E* code (PS_EBADF for a
+ * handle that is no socket); no completion comes after a failure. */
+int ps__afd_poll(HANDLE afd, SOCKET base, unsigned events,
+                 ps__afd_poll_info *info, IO_STATUS_BLOCK *iosb);
+/* Asks for the pending poll of iosb to end early (it still completes). */
+void ps__afd_cancel(HANDLE afd, IO_STATUS_BLOCK *iosb);
+/* The AFD_POLL_* mask a poll for `events` asks for. */
+ULONG ps__afd_mask(unsigned events);
+/* revents for a completed poll (PS_POLL_INVALID: the socket was closed). */
+unsigned ps__afd_revents(const ps__afd_poll_info *info,
+                         const IO_STATUS_BLOCK *iosb, unsigned events);
+/* The base (provider) socket under s, or s itself if it has none. */
+SOCKET ps__afd_base(SOCKET s);
+/* Nonzero when the completed poll was cancelled. */
+int ps__afd_cancelled(const IO_STATUS_BLOCK *iosb);
+
+/* ---- poller.c: the registration records ---- */
+
+/* How a registration is watched. */
+enum {
+    PS__ROUTE_AFD,     /* a socket: AFD polls */
+    PS__ROUTE_PIPE,    /* a pipe asked for READ (or nothing): its helper */
+    PS__ROUTE_CONIN,   /* console input asked for READ: a console group */
+    PS__ROUTE_ALWAYS   /* checked by every wait without blocking */
+};
+
+/* Completion keys on the port. */
+enum { PS__KEY_AFD = 1, PS__KEY_HELPER = 2, PS__KEY_WAKE = 3 };
+
+typedef struct ps__pipe_helper ps__pipe_helper;
+typedef struct ps__con_group ps__con_group;
+
+typedef struct ps__preg ps__preg;
+struct ps__preg {
+    /* Written by the driver while a poll is pending. */
+    IO_STATUS_BLOCK iosb;
+    ps__afd_poll_info info;
+    ps__preg *hnext;            /* hash chain */
+    ps__preg *prev, *next;      /* update queue, always list or dead list */
+    int list;                   /* which of those (PS__LIST_*) */
+    int kind;                   /* identity: kind and value */
+    uintptr_t value;
+    int route;                  /* PS__ROUTE_* */
+    ps__sel_entry entry;        /* class and native socket / handle */
+    SOCKET base;                /* PS__ROUTE_AFD: the socket AFD polls */
+    unsigned events;            /* READ | WRITE | ONESHOT */
+    void *data;
+    int armed;                  /* 0: a one-shot item already reported */
+    int afd_pending;            /* a poll is submitted */
+    int inflight;               /* helper completions not yet consumed */
+    int idle;                   /* its helper waits to be re-armed */
+    int dead;                   /* removed; freed once nothing refers to it */
+    int helper_gone;            /* the pipe helper has been joined */
+    ps__pipe_helper *pipe;      /* PS__ROUTE_PIPE */
+    ps__con_group *group;       /* PS__ROUTE_CONIN */
+};
+
+enum { PS__LIST_NONE, PS__LIST_UPDATE, PS__LIST_ALWAYS, PS__LIST_DEAD };
+
+typedef struct ps__plist {
+    ps__preg *head, *tail;
+} ps__plist;
+
+struct ps_poller {
+    SRWLOCK lock;               /* guards everything below but port / afd */
+    HANDLE port;
+    HANDLE afd;
+    volatile LONG wake_pending;
+    ps__preg **buckets;
+    size_t nbuckets, count;
+    ps__plist update;           /* reported, to be watched again */
+    ps__plist always;
+    ps__plist dead;
+    size_t afd_pending;         /* polls whose completion is still due */
+    ps__con_group *groups;
+};
+
+void ps__plist_push(ps__plist *l, ps__preg *r, int which);
+void ps__plist_unlink(ps__plist *l, ps__preg *r);
+
+/* ---- poller_helpers.c: pipes and consoles ---- */
+
+/* Starts the pipe's helper thread; it reads at once. Lock not held. */
+int ps__pipe_start(ps_poller *p, ps__preg *r);
+/* Lets an idle helper watch again (lock held). */
+void ps__pipe_rearm(ps__preg *r);
+/* Tells the helper to end, without waiting (lock held). */
+void ps__pipe_signal_stop(ps__preg *r);
+/* Stops and joins the helper and frees it (lock not held). */
+void ps__pipe_stop(ps__preg *r);
+
+/* A console group: one helper waiting on up to 63 console handles. */
+#define PS__CON_GROUP (MAXIMUM_WAIT_OBJECTS - 1)
+struct ps__con_group {
+    ps__con_group *next;
+    ps_poller *p;
+    HANDLE thread;
+    HANDLE ctl;     /* auto reset: the member set changed */
+    int stop;
+    int n;
+    ps__preg *members[PS__CON_GROUP];
+};
+
+/* Puts r into a console group (lock held); it is watched at once. */
+int ps__con_join(ps_poller *p, ps__preg *r);
+/* Lets the group watch r again (lock held). */
+void ps__con_rearm(ps__preg *r);
+/* Takes r out of its group (lock held). A group left empty is unlinked
+ * and returned, to be passed to ps__con_group_end with the lock released;
+ * else NULL. Its next field is free for the caller's use then. */
+ps__con_group *ps__con_leave(ps_poller *p, ps__preg *r);
+void ps__con_group_end(ps__con_group *g);
+/* Ends every group (ps_poller_close). */
+void ps__con_end_all(ps_poller *p);
+
+#endif
