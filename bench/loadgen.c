@@ -7,9 +7,10 @@
  *               each on the next connection that has none in flight.
  * Prints one line: requests/s, p50/p99 latency (each request timed from
  * its send to the last byte of its echo) and, with --pid, the server's CPU
- * time per request from /proc/PID/stat over the measured window.
+ * time per request over the measured window (several processes may be
+ * named: under Wine the server's work is partly done by the wineserver).
  *
- * loadgen --port P --conns N [--busy K | --rate R] [--secs S] [--pid PID]
+ * loadgen --port P --conns N [--busy K | --rate R] [--secs S] [--pid PID,...]
  */
 #include <dirent.h>
 #include <errno.h>
@@ -197,7 +198,7 @@ static void setup(const struct sockaddr_in *to)
  * /proc/PID/task/TID/schedstat (nanoseconds), or where that is missing
  * /proc/PID/stat's utime + stime (fields 14 and 15, in clock ticks: coarse).
  * -1 when unreadable. */
-static double proc_cpu_s(long pid)
+static double proc_cpu_one(long pid)
 {
     char path[96], buf[1024];
     snprintf(path, sizeof path, "/proc/%ld/task", pid);
@@ -238,6 +239,26 @@ static double proc_cpu_s(long pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* The CPU time of a comma-separated list of processes (a server, and
+ * under Wine its wineserver). */
+static double proc_cpu_s(const char *pids)
+{
+    double total = 0;
+    const char *p = pids;
+    while (*p) {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        double t = end != p && pid > 0 ? proc_cpu_one(pid) : -1;
+        if (t < 0)
+            return -1;
+        total += t;
+        p = *end == ',' ? end + 1 : end;
+        if (*end != ',' && *end != '\0')
+            return -1;
+    }
+    return total;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -257,7 +278,8 @@ static long arg_long(const char *s, long min, long max, const char *name)
 
 int main(int argc, char **argv)
 {
-    long port = 0, busy = -1, rate = 0, pid = 0;
+    long port = 0, busy = -1, rate = 0;
+    const char *pid = NULL;
     double secs = 2;
     const char *host = "127.0.0.1";
     nconns = 0;
@@ -274,7 +296,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--secs"))
             secs = (double)arg_long(v, 1, 60, k);
         else if (!strcmp(k, "--pid"))
-            pid = arg_long(v, 1, 1L << 30, k);
+            pid = v;
         else if (!strcmp(k, "--host"))
             host = v;
         else {
@@ -284,7 +306,7 @@ int main(int argc, char **argv)
     }
     if (port == 0 || nconns == 0) {
         fprintf(stderr, "usage: loadgen --port P --conns N [--busy K | --rate R] "
-                        "[--secs S] [--pid SERVER_PID] [--host IPv4]\n");
+                        "[--secs S] [--pid SERVER_PID[,PID...]] [--host IPv4]\n");
         return 2;
     }
     if (busy < 0 || busy > nconns)
