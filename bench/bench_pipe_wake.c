@@ -27,7 +27,7 @@ typedef struct writer {
     int64_t wrote_ns; /* just before the write */
 } writer;
 
-static void fail(const char *what, int r)
+static _Noreturn void fail(const char *what, int r)
 {
     fprintf(stderr, "bench_pipe_wake: %s: %s\n", what, ps_strerror(r));
     exit(1);

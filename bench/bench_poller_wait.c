@@ -32,7 +32,7 @@ typedef struct set {
     int ep;
 } set;
 
-static void fail(const char *what, int r)
+static _Noreturn void fail(const char *what, int r)
 {
     fprintf(stderr, "bench_poller_wait: %s: %s\n", what, ps_strerror(r));
     exit(1);

@@ -26,7 +26,7 @@ typedef struct conn {
 
 static int ep;
 
-static void fail(const char *what)
+static _Noreturn void fail(const char *what)
 {
     fprintf(stderr, "echo_epoll: %s: %s\n", what, strerror(errno));
     exit(1);

@@ -30,7 +30,7 @@ typedef struct conn {
 
 static struct event_base *base;
 
-static void fail(const char *what)
+static _Noreturn void fail(const char *what)
 {
     fprintf(stderr, "echo_libevent: %s: %s\n", what, strerror(errno));
     exit(1);

@@ -22,7 +22,7 @@ typedef struct pending {
     char data[];
 } pending;
 
-static void fail(const char *what, int r)
+static _Noreturn void fail(const char *what, int r)
 {
     fprintf(stderr, "echo_libuv: %s: %s\n", what, uv_strerror(r));
     exit(1);

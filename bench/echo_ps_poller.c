@@ -24,7 +24,7 @@ typedef struct conn {
 
 static ps_poller *poller;
 
-static void fail(const char *what, int r)
+static _Noreturn void fail(const char *what, int r)
 {
     fprintf(stderr, "echo_ps_poller: %s: %s\n", what, ps_strerror(r));
     exit(1);

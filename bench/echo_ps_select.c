@@ -25,7 +25,7 @@ static ps_pollitem *items;
 static conn **conns;
 static size_t n, cap;
 
-static void fail(const char *what, int r)
+static _Noreturn void fail(const char *what, int r)
 {
     fprintf(stderr, "echo_ps_select: %s: %s\n", what, ps_strerror(r));
     exit(1);
