@@ -40,4 +40,17 @@ int raw_child_wait(raw_child *c);
  * -1 returned). For printing only. */
 int raw_resolve_text(const char *host, char *buf, size_t cap);
 
+/* Sleeps about ms milliseconds. */
+void raw_sleep_ms(int ms);
+
+/* An anonymous pipe (pipe() / CreatePipe): its read end as an item for
+ * ps_select and ps_poller (PS_KIND_FD on POSIX, PS_KIND_HANDLE on
+ * Windows), and plain blocking read / write on its ends (-1 on error).
+ * NULL on failure. */
+typedef struct raw_pipe raw_pipe;
+raw_pipe *raw_pipe_open(ps_pollitem *read_end);
+long raw_pipe_write(raw_pipe *p, const void *buf, size_t len);
+long raw_pipe_read(raw_pipe *p, void *buf, size_t len);
+void raw_pipe_close(raw_pipe *p);
+
 #endif

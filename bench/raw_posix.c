@@ -157,3 +157,45 @@ int raw_resolve_text(const char *host, char *buf, size_t cap)
     freeaddrinfo(res);
     return 0;
 }
+
+void raw_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+struct raw_pipe {
+    int fd[2];
+};
+
+raw_pipe *raw_pipe_open(ps_pollitem *read_end)
+{
+    raw_pipe *p = malloc(sizeof *p);
+    if (!p || pipe(p->fd) != 0) {
+        free(p);
+        return NULL;
+    }
+    memset(read_end, 0, sizeof *read_end);
+    read_end->kind = PS_KIND_FD;
+    read_end->fd = p->fd[0];
+    read_end->events = PS_POLL_READ;
+    return p;
+}
+
+long raw_pipe_write(raw_pipe *p, const void *buf, size_t len)
+{
+    return (long)write(p->fd[1], buf, len);
+}
+
+long raw_pipe_read(raw_pipe *p, void *buf, size_t len)
+{
+    return (long)read(p->fd[0], buf, len);
+}
+
+void raw_pipe_close(raw_pipe *p)
+{
+    close(p->fd[0]);
+    close(p->fd[1]);
+    free(p);
+}

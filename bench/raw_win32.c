@@ -188,3 +188,45 @@ int raw_resolve_text(const char *host, char *buf, size_t cap)
     ps_cleanup();
     return 0;
 }
+
+void raw_sleep_ms(int ms)
+{
+    Sleep((DWORD)ms);
+}
+
+struct raw_pipe {
+    HANDLE rd, wr;
+};
+
+raw_pipe *raw_pipe_open(ps_pollitem *read_end)
+{
+    raw_pipe *p = malloc(sizeof *p);
+    if (!p || !CreatePipe(&p->rd, &p->wr, NULL, 0)) {
+        free(p);
+        return NULL;
+    }
+    memset(read_end, 0, sizeof *read_end);
+    read_end->kind = PS_KIND_HANDLE;
+    read_end->handle = p->rd;
+    read_end->events = PS_POLL_READ;
+    return p;
+}
+
+long raw_pipe_write(raw_pipe *p, const void *buf, size_t len)
+{
+    DWORD n;
+    return WriteFile(p->wr, buf, (DWORD)len, &n, NULL) ? (long)n : -1;
+}
+
+long raw_pipe_read(raw_pipe *p, void *buf, size_t len)
+{
+    DWORD n;
+    return ReadFile(p->rd, buf, (DWORD)len, &n, NULL) ? (long)n : -1;
+}
+
+void raw_pipe_close(raw_pipe *p)
+{
+    CloseHandle(p->rd);
+    CloseHandle(p->wr);
+    free(p);
+}

@@ -99,6 +99,26 @@ run_script_leg() {
 # natively and (the MinGW x86_64 build) under Wine. Fails only when a
 # benchmark does not build or does not run to its end.
 bench_programs="bench_overhead bench_frames bench_connect"
+# The ps_poller figures: the echo benchmark (bench/run_echo.py drives the
+# servers and the Linux load generator), the wait cost by registered count
+# and the pipe wake-up. libuv and libevent are benchmark-only dependencies.
+bench_native="loadgen echo_epoll echo_ps_poller echo_ps_select bench_poller_wait bench_pipe_wake"
+bench_windows="echo_ps_poller echo_ps_select bench_pipe_wake"
+bench_echo_secs=2
+
+# The bench leg's own dependencies (libuv, libevent), installed when missing.
+bench_install() {
+    pkg-config --exists libuv libevent 2>/dev/null && return 0
+    [ -n "${PS_CI_NO_INSTALL:-}" ] && return 0
+    echo "== installing the benchmark's libuv and libevent"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
+        libuv1-dev libevent-dev >/dev/null ||
+        { $sudo apt-get update -q >/dev/null &&
+          DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
+              libuv1-dev libevent-dev >/dev/null; }
+}
 
 # run_bench_one DIR PROGRAM [EMULATOR...]: bench_connect needs race.test to
 # resolve to ::1 then 127.0.0.1, so it runs in a mount namespace with
@@ -118,15 +138,22 @@ run_bench_one() {
 }
 
 run_bench() {
-    local log="build/bench.log" ok=1 prog
+    local log="build/bench.log" ok=1 prog native
     mkdir -p build
     : >"$log"
-    echo "== leg bench: release builds, $bench_programs"
+    bench_install >>"$log" 2>&1 || echo "libuv/libevent could not be installed: left out" | tee -a "$log"
+    native="$bench_programs $bench_native"
+    pkg-config --exists libuv 2>/dev/null && native="$native echo_libuv"
+    pkg-config --exists libevent 2>/dev/null && native="$native echo_libevent"
+    echo "== leg bench: release builds, $bench_programs, ps_poller figures"
     # shellcheck disable=SC2086
-    if { cmake --preset release && cmake --build --preset release -j 2 --target $bench_programs; } >>"$log" 2>&1; then
-        for prog in $bench_programs; do
+    if { cmake --preset release && cmake --build --preset release -j 2 --target $native; } >>"$log" 2>&1; then
+        for prog in $bench_programs bench_poller_wait bench_pipe_wake; do
             run_bench_one build/release "$prog" 2>&1 | tee -a "$log" || ok=0
         done
+        echo "-- run_echo.py (build/release)" | tee -a "$log"
+        timeout 300 python3 bench/run_echo.py --bindir build/release/bench \
+            --secs "$bench_echo_secs" 2>&1 | tee -a "$log" || ok=0
     else
         tail -20 "$log"
         ok=0
@@ -138,7 +165,7 @@ run_bench() {
     if { cmake -S . -B "$wdir" -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-x86_64.cmake \
             -DCMAKE_BUILD_TYPE=Release -DPS_WERROR=ON -DPS_BUILD_TESTS=OFF \
             -DPS_BUILD_EXAMPLES=OFF -DPS_INSTALL=OFF &&
-         cmake --build "$wdir" -j 2 --target $bench_programs; } >>"$log" 2>&1; then
+         cmake --build "$wdir" -j 2 --target $bench_programs $bench_windows; } >>"$log" 2>&1; then
         wine=$(sed -n 's/^PS_WINE:FILEPATH=//p' "$wdir/CMakeCache.txt")
         if [ -z "$wine" ] || [ ! -x "$wine" ]; then
             echo "no Wine found: the Windows benchmarks were built, not run" | tee -a "$log"
@@ -148,10 +175,17 @@ run_bench() {
             echo "the Wine prefix in $wdir did not boot"
             ok=0
         else
-            for prog in $bench_programs; do
+            for prog in $bench_programs bench_pipe_wake; do
                 run_bench_one "$wdir" "$prog" env WINEDEBUG=-all \
                     WINEPREFIX="$(pwd)/$wdir/wineprefix" "$wine" 2>&1 | tee -a "$log" || ok=0
             done
+            # The Windows echo servers against the native load generator.
+            if [ -x build/release/bench/loadgen ]; then
+                echo "-- run_echo.py ($wdir under Wine)" | tee -a "$log"
+                timeout 300 python3 bench/run_echo.py --bindir build/release/bench \
+                    --secs 3 --wine "$wine" --winbindir "$wdir/bench" \
+                    --winepre "$wdir/wineprefix" 2>&1 | tee -a "$log" || ok=0
+            fi
         fi
     else
         tail -20 "$log"
