@@ -192,7 +192,7 @@ static int file_identity(int fd, struct file_item *f)
 /* 1 if fd is still the file that was registered. */
 static int same_file(const struct file_item *f)
 {
-    struct file_item now;
+    struct file_item now = {0};
     return file_identity(f->fd, &now) == 0 && now.dev == f->dev &&
            now.ino == f->ino;
 }
