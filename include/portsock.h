@@ -545,7 +545,18 @@ PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
  * closed item's number could be reported under the old registration's
  * data, or its ps_poller_add fail with PS_EEXIST, on some backends (poll())
  * until a wait has dropped the old one: remove-before-close avoids that
- * everywhere.
+ * everywhere. And while another descriptor still refers to the same socket
+ * or file (a dup, or a copy inherited across fork), closing one without
+ * remove leaves it in the kernel's set (epoll): its events keep coming for
+ * a registration that is gone, are dropped, and can make waits return
+ * again and again at full CPU. Remove first.
+ *
+ * Exceptions on kqueue (macOS/BSD), which tells HUP and ERROR only along
+ * with READ or WRITE: a socket or pipe registered with events 0 is told
+ * nothing (once closed, modify or remove gives PS_EBADF); an error that
+ * comes without end of stream (an ICMP error on a connected UDP socket)
+ * gives ERROR only to an item that asks for READ, and just WRITE to one
+ * that asks for WRITE alone (the next send returns the error).
  *
  * Thread safety: ps_poller_add, _modify, _remove and _wake may be called
  * from any thread at any time, also while other threads wait; a change

@@ -17,11 +17,14 @@
  * rejects terminals and some other devices. Those few go on a side list:
  * files are reported without asking the kernel, devices are waited on with
  * select() together with the kqueue fd (a kqueue is readable when it has
- * events), as ps_select does on macOS.
+ * events), as ps_select does on macOS. A wait looks at the side list when
+ * it starts, so arming a side item triggers a second EVFILT_USER ident
+ * (SIDE_ID, not a wake) that makes waits in kevent() start again.
  *
  * An item registered with no READ or WRITE has no knote, so unlike epoll
  * it is not told of HUP or ERROR either (kqueue reports those only on a
- * filter, and an enabled read filter would report data not asked for).
+ * filter, and an enabled read filter would report data not asked for, on
+ * every wait): portsock.h says so.
  *
  * Not compiled on Linux: it is built and tested by the macOS job of
  * .github/workflows/ci.yml. */
@@ -39,6 +42,7 @@
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -51,6 +55,7 @@
 enum { MODE_FREE, MODE_KQ, MODE_FILE, MODE_SELECT };
 enum { HAS_READ = 1, HAS_WRITE = 2 };
 enum { MAX_KEVENTS = 128, LOCAL_SIDE = 16 };
+enum { WAKE_ID = 0, SIDE_ID = 1 }; /* EVFILT_USER idents */
 
 typedef struct slot {
     uintptr_t id;           /* registration number, 0 when free */
@@ -73,6 +78,8 @@ struct ps_poller {
     size_t nslots;
     int *side;              /* fds in MODE_FILE or MODE_SELECT */
     size_t nside, side_cap;
+    size_t side_turn;       /* where the next report of side items starts */
+    int kq_turn;            /* cap 1: side items and kevent() take turns */
     uintptr_t next_id;
     uint64_t batch;
 };
@@ -86,6 +93,7 @@ typedef struct side_item {
     unsigned rev;
     dev_t dev;
     ino_t ino;
+    size_t pos;             /* its index in p->side */
 } side_item;
 
 static slot *find(ps_poller *p, int fd)
@@ -203,6 +211,21 @@ static int knote_error(int err)
     return PS_ENOTSUP;
 }
 
+/* Triggers an EVFILT_USER ident; async-signal-safe (errno is kept). */
+static int trigger(ps_poller *p, uintptr_t ident)
+{
+    int saved = errno;
+    struct kevent k;
+    EV_SET(&k, ident, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
+    int r;
+    do
+        r = kevent(p->kq, &k, 1, NULL, 0, NULL);
+    while (r < 0 && errno == EINTR);
+    r = r < 0 ? ps__posix_error(errno) : 0;
+    errno = saved;
+    return r;
+}
+
 /* Registers (or re-registers) the slot's interest in kqueue, or moves a
  * character device kqueue refuses (macOS terminals) to the select list. */
 static int arm(ps_poller *p, int fd, slot *s, unsigned events)
@@ -222,6 +245,10 @@ static int arm(ps_poller *p, int fd, slot *s, unsigned events)
     }
     s->events = events;
     s->armed = 1;
+    /* A blocked wait does not know this side item: make it start again.
+     * (Fails only without kernel memory; the next wait sees it anyway.) */
+    if (s->mode != MODE_KQ)
+        trigger(p, SIDE_ID);
     return 0;
 }
 
@@ -335,9 +362,23 @@ int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
     return r;
 }
 
+/* 1 if fd is a socket with an error pending. A one-byte MSG_PEEK recv
+ * returns the error and leaves it pending (SO_ERROR would clear it, and
+ * ps_socket_error and recv must still see it). EAGAIN is EWOULDBLOCK here. */
+static int pending_error(int fd)
+{
+    char c;
+    if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
+        return 0;
+    return errno != EAGAIN && errno != EINTR && errno != ENOTSOCK &&
+           errno != EBADF && errno != ENOTCONN && errno != EINVAL;
+}
+
 /* What one kevent says, as ps_select's bits. A knote on a socket carries
  * the socket's pending error in fflags with EV_EOF: a failed non-blocking
- * connect arrives as WRITE|HUP|ERROR on the write filter. */
+ * connect arrives as WRITE|HUP|ERROR on the write filter. An error without
+ * EOF (an ICMP error on a connected UDP socket) fires the read filter with
+ * nothing to read, the one case checked further. */
 static unsigned kevent_bits(const struct kevent *k)
 {
     if (k->flags & EV_ERROR)
@@ -345,29 +386,34 @@ static unsigned kevent_bits(const struct kevent *k)
     unsigned rev = k->filter == EVFILT_READ ? PS_POLL_READ : PS_POLL_WRITE;
     if (k->flags & EV_EOF)
         rev |= PS_POLL_HUP | (k->fflags != 0 ? PS_POLL_ERROR : 0);
+    else if (k->filter == EVFILT_READ && k->data == 0 &&
+             pending_error((int)k->ident))
+        rev |= PS_POLL_ERROR;
     return rev;
 }
 
-/* Adds one report to events (under the lock). Two filters of one item in
- * one wait become one event; an event of an ended registration, or of a
- * one-shot item already handed out, is dropped. */
-static void report(ps_poller *p, int fd, uintptr_t id, unsigned rev,
-                   ps_event *events, int cap, int *out)
+/* Adds one report to events (under the lock); 1 if it took a new one.
+ * Two filters of one item in one wait become one event; an event of an
+ * ended registration, or of a one-shot item already handed out, is
+ * dropped. */
+static int report(ps_poller *p, int fd, uintptr_t id, unsigned rev,
+                  ps_event *events, int cap, int *out)
 {
     slot *s = find(p, fd);
     if (!s || s->id != id)
-        return;
+        return 0;
     unsigned bits = rev & ((s->events & (PS_POLL_READ | PS_POLL_WRITE)) |
                            PS_POLL_ERROR | PS_POLL_HUP | PS_POLL_INVALID);
     if (s->batch == p->batch) {
         events[s->out].revents |= bits;
-        return;
+        return 0;
     }
-    /* *out >= cap only for side items (kevent() is asked for no more than
-     * the room left), so no knote EV_DISPATCH disabled is lost here. */
+    /* *out >= cap only for side items: kernel events are reported first
+     * and kevent() is asked for no more than cap, so no knote that
+     * EV_DISPATCH disabled is lost here. */
     if (bits == 0 || *out >= cap ||
         ((s->events & PS_POLL_ONESHOT) && !s->armed))
-        return;
+        return 0;
     events[*out].data = s->data;
     events[*out].revents = bits;
     if (bits & PS_POLL_INVALID) { /* reported once, then forgotten */
@@ -378,6 +424,7 @@ static void report(ps_poller *p, int fd, uintptr_t id, unsigned rev,
         s->out = *out;
     }
     (*out)++;
+    return 1;
 }
 
 /* Looks at the side items: files are ready, closed fds (or numbers that
@@ -466,14 +513,20 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
             return PS_ENOMEM;
         }
     }
-    for (size_t i = 0; i < p->nside; i++) {
-        slot *s = &p->slots[p->side[i]];
+    /* From where the last report of side items left off, so that a small
+     * cap reaches each of them in turn. */
+    size_t start = p->nside ? p->side_turn % p->nside : 0;
+    for (size_t k = 0; k < p->nside; k++) {
+        size_t pos = (start + k) % p->nside;
+        slot *s = &p->slots[p->side[pos]];
         if ((s->events & PS_POLL_ONESHOT) && !s->armed)
             continue; /* handed out: not waited on until modify */
-        side_item si = {p->side[i], s->mode, s->id, s->events, 0, s->dev,
-                        s->ino};
+        side_item si = {p->side[pos], s->mode, s->id, s->events, 0, s->dev,
+                        s->ino, pos};
         side[nside++] = si;
     }
+    p->kq_turn = !p->kq_turn;
+    int kq_turn = p->kq_turn;
     pthread_mutex_unlock(&p->mu);
 
     int kq_ready = 1, ready = 0;
@@ -485,8 +538,13 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
             return ready;
         }
     }
+    /* However many side items are ready, kevent() gets a slot (timeout 0
+     * then), so sockets and wakes are not starved; with cap 1 the two take
+     * turns, so neither is. */
     struct kevent kev[MAX_KEVENTS];
     int room = cap - ready, n = 0;
+    if (room < 1)
+        room = cap > 1 || kq_turn;
     if (room > MAX_KEVENTS)
         room = MAX_KEVENTS;
     if (room > 0 && kq_ready) {
@@ -503,16 +561,19 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
     int out = 0;
     pthread_mutex_lock(&p->mu);
     p->batch++;
-    for (size_t i = 0; i < nside; i++) {
-        if (side[i].rev != 0)
-            report(p, side[i].fd, side[i].id, side[i].rev, events, cap, &out);
-    }
+    /* Kernel events first: a one-shot knote is disabled once delivered and
+     * must not be dropped; side items fill the rest. */
     for (int i = 0; i < n; i++) {
-        if (kev[i].filter == EVFILT_USER)
-            *woken = 1;
-        else
+        if (kev[i].filter != EVFILT_USER)
             report(p, (int)kev[i].ident, (uintptr_t)kev[i].udata,
                    kevent_bits(&kev[i]), events, cap, &out);
+        else if (kev[i].ident == WAKE_ID)
+            *woken = 1; /* SIDE_ID only ends the wait: the next one looks */
+    }
+    for (size_t i = 0; i < nside && out < cap; i++) {
+        if (side[i].rev != 0 &&
+            report(p, side[i].fd, side[i].id, side[i].rev, events, cap, &out))
+            p->side_turn = side[i].pos + 1;
     }
     pthread_mutex_unlock(&p->mu);
     if (side != local)
@@ -522,16 +583,7 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
 
 int ps__poller_wake(ps_poller *p)
 {
-    int saved = errno; /* async-signal-safe: errno is left as it was */
-    struct kevent k;
-    EV_SET(&k, 0, EVFILT_USER, 0, NOTE_TRIGGER, 0, NULL);
-    int r;
-    do
-        r = kevent(p->kq, &k, 1, NULL, 0, NULL);
-    while (r < 0 && errno == EINTR);
-    r = r < 0 ? ps__posix_error(errno) : 0;
-    errno = saved;
-    return r;
+    return trigger(p, WAKE_ID);
 }
 
 int ps__poller_create(ps_poller **out)
@@ -545,11 +597,12 @@ int ps__poller_create(ps_poller **out)
         ps__set_native_error(err);
         return PS_ENOMEM;
     }
-    struct kevent k;
-    EV_SET(&k, 0, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+    struct kevent k[2];
+    EV_SET(&k[0], WAKE_ID, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
+    EV_SET(&k[1], SIDE_ID, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, NULL);
     p->kq = kqueue(); /* never inherited by a child; close-on-exec too */
     if (p->kq < 0 || fcntl(p->kq, F_SETFD, FD_CLOEXEC) != 0 ||
-        kevent(p->kq, &k, 1, NULL, 0, NULL) != 0) {
+        kevent(p->kq, k, 2, NULL, 0, NULL) != 0) {
         int r = ps__posix_error(errno);
         if (p->kq >= 0)
             close(p->kq);
