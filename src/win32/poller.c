@@ -364,11 +364,33 @@ static ps__con_group *retire(ps_poller *p, ps__preg *r)
     return g;
 }
 
-static int do_remove(ps_poller *p, int kind, uintptr_t v)
+/* The rest of a retire, with the lock released: ends an emptied console
+ * group and joins a pipe helper (which takes the lock to post). */
+static void retire_finish(ps_poller *p, ps__preg *r, ps__con_group *g,
+                          int pipe)
+{
+    if (g != NULL)
+        ps__con_group_end(g);
+    if (pipe) {
+        ps__pipe_stop(r);
+        lock(p);
+        r->helper_gone = 1;
+        maybe_free(p, r);
+        unlock(p);
+    }
+}
+
+/* An item no longer open is forgotten all the same, and PS_EBADF says so,
+ * so that a new item given its number can register. */
+static int do_remove(ps_poller *p, const ps_pollitem *item)
 {
     ps__con_group *g;
+    ps__sel_entry e;
     ps__preg *r;
-    int pipe;
+    int kind, pipe, rc;
+    uintptr_t v;
+    item_key(item, &kind, &v);
+    rc = classify(item, &e);
     lock(p);
     r = *slot(p, kind, v);
     if (r == NULL) {
@@ -378,17 +400,8 @@ static int do_remove(ps_poller *p, int kind, uintptr_t v)
     pipe = r->route == PS__ROUTE_PIPE;
     g = retire(p, r);
     unlock(p);
-    if (g != NULL)
-        ps__con_group_end(g);
-    if (pipe) {
-        /* Joined without the lock: the helper takes it to post. */
-        ps__pipe_stop(r);
-        lock(p);
-        r->helper_gone = 1;
-        maybe_free(p, r);
-        unlock(p);
-    }
-    return 0;
+    retire_finish(p, r, g, pipe);
+    return rc;
 }
 
 static int do_modify(ps_poller *p, const ps_pollitem *item, void *data)
@@ -406,13 +419,16 @@ static int do_modify(ps_poller *p, const ps_pollitem *item, void *data)
         return PS_ENOENT;
     }
     if (rc != 0) {
+        int pipe = r->route == PS__ROUTE_PIPE;
+        ps__con_group *g = retire(p, r);
         unlock(p);
+        retire_finish(p, r, g, pipe);
         return rc;
     }
     if (route_of(&r->entry, item->events) != r->route) {
         /* A pipe or console whose helper is no longer (or now) needed. */
         unlock(p);
-        rc = do_remove(p, kind, v);
+        rc = do_remove(p, item);
         return rc == 0 ? do_add(p, item, data) : rc;
     }
     if (r->route == PS__ROUTE_AFD && r->afd_pending &&
@@ -429,16 +445,13 @@ static int do_modify(ps_poller *p, const ps_pollitem *item, void *data)
 
 int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
 {
-    int kind;
-    uintptr_t v;
     switch (op) {
     case PS__POLLER_ADD:
         return do_add(p, item, data);
     case PS__POLLER_MODIFY:
         return do_modify(p, item, data);
     default:
-        item_key(item, &kind, &v);
-        return do_remove(p, kind, v);
+        return do_remove(p, item);
     }
 }
 
