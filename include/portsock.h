@@ -558,6 +558,19 @@ PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
  * gives ERROR only to an item that asks for READ, and just WRITE to one
  * that asks for WRITE alone (the next send returns the error).
  *
+ * Pipes on Windows: a pipe registered for READ (or for nothing) has a
+ * helper thread's zero-byte read pending on it while it is watched. On a
+ * pipe handle opened for synchronous I/O, Windows runs one I/O at a time
+ * per handle, so the program's own ReadFile / WriteFile on that same
+ * handle waits behind the helper's read until data arrives (a synchronous
+ * duplex named pipe registered for READ and written to through the same
+ * handle blocks). Register such a pipe for READ only when this handle is
+ * not written to, or open it for overlapped I/O; an anonymous pipe's read
+ * end is not written to, and is unaffected. A pipe registered with events
+ * 0 is watched for HUP until data arrives on it; from then on, until the
+ * next ps_poller_modify, it is not watched (reading again would return at
+ * once for the data it was not asked to report).
+ *
  * Thread safety: ps_poller_add, _modify, _remove and _wake may be called
  * from any thread at any time, also while other threads wait; a change
  * takes effect for waits that start after it returns and, at the latest

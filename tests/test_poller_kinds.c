@@ -489,3 +489,267 @@ Test(poller_kinds, pipe_wake_latency)
     pst_fd_close(fds[0]);
     pst_fd_close(fds[1]);
 }
+
+/* A pipe asked for nothing, with data pending (a caller applying
+ * backpressure): the wait must sleep, not spin on the data it ignores. */
+Test(poller_kinds, pipe_without_read_does_not_spin)
+{
+    ps_poller *p;
+    int fds[2];
+    ps_event ev[4];
+    cr_assert_eq(pst_pipe(fds), 0);
+    cr_assert_eq(pst_fd_write(fds[1], "x", 1), 1);
+    OK(ps_poller_open(&p));
+    ps_pollitem pi = fd_item(fds[0], 0);
+    OK(ps_poller_add(p, &pi, &tag_pipe));
+    long cpu0 = pst_process_cpu_ms();
+    int64_t t0 = pst_now_ms();
+    int n = ps_poller_wait(p, ev, 4, 1000);
+    int64_t took = pst_now_ms() - t0;
+    long cpu = pst_process_cpu_ms() - cpu0;
+    cr_assert_eq(n, 0, "wait -> %d (revents 0x%x)", n, n > 0 ? ev[0].revents : 0u);
+    cr_assert_geq(took, 900, "the wait returned after %lld ms", (long long)took);
+    if (cpu0 < 0) {
+        cr_log_info("no process CPU time here: only the timing is checked");
+    } else {
+        cr_log_info("a 1000 ms wait used %ld ms of CPU", cpu);
+        cr_assert_lt(cpu, 150, "a 1000 ms wait used %ld ms of CPU", cpu);
+    }
+    /* Asking for READ again reports the data. */
+    pi.events = PS_POLL_READ;
+    OK(ps_poller_modify(p, &pi, &tag_pipe));
+    ps_event e = wait_one(p, 2000);
+    cr_assert_eq(e.data, &tag_pipe);
+    cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
+    ps_poller_close(p);
+    pst_fd_close(fds[0]);
+    pst_fd_close(fds[1]);
+}
+
+/* An always-ready file must not starve a ready socket, even at cap 1. */
+Test(poller_kinds, file_does_not_starve_socket)
+{
+    char path[256];
+    ps_poller *p;
+    ps_socket_t a, b;
+    pst_temp_path(path, sizeof path, "pkstarve");
+    cr_assert_eq(pst_write_file(path, "data", 4), 0);
+    int fd = pst_open_read(path);
+    cr_assert_geq(fd, 0);
+    pst_tcp_pair(&a, &b);
+    OK(ps_poller_open(&p));
+    ps_pollitem fi = fd_item(fd, PS_POLL_READ);
+    ps_pollitem si = sock_item(b, PS_POLL_READ);
+    OK(ps_poller_add(p, &fi, &tag_file));
+    OK(ps_poller_add(p, &si, &tag_sock));
+    OK(ps_send_all(a, "s", 1, NULL, 1000));
+    int files = 0, socks = 0;
+    for (int i = 0; i < 20 && (files < 2 || socks < 2); i++) {
+        ps_event ev[1];
+        int n = ps_poller_wait(p, ev, 1, 1000);
+        cr_assert_eq(n, 1, "wait %d -> %d", i, n);
+        if (ev[0].data == &tag_sock)
+            socks++;
+        else if (ev[0].data == &tag_file)
+            files++;
+        else
+            cr_assert_fail("wait %d reported an unknown item", i);
+    }
+    cr_assert_geq(socks, 2, "the socket was reported %d times", socks);
+    cr_assert_geq(files, 2, "the file was reported %d times", files);
+    ps_poller_close(p);
+    ps_close(a);
+    ps_close(b);
+    pst_fd_close(fd);
+    pst_remove(path);
+}
+
+struct late_add {
+    ps_poller *p;
+    ps_pollitem it;
+    int rc;
+};
+
+static void late_add_main(void *arg)
+{
+    struct late_add *l = (struct late_add *)arg;
+    pst_sleep_ms(200);
+    l->rc = ps_poller_add(l->p, &l->it, &tag_file);
+}
+
+/* A file added while a wait is blocked is reported by that wait. */
+Test(poller_kinds, file_added_during_wait)
+{
+    char path[256];
+    struct late_add l;
+    pst_temp_path(path, sizeof path, "pklate");
+    cr_assert_eq(pst_write_file(path, "data", 4), 0);
+    int fd = pst_open_read(path);
+    cr_assert_geq(fd, 0);
+    OK(ps_poller_open(&l.p));
+    l.it = fd_item(fd, PS_POLL_READ);
+    l.rc = 1;
+    int64_t t0 = pst_now_ms();
+    pst_thread *t = pst_thread_start(late_add_main, &l);
+    cr_assert_not_null(t);
+    ps_event e = wait_one(l.p, 3000);
+    int64_t took = pst_now_ms() - t0;
+    pst_thread_join(t);
+    OK(l.rc);
+    cr_assert_eq(e.data, &tag_file);
+    cr_assert_lt(took, 1500, "the wait returned after %lld ms", (long long)took);
+    ps_poller_close(l.p);
+    pst_fd_close(fd);
+    pst_remove(path);
+}
+
+struct lt_waiter {
+    ps_poller *p;
+    int n;
+    void *data;
+    int64_t took;
+};
+
+static void lt_waiter_main(void *arg)
+{
+    struct lt_waiter *w = (struct lt_waiter *)arg;
+    ps_event ev[4];
+    int64_t t0 = pst_now_ms();
+    w->n = ps_poller_wait(w->p, ev, 4, 3000);
+    w->took = pst_now_ms() - t0;
+    w->data = w->n > 0 ? ev[0].data : NULL;
+}
+
+struct late_send {
+    ps_socket_t s;
+};
+
+static void late_send_main(void *arg)
+{
+    struct late_send *l = (struct late_send *)arg;
+    pst_sleep_ms(300);
+    cr_assert_eq(ps_send_all(l->s, "x", 1, NULL, 1000), PS_OK);
+}
+
+/* Level-triggered with two threads blocked: whichever is woken reports
+ * the socket and leaves it unread; it is still ready, so the other one
+ * must report it too, not sleep on. */
+Test(poller_kinds, level_triggered_two_waiters)
+{
+    ps_socket_t a, b;
+    struct lt_waiter w1, w2;
+    struct late_send ls;
+    pst_tcp_pair(&a, &b);
+    OK(ps_poller_open(&w1.p));
+    w2.p = w1.p;
+    ps_pollitem si = sock_item(b, PS_POLL_READ);
+    OK(ps_poller_add(w1.p, &si, &tag_sock));
+    ls.s = a;
+    pst_thread *t1 = pst_thread_start(lt_waiter_main, &w1);
+    pst_thread *t2 = pst_thread_start(lt_waiter_main, &w2);
+    pst_thread *ts = pst_thread_start(late_send_main, &ls);
+    cr_assert(t1 && t2 && ts);
+    pst_thread_join(ts);
+    pst_thread_join(t1);
+    pst_thread_join(t2);
+    cr_log_info("waiters: %d after %lld ms, %d after %lld ms", w1.n,
+                (long long)w1.took, w2.n, (long long)w2.took);
+    cr_assert_eq(w1.n, 1, "first waiter -> %d after %lld ms", w1.n,
+                 (long long)w1.took);
+    cr_assert_eq(w2.n, 1, "second waiter -> %d after %lld ms", w2.n,
+                 (long long)w2.took);
+    cr_assert_eq(w1.data, &tag_sock);
+    cr_assert_eq(w2.data, &tag_sock);
+    ps_poller_close(w1.p);
+    ps_close(a);
+    ps_close(b);
+}
+
+/* A pipe dropped as INVALID (closed while registered) leaves no helper
+ * thread behind until ps_poller_close. */
+Test(poller_kinds, dropped_pipe_leaves_no_thread)
+{
+    ps_poller *p;
+    int fds[2];
+    ps_event ev[4];
+    OK(ps_poller_open(&p));
+    cr_assert_eq(pst_pipe(fds), 0);
+    long before = pst_thread_count();
+    cr_assert_geq(before, 1, "no thread count on this system");
+    ps_pollitem pi = fd_item(fds[0], PS_POLL_READ);
+    OK(ps_poller_add(p, &pi, &tag_pipe));
+    cr_assert_eq(pst_fd_write(fds[1], "d", 1), 1);
+    cr_assert_eq(wait_one(p, 2000).revents, PS_POLL_READ);
+    /* Closed while registered, against the rules, to get it dropped. */
+    pst_fd_close(fds[0]);
+    int n = ps_poller_wait(p, ev, 4, 500);
+    cr_assert_geq(n, 0, "wait -> %s", ps_errname(n));
+    if (pst_is_windows())
+        cr_assert_eq(n, 1, "a closed pipe is reported once as INVALID");
+    if (n == 1) {
+        cr_assert_eq(ev[0].data, &tag_pipe);
+        cr_assert_eq(ev[0].revents, (unsigned)PS_POLL_INVALID);
+    } else {
+        cr_assert_eq(n, 0);
+    }
+    long after = pst_thread_count();
+    cr_assert_eq(after, before, "threads: %ld before, %ld after the drop",
+                 before, after);
+    ps_poller_close(p);
+    pst_fd_close(fds[1]);
+}
+
+struct adder {
+    ps_poller *p;
+    ps_pollitem it;
+    volatile int stop;
+    int bad_rc, tries;
+};
+
+static void adder_main(void *arg)
+{
+    struct adder *ad = (struct adder *)arg;
+    while (!ad->stop) {
+        int rc = ps_poller_add(ad->p, &ad->it, NULL);
+        ad->tries++;
+        if (rc != PS_EEXIST) {
+            ad->bad_rc = rc == 0 ? 1 : rc;
+            return;
+        }
+    }
+}
+
+/* A modify that changes how a pipe is watched (WRITE on or off) keeps it
+ * registered throughout: an add from another thread always finds it. */
+Test(poller_kinds, modify_keeps_item_registered)
+{
+    struct adder ad;
+    int fds[2];
+    cr_assert_eq(pst_pipe(fds), 0);
+    cr_assert_eq(pst_fd_write(fds[1], "d", 1), 1);
+    OK(ps_poller_open(&ad.p));
+    ad.it = fd_item(fds[0], PS_POLL_READ);
+    ad.stop = 0;
+    ad.bad_rc = 0;
+    ad.tries = 0;
+    OK(ps_poller_add(ad.p, &ad.it, &tag_pipe));
+    pst_thread *t = pst_thread_start(adder_main, &ad);
+    cr_assert_not_null(t);
+    ps_pollitem mi = fd_item(fds[0], PS_POLL_READ);
+    for (int i = 0; i < 60 && !ad.bad_rc; i++) {
+        mi.events = (i & 1) ? PS_POLL_READ : PS_POLL_READ | PS_POLL_WRITE;
+        OK(ps_poller_modify(ad.p, &mi, &tag_pipe));
+    }
+    ad.stop = 1;
+    pst_thread_join(t);
+    cr_assert_eq(ad.bad_rc, 0, "an add during modify -> %d (%s)", ad.bad_rc,
+                 ad.bad_rc < 0 ? ps_errname(ad.bad_rc) : "succeeded");
+    cr_log_info("%d adds during the modifies", ad.tries);
+    /* Still registered and reporting, as READ only now. */
+    ps_event e = wait_one(ad.p, 2000);
+    cr_assert_eq(e.data, &tag_pipe);
+    cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
+    ps_poller_close(ad.p);
+    pst_fd_close(fds[0]);
+    pst_fd_close(fds[1]);
+}

@@ -21,6 +21,15 @@
 #ifndef SIO_BASE_HANDLE
 #define SIO_BASE_HANDLE _WSAIOR(IOC_WS2, 34)
 #endif
+#ifndef SIO_BSP_HANDLE
+#define SIO_BSP_HANDLE _WSAIOR(IOC_WS2, 27)
+#endif
+#ifndef SIO_BSP_HANDLE_SELECT
+#define SIO_BSP_HANDLE_SELECT _WSAIOR(IOC_WS2, 28)
+#endif
+#ifndef SIO_BSP_HANDLE_POLL
+#define SIO_BSP_HANDLE_POLL _WSAIOR(IOC_WS2, 29)
+#endif
 
 typedef NTSTATUS(NTAPI *create_file_fn)(PHANDLE, ACCESS_MASK,
                                         POBJECT_ATTRIBUTES, PIO_STATUS_BLOCK,
@@ -194,13 +203,26 @@ unsigned ps__afd_revents(const ps__afd_poll_info *info,
     return r;
 }
 
-SOCKET ps__afd_base(SOCKET s)
+static SOCKET ask(SOCKET s, DWORD code)
 {
     SOCKET base = INVALID_SOCKET;
     DWORD bytes = 0;
-    if (WSAIoctl(s, SIO_BASE_HANDLE, NULL, 0, &base, sizeof base, &bytes,
-                 NULL, NULL) != 0 ||
-        base == INVALID_SOCKET)
-        return s;
+    if (WSAIoctl(s, code, NULL, 0, &base, sizeof base, &bytes, NULL, NULL) != 0)
+        return INVALID_SOCKET;
     return base;
+}
+
+/* A layered provider (LSP) may refuse SIO_BASE_HANDLE; the handles it
+ * gives out for poll and select are then the provider's own socket. */
+SOCKET ps__afd_base(SOCKET s)
+{
+    static const DWORD codes[] = {SIO_BASE_HANDLE, SIO_BSP_HANDLE_POLL,
+                                  SIO_BSP_HANDLE_SELECT, SIO_BSP_HANDLE};
+    size_t i;
+    for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        SOCKET base = ask(s, codes[i]);
+        if (base != INVALID_SOCKET)
+            return base;
+    }
+    return s;
 }

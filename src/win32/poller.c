@@ -7,6 +7,9 @@
  * Level-triggered items are watched again at the start of the next wait
  * after the one that reported them (not at once), so a wait reports what
  * is ready when it starts and not what was ready before the caller read.
+ * While other threads are blocked on the port, such an item (and any
+ * change to the always-checked items) posts a RESCAN packet, so one of
+ * them starts its wait again and sees it.
  * A record with a poll or a posted packet still due is freed only when
  * that completion has been taken from the port. */
 #include "poller.h"
@@ -191,6 +194,40 @@ static int watch(ps_poller *p, ps__preg *r)
     }
 }
 
+static void post_rescan(ps_poller *p)
+{
+    if (InterlockedExchange(&p->rescan_pending, 1) != 0)
+        return; /* one is on its way */
+    if (!PostQueuedCompletionStatus(p->port, 0, PS__KEY_RESCAN, NULL))
+        InterlockedExchange(&p->rescan_pending, 0);
+}
+
+/* Lets a blocked wait see what it cannot be woken for by the port: the
+ * always-checked items changed, or reported items wait to be watched
+ * again (lock held). */
+static void nudge(ps_poller *p, int side_changed)
+{
+    if (p->blocked > 0 && (side_changed || p->update.head != NULL))
+        post_rescan(p);
+}
+
+/* Starts watching a new record (lock held). */
+static int start_route(ps_poller *p, ps__preg *r)
+{
+    switch (r->route) {
+    case PS__ROUTE_AFD:
+        return afd_submit(p, r);
+    case PS__ROUTE_PIPE:
+        return ps__pipe_start(p, r);
+    case PS__ROUTE_CONIN:
+        return ps__con_join(p, r);
+    default:
+        ps__plist_push(&p->always, r, PS__LIST_ALWAYS);
+        nudge(p, 1);
+        return 0;
+    }
+}
+
 int ps__poller_create(ps_poller **out)
 {
     ps_poller *p = (ps_poller *)calloc(1, sizeof *p);
@@ -321,20 +358,7 @@ static int do_add(ps_poller *p, const ps_pollitem *item, void *data)
         pp = slot(p, kind, v);
         *pp = r;
         p->count++;
-        switch (r->route) {
-        case PS__ROUTE_AFD:
-            rc = afd_submit(p, r);
-            break;
-        case PS__ROUTE_PIPE:
-            rc = ps__pipe_start(p, r);
-            break;
-        case PS__ROUTE_CONIN:
-            rc = ps__con_join(p, r);
-            break;
-        default:
-            ps__plist_push(&p->always, r, PS__LIST_ALWAYS);
-            break;
-        }
+        rc = start_route(p, r);
         if (rc != 0)
             table_remove(p, r);
     }
@@ -364,11 +388,33 @@ static ps__con_group *retire(ps_poller *p, ps__preg *r)
     return g;
 }
 
-static int do_remove(ps_poller *p, int kind, uintptr_t v)
+/* The rest of a retire, with the lock released: ends an emptied console
+ * group and joins a pipe helper (which takes the lock to post). */
+static void retire_finish(ps_poller *p, ps__preg *r, ps__con_group *g,
+                          int pipe)
+{
+    if (g != NULL)
+        ps__con_group_end(g);
+    if (pipe) {
+        ps__pipe_stop(r);
+        lock(p);
+        r->helper_gone = 1;
+        maybe_free(p, r);
+        unlock(p);
+    }
+}
+
+/* An item no longer open is forgotten all the same, and PS_EBADF says so,
+ * so that a new item given its number can register. */
+static int do_remove(ps_poller *p, const ps_pollitem *item)
 {
     ps__con_group *g;
+    ps__sel_entry e;
     ps__preg *r;
-    int pipe;
+    int kind, pipe, rc;
+    uintptr_t v;
+    item_key(item, &kind, &v);
+    rc = classify(item, &e);
     lock(p);
     r = *slot(p, kind, v);
     if (r == NULL) {
@@ -378,17 +424,8 @@ static int do_remove(ps_poller *p, int kind, uintptr_t v)
     pipe = r->route == PS__ROUTE_PIPE;
     g = retire(p, r);
     unlock(p);
-    if (g != NULL)
-        ps__con_group_end(g);
-    if (pipe) {
-        /* Joined without the lock: the helper takes it to post. */
-        ps__pipe_stop(r);
-        lock(p);
-        r->helper_gone = 1;
-        maybe_free(p, r);
-        unlock(p);
-    }
-    return 0;
+    retire_finish(p, r, g, pipe);
+    return rc;
 }
 
 static int do_modify(ps_poller *p, const ps_pollitem *item, void *data)
@@ -406,14 +443,43 @@ static int do_modify(ps_poller *p, const ps_pollitem *item, void *data)
         return PS_ENOENT;
     }
     if (rc != 0) {
+        int pipe = r->route == PS__ROUTE_PIPE;
+        ps__con_group *g = retire(p, r);
         unlock(p);
+        retire_finish(p, r, g, pipe);
         return rc;
     }
     if (route_of(&r->entry, item->events) != r->route) {
-        /* A pipe or console whose helper is no longer (or now) needed. */
+        /* A pipe or console whose helper is no longer (or now) needed:
+         * a new record takes the old one's place in one lock hold, so the
+         * item is registered throughout, and stays as it was on failure. */
+        ps__preg *n = (ps__preg *)calloc(1, sizeof *n);
+        ps__con_group *g;
+        int pipe;
+        if (n == NULL) {
+            unlock(p);
+            return PS_ENOMEM;
+        }
+        n->kind = kind;
+        n->value = v;
+        n->entry = e;
+        n->events = item->events;
+        n->data = data;
+        n->armed = 1;
+        n->route = route_of(&e, item->events);
+        if ((rc = start_route(p, n)) != 0) {
+            unlist(p, n);
+            unlock(p);
+            free(n);
+            return rc;
+        }
+        pipe = r->route == PS__ROUTE_PIPE;
+        g = retire(p, r);
+        *slot(p, kind, v) = n;
+        p->count++;
         unlock(p);
-        rc = do_remove(p, kind, v);
-        return rc == 0 ? do_add(p, item, data) : rc;
+        retire_finish(p, r, g, pipe);
+        return 0;
     }
     if (r->route == PS__ROUTE_AFD && r->afd_pending &&
         ps__afd_mask(item->events) != ps__afd_mask(r->events))
@@ -423,22 +489,21 @@ static int do_modify(ps_poller *p, const ps_pollitem *item, void *data)
     r->armed = 1;
     if (r->list != PS__LIST_UPDATE)
         rc = watch(p, r);
+    if (r->route == PS__ROUTE_ALWAYS)
+        nudge(p, 1);
     unlock(p);
     return rc;
 }
 
 int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
 {
-    int kind;
-    uintptr_t v;
     switch (op) {
     case PS__POLLER_ADD:
         return do_add(p, item, data);
     case PS__POLLER_MODIFY:
         return do_modify(p, item, data);
     default:
-        item_key(item, &kind, &v);
-        return do_remove(p, kind, v);
+        return do_remove(p, item);
     }
 }
 
@@ -448,19 +513,25 @@ typedef struct sink {
     ps_event *ev;
     int cap, n;
     ps__con_group *ended;   /* groups to end once the lock is released */
+    ps__preg *reap;         /* dropped pipes whose helpers are to be joined */
+    size_t side_left;       /* always-checked items this wait has yet to check */
 } sink;
 
 /* Reports r as INVALID and drops it: the handle is gone, and a new one
  * that gets its number must be able to register (lock held). A pipe
- * helper is told to end; it is joined by ps_poller_close. */
+ * helper is told to end, and joined by this wait once the lock is
+ * released. */
 static void drop(ps_poller *p, ps__preg *r, sink *s)
 {
     ps__con_group *g;
     s->ev[s->n].data = r->data;
     s->ev[s->n].revents = PS_POLL_INVALID;
     s->n++;
-    if (r->route == PS__ROUTE_PIPE)
+    if (r->route == PS__ROUTE_PIPE) {
         ps__pipe_signal_stop(r);
+        r->reap_next = s->reap;
+        s->reap = r;
+    }
     g = retire(p, r);
     if (g != NULL) {
         g->next = s->ended;
@@ -480,6 +551,10 @@ static void deliver(ps_poller *p, ps__preg *r, unsigned rev, sink *s)
         return;
     }
     if (rev == 0) {
+        /* A pipe not asked for READ whose helper saw data: reading again
+         * would return at once, forever. It waits for a modify. */
+        if (r->route == PS__ROUTE_PIPE && !(r->events & PS_POLL_READ))
+            return;
         /* Woken for nothing it reports (e.g. the data was taken first). */
         if (r->list != PS__LIST_UPDATE && watch(p, r) != 0)
             deliver(p, r, PS_POLL_INVALID, s);
@@ -505,21 +580,28 @@ static unsigned check_other(ps__preg *r)
     return ps__sel_check_other(&it, &r->entry);
 }
 
-/* The start of a wait (lock held): re-watch what the last waits reported,
- * and check the always-ready items. */
-static void wait_start(ps_poller *p, sink *s)
+/* The start of a wait (lock held): re-watch what the last waits reported. */
+static void rewatch(ps_poller *p, sink *s)
 {
     ps__preg *r;
-    size_t k, total;
+    size_t total;
     while (s->n < s->cap && (r = p->update.head) != NULL) {
         ps__plist_unlink(&p->update, r);
         if (r->armed && watch(p, r) != 0)
             deliver(p, r, PS_POLL_INVALID, s);
     }
-    /* Rotated, so items beyond cap come first next time. */
     for (total = 0, r = p->always.head; r; r = r->next)
         total++;
-    for (k = 0; k < total && s->n < s->cap; k++) {
+    s->side_left = total;
+}
+
+/* Checks always-checked items until `limit` events are in the sink (lock
+ * held). Rotated, so items not checked come first next time. */
+static void check_side(ps_poller *p, sink *s, int limit)
+{
+    ps__preg *r;
+    for (; s->side_left > 0 && s->n < limit && p->always.head;
+         s->side_left--) {
         unsigned rev;
         r = p->always.head;
         ps__plist_unlink(&p->always, r);
@@ -560,6 +642,11 @@ static void consume(ps_poller *p, const OVERLAPPED_ENTRY *e, sink *s,
         *woken = 1;
         return;
     }
+    if (e->lpCompletionKey == PS__KEY_RESCAN) {
+        /* Returning with nothing makes the caller's loop start again. */
+        InterlockedExchange(&p->rescan_pending, 0);
+        return;
+    }
     if (e->lpCompletionKey == PS__KEY_AFD) {
         r->afd_pending = 0;
         p->afd_pending--;
@@ -585,48 +672,94 @@ static void consume(ps_poller *p, const OVERLAPPED_ENTRY *e, sink *s,
     deliver(p, r, check_other(r), s);
 }
 
-static void end_groups(sink *s)
+/* What waits do with the lock released: end emptied console groups, join
+ * the helpers of dropped pipes. */
+static void after_unlock(ps_poller *p, sink *s)
 {
     while (s->ended != NULL) {
         ps__con_group *g = s->ended;
         s->ended = g->next;
         ps__con_group_end(g);
     }
+    while (s->reap != NULL) {
+        ps__preg *r = s->reap;
+        s->reap = r->reap_next;
+        retire_finish(p, r, NULL, 1);
+    }
+}
+
+/* Takes completions from the port, waiting up to tmo (0: not at all).
+ * A blocking take was counted in p->blocked by the caller, in the same lock
+ * hold in which it found nothing else to report. */
+static int take(ps_poller *p, sink *s, DWORD tmo, int *woken)
+{
+    OVERLAPPED_ENTRY ent[BATCH];
+    ULONG got = 0, i;
+    ULONG want = (ULONG)(s->cap - s->n < BATCH ? s->cap - s->n : BATCH);
+    BOOL ok = GetQueuedCompletionStatusEx(p->port, ent, want, &got, tmo, FALSE);
+    DWORD err = ok ? 0 : GetLastError();
+    lock(p);
+    if (tmo != 0)
+        p->blocked--;
+    for (i = 0; ok && i < got; i++)
+        consume(p, &ent[i], s, woken);
+    if (s->n < s->cap && !*woken)
+        check_side(p, s, s->cap);
+    nudge(p, 0);
+    if (!ok && err != WAIT_TIMEOUT && s->n == 0) {
+        unlock(p);
+        after_unlock(p, s);
+        ps__set_native_error((int)err);
+        return err == ERROR_NOT_ENOUGH_MEMORY ? PS_ENOMEM : PS_EUNKNOWN;
+    }
+    return 0; /* with the lock held */
 }
 
 int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
                          int timeout_ms, int *woken)
 {
-    OVERLAPPED_ENTRY ent[BATCH];
-    ULONG got = 0, i, want;
+    DWORD tmo = timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms;
+    int side_cap, rc;
     sink s;
     s.ev = events;
     s.cap = cap;
     s.n = 0;
     s.ended = NULL;
+    s.reap = NULL;
     lock(p);
-    wait_start(p, &s);
-    unlock(p);
-    end_groups(&s);
-    if (s.n >= cap)
+    rewatch(p, &s);
+    /* The always-checked items leave the port at least one slot, so they
+     * cannot starve it; with cap 1 the two take turns. */
+    side_cap = cap - 1;
+    if (cap == 1 && (p->turn++ & 1u))
+        side_cap = 1;
+    check_side(p, &s, side_cap);
+    nudge(p, 0);
+    if (s.n >= cap) {
+        unlock(p);
+        after_unlock(p, &s);
         return s.n;
-    want = (ULONG)(cap - s.n < BATCH ? cap - s.n : BATCH);
-    if (!GetQueuedCompletionStatusEx(p->port, ent, want, &got,
-                                     s.n > 0 ? 0
-                                     : timeout_ms < 0 ? INFINITE
-                                                      : (DWORD)timeout_ms,
-                                     FALSE)) {
-        DWORD err = GetLastError();
-        if (err == WAIT_TIMEOUT || s.n > 0)
-            return s.n;
-        ps__set_native_error((int)err);
-        return err == ERROR_NOT_ENOUGH_MEMORY ? PS_ENOMEM : PS_EUNKNOWN;
     }
-    lock(p);
-    for (i = 0; i < got; i++)
-        consume(p, &ent[i], &s, woken);
+    if (s.n > 0 || s.side_left > 0 || tmo == 0) {
+        /* Something to report or still to check: only look. */
+        unlock(p);
+        if ((rc = take(p, &s, 0, woken)) != 0)
+            return rc;
+        if (s.n > 0 || *woken || tmo == 0) {
+            unlock(p);
+            after_unlock(p, &s);
+            return s.n;
+        }
+    }
+    /* Nothing ready: block, counted as blocked in this lock hold so any
+     * change made from now on nudges this wait. */
+    p->blocked++;
     unlock(p);
-    end_groups(&s);
+    after_unlock(p, &s);
+    if ((rc = take(p, &s, tmo, woken)) != 0)
+        return rc;
+    unlock(p);
+    after_unlock(p, &s);
     return s.n;
 }
 

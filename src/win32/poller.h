@@ -52,7 +52,15 @@ enum {
 };
 
 /* Completion keys on the port. */
-enum { PS__KEY_AFD = 1, PS__KEY_HELPER = 2, PS__KEY_WAKE = 3 };
+/* RESCAN: some wait should start again, because an always-checked item
+ * was added or re-armed, or a reported item waits to be watched again while
+ * threads are blocked. */
+enum {
+    PS__KEY_AFD = 1,
+    PS__KEY_HELPER = 2,
+    PS__KEY_WAKE = 3,
+    PS__KEY_RESCAN = 4
+};
 
 typedef struct ps__pipe_helper ps__pipe_helper;
 typedef struct ps__con_group ps__con_group;
@@ -78,6 +86,7 @@ struct ps__preg {
     int idle;                   /* its helper waits to be re-armed */
     int dead;                   /* removed; freed once nothing refers to it */
     int helper_gone;            /* the pipe helper has been joined */
+    ps__preg *reap_next;        /* a dropped pipe whose helper a wait joins */
     ps__pipe_helper *pipe;      /* PS__ROUTE_PIPE */
     ps__con_group *group;       /* PS__ROUTE_CONIN */
 };
@@ -93,6 +102,9 @@ struct ps_poller {
     HANDLE port;
     HANDLE afd;
     volatile LONG wake_pending;
+    volatile LONG rescan_pending;
+    int blocked;                /* waits blocked on the port */
+    unsigned turn;              /* cap 1: who goes first, port or always */
     ps__preg **buckets;
     size_t nbuckets, count;
     ps__plist update;           /* reported, to be watched again */

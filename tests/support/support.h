@@ -52,6 +52,9 @@ long pst_open_handle_count(void);
 /* How many threads the process runs; -1 if it cannot be told (POSIX
  * without /proc). */
 long pst_thread_count(void);
+/* CPU time (user + system) the process has used so far, in ms; -1 if it
+ * cannot be told. */
+long pst_process_cpu_ms(void);
 
 /* A connected TCP pair over 127.0.0.1 made with the public API (listener,
  * connect, accept). Aborts the current test on failure. */

@@ -169,3 +169,12 @@ long pst_open_handle_count(void)
 }
 
 long pst_thread_count(void) { return count_dir_entries("/proc/self/task"); }
+
+long pst_process_cpu_ms(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1;
+    return (long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+           (long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}

@@ -148,3 +148,16 @@ long pst_thread_count(void)
     CloseHandle(snap);
     return n;
 }
+
+long pst_process_cpu_ms(void)
+{
+    FILETIME c, e, k, u;
+    ULARGE_INTEGER kk, uu;
+    if (!GetProcessTimes(GetCurrentProcess(), &c, &e, &k, &u))
+        return -1;
+    kk.LowPart = k.dwLowDateTime;
+    kk.HighPart = k.dwHighDateTime;
+    uu.LowPart = u.dwLowDateTime;
+    uu.HighPart = u.dwHighDateTime;
+    return (long)((kk.QuadPart + uu.QuadPart) / 10000); /* 100 ns units */
+}
