@@ -42,6 +42,20 @@ static ps_iovec *split(unsigned char **data, size_t total, size_t n)
     return v;
 }
 
+/* Buffers of `each` bytes over data[0 .. n * each), starting at byte
+ * `from` (the first one cut short); returns how many. */
+static size_t chunks_from(ps_iovec *v, const unsigned char *data, size_t n,
+                          size_t each, size_t from)
+{
+    size_t k = 0;
+    for (size_t i = from / each; i < n; i++, k++) {
+        size_t skip = i == from / each ? from % each : 0;
+        v[k].base = data + i * each + skip;
+        v[k].len = each - skip;
+    }
+    return k;
+}
+
 static size_t total_of(const ps_iovec *v, size_t n)
 {
     size_t t = 0;
@@ -210,10 +224,7 @@ Test(iov, sendv_all_timeout_reports_exact_count, .timeout = 60)
     cr_assert_not_null(data);
     for (size_t i = 0; i < N * each; i++)
         data[i] = pat(i);
-    for (size_t i = 0; i < N; i++) {
-        v[i].base = data + i * each;
-        v[i].len = each;
-    }
+    chunks_from(v, data, N, each, 0);
     pst_tcp_pair(&c, &s);
     OK(ps_set_buffer_sizes(c, 4096, 0));
     OK(ps_set_buffer_sizes(s, 0, 4096));
@@ -262,19 +273,8 @@ Test(iov, sendv_partial_with_slow_reader, .timeout = 60)
     cr_assert_not_null(t);
     size_t done = 0, calls = 0, partial = 0;
     while (done < N * each) {
-        size_t first = 0, off = done;
-        while (off >= each) {
-            off -= each;
-            first++;
-        }
         ps_iovec rest[N];
-        size_t k = 0;
-        for (size_t i = first; i < N; i++, k++) {
-            rest[k].base = data + i * each;
-            rest[k].len = each;
-        }
-        rest[0].base = (const unsigned char *)rest[0].base + off;
-        rest[0].len -= off;
+        size_t k = chunks_from(rest, data, N, each, done);
         size_t sent = 0;
         OK(ps_sendv(c, rest, k, &sent, 10000));
         cr_assert_gt(sent, (size_t)0);
@@ -306,10 +306,7 @@ Test(iov, sendv_all_after_peer_reset_reports_what_went, .timeout = 30)
     size_t sent = 0, got = 0;
     cr_assert_not_null(data);
     memset(data, 'z', N * each);
-    for (size_t i = 0; i < N; i++) {
-        v[i].base = data + i * each;
-        v[i].len = each;
-    }
+    chunks_from(v, data, N, each, 0);
     pst_tcp_pair(&c, &s);
     OK(ps_set_buffer_sizes(c, 4096, 0));
     OK(ps_set_buffer_sizes(s, 0, 4096));

@@ -81,42 +81,38 @@ static int fill_iov(struct iovec *v, const ps_iovec *out,
     return (int)k;
 }
 
-int ps__sendv_once(ps_socket_t s, const ps_iovec *iov, size_t n, size_t skip,
-                   size_t *sent, int how)
+/* One sendmsg (out) or recvmsg (in) over up to PS__IOV_BATCH buffers. */
+static int vector_once(ps_socket_t s, const ps_iovec *out,
+                       const ps_recv_iovec *in, size_t n, size_t skip,
+                       size_t *moved, int how)
 {
     struct iovec v[PS__IOV_BATCH];
     struct msghdr msg;
     ssize_t r;
     memset(&msg, 0, sizeof msg);
     msg.msg_iov = v;
-    msg.msg_iovlen = fill_iov(v, iov, NULL, n, skip);
-    *sent = 0;
+    msg.msg_iovlen = fill_iov(v, out, in, n, skip);
+    *moved = 0;
     do
-        r = sendmsg(s, &msg, PS__SEND_FLAGS | dontwait(how));
+        r = out ? sendmsg(s, &msg, PS__SEND_FLAGS | dontwait(how))
+                : recvmsg(s, &msg, dontwait(how));
     while (r < 0 && errno == EINTR);
     if (r < 0)
         return ps__last_error();
-    *sent = (size_t)r;
+    *moved = (size_t)r;
     return 0;
+}
+
+int ps__sendv_once(ps_socket_t s, const ps_iovec *iov, size_t n, size_t skip,
+                   size_t *sent, int how)
+{
+    return vector_once(s, iov, NULL, n, skip, sent, how);
 }
 
 int ps__recvv_once(ps_socket_t s, const ps_recv_iovec *iov, size_t n,
                    size_t skip, size_t *got, int how)
 {
-    struct iovec v[PS__IOV_BATCH];
-    struct msghdr msg;
-    ssize_t r;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = v;
-    msg.msg_iovlen = fill_iov(v, NULL, iov, n, skip);
-    *got = 0;
-    do
-        r = recvmsg(s, &msg, dontwait(how));
-    while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return ps__last_error();
-    *got = (size_t)r;
-    return 0;
+    return vector_once(s, NULL, iov, n, skip, got, how);
 }
 
 int ps__sendto_once(ps_socket_t s, const void *buf, size_t len,
