@@ -15,28 +15,6 @@
 /* Every test here is bounded even where it waits with timeout -1. */
 TestSuite(poller, .timeout = 120);
 
-static ps_pollitem sock_item(ps_socket_t s, unsigned events)
-{
-    ps_pollitem it;
-    memset(&it, 0, sizeof it);
-    it.kind = PS_KIND_SOCKET;
-    it.sock = s;
-    it.fd = -1;
-    it.events = events;
-    return it;
-}
-
-static ps_pollitem fd_item(int fd, unsigned events)
-{
-    ps_pollitem it;
-    memset(&it, 0, sizeof it);
-    it.kind = PS_KIND_FD;
-    it.sock = PS_INVALID_SOCKET;
-    it.fd = fd;
-    it.events = events;
-    return it;
-}
-
 static ps_poller *open_poller(void)
 {
     ps_poller *p = NULL;
@@ -47,7 +25,7 @@ static ps_poller *open_poller(void)
 
 static void add_sock(ps_poller *p, ps_socket_t s, unsigned events, void *data)
 {
-    ps_pollitem it = sock_item(s, events);
+    ps_pollitem it = pst_sock_item(s, events);
     OK(ps_poller_add(p, &it, data));
 }
 
@@ -88,7 +66,7 @@ Test(poller, bad_arguments)
     ps_socket_t a, b;
     ps_event ev[1];
     pst_tcp_pair(&a, &b);
-    ps_pollitem it = sock_item(a, PS_POLL_READ);
+    ps_pollitem it = pst_sock_item(a, PS_POLL_READ);
     RC_IS(ps_poller_add(NULL, &it, NULL), PS_EINVAL);
     RC_IS(ps_poller_add(p, NULL, NULL), PS_EINVAL);
     RC_IS(ps_poller_modify(NULL, &it, NULL), PS_EINVAL);
@@ -96,7 +74,7 @@ Test(poller, bad_arguments)
     it.kind = 99;
     RC_IS(ps_poller_add(p, &it, NULL), PS_EINVAL);
     RC_IS(ps_poller_remove(p, &it), PS_EINVAL);
-    it = sock_item(a, PS_POLL_READ | PS_POLL_HUP);
+    it = pst_sock_item(a, PS_POLL_READ | PS_POLL_HUP);
     RC_IS(ps_poller_add(p, &it, NULL), PS_EINVAL);
     it.events = 64;
     RC_IS(ps_poller_add(p, &it, NULL), PS_EINVAL);
@@ -105,7 +83,7 @@ Test(poller, bad_arguments)
     RC_IS(ps_poller_wait(p, ev, 0, 0), PS_EINVAL);
     RC_IS(ps_poller_wake(NULL), PS_EINVAL);
     /* Nothing was registered by the failed calls. */
-    it = sock_item(a, PS_POLL_READ);
+    it = pst_sock_item(a, PS_POLL_READ);
     RC_IS(ps_poller_remove(p, &it), PS_ENOENT);
     /* A handle is a Windows item; elsewhere PS_ENOTSUP. */
     ps_pollitem h;
@@ -127,7 +105,7 @@ Test(poller, registration_errors)
     ps_poller *p = open_poller();
     ps_socket_t a, b;
     pst_tcp_pair(&a, &b);
-    ps_pollitem it = sock_item(a, PS_POLL_READ);
+    ps_pollitem it = pst_sock_item(a, PS_POLL_READ);
     RC_IS(ps_poller_modify(p, &it, NULL), PS_ENOENT);
     RC_IS(ps_poller_remove(p, &it), PS_ENOENT);
     OK(ps_poller_add(p, &it, NULL));
@@ -150,17 +128,17 @@ Test(poller, closed_items_are_ebadf)
     ps_socket_t s;
     OK(ps_socket(&s, PS_AF_INET, PS_SOCK_STREAM));
     ps_close(s);
-    ps_pollitem it = sock_item(s, PS_POLL_READ);
+    ps_pollitem it = pst_sock_item(s, PS_POLL_READ);
     RC_IS(ps_poller_add(p, &it, NULL), PS_EBADF);
     int fds[2];
     cr_assert_eq(pst_pipe(fds), 0);
     pst_fd_close(fds[0]);
     pst_fd_close(fds[1]);
-    it = fd_item(fds[0], PS_POLL_READ);
+    it = pst_fd_item(fds[0], PS_POLL_READ);
     RC_IS(ps_poller_add(p, &it, NULL), PS_EBADF);
-    it = fd_item(-1, PS_POLL_READ);
+    it = pst_fd_item(-1, PS_POLL_READ);
     RC_IS(ps_poller_add(p, &it, NULL), PS_EBADF);
-    it = sock_item(PS_INVALID_SOCKET, PS_POLL_READ);
+    it = pst_sock_item(PS_INVALID_SOCKET, PS_POLL_READ);
     RC_IS(ps_poller_add(p, &it, NULL), PS_EBADF);
     wait_none(p, 0);
     ps_poller_close(p);
@@ -194,7 +172,7 @@ Test(poller, write_on_connected_socket)
     cr_assert_eq(ev.data, &tag);
     cr_assert_eq(ev.revents, (unsigned)PS_POLL_WRITE);
     /* Asking for nothing: a writable socket is not reported. */
-    ps_pollitem it = sock_item(a, 0);
+    ps_pollitem it = pst_sock_item(a, 0);
     OK(ps_poller_modify(p, &it, &tag));
     wait_none(p, 50);
     ps_poller_close(p);
@@ -280,7 +258,7 @@ Test(poller, oneshot_until_modify)
     cr_assert_eq(ev.revents, (unsigned)PS_POLL_READ);
     /* Disarmed: still registered, never reported, although still ready. */
     wait_none(p, 100);
-    ps_pollitem it = sock_item(b, PS_POLL_READ | PS_POLL_ONESHOT);
+    ps_pollitem it = pst_sock_item(b, PS_POLL_READ | PS_POLL_ONESHOT);
     RC_IS(ps_poller_add(p, &it, NULL), PS_EEXIST);
     OK(ps_poller_modify(p, &it, &tag2));
     ev = wait_one(p, 5000);
@@ -333,7 +311,7 @@ Test(poller, cap_smaller_than_ready_count)
     /* Level-triggered: two waits of two between them reach all three. */
     memset(seen, 0, sizeof seen);
     for (int i = 0; i < NREADY; i++) {
-        ps_pollitem it = sock_item(b[i], PS_POLL_READ);
+        ps_pollitem it = pst_sock_item(b[i], PS_POLL_READ);
         OK(ps_poller_modify(p, &it, &tags[i]));
     }
     for (int w = 0; w < 2; w++) {
@@ -399,7 +377,7 @@ static void later_main(void *arg)
 Test(poller, wake_from_another_thread)
 {
     ps_poller *p = open_poller();
-    struct later l = {p, 100, sock_item(PS_INVALID_SOCKET, 0), NULL, 0, -1};
+    struct later l = {p, 100, pst_sock_item(PS_INVALID_SOCKET, 0), NULL, 0, -1};
     pst_thread *t = pst_thread_start(later_main, &l);
     cr_assert_not_null(t);
     int64_t t0 = pst_now_ms();
@@ -499,12 +477,12 @@ Test(poller, modify_and_remove_while_another_thread_waits)
     pst_thread *t = pst_thread_start(waiter_main, &w);
     cr_assert_not_null(t);
     pst_sleep_ms(100);
-    ps_pollitem it = sock_item(d, PS_POLL_READ);
+    ps_pollitem it = pst_sock_item(d, PS_POLL_READ);
     OK(ps_poller_remove(p, &it));
     send_byte(c);
     pst_sleep_ms(100);
     /* Re-arming b from this thread is what ends the wait. */
-    struct later l = {p, 0, sock_item(b, PS_POLL_READ | PS_POLL_ONESHOT),
+    struct later l = {p, 0, pst_sock_item(b, PS_POLL_READ | PS_POLL_ONESHOT),
                       &tag2, 2, -1};
     later_main(&l);
     OK(l.rc);
@@ -633,7 +611,7 @@ Test(poller, ten_thousand_registered_one_ready, .timeout = 240)
     printf("ps_poller_wait, one ready: %.1f us with 100 registered, "
            "%.1f us with %d\n", small, large, NMANY);
     /* One of the many becomes ready: it alone is reported, as itself. */
-    ps_pollitem it = sock_item(b, PS_POLL_READ);
+    ps_pollitem it = pst_sock_item(b, PS_POLL_READ);
     OK(ps_poller_remove(p, &it));
     ps_socket_t one = many[NMANY / 2];
     ps_addr there;
@@ -658,7 +636,7 @@ Test(poller, pipe_read_and_hup)
     int fds[2], tag;
     char c;
     cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem it = fd_item(fds[0], PS_POLL_READ);
+    ps_pollitem it = pst_fd_item(fds[0], PS_POLL_READ);
     OK(ps_poller_add(p, &it, &tag));
     wait_none(p, 50);
     cr_assert_eq(pst_fd_write(fds[1], "z", 1), 1);
@@ -687,7 +665,7 @@ Test(poller, regular_file_always_ready)
     int fd = pst_open_read(path);
     cr_assert_geq(fd, 0);
     ps_poller *p = open_poller();
-    ps_pollitem it = fd_item(fd, PS_POLL_READ);
+    ps_pollitem it = pst_fd_item(fd, PS_POLL_READ);
     OK(ps_poller_add(p, &it, &tag));
     RC_IS(ps_poller_add(p, &it, &tag), PS_EEXIST);
     int64_t t0 = pst_now_ms();
@@ -719,7 +697,7 @@ Test(poller, remove_then_close)
     pst_tcp_pair(&a, &b);
     add_sock(p, b, PS_POLL_READ, NULL);
     send_byte(a);
-    ps_pollitem it = sock_item(b, PS_POLL_READ);
+    ps_pollitem it = pst_sock_item(b, PS_POLL_READ);
     OK(ps_poller_remove(p, &it));
     ps_close(b);
     ps_close(a);
@@ -753,7 +731,7 @@ Test(poller, close_without_remove)
     OK(ps_socket(&c, PS_AF_INET, PS_SOCK_STREAM));
     add_sock(p, c, PS_POLL_READ, &tag);
     ps_close(c);
-    ps_pollitem ci = sock_item(c, PS_POLL_READ);
+    ps_pollitem ci = pst_sock_item(c, PS_POLL_READ);
     RC_IS(ps_poller_remove(p, &ci), PS_EBADF);
     /* New sockets (which may get the old numbers) register and report as
      * themselves. */
@@ -780,7 +758,7 @@ Test(poller, nothing_left_after_close)
         ps_poller *p = open_poller();
         add_sock(p, a, PS_POLL_READ | PS_POLL_WRITE, NULL);
         add_sock(p, b, PS_POLL_READ | PS_POLL_ONESHOT, NULL);
-        ps_pollitem it = fd_item(fds[0], PS_POLL_READ);
+        ps_pollitem it = pst_fd_item(fds[0], PS_POLL_READ);
         OK(ps_poller_add(p, &it, NULL));
         OK(ps_poller_wake(p));
         ps_event ev[4];

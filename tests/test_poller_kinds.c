@@ -13,40 +13,6 @@
 
 TestSuite(poller_kinds, .timeout = 60);
 
-static ps_pollitem sock_item(ps_socket_t s, unsigned events)
-{
-    ps_pollitem it;
-    memset(&it, 0, sizeof it);
-    it.kind = PS_KIND_SOCKET;
-    it.sock = s;
-    it.fd = -1;
-    it.events = events;
-    return it;
-}
-
-static ps_pollitem fd_item(int fd, unsigned events)
-{
-    ps_pollitem it;
-    memset(&it, 0, sizeof it);
-    it.kind = PS_KIND_FD;
-    it.sock = PS_INVALID_SOCKET;
-    it.fd = fd;
-    it.events = events;
-    return it;
-}
-
-static ps_pollitem handle_item(void *h, unsigned events)
-{
-    ps_pollitem it;
-    memset(&it, 0, sizeof it);
-    it.kind = PS_KIND_HANDLE;
-    it.sock = PS_INVALID_SOCKET;
-    it.fd = -1;
-    it.handle = h;
-    it.events = events;
-    return it;
-}
-
 /* Writes one byte to an fd after a delay, noting when. */
 struct late_write {
     int fd;
@@ -91,8 +57,8 @@ Test(poller_kinds, socket_and_pipe_together)
     OK(ps_poller_open(&p));
     pst_tcp_pair(&a, &b);
     cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem si = sock_item(a, PS_POLL_READ);
-    ps_pollitem pi = fd_item(fds[0], PS_POLL_READ);
+    ps_pollitem si = pst_sock_item(a, PS_POLL_READ);
+    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
     OK(ps_poller_add(p, &si, &tag_sock));
     OK(ps_poller_add(p, &pi, &tag_pipe));
     wait_none(p, 50);
@@ -132,7 +98,7 @@ Test(poller_kinds, pipe_read_then_hup)
     char buf[8];
     OK(ps_poller_open(&p));
     cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem pi = fd_item(fds[0], PS_POLL_READ);
+    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
     OK(ps_poller_add(p, &pi, &tag_pipe));
     wait_none(p, 30);
     cr_assert_eq(pst_fd_write(fds[1], "ab", 2), 2);
@@ -164,7 +130,7 @@ Test(poller_kinds, handle_kind)
     OK(ps_poller_open(&p));
     cr_assert_eq(pst_pipe(fds), 0);
     void *h = pst_fd_handle(fds[0]);
-    ps_pollitem hi = handle_item(h != NULL ? h : (void *)&tag_pipe,
+    ps_pollitem hi = pst_handle_item(h != NULL ? h : (void *)&tag_pipe,
                                  PS_POLL_READ);
     if (!pst_is_windows()) {
         RC_IS(ps_poller_add(p, &hi, &tag_pipe), PS_ENOTSUP);
@@ -197,7 +163,7 @@ Test(poller_kinds, regular_file_ready_every_wait)
     int fd = pst_open_read(path);
     cr_assert_geq(fd, 0);
     OK(ps_poller_open(&p));
-    ps_pollitem fi = fd_item(fd, PS_POLL_READ);
+    ps_pollitem fi = pst_fd_item(fd, PS_POLL_READ);
     OK(ps_poller_add(p, &fi, &tag_file));
     for (int i = 0; i < 3; i++) {
         int64_t t0 = pst_now_ms();
@@ -232,7 +198,7 @@ Test(poller_kinds, wake)
     int fds[2];
     OK(ps_poller_open(&p));
     cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem pi = fd_item(fds[0], PS_POLL_READ);
+    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
     OK(ps_poller_add(p, &pi, &tag_pipe));
     /* From another thread, during the wait. */
     pst_thread *t = pst_thread_start(wake_main, p);
@@ -265,7 +231,7 @@ Test(poller_kinds, oneshot_pipe)
     char buf[8];
     OK(ps_poller_open(&p));
     cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem pi = fd_item(fds[0], PS_POLL_READ | PS_POLL_ONESHOT);
+    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ | PS_POLL_ONESHOT);
     OK(ps_poller_add(p, &pi, &tag_pipe));
     cr_assert_eq(pst_fd_write(fds[1], "q", 1), 1);
     ps_event e = wait_one(p, 2000);
@@ -298,17 +264,17 @@ Test(poller_kinds, registration_errors)
     OK(ps_poller_open(&p));
     pst_tcp_pair(&a, &b);
     cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem si = sock_item(a, PS_POLL_READ);
-    ps_pollitem pi = fd_item(fds[0], PS_POLL_READ);
+    ps_pollitem si = pst_sock_item(a, PS_POLL_READ);
+    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
     RC_IS(ps_poller_remove(p, &si), PS_ENOENT);
     RC_IS(ps_poller_modify(p, &pi, NULL), PS_ENOENT);
     OK(ps_poller_add(p, &si, NULL));
     OK(ps_poller_add(p, &pi, NULL));
     RC_IS(ps_poller_add(p, &si, NULL), PS_EEXIST);
     RC_IS(ps_poller_add(p, &pi, NULL), PS_EEXIST);
-    ps_pollitem bad = sock_item(PS_INVALID_SOCKET, PS_POLL_READ);
+    ps_pollitem bad = pst_sock_item(PS_INVALID_SOCKET, PS_POLL_READ);
     RC_IS(ps_poller_add(p, &bad, NULL), PS_EBADF);
-    ps_pollitem badfd = fd_item(-1, PS_POLL_READ);
+    ps_pollitem badfd = pst_fd_item(-1, PS_POLL_READ);
     RC_IS(ps_poller_add(p, &badfd, NULL), PS_EBADF);
     OK(ps_poller_remove(p, &si));
     OK(ps_poller_remove(p, &pi));
@@ -329,8 +295,8 @@ Test(poller_kinds, remove_stops_pipe_helper)
     cr_assert_eq(pst_pipe(fds[1]), 0);
     long before = pst_thread_count();
     cr_assert_geq(before, 1, "no thread count on this system");
-    ps_pollitem a = fd_item(fds[0][0], PS_POLL_READ);
-    ps_pollitem b = fd_item(fds[1][0], PS_POLL_READ);
+    ps_pollitem a = pst_fd_item(fds[0][0], PS_POLL_READ);
+    ps_pollitem b = pst_fd_item(fds[1][0], PS_POLL_READ);
     OK(ps_poller_add(p, &a, NULL));
     OK(ps_poller_add(p, &b, NULL));
     long during = pst_thread_count();
@@ -368,9 +334,9 @@ Test(poller_kinds, close_leaves_nothing)
     for (int round = 0; round < 20; round++) {
         ps_poller *p;
         OK(ps_poller_open(&p));
-        ps_pollitem si = sock_item(a, PS_POLL_READ | PS_POLL_WRITE);
-        ps_pollitem pi = fd_item(fds[0], PS_POLL_READ);
-        ps_pollitem fi = fd_item(fd, PS_POLL_READ);
+        ps_pollitem si = pst_sock_item(a, PS_POLL_READ | PS_POLL_WRITE);
+        ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
+        ps_pollitem fi = pst_fd_item(fd, PS_POLL_READ);
         OK(ps_poller_add(p, &si, NULL));
         OK(ps_poller_add(p, &pi, NULL));
         OK(ps_poller_add(p, &fi, NULL));
@@ -429,7 +395,7 @@ Test(poller_kinds, oneshot_threads_get_distinct_items)
     OK(ps_poller_open(&p));
     for (int i = 0; i < NPAIR; i++) {
         pst_tcp_pair(&a[i], &b[i]);
-        ps_pollitem it = sock_item(a[i], PS_POLL_READ | PS_POLL_ONESHOT);
+        ps_pollitem it = pst_sock_item(a[i], PS_POLL_READ | PS_POLL_ONESHOT);
         OK(ps_poller_add(p, &it, &a[i]));
     }
     for (int i = 0; i < NPAIR; i++) {
@@ -464,7 +430,7 @@ Test(poller_kinds, pipe_wake_latency)
     const int rounds = 10;
     OK(ps_poller_open(&p));
     cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem pi = fd_item(fds[0], PS_POLL_READ);
+    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
     OK(ps_poller_add(p, &pi, &tag_pipe));
     for (int i = 0; i < rounds; i++) {
         struct late_write w = {fds[1], 50, 0};
@@ -500,7 +466,7 @@ Test(poller_kinds, pipe_without_read_does_not_spin)
     cr_assert_eq(pst_pipe(fds), 0);
     cr_assert_eq(pst_fd_write(fds[1], "x", 1), 1);
     OK(ps_poller_open(&p));
-    ps_pollitem pi = fd_item(fds[0], 0);
+    ps_pollitem pi = pst_fd_item(fds[0], 0);
     OK(ps_poller_add(p, &pi, &tag_pipe));
     long cpu0 = pst_process_cpu_ms();
     int64_t t0 = pst_now_ms();
@@ -538,8 +504,8 @@ Test(poller_kinds, file_does_not_starve_socket)
     cr_assert_geq(fd, 0);
     pst_tcp_pair(&a, &b);
     OK(ps_poller_open(&p));
-    ps_pollitem fi = fd_item(fd, PS_POLL_READ);
-    ps_pollitem si = sock_item(b, PS_POLL_READ);
+    ps_pollitem fi = pst_fd_item(fd, PS_POLL_READ);
+    ps_pollitem si = pst_sock_item(b, PS_POLL_READ);
     OK(ps_poller_add(p, &fi, &tag_file));
     OK(ps_poller_add(p, &si, &tag_sock));
     OK(ps_send_all(a, "s", 1, NULL, 1000));
@@ -587,7 +553,7 @@ Test(poller_kinds, file_added_during_wait)
     int fd = pst_open_read(path);
     cr_assert_geq(fd, 0);
     OK(ps_poller_open(&l.p));
-    l.it = fd_item(fd, PS_POLL_READ);
+    l.it = pst_fd_item(fd, PS_POLL_READ);
     l.rc = 1;
     int64_t t0 = pst_now_ms();
     pst_thread *t = pst_thread_start(late_add_main, &l);
@@ -642,7 +608,7 @@ Test(poller_kinds, level_triggered_two_waiters)
     pst_tcp_pair(&a, &b);
     OK(ps_poller_open(&w1.p));
     w2.p = w1.p;
-    ps_pollitem si = sock_item(b, PS_POLL_READ);
+    ps_pollitem si = pst_sock_item(b, PS_POLL_READ);
     OK(ps_poller_add(w1.p, &si, &tag_sock));
     ls.s = a;
     pst_thread *t1 = pst_thread_start(lt_waiter_main, &w1);
@@ -676,7 +642,7 @@ Test(poller_kinds, dropped_pipe_leaves_no_thread)
     cr_assert_eq(pst_pipe(fds), 0);
     long before = pst_thread_count();
     cr_assert_geq(before, 1, "no thread count on this system");
-    ps_pollitem pi = fd_item(fds[0], PS_POLL_READ);
+    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
     OK(ps_poller_add(p, &pi, &tag_pipe));
     cr_assert_eq(pst_fd_write(fds[1], "d", 1), 1);
     cr_assert_eq(wait_one(p, 2000).revents, PS_POLL_READ);
@@ -728,14 +694,14 @@ Test(poller_kinds, modify_keeps_item_registered)
     cr_assert_eq(pst_pipe(fds), 0);
     cr_assert_eq(pst_fd_write(fds[1], "d", 1), 1);
     OK(ps_poller_open(&ad.p));
-    ad.it = fd_item(fds[0], PS_POLL_READ);
+    ad.it = pst_fd_item(fds[0], PS_POLL_READ);
     ad.stop = 0;
     ad.bad_rc = 0;
     ad.tries = 0;
     OK(ps_poller_add(ad.p, &ad.it, &tag_pipe));
     pst_thread *t = pst_thread_start(adder_main, &ad);
     cr_assert_not_null(t);
-    ps_pollitem mi = fd_item(fds[0], PS_POLL_READ);
+    ps_pollitem mi = pst_fd_item(fds[0], PS_POLL_READ);
     for (int i = 0; i < 60 && !ad.bad_rc; i++) {
         mi.events = (i & 1) ? PS_POLL_READ : PS_POLL_READ | PS_POLL_WRITE;
         OK(ps_poller_modify(ad.p, &mi, &tag_pipe));

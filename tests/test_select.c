@@ -13,28 +13,6 @@
 /* Every test here is bounded even where it waits with timeout -1. */
 TestSuite(select, .timeout = 60);
 
-static ps_pollitem sock_item(ps_socket_t s, unsigned events)
-{
-    ps_pollitem it;
-    memset(&it, 0, sizeof it);
-    it.kind = PS_KIND_SOCKET;
-    it.sock = s;
-    it.fd = -1;
-    it.events = events;
-    return it;
-}
-
-static ps_pollitem fd_item(int fd, unsigned events)
-{
-    ps_pollitem it;
-    memset(&it, 0, sizeof it);
-    it.kind = PS_KIND_FD;
-    it.sock = PS_INVALID_SOCKET;
-    it.fd = fd;
-    it.events = events;
-    return it;
-}
-
 struct delayed_write {
     ps_socket_t sock;
     int fd;
@@ -59,7 +37,7 @@ static void delayed_write_main(void *arg)
 
 Test(select, arguments)
 {
-    ps_pollitem it = sock_item(PS_INVALID_SOCKET, PS_POLL_READ);
+    ps_pollitem it = pst_sock_item(PS_INVALID_SOCKET, PS_POLL_READ);
     cr_assert_eq(ps_select(NULL, 1, 0), PS_EINVAL);
     cr_assert_eq(ps_select(NULL, 0, 0), 0);
     it.kind = 99;
@@ -72,7 +50,7 @@ Test(select, socket_readable_after_peer_writes)
 {
     ps_socket_t a, b;
     pst_tcp_pair(&a, &b);
-    ps_pollitem it = sock_item(b, PS_POLL_READ | PS_POLL_WRITE);
+    ps_pollitem it = pst_sock_item(b, PS_POLL_READ | PS_POLL_WRITE);
     it.events = PS_POLL_READ;
     cr_assert_eq(ps_select(&it, 1, 0), 0);
     cr_assert_eq(it.revents, 0u);
@@ -88,7 +66,7 @@ Test(select, socket_read_hup_after_peer_closes)
     ps_socket_t a, b;
     pst_tcp_pair(&a, &b);
     ps_close(a);
-    ps_pollitem it = sock_item(b, PS_POLL_READ);
+    ps_pollitem it = pst_sock_item(b, PS_POLL_READ);
     cr_assert_eq(ps_select(&it, 1, 2000), 1);
     cr_assert(it.revents & PS_POLL_READ, "revents %u", it.revents);
     cr_assert(it.revents & PS_POLL_HUP, "revents %u", it.revents);
@@ -102,7 +80,7 @@ Test(select, listener_readable_on_pending_connect)
     char port[16];
     cr_assert_eq(ps_listen(&l, "127.0.0.1", "0", 4), 0);
     cr_assert_eq(ps_local_addr(l, &addr), 0);
-    ps_pollitem it = sock_item(l, PS_POLL_READ);
+    ps_pollitem it = pst_sock_item(l, PS_POLL_READ);
     cr_assert_eq(ps_select(&it, 1, 0), 0);
     snprintf(port, sizeof port, "%d", ps_addr_port(&addr));
     cr_assert_eq(ps_connect(&c, "127.0.0.1", port, 5000), 0);
@@ -130,7 +108,7 @@ Test(select, failed_nonblocking_connect_reports_write_error, .timeout = 30)
     cr_assert_eq(ps_set_nonblocking(s, 1), 0);
     int r = ps_connect_start(s, &addr);
     if (r == PS_EWOULDBLOCK) {
-        ps_pollitem it = sock_item(s, PS_POLL_WRITE);
+        ps_pollitem it = pst_sock_item(s, PS_POLL_WRITE);
         cr_assert_eq(ps_select(&it, 1, 10000), 1);
         cr_assert(it.revents & PS_POLL_WRITE, "revents %u", it.revents);
         cr_assert(it.revents & PS_POLL_ERROR, "revents %u", it.revents);
@@ -148,7 +126,7 @@ Test(select, writable_until_send_buffer_full)
     pst_tcp_pair(&a, &b);
     cr_assert_eq(ps_set_buffer_sizes(a, 4096, 0), 0);
     cr_assert_eq(ps_set_buffer_sizes(b, 0, 4096), 0);
-    ps_pollitem it = sock_item(a, PS_POLL_WRITE);
+    ps_pollitem it = pst_sock_item(a, PS_POLL_WRITE);
     cr_assert_eq(ps_select(&it, 1, 0), 1);
     cr_assert_eq(it.revents, (unsigned)PS_POLL_WRITE);
 
@@ -174,7 +152,7 @@ Test(select, pipe_readable_only_after_write_and_nothing_consumed)
     int fds[2];
     char buf[4];
     cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem it = fd_item(fds[0], PS_POLL_READ);
+    ps_pollitem it = pst_fd_item(fds[0], PS_POLL_READ);
     cr_assert_eq(ps_select(&it, 1, 50), 0);
     cr_assert_eq(it.revents, 0u);
 
@@ -203,7 +181,7 @@ Test(select, pipe_read_hup_after_writer_closes)
     int fds[2];
     cr_assert_eq(pst_pipe(fds), 0);
     struct delayed_write w = {PS_INVALID_SOCKET, fds[1], 100, 1};
-    ps_pollitem it = fd_item(fds[0], PS_POLL_READ);
+    ps_pollitem it = pst_fd_item(fds[0], PS_POLL_READ);
     pst_thread *t = pst_thread_start(delayed_write_main, &w);
     cr_assert_not_null(t);
     pst_thread_join(t);
@@ -222,7 +200,7 @@ Test(select, regular_file_ready_at_once)
     cr_assert_eq(pst_write_file(path, "data", 4), 0);
     int fd = pst_open_read(path);
     cr_assert_geq(fd, 0);
-    ps_pollitem it = fd_item(fd, PS_POLL_READ);
+    ps_pollitem it = pst_fd_item(fd, PS_POLL_READ);
     int64_t t0 = pst_now_ms();
     cr_assert_eq(ps_select(&it, 1, 5000), 1);
     cr_assert_lt(pst_now_ms() - t0, 1000);
@@ -237,7 +215,7 @@ Test(select, mixed_socket_and_pipe_reports_the_ready_one)
     int fds[2];
     pst_tcp_pair(&a, &b);
     cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem items[2] = {sock_item(b, PS_POLL_READ), fd_item(fds[0], PS_POLL_READ)};
+    ps_pollitem items[2] = {pst_sock_item(b, PS_POLL_READ), pst_fd_item(fds[0], PS_POLL_READ)};
 
     struct delayed_write to_pipe = {PS_INVALID_SOCKET, fds[1], 100, 0};
     pst_thread *t = pst_thread_start(delayed_write_main, &to_pipe);
@@ -277,11 +255,11 @@ Test(select, many_items_only_last_ready, .timeout = 120)
     cr_assert(sp && pp && items);
     for (size_t i = 0; i < pairs; i++) {
         cr_assert_eq(ps_socketpair(sp[i]), 0, "pair %zu", i);
-        items[i] = sock_item(sp[i][0], PS_POLL_READ);
+        items[i] = pst_sock_item(sp[i][0], PS_POLL_READ);
     }
     for (size_t i = 0; i < npipes; i++) {
         cr_assert_eq(pst_pipe(pp[i]), 0);
-        items[pairs + i] = fd_item(pp[i][0], PS_POLL_READ);
+        items[pairs + i] = pst_fd_item(pp[i][0], PS_POLL_READ);
     }
     size_t n = pairs + npipes;
     cr_assert_eq(ps_select(items, n, 0), 0);
@@ -325,8 +303,8 @@ Test(select, invalid_items_reported_others_still_work)
     ps_close(dead);
     cr_assert_eq(ps_send_all(a, "x", 1, NULL, 1000), 0);
 
-    ps_pollitem items[3] = {sock_item(dead, PS_POLL_READ), fd_item(-1, PS_POLL_READ),
-                            sock_item(b, PS_POLL_READ)};
+    ps_pollitem items[3] = {pst_sock_item(dead, PS_POLL_READ), pst_fd_item(-1, PS_POLL_READ),
+                            pst_sock_item(b, PS_POLL_READ)};
     cr_assert_eq(ps_select(items, 3, 2000), 3);
     cr_assert_eq(items[0].revents, (unsigned)PS_POLL_INVALID);
     cr_assert_eq(items[1].revents, (unsigned)PS_POLL_INVALID);
@@ -368,7 +346,7 @@ Test(select, timeouts)
 {
     ps_socket_t a, b;
     pst_tcp_pair(&a, &b);
-    ps_pollitem it = sock_item(b, PS_POLL_READ);
+    ps_pollitem it = pst_sock_item(b, PS_POLL_READ);
 
     int64_t t0 = pst_now_ms();
     cr_assert_eq(ps_select(&it, 1, 0), 0);
@@ -396,7 +374,7 @@ Test(select, no_side_effects_on_blocking_mode)
     ps_socket_t a, b;
     char c = 0;
     pst_tcp_pair(&a, &b);
-    ps_pollitem it = sock_item(b, PS_POLL_READ | PS_POLL_WRITE);
+    ps_pollitem it = pst_sock_item(b, PS_POLL_READ | PS_POLL_WRITE);
     cr_assert_eq(ps_select(&it, 1, 100), 1);
     it.events = PS_POLL_READ;
     cr_assert_eq(ps_select(&it, 1, 50), 0);

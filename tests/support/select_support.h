@@ -51,4 +51,10 @@ int pst_os_pipe(void *handles[2]);
 /* Windows: CloseHandle; elsewhere nothing. */
 void pst_close_handle(void *h);
 
+/* A ps_pollitem of each kind asking for `events`; unused fields are set to
+ * values no test would take for real (-1, PS_INVALID_SOCKET, NULL). */
+ps_pollitem pst_sock_item(ps_socket_t s, unsigned events);
+ps_pollitem pst_fd_item(int fd, unsigned events);
+ps_pollitem pst_handle_item(void *h, unsigned events);
+
 #endif

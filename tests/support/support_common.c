@@ -146,3 +146,36 @@ ps_socket_t pst_refusing_port(int *port)
     return pst_refusing_port_at(&s, "127.0.0.1", port) == 0 ? s
                                                             : PS_INVALID_SOCKET;
 }
+
+static ps_pollitem empty_item(int kind, unsigned events)
+{
+    ps_pollitem it;
+    memset(&it, 0, sizeof it);
+    it.kind = kind;
+    it.sock = PS_INVALID_SOCKET;
+    it.fd = -1;
+    it.handle = NULL;
+    it.events = events;
+    return it;
+}
+
+ps_pollitem pst_sock_item(ps_socket_t s, unsigned events)
+{
+    ps_pollitem it = empty_item(PS_KIND_SOCKET, events);
+    it.sock = s;
+    return it;
+}
+
+ps_pollitem pst_fd_item(int fd, unsigned events)
+{
+    ps_pollitem it = empty_item(PS_KIND_FD, events);
+    it.fd = fd;
+    return it;
+}
+
+ps_pollitem pst_handle_item(void *h, unsigned events)
+{
+    ps_pollitem it = empty_item(PS_KIND_HANDLE, events);
+    it.handle = h;
+    return it;
+}
