@@ -25,6 +25,9 @@ struct ps__pipe_helper {
     HANDLE stop;    /* manual reset: set once, to end the helper */
     HANDLE arm;     /* auto reset: read (again) */
     HANDLE done;    /* the read's OVERLAPPED event (overlapped pipes) */
+    SRWLOCK mu;     /* guards the two flags below */
+    int reading;    /* between deciding to read and ReadFile's return */
+    int stopping;   /* no new read may start */
 };
 
 static void post(ps_poller *p, ps__preg *r)
@@ -46,6 +49,26 @@ static int stopped(ps__pipe_helper *ph)
     return WaitForSingleObject(ph->stop, 0) == WAIT_OBJECT_0;
 }
 
+/* The read is announced under the lock, so a stopper knows whether a
+ * synchronous ReadFile may be (about to be) blocked and must be
+ * cancelled. 0: stopping, do not read. */
+static int begin_read(ps__pipe_helper *ph)
+{
+    int ok;
+    AcquireSRWLockExclusive(&ph->mu);
+    ok = !ph->stopping;
+    ph->reading = ok;
+    ReleaseSRWLockExclusive(&ph->mu);
+    return ok;
+}
+
+static void end_read(ps__pipe_helper *ph)
+{
+    AcquireSRWLockExclusive(&ph->mu);
+    ph->reading = 0;
+    ReleaseSRWLockExclusive(&ph->mu);
+}
+
 /* One zero-byte read. Returns 0 when the helper is to end. Works on pipes
  * opened for overlapped I/O too: there the read pends and the wait for it
  * also watches the stop event. */
@@ -53,15 +76,17 @@ static int pipe_read(ps__pipe_helper *ph)
 {
     OVERLAPPED ov;
     DWORD got = 0;
+    BOOL ok;
     char b;
-    if (stopped(ph))
+    if (!begin_read(ph))
         return 0;
     ZeroMemory(&ov, sizeof ov);
     /* The low bit keeps the completion off any I/O completion port the
      * caller associated with the handle. */
     ov.hEvent = (HANDLE)((uintptr_t)ph->done | 1);
-    if (!ReadFile(ph->h, &b, 0, &got, &ov) &&
-        GetLastError() == ERROR_IO_PENDING) {
+    ok = ReadFile(ph->h, &b, 0, &got, &ov);
+    end_read(ph);
+    if (!ok && GetLastError() == ERROR_IO_PENDING) {
         HANDLE w[2];
         w[0] = ph->stop;
         w[1] = ph->done;
@@ -117,6 +142,7 @@ int ps__pipe_start(ps_poller *p, ps__preg *r)
     ph->p = p;
     ph->r = r;
     ph->h = r->entry.h;
+    InitializeSRWLock(&ph->mu);
     ph->stop = CreateEventW(NULL, TRUE, FALSE, NULL);
     ph->arm = CreateEventW(NULL, FALSE, TRUE, NULL); /* reads at once */
     ph->done = CreateEventW(NULL, TRUE, FALSE, NULL);
@@ -157,16 +183,27 @@ void ps__pipe_stop(ps__preg *r)
     ps__pipe_helper *ph = r->pipe;
     if (ph == NULL)
         return;
+    AcquireSRWLockExclusive(&ph->mu);
+    ph->stopping = 1;
+    ReleaseSRWLockExclusive(&ph->mu);
     SetEvent(ph->stop);
-    /* A synchronous read is cancelled with CancelSynchronousIo, which only
-     * reaches a read already started: a helper caught between its stop
-     * check and its read needs one more cancel, so the join repeats it.
-     * Normally the first round ends the helper. */
+    /* A synchronous read blocks until cancelled. CancelSynchronousIo only
+     * reaches a read the kernel has started: while the helper is between
+     * announcing its read and starting it (a few instructions), the cancel
+     * finds nothing, so yield to it and cancel again. No read can start
+     * once `stopping` is seen, so this ends. Overlapped reads also wait on
+     * the stop event and need no cancel. */
     for (;;) {
-        CancelSynchronousIo(ph->thread);
-        if (WaitForSingleObject(ph->thread, 20) == WAIT_OBJECT_0)
+        int reading;
+        AcquireSRWLockExclusive(&ph->mu);
+        reading = ph->reading;
+        ReleaseSRWLockExclusive(&ph->mu);
+        if (!reading || CancelSynchronousIo(ph->thread) ||
+            GetLastError() != ERROR_NOT_FOUND)
             break;
+        SwitchToThread();
     }
+    WaitForSingleObject(ph->thread, INFINITE);
     CloseHandle(ph->thread);
     pipe_free(ph);
     r->pipe = NULL;
