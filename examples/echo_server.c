@@ -21,16 +21,12 @@
 #include "portsock.h"
 #include "stdin_io.h"
 
-enum { CLIENT_BUF = 64 * 1024, DEFAULT_MAX_CLIENTS = 64, MAX_MAX_CLIENTS = 100000 };
+enum { DEFAULT_MAX_CLIENTS = 64, MAX_MAX_CLIENTS = 100000 };
 enum { EVENTS_PER_WAIT = 256, ACCEPTS_PER_ROUND = 64 };
 
 typedef struct client {
-    ps_socket_t s;
+    ex_echo io;
     char name[PS_ADDRSTRLEN];
-    unsigned char *buf;
-    size_t len;               /* bytes in buf */
-    size_t off;               /* of those, how many are already echoed */
-    unsigned long long echoed;
     unsigned waiting_for;     /* registered: PS_POLL_READ or PS_POLL_WRITE */
     struct client *prev, *next; /* every client, for the shutdown */
 } client;
@@ -77,11 +73,11 @@ static ps_pollitem socket_item(ps_socket_t s, unsigned events)
 /* Remove before close: once closed, the number may be reused at once. */
 static void drop_client(server *sv, client *c, const char *why)
 {
-    fprintf(stderr, "%s: %llu bytes echoed, %s\n", c->name, c->echoed, why);
-    ps_pollitem it = socket_item(c->s, 0);
+    fprintf(stderr, "%s: %llu bytes echoed, %s\n", c->name, c->io.echoed, why);
+    ps_pollitem it = socket_item(c->io.s, 0);
     if (c->waiting_for)
         ps_poller_remove(sv->poller, &it);
-    ps_close(c->s);
+    ps_close(c->io.s);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -89,50 +85,19 @@ static void drop_client(server *sv, client *c, const char *why)
     if (c->next)
         c->next->prev = c->prev;
     sv->nclients--;
-    free(c->buf);
+    free(c->io.buf);
     free(c);
-}
-
-/* Sends what the buffer still holds, without waiting. NULL: keep the
- * client; otherwise why it must go. */
-static const char *flush_client(client *c)
-{
-    size_t sent = 0;
-    int r = ps_send(c->s, c->buf + c->off, c->len - c->off, &sent, 0);
-    c->off += sent;
-    c->echoed += sent;
-    if (r != 0 && r != PS_EWOULDBLOCK)
-        return ps_errname(r);
-    if (c->off == c->len)
-        c->off = c->len = 0;
-    return NULL;
-}
-
-/* Reads only into an empty buffer, then echoes at once: usually the
- * socket can take it now, which saves one trip through the poller. */
-static const char *read_client(client *c)
-{
-    size_t got = 0;
-    int r = ps_recv(c->s, c->buf, CLIENT_BUF, &got, 0);
-    if (r == PS_EWOULDBLOCK)
-        return NULL;
-    if (r != 0)
-        return ps_errname(r); /* e.g. a reset: drop this one only */
-    if (got == 0)
-        return "closed"; /* all it sent has been echoed: buf was empty */
-    c->len = got;
-    c->off = 0;
-    return flush_client(c);
 }
 
 /* One readiness event for a client. Returns 1 when the client is gone
  * (finished or failed), 0 otherwise. */
 static int serve_client(server *sv, client *c)
 {
-    const char *why = c->len > 0 ? flush_client(c) : read_client(c);
-    unsigned want = c->len > 0 ? PS_POLL_WRITE : PS_POLL_READ;
+    const char *why =
+        c->io.len > 0 ? ex_echo_flush(&c->io) : ex_echo_read(&c->io);
+    unsigned want = c->io.len > 0 ? PS_POLL_WRITE : PS_POLL_READ;
     if (!why && want != c->waiting_for) {
-        ps_pollitem it = socket_item(c->s, want);
+        ps_pollitem it = socket_item(c->io.s, want);
         int r = ps_poller_modify(sv->poller, &it, c);
         if (r != 0)
             why = ps_errname(r);
@@ -175,15 +140,15 @@ static void accept_clients(server *sv, ps_socket_t listener, long max_clients,
         }
         client *c = calloc(1, sizeof *c);
         if (c)
-            c->buf = malloc(CLIENT_BUF);
-        if (!c || !c->buf) {
+            c->io.buf = malloc(EX_ECHO_BUF);
+        if (!c || !c->io.buf) {
             fprintf(stderr, "%s: refused, out of memory\n", name);
             free(c);
             ps_close(s);
             continue;
         }
         memcpy(c->name, name, sizeof name);
-        c->s = s;
+        c->io.s = s;
         c->next = sv->clients;
         if (sv->clients)
             sv->clients->prev = c;

@@ -37,3 +37,31 @@ int ex_listen_announce(const char *host, const char *port, ps_socket_t *out)
     fflush(stdout); /* scripts wait for this line to learn the port */
     return 0;
 }
+
+const char *ex_echo_flush(ex_echo *e)
+{
+    size_t sent = 0;
+    int r = ps_send(e->s, e->buf + e->off, e->len - e->off, &sent, 0);
+    e->off += sent;
+    e->echoed += sent;
+    if (r != 0 && r != PS_EWOULDBLOCK)
+        return ps_errname(r);
+    if (e->off == e->len)
+        e->off = e->len = 0;
+    return NULL;
+}
+
+const char *ex_echo_read(ex_echo *e)
+{
+    size_t got = 0;
+    int r = ps_recv(e->s, e->buf, EX_ECHO_BUF, &got, 0);
+    if (r == PS_EWOULDBLOCK)
+        return NULL;
+    if (r != 0)
+        return ps_errname(r); /* e.g. a reset: drop this one only */
+    if (got == 0)
+        return "closed"; /* all it sent has been echoed: buf was empty */
+    e->len = got;
+    e->off = 0;
+    return ex_echo_flush(e);
+}

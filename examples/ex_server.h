@@ -14,4 +14,23 @@ long ex_parse_count(const char *text, long max);
  * printing the error on stderr. */
 int ex_listen_announce(const char *host, const char *port, ps_socket_t *out);
 
+/* One echo client's socket and buffer: what was read, and how much of it
+ * went back. The socket is non-blocking. */
+enum { EX_ECHO_BUF = 64 * 1024 };
+typedef struct ex_echo {
+    ps_socket_t s;
+    unsigned char *buf;       /* EX_ECHO_BUF bytes */
+    size_t len;               /* bytes in buf */
+    size_t off;               /* of those, how many are already echoed */
+    unsigned long long echoed;
+} ex_echo;
+
+/* Sends what the buffer still holds, without waiting. NULL: keep the
+ * client; otherwise why it must go. */
+const char *ex_echo_flush(ex_echo *e);
+/* Reads into the (empty) buffer without waiting, then echoes at once:
+ * usually the socket can take it now, which saves a trip through the
+ * poller. NULL or why the client must go ("closed" at end of stream). */
+const char *ex_echo_read(ex_echo *e);
+
 #endif

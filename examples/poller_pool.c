@@ -18,17 +18,13 @@
 #include "ex_thread.h"
 #include "portsock.h"
 
-enum { CLIENT_BUF = 64 * 1024, ACCEPTS_PER_ROUND = 64 };
+enum { ACCEPTS_PER_ROUND = 64 };
 enum { DEFAULT_THREADS = 4, MAX_THREADS = 64 };
 enum { DEFAULT_MAX_CLIENTS = 1024, MAX_MAX_CLIENTS = 100000 };
 
 typedef struct client {
-    ps_socket_t s;
+    ex_echo io;
     char name[PS_ADDRSTRLEN];
-    unsigned char *buf;
-    size_t len;               /* bytes in buf */
-    size_t off;               /* of those, how many are already echoed */
-    unsigned long long echoed;
     struct client *prev, *next; /* every client (under the pool's lock) */
 } client;
 
@@ -112,10 +108,10 @@ static int is_stopping(pool *pl)
  * once. served: counts towards --exit-after. */
 static void drop_client(pool *pl, client *c, const char *why, int served)
 {
-    fprintf(stderr, "%s: %llu bytes echoed, %s\n", c->name, c->echoed, why);
-    ps_pollitem it = socket_item(c->s, 0);
+    fprintf(stderr, "%s: %llu bytes echoed, %s\n", c->name, c->io.echoed, why);
+    ps_pollitem it = socket_item(c->io.s, 0);
     ps_poller_remove(pl->poller, &it);
-    ps_close(c->s);
+    ps_close(c->io.s);
     ex_mutex_lock(pl->lock);
     if (c->prev)
         c->prev->next = c->next;
@@ -126,50 +122,21 @@ static void drop_client(pool *pl, client *c, const char *why, int served)
     pl->nclients--;
     int done = served && ++pl->finished == pl->exit_after;
     ex_mutex_unlock(pl->lock);
-    free(c->buf);
+    free(c->io.buf);
     free(c);
     if (done)
         stop(pl, "--exit-after reached", 0);
-}
-
-/* Sends what the buffer still holds, without waiting. NULL: keep the
- * client; otherwise why it must go. */
-static const char *flush_client(client *c)
-{
-    size_t sent = 0;
-    int r = ps_send(c->s, c->buf + c->off, c->len - c->off, &sent, 0);
-    c->off += sent;
-    c->echoed += sent;
-    if (r != 0 && r != PS_EWOULDBLOCK)
-        return ps_errname(r);
-    if (c->off == c->len)
-        c->off = c->len = 0;
-    return NULL;
-}
-
-static const char *read_client(client *c)
-{
-    size_t got = 0;
-    int r = ps_recv(c->s, c->buf, CLIENT_BUF, &got, 0);
-    if (r == PS_EWOULDBLOCK)
-        return NULL;
-    if (r != 0)
-        return ps_errname(r);
-    if (got == 0)
-        return "closed"; /* all it sent has been echoed: buf was empty */
-    c->len = got;
-    c->off = 0;
-    return flush_client(c);
 }
 
 /* One report for a client this thread now owns; ends by re-arming it
  * (handing it back to the pool) or dropping it. */
 static void serve_client(pool *pl, client *c)
 {
-    const char *why = c->len > 0 ? flush_client(c) : read_client(c);
+    const char *why =
+        c->io.len > 0 ? ex_echo_flush(&c->io) : ex_echo_read(&c->io);
     if (!why) {
-        unsigned want = c->len > 0 ? PS_POLL_WRITE : PS_POLL_READ;
-        ps_pollitem it = socket_item(c->s, want | PS_POLL_ONESHOT);
+        unsigned want = c->io.len > 0 ? PS_POLL_WRITE : PS_POLL_READ;
+        ps_pollitem it = socket_item(c->io.s, want | PS_POLL_ONESHOT);
         int r = ps_poller_modify(pl->poller, &it, c);
         if (r == 0)
             return;
@@ -201,17 +168,17 @@ static void accept_clients(pool *pl)
             strcpy(name, "(peer)");
         client *c = calloc(1, sizeof *c);
         if (c)
-            c->buf = malloc(CLIENT_BUF);
-        if (!c || !c->buf || ps_set_nonblocking(s, 1) != 0) {
+            c->io.buf = malloc(EX_ECHO_BUF);
+        if (!c || !c->io.buf || ps_set_nonblocking(s, 1) != 0) {
             fprintf(stderr, "%s: refused, out of resources\n", name);
             if (c)
-                free(c->buf);
+                free(c->io.buf);
             free(c);
             ps_close(s);
             continue;
         }
         memcpy(c->name, name, sizeof name);
-        c->s = s;
+        c->io.s = s;
         ex_mutex_lock(pl->lock);
         int full = pl->nclients >= pl->max_clients;
         if (!full) {
@@ -225,7 +192,7 @@ static void accept_clients(pool *pl)
         if (full) {
             fprintf(stderr, "%s: refused, already %ld clients\n", name,
                     pl->max_clients);
-            free(c->buf);
+            free(c->io.buf);
             free(c);
             ps_close(s);
             continue;
