@@ -120,6 +120,36 @@ def run_case(loadgen, server, args, secs):
     return None, (out.stderr.strip() or "loadgen failed (%d)" % out.returncode)
 
 
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def combine(runs):
+    """One contender's runs of one case: each figure the median over the
+    rounds (scheduling noise on a shared machine moves single runs of p99
+    and CPU by tens of percent). Any failed round fails the case."""
+    for r, err in runs:
+        if r is None:
+            return None, err
+    if len(runs) == 1:
+        return runs[0]
+    merged = {}
+    for key in runs[0][0]:
+        vals = [r[key] for r, _ in runs]
+        if key in ("p50_us", "p99_us", "cpu_us_per_req"):
+            # Rounds that measured nothing (no request in the window, no CPU
+            # reading) do not count for that figure.
+            ok = [v for v in vals if (v > 0 if key != "cpu_us_per_req" else v >= 0)]
+            merged[key] = median(ok) if ok else vals[0]
+        elif key in ("late", "unanswered", "errors"):
+            merged[key] = max(vals)
+        else:
+            merged[key] = median(vals)
+    return merged, None
+
+
 def fmt_ratio(x, base):
     if x is None or base is None or base <= 0 or x < 0:
         return "-"
@@ -158,8 +188,17 @@ def print_table(title, rows, baseline):
                       ("", "", r["late"], r["unanswered"]))
 
 
-def goals(rows):
-    """The issue's goals at 1,000 connections, as ratios."""
+def spread(rounds, case, name, key):
+    """max/min of one figure over the rounds: how far the same server
+    moves between runs on this machine."""
+    vals = [rd[case][name][0][key] for rd in rounds
+            if rd[case][name][0] is not None and rd[case][name][0][key] > 0]
+    return max(vals) / min(vals) if len(vals) > 1 else None
+
+
+def goals(rows, rounds):
+    """The issue's goals at 1,000 connections, as ratios, with raw epoll's
+    own round-to-round spread for scale."""
     for case, results in rows:
         if not case.startswith("1,000"):
             continue
@@ -176,12 +215,22 @@ def goals(rows):
             if p[key] >= 0 and e[key] > 0:
                 parts.append("%s %.2fx epoll" % (label, p[key] / e[key]))
         print("  ps_poller, %s: %s" % (case, ", ".join(parts)))
+        noise = []
+        for key, label in (("rps", "req/s"), ("p50_us", "p50"), ("p99_us", "p99"),
+                           ("cpu_us_per_req", "CPU")):
+            x = spread(rounds, case, "epoll", key)
+            if x:
+                noise.append("%s %.2fx" % (label, x))
+        if noise:
+            print("    (epoll against itself, max/min over the rounds: %s)" % ", ".join(noise))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bindir", required=True, help="native build's bench directory")
     ap.add_argument("--secs", type=int, default=2, help="measured seconds per case")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure every case this many times; print the medians")
     ap.add_argument("--wine", help="Wine loader: measure the Windows build instead")
     ap.add_argument("--winbindir", help="the Windows build's bench directory")
     ap.add_argument("--winepre", help="WINEPREFIX for the Windows servers")
@@ -211,7 +260,7 @@ def main():
         print("run_echo: wineserver %s, its CPU is counted with the Windows servers'"
               % (ws or "not found"))
         title = ("Echo, 64-byte requests: the Windows build under Wine vs native epoll, "
-                 "%d s per case" % opts.secs)
+                 "%d s per case, median of %d rounds" % (opts.secs, opts.rounds))
     else:
         cases, baseline = CASES, "epoll"
         for name in NATIVE:
@@ -220,7 +269,8 @@ def main():
                 print("run_echo: %s not built (missing library?), left out" % exe)
                 continue
             servers.append(Server(name, [exe]))
-        title = "Echo, 64-byte requests over loopback, native, %d s per case" % opts.secs
+        title = ("Echo, 64-byte requests over loopback, native, %d s per case, median of %d rounds"
+                 % (opts.secs, opts.rounds))
     live = []
     for s in servers:
         if s.port is None:
@@ -230,37 +280,45 @@ def main():
         else:
             live.append(s)
 
-    rows = []
+    # rounds[k][case label][server name] = (result, error)
+    rounds = []
     try:
-        for i, (label, args) in enumerate(cases):
-            results = {}
-            # Each case starts with another contender, so none is always
-            # the first to meet a busy moment.
-            order = live[i % len(live):] + live[:i % len(live)] if live else []
-            for s in order:
-                if s.proc.poll() is not None:
-                    results[s.name] = (None, "server ended: " + (s.errors() or "?"))
-                    failed = True
-                    continue
-                r, err = run_case(loadgen, s, args, opts.secs)
-                if r is None:
-                    failed = True
+        for k in range(opts.rounds):
+            per_case = {}
+            for i, (label, args) in enumerate(cases):
+                results = {}
+                # Each case and round starts with another contender, so none
+                # is always the first to meet a busy moment.
+                j = (i + k) % len(live) if live else 0
+                order = live[j:] + live[:j]
+                for s in order:
                     if s.proc.poll() is not None:
-                        err = "server ended: " + (s.errors() or "?")
-                results[s.name] = (r, err)
-                print("  %-26s %-16s %s" % (label, s.name,
-                      "%.0f req/s" % r["rps"] if r else "FAILED"), flush=True)
-            rows.append((label, {s.name: results[s.name] for s in live}))
+                        results[s.name] = (None, "server ended: " + (s.errors() or "?"))
+                        failed = True
+                        continue
+                    r, err = run_case(loadgen, s, args, opts.secs)
+                    if r is None:
+                        failed = True
+                        if s.proc.poll() is not None:
+                            err = "server ended: " + (s.errors() or "?")
+                    results[s.name] = (r, err)
+                    print("  round %d  %-26s %-16s %s" % (k + 1, label, s.name,
+                          "%.0f req/s" % r["rps"] if r else "FAILED"), flush=True)
+                per_case[label] = results
+            rounds.append(per_case)
     finally:
         for s in servers:
             s.stop()
+    rows = [(label, {s.name: combine([rd[label][s.name] for rd in rounds])
+                     for s in live})
+            for label, _ in cases]
     print()
     print_table(title, rows, baseline)
     if not opts.wine:
         print()
         print("Goals at 1,000 connections (req/s >= 1.0x libuv and libevent; "
               "p50, p99, CPU <= 1.05x epoll):")
-        goals(rows)
+        goals(rows, rounds)
     return 1 if failed else 0
 
 

@@ -620,6 +620,25 @@ static void check_side(ps_poller *p, sink *s, int limit)
     }
 }
 
+/* What a helper's packet reports: a pipe's helper says what its read saw;
+ * anything else is checked now. */
+static unsigned helper_revents(ps__preg *r, DWORD seen)
+{
+    unsigned rd = r->events & PS_POLL_READ;
+    if (r->route != PS__ROUTE_PIPE)
+        return check_other(r);
+    switch (seen) {
+    case PS__SEEN_DATA:
+        return rd;
+    case PS__SEEN_HUP:
+        return rd | PS_POLL_HUP;
+    case PS__SEEN_GONE:
+        return PS_POLL_INVALID;
+    default:
+        return check_other(r);
+    }
+}
+
 /* What a completed poll reports. A poll may have completed before the
  * socket was closed; a report for a closed socket is INVALID instead, so
  * it is not mistaken for data. */
@@ -669,7 +688,7 @@ static void consume(ps_poller *p, const OVERLAPPED_ENTRY *e, sink *s,
         maybe_free(p, r);
         return;
     }
-    deliver(p, r, check_other(r), s);
+    deliver(p, r, helper_revents(r, e->dwNumberOfBytesTransferred), s);
 }
 
 /* What waits do with the lock released: end emptied console groups, join

@@ -62,6 +62,16 @@ enum {
     PS__KEY_RESCAN = 4
 };
 
+/* What a pipe helper's zero-byte read saw, carried in its packet's byte
+ * count so the wait need not ask the pipe again (a PeekNamedPipe is a
+ * round trip to the kernel, or to wineserver under Wine). */
+enum {
+    PS__SEEN_CHECK = 0, /* not known (console groups too): check the item */
+    PS__SEEN_DATA = 1,
+    PS__SEEN_HUP = 2,   /* the other end is gone */
+    PS__SEEN_GONE = 3   /* the handle was closed */
+};
+
 typedef struct ps__pipe_helper ps__pipe_helper;
 typedef struct ps__con_group ps__con_group;
 

@@ -30,10 +30,10 @@ struct ps__pipe_helper {
     int stopping;   /* no new read may start */
 };
 
-static void post(ps_poller *p, ps__preg *r)
+static void post(ps_poller *p, ps__preg *r, DWORD seen)
 {
     r->inflight++;
-    if (!PostQueuedCompletionStatus(p->port, 0, PS__KEY_HELPER,
+    if (!PostQueuedCompletionStatus(p->port, seen, PS__KEY_HELPER,
                                     (OVERLAPPED *)(void *)r)) {
         /* Out of memory in the kernel: the item stays unwatched until the
          * next change, which is all that can be done. */
@@ -69,13 +69,31 @@ static void end_read(ps__pipe_helper *ph)
     ReleaseSRWLockExclusive(&ph->mu);
 }
 
-/* One zero-byte read. Returns 0 when the helper is to end. Works on pipes
- * opened for overlapped I/O too: there the read pends and the wait for it
- * also watches the stop event. */
-static int pipe_read(ps__pipe_helper *ph)
+/* What a finished zero-byte read says about the pipe (as check_pipe in
+ * select_classify.c reads PeekNamedPipe's answer). */
+static DWORD seen_of(BOOL ok, DWORD err)
+{
+    if (ok)
+        return PS__SEEN_DATA;
+    switch (err) {
+    case ERROR_BROKEN_PIPE:
+    case ERROR_PIPE_NOT_CONNECTED:
+    case ERROR_NO_DATA:
+        return PS__SEEN_HUP;
+    case ERROR_INVALID_HANDLE:
+        return PS__SEEN_GONE;
+    default:
+        return PS__SEEN_CHECK;
+    }
+}
+
+/* One zero-byte read. Returns what it saw (PS__SEEN_*, plus 1), or 0 when
+ * the helper is to end. Works on pipes opened for overlapped I/O too:
+ * there the read pends and the wait for it also watches the stop event. */
+static DWORD pipe_read(ps__pipe_helper *ph)
 {
     OVERLAPPED ov;
-    DWORD got = 0;
+    DWORD got = 0, err;
     BOOL ok;
     char b;
     if (!begin_read(ph))
@@ -85,8 +103,9 @@ static int pipe_read(ps__pipe_helper *ph)
      * caller associated with the handle. */
     ov.hEvent = (HANDLE)((uintptr_t)ph->done | 1);
     ok = ReadFile(ph->h, &b, 0, &got, &ov);
+    err = ok ? 0 : GetLastError();
     end_read(ph);
-    if (!ok && GetLastError() == ERROR_IO_PENDING) {
+    if (!ok && err == ERROR_IO_PENDING) {
         HANDLE w[2];
         w[0] = ph->stop;
         w[1] = ph->done;
@@ -96,8 +115,10 @@ static int pipe_read(ps__pipe_helper *ph)
             WaitForSingleObject(ph->done, INFINITE);
             return 0;
         }
+        ok = GetOverlappedResult(ph->h, &ov, &got, FALSE);
+        err = ok ? 0 : GetLastError();
     }
-    return !stopped(ph);
+    return stopped(ph) ? 0 : seen_of(ok, err) + 1;
 }
 
 static DWORD WINAPI pipe_main(void *arg)
@@ -107,10 +128,18 @@ static DWORD WINAPI pipe_main(void *arg)
     w[0] = ph->stop;
     w[1] = ph->arm;
     while (WaitForMultipleObjects(2, w, FALSE, INFINITE) == WAIT_OBJECT_0 + 1) {
-        if (!pipe_read(ph))
+        DWORD seen = pipe_read(ph);
+        if (seen == 0)
             break;
+        seen--;
         AcquireSRWLockExclusive(&ph->p->lock);
-        post(ph->p, ph->r);
+        /* Data seen while no wait is blocked may be read by the program
+         * before a wait takes this packet, and a report of it would make a
+         * blocking read hang: that wait checks the pipe again. A blocked
+         * wait takes it at once; the end of the pipe cannot be undone. */
+        if (seen == PS__SEEN_DATA && ph->p->blocked == 0)
+            seen = PS__SEEN_CHECK;
+        post(ph->p, ph->r, seen);
         ReleaseSRWLockExclusive(&ph->p->lock);
     }
     return 0;
@@ -225,7 +254,7 @@ static void con_fired(ps__con_group *g, ps__preg *r)
 {
     if (is_member(g, r) && !r->idle) {
         r->idle = 1;
-        post(g->p, r);
+        post(g->p, r, PS__SEEN_CHECK);
     }
 }
 
