@@ -152,8 +152,8 @@ run_bench() {
             run_bench_one build/release "$prog" 2>&1 | tee -a "$log" || ok=0
         done
         echo "-- run_echo.py (build/release)" | tee -a "$log"
-        timeout 300 python3 bench/run_echo.py --bindir build/release/bench \
-            --secs "$bench_echo_secs" 2>&1 | tee -a "$log" || ok=0
+        timeout 900 python3 bench/run_echo.py --bindir build/release/bench \
+            --secs "$bench_echo_secs" --rounds 3 2>&1 | tee -a "$log" || ok=0
     else
         tail -20 "$log"
         ok=0
