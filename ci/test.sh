@@ -3,7 +3,7 @@
 # backend, MinGW x86_64 under Wine,
 # and an i686 MinGW compile-only check. Installs what a fresh Debian needs.
 # Usage: ci/test.sh [leg...]   (default: all legs run here)
-# Legs: gcc-debug clang-debug asan poll-backend release mingw64 mingw32 package demo bench,
+# Legs: gcc-debug clang-debug asan tsan poll-backend release mingw64 mingw32 package demo bench,
 # and
 # for the hosted workflow msvc and msys2. PS_CI_NO_INSTALL=1 skips apt-get
 # (macOS, Windows, or a machine set up by hand).
@@ -12,7 +12,7 @@ set -u -o pipefail
 unset CRITERION_ALWAYS_SUCCEED
 cd "$(dirname "$0")/.."
 
-all_legs="gcc-debug clang-debug asan poll-backend mingw64 mingw32 package demo bench"
+all_legs="gcc-debug clang-debug asan tsan poll-backend mingw64 mingw32 package demo bench"
 legs="${*:-$all_legs}"
 
 need_install() {
@@ -256,9 +256,11 @@ run_leg() {
         rc=1
     fi
     # Criterion runs each test in a child process whose sanitizer report
-    # does not fail the test: a report anywhere in the log fails the leg.
-    if grep -qE "ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:" "$last"; then
-        grep -E -A12 "ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:" "$last" | head -60
+    # does not fail the test, and ThreadSanitizer reports without failing:
+    # a report anywhere in the log fails the leg.
+    local reports="ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:|WARNING: ThreadSanitizer"
+    if grep -qE "$reports" "$last"; then
+        grep -E -A12 "$reports" "$last" | head -60
         echo "== leg $leg: sanitizer report in the test log"
         rc=1
         fail=$((${fail:-0} + 1))

@@ -3,6 +3,7 @@
  * leaves behind; the same source runs natively and under Wine. */
 #include <criterion/criterion.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -699,18 +700,18 @@ Test(poller_kinds, dropped_pipe_leaves_no_thread)
 struct adder {
     ps_poller *p;
     ps_pollitem it;
-    volatile int stop;
-    int bad_rc, tries;
+    atomic_int stop, bad_rc;
+    int tries;
 };
 
 static void adder_main(void *arg)
 {
     struct adder *ad = (struct adder *)arg;
-    while (!ad->stop) {
+    while (!atomic_load(&ad->stop)) {
         int rc = ps_poller_add(ad->p, &ad->it, NULL);
         ad->tries++;
         if (rc != PS_EEXIST) {
-            ad->bad_rc = rc == 0 ? 1 : rc;
+            atomic_store(&ad->bad_rc, rc == 0 ? 1 : rc);
             return;
         }
     }
@@ -726,21 +727,22 @@ Test(poller_kinds, modify_keeps_item_registered)
     cr_assert_eq(pst_fd_write(fds[1], "d", 1), 1);
     OK(ps_poller_open(&ad.p));
     ad.it = pst_fd_item(fds[0], PS_POLL_READ);
-    ad.stop = 0;
-    ad.bad_rc = 0;
+    atomic_init(&ad.stop, 0);
+    atomic_init(&ad.bad_rc, 0);
     ad.tries = 0;
     OK(ps_poller_add(ad.p, &ad.it, &tag_pipe));
     pst_thread *t = pst_thread_start(adder_main, &ad);
     cr_assert_not_null(t);
     ps_pollitem mi = pst_fd_item(fds[0], PS_POLL_READ);
-    for (int i = 0; i < 60 && !ad.bad_rc; i++) {
+    for (int i = 0; i < 60 && !atomic_load(&ad.bad_rc); i++) {
         mi.events = (i & 1) ? PS_POLL_READ : PS_POLL_READ | PS_POLL_WRITE;
         OK(ps_poller_modify(ad.p, &mi, &tag_pipe));
     }
-    ad.stop = 1;
+    atomic_store(&ad.stop, 1);
     pst_thread_join(t);
-    cr_assert_eq(ad.bad_rc, 0, "an add during modify -> %d (%s)", ad.bad_rc,
-                 ad.bad_rc < 0 ? ps_errname(ad.bad_rc) : "succeeded");
+    int bad = atomic_load(&ad.bad_rc);
+    cr_assert_eq(bad, 0, "an add during modify -> %d (%s)", bad,
+                 bad < 0 ? ps_errname(bad) : "succeeded");
     cr_log_info("%d adds during the modifies", ad.tries);
     /* Still registered and reporting, as READ only now. */
     ps_event e = wait_one(ad.p, 2000);
