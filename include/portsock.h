@@ -207,6 +207,14 @@ PS_API int ps_close(ps_socket_t s);
 /* how: PS_SHUT_RD, PS_SHUT_WR, PS_SHUT_RDWR. PS_ENOTCONN if unconnected. */
 PS_API int ps_shutdown(ps_socket_t s, int how);
 
+/* Port text, in ps_connect, ps_listen, ps_udp_open and ps_resolve alike,
+ * with or without a host: a decimal number 0..65535 in digits only
+ * (leading zeros allowed; "0" where a socket is bound picks an ephemeral
+ * port), or a service name the system resolver knows (e.g. "http"), which
+ * must start with a letter. Anything else is PS_EINVAL before any lookup:
+ * "", " 80", "80 ", "+80", "-1", "0x50", "65536", "4294967376". With a
+ * "unix:" host the port is not used. */
+
 /* Resolves host/port and returns a connected blocking stream socket in *out
  * (PS_INVALID_SOCKET on failure). host "unix:PATH" connects to an AF_UNIX
  * socket (port ignored).

@@ -48,6 +48,12 @@ int ps__recv_all_expected(ps_socket_t s, void *buf, size_t len, size_t *got,
 /* Splits "unix:PATH": returns the path, or NULL for an ordinary host. */
 const char *ps__unix_path(const char *host);
 
+/* Checks (non-NULL) port text as portsock.h describes it (src/resolve.c):
+ * 0 with *num for a plain decimal 0..65535, PS_ENAME for a service name
+ * (one that starts with a letter: the resolver judges it), PS_EINVAL for
+ * anything else (empty, signs, white space, hex, out of range). */
+int ps__port_number(const char *port, uint16_t *num);
+
 /* ---- Platform interface (src/posix, src/win32) ---- */
 
 /* Initializes the network stack once per process; cheap after the first
