@@ -74,6 +74,9 @@ typedef uintptr_t ps_socket_t;            /* same value as SOCKET */
 typedef int ps_socket_t;                  /* the file descriptor */
 #  define PS_INVALID_SOCKET (-1)
 #endif
+/* Every call that takes a socket returns PS_EBADF at once, whatever its
+ * timeout, for PS_INVALID_SOCKET and any other value with the sign bit set
+ * (a negative fd; no Windows SOCKET has it). */
 
 /* ---- Errors ------------------------------------------------------------ */
 
@@ -317,7 +320,9 @@ PS_API int ps_bind(ps_socket_t s, const ps_addr *a);
 
 /* Accepts one connection within timeout_ms. The new socket is blocking.
  * peer may be NULL. PS_EWOULDBLOCK (timeout 0) / PS_ETIMEDOUT when none
- * arrived, PS_EBADF / PS_EINVAL for a bad or non-listening socket. */
+ * arrived. At once, whatever the timeout: PS_EINVAL for a socket that does
+ * not listen (connected, unconnected or datagram), PS_EBADF for anything
+ * that is no open socket (a closed value, a pipe, a file, a negative fd). */
 PS_API int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
                      int timeout_ms);
 

@@ -8,7 +8,7 @@ int ps_connect_start(ps_socket_t s, const ps_addr *to)
 {
     if (!to || ps_addr_family(to) == PS_AF_UNSPEC)
         return PS_EINVAL;
-    if (s == PS_INVALID_SOCKET)
+    if (ps__check_socket(s) != 0)
         return PS_EBADF;
     return ps__connect_start(s, to);
 }
@@ -17,7 +17,7 @@ int ps_bind(ps_socket_t s, const ps_addr *a)
 {
     if (!a || ps_addr_family(a) == PS_AF_UNSPEC)
         return PS_EINVAL;
-    if (s == PS_INVALID_SOCKET)
+    if (ps__check_socket(s) != 0)
         return PS_EBADF;
     /* No reuse option: the caller asked for a plain bind. */
     return ps__bind(s, a, -1, 0);

@@ -6,9 +6,19 @@
 
 #include "portsock.h"
 
+#include <limits.h>
 #include <stdint.h>
 
 /* ---- Common helpers (the .c files in src/) ---- */
+
+/* PS_EBADF for a value no socket can have: PS_INVALID_SOCKET, or any other
+ * with the sign bit set (a negative fd, which poll() would skip instead of
+ * reporting; Winsock never hands out such a SOCKET). Else 0. */
+static inline int ps__check_socket(ps_socket_t s)
+{
+    /* The top bit, whether ps_socket_t is signed (POSIX) or not (Windows). */
+    return (s >> (sizeof s * CHAR_BIT - 1)) != 0 ? PS_EBADF : 0;
+}
 
 /* Records the native error code behind a failure for ps_native_error(). */
 void ps__set_native_error(int native);
@@ -55,6 +65,11 @@ const char *ps__unix_path(const char *host);
 int ps__port_number(const char *port, uint16_t *num);
 
 /* ---- Platform interface (src/posix, src/win32) ---- */
+
+/* 0 if s is an open socket, else PS_EBADF with the native error recorded:
+ * one cheap system call (getsockopt SO_TYPE), for the calls that would
+ * otherwise not notice a descriptor or handle that is no socket. */
+int ps__socket_probe(ps_socket_t s);
 
 /* Initializes the network stack once per process; cheap after the first
  * call. Returns 0 or a PS_E* code. */

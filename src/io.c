@@ -77,10 +77,7 @@ static int until_ready(ps_socket_t s, int want, const ps__deadline *d,
 
 /* ---- Stream transfers over a list of buffers ---- */
 
-static int check_handle(ps_socket_t s)
-{
-    return s == PS_INVALID_SOCKET ? PS_EBADF : 0;
-}
+static int check_handle(ps_socket_t s) { return ps__check_socket(s); }
 
 /* A cursor over the buffers of one call: exactly one of out / in is set. */
 typedef struct xfer {
@@ -379,5 +376,14 @@ int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
     accept_call c = {listener, out, peer};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    return until_ready(listener, PS__WANT_READ, &d, 0, accept_attempt, &c);
+    /* Tried before any wait, whatever the wait-first hint says: the attempt
+     * is what finds out at once that this is no listener (a wait on a
+     * connected socket, a pipe or a closed fd could use up the timeout). */
+    r = until_ready(listener, PS__WANT_READ, &d, 1, accept_attempt, &c);
+    /* accept() on a datagram socket: EOPNOTSUPP / WSAEOPNOTSUPP, a socket
+     * that does not listen, as a connected one is (PS_EINVAL). Wine says
+     * the same of a pipe handle, which is no socket at all (PS_EBADF). */
+    if (r == PS_ENOTSUP && (r = ps__socket_probe(listener)) == 0)
+        r = PS_EINVAL;
+    return r;
 }

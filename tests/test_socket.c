@@ -124,6 +124,82 @@ Test(socket, close_invalid_and_twice, .timeout = 10)
     RC_IS(ps_close(s), PS_EBADF);
 }
 
+/* ---- Values and descriptors that are no open socket ---------------------- */
+
+static void parse_addr(ps_addr *a, const char *fmt, int port);
+
+/* Every public call that takes a socket, by number 0..SOCKET_CALLS-1, made
+ * on s (ps_close last); timed calls get 2 s. *name says which. */
+enum { SOCKET_CALLS = 29 };
+static int socket_call(int i, ps_socket_t s, const char **name)
+{
+    char buf[16];
+    size_t n;
+    ps_addr a;
+    ps_iovec out[2] = {{"", 0}, {NULL, 0}};
+    ps_recv_iovec in[1] = {{buf, sizeof buf}};
+    parse_addr(&a, "127.0.0.1:%d", i < 3 ? 0 : 9);
+    switch (i) {
+#define CALL(expr) *name = #expr; return expr
+    case 0: CALL(ps_bind(s, &a));
+    case 1: CALL(ps_set_buffer_sizes(s, 0, 0));
+    case 2: CALL(ps_set_buffer_sizes(s, 4096, 4096));
+    case 3: CALL(ps_connect_start(s, &a));
+    case 4: CALL(ps_accept(s, &s, NULL, 2000));
+    case 5: CALL(ps_shutdown(s, PS_SHUT_RDWR));
+    case 6: CALL(ps_set_nonblocking(s, 1));
+    case 7: CALL(ps_set_nonblocking(s, 0));
+    case 8: CALL(ps_set_nodelay(s, 1));
+    case 9: CALL(ps_set_keepalive(s, 1));
+    case 10: CALL(ps_socket_error(s));
+    case 11: CALL(ps_local_addr(s, &a));
+    case 12: CALL(ps_peer_addr(s, &a));
+    case 13: CALL(ps_sendto(s, "x", 1, &a, 2000));
+    case 14: CALL(ps_recvfrom(s, buf, sizeof buf, &n, NULL, 2000));
+    case 15: CALL(ps_send(s, "x", 1, &n, 2000));
+    case 16: CALL(ps_send(s, "", 0, &n, 2000));
+    case 17: CALL(ps_recv(s, buf, sizeof buf, &n, 2000));
+    case 18: CALL(ps_send_all(s, "xy", 2, &n, 2000));
+    case 19: CALL(ps_send_all(s, "", 0, &n, 2000));
+    case 20: CALL(ps_recv_all(s, buf, sizeof buf, &n, 2000));
+    case 21: CALL(ps_recv_all(s, buf, 0, &n, 2000));
+    case 22: CALL(ps_sendv(s, out, 2, &n, 2000));
+    case 23: CALL(ps_sendv_all(s, out, 2, &n, -1));
+    case 24: CALL(ps_recvv(s, in, 1, &n, 2000));
+    case 25: CALL(ps_send_frame(s, "x", 1, 2000));
+    case 26: CALL(ps_recv_frame(s, buf, sizeof buf, &n, 2000));
+    case 27: CALL(ps_recv(s, buf, sizeof buf, &n, -1));
+    default: CALL(ps_close(s));
+#undef CALL
+    }
+}
+
+/* Every call on s returns PS_EBADF, and at once. */
+static void every_call_ebadf(ps_socket_t s, const char *what)
+{
+    for (int i = 0; i < SOCKET_CALLS; i++) {
+        const char *name = "?";
+        int64_t t0 = pst_now_ms();
+        int rc = socket_call(i, s, &name);
+        int64_t dt = pst_now_ms() - t0;
+        cr_assert_eq(rc, PS_EBADF, "%s on %s: %s (native %d), expected PS_EBADF",
+                     name, what, ps_errname(rc), ps_native_error());
+        cr_assert_lt(dt, 1000, "%s on %s: returned after %lld ms", name, what,
+                     (long long)dt);
+    }
+}
+
+/* A negative number is never a socket (POSIX fds; on Windows such a value
+ * has the top bit set, which no SOCKET has). poll() skips negative fds,
+ * and calls that move nothing made no system call at all. */
+Test(socket, negative_values_are_ebadf_everywhere, .timeout = 60)
+{
+    every_call_ebadf(PS_INVALID_SOCKET, "PS_INVALID_SOCKET");
+    every_call_ebadf((ps_socket_t)-5, "-5");
+    every_call_ebadf((ps_socket_t)-2, "-2");
+    every_call_ebadf((ps_socket_t)-1000000, "-1000000");
+}
+
 /* ---- ps_shutdown --------------------------------------------------------- */
 
 Test(socket, shutdown_bad_how_and_unconnected, .timeout = 10)
@@ -427,6 +503,78 @@ Test(socket, accept_bad_sockets, .timeout = 20)
               "accept (timeout 0) on a non-listening socket -> %s",
               ps_errname(rc));
     OK(ps_close(s));
+}
+
+/* Anything but a listener fails at once, whatever the timeout: a wait on it
+ * would never see a connection. rc must be one of want1 / want2. */
+static void accept_fails_fast(ps_socket_t s, const char *what, int want1,
+                              int want2)
+{
+    static const int timeouts[] = {5000, 0, -1};
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        ps_socket_t a = (ps_socket_t)12345;
+        ps_addr peer;
+        int64_t t0 = pst_now_ms();
+        int rc = ps_accept(s, &a, &peer, timeouts[i]);
+        int64_t dt = pst_now_ms() - t0;
+        if (rc == 0)
+            ps_close(a);
+        cr_assert(rc == want1 || rc == want2,
+                  "ps_accept on %s, timeout %d: %s (native %d), expected %s",
+                  what, timeouts[i], ps_errname(rc), ps_native_error(),
+                  ps_errname(want1));
+        cr_assert_lt(dt, 1000, "ps_accept on %s, timeout %d: returned after "
+                     "%lld ms", what, timeouts[i], (long long)dt);
+        cr_assert_eq(a, PS_INVALID_SOCKET, "ps_accept on %s: *out", what);
+    }
+}
+
+Test(socket, accept_on_non_listener_fails_at_once, .timeout = 60)
+{
+    ps_socket_t c, srv, u, u2;
+    int fds[2];
+    char buf[8];
+    size_t got;
+
+    pst_tcp_pair(&c, &srv);
+    accept_fails_fast(c, "a connected TCP socket", PS_EINVAL, PS_EINVAL);
+    /* A timed receive that found nothing makes the next timed call on that
+     * socket wait first: accept must still not wait. */
+    RC_IS(ps_recv(srv, buf, sizeof buf, &got, 0), PS_EWOULDBLOCK);
+    accept_fails_fast(srv, "a connected TCP socket after a timed recv",
+                      PS_EINVAL, PS_EINVAL);
+    /* Readable with data: accept itself says no. */
+    OK(ps_send_all(c, "x", 1, NULL, 5000));
+    pst_sleep_ms(50);
+    accept_fails_fast(srv, "a connected TCP socket with data", PS_EINVAL,
+                      PS_EINVAL);
+    OK(ps_close(c));
+    OK(ps_close(srv));
+
+    OK(ps_udp_open(&u, "127.0.0.1", "0"));
+    accept_fails_fast(u, "a UDP socket", PS_EINVAL, PS_EINVAL);
+    OK(ps_udp_open(&u2, "127.0.0.1", "0"));
+    ps_addr to;
+    OK(ps_local_addr(u, &to));
+    OK(ps_sendto(u2, "d", 1, &to, 5000));
+    pst_sleep_ms(50);
+    accept_fails_fast(u, "a UDP socket with a datagram", PS_EINVAL, PS_EINVAL);
+    OK(ps_close(u2));
+    OK(ps_close(u));
+
+    accept_fails_fast((ps_socket_t)-5, "fd -5", PS_EBADF, PS_EBADF);
+    accept_fails_fast((ps_socket_t)-2, "fd -2", PS_EBADF, PS_EBADF);
+    accept_fails_fast(PS_INVALID_SOCKET, "PS_INVALID_SOCKET", PS_EBADF,
+                      PS_EBADF);
+
+    /* A pipe (on Windows its handle, which is no socket either). */
+    cr_assert_eq(pst_pipe(fds), 0);
+    accept_fails_fast(pst_fd_as_socket(fds[0]), "a pipe's read end", PS_EBADF,
+                      PS_EBADF);
+    accept_fails_fast(pst_fd_as_socket(fds[1]), "a pipe's write end",
+                      PS_EBADF, PS_EBADF);
+    pst_fd_close(fds[0]);
+    pst_fd_close(fds[1]);
 }
 
 typedef struct late_connect {

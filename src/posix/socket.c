@@ -85,6 +85,17 @@ int ps__socket_for(const ps_addr *addr, int type, int nonblocking,
     return make_socket(sa->sa_family, nt, nonblocking, out);
 }
 
+int ps__socket_probe(ps_socket_t s)
+{
+    int type;
+    socklen_t len = sizeof type;
+    if (s < 0)
+        return PS_EBADF;
+    if (getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+        return ps__last_error(); /* ENOTSOCK or EBADF */
+    return 0;
+}
+
 int ps_close(ps_socket_t s)
 {
     if (s < 0)
