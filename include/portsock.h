@@ -76,7 +76,10 @@ typedef int ps_socket_t;                  /* the file descriptor */
 #endif
 /* Every call that takes a socket returns PS_EBADF at once, whatever its
  * timeout, for PS_INVALID_SOCKET and any other value with the sign bit set
- * (a negative fd; no Windows SOCKET has it). */
+ * (a negative fd; no Windows SOCKET has it), and for a closed value or a
+ * descriptor that is no socket (a file, a pipe), which it leaves as it was:
+ * ps_close does not close it, ps_set_nonblocking does not change it. (Wine
+ * answers most calls on a file or pipe handle with PS_ENOTSUP.) */
 
 /* ---- Errors ------------------------------------------------------------ */
 
@@ -205,7 +208,8 @@ PS_API int ps_addr_parse(ps_addr *out, const char *text);
  * Linux, SO_NOSIGPIPE on macOS). Errors: PS_EINVAL, PS_EAFNOSUPPORT (e.g.
  * AF_UNIX where the system lacks it), PS_EMFILE, PS_ENOMEM. */
 PS_API int ps_socket(ps_socket_t *out, int family, int type);
-/* Closes the socket. PS_EBADF if it is not an open socket. */
+/* Closes the socket. PS_EBADF if it is not an open socket (a file or pipe
+ * descriptor is not closed). */
 PS_API int ps_close(ps_socket_t s);
 /* how: PS_SHUT_RD, PS_SHUT_WR, PS_SHUT_RDWR. PS_ENOTCONN if unconnected. */
 PS_API int ps_shutdown(ps_socket_t s, int how);

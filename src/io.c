@@ -190,6 +190,8 @@ static int transfer(xfer *x, size_t *moved, int timeout_ms, int mode)
     ps__deadline_start(&d, timeout_ms);
     if (!(x->flags & XFER_CALL_WHEN_EMPTY))
         skip_done(x);
+    if (x->i == x->n)
+        r = ps__socket_probe(x->s); /* no transfer call to notice a non-socket */
     while (x->i < x->n) {
         x->moved = 0; /* a wait that fails makes no attempt */
         r = until_ready(x->s, want, &d, x->flags & XFER_TRY_FIRST,
@@ -248,10 +250,12 @@ static int recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
 {
     ps_recv_iovec v = {buf, len};
     if (len == 0) {
-        /* Nothing to wait for: done, not a request for end of stream. */
+        /* Nothing to wait for: done, not a request for end of stream;
+         * but no call would notice a descriptor that is no socket. */
         if (got)
             *got = 0;
-        return check_handle(s);
+        int r = check_handle(s);
+        return r != 0 ? r : ps__socket_probe(s);
     }
     return recv_buffers(s, &v, 1, got, timeout_ms, ALL_BYTES, flags);
 }

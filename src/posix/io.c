@@ -209,7 +209,7 @@ int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
     r = ps__posix_prepare_fd(fd, 1);
     /* BSDs hand the listener's O_NONBLOCK to the accepted socket. */
     if (r == 0)
-        r = ps_set_nonblocking(fd, 0);
+        r = ps__posix_set_nonblocking(fd, 0);
 #endif
     if (r != 0) {
         close(fd);
