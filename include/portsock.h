@@ -252,6 +252,8 @@ PS_API int ps_shutdown(ps_socket_t s, int how);
  * reports PS_ECONNREFUSED; the race still starts the next address after
  * 250 ms, but a single refused address with a shorter timeout ends in
  * PS_ETIMEDOUT there.
+ * A "unix:" path where no socket file is (missing, in a missing directory,
+ * through a file): PS_ECONNREFUSED, as nothing listens there.
  * Errors: PS_ECONNREFUSED, PS_ETIMEDOUT, PS_ENAME (unknown name),
  * PS_EHOSTUNREACH, PS_ENETUNREACH, PS_EINVAL, PS_ENOMEM, PS_EMFILE, ...
  * ps_native_error() gives the native code behind the error returned. */
@@ -264,7 +266,8 @@ PS_API int ps_connect(ps_socket_t *out, const char *host, const char *port,
  * picks an ephemeral port (read it back with ps_local_addr). Address reuse:
  * SO_REUSEADDR on POSIX, SO_EXCLUSIVEADDRUSE on Windows. host "unix:PATH"
  * listens on an AF_UNIX path (an existing file there is an error:
- * PS_EADDRINUSE). backlog <= 0 picks the system maximum. The listener is
+ * PS_EADDRINUSE; a missing directory on the way: PS_EADDRNOTAVAIL).
+ * backlog <= 0 picks the system maximum. The listener is
  * non-blocking, so a timed ps_accept never blocks when another thread or
  * process takes the connection first; sockets from ps_accept are blocking.
  * A "unix:" connect to a listener whose queue is full: PS_ECONNREFUSED. */

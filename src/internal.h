@@ -82,6 +82,11 @@ int64_t ps__monotonic_ms(void);
 /* Maps the thread's last native socket error (errno / WSAGetLastError) to a
  * PS_E* code and records it for ps_native_error(). */
 int ps__last_error(void);
+/* The PS_E* code for a native error number (errno on POSIX; a WSA or
+ * Win32 code on Windows), recording nothing: PS_EUNKNOWN where there is no
+ * portable name, 0 for 0. One table per platform (src/posix/error.c,
+ * src/win32/error.c), giving the same code for the same condition. */
+int ps__error_code(int native);
 
 /* One wait of at most timeout_ms (-1 forever) for readiness. Returns 1
  * ready, 0 not ready yet (timed out or interrupted), or a PS_E* code. */

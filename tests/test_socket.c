@@ -827,13 +827,34 @@ Test(socket, unix_path_connect_missing, .timeout = 20)
     OK(rc);
     OK(ps_close(s));
 
-    pst_temp_path(path, sizeof path, "nounix");
-    snprintf(host, sizeof host, "unix:%s", path);
-    rc = ps_connect(&c, host, "0", 2000);
-    if (rc == 0)
-        ps_close(c);
-    cr_assert_lt(rc, 0, "connect to a missing AF_UNIX path succeeded");
-    cr_assert_eq(c, PS_INVALID_SOCKET);
+    /* Nothing listens where no socket file is: refused, as the header
+     * says (ENOENT, ENOTDIR), not PS_EUNKNOWN. */
+    char file[200];
+    pst_temp_path(file, sizeof file, "nounixfile");
+    cr_assert_eq(pst_write_file(file, "x", 1), 0);
+    const char *const forms[] = {"unix:%s", "unix:%s/in/a/missing/dir",
+                                 "unix:%s/x"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        pst_temp_path(path, sizeof path, "nounix");
+        /* The last one goes through a regular file as if a directory. */
+        snprintf(host, sizeof host, forms[i], i == 2 ? file : path);
+        c = PS_INVALID_SOCKET;
+        rc = ps_connect(&c, host, "0", 2000);
+        if (rc == 0)
+            ps_close(c);
+        cr_assert_eq(rc, PS_ECONNREFUSED, "connect to %s: %s (native %d)", host,
+                     ps_errname(rc), ps_native_error());
+        cr_assert_eq(c, PS_INVALID_SOCKET);
+        /* A listener cannot be made there: the address is not available. */
+        if (i > 0) {
+            rc = ps_listen(&c, host, NULL, 0);
+            if (rc == 0)
+                ps_close(c);
+            cr_assert_eq(rc, PS_EADDRNOTAVAIL, "listen on %s: %s (native %d)",
+                         host, ps_errname(rc), ps_native_error());
+        }
+    }
+    pst_remove(file);
 }
 
 Test(socket, unix_connect_to_full_queue_is_refused, .timeout = 20)

@@ -266,8 +266,10 @@ int ps__connect_start(ps_socket_t s, const ps_addr *addr)
         return r < 0 ? r : ps_socket_error(s);
     }
     /* An AF_UNIX listener whose queue is full: not "in progress" (nothing
-     * would ever finish it), so refuse, as TCP does on a full backlog. */
-    if (err == EAGAIN && sa->sa_family == AF_UNIX) {
+     * would ever finish it), so refuse, as TCP does on a full backlog. And
+     * a path that leads to no socket file: nothing listens there either. */
+    if (sa->sa_family == AF_UNIX &&
+        (err == EAGAIN || err == ENOENT || err == ENOTDIR || err == ELOOP)) {
         ps__set_native_error(err);
         return PS_ECONNREFUSED;
     }
