@@ -74,6 +74,12 @@ typedef uintptr_t ps_socket_t;            /* same value as SOCKET */
 typedef int ps_socket_t;                  /* the file descriptor */
 #  define PS_INVALID_SOCKET (-1)
 #endif
+/* Every call that takes a socket returns PS_EBADF at once, whatever its
+ * timeout, for PS_INVALID_SOCKET and any other value with the sign bit set
+ * (a negative fd; no Windows SOCKET has it), and for a closed value or a
+ * descriptor that is no socket (a file, a pipe), which it leaves as it was:
+ * ps_close does not close it, ps_set_nonblocking does not change it. (Wine
+ * answers most calls on a file or pipe handle with PS_ENOTSUP.) */
 
 /* ---- Errors ------------------------------------------------------------ */
 
@@ -202,10 +208,19 @@ PS_API int ps_addr_parse(ps_addr *out, const char *text);
  * Linux, SO_NOSIGPIPE on macOS). Errors: PS_EINVAL, PS_EAFNOSUPPORT (e.g.
  * AF_UNIX where the system lacks it), PS_EMFILE, PS_ENOMEM. */
 PS_API int ps_socket(ps_socket_t *out, int family, int type);
-/* Closes the socket. PS_EBADF if it is not an open socket. */
+/* Closes the socket. PS_EBADF if it is not an open socket (a file or pipe
+ * descriptor is not closed). */
 PS_API int ps_close(ps_socket_t s);
 /* how: PS_SHUT_RD, PS_SHUT_WR, PS_SHUT_RDWR. PS_ENOTCONN if unconnected. */
 PS_API int ps_shutdown(ps_socket_t s, int how);
+
+/* Port text, in ps_connect, ps_listen, ps_udp_open and ps_resolve alike,
+ * with or without a host: a decimal number 0..65535 in digits only
+ * (leading zeros allowed; "0" where a socket is bound picks an ephemeral
+ * port), or a service name the system resolver knows (e.g. "http"), which
+ * must start with a letter. Anything else is PS_EINVAL before any lookup:
+ * "", " 80", "80 ", "+80", "-1", "0x50", "65536", "4294967376". With a
+ * "unix:" host the port is not used. */
 
 /* Resolves host/port and returns a connected blocking stream socket in *out
  * (PS_INVALID_SOCKET on failure). host "unix:PATH" connects to an AF_UNIX
@@ -237,6 +252,8 @@ PS_API int ps_shutdown(ps_socket_t s, int how);
  * reports PS_ECONNREFUSED; the race still starts the next address after
  * 250 ms, but a single refused address with a shorter timeout ends in
  * PS_ETIMEDOUT there.
+ * A "unix:" path where no socket file is (missing, in a missing directory,
+ * through a file): PS_ECONNREFUSED, as nothing listens there.
  * Errors: PS_ECONNREFUSED, PS_ETIMEDOUT, PS_ENAME (unknown name),
  * PS_EHOSTUNREACH, PS_ENETUNREACH, PS_EINVAL, PS_ENOMEM, PS_EMFILE, ...
  * ps_native_error() gives the native code behind the error returned. */
@@ -249,7 +266,8 @@ PS_API int ps_connect(ps_socket_t *out, const char *host, const char *port,
  * picks an ephemeral port (read it back with ps_local_addr). Address reuse:
  * SO_REUSEADDR on POSIX, SO_EXCLUSIVEADDRUSE on Windows. host "unix:PATH"
  * listens on an AF_UNIX path (an existing file there is an error:
- * PS_EADDRINUSE). backlog <= 0 picks the system maximum. The listener is
+ * PS_EADDRINUSE; a missing directory on the way: PS_EADDRNOTAVAIL).
+ * backlog <= 0 picks the system maximum. The listener is
  * non-blocking, so a timed ps_accept never blocks when another thread or
  * process takes the connection first; sockets from ps_accept are blocking.
  * A "unix:" connect to a listener whose queue is full: PS_ECONNREFUSED. */
@@ -309,7 +327,9 @@ PS_API int ps_bind(ps_socket_t s, const ps_addr *a);
 
 /* Accepts one connection within timeout_ms. The new socket is blocking.
  * peer may be NULL. PS_EWOULDBLOCK (timeout 0) / PS_ETIMEDOUT when none
- * arrived, PS_EBADF / PS_EINVAL for a bad or non-listening socket. */
+ * arrived. At once, whatever the timeout: PS_EINVAL for a socket that does
+ * not listen (connected, unconnected or datagram), PS_EBADF for anything
+ * that is no open socket (a closed value, a pipe, a file, a negative fd). */
 PS_API int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
                      int timeout_ms);
 

@@ -8,7 +8,7 @@ int ps_connect_start(ps_socket_t s, const ps_addr *to)
 {
     if (!to || ps_addr_family(to) == PS_AF_UNSPEC)
         return PS_EINVAL;
-    if (s == PS_INVALID_SOCKET)
+    if (ps__check_socket(s) != 0)
         return PS_EBADF;
     return ps__connect_start(s, to);
 }
@@ -17,7 +17,7 @@ int ps_bind(ps_socket_t s, const ps_addr *a)
 {
     if (!a || ps_addr_family(a) == PS_AF_UNSPEC)
         return PS_EINVAL;
-    if (s == PS_INVALID_SOCKET)
+    if (ps__check_socket(s) != 0)
         return PS_EBADF;
     /* No reuse option: the caller asked for a plain bind. */
     return ps__bind(s, a, -1, 0);
@@ -69,26 +69,10 @@ static int bind_one(const ps_addr *addr, int type, int v6only, int backlog,
     return 0;
 }
 
-static int parse_port(const char *port, uint16_t *out)
-{
-    unsigned long v = 0;
-    if (!port || !*port)
-        return PS_EINVAL;
-    for (const char *p = port; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return PS_ENAME; /* a service name: let the resolver judge */
-        v = v * 10 + (unsigned long)(*p - '0');
-        if (v > 65535)
-            return PS_EINVAL;
-    }
-    *out = (uint16_t)v;
-    return 0;
-}
-
 /* A numeric port, or a service name looked up by the resolver. */
 static int port_number(const char *port, int type, uint16_t *num)
 {
-    int r = parse_port(port, num);
+    int r = ps__port_number(port, num);
     if (r == PS_ENAME) {
         ps_addr *addrs;
         size_t count;

@@ -6,9 +6,19 @@
 
 #include "portsock.h"
 
+#include <limits.h>
 #include <stdint.h>
 
 /* ---- Common helpers (the .c files in src/) ---- */
+
+/* PS_EBADF for a value no socket can have: PS_INVALID_SOCKET, or any other
+ * with the sign bit set (a negative fd, which poll() would skip instead of
+ * reporting; Winsock never hands out such a SOCKET). Else 0. */
+static inline int ps__check_socket(ps_socket_t s)
+{
+    /* The top bit, whether ps_socket_t is signed (POSIX) or not (Windows). */
+    return (s >> (sizeof s * CHAR_BIT - 1)) != 0 ? PS_EBADF : 0;
+}
 
 /* Records the native error code behind a failure for ps_native_error(). */
 void ps__set_native_error(int native);
@@ -48,7 +58,18 @@ int ps__recv_all_expected(ps_socket_t s, void *buf, size_t len, size_t *got,
 /* Splits "unix:PATH": returns the path, or NULL for an ordinary host. */
 const char *ps__unix_path(const char *host);
 
+/* Checks (non-NULL) port text as portsock.h describes it (src/resolve.c):
+ * 0 with *num for a plain decimal 0..65535, PS_ENAME for a service name
+ * (one that starts with a letter: the resolver judges it), PS_EINVAL for
+ * anything else (empty, signs, white space, hex, out of range). */
+int ps__port_number(const char *port, uint16_t *num);
+
 /* ---- Platform interface (src/posix, src/win32) ---- */
+
+/* 0 if s is an open socket, else PS_EBADF with the native error recorded:
+ * one cheap system call (getsockopt SO_TYPE), for the calls that would
+ * otherwise not notice a descriptor or handle that is no socket. */
+int ps__socket_probe(ps_socket_t s);
 
 /* Initializes the network stack once per process; cheap after the first
  * call. Returns 0 or a PS_E* code. */
@@ -61,6 +82,11 @@ int64_t ps__monotonic_ms(void);
 /* Maps the thread's last native socket error (errno / WSAGetLastError) to a
  * PS_E* code and records it for ps_native_error(). */
 int ps__last_error(void);
+/* The PS_E* code for a native error number (errno on POSIX; a WSA or
+ * Win32 code on Windows), recording nothing: PS_EUNKNOWN where there is no
+ * portable name, 0 for 0. One table per platform (src/posix/error.c,
+ * src/win32/error.c), giving the same code for the same condition. */
+int ps__error_code(int native);
 
 /* One wait of at most timeout_ms (-1 forever) for readiness. Returns 1
  * ready, 0 not ready yet (timed out or interrupted), or a PS_E* code. */

@@ -77,10 +77,7 @@ static int until_ready(ps_socket_t s, int want, const ps__deadline *d,
 
 /* ---- Stream transfers over a list of buffers ---- */
 
-static int check_handle(ps_socket_t s)
-{
-    return s == PS_INVALID_SOCKET ? PS_EBADF : 0;
-}
+static int check_handle(ps_socket_t s) { return ps__check_socket(s); }
 
 /* A cursor over the buffers of one call: exactly one of out / in is set. */
 typedef struct xfer {
@@ -193,6 +190,8 @@ static int transfer(xfer *x, size_t *moved, int timeout_ms, int mode)
     ps__deadline_start(&d, timeout_ms);
     if (!(x->flags & XFER_CALL_WHEN_EMPTY))
         skip_done(x);
+    if (x->i == x->n)
+        r = ps__socket_probe(x->s); /* no transfer call to notice a non-socket */
     while (x->i < x->n) {
         x->moved = 0; /* a wait that fails makes no attempt */
         r = until_ready(x->s, want, &d, x->flags & XFER_TRY_FIRST,
@@ -251,10 +250,12 @@ static int recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
 {
     ps_recv_iovec v = {buf, len};
     if (len == 0) {
-        /* Nothing to wait for: done, not a request for end of stream. */
+        /* Nothing to wait for: done, not a request for end of stream;
+         * but no call would notice a descriptor that is no socket. */
         if (got)
             *got = 0;
-        return check_handle(s);
+        int r = check_handle(s);
+        return r != 0 ? r : ps__socket_probe(s);
     }
     return recv_buffers(s, &v, 1, got, timeout_ms, ALL_BYTES, flags);
 }
@@ -379,5 +380,14 @@ int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
     accept_call c = {listener, out, peer};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    return until_ready(listener, PS__WANT_READ, &d, 0, accept_attempt, &c);
+    /* Tried before any wait, whatever the wait-first hint says: the attempt
+     * is what finds out at once that this is no listener (a wait on a
+     * connected socket, a pipe or a closed fd could use up the timeout). */
+    r = until_ready(listener, PS__WANT_READ, &d, 1, accept_attempt, &c);
+    /* accept() on a datagram socket: EOPNOTSUPP / WSAEOPNOTSUPP, a socket
+     * that does not listen, as a connected one is (PS_EINVAL). Wine says
+     * the same of a pipe handle, which is no socket at all (PS_EBADF). */
+    if (r == PS_ENOTSUP && (r = ps__socket_probe(listener)) == 0)
+        r = PS_EINVAL;
+    return r;
 }

@@ -129,6 +129,25 @@ static int unix_only(const char *path, ps_addr **out, size_t *count)
     return 0;
 }
 
+int ps__port_number(const char *port, uint16_t *num)
+{
+    uint32_t v = 0;
+    const char *p = port;
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+        return PS_ENAME;
+    /* Digits only: the system resolvers read " 80", "+80" and "-1" with
+     * strtoul, and wrap "99999" or "4294967376" around to another port. */
+    do {
+        if (*p < '0' || *p > '9')
+            return PS_EINVAL;
+        v = v * 10 + (uint32_t)(*p - '0');
+        if (v > 65535)
+            return PS_EINVAL;
+    } while (*++p);
+    *num = (uint16_t)v;
+    return 0;
+}
+
 int ps__resolve_within(const char *host, const char *port, int passive,
                        int type, const ps__deadline *d, ps_addr **out,
                        size_t *count)
@@ -138,6 +157,9 @@ int ps__resolve_within(const char *host, const char *port, int passive,
     const char *path = ps__unix_path(host);
     if (path)
         return unix_only(path, out, count);
+    uint16_t num;
+    if (port && ps__port_number(port, &num) == PS_EINVAL)
+        return PS_EINVAL;
     int flags = passive ? PS__RESOLVE_PASSIVE : 0;
     if (!d || d->forever || !host)
         return ps__resolve(host, port, flags, type, out, count);

@@ -362,6 +362,111 @@ Test(addr, resolve_rejects_bad_arguments, .timeout = 10)
     }
 }
 
+/* ---- Port text --------------------------------------------------------
+ * Digits only, 0..65535, or a service name that starts with a letter.
+ * The system resolvers read the rest with strtoul: " 80", "+80" mean 80,
+ * "99999" wraps to 34463, "" and "65536" bind an ephemeral port. */
+static const char *const bad_ports[] = {
+    "",      " 80",   "80 ",   "\t80",       "\n80",
+    "+80",   "-1",    "-0",    "0x50",       "0X50",
+    "65536", "99999", "70000", "4294967376", "18446744073709551696",
+    "8o",    "1e3",   "80.0",  "80:",        "00000000000000000065536",
+};
+#define NBAD_PORTS (sizeof bad_ports / sizeof bad_ports[0])
+
+/* rc must be PS_EINVAL; a socket made all the same is closed. */
+static void expect_bad_port(int rc, ps_socket_t s, const char *call,
+                            const char *port)
+{
+    if (rc == 0)
+        ps_close(s);
+    cr_assert_eq(rc, PS_EINVAL, "%s with port \"%s\": %s, expected PS_EINVAL",
+                 call, port, ps_errname(rc));
+    cr_assert_eq(s, PS_INVALID_SOCKET, "%s with port \"%s\": *out set", call,
+                 port);
+}
+
+Test(addr, bad_port_text_is_einval, .timeout = 60)
+{
+    static const char *const hosts[] = {NULL, "127.0.0.1", "::1", "localhost"};
+    ps_addr out[4];
+    ps_socket_t s;
+    for (size_t i = 0; i < NBAD_PORTS; i++) {
+        const char *p = bad_ports[i];
+        for (size_t h = 0; h < sizeof hosts / sizeof hosts[0]; h++) {
+            const char *host = hosts[h];
+            char call[64];
+            snprintf(call, sizeof call, "(host %s)", host ? host : "NULL");
+            size_t n = 99;
+            int rc = ps_resolve(host, p, PS_SOCK_STREAM, out, 4, &n, -1);
+            cr_assert_eq(rc, PS_EINVAL, "ps_resolve%s, port \"%s\": %s", call,
+                         p, ps_errname(rc));
+            cr_assert_eq(n, 0u);
+            rc = ps_resolve(host, p, PS_SOCK_DGRAM, out, 4, &n, 2000);
+            cr_assert_eq(rc, PS_EINVAL, "timed ps_resolve%s, port \"%s\": %s",
+                         call, p, ps_errname(rc));
+            rc = ps_resolve(host, p, PS_SOCK_STREAM, NULL, 0, &n, 0);
+            cr_assert_eq(rc, PS_EINVAL, "ps_resolve%s, timeout 0, port \"%s\": %s",
+                         call, p, ps_errname(rc));
+            s = PS_INVALID_SOCKET;
+            rc = ps_listen(&s, host, p, 0);
+            expect_bad_port(rc, s, "ps_listen", p);
+            s = PS_INVALID_SOCKET;
+            rc = ps_udp_open(&s, host, p);
+            expect_bad_port(rc, s, "ps_udp_open", p);
+            if (!host)
+                continue; /* ps_connect needs a host: PS_EINVAL anyway */
+            s = PS_INVALID_SOCKET;
+            rc = ps_connect(&s, host, p, 2000);
+            expect_bad_port(rc, s, "ps_connect", p);
+            s = PS_INVALID_SOCKET;
+            rc = ps_connect(&s, host, p, -1);
+            expect_bad_port(rc, s, "untimed ps_connect", p);
+        }
+    }
+}
+
+/* What the rules keep: every decimal form in range, leading zeros, and
+ * service names; a "unix:" host does not use the port at all. */
+Test(addr, port_text_accepted_forms, .timeout = 30)
+{
+    static const struct {
+        const char *text;
+        int port;
+    } good[] = {{"0", 0}, {"1", 1}, {"80", 80}, {"080", 80},
+                {"0000000000000000000000080", 80}, {"65535", 65535}};
+    ps_addr out[4];
+    size_t n;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        int rc = ps_resolve("127.0.0.1", good[i].text, PS_SOCK_STREAM, out, 4,
+                            &n, -1);
+        cr_assert_eq(rc, 0, "port \"%s\": %s", good[i].text, ps_errname(rc));
+        cr_assert_eq(ps_addr_port(&out[0]), good[i].port, "port \"%s\"",
+                     good[i].text);
+        rc = ps_resolve(NULL, good[i].text, PS_SOCK_DGRAM, out, 4, &n, 0);
+        cr_assert_eq(rc, 0, "host NULL, port \"%s\": %s", good[i].text,
+                     ps_errname(rc));
+        cr_assert_eq(ps_addr_port(&out[0]), good[i].port);
+    }
+    /* A service name still goes to the resolver (issue 10's psnc wants
+     * them), with and without a deadline. */
+    int rc = ps_resolve("127.0.0.1", "http", PS_SOCK_STREAM, out, 4, &n, -1);
+    cr_assert_eq(rc, 0, "service name \"http\": %s", ps_errname(rc));
+    cr_assert_eq(ps_addr_port(&out[0]), 80);
+    rc = ps_resolve("localhost", "http", PS_SOCK_STREAM, out, 4, &n, 5000);
+    cr_assert_eq(rc, 0, "localhost, \"http\": %s", ps_errname(rc));
+    cr_assert_eq(ps_addr_port(&out[0]), 80);
+    ps_socket_t u = PS_INVALID_SOCKET;
+    rc = ps_udp_open(&u, "127.0.0.1", "00");
+    cr_assert_eq(rc, 0, "ps_udp_open, port \"00\": %s", ps_errname(rc));
+    cr_assert_gt(pst_local_port(u), 0, "port \"00\" is ephemeral");
+    ps_close(u);
+    /* The port of a "unix:" host is ignored, valid or not. */
+    rc = ps_resolve("unix:/tmp/ps-port-test", "+80", PS_SOCK_STREAM, out, 4, &n, -1);
+    cr_assert_eq(rc, 0, "unix: with port \"+80\": %s", ps_errname(rc));
+    cr_assert_eq(ps_addr_family(&out[0]), PS_AF_UNIX);
+}
+
 /* What needs no lookup needs no time: timeout 0 still resolves it. */
 Test(addr, resolve_numeric_with_zero_timeout, .timeout = 10)
 {

@@ -124,6 +124,128 @@ Test(socket, close_invalid_and_twice, .timeout = 10)
     RC_IS(ps_close(s), PS_EBADF);
 }
 
+/* ---- Values and descriptors that are no open socket ---------------------- */
+
+static void parse_addr(ps_addr *a, const char *fmt, int port);
+
+/* Every public call that takes a socket, by number 0..SOCKET_CALLS-1, made
+ * on s (ps_close last); timed calls get 2 s. *name says which. */
+enum { SOCKET_CALLS = 29 };
+static int socket_call(int i, ps_socket_t s, const char **name)
+{
+    char buf[16];
+    size_t n;
+    ps_addr a;
+    ps_iovec out[2] = {{"", 0}, {NULL, 0}};
+    ps_recv_iovec in[1] = {{buf, sizeof buf}};
+    parse_addr(&a, "127.0.0.1:%d", i < 3 ? 0 : 9);
+    switch (i) {
+#define CALL(expr) *name = #expr; return expr
+    case 0: CALL(ps_bind(s, &a));
+    case 1: CALL(ps_set_buffer_sizes(s, 0, 0));
+    case 2: CALL(ps_set_buffer_sizes(s, 4096, 4096));
+    case 3: CALL(ps_connect_start(s, &a));
+    case 4: CALL(ps_accept(s, &s, NULL, 2000));
+    case 5: CALL(ps_shutdown(s, PS_SHUT_RDWR));
+    case 6: CALL(ps_set_nonblocking(s, 1));
+    case 7: CALL(ps_set_nonblocking(s, 0));
+    case 8: CALL(ps_set_nodelay(s, 1));
+    case 9: CALL(ps_set_keepalive(s, 1));
+    case 10: CALL(ps_socket_error(s));
+    case 11: CALL(ps_local_addr(s, &a));
+    case 12: CALL(ps_peer_addr(s, &a));
+    case 13: CALL(ps_sendto(s, "x", 1, &a, 2000));
+    case 14: CALL(ps_recvfrom(s, buf, sizeof buf, &n, NULL, 2000));
+    case 15: CALL(ps_send(s, "x", 1, &n, 2000));
+    case 16: CALL(ps_send(s, "", 0, &n, 2000));
+    case 17: CALL(ps_recv(s, buf, sizeof buf, &n, 2000));
+    case 18: CALL(ps_send_all(s, "xy", 2, &n, 2000));
+    case 19: CALL(ps_send_all(s, "", 0, &n, 2000));
+    case 20: CALL(ps_recv_all(s, buf, sizeof buf, &n, 2000));
+    case 21: CALL(ps_recv_all(s, buf, 0, &n, 2000));
+    case 22: CALL(ps_sendv(s, out, 2, &n, 2000));
+    case 23: CALL(ps_sendv_all(s, out, 2, &n, -1));
+    case 24: CALL(ps_recvv(s, in, 1, &n, 2000));
+    case 25: CALL(ps_send_frame(s, "x", 1, 2000));
+    case 26: CALL(ps_recv_frame(s, buf, sizeof buf, &n, 2000));
+    case 27: CALL(ps_recv(s, buf, sizeof buf, &n, -1));
+    default: CALL(ps_close(s));
+#undef CALL
+    }
+}
+
+/* Every call on s returns PS_EBADF (or alt), and at once. */
+static void every_call_fails(ps_socket_t s, const char *what, int alt)
+{
+    for (int i = 0; i < SOCKET_CALLS; i++) {
+        const char *name = "?";
+        int64_t t0 = pst_now_ms();
+        int rc = socket_call(i, s, &name);
+        int64_t dt = pst_now_ms() - t0;
+        cr_assert(rc == PS_EBADF || rc == alt,
+                  "%s on %s: %s (native %d), expected PS_EBADF", name, what,
+                  ps_errname(rc), ps_native_error());
+        cr_assert_lt(dt, 1000, "%s on %s: returned after %lld ms", name, what,
+                     (long long)dt);
+    }
+}
+
+static void every_call_ebadf(ps_socket_t s, const char *what)
+{
+    every_call_fails(s, what, PS_EBADF);
+}
+
+/* A negative number is never a socket (POSIX fds; on Windows such a value
+ * has the top bit set, which no SOCKET has). poll() skips negative fds,
+ * and calls that move nothing made no system call at all. */
+Test(socket, negative_values_are_ebadf_everywhere, .timeout = 60)
+{
+    every_call_ebadf(PS_INVALID_SOCKET, "PS_INVALID_SOCKET");
+    every_call_ebadf((ps_socket_t)-5, "-5");
+    every_call_ebadf((ps_socket_t)-2, "-2");
+    every_call_ebadf((ps_socket_t)-1000000, "-1000000");
+}
+
+/* Descriptors that are open but no socket, and a closed one: PS_EBADF from
+ * every call (on Windows their OS handles), and they stay as they were:
+ * ps_close does not close a file or pipe, nothing is read or written. */
+Test(socket, non_sockets_are_ebadf_and_untouched, .timeout = 60)
+{
+    char path[512], buf[8];
+    int fds[2];
+    ps_socket_t s;
+
+    /* Wine answers most socket calls on a file or pipe handle with
+     * WSAEOPNOTSUPP (PS_ENOTSUP), where Windows says WSAENOTSOCK; either
+     * way at once, and the handle is left alone. */
+    int alt = pst_under_wine() ? PS_ENOTSUP : PS_EBADF;
+    pst_temp_path(path, sizeof path, "nonsock");
+    cr_assert_eq(pst_write_file(path, "abc", 3), 0);
+    int file = pst_open_read(path);
+    cr_assert_geq(file, 0);
+    every_call_fails(pst_fd_as_socket(file), "a regular file", alt);
+    cr_assert_eq(pst_fd_read(file, buf, sizeof buf), 3,
+                 "the file is no longer readable from the start");
+    cr_assert_arr_eq(buf, "abc", 3);
+    cr_assert_eq(pst_fd_close(file), 0, "the file was closed");
+    pst_remove(path);
+
+    cr_assert_eq(pst_pipe(fds), 0);
+    every_call_fails(pst_fd_as_socket(fds[0]), "a pipe's read end", alt);
+    every_call_fails(pst_fd_as_socket(fds[1]), "a pipe's write end", alt);
+    cr_assert_eq(pst_fd_write(fds[1], "z", 1), 1, "the pipe's write end");
+    cr_assert_eq(pst_fd_read(fds[0], buf, sizeof buf), 1,
+                 "the pipe's read end");
+    cr_assert_eq(buf[0], 'z');
+    cr_assert_eq(pst_fd_close(fds[0]), 0, "the pipe's read end was closed");
+    cr_assert_eq(pst_fd_close(fds[1]), 0, "the pipe's write end was closed");
+
+    /* Closed: nothing was opened since, so the value names nothing. */
+    OK(ps_socket(&s, PS_AF_INET, PS_SOCK_STREAM));
+    OK(ps_close(s));
+    every_call_ebadf(s, "a closed socket");
+}
+
 /* ---- ps_shutdown --------------------------------------------------------- */
 
 Test(socket, shutdown_bad_how_and_unconnected, .timeout = 10)
@@ -429,6 +551,78 @@ Test(socket, accept_bad_sockets, .timeout = 20)
     OK(ps_close(s));
 }
 
+/* Anything but a listener fails at once, whatever the timeout: a wait on it
+ * would never see a connection. rc must be one of want1 / want2. */
+static void accept_fails_fast(ps_socket_t s, const char *what, int want1,
+                              int want2)
+{
+    static const int timeouts[] = {5000, 0, -1};
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        ps_socket_t a = (ps_socket_t)12345;
+        ps_addr peer;
+        int64_t t0 = pst_now_ms();
+        int rc = ps_accept(s, &a, &peer, timeouts[i]);
+        int64_t dt = pst_now_ms() - t0;
+        if (rc == 0)
+            ps_close(a);
+        cr_assert(rc == want1 || rc == want2,
+                  "ps_accept on %s, timeout %d: %s (native %d), expected %s",
+                  what, timeouts[i], ps_errname(rc), ps_native_error(),
+                  ps_errname(want1));
+        cr_assert_lt(dt, 1000, "ps_accept on %s, timeout %d: returned after "
+                     "%lld ms", what, timeouts[i], (long long)dt);
+        cr_assert_eq(a, PS_INVALID_SOCKET, "ps_accept on %s: *out", what);
+    }
+}
+
+Test(socket, accept_on_non_listener_fails_at_once, .timeout = 60)
+{
+    ps_socket_t c, srv, u, u2;
+    int fds[2];
+    char buf[8];
+    size_t got;
+
+    pst_tcp_pair(&c, &srv);
+    accept_fails_fast(c, "a connected TCP socket", PS_EINVAL, PS_EINVAL);
+    /* A timed receive that found nothing makes the next timed call on that
+     * socket wait first: accept must still not wait. */
+    RC_IS(ps_recv(srv, buf, sizeof buf, &got, 0), PS_EWOULDBLOCK);
+    accept_fails_fast(srv, "a connected TCP socket after a timed recv",
+                      PS_EINVAL, PS_EINVAL);
+    /* Readable with data: accept itself says no. */
+    OK(ps_send_all(c, "x", 1, NULL, 5000));
+    pst_sleep_ms(50);
+    accept_fails_fast(srv, "a connected TCP socket with data", PS_EINVAL,
+                      PS_EINVAL);
+    OK(ps_close(c));
+    OK(ps_close(srv));
+
+    OK(ps_udp_open(&u, "127.0.0.1", "0"));
+    accept_fails_fast(u, "a UDP socket", PS_EINVAL, PS_EINVAL);
+    OK(ps_udp_open(&u2, "127.0.0.1", "0"));
+    ps_addr to;
+    OK(ps_local_addr(u, &to));
+    OK(ps_sendto(u2, "d", 1, &to, 5000));
+    pst_sleep_ms(50);
+    accept_fails_fast(u, "a UDP socket with a datagram", PS_EINVAL, PS_EINVAL);
+    OK(ps_close(u2));
+    OK(ps_close(u));
+
+    accept_fails_fast((ps_socket_t)-5, "fd -5", PS_EBADF, PS_EBADF);
+    accept_fails_fast((ps_socket_t)-2, "fd -2", PS_EBADF, PS_EBADF);
+    accept_fails_fast(PS_INVALID_SOCKET, "PS_INVALID_SOCKET", PS_EBADF,
+                      PS_EBADF);
+
+    /* A pipe (on Windows its handle, which is no socket either). */
+    cr_assert_eq(pst_pipe(fds), 0);
+    accept_fails_fast(pst_fd_as_socket(fds[0]), "a pipe's read end", PS_EBADF,
+                      PS_EBADF);
+    accept_fails_fast(pst_fd_as_socket(fds[1]), "a pipe's write end",
+                      PS_EBADF, PS_EBADF);
+    pst_fd_close(fds[0]);
+    pst_fd_close(fds[1]);
+}
+
 typedef struct late_connect {
     char port[16];
     ps_socket_t sock;
@@ -633,13 +827,34 @@ Test(socket, unix_path_connect_missing, .timeout = 20)
     OK(rc);
     OK(ps_close(s));
 
-    pst_temp_path(path, sizeof path, "nounix");
-    snprintf(host, sizeof host, "unix:%s", path);
-    rc = ps_connect(&c, host, "0", 2000);
-    if (rc == 0)
-        ps_close(c);
-    cr_assert_lt(rc, 0, "connect to a missing AF_UNIX path succeeded");
-    cr_assert_eq(c, PS_INVALID_SOCKET);
+    /* Nothing listens where no socket file is: refused, as the header
+     * says (ENOENT, ENOTDIR), not PS_EUNKNOWN. */
+    char file[200];
+    pst_temp_path(file, sizeof file, "nounixfile");
+    cr_assert_eq(pst_write_file(file, "x", 1), 0);
+    const char *const forms[] = {"unix:%s", "unix:%s/in/a/missing/dir",
+                                 "unix:%s/x"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        pst_temp_path(path, sizeof path, "nounix");
+        /* The last one goes through a regular file as if a directory. */
+        snprintf(host, sizeof host, forms[i], i == 2 ? file : path);
+        c = PS_INVALID_SOCKET;
+        rc = ps_connect(&c, host, "0", 2000);
+        if (rc == 0)
+            ps_close(c);
+        cr_assert_eq(rc, PS_ECONNREFUSED, "connect to %s: %s (native %d)", host,
+                     ps_errname(rc), ps_native_error());
+        cr_assert_eq(c, PS_INVALID_SOCKET);
+        /* A listener cannot be made there: the address is not available. */
+        if (i > 0) {
+            rc = ps_listen(&c, host, NULL, 0);
+            if (rc == 0)
+                ps_close(c);
+            cr_assert_eq(rc, PS_EADDRNOTAVAIL, "listen on %s: %s (native %d)",
+                         host, ps_errname(rc), ps_native_error());
+        }
+    }
+    pst_remove(file);
 }
 
 Test(socket, unix_connect_to_full_queue_is_refused, .timeout = 20)

@@ -159,6 +159,19 @@ int ps__recvfrom_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
     return 0;
 }
 
+/* Before a wait for a connection: 0 for a listener (or where the system
+ * cannot tell), PS_EINVAL for a socket that does not listen, PS_EBADF for
+ * a descriptor that is no socket. Otherwise such a descriptor, which poll()
+ * never shows readable for a connection, would use up the whole timeout. */
+static int listening(int fd)
+{
+    int on = 0;
+    socklen_t len = sizeof on;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) != 0)
+        return errno == ENOPROTOOPT ? 0 : ps__last_error();
+    return on ? 0 : PS_EINVAL;
+}
+
 int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
                     int how)
 {
@@ -170,7 +183,7 @@ int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
         /* accept has no per-call "don't wait" flag: wait zero time first. */
         r = ps__poll_one(listener, PS__WANT_READ, 0);
         if (r == 0)
-            return PS_EWOULDBLOCK;
+            return (r = listening(listener)) != 0 ? r : PS_EWOULDBLOCK;
         if (r < 0)
             return r;
     }
@@ -196,7 +209,7 @@ int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
     r = ps__posix_prepare_fd(fd, 1);
     /* BSDs hand the listener's O_NONBLOCK to the accepted socket. */
     if (r == 0)
-        r = ps_set_nonblocking(fd, 0);
+        r = ps__posix_set_nonblocking(fd, 0);
 #endif
     if (r != 0) {
         close(fd);

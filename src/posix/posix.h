@@ -11,6 +11,10 @@
 /* Maps an errno value to a PS_E* code and records it. */
 int ps__posix_error(int err);
 
+/* ps_set_nonblocking without its check that fd is a socket, for sockets
+ * the backend has just made. */
+int ps__posix_set_nonblocking(int fd, int on);
+
 /* Makes a freshly created or accepted descriptor close-on-exec and, where
  * the system has it, SIGPIPE-free (macOS SO_NOSIGPIPE). */
 int ps__posix_prepare_fd(int fd, int set_cloexec);

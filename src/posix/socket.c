@@ -55,7 +55,7 @@ static int make_socket(int family, int type, int nonblocking, ps_socket_t *out)
         return ps__last_error();
     int r = ps__posix_prepare_fd(fd, need_cloexec);
     if (r == 0 && nonblocking)
-        r = ps_set_nonblocking(fd, 1);
+        r = ps__posix_set_nonblocking(fd, 1);
     if (r != 0) {
         close(fd);
         return r;
@@ -85,10 +85,23 @@ int ps__socket_for(const ps_addr *addr, int type, int nonblocking,
     return make_socket(sa->sa_family, nt, nonblocking, out);
 }
 
-int ps_close(ps_socket_t s)
+int ps__socket_probe(ps_socket_t s)
 {
+    int type;
+    socklen_t len = sizeof type;
     if (s < 0)
         return PS_EBADF;
+    if (getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+        return ps__last_error(); /* ENOTSOCK or EBADF */
+    return 0;
+}
+
+int ps_close(ps_socket_t s)
+{
+    /* close() takes any descriptor: a file or pipe must stay open. */
+    int r = ps__socket_probe(s);
+    if (r != 0)
+        return r;
     /* On Linux the descriptor is gone even when close reports EINTR, so it is
      * never retried (a retry could close a descriptor another thread just
      * opened). */
@@ -144,19 +157,24 @@ int ps_socketpair(ps_socket_t pair[2])
     return 0;
 }
 
+int ps__posix_set_nonblocking(int fd, int on)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0)
+        return ps__last_error();
+    int want = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+    if (want != flags && fcntl(fd, F_SETFL, want) != 0)
+        return ps__last_error();
+    return 0;
+}
+
 int ps_set_nonblocking(ps_socket_t s, int on)
 {
     if (on != 0 && on != 1)
         return PS_EINVAL;
-    if (s < 0)
-        return PS_EBADF;
-    int flags = fcntl(s, F_GETFL);
-    if (flags < 0)
-        return ps__last_error();
-    int want = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
-    if (want != flags && fcntl(s, F_SETFL, want) != 0)
-        return ps__last_error();
-    return 0;
+    /* fcntl() takes any descriptor: a pipe must stay as it is. */
+    int r = ps__socket_probe(s);
+    return r != 0 ? r : ps__posix_set_nonblocking(s, on);
 }
 
 static int set_int_option(ps_socket_t s, int level, int name, int value)
@@ -189,6 +207,9 @@ int ps_set_buffer_sizes(ps_socket_t s, int sndbuf, int rcvbuf)
         return PS_EINVAL;
     if (s < 0)
         return PS_EBADF;
+    /* Nothing to set, but what is no socket is still an error. */
+    if (sndbuf == 0 && rcvbuf == 0)
+        return ps__socket_probe(s);
     if (sndbuf > 0)
         r = set_int_option(s, SOL_SOCKET, SO_SNDBUF, sndbuf);
     if (r == 0 && rcvbuf > 0)
@@ -245,8 +266,10 @@ int ps__connect_start(ps_socket_t s, const ps_addr *addr)
         return r < 0 ? r : ps_socket_error(s);
     }
     /* An AF_UNIX listener whose queue is full: not "in progress" (nothing
-     * would ever finish it), so refuse, as TCP does on a full backlog. */
-    if (err == EAGAIN && sa->sa_family == AF_UNIX) {
+     * would ever finish it), so refuse, as TCP does on a full backlog. And
+     * a path that leads to no socket file: nothing listens there either. */
+    if (sa->sa_family == AF_UNIX &&
+        (err == EAGAIN || err == ENOENT || err == ENOTDIR || err == ELOOP)) {
         ps__set_native_error(err);
         return PS_ECONNREFUSED;
     }

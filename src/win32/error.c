@@ -1,7 +1,8 @@
-/* WSA error codes -> PS_E* codes. */
+/* WSA error codes -> PS_E* codes. src/posix/error.c gives the same code
+ * for the same condition (tests/test_error_table.c checks both). */
 #include "win32.h"
 
-static int map_wsa(int wsa)
+int ps__error_code(int wsa)
 {
     switch (wsa) {
     case 0:
@@ -30,11 +31,13 @@ static int map_wsa(int wsa)
     case WSAEADDRINUSE:
         return PS_EADDRINUSE;
     case WSAEADDRNOTAVAIL:
+    case WSAELOOP: /* as ELOOP: a path that leads nowhere */
         return PS_EADDRNOTAVAIL;
     case WSAEAFNOSUPPORT:
     case WSAEPFNOSUPPORT:
     case WSAEPROTONOSUPPORT:
     case WSAESOCKTNOSUPPORT:
+    case WSAEPROTOTYPE:
         return PS_EAFNOSUPPORT;
     case WSAEHOSTUNREACH:
     case WSAEHOSTDOWN:
@@ -58,6 +61,8 @@ static int map_wsa(int wsa)
     case WSAEINVAL:
     case WSAEFAULT:
     case WSAEDESTADDRREQ:
+    case WSAEISCONN:
+    case WSAENAMETOOLONG:
         return PS_EINVAL;
     case WSAENOBUFS:
     case WSA_NOT_ENOUGH_MEMORY:
@@ -76,7 +81,7 @@ static int map_wsa(int wsa)
 int ps__win_error(int wsa)
 {
     ps__set_native_error(wsa);
-    return map_wsa(wsa);
+    return ps__error_code(wsa);
 }
 
 int ps__last_error(void)

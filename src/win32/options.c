@@ -36,14 +36,19 @@ int ps_set_buffer_sizes(ps_socket_t s, int sndbuf, int rcvbuf)
         return rc;
     if (rcvbuf > 0 && (rc = set_int(s, SOL_SOCKET, SO_RCVBUF, rcvbuf)) != 0)
         return rc;
-    if (sndbuf == 0 && rcvbuf == 0) {
-        /* Nothing to set, but a bad socket is still an error. */
-        int type, len = sizeof type;
-        if ((rc = ps__ensure_init()) != 0)
-            return rc;
-        if (getsockopt((SOCKET)s, SOL_SOCKET, SO_TYPE, (char *)&type, &len) != 0)
-            return ps__last_error();
-    }
+    /* Nothing to set, but a bad socket is still an error. */
+    if (sndbuf == 0 && rcvbuf == 0)
+        return ps__socket_probe(s);
+    return 0;
+}
+
+int ps__socket_probe(ps_socket_t s)
+{
+    int type, len = sizeof type, rc = ps__ensure_init();
+    if (rc != 0)
+        return rc;
+    if (getsockopt((SOCKET)s, SOL_SOCKET, SO_TYPE, (char *)&type, &len) != 0)
+        return ps__last_error(); /* WSAENOTSOCK */
     return 0;
 }
 

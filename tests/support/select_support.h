@@ -50,6 +50,10 @@ void *pst_fd_handle(int fd);
 int pst_os_pipe(void *handles[2]);
 /* Windows: CloseHandle; elsewhere nothing. */
 void pst_close_handle(void *h);
+/* A C runtime fd's object passed where a socket is expected: the fd itself
+ * on POSIX, its OS handle on Windows (a value that names no socket when the
+ * fd is a pipe or file). */
+ps_socket_t pst_fd_as_socket(int fd);
 
 /* A ps_pollitem of each kind asking for `events`; unused fields are set to
  * values no test would take for real (-1, PS_INVALID_SOCKET, NULL). */

@@ -23,6 +23,8 @@ void *pst_fd_handle(int fd)
     return NULL;
 }
 
+ps_socket_t pst_fd_as_socket(int fd) { return fd; }
+
 int pst_os_pipe(void *handles[2])
 {
     handles[0] = handles[1] = NULL;

@@ -20,6 +20,8 @@ long pst_raw_recv(ps_socket_t s, void *buf, size_t len)
 
 void *pst_fd_handle(int fd) { return (void *)_get_osfhandle(fd); }
 
+ps_socket_t pst_fd_as_socket(int fd) { return (ps_socket_t)_get_osfhandle(fd); }
+
 int pst_os_pipe(void *handles[2])
 {
     HANDLE r, w;

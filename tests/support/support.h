@@ -56,6 +56,13 @@ long pst_thread_count(void);
  * cannot be told. */
 long pst_process_cpu_ms(void);
 
+/* The native error number this platform reports for a condition, named
+ * by its POSIX errno name ("ECONNRESET") or, for conditions only Windows
+ * has, its WSA name ("WSANOTINITIALISED"): the errno on POSIX, the WSA or
+ * Win32 code on Windows; 0 when this platform has no such code; -1 for a
+ * name neither platform's table knows (a typo in the test). */
+int pst_native_error_for(const char *condition);
+
 /* A connected TCP pair over 127.0.0.1 made with the public API (listener,
  * connect, accept). Aborts the current test on failure. */
 void pst_tcp_pair(ps_socket_t *client, ps_socket_t *server);

@@ -178,3 +178,32 @@ long pst_process_cpu_ms(void)
     return (long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
            (long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
 }
+
+int pst_native_error_for(const char *condition)
+{
+#define E(name) {#name, name}
+    static const struct {
+        const char *name;
+        int code;
+    } codes[] = {
+        E(EINVAL), E(EFAULT), E(EDESTADDRREQ), E(EISCONN), E(ENAMETOOLONG),
+        E(EBADF), E(ENOTSOCK), E(ENOMEM), E(ENOBUFS), E(EWOULDBLOCK),
+        E(EAGAIN), E(EINPROGRESS), E(EALREADY), E(ETIMEDOUT),
+        E(ECONNREFUSED), E(ECONNRESET), E(ENETRESET), E(ECONNABORTED),
+        E(EPIPE), E(ESHUTDOWN), E(ENOTCONN), E(EADDRINUSE), E(EADDRNOTAVAIL),
+        E(ENOENT), E(ENOTDIR), E(ELOOP), E(EAFNOSUPPORT), E(EPFNOSUPPORT),
+        E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT), E(EPROTOTYPE),
+        E(EHOSTUNREACH), E(EHOSTDOWN), E(ENETUNREACH), E(ENETDOWN),
+        E(EMSGSIZE), E(EMFILE), E(ENFILE), E(EACCES), E(EPERM),
+        E(EOPNOTSUPP), E(ENOPROTOOPT),
+        /* Only Windows has these. */
+        {"WSANOTINITIALISED", 0}, {"WSASYSNOTREADY", 0},
+        {"WSAVERNOTSUPPORTED", 0}, {"ERROR_INVALID_HANDLE", 0},
+        {"WSAHOST_NOT_FOUND", 0}, {"WSATRY_AGAIN", 0},
+    };
+#undef E
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(codes[i].name, condition) == 0)
+            return codes[i].code;
+    return -1;
+}

@@ -161,3 +161,47 @@ long pst_process_cpu_ms(void)
     uu.HighPart = u.dwHighDateTime;
     return (long)((kk.QuadPart + uu.QuadPart) / 10000); /* 100 ns units */
 }
+
+int pst_native_error_for(const char *condition)
+{
+    /* The Winsock code for the same condition as the POSIX errno name. */
+    static const struct {
+        const char *name;
+        int code;
+    } codes[] = {
+        {"EINVAL", WSAEINVAL}, {"EFAULT", WSAEFAULT},
+        {"EDESTADDRREQ", WSAEDESTADDRREQ}, {"EISCONN", WSAEISCONN},
+        {"ENAMETOOLONG", WSAENAMETOOLONG}, {"EBADF", WSAEBADF},
+        {"ENOTSOCK", WSAENOTSOCK}, {"ENOMEM", ERROR_NOT_ENOUGH_MEMORY},
+        {"ENOBUFS", WSAENOBUFS}, {"EWOULDBLOCK", WSAEWOULDBLOCK},
+        {"EAGAIN", WSAEWOULDBLOCK}, {"EINPROGRESS", WSAEINPROGRESS},
+        {"EALREADY", WSAEALREADY}, {"ETIMEDOUT", WSAETIMEDOUT},
+        {"ECONNREFUSED", WSAECONNREFUSED}, {"ECONNRESET", WSAECONNRESET},
+        {"ENETRESET", WSAENETRESET}, {"ECONNABORTED", WSAECONNABORTED},
+        /* A send after shutdown: Winsock has no EPIPE. */
+        {"EPIPE", WSAESHUTDOWN}, {"ESHUTDOWN", WSAESHUTDOWN},
+        {"ENOTCONN", WSAENOTCONN}, {"EADDRINUSE", WSAEADDRINUSE},
+        {"EADDRNOTAVAIL", WSAEADDRNOTAVAIL},
+        /* File-system path errors have no Winsock code. */
+        {"ENOENT", 0}, {"ENOTDIR", 0}, {"ELOOP", WSAELOOP},
+        {"EAFNOSUPPORT", WSAEAFNOSUPPORT}, {"EPFNOSUPPORT", WSAEPFNOSUPPORT},
+        {"EPROTONOSUPPORT", WSAEPROTONOSUPPORT},
+        {"ESOCKTNOSUPPORT", WSAESOCKTNOSUPPORT},
+        {"EPROTOTYPE", WSAEPROTOTYPE}, {"EHOSTUNREACH", WSAEHOSTUNREACH},
+        {"EHOSTDOWN", WSAEHOSTDOWN}, {"ENETUNREACH", WSAENETUNREACH},
+        {"ENETDOWN", WSAENETDOWN}, {"EMSGSIZE", WSAEMSGSIZE},
+        {"EMFILE", WSAEMFILE}, {"ENFILE", 0}, {"EACCES", WSAEACCES},
+        {"EPERM", 0}, {"EOPNOTSUPP", WSAEOPNOTSUPP},
+        {"ENOPROTOOPT", WSAENOPROTOOPT},
+        {"WSANOTINITIALISED", WSANOTINITIALISED},
+        {"WSASYSNOTREADY", WSASYSNOTREADY},
+        {"WSAVERNOTSUPPORTED", WSAVERNOTSUPPORTED},
+        {"ERROR_INVALID_HANDLE", ERROR_INVALID_HANDLE},
+        {"WSAHOST_NOT_FOUND", WSAHOST_NOT_FOUND},
+        {"WSATRY_AGAIN", WSATRY_AGAIN},
+    };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(codes[i].name, condition) == 0)
+            return codes[i].code;
+    return -1;
+}
