@@ -442,7 +442,8 @@ PS_API int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,
 /* ---- Readiness: ps_select ------------------------------------------------
  *
  * One wait for any mix of sockets, pipes, console input and files, on every
- * platform, for any number of items (no FD_SETSIZE or 64-handle limit).
+ * platform, for any number of items (no FD_SETSIZE, 64-handle or
+ * RLIMIT_NOFILE limit; one socket or fd may be in several items).
  */
 enum {
     PS_POLL_READ = 1,     /* asked for and reported: a read will not block

@@ -397,3 +397,144 @@ Test(select, no_side_effects_on_blocking_mode)
     ps_close(a);
     ps_close(b);
 }
+
+/* ---- More items than the open-file limit ----
+ * Linux poll() refuses more entries than RLIMIT_NOFILE; ps_select takes
+ * any number of items, and invalid ones never fail the call. The limit is
+ * lowered for the calls (not on Windows, which has none) and restored
+ * before anything is asserted. */
+enum { FEW_FDS = 32, MANY = 300 };
+
+struct limited {
+    long old;   /* the limit to restore, -1: nothing to restore */
+};
+
+static void limit_lower(struct limited *l, long to)
+{
+    l->old = pst_set_fd_limit(to);
+    if (!pst_is_windows())
+        cr_assert_geq(l->old, 0, "could not lower RLIMIT_NOFILE");
+}
+
+static void limit_restore(struct limited *l)
+{
+    if (l->old >= 0)
+        cr_assert_eq(pst_set_fd_limit(l->old), (long)FEW_FDS);
+    l->old = -1;
+}
+
+Test(select, invalid_items_past_fd_limit)
+{
+    ps_pollitem *items = calloc(MANY, sizeof *items);
+    cr_assert_not_null(items);
+    for (size_t i = 0; i < MANY; i++) {
+        if (i % 3 == 0)
+            items[i] = pst_fd_item(-1, PS_POLL_READ);
+        else if (i % 3 == 1)
+            items[i] = pst_sock_item(PS_INVALID_SOCKET, PS_POLL_WRITE);
+        else /* distinct numbers far past any limit: never open */
+            items[i] = pst_fd_item(1000000 + (int)i, PS_POLL_READ);
+    }
+    struct limited l;
+    limit_lower(&l, FEW_FDS);
+    int r0 = ps_select(items, MANY, 0);
+    int r1 = ps_select(items, MANY, -1);
+    limit_restore(&l);
+    cr_assert_eq(r0, MANY, "timeout 0: %d (%s)", r0, ps_errname(r0));
+    cr_assert_eq(r1, MANY, "timeout -1: %d (%s)", r1, ps_errname(r1));
+    for (size_t i = 0; i < MANY; i++)
+        cr_assert_eq(items[i].revents, (unsigned)PS_POLL_INVALID, "item %zu", i);
+    free(items);
+}
+
+/* One socket many times over (and invalid items): the call still waits,
+ * and every copy reports what it asked for. */
+Test(select, duplicates_past_fd_limit)
+{
+    ps_socket_t a, b;
+    pst_tcp_pair(&a, &b);
+    ps_pollitem *items = calloc(MANY, sizeof *items);
+    cr_assert_not_null(items);
+    for (size_t i = 0; i < MANY; i++)
+        items[i] = pst_sock_item(b, PS_POLL_READ);
+
+    struct delayed_write w = {a, -1, 100, 0};
+    struct limited l;
+    limit_lower(&l, FEW_FDS);
+    int r0 = ps_select(items, MANY, 0);
+    pst_thread *t = pst_thread_start(delayed_write_main, &w);
+    int64_t t0 = pst_now_ms();
+    int r1 = ps_select(items, MANY, 5000);
+    int64_t waited = pst_now_ms() - t0;
+    pst_thread_join(t);
+    unsigned first = items[0].revents, last = items[MANY - 1].revents;
+    size_t same = 0;
+    for (size_t i = 0; i < MANY; i++)
+        same += items[i].revents == (unsigned)PS_POLL_READ;
+
+    /* Now half of them also ask for WRITE, and a third are invalid. */
+    for (size_t i = 0; i < MANY; i++)
+        items[i] = i % 3 == 2 ? pst_fd_item(-1, PS_POLL_READ)
+                              : pst_sock_item(b, i % 2 ? PS_POLL_READ
+                                                       : PS_POLL_READ | PS_POLL_WRITE);
+    int r2 = ps_select(items, MANY, 5000);
+    limit_restore(&l);
+
+    cr_assert_not_null(t);
+    cr_assert_eq(r0, 0, "timeout 0: %d (%s)", r0, ps_errname(r0));
+    cr_assert_eq(r1, MANY, "wait: %d (%s)", r1, ps_errname(r1));
+    cr_assert_geq(waited, 50, "returned after %lld ms, before the data came",
+                  (long long)waited);
+    cr_assert_eq(same, (size_t)MANY, "first %u, last %u", first, last);
+    cr_assert_eq(r2, MANY, "mixed: %d (%s)", r2, ps_errname(r2));
+    for (size_t i = 0; i < MANY; i++) {
+        unsigned want = i % 3 == 2 ? PS_POLL_INVALID
+                        : i % 2    ? PS_POLL_READ
+                                   : PS_POLL_READ | PS_POLL_WRITE;
+        cr_assert_eq(items[i].revents, want, "item %zu: %u", i, items[i].revents);
+    }
+    ps_close(a);
+    ps_close(b);
+    free(items);
+}
+
+/* More distinct open sockets than the limit allows (opened before it was
+ * lowered): every one is still watched. */
+Test(select, open_sockets_past_fd_limit)
+{
+    enum { PAIRS = 40 };
+    ps_socket_t sp[PAIRS][2];
+    ps_pollitem items[PAIRS];
+    for (size_t i = 0; i < PAIRS; i++) {
+        cr_assert_eq(ps_socketpair(sp[i]), 0, "pair %zu", i);
+        items[i] = pst_sock_item(sp[i][0], PS_POLL_READ);
+    }
+    struct delayed_write w = {sp[PAIRS - 1][1], -1, 100, 0};
+    struct limited l;
+    limit_lower(&l, FEW_FDS);
+    int r0 = ps_select(items, PAIRS, 0);
+    pst_thread *t = pst_thread_start(delayed_write_main, &w);
+    int r1 = ps_select(items, PAIRS, 5000);
+    pst_thread_join(t);
+    unsigned ready_last = items[PAIRS - 1].revents;
+    size_t others = 0;
+    for (size_t i = 0; i + 1 < PAIRS; i++)
+        others += items[i].revents != 0;
+    for (size_t i = 0; i < PAIRS; i++)
+        items[i].events = PS_POLL_WRITE;
+    int r2 = ps_select(items, PAIRS, 0);
+    limit_restore(&l);
+
+    cr_assert_not_null(t);
+    cr_assert_eq(r0, 0, "timeout 0: %d (%s)", r0, ps_errname(r0));
+    cr_assert_eq(r1, 1, "wait: %d (%s)", r1, ps_errname(r1));
+    cr_assert_eq(ready_last, (unsigned)PS_POLL_READ);
+    cr_assert_eq(others, 0u);
+    cr_assert_eq(r2, PAIRS, "writable: %d (%s)", r2, ps_errname(r2));
+    for (size_t i = 0; i < PAIRS; i++)
+        cr_assert_eq(items[i].revents, (unsigned)PS_POLL_WRITE, "item %zu", i);
+    for (size_t i = 0; i < PAIRS; i++) {
+        ps_close(sp[i][0]);
+        ps_close(sp[i][1]);
+    }
+}
