@@ -538,3 +538,58 @@ Test(select, open_sockets_past_fd_limit)
         ps_close(sp[i][1]);
     }
 }
+
+/* A PS_KIND_SOCKET item whose value is no socket but a pipe: Windows
+ * select() then fails for the whole set, with WSAENOTSOCK or (Wine, by the
+ * order of the handles and the sets they are in) WSAEOPNOTSUPP. The item
+ * must be reported invalid and the others still watched. On POSIX the
+ * value is the pipe's fd, which poll() watches like any other. */
+static void pipe_as_socket_case(int pipe_first, unsigned pipe_events)
+{
+    ps_socket_t a, b;
+    int fds[2];
+    if (pipe_first)
+        cr_assert_eq(pst_pipe(fds), 0);
+    pst_tcp_pair(&a, &b);
+    if (!pipe_first)
+        cr_assert_eq(pst_pipe(fds), 0);
+    ps_pollitem items[2] = {pst_sock_item(pst_fd_as_socket(fds[0]), pipe_events),
+                            pst_sock_item(b, PS_POLL_READ)};
+    struct delayed_write w = {a, -1, 150, 0};
+    pst_thread *t = pst_thread_start(delayed_write_main, &w);
+    cr_assert_not_null(t);
+    int r = ps_select(items, 2, 5000);
+    pst_thread_join(t);
+    if (pst_is_windows()) {
+        cr_assert_geq(r, 1, "pipe first %d, events %u: ps_select: %d (%s)",
+                      pipe_first, pipe_events, r, ps_errname(r));
+        cr_assert_eq(items[0].revents, (unsigned)PS_POLL_INVALID,
+                     "pipe item %u", items[0].revents);
+        cr_assert(items[1].revents == 0 || items[1].revents == PS_POLL_READ,
+                  "socket item %u", items[1].revents);
+        /* The socket is still watched: with the pipe item left in, the
+         * data is found. */
+        r = ps_select(items, 2, 5000);
+        cr_assert_eq(r, 2, "ps_select: %d (%s)", r, ps_errname(r));
+    } else {
+        /* The pipe is writable at once; ask for READ only here. */
+        items[0].events = PS_POLL_READ;
+        r = ps_select(items, 2, 5000);
+        cr_assert_eq(r, 1, "ps_select: %d (%s)", r, ps_errname(r));
+        cr_assert_eq(items[0].revents, 0u);
+    }
+    cr_assert_eq(items[1].revents, (unsigned)PS_POLL_READ);
+    pst_fd_close(fds[0]);
+    pst_fd_close(fds[1]);
+    ps_close(a);
+    ps_close(b);
+}
+
+Test(select, pipe_as_socket_item_with_waiting_socket, .timeout = 60)
+{
+    static const unsigned events[] = {PS_POLL_READ, PS_POLL_WRITE,
+                                      PS_POLL_READ | PS_POLL_WRITE};
+    for (int first = 0; first < 2; first++)
+        for (size_t e = 0; e < sizeof events / sizeof events[0]; e++)
+            pipe_as_socket_case(first, events[e]);
+}

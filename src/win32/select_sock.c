@@ -146,7 +146,10 @@ static int do_select(ps__sel_sets *ss, int timeout_ms)
     return rc;
 }
 
-/* After select() failed with WSAENOTSOCK: which items are not sockets?
+/* After select() failed: which items are not sockets? A closed socket or
+ * a pipe or file handle given as a socket makes select() fail for the
+ * whole set, with WSAENOTSOCK or, under Wine depending on the order of the
+ * handles, WSAEOPNOTSUPP; so every failure is followed by this probe.
  * Returns how many were newly found. */
 static size_t mark_invalid(ps__sel_entry *e, size_t n)
 {
@@ -236,9 +239,10 @@ int ps__sel_scan_sockets(ps_pollitem *items, ps__sel_entry *e, size_t n,
         err = WSAGetLastError();
         if (err == WSAEINTR)
             continue;
-        /* A closed socket is reported on its item, not as a failure of the
-         * call; each round removes at least one, so this ends. */
-        if (err != WSAENOTSOCK || mark_invalid(e, n) == 0)
+        /* A closed socket or a non-socket is reported on its item, not as
+         * a failure of the call; each round removes at least one, so this
+         * ends. */
+        if (mark_invalid(e, n) == 0)
             return ps__win_error(err);
     }
     for (i = 0; i < n; i++)
@@ -247,7 +251,7 @@ int ps__sel_scan_sockets(ps_pollitem *items, ps__sel_entry *e, size_t n,
     return 0;
 }
 
-int ps__sel_wait_sockets(const ps_pollitem *items, const ps__sel_entry *e,
+int ps__sel_wait_sockets(const ps_pollitem *items, ps__sel_entry *e,
                          size_t n, ps__sel_sets *ss, SOCKET wake,
                          int timeout_ms)
 {
@@ -262,8 +266,9 @@ int ps__sel_wait_sockets(const ps_pollitem *items, const ps__sel_entry *e,
     if (do_select(ss, timeout_ms) != SOCKET_ERROR)
         return 0;
     err = WSAGetLastError();
-    /* Interrupted, or a socket closed meanwhile: the next scan tells. */
-    if (err == WSAEINTR || err == WSAENOTSOCK)
+    /* Interrupted, or a socket closed meanwhile or found to be none (as
+     * in the scan): the next scan tells. */
+    if (err == WSAEINTR || mark_invalid(e, n) > 0 || err == WSAENOTSOCK)
         return 0;
     return ps__win_error(err);
 }
