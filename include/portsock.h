@@ -115,8 +115,18 @@ PS_API const char *ps_strerror(int err);
 PS_API const char *ps_errname(int err);
 /* The raw errno (POSIX) or WSA / GetLastError code (Windows) behind the
  * calling thread's last failure that came from the system; 0 if none was
- * recorded. Errors portsock finds itself (bad arguments, timeouts) leave it
- * unchanged. The value is per thread. */
+ * recorded. The value is per thread. Only a call that fails because a
+ * system call failed records a code; every other outcome leaves the value
+ * as it was before the call: success (also when the call met "would block"
+ * or "connect in progress" on its way and waited, or ps_connect's race saw
+ * other addresses fail; but a ps_listen or ps_udp_open that succeeds on a
+ * later address, e.g. IPv4 after IPv6, may leave the code of the earlier
+ * one's failure), PS_ETIMEDOUT,
+ * PS_EWOULDBLOCK (timeout 0, or ps_connect_start's connect in progress),
+ * end of stream (PS_ECLOSED, or 0 bytes read), a datagram or frame too
+ * large for the buffer (PS_EMSGSIZE from ps_recvfrom, ps_recv_frame,
+ * ps_send_frame), and arguments portsock rejects before any system call
+ * (e.g. PS_EINVAL for a NULL buffer with a length). */
 PS_API int ps_native_error(void);
 
 /* ---- Library ------------------------------------------------------------ */

@@ -51,8 +51,8 @@ typedef int (*attempt_fn)(void *ctx, int how);
  * kernel (blocking socket) or is retried after a wait (non-blocking one).
  * With a zero timeout it tries at most twice, so a socket that polls ready
  * but still would block cannot spin. */
-static int until_ready(ps_socket_t s, int want, const ps__deadline *d,
-                       int try_first, attempt_fn attempt, void *ctx)
+static int attempt_until_ready(ps_socket_t s, int want, const ps__deadline *d,
+                               int try_first, attempt_fn attempt, void *ctx)
 {
     int how = d->forever ? PS__IO_BLOCK : PS__IO_NOWAIT;
     int r;
@@ -73,6 +73,17 @@ static int until_ready(ps_socket_t s, int want, const ps__deadline *d,
             return r;
         how = PS__IO_READY;
     }
+}
+
+/* The same; an attempt that would block records EAGAIN / WSAEWOULDBLOCK,
+ * which is no failure of the call: success, a timeout or "would block"
+ * leave ps_native_error() as it was. */
+static int until_ready(ps_socket_t s, int want, const ps__deadline *d,
+                       int try_first, attempt_fn attempt, void *ctx)
+{
+    int saved = ps_native_error();
+    return ps__keep_native(
+        attempt_until_ready(s, want, d, try_first, attempt, ctx), saved);
 }
 
 /* ---- Stream transfers over a list of buffers ---- */

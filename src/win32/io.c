@@ -358,9 +358,9 @@ int ps__recvfrom_once(ps_socket_t ps, void *buf, size_t cap, size_t *got,
     int rc = attempt((SOCKET)ps, PS__WANT_READ, how, &c);
     if (rc == 0) {
         *got = (size_t)c.moved;
+        /* Cut to the buffer: ps_recvfrom's own finding, as on POSIX
+         * (MSG_TRUNC), so no native error is recorded. */
         *truncated = c.truncated;
-        if (c.truncated)
-            ps__set_native_error(WSAEMSGSIZE);
     }
     return finish(rc);
 }
