@@ -332,7 +332,8 @@ PS_API int ps_sendto(ps_socket_t s, const void *buf, size_t len,
                      const ps_addr *to, int timeout_ms);
 /* Receives one datagram: *got is its length (a datagram longer than cap is
  * cut to cap and the rest discarded, returning PS_EMSGSIZE with *got == cap).
- * from may be NULL. */
+ * from may be NULL. A cap above INT_MAX is taken as INT_MAX on every
+ * platform (no datagram is longer; one system call takes no more). */
 PS_API int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
                        ps_addr *from, int timeout_ms);
 

@@ -4,6 +4,8 @@
  * waited for first, so it does not cost a failing call each time either. */
 #include "internal.h"
 
+#include <limits.h>
+
 /* ---- Wait-first hints ----
  * Per thread and direction: the socket whose last timed attempt would have
  * blocked. While the hint holds, a timed call waits before it tries; every
@@ -355,6 +357,10 @@ int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
     int r = check_handle(s);
     if (r != 0)
         return r;
+    /* No datagram is that long, and one call takes no more: POSIX recvmsg
+     * refuses more than SSIZE_MAX, Winsock counts in an int. */
+    if (cap > (size_t)INT_MAX)
+        cap = (size_t)INT_MAX;
     dgram_recv c = {s, buf, cap, 0, from, 0};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);

@@ -2,6 +2,7 @@
  * ports only. */
 #include <criterion/criterion.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,4 +272,41 @@ Test(udp, bad_arguments, .timeout = 10)
     RC_IS(ps_sendto(PS_INVALID_SOCKET, "x", 1, &to, 100), PS_EBADF);
     RC_IS(ps_recvfrom(PS_INVALID_SOCKET, buf, sizeof buf, &got, NULL, 100),
           PS_EBADF);
+}
+
+/* A capacity beyond what one system call takes (SSIZE_MAX on POSIX, where
+ * recvmsg refuses it; INT_MAX on Windows) is clamped on every platform.
+ * On POSIX the buffer is small and real: the system writes only the
+ * datagram, and only checks that the range lies in user space (so it is on
+ * the heap, far below the top, where the stack may be too close to it).
+ * Winsock instead checks the whole buffer against the (clamped) cap and
+ * refuses one that is shorter (WSAEFAULT); a real 2 GiB buffer costs Wine
+ * 2 GiB of touched memory and seconds per call, so there the cap is the
+ * buffer's size. */
+Test(udp, recvfrom_huge_capacity, .timeout = 10)
+{
+    enum { BUF = 64 };
+    ps_socket_t a, b;
+    ps_addr to;
+    unsigned char *buf = malloc(BUF);
+    size_t caps[] = {(size_t)-1, (size_t)-1 / 2 + 1, (size_t)INT_MAX + 1u};
+    cr_assert_not_null(buf);
+    if (pst_is_windows())
+        caps[0] = caps[1] = caps[2] = BUF;
+    OK(ps_udp_open(&a, "127.0.0.1", "0"));
+    OK(ps_udp_open(&b, "127.0.0.1", "0"));
+    to = address_of(b);
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        size_t got = 99;
+        memset(buf, 0, BUF);
+        OK(ps_sendto(a, "small", 5, &to, 2000));
+        int rc = ps_recvfrom(b, buf, caps[i], &got, NULL, 2000);
+        cr_assert_eq(rc, 0, "cap %zu: %s", caps[i], ps_errname(rc));
+        cr_assert_eq(got, 5u);
+        cr_assert_eq(memcmp(buf, "small", 5), 0);
+        cr_assert_eq(buf[5], 0, "wrote past the datagram");
+    }
+    free(buf);
+    ps_close(a);
+    ps_close(b);
 }
