@@ -499,8 +499,9 @@ typedef struct ps_pollitem {
  *
  * What each kind reports:
  *  - Sockets: as above on every platform. A peer's orderly close gives
- *    READ|HUP (Linux POLLRDHUP; Windows: a readable socket whose peek finds
- *    end of stream).
+ *    READ|HUP (Linux POLLRDHUP; Windows: a readable socket with no bytes
+ *    waiting that WSAPoll reports closed; a peek then tells a reset,
+ *    READ|HUP|ERROR).
  *  - Regular files and character devices that are not consoles (e.g. the
  *    null device): ready at once for what was asked, as POSIX does.
  *  - Pipes: READ when bytes are available, READ|HUP when the writer is gone.

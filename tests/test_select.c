@@ -2,6 +2,7 @@
  * natively and under Wine. */
 #include <criterion/criterion.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,30 @@ Test(select, socket_read_hup_after_peer_closes)
     cr_assert(it.revents & PS_POLL_READ, "revents %u", it.revents);
     cr_assert(it.revents & PS_POLL_HUP, "revents %u", it.revents);
     ps_close(b);
+}
+
+/* A reset (the peer closed with bytes unread) is READ|HUP|ERROR on every
+ * platform: Windows tells it from an orderly close by WSAPoll and a peek
+ * (Wine's peek alone reports a reset as end of stream). */
+Test(select, socket_reset_reports_read_hup_error)
+{
+    ps_socket_t a, b;
+    char buf[100];
+    pst_tcp_pair(&a, &b);
+    memset(buf, 'r', sizeof buf);
+    cr_assert_eq(ps_send_all(a, buf, sizeof buf, NULL, 2000), 0);
+    cr_assert_eq(ps_recv_all(b, buf, 1, NULL, 2000), 0);
+    ps_close(b); /* 99 bytes unread: a reset */
+    ps_pollitem it = pst_sock_item(a, PS_POLL_READ);
+    int64_t t0 = pst_now_ms();
+    int r;
+    /* Poll until the reset has arrived (it reads as ready at once). */
+    while ((r = ps_select(&it, 1, 100)) == 0 && pst_now_ms() - t0 < 5000) {
+    }
+    cr_assert_eq(r, 1, "ps_select: %d (%s)", r, ps_errname(r));
+    cr_assert_eq(it.revents, (unsigned)(PS_POLL_READ | PS_POLL_HUP | PS_POLL_ERROR),
+                 "revents %u", it.revents);
+    ps_close(a);
 }
 
 Test(select, listener_readable_on_pending_connect)
@@ -592,4 +617,77 @@ Test(select, pipe_as_socket_item_with_waiting_socket, .timeout = 60)
     for (int first = 0; first < 2; first++)
         for (size_t e = 0; e < sizeof events / sizeof events[0]; e++)
             pipe_as_socket_case(first, events[e]);
+}
+
+/* ps_select on a socket that another thread reads: select() may report
+ * it readable and the other thread take the bytes before ps_select looks
+ * closer (Windows peeks for end of stream). That look must not block: the
+ * call still ends by its deadline. A stuck call is freed by a byte from
+ * the reader thread after 1 s, and counted. */
+struct drainer {
+    ps_socket_t rd;               /* drained one byte at a time */
+    ps_socket_t wr;               /* its peer: the rescue byte */
+    atomic_int stop;
+    atomic_llong select_since;    /* when the select in progress began; 0: none */
+    atomic_int rescues;
+};
+
+static void drainer_main(void *arg)
+{
+    struct drainer *d = (struct drainer *)arg;
+    while (!atomic_load(&d->stop)) {
+        char c;
+        size_t got;
+        ps_recv(d->rd, &c, 1, &got, 20);
+        long long since = atomic_load(&d->select_since);
+        if (since != 0 && ps_now_ms() - since > 1000) {
+            atomic_store(&d->select_since, 0);
+            atomic_fetch_add(&d->rescues, 1);
+            ps_send(d->wr, "r", 1, NULL, 1000);
+        }
+    }
+}
+
+Test(select, readable_socket_drained_by_another_thread, .timeout = 120)
+{
+    ps_socket_t a, b;
+    pst_tcp_pair(&a, &b);
+    struct drainer d;
+    d.rd = b;
+    d.wr = a;
+    atomic_init(&d.stop, 0);
+    atomic_init(&d.select_since, 0);
+    atomic_init(&d.rescues, 0);
+    pst_thread *t = pst_thread_start(drainer_main, &d);
+    cr_assert_not_null(t);
+    int64_t worst = 0, start = pst_now_ms();
+    int rounds = 0, failed = 0;
+    /* Many rounds (each a fresh chance for the race), for at most 8 s. */
+    while (rounds < 500 && pst_now_ms() - start < 8000) {
+        if (ps_send_all(a, "x", 1, NULL, 1000) != 0)
+            failed++;
+        ps_pollitem it = pst_sock_item(b, PS_POLL_READ);
+        int64_t t0 = pst_now_ms();
+        atomic_store(&d.select_since, (long long)ps_now_ms());
+        int r = ps_select(&it, 1, 100);
+        atomic_store(&d.select_since, 0);
+        int64_t took = pst_now_ms() - t0;
+        if (took > worst)
+            worst = took;
+        if (r < 0)
+            failed++;
+        rounds++;
+    }
+    atomic_store(&d.stop, 1);
+    pst_thread_join(t);
+    int stuck = atomic_load(&d.rescues);
+    cr_log_info("%d rounds, worst ps_select(100 ms) %lld ms", rounds,
+                (long long)worst);
+    cr_assert_eq(failed, 0, "%d sends or selects failed", failed);
+    cr_assert_eq(stuck, 0, "%d of %d ps_select(100 ms) calls were stuck past "
+                 "their deadline until more data came", stuck, rounds);
+    cr_assert_lt(worst, 1000, "a ps_select(100 ms) took %lld ms",
+                 (long long)worst);
+    ps_close(a);
+    ps_close(b);
 }

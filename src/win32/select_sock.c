@@ -166,27 +166,37 @@ static size_t mark_invalid(ps__sel_entry *e, size_t n)
     return bad;
 }
 
-/* HUP / ERROR bits for a stream socket select() found readable: peek one
- * byte. The peek consumes nothing and does not block, because the socket
- * is readable. */
+/* HUP / ERROR bits for a stream socket select() found readable. The
+ * socket may be blocking and other threads may read it: a peek is made
+ * only once WSAPoll (which never blocks and changes no mode) reports the
+ * connection closed or aborted. That state is final, so the peek returns
+ * at once; it only tells a reset from an orderly close. Readable for
+ * anything else (bytes, a listener's connection, or bytes another thread
+ * took since select()) has no HUP or ERROR. */
 static unsigned peek_state(SOCKET s)
 {
     int type = 0, len = sizeof type, r;
     u_long avail = 0;
+    WSAPOLLFD p;
+    unsigned err_bit;
     char b;
     /* A zero-length datagram would look like end of stream. */
     if (getsockopt(s, SOL_SOCKET, SO_TYPE, (char *)&type, &len) != 0 ||
         type != SOCK_STREAM)
         return 0;
-    /* Bytes waiting: not at the end. Asking first also keeps the (blocking)
-     * peek off sockets whose readability is only data; such data could be
-     * taken by another thread before the peek. End of stream and errors
-     * stay. */
+    /* Bytes waiting: not at the end. */
     if (ioctlsocket(s, FIONREAD, &avail) == 0 && avail > 0)
         return 0;
+    p.fd = s;
+    p.events = POLLRDNORM;
+    p.revents = 0;
+    if (WSAPoll(&p, 1, 0) != 1 || !(p.revents & (POLLHUP | POLLERR)))
+        return 0;
+    /* Wine reports a reset as POLLERR and its peek as end of stream. */
+    err_bit = (p.revents & POLLERR) ? PS_POLL_ERROR : 0;
     r = recv(s, &b, 1, MSG_PEEK);
     if (r == 0)
-        return PS_POLL_HUP;
+        return PS_POLL_HUP | err_bit;
     if (r > 0)
         return 0;
     switch (WSAGetLastError()) {
@@ -196,10 +206,9 @@ static unsigned peek_state(SOCKET s)
     case WSAETIMEDOUT:
         return PS_POLL_ERROR | PS_POLL_HUP;
     case WSAESHUTDOWN:
-        return PS_POLL_HUP;
+        return PS_POLL_HUP | err_bit;
     default:
-        /* E.g. WSAENOTCONN on a listener with a pending connection. */
-        return 0;
+        return err_bit;
     }
 }
 
