@@ -394,6 +394,13 @@ PS_API int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
  * the deadline, which Windows may let cost the connection. So under Wine,
  * where every call is a round trip to its server, a timed wait costs
  * about 1.6-1.9 times an untimed one; natively it is one cheap select().
+ * If Winsock refuses the switch back to blocking mode (it does while
+ * WSAEventSelect or WSAAsyncSelect is active on the socket), the call
+ * returns that error (PS_EINVAL; ps_native_error() WSAEINVAL) even though
+ * its transfer went through: *sent / *got say what moved, ps_recvfrom's
+ * buffer holds the datagram, and a connection ps_accept took is closed.
+ * From then on the socket counts as non-blocking, as after
+ * ps_set_nonblocking(s, 1), so later calls do not switch it.
  * On POSIX the blocking mode is never changed. */
 
 /* Gather/scatter buffers. Sends take ps_iovec (const: nothing is written);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "portsock.h"
+#include "select_support.h"
 #include "support.h"
 
 #include "rc_assert.h"
@@ -307,6 +308,54 @@ Test(udp, recvfrom_huge_capacity, .timeout = 10)
         cr_assert_eq(buf[5], 0, "wrote past the datagram");
     }
     free(buf);
+    ps_close(a);
+    ps_close(b);
+}
+
+/* Windows: a timed ps_recvfrom switches a blocking socket to non-blocking
+ * mode for the one call and back. When Winsock refuses the switch back
+ * (WSAEventSelect is active on the socket: it must stay non-blocking),
+ * the call reports it, with the datagram it received, and from then on
+ * the socket counts as non-blocking (as after ps_set_nonblocking(s, 1)),
+ * so later calls neither switch nor fail. POSIX never switches. */
+Test(udp, recvfrom_reports_failed_switch_back, .timeout = 20)
+{
+    ps_socket_t a, b;
+    ps_addr to;
+    char buf[16];
+    size_t got = 99;
+    OK(ps_udp_open(&a, "127.0.0.1", "0"));
+    OK(ps_udp_open(&b, "127.0.0.1", "0"));
+    to = address_of(b);
+    int event_select = pst_event_select(b, 1) == 0;
+    cr_assert_eq(event_select, pst_is_windows());
+
+    OK(ps_sendto(a, "dgram", 5, &to, 1000));
+    memset(buf, 0, sizeof buf);
+    int rc = ps_recvfrom(b, buf, sizeof buf, &got, NULL, 1000);
+    if (event_select) {
+        RC_IS(rc, PS_EINVAL);
+        cr_assert_neq(ps_native_error(), 0);
+    } else {
+        OK(rc);
+    }
+    cr_assert_eq(got, 5u, "the datagram's length is reported either way");
+    cr_assert_eq(memcmp(buf, "dgram", 5), 0);
+
+    /* Later timed calls work, and time out as they should. */
+    RC_IS(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 50), PS_ETIMEDOUT);
+    OK(ps_sendto(a, "again", 5, &to, 1000));
+    OK(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 1000));
+    cr_assert_eq(got, 5u);
+    cr_assert_eq(memcmp(buf, "again", 5), 0);
+    if (event_select) {
+        /* Without the event selection it can be made blocking again. */
+        cr_assert_eq(pst_event_select(b, 0), 0);
+        OK(ps_set_nonblocking(b, 0));
+        OK(ps_sendto(a, "third", 5, &to, 1000));
+        OK(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 1000));
+        cr_assert_eq(got, 5u);
+    }
     ps_close(a);
     ps_close(b);
 }

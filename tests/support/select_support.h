@@ -17,6 +17,13 @@ int pst_write_file(const char *path, const void *buf, size_t len);
  * another error. Tells whether the socket is still blocking. */
 long pst_raw_recv(ps_socket_t s, void *buf, size_t len);
 
+/* Windows: WSAEventSelect(s, an event, FD_READ) when on, else cancels it
+ * (WSAEventSelect(s, NULL, 0)). While it is active the socket is
+ * non-blocking by other means than portsock's, and Winsock refuses to put
+ * it back into blocking mode. 0 on success; -1 on failure and elsewhere
+ * (POSIX has nothing like it). */
+int pst_event_select(ps_socket_t s, int on);
+
 /* A TCP socket bound to 127.0.0.1 on an ephemeral port but not listening:
  * a connect to *port is refused, and no other process can take the port
  * while the caller holds the socket (close it with ps_close). Returns

@@ -17,6 +17,13 @@ long pst_raw_recv(ps_socket_t s, void *buf, size_t len)
     return (errno == EAGAIN || errno == EWOULDBLOCK) ? -1 : -2;
 }
 
+int pst_event_select(ps_socket_t s, int on)
+{
+    (void)s;
+    (void)on;
+    return -1;
+}
+
 void *pst_fd_handle(int fd)
 {
     (void)fd;
