@@ -526,8 +526,12 @@ typedef struct ps_pollitem {
  * state are as they were. On Windows, a call that has to wait on pipes or
  * consoles together with anything else starts one helper thread per pipe
  * and per group of up to 63 console handles; they are cancelled and joined
- * before ps_select returns. Calls on sockets only, or that find something
- * ready at once, start no thread.
+ * before ps_select returns. A helper whose pipe read ignores cancellation
+ * (a driver's choice; Windows' and Wine's pipes honour it) is given up
+ * after 1 s: ps_select returns, and the helper ends on its own when its
+ * zero-byte read returns; until then the program's own synchronous reads
+ * of that pipe handle wait behind it. Calls on sockets only, or that find
+ * something ready at once, start no thread.
  *
  * Thread-safe: several threads may call ps_select at once on different
  * items. */

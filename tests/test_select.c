@@ -691,3 +691,43 @@ Test(select, readable_socket_drained_by_another_thread, .timeout = 120)
     ps_close(a);
     ps_close(b);
 }
+
+/* Short waits on a pipe, one after another: on Windows each starts a
+ * helper whose read must be cancelled and joined before the call returns,
+ * also when the cancel comes before the read has started. Every call ends
+ * near its deadline, no helper is left behind, and the pipe is untouched. */
+Test(select, short_waits_on_pipe_stop_their_helpers, .timeout = 60)
+{
+    ps_socket_t a, b;
+    int fds[2];
+    char c = 0;
+    pst_tcp_pair(&a, &b);
+    cr_assert_eq(pst_pipe(fds), 0);
+    ps_pollitem items[2] = {pst_fd_item(fds[0], PS_POLL_READ),
+                            pst_sock_item(b, PS_POLL_READ)};
+    long threads = pst_thread_count();
+    int64_t worst = 0;
+    int bad = 0;
+    for (int i = 0; i < 300; i++) {
+        int64_t t0 = pst_now_ms();
+        int r = ps_select(items, 2, 1 + i % 3);
+        int64_t took = pst_now_ms() - t0;
+        if (took > worst)
+            worst = took;
+        bad += r != 0;
+    }
+    cr_assert_eq(bad, 0, "%d calls did not time out", bad);
+    cr_assert_lt(worst, 1000, "a 1-3 ms wait took %lld ms", (long long)worst);
+    if (threads >= 0)
+        cr_assert_eq(pst_thread_count(), threads, "helper threads left behind");
+    /* The pipe works as before: nothing consumed, nothing blocking. */
+    cr_assert_eq(pst_fd_write(fds[1], "p", 1), 1);
+    cr_assert_eq(ps_select(items, 2, 2000), 1);
+    cr_assert_eq(items[0].revents, (unsigned)PS_POLL_READ);
+    cr_assert_eq(pst_fd_read(fds[0], &c, 1), 1);
+    cr_assert_eq(c, 'p');
+    pst_fd_close(fds[0]);
+    pst_fd_close(fds[1]);
+    ps_close(a);
+    ps_close(b);
+}
