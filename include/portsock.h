@@ -121,8 +121,18 @@ PS_API const char *ps_strerror(int err);
 PS_API const char *ps_errname(int err);
 /* The raw errno (POSIX) or WSA / GetLastError code (Windows) behind the
  * calling thread's last failure that came from the system; 0 if none was
- * recorded. Errors portsock finds itself (bad arguments, timeouts) leave it
- * unchanged. The value is per thread. */
+ * recorded. The value is per thread. Only a call that fails because a
+ * system call failed records a code; every other outcome leaves the value
+ * as it was before the call: success (also when the call met "would block"
+ * or "connect in progress" on its way and waited, or ps_connect's race saw
+ * other addresses fail; but a ps_listen or ps_udp_open that succeeds on a
+ * later address, e.g. IPv4 after IPv6, may leave the code of the earlier
+ * one's failure), PS_ETIMEDOUT,
+ * PS_EWOULDBLOCK (timeout 0, or ps_connect_start's connect in progress),
+ * end of stream (PS_ECLOSED, or 0 bytes read), a datagram or frame too
+ * large for the buffer (PS_EMSGSIZE from ps_recvfrom, ps_recv_frame,
+ * ps_send_frame), and arguments portsock rejects before any system call
+ * (e.g. PS_EINVAL for a NULL buffer with a length). */
 PS_API int ps_native_error(void);
 
 /* ---- Library ------------------------------------------------------------ */
@@ -342,7 +352,8 @@ PS_API int ps_sendto(ps_socket_t s, const void *buf, size_t len,
                      const ps_addr *to, int timeout_ms);
 /* Receives one datagram: *got is its length (a datagram longer than cap is
  * cut to cap and the rest discarded, returning PS_EMSGSIZE with *got == cap).
- * from may be NULL. */
+ * from may be NULL. A cap above INT_MAX is taken as INT_MAX on every
+ * platform (no datagram is longer; one system call takes no more). */
 PS_API int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
                        ps_addr *from, int timeout_ms);
 
@@ -403,6 +414,13 @@ PS_API int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
  * the deadline, which Windows may let cost the connection. So under Wine,
  * where every call is a round trip to its server, a timed wait costs
  * about 1.6-1.9 times an untimed one; natively it is one cheap select().
+ * If Winsock refuses the switch back to blocking mode (it does while
+ * WSAEventSelect or WSAAsyncSelect is active on the socket), the call
+ * returns that error (PS_EINVAL; ps_native_error() WSAEINVAL) even though
+ * its transfer went through: *sent / *got say what moved, ps_recvfrom's
+ * buffer holds the datagram, and a connection ps_accept took is closed.
+ * From then on the socket counts as non-blocking, as after
+ * ps_set_nonblocking(s, 1), so later calls do not switch it.
  * On POSIX the blocking mode is never changed. */
 
 /* Gather/scatter buffers. Sends take ps_iovec (const: nothing is written);
@@ -462,7 +480,8 @@ PS_API int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,
 /* ---- Readiness: ps_select ------------------------------------------------
  *
  * One wait for any mix of sockets, pipes, console input and files, on every
- * platform, for any number of items (no FD_SETSIZE or 64-handle limit).
+ * platform, for any number of items (no FD_SETSIZE, 64-handle or
+ * RLIMIT_NOFILE limit; one socket or fd may be in several items).
  */
 enum {
     PS_POLL_READ = 1,     /* asked for and reported: a read will not block
@@ -507,8 +526,9 @@ typedef struct ps_pollitem {
  *
  * What each kind reports:
  *  - Sockets: as above on every platform. A peer's orderly close gives
- *    READ|HUP (Linux POLLRDHUP; Windows: a readable socket whose peek finds
- *    end of stream).
+ *    READ|HUP (Linux POLLRDHUP; Windows: a readable socket with no bytes
+ *    waiting that WSAPoll reports closed; a peek then tells a reset,
+ *    READ|HUP|ERROR).
  *  - Regular files and character devices that are not consoles (e.g. the
  *    null device): ready at once for what was asked, as POSIX does.
  *  - Pipes: READ when bytes are available, READ|HUP when the writer is gone.
@@ -526,8 +546,12 @@ typedef struct ps_pollitem {
  * state are as they were. On Windows, a call that has to wait on pipes or
  * consoles together with anything else starts one helper thread per pipe
  * and per group of up to 63 console handles; they are cancelled and joined
- * before ps_select returns. Calls on sockets only, or that find something
- * ready at once, start no thread.
+ * before ps_select returns. A helper whose pipe read ignores cancellation
+ * (a driver's choice; Windows' and Wine's pipes honour it) is given up
+ * after 1 s: ps_select returns, and the helper ends on its own when its
+ * zero-byte read returns; until then the program's own synchronous reads
+ * of that pipe handle wait behind it. Calls on sockets only, or that find
+ * something ready at once, start no thread.
  *
  * Thread-safe: several threads may call ps_select at once on different
  * items. */

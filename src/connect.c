@@ -10,7 +10,9 @@ int ps_connect_start(ps_socket_t s, const ps_addr *to)
         return PS_EINVAL;
     if (ps__check_socket(s) != 0)
         return PS_EBADF;
-    return ps__connect_start(s, to);
+    /* A connect in progress (EINPROGRESS, WSAEWOULDBLOCK) is no failure. */
+    int saved = ps_native_error();
+    return ps__keep_native(ps__connect_start(s, to), saved);
 }
 
 int ps_bind(ps_socket_t s, const ps_addr *a)

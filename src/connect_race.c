@@ -32,7 +32,6 @@ static int rank(int err)
 typedef struct race {
     int err;        /* the best failure so far, 0 if none */
     int native;     /* its native error, restored for ps_native_error() */
-    int entry_native; /* ps_native_error() when the call began */
 } race;
 
 static void note_failure(race *rc, int err)
@@ -40,8 +39,8 @@ static void note_failure(race *rc, int err)
     if (rc->err != 0 && rank(err) <= rank(rc->err))
         return;
     rc->err = err;
-    /* A timeout is portsock's own finding: no native error of its own. */
-    rc->native = err == PS_ETIMEDOUT ? rc->entry_native : ps_native_error();
+    /* (A timeout's is replaced by ps__connect_race.) */
+    rc->native = ps_native_error();
 }
 
 static int race_result(const race *rc)
@@ -67,7 +66,6 @@ static int connect_single(const ps_addr *addr, const ps__deadline *d,
                           ps_socket_t *out)
 {
     ps_socket_t s;
-    int native = ps_native_error();
     int r = ps__socket_for(addr, PS_SOCK_STREAM, 1, &s);
     if (r != 0)
         return r;
@@ -79,9 +77,6 @@ static int connect_single(const ps_addr *addr, const ps__deadline *d,
         if (r == 0)
             r = ps_socket_error(s);
     }
-    /* EINPROGRESS is no failure of the call: a timeout records nothing. */
-    if (r == PS_ETIMEDOUT)
-        ps__set_native_error(native);
     if (r != 0) {
         ps_close(s);
         return r;
@@ -174,7 +169,7 @@ static void collect(ps_pollitem *items, size_t *live, race *rc,
 static int race_all(const ps_addr *addrs, size_t n, const ps__deadline *d,
                     size_t *order, ps_pollitem *items, ps_socket_t *out)
 {
-    race rc = {0, 0, ps_native_error()};
+    race rc = {0, 0};
     ps_socket_t won = PS_INVALID_SOCKET;
     size_t next = 0, live = 0;
     int64_t last_start = 0;
@@ -234,11 +229,9 @@ static int race_all(const ps_addr *addrs, size_t n, const ps__deadline *d,
     return finish(won, out);
 }
 
-int ps__connect_race(const ps_addr *addrs, size_t n, const ps__deadline *d,
-                     ps_socket_t *out)
+static int connect_any(const ps_addr *addrs, size_t n, const ps__deadline *d,
+                       ps_socket_t *out)
 {
-    if (n == 0)
-        return PS_ENAME;
     if (n == 1)
         return connect_single(&addrs[0], d, out);
     size_t *order = malloc(n * sizeof *order);
@@ -249,4 +242,15 @@ int ps__connect_race(const ps_addr *addrs, size_t n, const ps__deadline *d,
     free(order);
     free(items);
     return r;
+}
+
+int ps__connect_race(const ps_addr *addrs, size_t n, const ps__deadline *d,
+                     ps_socket_t *out)
+{
+    if (n == 0)
+        return PS_ENAME;
+    /* EINPROGRESS / WSAEWOULDBLOCK of the attempts is no failure: a
+     * connection, or a deadline that passed, records nothing. */
+    int saved = ps_native_error();
+    return ps__keep_native(connect_any(addrs, n, d, out), saved);
 }

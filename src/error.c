@@ -5,6 +5,13 @@ static _Thread_local int last_native_error;
 
 void ps__set_native_error(int native) { last_native_error = native; }
 
+int ps__keep_native(int r, int saved)
+{
+    if (r == 0 || r == PS_ETIMEDOUT || r == PS_EWOULDBLOCK)
+        last_native_error = saved;
+    return r;
+}
+
 int ps_native_error(void) { return last_native_error; }
 
 struct error_text {

@@ -22,6 +22,11 @@ static inline int ps__check_socket(ps_socket_t s)
 
 /* Records the native error code behind a failure for ps_native_error(). */
 void ps__set_native_error(int native);
+/* For the end of a call that began when ps_native_error() was `saved`:
+ * success, PS_ETIMEDOUT and PS_EWOULDBLOCK are no failure of the system,
+ * so whatever was recorded on the way ("would block", "in progress") is
+ * replaced by `saved` again. Returns r. */
+int ps__keep_native(int r, int saved);
 
 /* A deadline on the monotonic clock. timeout_ms < 0 never expires. */
 typedef struct ps__deadline {

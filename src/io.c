@@ -4,6 +4,8 @@
  * waited for first, so it does not cost a failing call each time either. */
 #include "internal.h"
 
+#include <limits.h>
+
 /* ---- Wait-first hints ----
  * Per thread and direction: the socket whose last timed attempt would have
  * blocked. While the hint holds, a timed call waits before it tries; every
@@ -51,8 +53,8 @@ typedef int (*attempt_fn)(void *ctx, int how);
  * kernel (blocking socket) or is retried after a wait (non-blocking one).
  * With a zero timeout it tries at most twice, so a socket that polls ready
  * but still would block cannot spin. */
-static int until_ready(ps_socket_t s, int want, const ps__deadline *d,
-                       int try_first, attempt_fn attempt, void *ctx)
+static int attempt_until_ready(ps_socket_t s, int want, const ps__deadline *d,
+                               int try_first, attempt_fn attempt, void *ctx)
 {
     int how = d->forever ? PS__IO_BLOCK : PS__IO_NOWAIT;
     int r;
@@ -73,6 +75,17 @@ static int until_ready(ps_socket_t s, int want, const ps__deadline *d,
             return r;
         how = PS__IO_READY;
     }
+}
+
+/* The same; an attempt that would block records EAGAIN / WSAEWOULDBLOCK,
+ * which is no failure of the call: success, a timeout or "would block"
+ * leave ps_native_error() as it was. */
+static int until_ready(ps_socket_t s, int want, const ps__deadline *d,
+                       int try_first, attempt_fn attempt, void *ctx)
+{
+    int saved = ps_native_error();
+    return ps__keep_native(
+        attempt_until_ready(s, want, d, try_first, attempt, ctx), saved);
 }
 
 /* ---- Stream transfers over a list of buffers ---- */
@@ -345,6 +358,10 @@ int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
     int r = check_handle(s);
     if (r != 0)
         return r;
+    /* No datagram is that long, and one call takes no more: POSIX recvmsg
+     * refuses more than SSIZE_MAX, Winsock counts in an int. */
+    if (cap > (size_t)INT_MAX)
+        cap = (size_t)INT_MAX;
     dgram_recv c = {s, buf, cap, 0, from, 0};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);

@@ -721,3 +721,74 @@ Test(io, recv_with_zero_capacity_is_invalid, .timeout = 10)
     ps_close(a);
     ps_close(b);
 }
+
+/* NULL with length 0 is legal everywhere a buffer is taken. The library
+ * must not compute NULL + 0 on the way (undefined behaviour, which the
+ * asan preset's UBSan stops at), and every call gives its documented
+ * result; the stream stays intact. */
+Test(io, null_buffer_with_zero_length, .timeout = 20)
+{
+    ps_socket_t c, s, u, v;
+    size_t n = 99;
+    unsigned char buf[4] = {0};
+    ps_addr to;
+    pst_tcp_pair(&c, &s);
+    static const int timeouts[] = {-1, 0, 1000};
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        int t = timeouts[i];
+        n = 99;
+        OK(ps_send(c, NULL, 0, &n, t));
+        cr_assert_eq(n, 0u);
+        n = 99;
+        OK(ps_send_all(c, NULL, 0, &n, t));
+        cr_assert_eq(n, 0u);
+        n = 99;
+        OK(ps_recv_all(s, NULL, 0, &n, t));
+        cr_assert_eq(n, 0u);
+        n = 99;
+        RC_IS(ps_recv(s, NULL, 0, &n, t), PS_EINVAL);
+        cr_assert_eq(n, 0u);
+
+        ps_iovec none = {NULL, 0};
+        ps_iovec two[2] = {{NULL, 0}, {NULL, 0}};
+        n = 99;
+        OK(ps_sendv(c, &none, 1, &n, t));
+        cr_assert_eq(n, 0u);
+        n = 99;
+        OK(ps_sendv(c, two, 2, &n, t));
+        cr_assert_eq(n, 0u);
+        n = 99;
+        OK(ps_sendv(c, NULL, 0, &n, t));
+        cr_assert_eq(n, 0u);
+        n = 99;
+        OK(ps_sendv_all(c, two, 2, &n, t));
+        cr_assert_eq(n, 0u);
+        ps_recv_iovec rnone[2] = {{NULL, 0}, {NULL, 0}};
+        n = 99;
+        RC_IS(ps_recvv(s, rnone, 2, &n, t), PS_EINVAL);
+        cr_assert_eq(n, 0u);
+
+        /* An empty frame: the header goes, no payload. */
+        OK(ps_send_frame(c, NULL, 0, t < 0 ? 1000 : t));
+        n = 99;
+        OK(ps_recv_frame(s, NULL, 0, &n, 1000));
+        cr_assert_eq(n, 0u);
+    }
+    /* Nothing else was sent: the next byte is the first one. */
+    OK(ps_send_all(c, "z", 1, NULL, 1000));
+    OK(ps_recv_all(s, buf, 1, &n, 1000));
+    cr_assert_eq(buf[0], 'z');
+
+    /* Datagrams: an empty one is sent and received as such. */
+    OK(ps_udp_open(&u, "127.0.0.1", "0"));
+    OK(ps_udp_open(&v, "127.0.0.1", "0"));
+    OK(ps_local_addr(v, &to));
+    OK(ps_sendto(u, NULL, 0, &to, 1000));
+    n = 99;
+    OK(ps_recvfrom(v, NULL, 0, &n, NULL, 2000));
+    cr_assert_eq(n, 0u);
+    ps_close(u);
+    ps_close(v);
+    ps_close(c);
+    ps_close(s);
+}

@@ -2,6 +2,7 @@
  * natively and under Wine. */
 #include <criterion/criterion.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,30 @@ Test(select, socket_read_hup_after_peer_closes)
     cr_assert(it.revents & PS_POLL_READ, "revents %u", it.revents);
     cr_assert(it.revents & PS_POLL_HUP, "revents %u", it.revents);
     ps_close(b);
+}
+
+/* A reset (the peer closed with bytes unread) is READ|HUP|ERROR on every
+ * platform: Windows tells it from an orderly close by WSAPoll and a peek
+ * (Wine's peek alone reports a reset as end of stream). */
+Test(select, socket_reset_reports_read_hup_error)
+{
+    ps_socket_t a, b;
+    char buf[100];
+    pst_tcp_pair(&a, &b);
+    memset(buf, 'r', sizeof buf);
+    cr_assert_eq(ps_send_all(a, buf, sizeof buf, NULL, 2000), 0);
+    cr_assert_eq(ps_recv_all(b, buf, 1, NULL, 2000), 0);
+    ps_close(b); /* 99 bytes unread: a reset */
+    ps_pollitem it = pst_sock_item(a, PS_POLL_READ);
+    int64_t t0 = pst_now_ms();
+    int r;
+    /* Poll until the reset has arrived (it reads as ready at once). */
+    while ((r = ps_select(&it, 1, 100)) == 0 && pst_now_ms() - t0 < 5000) {
+    }
+    cr_assert_eq(r, 1, "ps_select: %d (%s)", r, ps_errname(r));
+    cr_assert_eq(it.revents, (unsigned)(PS_POLL_READ | PS_POLL_HUP | PS_POLL_ERROR),
+                 "revents %u", it.revents);
+    ps_close(a);
 }
 
 Test(select, listener_readable_on_pending_connect)
@@ -394,6 +419,315 @@ Test(select, no_side_effects_on_blocking_mode)
     cr_assert_eq(ps_set_nonblocking(b, 1), 0);
     cr_assert_eq(ps_select(&it, 1, 50), 0);
     cr_assert_eq(pst_raw_recv(b, &c, 1), -1);
+    ps_close(a);
+    ps_close(b);
+}
+
+/* ---- More items than the open-file limit ----
+ * Linux poll() refuses more entries than RLIMIT_NOFILE; ps_select takes
+ * any number of items, and invalid ones never fail the call. The limit is
+ * lowered for the calls (not on Windows, which has none) and restored
+ * before anything is asserted. */
+enum { FEW_FDS = 32, MANY = 300 };
+
+struct limited {
+    long old;   /* the limit to restore, -1: nothing to restore */
+};
+
+static void limit_lower(struct limited *l, long to)
+{
+    l->old = pst_set_fd_limit(to);
+    if (!pst_is_windows())
+        cr_assert_geq(l->old, 0, "could not lower RLIMIT_NOFILE");
+}
+
+static void limit_restore(struct limited *l)
+{
+    if (l->old >= 0)
+        cr_assert_eq(pst_set_fd_limit(l->old), (long)FEW_FDS);
+    l->old = -1;
+}
+
+Test(select, invalid_items_past_fd_limit)
+{
+    ps_pollitem *items = calloc(MANY, sizeof *items);
+    cr_assert_not_null(items);
+    for (size_t i = 0; i < MANY; i++) {
+        if (i % 3 == 0)
+            items[i] = pst_fd_item(-1, PS_POLL_READ);
+        else if (i % 3 == 1)
+            items[i] = pst_sock_item(PS_INVALID_SOCKET, PS_POLL_WRITE);
+        else /* distinct numbers far past any limit: never open */
+            items[i] = pst_fd_item(1000000 + (int)i, PS_POLL_READ);
+    }
+    struct limited l;
+    limit_lower(&l, FEW_FDS);
+    int r0 = ps_select(items, MANY, 0);
+    int r1 = ps_select(items, MANY, -1);
+    limit_restore(&l);
+    cr_assert_eq(r0, MANY, "timeout 0: %d (%s)", r0, ps_errname(r0));
+    cr_assert_eq(r1, MANY, "timeout -1: %d (%s)", r1, ps_errname(r1));
+    for (size_t i = 0; i < MANY; i++)
+        cr_assert_eq(items[i].revents, (unsigned)PS_POLL_INVALID, "item %zu", i);
+    free(items);
+}
+
+/* One socket many times over (and invalid items): the call still waits,
+ * and every copy reports what it asked for. */
+Test(select, duplicates_past_fd_limit)
+{
+    ps_socket_t a, b;
+    pst_tcp_pair(&a, &b);
+    ps_pollitem *items = calloc(MANY, sizeof *items);
+    cr_assert_not_null(items);
+    for (size_t i = 0; i < MANY; i++)
+        items[i] = pst_sock_item(b, PS_POLL_READ);
+
+    struct delayed_write w = {a, -1, 100, 0};
+    struct limited l;
+    limit_lower(&l, FEW_FDS);
+    int r0 = ps_select(items, MANY, 0);
+    pst_thread *t = pst_thread_start(delayed_write_main, &w);
+    int64_t t0 = pst_now_ms();
+    int r1 = ps_select(items, MANY, 5000);
+    int64_t waited = pst_now_ms() - t0;
+    pst_thread_join(t);
+    unsigned first = items[0].revents, last = items[MANY - 1].revents;
+    size_t same = 0;
+    for (size_t i = 0; i < MANY; i++)
+        same += items[i].revents == (unsigned)PS_POLL_READ;
+
+    /* Now half of them also ask for WRITE, and a third are invalid. */
+    for (size_t i = 0; i < MANY; i++)
+        items[i] = i % 3 == 2 ? pst_fd_item(-1, PS_POLL_READ)
+                              : pst_sock_item(b, i % 2 ? PS_POLL_READ
+                                                       : PS_POLL_READ | PS_POLL_WRITE);
+    int r2 = ps_select(items, MANY, 5000);
+    limit_restore(&l);
+
+    cr_assert_not_null(t);
+    cr_assert_eq(r0, 0, "timeout 0: %d (%s)", r0, ps_errname(r0));
+    cr_assert_eq(r1, MANY, "wait: %d (%s)", r1, ps_errname(r1));
+    cr_assert_geq(waited, 50, "returned after %lld ms, before the data came",
+                  (long long)waited);
+    cr_assert_eq(same, (size_t)MANY, "first %u, last %u", first, last);
+    cr_assert_eq(r2, MANY, "mixed: %d (%s)", r2, ps_errname(r2));
+    for (size_t i = 0; i < MANY; i++) {
+        unsigned want = i % 3 == 2 ? PS_POLL_INVALID
+                        : i % 2    ? PS_POLL_READ
+                                   : PS_POLL_READ | PS_POLL_WRITE;
+        cr_assert_eq(items[i].revents, want, "item %zu: %u", i, items[i].revents);
+    }
+    ps_close(a);
+    ps_close(b);
+    free(items);
+}
+
+/* More distinct open sockets than the limit allows (opened before it was
+ * lowered): every one is still watched. */
+Test(select, open_sockets_past_fd_limit)
+{
+    enum { PAIRS = 40 };
+    ps_socket_t sp[PAIRS][2];
+    ps_pollitem items[PAIRS];
+    for (size_t i = 0; i < PAIRS; i++) {
+        cr_assert_eq(ps_socketpair(sp[i]), 0, "pair %zu", i);
+        items[i] = pst_sock_item(sp[i][0], PS_POLL_READ);
+    }
+    struct delayed_write w = {sp[PAIRS - 1][1], -1, 100, 0};
+    struct limited l;
+    limit_lower(&l, FEW_FDS);
+    int r0 = ps_select(items, PAIRS, 0);
+    pst_thread *t = pst_thread_start(delayed_write_main, &w);
+    int r1 = ps_select(items, PAIRS, 5000);
+    pst_thread_join(t);
+    unsigned ready_last = items[PAIRS - 1].revents;
+    size_t others = 0;
+    for (size_t i = 0; i + 1 < PAIRS; i++)
+        others += items[i].revents != 0;
+    for (size_t i = 0; i < PAIRS; i++)
+        items[i].events = PS_POLL_WRITE;
+    int r2 = ps_select(items, PAIRS, 0);
+    limit_restore(&l);
+
+    cr_assert_not_null(t);
+    cr_assert_eq(r0, 0, "timeout 0: %d (%s)", r0, ps_errname(r0));
+    cr_assert_eq(r1, 1, "wait: %d (%s)", r1, ps_errname(r1));
+    cr_assert_eq(ready_last, (unsigned)PS_POLL_READ);
+    cr_assert_eq(others, 0u);
+    cr_assert_eq(r2, PAIRS, "writable: %d (%s)", r2, ps_errname(r2));
+    for (size_t i = 0; i < PAIRS; i++)
+        cr_assert_eq(items[i].revents, (unsigned)PS_POLL_WRITE, "item %zu", i);
+    for (size_t i = 0; i < PAIRS; i++) {
+        ps_close(sp[i][0]);
+        ps_close(sp[i][1]);
+    }
+}
+
+/* A PS_KIND_SOCKET item whose value is no socket but a pipe: Windows
+ * select() then fails for the whole set, with WSAENOTSOCK or (Wine, by the
+ * order of the handles and the sets they are in) WSAEOPNOTSUPP. The item
+ * must be reported invalid and the others still watched. On POSIX the
+ * value is the pipe's fd, which poll() watches like any other. */
+static void pipe_as_socket_case(int pipe_first, unsigned pipe_events)
+{
+    ps_socket_t a, b;
+    int fds[2];
+    if (pipe_first)
+        cr_assert_eq(pst_pipe(fds), 0);
+    pst_tcp_pair(&a, &b);
+    if (!pipe_first)
+        cr_assert_eq(pst_pipe(fds), 0);
+    ps_pollitem items[2] = {pst_sock_item(pst_fd_as_socket(fds[0]), pipe_events),
+                            pst_sock_item(b, PS_POLL_READ)};
+    struct delayed_write w = {a, -1, 150, 0};
+    pst_thread *t = pst_thread_start(delayed_write_main, &w);
+    cr_assert_not_null(t);
+    int r = ps_select(items, 2, 5000);
+    pst_thread_join(t);
+    if (pst_is_windows()) {
+        cr_assert_geq(r, 1, "pipe first %d, events %u: ps_select: %d (%s)",
+                      pipe_first, pipe_events, r, ps_errname(r));
+        cr_assert_eq(items[0].revents, (unsigned)PS_POLL_INVALID,
+                     "pipe item %u", items[0].revents);
+        cr_assert(items[1].revents == 0 || items[1].revents == PS_POLL_READ,
+                  "socket item %u", items[1].revents);
+        /* The socket is still watched: with the pipe item left in, the
+         * data is found. */
+        r = ps_select(items, 2, 5000);
+        cr_assert_eq(r, 2, "ps_select: %d (%s)", r, ps_errname(r));
+    } else {
+        /* The pipe is writable at once; ask for READ only here. */
+        items[0].events = PS_POLL_READ;
+        r = ps_select(items, 2, 5000);
+        cr_assert_eq(r, 1, "ps_select: %d (%s)", r, ps_errname(r));
+        cr_assert_eq(items[0].revents, 0u);
+    }
+    cr_assert_eq(items[1].revents, (unsigned)PS_POLL_READ);
+    pst_fd_close(fds[0]);
+    pst_fd_close(fds[1]);
+    ps_close(a);
+    ps_close(b);
+}
+
+Test(select, pipe_as_socket_item_with_waiting_socket, .timeout = 60)
+{
+    static const unsigned events[] = {PS_POLL_READ, PS_POLL_WRITE,
+                                      PS_POLL_READ | PS_POLL_WRITE};
+    for (int first = 0; first < 2; first++)
+        for (size_t e = 0; e < sizeof events / sizeof events[0]; e++)
+            pipe_as_socket_case(first, events[e]);
+}
+
+/* ps_select on a socket that another thread reads: select() may report
+ * it readable and the other thread take the bytes before ps_select looks
+ * closer (Windows peeks for end of stream). That look must not block: the
+ * call still ends by its deadline. A stuck call is freed by a byte from
+ * the reader thread after 1 s, and counted. */
+struct drainer {
+    ps_socket_t rd;               /* drained one byte at a time */
+    ps_socket_t wr;               /* its peer: the rescue byte */
+    atomic_int stop;
+    atomic_llong select_since;    /* when the select in progress began; 0: none */
+    atomic_int rescues;
+};
+
+static void drainer_main(void *arg)
+{
+    struct drainer *d = (struct drainer *)arg;
+    while (!atomic_load(&d->stop)) {
+        char c;
+        size_t got;
+        ps_recv(d->rd, &c, 1, &got, 20);
+        long long since = atomic_load(&d->select_since);
+        if (since != 0 && ps_now_ms() - since > 1000) {
+            atomic_store(&d->select_since, 0);
+            atomic_fetch_add(&d->rescues, 1);
+            ps_send(d->wr, "r", 1, NULL, 1000);
+        }
+    }
+}
+
+Test(select, readable_socket_drained_by_another_thread, .timeout = 120)
+{
+    ps_socket_t a, b;
+    pst_tcp_pair(&a, &b);
+    struct drainer d;
+    d.rd = b;
+    d.wr = a;
+    atomic_init(&d.stop, 0);
+    atomic_init(&d.select_since, 0);
+    atomic_init(&d.rescues, 0);
+    pst_thread *t = pst_thread_start(drainer_main, &d);
+    cr_assert_not_null(t);
+    int64_t worst = 0, start = pst_now_ms();
+    int rounds = 0, failed = 0;
+    /* Many rounds (each a fresh chance for the race), for at most 8 s. */
+    while (rounds < 500 && pst_now_ms() - start < 8000) {
+        if (ps_send_all(a, "x", 1, NULL, 1000) != 0)
+            failed++;
+        ps_pollitem it = pst_sock_item(b, PS_POLL_READ);
+        int64_t t0 = pst_now_ms();
+        atomic_store(&d.select_since, (long long)ps_now_ms());
+        int r = ps_select(&it, 1, 100);
+        atomic_store(&d.select_since, 0);
+        int64_t took = pst_now_ms() - t0;
+        if (took > worst)
+            worst = took;
+        if (r < 0)
+            failed++;
+        rounds++;
+    }
+    atomic_store(&d.stop, 1);
+    pst_thread_join(t);
+    int stuck = atomic_load(&d.rescues);
+    cr_log_info("%d rounds, worst ps_select(100 ms) %lld ms", rounds,
+                (long long)worst);
+    cr_assert_eq(failed, 0, "%d sends or selects failed", failed);
+    cr_assert_eq(stuck, 0, "%d of %d ps_select(100 ms) calls were stuck past "
+                 "their deadline until more data came", stuck, rounds);
+    cr_assert_lt(worst, 1000, "a ps_select(100 ms) took %lld ms",
+                 (long long)worst);
+    ps_close(a);
+    ps_close(b);
+}
+
+/* Short waits on a pipe, one after another: on Windows each starts a
+ * helper whose read must be cancelled and joined before the call returns,
+ * also when the cancel comes before the read has started. Every call ends
+ * near its deadline, no helper is left behind, and the pipe is untouched. */
+Test(select, short_waits_on_pipe_stop_their_helpers, .timeout = 60)
+{
+    ps_socket_t a, b;
+    int fds[2];
+    char c = 0;
+    pst_tcp_pair(&a, &b);
+    cr_assert_eq(pst_pipe(fds), 0);
+    ps_pollitem items[2] = {pst_fd_item(fds[0], PS_POLL_READ),
+                            pst_sock_item(b, PS_POLL_READ)};
+    long threads = pst_thread_count();
+    int64_t worst = 0;
+    int bad = 0;
+    for (int i = 0; i < 300; i++) {
+        int64_t t0 = pst_now_ms();
+        int r = ps_select(items, 2, 1 + i % 3);
+        int64_t took = pst_now_ms() - t0;
+        if (took > worst)
+            worst = took;
+        bad += r != 0;
+    }
+    cr_assert_eq(bad, 0, "%d calls did not time out", bad);
+    cr_assert_lt(worst, 1000, "a 1-3 ms wait took %lld ms", (long long)worst);
+    if (threads >= 0)
+        cr_assert_eq(pst_thread_count(), threads, "helper threads left behind");
+    /* The pipe works as before: nothing consumed, nothing blocking. */
+    cr_assert_eq(pst_fd_write(fds[1], "p", 1), 1);
+    cr_assert_eq(ps_select(items, 2, 2000), 1);
+    cr_assert_eq(items[0].revents, (unsigned)PS_POLL_READ);
+    cr_assert_eq(pst_fd_read(fds[0], &c, 1), 1);
+    cr_assert_eq(c, 'p');
+    pst_fd_close(fds[0]);
+    pst_fd_close(fds[1]);
     ps_close(a);
     ps_close(b);
 }

@@ -2,11 +2,13 @@
  * ports only. */
 #include <criterion/criterion.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "portsock.h"
+#include "select_support.h"
 #include "support.h"
 
 #include "rc_assert.h"
@@ -271,4 +273,89 @@ Test(udp, bad_arguments, .timeout = 10)
     RC_IS(ps_sendto(PS_INVALID_SOCKET, "x", 1, &to, 100), PS_EBADF);
     RC_IS(ps_recvfrom(PS_INVALID_SOCKET, buf, sizeof buf, &got, NULL, 100),
           PS_EBADF);
+}
+
+/* A capacity beyond what one system call takes (SSIZE_MAX on POSIX, where
+ * recvmsg refuses it; INT_MAX on Windows) is clamped on every platform.
+ * On POSIX the buffer is small and real: the system writes only the
+ * datagram, and only checks that the range lies in user space (so it is on
+ * the heap, far below the top, where the stack may be too close to it).
+ * Winsock instead checks the whole buffer against the (clamped) cap and
+ * refuses one that is shorter (WSAEFAULT); a real 2 GiB buffer costs Wine
+ * 2 GiB of touched memory and seconds per call, so there the cap is the
+ * buffer's size. */
+Test(udp, recvfrom_huge_capacity, .timeout = 10)
+{
+    enum { BUF = 64 };
+    ps_socket_t a, b;
+    ps_addr to;
+    unsigned char *buf = malloc(BUF);
+    size_t caps[] = {(size_t)-1, (size_t)-1 / 2 + 1, (size_t)INT_MAX + 1u};
+    cr_assert_not_null(buf);
+    if (pst_is_windows())
+        caps[0] = caps[1] = caps[2] = BUF;
+    OK(ps_udp_open(&a, "127.0.0.1", "0"));
+    OK(ps_udp_open(&b, "127.0.0.1", "0"));
+    to = address_of(b);
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        size_t got = 99;
+        memset(buf, 0, BUF);
+        OK(ps_sendto(a, "small", 5, &to, 2000));
+        int rc = ps_recvfrom(b, buf, caps[i], &got, NULL, 2000);
+        cr_assert_eq(rc, 0, "cap %zu: %s", caps[i], ps_errname(rc));
+        cr_assert_eq(got, 5u);
+        cr_assert_eq(memcmp(buf, "small", 5), 0);
+        cr_assert_eq(buf[5], 0, "wrote past the datagram");
+    }
+    free(buf);
+    ps_close(a);
+    ps_close(b);
+}
+
+/* Windows: a timed ps_recvfrom switches a blocking socket to non-blocking
+ * mode for the one call and back. When Winsock refuses the switch back
+ * (WSAEventSelect is active on the socket: it must stay non-blocking),
+ * the call reports it, with the datagram it received, and from then on
+ * the socket counts as non-blocking (as after ps_set_nonblocking(s, 1)),
+ * so later calls neither switch nor fail. POSIX never switches. */
+Test(udp, recvfrom_reports_failed_switch_back, .timeout = 20)
+{
+    ps_socket_t a, b;
+    ps_addr to;
+    char buf[16];
+    size_t got = 99;
+    OK(ps_udp_open(&a, "127.0.0.1", "0"));
+    OK(ps_udp_open(&b, "127.0.0.1", "0"));
+    to = address_of(b);
+    int event_select = pst_event_select(b, 1) == 0;
+    cr_assert_eq(event_select, pst_is_windows());
+
+    OK(ps_sendto(a, "dgram", 5, &to, 1000));
+    memset(buf, 0, sizeof buf);
+    int rc = ps_recvfrom(b, buf, sizeof buf, &got, NULL, 1000);
+    if (event_select) {
+        RC_IS(rc, PS_EINVAL);
+        cr_assert_neq(ps_native_error(), 0);
+    } else {
+        OK(rc);
+    }
+    cr_assert_eq(got, 5u, "the datagram's length is reported either way");
+    cr_assert_eq(memcmp(buf, "dgram", 5), 0);
+
+    /* Later timed calls work, and time out as they should. */
+    RC_IS(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 50), PS_ETIMEDOUT);
+    OK(ps_sendto(a, "again", 5, &to, 1000));
+    OK(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 1000));
+    cr_assert_eq(got, 5u);
+    cr_assert_eq(memcmp(buf, "again", 5), 0);
+    if (event_select) {
+        /* Without the event selection it can be made blocking again. */
+        cr_assert_eq(pst_event_select(b, 0), 0);
+        OK(ps_set_nonblocking(b, 0));
+        OK(ps_sendto(a, "third", 5, &to, 1000));
+        OK(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 1000));
+        cr_assert_eq(got, 5u);
+    }
+    ps_close(a);
+    ps_close(b);
 }

@@ -86,6 +86,8 @@ typedef struct io_call {
     const struct sockaddr *to;
     int tolen;
     ps_addr *addr;  /* filled by recvfrom and accept */
+    int done;       /* run succeeded (moved, accepted are valid), even if
+                     * attempt() then reports a failed switch back */
     int moved;      /* bytes moved */
     int truncated;  /* a datagram longer than len */
     SOCKET accepted;
@@ -113,17 +115,25 @@ static int prepare(SOCKET s, int want, int how, const io_call *c,
 /* Runs c once, waiting as `how` says (PS__IO_*), retrying EINTR, and for a
  * socket the caller believes blocking but that another thread switched just
  * now, waiting and retrying. Returns 0, a positive WSA error, or a PS_E*
- * code. */
+ * code. A socket that could not be switched back to blocking mode is
+ * reported (its WSA error) unless the call failed for a reason of its own;
+ * c->done then still says whether the call itself went through. */
 static int attempt(SOCKET s, int want, int how, io_call *c)
 {
     for (;;) {
         ps__nb_guard g;
-        int err, rc;
+        int err, rc, back = 0;
         if (how != PS__IO_BLOCK && (rc = prepare(s, want, how, c, &g)) != 0)
             return rc;
         err = c->run(s, c);
+        c->done = err == 0;
         if (how != PS__IO_BLOCK)
-            ps__nb_leave(&g);
+            back = ps__nb_leave(&g);
+        if (back != 0 && (err == 0 || err == WSAEWOULDBLOCK)) {
+            /* Reported as is: the call must not be run again. */
+            ps__set_native_error(back);
+            return back;
+        }
         if (err == 0)
             return 0;
         if (err == WSAEINTR) {
@@ -226,7 +236,7 @@ int ps__send_once(ps_socket_t ps, const void *buf, size_t len, size_t *sent,
     c.len = clamp_int(len);
     *sent = 0;
     int rc = attempt((SOCKET)ps, PS__WANT_WRITE, how, &c);
-    if (rc == 0)
+    if (c.done)
         *sent = (size_t)c.moved;
     return finish(rc);
 }
@@ -240,7 +250,7 @@ int ps__recv_once(ps_socket_t ps, void *buf, size_t cap, size_t *got, int how)
     c.len = clamp_int(cap);
     *got = 0;
     int rc = attempt((SOCKET)ps, PS__WANT_READ, how, &c);
-    if (rc == 0)
+    if (c.done)
         *got = (size_t)c.moved;
     return finish(rc);
 }
@@ -300,7 +310,7 @@ int ps__sendv_once(ps_socket_t ps, const ps_iovec *iov, size_t n, size_t skip,
     c.ready_safe = c.len <= SMALL_SEND;
     *sent = 0;
     int rc = attempt((SOCKET)ps, PS__WANT_WRITE, how, &c);
-    if (rc == 0)
+    if (c.done)
         *sent = (size_t)c.moved;
     return finish(rc);
 }
@@ -316,7 +326,7 @@ int ps__recvv_once(ps_socket_t ps, const ps_recv_iovec *iov, size_t n,
     c.len = fill_bufs(bufs, &c.nbufs, NULL, iov, n, skip);
     *got = 0;
     int rc = attempt((SOCKET)ps, PS__WANT_READ, how, &c);
-    if (rc == 0)
+    if (c.done)
         *got = (size_t)c.moved;
     return finish(rc);
 }
@@ -356,11 +366,11 @@ int ps__recvfrom_once(ps_socket_t ps, void *buf, size_t cap, size_t *got,
     *got = 0;
     *truncated = 0;
     int rc = attempt((SOCKET)ps, PS__WANT_READ, how, &c);
-    if (rc == 0) {
+    if (c.done) {
         *got = (size_t)c.moved;
+        /* Cut to the buffer: ps_recvfrom's own finding, as on POSIX
+         * (MSG_TRUNC), so no native error is recorded. */
         *truncated = c.truncated;
-        if (c.truncated)
-            ps__set_native_error(WSAEMSGSIZE);
     }
     return finish(rc);
 }
@@ -376,8 +386,16 @@ int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
     c.accepted = INVALID_SOCKET;
     *out = PS_INVALID_SOCKET;
     int rc = attempt((SOCKET)listener, PS__WANT_READ, how, &c);
-    if (rc != 0)
+    if (rc != 0) {
+        /* Accepted, but the listener could not go back to blocking mode:
+         * that is reported, and a socket the caller never gets is closed. */
+        if (c.done) {
+            closesocket(c.accepted);
+            if (peer != NULL)
+                memset(peer, 0, sizeof *peer);
+        }
         return finish(rc);
+    }
     SOCKET s = c.accepted;
     ps__win_no_inherit(s);
     ps__nb_forget(s);

@@ -163,23 +163,32 @@ int ps__nb_enter(SOCKET s, ps__nb_guard *g)
     return 0;
 }
 
-void ps__nb_leave(ps__nb_guard *g)
+int ps__nb_leave(ps__nb_guard *g)
 {
     nb_entry *e;
-    int saved;
+    int saved, err = 0;
     if (!g->active)
-        return;
+        return 0;
     g->active = 0;
     saved = WSAGetLastError();
     AcquireSRWLockExclusive(&nb_lock);
     e = nb_find(g->s);
     /* No entry: the socket was closed meanwhile; nothing to restore. */
     if (e != NULL && e->temp > 0 && --e->temp == 0 && !e->user) {
-        set_fionbio(g->s, 0);
-        nb_remove(e);
+        err = set_fionbio(g->s, 0);
+        if (err == 0 || err == WSAENOTSOCK) {
+            /* Closed meanwhile: no mode to be wrong about. */
+            nb_remove(e);
+            err = 0;
+        } else {
+            /* Still non-blocking: say so, so no later call switches it
+             * and believes it switched back. */
+            e->user = 1;
+        }
     }
     ReleaseSRWLockExclusive(&nb_lock);
     WSASetLastError(saved);
+    return err;
 }
 
 void ps__nb_forget(SOCKET s)

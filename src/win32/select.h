@@ -58,10 +58,11 @@ int ps__sel_scan_sockets(ps_pollitem *items, ps__sel_entry *e, size_t n,
                          ps__sel_sets *ss);
 /* One select() over the socket entries and `wake` (INVALID_SOCKET: none)
  * of at most timeout_ms (-1 forever); with nothing to select on, a sleep of
- * that long. The result is not read back: the caller scans again. Returns
- * 0, or a PS_E* code when select() failed for a reason a new scan would
- * not show. */
-int ps__sel_wait_sockets(const ps_pollitem *items, const ps__sel_entry *e,
+ * that long. The result is not read back: the caller scans again. When
+ * select() fails, entries found not to be sockets become PS__SEL_INVALID.
+ * Returns 0, or a PS_E* code when select() failed for a reason a new scan
+ * would not show. */
+int ps__sel_wait_sockets(const ps_pollitem *items, ps__sel_entry *e,
                          size_t n, ps__sel_sets *ss, SOCKET wake,
                          int timeout_ms);
 

@@ -146,7 +146,10 @@ static int do_select(ps__sel_sets *ss, int timeout_ms)
     return rc;
 }
 
-/* After select() failed with WSAENOTSOCK: which items are not sockets?
+/* After select() failed: which items are not sockets? A closed socket or
+ * a pipe or file handle given as a socket makes select() fail for the
+ * whole set, with WSAENOTSOCK or, under Wine depending on the order of the
+ * handles, WSAEOPNOTSUPP; so every failure is followed by this probe.
  * Returns how many were newly found. */
 static size_t mark_invalid(ps__sel_entry *e, size_t n)
 {
@@ -163,27 +166,37 @@ static size_t mark_invalid(ps__sel_entry *e, size_t n)
     return bad;
 }
 
-/* HUP / ERROR bits for a stream socket select() found readable: peek one
- * byte. The peek consumes nothing and does not block, because the socket
- * is readable. */
+/* HUP / ERROR bits for a stream socket select() found readable. The
+ * socket may be blocking and other threads may read it: a peek is made
+ * only once WSAPoll (which never blocks and changes no mode) reports the
+ * connection closed or aborted. That state is final, so the peek returns
+ * at once; it only tells a reset from an orderly close. Readable for
+ * anything else (bytes, a listener's connection, or bytes another thread
+ * took since select()) has no HUP or ERROR. */
 static unsigned peek_state(SOCKET s)
 {
     int type = 0, len = sizeof type, r;
     u_long avail = 0;
+    WSAPOLLFD p;
+    unsigned err_bit;
     char b;
     /* A zero-length datagram would look like end of stream. */
     if (getsockopt(s, SOL_SOCKET, SO_TYPE, (char *)&type, &len) != 0 ||
         type != SOCK_STREAM)
         return 0;
-    /* Bytes waiting: not at the end. Asking first also keeps the (blocking)
-     * peek off sockets whose readability is only data; such data could be
-     * taken by another thread before the peek. End of stream and errors
-     * stay. */
+    /* Bytes waiting: not at the end. */
     if (ioctlsocket(s, FIONREAD, &avail) == 0 && avail > 0)
         return 0;
+    p.fd = s;
+    p.events = POLLRDNORM;
+    p.revents = 0;
+    if (WSAPoll(&p, 1, 0) != 1 || !(p.revents & (POLLHUP | POLLERR)))
+        return 0;
+    /* Wine reports a reset as POLLERR and its peek as end of stream. */
+    err_bit = (p.revents & POLLERR) ? PS_POLL_ERROR : 0;
     r = recv(s, &b, 1, MSG_PEEK);
     if (r == 0)
-        return PS_POLL_HUP;
+        return PS_POLL_HUP | err_bit;
     if (r > 0)
         return 0;
     switch (WSAGetLastError()) {
@@ -193,10 +206,9 @@ static unsigned peek_state(SOCKET s)
     case WSAETIMEDOUT:
         return PS_POLL_ERROR | PS_POLL_HUP;
     case WSAESHUTDOWN:
-        return PS_POLL_HUP;
+        return PS_POLL_HUP | err_bit;
     default:
-        /* E.g. WSAENOTCONN on a listener with a pending connection. */
-        return 0;
+        return err_bit;
     }
 }
 
@@ -236,9 +248,10 @@ int ps__sel_scan_sockets(ps_pollitem *items, ps__sel_entry *e, size_t n,
         err = WSAGetLastError();
         if (err == WSAEINTR)
             continue;
-        /* A closed socket is reported on its item, not as a failure of the
-         * call; each round removes at least one, so this ends. */
-        if (err != WSAENOTSOCK || mark_invalid(e, n) == 0)
+        /* A closed socket or a non-socket is reported on its item, not as
+         * a failure of the call; each round removes at least one, so this
+         * ends. */
+        if (mark_invalid(e, n) == 0)
             return ps__win_error(err);
     }
     for (i = 0; i < n; i++)
@@ -247,7 +260,7 @@ int ps__sel_scan_sockets(ps_pollitem *items, ps__sel_entry *e, size_t n,
     return 0;
 }
 
-int ps__sel_wait_sockets(const ps_pollitem *items, const ps__sel_entry *e,
+int ps__sel_wait_sockets(const ps_pollitem *items, ps__sel_entry *e,
                          size_t n, ps__sel_sets *ss, SOCKET wake,
                          int timeout_ms)
 {
@@ -262,8 +275,9 @@ int ps__sel_wait_sockets(const ps_pollitem *items, const ps__sel_entry *e,
     if (do_select(ss, timeout_ms) != SOCKET_ERROR)
         return 0;
     err = WSAGetLastError();
-    /* Interrupted, or a socket closed meanwhile: the next scan tells. */
-    if (err == WSAEINTR || err == WSAENOTSOCK)
+    /* Interrupted, or a socket closed meanwhile or found to be none (as
+     * in the scan): the next scan tells. */
+    if (err == WSAEINTR || mark_invalid(e, n) > 0 || err == WSAENOTSOCK)
         return 0;
     return ps__win_error(err);
 }

@@ -44,8 +44,11 @@ typedef struct ps__nb_guard {
     int active;
 } ps__nb_guard;
 int ps__nb_enter(SOCKET s, ps__nb_guard *g);
-/* Restores the blocking mode; preserves WSAGetLastError(). */
-void ps__nb_leave(ps__nb_guard *g);
+/* Restores the blocking mode; preserves WSAGetLastError(). Returns 0, or
+ * the WSA error when Winsock refused the switch back (e.g. WSAEINVAL while
+ * WSAEventSelect is active on the socket): the socket is then recorded as
+ * non-blocking, as after ps_set_nonblocking(s, 1), which it is. */
+int ps__nb_leave(ps__nb_guard *g);
 /* Nonzero if ps_set_nonblocking(s, 1) is in force. */
 int ps__nb_is_user(SOCKET s);
 /* Drops any record of s (closed, or a fresh handle reusing the value). */

@@ -17,6 +17,13 @@ int pst_write_file(const char *path, const void *buf, size_t len);
  * another error. Tells whether the socket is still blocking. */
 long pst_raw_recv(ps_socket_t s, void *buf, size_t len);
 
+/* Windows: WSAEventSelect(s, an event, FD_READ) when on, else cancels it
+ * (WSAEventSelect(s, NULL, 0)). While it is active the socket is
+ * non-blocking by other means than portsock's, and Winsock refuses to put
+ * it back into blocking mode. 0 on success; -1 on failure and elsewhere
+ * (POSIX has nothing like it). */
+int pst_event_select(ps_socket_t s, int on);
+
 /* A TCP socket bound to 127.0.0.1 on an ephemeral port but not listening:
  * a connect to *port is refused, and no other process can take the port
  * while the caller holds the socket (close it with ps_close). Returns
@@ -48,6 +55,9 @@ void *pst_fd_handle(int fd);
 /* Windows: a pipe as two OS handles made with CreatePipe (0 on success);
  * elsewhere -1. */
 int pst_os_pipe(void *handles[2]);
+/* The value of a C runtime fd's OS object as a ps_socket_t: Windows the
+ * HANDLE (e.g. a pipe's, which is no socket), elsewhere the fd itself. */
+ps_socket_t pst_fd_as_socket(int fd);
 /* Windows: CloseHandle; elsewhere nothing. */
 void pst_close_handle(void *h);
 /* A C runtime fd's object passed where a socket is expected: the fd itself

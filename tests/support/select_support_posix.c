@@ -17,6 +17,13 @@ long pst_raw_recv(ps_socket_t s, void *buf, size_t len)
     return (errno == EAGAIN || errno == EWOULDBLOCK) ? -1 : -2;
 }
 
+int pst_event_select(ps_socket_t s, int on)
+{
+    (void)s;
+    (void)on;
+    return -1;
+}
+
 void *pst_fd_handle(int fd)
 {
     (void)fd;
@@ -30,6 +37,8 @@ int pst_os_pipe(void *handles[2])
     handles[0] = handles[1] = NULL;
     return -1;
 }
+
+ps_socket_t pst_fd_as_socket(int fd) { return fd; }
 
 void pst_close_handle(void *h) { (void)h; }
 

@@ -18,6 +18,18 @@ long pst_raw_recv(ps_socket_t s, void *buf, size_t len)
     return WSAGetLastError() == WSAEWOULDBLOCK ? -1 : -2;
 }
 
+int pst_event_select(ps_socket_t s, int on)
+{
+    /* One event for the whole test process; it is never signalled for
+     * anything the tests wait on. */
+    static WSAEVENT ev = WSA_INVALID_EVENT;
+    if (on && ev == WSA_INVALID_EVENT && (ev = WSACreateEvent()) == WSA_INVALID_EVENT)
+        return -1;
+    if (on)
+        return WSAEventSelect((SOCKET)s, ev, FD_READ) == 0 ? 0 : -1;
+    return WSAEventSelect((SOCKET)s, NULL, 0) == 0 ? 0 : -1;
+}
+
 void *pst_fd_handle(int fd) { return (void *)_get_osfhandle(fd); }
 
 ps_socket_t pst_fd_as_socket(int fd) { return (ps_socket_t)_get_osfhandle(fd); }
@@ -31,6 +43,8 @@ int pst_os_pipe(void *handles[2])
     handles[1] = w;
     return 0;
 }
+
+ps_socket_t pst_fd_as_socket(int fd) { return (ps_socket_t)_get_osfhandle(fd); }
 
 void pst_close_handle(void *h) { CloseHandle(h); }
 

@@ -28,6 +28,11 @@ int pst_under_wine(void);
 /* Raises the open-file limit to at least want; returns the new limit
  * (Windows: returns want, there is no such limit for sockets). */
 long pst_raise_fd_limit(long want);
+/* Sets the soft open-file limit (RLIMIT_NOFILE) to soft and returns the
+ * previous soft limit, to be passed back to restore it (LONG_MAX stands for
+ * no limit); -1 where there is no such limit (Windows) or it could not be
+ * set. */
+long pst_set_fd_limit(long soft);
 
 /* An anonymous pipe as C runtime fds: fds[0] read end, fds[1] write end.
  * 0 on success. On Windows made with _pipe (CreatePipe underneath). */

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,18 @@ long pst_raise_fd_limit(long want)
     if (rl.rlim_cur == RLIM_INFINITY)
         return want;
     return (long)rl.rlim_cur;
+}
+
+long pst_set_fd_limit(long soft)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    long old = rl.rlim_cur == RLIM_INFINITY ? LONG_MAX : (long)rl.rlim_cur;
+    rl.rlim_cur = soft == LONG_MAX ? RLIM_INFINITY : (rlim_t)soft;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+        return -1;
+    return setrlimit(RLIMIT_NOFILE, &rl) == 0 ? old : -1;
 }
 
 int pst_pipe(int fds[2])

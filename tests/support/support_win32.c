@@ -84,6 +84,12 @@ long pst_raise_fd_limit(long want)
     return want;
 }
 
+long pst_set_fd_limit(long soft)
+{
+    (void)soft;
+    return -1;
+}
+
 int pst_pipe(int fds[2])
 {
     return _pipe(fds, 65536, _O_BINARY);
