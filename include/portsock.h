@@ -125,9 +125,8 @@ PS_API const char *ps_errname(int err);
  * system call failed records a code; every other outcome leaves the value
  * as it was before the call: success (also when the call met "would block"
  * or "connect in progress" on its way and waited, or ps_connect's race saw
- * other addresses fail; but a ps_listen or ps_udp_open that succeeds on a
- * later address, e.g. IPv4 after IPv6, may leave the code of the earlier
- * one's failure), PS_ETIMEDOUT,
+ * other addresses fail, or ps_listen / ps_udp_open an earlier address),
+ * PS_ETIMEDOUT,
  * PS_EWOULDBLOCK (timeout 0, or ps_connect_start's connect in progress),
  * end of stream (PS_ECLOSED, or 0 bytes read), a datagram or frame too
  * large for the buffer (PS_EMSGSIZE from ps_recvfrom, ps_recv_frame,

@@ -135,9 +135,13 @@ int ps_listen(ps_socket_t *out, const char *host, const char *port,
     int r = ps__ensure_init();
     if (r != 0)
         return r;
+    /* An address that failed before the one that worked leaves no code. */
+    int saved = ps_native_error();
     if (!host)
-        return bind_any(port, PS_SOCK_STREAM, backlog, out);
-    return bind_host(host, port, PS_SOCK_STREAM, backlog, out);
+        r = bind_any(port, PS_SOCK_STREAM, backlog, out);
+    else
+        r = bind_host(host, port, PS_SOCK_STREAM, backlog, out);
+    return ps__keep_native(r, saved);
 }
 
 int ps_udp_open(ps_socket_t *out, const char *host, const char *port)
@@ -161,5 +165,7 @@ int ps_udp_open(ps_socket_t *out, const char *host, const char *port)
             r = ps__any_addr(&addr, PS_AF_INET, num);
         return r != 0 ? r : bind_one(&addr, PS_SOCK_DGRAM, -1, 0, out);
     }
-    return bind_host(host, port ? port : "0", PS_SOCK_DGRAM, 0, out);
+    int saved = ps_native_error();
+    r = bind_host(host, port ? port : "0", PS_SOCK_DGRAM, 0, out);
+    return ps__keep_native(r, saved);
 }

@@ -256,3 +256,20 @@ Test(native_error, real_failure_still_recorded)
     cr_assert_neq(ps_native_error(), 0);
     ps_close(held);
 }
+
+/* Binding succeeds: nothing recorded (with a host of several addresses, an
+ * earlier one that failed leaves no code either). */
+Test(native_error, listen_and_udp_open_leave_it)
+{
+    ps_socket_t l, u;
+    int native = known_native_error();
+    OK(ps_listen(&l, NULL, "0", 4));
+    UNCHANGED(native, "ps_listen, wildcard");
+    OK(ps_close(l));
+    OK(ps_listen(&l, "localhost", "0", 4));
+    UNCHANGED(native, "ps_listen, localhost");
+    OK(ps_close(l));
+    OK(ps_udp_open(&u, "localhost", "0"));
+    UNCHANGED(native, "ps_udp_open, localhost");
+    OK(ps_close(u));
+}

@@ -55,9 +55,6 @@ void *pst_fd_handle(int fd);
 /* Windows: a pipe as two OS handles made with CreatePipe (0 on success);
  * elsewhere -1. */
 int pst_os_pipe(void *handles[2]);
-/* The value of a C runtime fd's OS object as a ps_socket_t: Windows the
- * HANDLE (e.g. a pipe's, which is no socket), elsewhere the fd itself. */
-ps_socket_t pst_fd_as_socket(int fd);
 /* Windows: CloseHandle; elsewhere nothing. */
 void pst_close_handle(void *h);
 /* A C runtime fd's object passed where a socket is expected: the fd itself

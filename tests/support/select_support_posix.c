@@ -38,7 +38,6 @@ int pst_os_pipe(void *handles[2])
     return -1;
 }
 
-ps_socket_t pst_fd_as_socket(int fd) { return fd; }
 
 void pst_close_handle(void *h) { (void)h; }
 

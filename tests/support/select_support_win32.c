@@ -44,7 +44,6 @@ int pst_os_pipe(void *handles[2])
     return 0;
 }
 
-ps_socket_t pst_fd_as_socket(int fd) { return (ps_socket_t)_get_osfhandle(fd); }
 
 void pst_close_handle(void *h) { CloseHandle(h); }
 
