@@ -64,14 +64,16 @@ for n, path in enumerate(logs):
         m = re.match(r"(\d+): ", line)
         if m and m[1] in skip_ids:
             continue
-        m = re.search(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)", line)
+        # Only "N: "-prefixed lines are a program's own output under ctest
+        # -V; an unprefixed copy is --output-on-failure repeating a failure.
+        m = re.match(r"\d+: .*Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)", line)
         if m:
             p += int(m[2]); f += int(m[3])  # Failing already counts crashes
         # Script tests (interop, examples) print "[name: ]N passed, N failed".
         m = re.match(r"\d+: (?:[\w-]+: )?(\d+) passed, (\d+) failed\s*$", line)
         if m:
             p += int(m[1]); f += int(m[2])
-        m = re.search(r"\[====\] Skipped: (\d+)", line)
+        m = re.match(r"\d+: .*\[====\] Skipped: (\d+)", line)
         if m:
             s += int(m[1])
 print(p, f, s)
