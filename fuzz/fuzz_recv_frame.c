@@ -12,7 +12,9 @@
  *             is PS_EWOULDBLOCK instead of PS_ECLOSED
  *   bit 7     timeout of the reads when the stream has ended: 1000 or -1
  * Everything is written before the first read, so with the writer ended
- * nothing ever waits, and with it open a timeout of 0 never waits either.
+ * nothing ever waits, and with it open a timeout of 0 never waits either:
+ * a read that hangs anyway is a finding (libFuzzer's -timeout, 20 s in
+ * fuzz/campaign.sh).
  *
  * The contract (include/portsock.h, framing): a 4-byte big-endian length,
  * then the payload. announced > cap: PS_EMSGSIZE, *len = announced, payload
@@ -37,7 +39,7 @@ typedef struct model {
     int timeout;
 } model;
 
-/* The result a read that wants `need` more bytes gets when fewer are left. */
+/* The result of a read that finds fewer bytes left than it needs. */
 static int short_read(const model *m)
 {
     return m->ended ? PS_ECLOSED : PS_EWOULDBLOCK;
