@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every test leg of portsock: gcc, clang, ASan+UBSan, the poll() poller
 # backend, MinGW x86_64 under Wine,
-# and an i686 MinGW compile-only check. Installs what a fresh Debian needs.
+# an i686 MinGW compile-only check and a libFuzzer smoke (fuzz/). Installs
+# what a fresh Debian needs.
 # Usage: ci/test.sh [leg...]   (default: all legs run here)
-# Legs: gcc-debug clang-debug asan tsan poll-backend release mingw64 mingw32 package demo bench,
+# Legs: gcc-debug clang-debug asan tsan poll-backend release mingw64 mingw32 package demo bench fuzz,
 # and
 # for the hosted workflow msvc and msys2. PS_CI_NO_INSTALL=1 skips apt-get
 # (macOS, Windows, or a machine set up by hand).
@@ -12,7 +13,7 @@ set -u -o pipefail
 unset CRITERION_ALWAYS_SUCCEED
 cd "$(dirname "$0")/.."
 
-all_legs="gcc-debug clang-debug asan tsan poll-backend mingw64 mingw32 package demo bench"
+all_legs="gcc-debug clang-debug asan tsan poll-backend mingw64 mingw32 package demo bench fuzz"
 legs="${*:-$all_legs}"
 
 need_install() {
@@ -202,6 +203,66 @@ run_bench() {
     fi
 }
 
+# The fuzz smoke: each libFuzzer target of fuzz/ for PS_FUZZ_SECS (30 s)
+# from the committed seeds, in a scratch copy of the corpus. Any crash,
+# failed check, leak or hang fails the leg (fuzz/campaign.sh does the runs).
+fuzz_secs=${PS_FUZZ_SECS:-30}
+
+# libFuzzer is a separate package on Debian (libclang-rt-N-dev, only a
+# Recommends of clang): installed when clang cannot link -fsanitize=fuzzer.
+fuzz_can_link() {
+    local dir rc
+    dir=$(mktemp -d) || return 1
+    printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+        'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }' \
+        >"$dir/t.c"
+    clang -fsanitize=fuzzer "$dir/t.c" -o "$dir/t" >/dev/null 2>&1
+    rc=$?
+    rm -rf "$dir"
+    return $rc
+}
+
+fuzz_install() {
+    fuzz_can_link && return 0
+    [ -n "${PS_CI_NO_INSTALL:-}" ] && return 1
+    local sudo="" pkg
+    pkg="libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "== installing libFuzzer ($pkg)"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$pkg" >/dev/null ||
+        { $sudo apt-get update -q >/dev/null &&
+          DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$pkg" >/dev/null; }
+    fuzz_can_link
+}
+
+run_fuzz() {
+    local log=build/fuzz.log scratch p f
+    mkdir -p build
+    echo "== leg fuzz: libFuzzer targets, $fuzz_secs s each"
+    if ! fuzz_install >"$log" 2>&1; then
+        tail -20 "$log"
+        summary+=("fuzz: FAILED — clang cannot link -fsanitize=fuzzer (see $log)")
+        failed_legs=$((failed_legs + 1))
+        total_fail=$((total_fail + 1))
+        return
+    fi
+    scratch=$(mktemp -d)
+    if bash fuzz/campaign.sh -t "$fuzz_secs" -c "$scratch" -o build/fuzz-smoke >>"$log" 2>&1; then
+        sed -n '/^== fuzz summary/,$p' "$log"
+        read -r p f < <(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
+        summary+=("fuzz: ok — ${p:-0} targets, $(sed -n 's/^  total: //p' "$log")")
+        total_pass=$((total_pass + ${p:-0}))
+    else
+        grep -vE '^INFO|^#' "$log" | tail -60
+        read -r p f < <(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
+        summary+=("fuzz: FAILED — ${f:-1} of 4 targets (see $log and build/fuzz-smoke)")
+        failed_legs=$((failed_legs + 1))
+        total_pass=$((total_pass + ${p:-0}))
+        total_fail=$((total_fail + ${f:-1}))
+    fi
+    rm -rf "$scratch"
+}
+
 run_leg() {
     local leg=$1 log="build/$1.log"
     mkdir -p build
@@ -209,6 +270,7 @@ run_leg() {
         package) run_script_leg package ci/consumers.sh; return ;;
         demo) run_script_leg demo ci/demo.sh; return ;;
         bench) run_bench; return ;;
+        fuzz) run_fuzz; return ;;
     esac
     echo "== leg $leg: configure and build"
     if ! { cmake --preset "$leg" && cmake --build --preset "$leg" -j 2; } >"$log" 2>&1; then
