@@ -102,16 +102,20 @@ int ps_addr_format(const ps_addr *a, char *buf, size_t cap)
 }
 
 /* Digits only, 0..65535, no sign, no leading '+', at most 5 digits. */
+/* Decimal digits of value 0..65535; leading zeros are allowed, as in the
+ * port text of ps_connect and the others. */
 static int parse_port_text(const char *p, uint16_t *out)
 {
     unsigned long v = 0;
     size_t digits = 0;
     for (; *p; p++, digits++) {
-        if (*p < '0' || *p > '9' || digits >= 5)
+        if (*p < '0' || *p > '9')
             return PS_EINVAL;
         v = v * 10 + (unsigned long)(*p - '0');
+        if (v > 65535)
+            return PS_EINVAL;
     }
-    if (digits == 0 || v > 65535)
+    if (digits == 0)
         return PS_EINVAL;
     *out = (uint16_t)v;
     return 0;
@@ -122,8 +126,9 @@ static int parse_port_text(const char *p, uint16_t *out)
 static int parse_zone(const char *p, size_t len, uint32_t *scope_id)
 {
     char name[257]; /* Windows' IF_NAMESIZE, NUL included */
-    if (len == 0 || len >= sizeof name)
+    if (len == 0)
         return PS_EINVAL;
+    /* An index is its value, however many leading zeros it has. */
     if (all_digits(p, len)) {
         uint64_t v = 0;
         for (size_t i = 0; i < len; i++) {
@@ -136,6 +141,8 @@ static int parse_zone(const char *p, size_t len, uint32_t *scope_id)
         *scope_id = (uint32_t)v;
         return 0;
     }
+    if (len >= sizeof name)
+        return PS_EINVAL; /* longer than any interface name */
     memcpy(name, p, len);
     name[len] = '\0';
     return ps__if_name_to_index(name, scope_id);

@@ -782,3 +782,31 @@ Test(addr, zone_worst_case_fits_addrstrlen, .timeout = 10)
     /* "[" + 45-byte IPv6 text + "%" + a 63-byte name + "]:65535" + NUL. */
     cr_assert_geq(PS_ADDRSTRLEN, 1 + 45 + 1 + 63 + 7 + 1);
 }
+
+/* Port and numeric zone are read by value: any number of leading zeros
+ * (the fuzzer's first finds: 6-digit ports and 257-byte zones failed). */
+Test(addr, leading_zeros_any_length, .timeout = 10)
+{
+    char text[1200];
+    ps_addr a;
+    cr_assert_eq(ps_addr_parse(&a, "[::1]:000080"), 0);
+    cr_assert_eq(ps_addr_port(&a), 80);
+    /* 1,000 zeros then 80 */
+    strcpy(text, "1.2.3.4:");
+    memset(text + 8, '0', 1000);
+    strcpy(text + 1008, "80");
+    cr_assert_eq(ps_addr_parse(&a, text), 0);
+    cr_assert_eq(ps_addr_port(&a), 80);
+    cr_assert_eq(ps_addr_parse(&a, "1.2.3.4:0000065536"), PS_EINVAL);
+    cr_assert_eq(ps_addr_parse(&a, "1.2.3.4:00000000000000000000065535"), 0);
+    cr_assert_eq(ps_addr_port(&a), 65535);
+    /* a zone of 256 zeros then 1 is index 1 */
+    strcpy(text, "[fe80::1%");
+    memset(text + 9, '0', 256);
+    strcpy(text + 265, "1]:80");
+    cr_assert_eq(ps_addr_parse(&a, text), 0);
+    char buf[PS_ADDRSTRLEN];
+    cr_assert_eq(ps_addr_format(&a, buf, sizeof buf), 0);
+    cr_assert(strstr(buf, "%") != NULL && strstr(buf, "]:80") != NULL, "%s", buf);
+    cr_assert_eq(ps_addr_parse(&a, buf), 0, "round trip of %s", buf);
+}
