@@ -198,9 +198,8 @@ PS_API int ps_addr_port(const ps_addr *a);
  * bytes is always enough. A buffer too small, or an address of no known
  * family: PS_EINVAL, and buf (if cap > 0) holds "". Thread-safe. */
 PS_API int ps_addr_format(const ps_addr *a, char *buf, size_t cap);
-/* Numeric "ip:port" or "[ipv6]:port" (port: decimal digits, value 0..65535, leading
- * zeros allowed); no name lookup.
- * An IPv6 address may carry a zone, which sets its scope id:
+/* Numeric "ip:port" or "[ipv6]:port" (port: decimal digits of value
+ * 0..65535, leading zeros allowed); no name lookup. An IPv6 address may carry a zone, which sets its scope id:
  * "[fe80::1%lo]:80" names an interface (looked up now; PS_EINVAL if there
  * is no such interface), "[fe80::1%2]:80" gives its index (1..4294967295,
  * taken as given, whether or not such an interface exists now). As with
