@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Every test leg of portsock: gcc, clang, ASan+UBSan, the poll() poller
-# backend, MinGW x86_64 under Wine,
+# Every test leg of portsock: gcc, clang, ASan+UBSan, ThreadSanitizer,
+# valgrind memcheck, the poll() poller backend, MinGW x86_64 under Wine,
 # an i686 MinGW compile-only check and a libFuzzer smoke (fuzz/). Installs
 # what a fresh Debian needs.
 # Usage: ci/test.sh [leg...]   (default: all legs run here)
-# Legs: gcc-debug clang-debug asan tsan poll-backend release mingw64 mingw32 package demo bench fuzz,
+# Legs: gcc-debug clang-debug asan tsan valgrind poll-backend release mingw64 mingw32 package demo bench fuzz,
 # and
 # for the hosted workflow msvc and msys2. PS_CI_NO_INSTALL=1 skips apt-get
 # (macOS, Windows, or a machine set up by hand).
@@ -13,7 +13,7 @@ set -u -o pipefail
 unset CRITERION_ALWAYS_SUCCEED
 cd "$(dirname "$0")/.."
 
-all_legs="gcc-debug clang-debug asan tsan poll-backend mingw64 mingw32 package demo bench fuzz"
+all_legs="gcc-debug clang-debug asan tsan valgrind poll-backend mingw64 mingw32 package demo bench fuzz"
 legs="${*:-$all_legs}"
 
 need_install() {
@@ -263,9 +263,30 @@ run_fuzz() {
     rm -rf "$scratch"
 }
 
+# The valgrind leg's own dependency, installed when missing.
+valgrind_install() {
+    command -v valgrind >/dev/null 2>&1 && return 0
+    [ -n "${PS_CI_NO_INSTALL:-}" ] && return 1
+    echo "== installing valgrind"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
+        valgrind >/dev/null ||
+        { $sudo apt-get update -q >/dev/null &&
+          DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
+              valgrind >/dev/null; }
+}
+
 run_leg() {
     local leg=$1 log="build/$1.log"
     mkdir -p build
+    if [ "$leg" = valgrind ] && ! valgrind_install; then
+        echo "== leg valgrind: no valgrind, and it could not be installed"
+        summary+=("valgrind: FAILED (no valgrind)")
+        failed_legs=$((failed_legs + 1))
+        total_fail=$((total_fail + 1))
+        return
+    fi
     case "$leg" in
         package) run_script_leg package ci/consumers.sh; return ;;
         demo) run_script_leg demo ci/demo.sh; return ;;
@@ -321,13 +342,36 @@ run_leg() {
     fi
     # Criterion runs each test in a child process whose sanitizer report
     # does not fail the test, and ThreadSanitizer reports without failing:
-    # a report anywhere in the log fails the leg.
+    # a report anywhere in the log fails the leg. So does a failed check of
+    # tests/valgrind/memcheck.sh (also where a test's pass does not follow
+    # its exit status, as for the minicrit self-test).
     local reports="ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:|WARNING: ThreadSanitizer"
+    local reported=0
     if grep -qE "$reports" "$last"; then
         grep -E -A12 "$reports" "$last" | head -60
-        echo "== leg $leg: sanitizer report in the test log"
+        reported=1
+    fi
+    if grep -q "memcheck: FAILED" "$last"; then
+        # memcheck.sh's summary of its findings, then its verdicts.
+        grep -E "^[0-9]+: memcheck: (\||FAILED)" "$last" | head -80
+        reported=1
+    fi
+    if [ $reported -eq 1 ]; then
+        echo "== leg $leg: sanitizer or memcheck report in the test log"
         rc=1
         fail=$((${fail:-0} + 1))
+    fi
+    # Every test of the valgrind leg must have run under memcheck and been
+    # found clean: one "memcheck: clean" line per test program run.
+    if [ "$leg" = valgrind ]; then
+        local ran clean
+        ran=$(grep -cE "Test +#[0-9]+: " "$last" || true)
+        clean=$(grep -cE "^[0-9]+: memcheck: clean" "$last" || true)
+        echo "== leg valgrind: $clean of $ran test programs clean under memcheck"
+        if [ "$ran" -eq 0 ] || [ "$clean" -ne "$ran" ]; then
+            rc=1
+            [ $reported -eq 1 ] || fail=$((${fail:-0} + 1))
+        fi
     fi
     if [ $rc -ne 0 ]; then
         grep -E "Failed|\*\*\*|FAIL|fail" "$log.tests" | head -40

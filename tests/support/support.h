@@ -19,6 +19,10 @@ void pst_thread_join(pst_thread *t);
 void pst_sleep_ms(int ms);
 /* Monotonic milliseconds. */
 int64_t pst_now_ms(void);
+/* An allowance for lateness, ms times PS_TEST_SLOWDOWN (a whole number
+ * from 1 to 100 in the environment; the valgrind leg sets it), else ms.
+ * For "returned within" bounds only, never for "not before" bounds. */
+int64_t pst_slack_ms(int64_t ms);
 
 /* 1 when built for Windows, else 0. */
 int pst_is_windows(void);

@@ -6,7 +6,18 @@
 #include <criterion/criterion.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+int64_t pst_slack_ms(int64_t ms)
+{
+    const char *text = getenv("PS_TEST_SLOWDOWN");
+    char *end;
+    long factor = text ? strtol(text, &end, 10) : 1;
+    if (!text || end == text || *end || factor < 1 || factor > 100)
+        factor = 1;
+    return ms * factor;
+}
 
 int pst_local_port(ps_socket_t s)
 {
