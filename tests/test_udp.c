@@ -283,7 +283,9 @@ Test(udp, bad_arguments, .timeout = 10)
  * Winsock instead checks the whole buffer against the (clamped) cap and
  * refuses one that is shorter (WSAEFAULT); a real 2 GiB buffer costs Wine
  * 2 GiB of touched memory and seconds per call, so there the cap is the
- * buffer's size. */
+ * buffer's size. So it is under valgrind (the valgrind leg sets
+ * PS_UNDER_MEMCHECK), which rightly reports a system call told of more
+ * buffer than there is; the clamp is tested on the other legs. */
 Test(udp, recvfrom_huge_capacity, .timeout = 10)
 {
     enum { BUF = 64 };
@@ -292,7 +294,7 @@ Test(udp, recvfrom_huge_capacity, .timeout = 10)
     unsigned char *buf = malloc(BUF);
     size_t caps[] = {(size_t)-1, (size_t)-1 / 2 + 1, (size_t)INT_MAX + 1u};
     cr_assert_not_null(buf);
-    if (pst_is_windows())
+    if (pst_is_windows() || getenv("PS_UNDER_MEMCHECK") != NULL)
         caps[0] = caps[1] = caps[2] = BUF;
     OK(ps_udp_open(&a, "127.0.0.1", "0"));
     OK(ps_udp_open(&b, "127.0.0.1", "0"));
