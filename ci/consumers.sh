@@ -3,7 +3,8 @@
 # an installed CMake package (static and shared), pkg-config (static and
 # shared), add_subdirectory, FetchContent (SOURCE_DIR and a local URL), and a
 # MinGW DLL cross-built and run under Wine. Also checks that shared builds
-# export only the public ps_* functions.
+# export only the public ps_* functions, and that psnc installed with a shared
+# library to a custom prefix (install preset, no Criterion) runs as installed.
 # Usage: ci/consumers.sh   (prints one line per check, then "N passed, N failed")
 # PS_KEEP_WORK=1 keeps the temporary build directory for inspection.
 set -u
@@ -168,6 +169,30 @@ package_shared() {
     local out; out=$(env -u LD_LIBRARY_PATH "$work/c-shared/app"); echo "$out"; expect_ok "$out"
 }
 check find_package-shared package_shared
+
+# ---- Installed psnc: shared library, custom prefix, no Criterion -------------
+# The install preset (no tests, benchmarks or Criterion: pkg-config is pointed
+# at an empty directory, so Criterion cannot be found) with a shared library,
+# installed to a custom prefix. psnc must find libportsock.so.0 through its
+# install RPATH, without LD_LIBRARY_PATH.
+psnc_install() {
+    mkdir -p "$work/no-pc"
+    (cd "$src" && PKG_CONFIG_LIBDIR="$work/no-pc" PKG_CONFIG_PATH="" \
+        cmake --preset install -B "$work/b-psnc" -DBUILD_SHARED_LIBS=ON)
+    cmake --build "$work/b-psnc" -j2
+    cmake --install "$work/b-psnc" --prefix "$work/custom"
+    local lib; lib=$(libdir_of "$work/custom")
+    readelf -d "$work/custom/bin/psnc" | grep NEEDED | grep -q 'libportsock.so.0'
+    readelf -d "$work/custom/bin/psnc" | grep -E 'RPATH|RUNPATH'
+    # The loader resolves the installed library, not some other copy.
+    local found; found=$(env -u LD_LIBRARY_PATH ldd "$work/custom/bin/psnc" |
+        sed -n 's/^\s*libportsock\.so\.0 => \(\S*\) .*/\1/p'); echo "libportsock.so.0 => $found"
+    test "$(readlink -f "$found")" = "$(readlink -f "$lib/libportsock.so.0")"
+    local out; out=$(env -u LD_LIBRARY_PATH "$work/custom/bin/psnc" --help); echo "$out"
+    grep -q '^usage: psnc' <<<"$out"
+    echo "psnc --help ran from $(basename "$work")/custom/bin without LD_LIBRARY_PATH" >"$work/note"
+}
+check installed-psnc-shared psnc_install
 
 # ---- pkg-config ---------------------------------------------------------
 pc_static() {
