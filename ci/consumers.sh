@@ -3,7 +3,10 @@
 # an installed CMake package (static and shared), pkg-config (static and
 # shared), add_subdirectory, FetchContent (SOURCE_DIR and a local URL), and a
 # MinGW DLL cross-built and run under Wine. Also checks that shared builds
-# export only the public ps_* functions.
+# export only the public ps_* functions, and that psnc installed with a shared
+# library to a custom prefix (install preset, no Criterion) runs as installed,
+# and builds the single-file portsock.c (tools/amalgamate.py) with gcc, clang
+# and MinGW (under Wine).
 # Usage: ci/consumers.sh   (prints one line per check, then "N passed, N failed")
 # PS_KEEP_WORK=1 keeps the temporary build directory for inspection.
 set -u
@@ -169,6 +172,31 @@ package_shared() {
 }
 check find_package-shared package_shared
 
+# ---- Installed psnc: shared library, custom prefix, no Criterion -------------
+# The install preset (no tests, benchmarks or Criterion: pkg-config is pointed
+# at an empty directory, so Criterion cannot be found) with a shared library,
+# installed to a custom prefix. psnc must find libportsock.so.0 through its
+# install RPATH, without LD_LIBRARY_PATH.
+psnc_install() {
+    mkdir -p "$work/no-pc"
+    (cd "$src" && PKG_CONFIG_LIBDIR="$work/no-pc" PKG_CONFIG_PATH="" \
+        cmake --preset install -B "$work/b-psnc" -DBUILD_SHARED_LIBS=ON \
+            -DPS_INSTALL_AMALGAMATION=ON)
+    cmake --build "$work/b-psnc" -j2
+    cmake --install "$work/b-psnc" --prefix "$work/custom"
+    local lib; lib=$(libdir_of "$work/custom")
+    readelf -d "$work/custom/bin/psnc" | grep NEEDED | grep -q 'libportsock.so.0'
+    readelf -d "$work/custom/bin/psnc" | grep -E 'RPATH|RUNPATH'
+    # The loader resolves the installed library, not some other copy.
+    local found; found=$(env -u LD_LIBRARY_PATH ldd "$work/custom/bin/psnc" |
+        sed -n 's/^\s*libportsock\.so\.0 => \(\S*\) .*/\1/p'); echo "libportsock.so.0 => $found"
+    test "$(readlink -f "$found")" = "$(readlink -f "$lib/libportsock.so.0")"
+    local out; out=$(env -u LD_LIBRARY_PATH "$work/custom/bin/psnc" --help); echo "$out"
+    grep -q '^usage: psnc' <<<"$out"
+    echo "psnc --help ran from $(basename "$work")/custom/bin without LD_LIBRARY_PATH" >"$work/note"
+}
+check installed-psnc-shared psnc_install
+
 # ---- pkg-config ---------------------------------------------------------
 pc_static() {
     export PKG_CONFIG_PATH; PKG_CONFIG_PATH="$(libdir_of "$work/static")/pkgconfig"
@@ -221,6 +249,55 @@ fetch_url() {
     embedded "$work/c-fetch-url" -DPS_CONSUME=fetch_url -DPS_URL="file://$work/portsock.tar.gz"
 }
 check FetchContent-URL fetch_url
+
+# ---- Single file: portsock.c + portsock.h (tools/amalgamate.py) ------------
+# Generated into a directory of their own; the consumer is built from only
+# those two files and app.c (a socketpair round trip), as one would drop them
+# into another project.
+amalg_generate() {
+    python3 "$src/tools/amalgamate.py" "$work/amalg"
+    test "$(ls "$work/amalg")" = "$(printf 'portsock.c\nportsock.h')"
+    cmp "$work/amalg/portsock.h" "$src/include/portsock.h"
+    # Both platforms are in it, each under the preprocessor.
+    grep -q '^/\* ==== src/win32/' "$work/amalg/portsock.c"
+    grep -q '^/\* ==== src/posix/' "$work/amalg/portsock.c"
+    # No include of a private header is left (they are inlined).
+    local left; left=$(grep -E '^\s*#\s*include\s+"' "$work/amalg/portsock.c" | grep -vF '"portsock.h"' || true)
+    test -z "$left" || { echo "includes left: $left"; return 1; }
+    # cmake --install with PS_INSTALL_AMALGAMATION (installed-psnc-shared)
+    # ships the same two files.
+    cmp "$work/amalg/portsock.c" "$work/custom/share/portsock/portsock.c"
+    cmp "$work/amalg/portsock.h" "$work/custom/share/portsock/portsock.h"
+    echo "$(wc -l <"$work/amalg/portsock.c") lines" >"$work/note"
+}
+check amalgamation-generate amalg_generate
+
+# amalg_native CC [flags...]: builds app.c + portsock.c with CC, runs it.
+amalg_native() {
+    local c=$1 exe="$work/amalg-app-$1"
+    shift
+    command -v "$c"
+    [ $# -eq 0 ] || exe="$exe-poll"
+    # shellcheck disable=SC2086
+    "$c" $cflags "$@" -I"$work/amalg" "$consumer/app.c" "$work/amalg/portsock.c" -pthread -o "$exe"
+    local out; out=$("$exe"); echo "$out"; expect_ok "$out"
+}
+check amalgamation-gcc amalg_native gcc
+check amalgamation-clang amalg_native clang
+# The poll() backend of ps_poller, as on POSIX systems without epoll/kqueue.
+check amalgamation-gcc-poll amalg_native gcc -DPS_AMALG_USE_POLL
+
+amalg_mingw() {
+    test -n "$wine" || { echo "wine64 not found"; return 1; }
+    local dir="$work/amalg-w64"
+    mkdir -p "$dir"
+    # shellcheck disable=SC2086
+    x86_64-w64-mingw32-gcc $cflags -I"$work/amalg" "$consumer/app.c" "$work/amalg/portsock.c" \
+        -lws2_32 -liphlpapi -o "$dir/app.exe"
+    local out; out=$(cd "$dir" && timeout 300 "$wine" ./app.exe | tr -d '\r'); echo "$out"
+    expect_ok "$out"
+}
+check amalgamation-mingw-wine amalg_mingw
 
 # ---- MinGW x86_64 DLL, run under Wine -----------------------------------
 dll_install() {

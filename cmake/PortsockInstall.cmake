@@ -56,3 +56,21 @@ install(CODE "
     \"${PROJECT_BINARY_DIR}/portsock.pc\" @ONLY)")
 install(FILES ${PROJECT_BINARY_DIR}/portsock.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+# The single-file build (portsock.c beside a copy of portsock.h), generated
+# from the sources of both platforms, in share/portsock.
+if(PS_INSTALL_AMALGAMATION)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+  file(GLOB_RECURSE PS_AMALG_INPUTS CONFIGURE_DEPENDS
+    ${PROJECT_SOURCE_DIR}/src/*.c ${PROJECT_SOURCE_DIR}/src/*.h)
+  set(PS_AMALG_DIR ${PROJECT_BINARY_DIR}/amalgamation)
+  add_custom_command(OUTPUT ${PS_AMALG_DIR}/portsock.c ${PS_AMALG_DIR}/portsock.h
+    COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tools/amalgamate.py ${PS_AMALG_DIR}
+    DEPENDS ${PROJECT_SOURCE_DIR}/tools/amalgamate.py ${PS_AMALG_INPUTS}
+      ${PROJECT_SOURCE_DIR}/include/portsock.h ${PROJECT_SOURCE_DIR}/CMakeLists.txt
+    COMMENT "Generating the single-file build portsock.c" VERBATIM)
+  add_custom_target(portsock_amalgamation ALL
+    DEPENDS ${PS_AMALG_DIR}/portsock.c ${PS_AMALG_DIR}/portsock.h)
+  install(FILES ${PS_AMALG_DIR}/portsock.c ${PS_AMALG_DIR}/portsock.h
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/portsock)
+endif()
