@@ -1329,6 +1329,60 @@ Test(fd_exhaustion, calls_that_open_nothing_still_work, .timeout = 60)
     ps_close(s);
 }
 
+/* A name or service lookup needs the resolver's files and sockets. With no
+ * descriptor to spare glibc says "no such name" (EAI_NONAME) or "no such
+ * service" (EAI_SERVICE) with errno EMFILE: that is PS_EMFILE, not
+ * PS_ENAME or PS_EINVAL, and nothing may be left open. (A system that
+ * resolves localhost without opening anything gives 0 for the lookups.) */
+Test(fd_exhaustion, name_lookups_fail_with_emfile, .timeout = 60)
+{
+    fd_limit_or_skip();
+    ps_addr a[4];
+    ps_socket_t x = PS_INVALID_SOCKET, y = PS_INVALID_SOCKET;
+    int emfile = pst_native_error_for("EMFILE");
+
+    long before = pst_open_handle_count();
+    long threads = pst_thread_count();
+    long old = pst_fd_limit_spare(0);
+    int timed = ps_resolve("localhost", "80", PS_SOCK_STREAM, a, 4, NULL, 2000);
+    int untimed = ps_resolve("localhost", "80", PS_SOCK_STREAM, a, 4, NULL, -1);
+    int service = ps_resolve(NULL, "http", PS_SOCK_STREAM, a, 4, NULL, -1);
+    int conn = ps_connect(&x, "localhost", "1", 2000);
+    int conn_native = ps_native_error();
+    int lis = ps_listen(&y, NULL, "http", 0);
+    int lis_native = ps_native_error();
+    long back = old >= 0 ? pst_set_fd_limit(old) : -1;
+    if (x != PS_INVALID_SOCKET)
+        ps_close(x);
+    if (y != PS_INVALID_SOCKET)
+        ps_close(y);
+    /* The timed lookup's helper thread ends on its own once done. */
+    int64_t end = pst_now_ms() + 5000;
+    while (pst_thread_count() > threads && pst_now_ms() < end)
+        pst_sleep_ms(5);
+    long after = pst_open_handle_count();
+
+    cr_assert_geq(old, 0, "could not lower RLIMIT_NOFILE");
+    cr_assert_geq(back, 0, "could not restore RLIMIT_NOFILE");
+    cr_assert(timed == 0 || timed == PS_EMFILE,
+              "timed ps_resolve(localhost) -> %s", ps_errname(timed));
+    cr_assert(untimed == 0 || untimed == PS_EMFILE,
+              "ps_resolve(localhost) -> %s", ps_errname(untimed));
+    cr_assert(service == 0 || service == PS_EMFILE,
+              "ps_resolve(NULL, http) -> %s", ps_errname(service));
+    RC_IS(conn, PS_EMFILE);
+    cr_assert_eq(conn_native, emfile, "ps_connect: native error %d",
+                 conn_native);
+    RC_IS(lis, PS_EMFILE);
+    cr_assert_eq(lis_native, emfile, "ps_listen: native error %d",
+                 lis_native);
+    cr_assert_eq(after, before, "%ld open before, %ld after", before, after);
+    cr_assert_eq(pst_thread_count(), threads, "a lookup thread is left");
+    cr_log_info("no descriptor to spare: ps_resolve(localhost) timed -> %s, "
+                "untimed -> %s; ps_resolve(NULL, http) -> %s",
+                ps_errname(timed), ps_errname(untimed), ps_errname(service));
+}
+
 /* ---- 1,000 failed connects of each kind ----
  * Each must fail the same way and leave the process as it was: the same
  * descriptors (handles on Windows, where they can be counted) and threads. */
