@@ -288,8 +288,10 @@ PS_API int ps_listen(ps_socket_t *out, const char *host, const char *port,
  * the resolver's order, and sets *count (may be NULL) to how many were
  * found, which may exceed cap. host NULL gives the wildcard addresses for
  * binding. Errors: PS_ENAME (nothing found), PS_EINVAL (port NULL without
- * "unix:", out NULL with cap > 0, bad type), PS_ENOMEM, PS_ETIMEDOUT /
- * PS_EWOULDBLOCK (below). Thread-safe.
+ * "unix:", out NULL with cap > 0, bad type), PS_ENOMEM, PS_EMFILE (out of
+ * descriptors, so the system resolver could not read its files or reach a
+ * server: also for a service name, and in ps_connect, ps_listen and
+ * ps_udp_open), PS_ETIMEDOUT / PS_EWOULDBLOCK (below). Thread-safe.
  * timeout_ms < 0 blocks for as long as the system resolver takes, on the
  * calling thread. With timeout_ms >= 0 a name is looked up on a helper
  * thread started for this call, and the call returns PS_ETIMEDOUT when the

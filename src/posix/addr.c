@@ -10,10 +10,16 @@
 #include <string.h>
 #include <sys/un.h>
 
-static int resolve_error(int err)
+/* err from getaddrinfo; sys is errno after it (cleared before). */
+static int resolve_error(int err, int sys)
 {
     if (err == EAI_SYSTEM)
-        return ps__last_error();
+        return ps__posix_error(sys);
+    /* Out of descriptors, glibc cannot read its files or reach a server and
+     * calls the name or service unknown (EAI_NONAME, EAI_SERVICE) with
+     * errno EMFILE: report the cause, not a verdict on the name. */
+    if (err != EAI_MEMORY && (sys == EMFILE || sys == ENFILE))
+        return ps__posix_error(sys);
     ps__set_native_error(err);
     switch (err) {
     case EAI_MEMORY:
@@ -40,9 +46,10 @@ int ps__resolve(const char *host, const char *port, int flags, int type,
                      ((flags & PS__RESOLVE_NUMERIC) ? AI_NUMERICHOST : 0);
     *out = NULL;
     *count = 0;
+    errno = 0;
     int err = getaddrinfo(host, port ? port : "0", &hints, &res);
     if (err != 0)
-        return resolve_error(err);
+        return resolve_error(err, errno);
     size_t n = 0;
     for (ai = res; ai; ai = ai->ai_next)
         if (ai->ai_addrlen <= sizeof((*out)->storage.bytes))
