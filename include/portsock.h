@@ -343,15 +343,25 @@ PS_API int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
                      int timeout_ms);
 
 /* A datagram socket bound to host/port. host NULL with port NULL: an unbound
- * IPv4 socket; host NULL with a port: bound on all IPv4 interfaces. */
+ * IPv4 socket. host NULL with a port: bound on every interface of both
+ * families, as ps_listen(NULL, ...): an IPv6 wildcard socket with
+ * IPV6_V6ONLY off, or IPv4 where IPv6 is unavailable; ps_local_addr then
+ * says PS_AF_INET6 (or PS_AF_INET). Such a socket sends to IPv4 addresses
+ * too (ps_sendto), and reports IPv4 senders as plain IPv4 addresses
+ * (ps_recvfrom), so replies work either way. A numeric host binds that
+ * address only (an IPv6 one with IPV6_V6ONLY on). */
 PS_API int ps_udp_open(ps_socket_t *out, const char *host, const char *port);
 /* Sends one datagram to `to` (NULL: the connected peer). PS_EMSGSIZE when
- * too large for one datagram. */
+ * too large for one datagram. An IPv4 `to` from an IPv6 socket whose
+ * IPV6_V6ONLY is off is sent as its IPv4-mapped form ::ffff:a.b.c.d where
+ * the system needs that (Windows, the BSDs; Linux takes IPv4 as it is). */
 PS_API int ps_sendto(ps_socket_t s, const void *buf, size_t len,
                      const ps_addr *to, int timeout_ms);
 /* Receives one datagram: *got is its length (a datagram longer than cap is
  * cut to cap and the rest discarded, returning PS_EMSGSIZE with *got == cap).
- * from may be NULL. A cap above INT_MAX is taken as INT_MAX on every
+ * from may be NULL. A sender the system reports as IPv4-mapped IPv6
+ * (::ffff:a.b.c.d, an IPv4 peer of a dual-stack socket) is given back as
+ * the IPv4 address a.b.c.d, which ps_sendto accepts for the reply. A cap above INT_MAX is taken as INT_MAX on every
  * platform (no datagram is longer; one system call takes no more). */
 PS_API int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
                        ps_addr *from, int timeout_ms);

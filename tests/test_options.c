@@ -152,6 +152,8 @@ Test(options, broadcast_to_loopback_subnet, .timeout = 10)
     size_t got = 0;
     if (pst_is_windows())
         cr_skip_test("127.255.255.255 is no broadcast address on Windows");
+    /* The receiver is the dual-stack wildcard socket: the datagram comes
+     * from 127.0.0.1, which it reports as such, not ::ffff:127.0.0.1. */
     OK(ps_udp_open(&r, NULL, "0"));
     ps_addr to = with_port("127.255.255.255", pst_local_port(r));
     OK(ps_udp_open(&s, "127.0.0.1", "0"));
@@ -337,6 +339,12 @@ Test(options, multicast_ipv6_join_receive_leave, .timeout = 20)
     join_receive_leave("::", "ff15::4242");
 }
 
+Test(options, multicast_ipv4_on_dual_stack_socket, .timeout = 20)
+{
+    /* ps_udp_open(NULL, port) is IPv6 with V6ONLY off where it can be. */
+    join_receive_leave(NULL, "239.255.42.98");
+}
+
 /* By interface name: joined twice is an error, left twice too. */
 static void join_by_name(const char *bind_host, const char *group_ip)
 {
@@ -370,4 +378,53 @@ Test(options, multicast_ipv4_join_by_name, .timeout = 10)
 Test(options, multicast_ipv6_join_by_name, .timeout = 10)
 {
     join_by_name("::", "ff01::77");
+}
+
+/* ---- Dual-stack ps_udp_open(NULL, port) ---- */
+
+Test(options, udp_wildcard_is_dual_stack, .timeout = 10)
+{
+    ps_socket_t w, s4, s6;
+    ps_addr la, from, to;
+    unsigned char buf[16];
+    size_t got = 0;
+    int have_v6 = open_v6(&s6);
+    OK(ps_udp_open(&w, NULL, "0"));
+    OK(ps_local_addr(w, &la));
+    if (!have_v6) {
+        cr_assert_eq(ps_addr_family(&la), PS_AF_INET);
+        OK(ps_close(w));
+        cr_skip_test("no IPv6 here: ps_udp_open(NULL, port) is IPv4");
+    }
+    cr_assert_eq(ps_addr_family(&la), PS_AF_INET6);
+    int port = pst_local_port(w);
+
+    /* From IPv4: the sender shows as 127.0.0.1, and a reply reaches it. */
+    OK(ps_udp_open(&s4, "127.0.0.1", "0"));
+    to = with_port("127.0.0.1", port);
+    OK(ps_sendto(s4, "four", 4, &to, 2000));
+    OK(ps_recvfrom(w, buf, sizeof buf, &got, &from, 2000));
+    cr_assert_eq(got, (size_t)4);
+    char text[PS_ADDRSTRLEN];
+    OK(ps_addr_format(&from, text, sizeof text));
+    cr_assert_eq(ps_addr_family(&from), PS_AF_INET, "sender %s", text);
+    cr_assert_eq(ps_addr_port(&from), pst_local_port(s4));
+    char want[32];
+    snprintf(want, sizeof want, "127.0.0.1:%d", pst_local_port(s4));
+    cr_assert_str_eq(text, want);
+    OK(ps_sendto(w, "back", 4, &from, 2000));
+    OK(ps_recvfrom(s4, buf, sizeof buf, &got, NULL, 2000));
+    cr_assert_arr_eq(buf, "back", 4);
+
+    /* From IPv6. */
+    to = with_port("::1", port);
+    OK(ps_sendto(s6, "six", 3, &to, 2000));
+    OK(ps_recvfrom(w, buf, sizeof buf, &got, &from, 2000));
+    cr_assert_eq(ps_addr_family(&from), PS_AF_INET6);
+    OK(ps_sendto(w, "back6", 5, &from, 2000));
+    OK(ps_recvfrom(s6, buf, sizeof buf, &got, NULL, 2000));
+    cr_assert_arr_eq(buf, "back6", 5);
+    OK(ps_close(s6));
+    OK(ps_close(s4));
+    OK(ps_close(w));
 }
