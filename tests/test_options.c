@@ -249,7 +249,8 @@ Test(options, join_group_argument_errors, .timeout = 10)
     OK(ps_close(s4));
 }
 
-/* Sends "probe" to group:port from a fresh socket of the group's family;
+/* Sends "probe" to group:port from a fresh socket of the group's family,
+ * kept on this host;
  * 1 when r received it within a second, 0 when not, -1 when the send
  * itself failed (no multicast route). */
 static int multicast_reaches(ps_socket_t r, const char *group, int port)
@@ -261,6 +262,9 @@ static int multicast_reaches(ps_socket_t r, const char *group, int port)
     OK(ps_udp_open(&s, ps_addr_family(&to) == PS_AF_INET6 ? "::" : "0.0.0.0",
                    "0"));
     OK(ps_set_multicast_loop(s, 1));
+    /* TTL / hop limit 0: the datagram never leaves this host (the tests
+     * stay off the network); the loopback copy still arrives. */
+    OK(ps_set_multicast_ttl(s, 0));
     int rc = ps_sendto(s, "probe", 5, &to, 2000);
     OK(ps_close(s));
     if (rc != 0)
