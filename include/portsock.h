@@ -345,15 +345,25 @@ PS_API int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
                      int timeout_ms);
 
 /* A datagram socket bound to host/port. host NULL with port NULL: an unbound
- * IPv4 socket; host NULL with a port: bound on all IPv4 interfaces. */
+ * IPv4 socket. host NULL with a port: bound on every interface of both
+ * families, as ps_listen(NULL, ...): an IPv6 wildcard socket with
+ * IPV6_V6ONLY off, or IPv4 where IPv6 is unavailable; ps_local_addr then
+ * says PS_AF_INET6 (or PS_AF_INET). Such a socket sends to IPv4 addresses
+ * too (ps_sendto), and reports IPv4 senders as plain IPv4 addresses
+ * (ps_recvfrom), so replies work either way. A numeric host binds that
+ * address only (an IPv6 one with IPV6_V6ONLY on). */
 PS_API int ps_udp_open(ps_socket_t *out, const char *host, const char *port);
 /* Sends one datagram to `to` (NULL: the connected peer). PS_EMSGSIZE when
- * too large for one datagram. */
+ * too large for one datagram. An IPv4 `to` from an IPv6 socket whose
+ * IPV6_V6ONLY is off is sent as its IPv4-mapped form ::ffff:a.b.c.d where
+ * the system needs that (Windows, the BSDs; Linux takes IPv4 as it is). */
 PS_API int ps_sendto(ps_socket_t s, const void *buf, size_t len,
                      const ps_addr *to, int timeout_ms);
 /* Receives one datagram: *got is its length (a datagram longer than cap is
  * cut to cap and the rest discarded, returning PS_EMSGSIZE with *got == cap).
- * from may be NULL. A cap above INT_MAX is taken as INT_MAX on every
+ * from may be NULL. A sender the system reports as IPv4-mapped IPv6
+ * (::ffff:a.b.c.d, an IPv4 peer of a dual-stack socket) is given back as
+ * the IPv4 address a.b.c.d, which ps_sendto accepts for the reply. A cap above INT_MAX is taken as INT_MAX on every
  * platform (no datagram is longer; one system call takes no more). */
 PS_API int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
                        ps_addr *from, int timeout_ms);
@@ -376,6 +386,74 @@ PS_API int ps_set_nonblocking(ps_socket_t s, int on);
 PS_API int ps_set_nodelay(ps_socket_t s, int on);
 PS_API int ps_set_keepalive(ps_socket_t s, int on);
 PS_API int ps_set_buffer_sizes(ps_socket_t s, int sndbuf, int rcvbuf);
+
+/* More options. Each returns 0 or a PS_E* code: PS_EINVAL for an argument
+ * out of its range (on not 0 or 1, and as said below), PS_EBADF for
+ * PS_INVALID_SOCKET or anything that is no open socket, PS_ENOTSUP where
+ * the platform lacks the option, and the system's error otherwise. */
+
+/* SO_LINGER. on 1: ps_close waits up to `seconds` (0..65535) for unsent
+ * data to leave; with 0 seconds the close resets the connection (RST)
+ * instead, discarding unsent data. on 0: the system default (a close
+ * returns at once and the data is sent in the background); seconds is
+ * then ignored (but still checked). Every platform. */
+PS_API int ps_set_linger(ps_socket_t s, int on, int seconds);
+/* An abortive close: linger on with 0 seconds, then ps_close, so a
+ * connected stream peer sees PS_ECONNRESET instead of end of stream, and
+ * no TIME_WAIT is left behind. Like ps_close it closes the socket in
+ * every case, also when setting the option failed (that error is then
+ * returned); only what is no socket (PS_EBADF) is left open. */
+PS_API int ps_close_abort(ps_socket_t s);
+/* SO_REUSEPORT: several sockets, each with the option set before ps_bind,
+ * may bind the same address and port. Linux spreads incoming connections
+ * and datagrams over them; macOS and the BSDs deliver datagrams to
+ * multicast and broadcast addresses to all, unicast to one. Windows has
+ * no such option: PS_ENOTSUP (its SO_REUSEADDR is not used instead: it
+ * lets any socket take over a port in use). Only for sockets made with
+ * ps_socket (ps_listen and ps_udp_open bind at once). */
+PS_API int ps_set_reuseport(ps_socket_t s, int on);
+/* SO_BROADCAST: lets a datagram socket send to broadcast addresses
+ * (255.255.255.255, a subnet's, 127.255.255.255 on Linux); without it
+ * such a send fails with PS_EACCES. Every platform. */
+PS_API int ps_set_broadcast(ps_socket_t s, int on);
+/* The hop limit of unicast packets, 1..255: IP_TTL on an IPv4 socket,
+ * IPV6_UNICAST_HOPS on an IPv6 one (and IP_TTL too for its IPv4 traffic
+ * where the system takes it, Linux and Windows). The family is the
+ * socket's own, bound or not. Not an IP socket (AF_UNIX):
+ * PS_EAFNOSUPPORT. Every platform. */
+PS_API int ps_set_ttl(ps_socket_t s, int hops);
+/* Joins / leaves a multicast group on a datagram socket: IP_ADD_MEMBERSHIP
+ * / IP_DROP_MEMBERSHIP for an IPv4 group (224.0.0.0/4), IPV6_JOIN_GROUP /
+ * IPV6_LEAVE_GROUP (Winsock: IPV6_ADD_MEMBERSHIP / _DROP_) for an IPv6 one
+ * (ff00::/8); the port in `group` is ignored (bind the socket to the
+ * group's port to receive). ifname names the interface ("lo", "eth0";
+ * Windows: its adapter name, as in IPv6 zones) or is NULL for the system's
+ * choice (the interface of the route to the group). The interface is
+ * passed by index: IPv6 ipv6_mreq; IPv4 on Linux ip_mreqn, on Windows
+ * ip_mreq with the index as 0.0.0.index (Winsock's convention), on macOS
+ * and the BSDs MCAST_JOIN_GROUP (RFC 3678), which takes an index, else
+ * ip_mreq with INADDR_ANY. An IPv4 group on an IPv6 socket with IPV6_V6ONLY off
+ * (ps_udp_open(NULL, port)) applies to its IPv4 traffic where the system
+ * allows it (Linux, Windows). Errors: PS_EINVAL (group NULL, not an IPv4
+ * or IPv6 multicast address, ifname empty or no such interface),
+ * PS_EAFNOSUPPORT (an IPv6 group on an IPv4 socket, or a socket that is
+ * not IP), PS_EADDRINUSE (already joined, Linux), PS_EADDRNOTAVAIL
+ * (leaving a group not joined, or an interface without multicast), the
+ * system's error otherwise. Every platform. */
+PS_API int ps_join_group(ps_socket_t s, const ps_addr *group,
+                         const char *ifname);
+PS_API int ps_leave_group(ps_socket_t s, const ps_addr *group,
+                          const char *ifname);
+/* Whether multicast datagrams this socket sends are looped back to
+ * receivers on this host (the default is on): IP_MULTICAST_LOOP /
+ * IPV6_MULTICAST_LOOP by the socket's family, as ps_set_ttl. (Windows
+ * applies the option on the receiving socket, POSIX on the sending one.)
+ * Every platform. */
+PS_API int ps_set_multicast_loop(ps_socket_t s, int on);
+/* The hop limit of multicast datagrams sent, 0..255 (0: this host only;
+ * the default is 1): IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS by the
+ * socket's family, as ps_set_ttl. Every platform. */
+PS_API int ps_set_multicast_ttl(ps_socket_t s, int hops);
 
 /* The pending error of a socket, cleared by reading it (SO_ERROR), as a
  * portable code: 0 if none. Used after a non-blocking connect. */

@@ -157,15 +157,11 @@ int ps_udp_open(ps_socket_t *out, const char *host, const char *port)
         r = ps__any_addr(&addr, PS_AF_INET, 0);
         return r != 0 ? r : ps__socket_for(&addr, PS_SOCK_DGRAM, 0, out);
     }
-    if (!host) {
-        /* All IPv4 interfaces, as documented. */
-        uint16_t num;
-        r = port_number(port, PS_SOCK_DGRAM, &num);
-        if (r == 0)
-            r = ps__any_addr(&addr, PS_AF_INET, num);
-        return r != 0 ? r : bind_one(&addr, PS_SOCK_DGRAM, -1, 0, out);
-    }
+    /* An address that failed before the one that worked leaves no code. */
     int saved = ps_native_error();
-    r = bind_host(host, port ? port : "0", PS_SOCK_DGRAM, 0, out);
+    if (!host) /* every interface, both families where possible */
+        r = bind_any(port, PS_SOCK_DGRAM, 0, out);
+    else
+        r = bind_host(host, port ? port : "0", PS_SOCK_DGRAM, 0, out);
     return ps__keep_native(r, saved);
 }

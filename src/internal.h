@@ -216,6 +216,32 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
                          int timeout_ms, int *woken);
 int ps__poller_wake(ps_poller *p);
 
+/* ---- Socket options (src/options.c checks the arguments; the platform
+ * files set them: src/posix/options.c, src/win32/options.c) ---- */
+
+/* The socket's family as PS_AF_* (PS_AF_UNSPEC for one portsock has no
+ * name for). Works on unbound sockets too. */
+int ps__socket_family(ps_socket_t s, int *family);
+/* SO_LINGER: on 0/1, seconds 0..65535. */
+int ps__set_linger(ps_socket_t s, int on, int seconds);
+/* SO_REUSEPORT, or PS_ENOTSUP where the system has none (after checking
+ * that s is a socket). */
+int ps__set_reuseport(ps_socket_t s, int on);
+int ps__set_broadcast(ps_socket_t s, int on);
+/* An IP-level integer option for a socket of family (PS_AF_INET or
+ * PS_AF_INET6): PS__IPOPT_TTL is IP_TTL / IPV6_UNICAST_HOPS,
+ * PS__IPOPT_MCAST_TTL IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS,
+ * PS__IPOPT_MCAST_LOOP IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP. For an IPv6
+ * socket the IPv4 option is set too where the system takes it, for the
+ * IPv4 traffic of a dual-stack socket; its failure is ignored. */
+enum { PS__IPOPT_TTL, PS__IPOPT_MCAST_TTL, PS__IPOPT_MCAST_LOOP };
+int ps__set_ip_option(ps_socket_t s, int family, int which, int value);
+/* Joins (join 1) or leaves (0) the multicast group (an IPv4 or IPv6
+ * multicast address, already checked) on the interface ifindex (0: the
+ * system's choice). */
+int ps__group_membership(ps_socket_t s, const ps_addr *group,
+                         uint32_t ifindex, int join);
+
 /* Address conversion between ps_addr and its portable parts. */
 typedef struct ps__endpoint {
     int family;                 /* PS_AF_* */

@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <limits.h>
+#include <string.h>
 
 /* ---- Wait-first hints ----
  * Per thread and direction: the socket whose last timed attempt would have
@@ -310,12 +311,54 @@ typedef struct dgram_send {
     const void *buf;
     size_t len;
     const ps_addr *to;
+    ps_addr mapped;  /* to as ::ffff:a.b.c.d, once needed */
+    int map_tried;
 } dgram_send;
+
+/* An IPv4 address as its IPv4-mapped IPv6 form, or back (to_v4 != 0).
+ * 0, or nonzero when a is not of that kind. */
+static int convert_mapped(const ps_addr *a, ps_addr *out, int to_v4)
+{
+    static const unsigned char prefix[12] = {0, 0, 0, 0, 0, 0,
+                                             0, 0, 0, 0, 0xFF, 0xFF};
+    ps__endpoint ep;
+    if (ps__addr_decode(a, &ep) != 0)
+        return -1;
+    if (to_v4) {
+        if (ep.family != PS_AF_INET6 || memcmp(ep.ip, prefix, 12) != 0)
+            return -1;
+        memmove(ep.ip, ep.ip + 12, 4);
+        ep.family = PS_AF_INET;
+        ep.scope_id = 0;
+    } else {
+        if (ep.family != PS_AF_INET)
+            return -1;
+        memmove(ep.ip + 12, ep.ip, 4);
+        memcpy(ep.ip, prefix, 12);
+        ep.family = PS_AF_INET6;
+    }
+    return ps__addr_encode(&ep, out);
+}
 
 static int sendto_attempt(void *ctx, int how)
 {
     dgram_send *c = (dgram_send *)ctx;
-    return ps__sendto_once(c->s, c->buf, c->len, c->to, how);
+    int r = ps__sendto_once(c->s, c->buf, c->len, c->to, how);
+    /* An IPv4 destination from an IPv6 (dual-stack) socket: Linux takes it
+     * as it is; Windows and the BSDs want ::ffff:a.b.c.d. Looked at only
+     * after a failure, so IPv4 sockets and Linux pay nothing for it. */
+    if (r != 0 && r != PS_EWOULDBLOCK && !c->map_tried && c->to &&
+        ps_addr_family(c->to) == PS_AF_INET) {
+        int family;
+        c->map_tried = 1;
+        if (ps__socket_family(c->s, &family) == 0 &&
+            family == PS_AF_INET6 &&
+            convert_mapped(c->to, &c->mapped, 0) == 0) {
+            c->to = &c->mapped;
+            r = ps__sendto_once(c->s, c->buf, c->len, c->to, how);
+        }
+    }
+    return r;
 }
 
 int ps_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to,
@@ -326,7 +369,7 @@ int ps_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to,
     int r = check_handle(s);
     if (r != 0)
         return r;
-    dgram_send c = {s, buf, len, to};
+    dgram_send c = {s, buf, len, to, {0}, 0};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
     return until_ready(s, PS__WANT_WRITE, &d, 0, sendto_attempt, &c);
@@ -368,6 +411,12 @@ int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
     r = until_ready(s, PS__WANT_READ, &d, 0, recvfrom_attempt, &c);
     if (got)
         *got = c.got;
+    /* An IPv4 sender on a dual-stack socket comes as ::ffff:a.b.c.d: give
+     * it back as the IPv4 address it is (ps_sendto maps it again). */
+    ps_addr plain;
+    if (from && r == 0 &&
+        convert_mapped(from, &plain, 1) == 0)
+        *from = plain;
     if (r == 0 && c.truncated)
         r = PS_EMSGSIZE;
     return r;

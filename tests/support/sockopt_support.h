@@ -1,0 +1,22 @@
+/* Reading socket options back, for tests of the ps_set_* options
+ * (sockopt_posix.c, sockopt_win32.c), and a native listen() on a socket
+ * made with ps_socket. */
+#ifndef PS_TEST_SOCKOPT_SUPPORT_H
+#define PS_TEST_SOCKOPT_SUPPORT_H
+
+#include "portsock.h"
+
+/* The option named by its POSIX name ("SO_BROADCAST", "SO_REUSEPORT",
+ * "IP_TTL", "IPV6_UNICAST_HOPS", "IP_MULTICAST_TTL", "IP_MULTICAST_LOOP",
+ * "IPV6_MULTICAST_HOPS", "IPV6_MULTICAST_LOOP"; "SO_LINGER" gives the
+ * seconds, or -1 while linger is off) into *value. 0, -1 for a name this
+ * platform does not have, else the native error number. */
+int pst_getsockopt_int(ps_socket_t s, const char *name, int *value);
+
+/* listen() on a bound stream socket: 0 or the native error number. */
+int pst_native_listen(ps_socket_t s);
+
+/* The loopback interface's name ("lo", "lo0"); NULL on Windows. */
+const char *pst_loopback_ifname(void);
+
+#endif
