@@ -746,6 +746,7 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
     s.n = 0;
     s.ended = NULL;
     s.reap = NULL;
+    s.side_left = 0; /* rewatch sets it; no field left unset */
     lock(p);
     rewatch(p, &s);
     /* The always-checked items leave the port at least one slot, so they
