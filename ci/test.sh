@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Every test leg of portsock: gcc, clang, ASan+UBSan, the poll() poller
-# backend, MinGW x86_64 under Wine,
+# backend, MinGW x86_64 under Wine, static analysis (ci/static.sh),
 # and an i686 MinGW compile-only check. Installs what a fresh Debian needs.
 # Usage: ci/test.sh [leg...]   (default: all legs run here)
-# Legs: gcc-debug clang-debug asan tsan poll-backend release mingw64 mingw32 package demo bench,
+# Legs: gcc-debug clang-debug asan tsan static poll-backend release mingw64 mingw32 package demo bench,
 # and
 # for the hosted workflow msvc and msys2. PS_CI_NO_INSTALL=1 skips apt-get
 # (macOS, Windows, or a machine set up by hand).
@@ -12,7 +12,7 @@ set -u -o pipefail
 unset CRITERION_ALWAYS_SUCCEED
 cd "$(dirname "$0")/.."
 
-all_legs="gcc-debug clang-debug asan tsan poll-backend mingw64 mingw32 package demo bench"
+all_legs="gcc-debug clang-debug asan tsan static poll-backend mingw64 mingw32 package demo bench"
 legs="${*:-$all_legs}"
 
 need_install() {
@@ -206,6 +206,7 @@ run_leg() {
     case "$leg" in
         package) run_script_leg package ci/consumers.sh; return ;;
         demo) run_script_leg demo ci/demo.sh; return ;;
+        static) run_script_leg static ci/static.sh; return ;;
         bench) run_bench; return ;;
     esac
     echo "== leg $leg: configure and build"
