@@ -426,8 +426,9 @@ PS_API int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
  * receives take ps_recv_iovec, a separate type with a writable base, so a
  * receive into read-only memory does not compile instead of being cast
  * past const. Both match no system type: portsock converts them, at most
- * 64 buffers per system call, looping for the rest, so any count is
- * accepted. A buffer with len 0 may have base NULL. */
+ * 64 buffers and INT_MAX bytes per system call on every platform, looping
+ * for the rest, so any count is accepted. A buffer with len 0 may have
+ * base NULL. */
 typedef struct ps_iovec {
     const void *base;
     size_t len;
