@@ -346,7 +346,8 @@ PS_API int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
  * IPv4 socket; host NULL with a port: bound on all IPv4 interfaces. */
 PS_API int ps_udp_open(ps_socket_t *out, const char *host, const char *port);
 /* Sends one datagram to `to` (NULL: the connected peer). PS_EMSGSIZE when
- * too large for one datagram. A `to` that is no address (empty: len 0,
+ * too large for one datagram (len above INT_MAX: before any system call,
+ * on every platform). A `to` that is no address (empty: len 0,
  * a len past the storage, an unknown family, too short for its family):
  * PS_EINVAL before anything is sent, on stream sockets too. */
 PS_API int ps_sendto(ps_socket_t s, const void *buf, size_t len,

@@ -332,6 +332,12 @@ int ps_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to,
     int r = check_handle(s);
     if (r != 0)
         return r;
+    /* No datagram is that long (ps_recvfrom takes at most INT_MAX too).
+     * Left to the system, Linux checks the claimed range against the
+     * address space first (PS_EINVAL for a buffer near the stack's top,
+     * PS_EMSGSIZE elsewhere) and Winsock counts in an int. */
+    if (len > (size_t)INT_MAX)
+        return PS_EMSGSIZE;
     dgram_send c = {s, buf, len, to};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
