@@ -228,8 +228,9 @@ PS_API int ps_shutdown(ps_socket_t s, int how);
  * (leading zeros allowed; "0" where a socket is bound picks an ephemeral
  * port), or a service name the system resolver knows (e.g. "http"), which
  * must start with a letter. Anything else is PS_EINVAL before any lookup:
- * "", " 80", "80 ", "+80", "-1", "0x50", "65536", "4294967376". With a
- * "unix:" host the port is not used. */
+ * "", " 80", "80 ", "+80", "-1", "0x50", "65536", "4294967376". A service
+ * name the system does not know is PS_EINVAL too (from the lookup, at once
+ * with a numeric host). With a "unix:" host the port is not used. */
 
 /* Resolves host/port and returns a connected blocking stream socket in *out
  * (PS_INVALID_SOCKET on failure). host "unix:PATH" connects to an AF_UNIX
