@@ -373,7 +373,10 @@ PS_API int ps_socketpair(ps_socket_t pair[2]);
  * a timeout, or a timed send may leave it blocking; and a socket marked so
  * should be closed with ps_close, which forgets the mark (a socket value
  * closed natively and reused could otherwise be taken as non-blocking).
- * Other values of on than 0 and 1: PS_EINVAL. */
+ * Other values of on than 0 and 1: PS_EINVAL. An option the socket's
+ * protocol lacks (TCP_NODELAY on a datagram or AF_UNIX socket):
+ * PS_ENOTSUP (Wine: PS_EINVAL); SO_KEEPALIVE on a datagram socket is
+ * accepted by Linux and may be refused elsewhere (PS_ENOTSUP). */
 PS_API int ps_set_nonblocking(ps_socket_t s, int on);
 PS_API int ps_set_nodelay(ps_socket_t s, int on);
 PS_API int ps_set_keepalive(ps_socket_t s, int on);
@@ -424,7 +427,12 @@ PS_API int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
  * buffer holds the datagram, and a connection ps_accept took is closed.
  * From then on the socket counts as non-blocking, as after
  * ps_set_nonblocking(s, 1), so later calls do not switch it.
- * On POSIX the blocking mode is never changed. */
+ * On POSIX the blocking mode is never changed.
+ * A stream socket that was never connected: POSIX fails at once
+ * (PS_ENOTCONN; a send on Linux: PS_EPIPE), and so does Windows without a
+ * timeout (PS_ENOTCONN); a timed call on Windows waits for its deadline,
+ * as Winsock's select() shows such a socket neither readable nor writable,
+ * just as while a connect is still in progress. */
 
 /* Gather/scatter buffers. Sends take ps_iovec (const: nothing is written);
  * receives take ps_recv_iovec, a separate type with a writable base, so a
