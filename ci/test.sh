@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Every test leg of portsock: gcc, clang, ASan+UBSan, ThreadSanitizer,
 # valgrind memcheck, the poll() poller backend, MinGW x86_64 under Wine,
-# an i686 MinGW compile-only check and a libFuzzer smoke (fuzz/). Installs
-# what a fresh Debian needs.
+# static analysis (ci/static.sh), an i686 MinGW compile-only check and a
+# libFuzzer smoke (fuzz/). Installs what a fresh Debian needs.
 # Usage: ci/test.sh [leg...]   (default: all legs run here)
-# Legs: gcc-debug clang-debug asan tsan valgrind poll-backend release mingw64 mingw32 package demo bench fuzz,
+# Legs: gcc-debug clang-debug asan tsan valgrind static poll-backend release mingw64 mingw32 package demo bench fuzz,
 # and
 # for the hosted workflow msvc and msys2. PS_CI_NO_INSTALL=1 skips apt-get
 # (macOS, Windows, or a machine set up by hand).
@@ -13,7 +13,7 @@ set -u -o pipefail
 unset CRITERION_ALWAYS_SUCCEED
 cd "$(dirname "$0")/.."
 
-all_legs="gcc-debug clang-debug asan tsan valgrind poll-backend mingw64 mingw32 package demo bench fuzz"
+all_legs="gcc-debug clang-debug asan tsan valgrind static poll-backend mingw64 mingw32 package demo bench fuzz"
 legs="${*:-$all_legs}"
 
 need_install() {
@@ -290,6 +290,7 @@ run_leg() {
     case "$leg" in
         package) run_script_leg package ci/consumers.sh; return ;;
         demo) run_script_leg demo ci/demo.sh; return ;;
+        static) run_script_leg static ci/static.sh; return ;;
         bench) run_bench; return ;;
         fuzz) run_fuzz; return ;;
     esac

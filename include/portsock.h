@@ -228,8 +228,9 @@ PS_API int ps_shutdown(ps_socket_t s, int how);
  * (leading zeros allowed; "0" where a socket is bound picks an ephemeral
  * port), or a service name the system resolver knows (e.g. "http"), which
  * must start with a letter. Anything else is PS_EINVAL before any lookup:
- * "", " 80", "80 ", "+80", "-1", "0x50", "65536", "4294967376". With a
- * "unix:" host the port is not used. */
+ * "", " 80", "80 ", "+80", "-1", "0x50", "65536", "4294967376". A service
+ * name the system does not know is PS_EINVAL too (from the lookup, at once
+ * with a numeric host). With a "unix:" host the port is not used. */
 
 /* Resolves host/port and returns a connected blocking stream socket in *out
  * (PS_INVALID_SOCKET on failure). host "unix:PATH" connects to an AF_UNIX
@@ -354,9 +355,13 @@ PS_API int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
  * address only (an IPv6 one with IPV6_V6ONLY on). */
 PS_API int ps_udp_open(ps_socket_t *out, const char *host, const char *port);
 /* Sends one datagram to `to` (NULL: the connected peer). PS_EMSGSIZE when
- * too large for one datagram. An IPv4 `to` from an IPv6 socket whose
- * IPV6_V6ONLY is off is sent as its IPv4-mapped form ::ffff:a.b.c.d where
- * the system needs that (Windows, the BSDs; Linux takes IPv4 as it is). */
+ * too large for one datagram (len above INT_MAX: before any system call,
+ * on every platform). A `to` that is no address (empty: len 0,
+ * a len past the storage, an unknown family, too short for its family):
+ * PS_EINVAL before anything is sent, on stream sockets too. An IPv4 `to`
+ * from an IPv6 socket whose IPV6_V6ONLY is off is sent as its IPv4-mapped
+ * form ::ffff:a.b.c.d where the system needs that (Windows, the BSDs;
+ * Linux takes IPv4 as it is). */
 PS_API int ps_sendto(ps_socket_t s, const void *buf, size_t len,
                      const ps_addr *to, int timeout_ms);
 /* Receives one datagram: *got is its length (a datagram longer than cap is
@@ -381,7 +386,10 @@ PS_API int ps_socketpair(ps_socket_t pair[2]);
  * a timeout, or a timed send may leave it blocking; and a socket marked so
  * should be closed with ps_close, which forgets the mark (a socket value
  * closed natively and reused could otherwise be taken as non-blocking).
- * Other values of on than 0 and 1: PS_EINVAL. */
+ * Other values of on than 0 and 1: PS_EINVAL. An option the socket's
+ * protocol lacks (TCP_NODELAY on a datagram or AF_UNIX socket):
+ * PS_ENOTSUP (Wine: PS_EINVAL); SO_KEEPALIVE on a datagram socket is
+ * accepted by Linux and may be refused elsewhere (PS_ENOTSUP). */
 PS_API int ps_set_nonblocking(ps_socket_t s, int on);
 PS_API int ps_set_nodelay(ps_socket_t s, int on);
 PS_API int ps_set_keepalive(ps_socket_t s, int on);
@@ -500,14 +508,20 @@ PS_API int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
  * buffer holds the datagram, and a connection ps_accept took is closed.
  * From then on the socket counts as non-blocking, as after
  * ps_set_nonblocking(s, 1), so later calls do not switch it.
- * On POSIX the blocking mode is never changed. */
+ * On POSIX the blocking mode is never changed.
+ * A stream socket that was never connected: POSIX fails at once
+ * (PS_ENOTCONN; a send on Linux: PS_EPIPE), and so does Windows without a
+ * timeout (PS_ENOTCONN); a timed call on Windows waits for its deadline,
+ * as Winsock's select() shows such a socket neither readable nor writable,
+ * just as while a connect is still in progress. */
 
 /* Gather/scatter buffers. Sends take ps_iovec (const: nothing is written);
  * receives take ps_recv_iovec, a separate type with a writable base, so a
  * receive into read-only memory does not compile instead of being cast
  * past const. Both match no system type: portsock converts them, at most
- * 64 buffers per system call, looping for the rest, so any count is
- * accepted. A buffer with len 0 may have base NULL. */
+ * 64 buffers and INT_MAX bytes per system call on every platform, looping
+ * for the rest, so any count is accepted. A buffer with len 0 may have
+ * base NULL. */
 typedef struct ps_iovec {
     const void *base;
     size_t len;

@@ -52,7 +52,7 @@ static void zone_text(uint32_t scope_id, char *buf, size_t cap)
 
 static int format_endpoint(const ps__endpoint *ep, char *out, size_t outcap)
 {
-    char ip[PS_ADDRSTRLEN], zone[ZONE_TEXT_MAX];
+    char ip[PS_ADDRSTRLEN];
     int n;
     switch (ep->family) {
     case PS_AF_INET:
@@ -62,6 +62,7 @@ static int format_endpoint(const ps__endpoint *ep, char *out, size_t outcap)
         if (ep->family == PS_AF_INET)
             n = snprintf(out, outcap, "%s:%u", ip, (unsigned)ep->port);
         else if (ep->scope_id != 0) {
+            char zone[ZONE_TEXT_MAX];
             zone_text(ep->scope_id, zone, sizeof zone);
             n = snprintf(out, outcap, "[%s%%%s]:%u", ip, zone,
                          (unsigned)ep->port);

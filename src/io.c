@@ -366,9 +366,21 @@ int ps_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to,
 {
     if (!buf && len > 0)
         return PS_EINVAL;
+    /* A destination that is no address (empty, a length past the storage,
+     * an unknown family) is refused here, as by ps_connect_start: POSIX
+     * stream sockets ignore it and would send, and the system would read
+     * `len` bytes of it whatever the storage holds. */
+    if (to && ps_addr_family(to) == PS_AF_UNSPEC)
+        return PS_EINVAL;
     int r = check_handle(s);
     if (r != 0)
         return r;
+    /* No datagram is that long (ps_recvfrom takes at most INT_MAX too).
+     * Left to the system, Linux checks the claimed range against the
+     * address space first (PS_EINVAL for a buffer near the stack's top,
+     * PS_EMSGSIZE elsewhere) and Winsock counts in an int. */
+    if (len > (size_t)INT_MAX)
+        return PS_EMSGSIZE;
     dgram_send c = {s, buf, len, to, {0}, 0};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);

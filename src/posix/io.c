@@ -57,11 +57,14 @@ int ps__recv_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
 
 /* Fills up to PS__IOV_BATCH iovecs from the send buffers `out` or the
  * receive buffers `in`, skipping `skip` bytes of the first, and keeps the
- * total within what one call may report (SSIZE_MAX). */
+ * total within INT_MAX, as Windows does (its calls count in an int): Linux
+ * checks each buffer's whole claimed range against the address space
+ * before it clamps a call to 2 GiB, so a capacity of SSIZE_MAX there
+ * failed (EFAULT) where Windows and ps_recv take it. */
 static int fill_iov(struct iovec *v, const ps_iovec *out,
                     const ps_recv_iovec *in, size_t n, size_t skip)
 {
-    size_t room = SSIZE_MAX, k = 0;
+    size_t room = INT_MAX, k = 0;
     size_t max = PS__IOV_BATCH;
 #ifdef IOV_MAX
     if ((size_t)IOV_MAX < max)

@@ -26,6 +26,7 @@
 #include "posix.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,11 @@ static int ctl_file(ps_poller *p, int op, ps__fdrec *r, unsigned events,
 
 static int ctl_add(ps_poller *p, int fd, unsigned events, void *data)
 {
+    /* The table grows to fd's number only for an fd that is open: a huge
+     * number that names nothing (INT_MAX) is PS_EBADF, not a table of
+     * 2^31 records (PS_ENOMEM, or an abort under a sanitizer). */
+    if (fd < 0 || ((size_t)fd >= p->tab.cap && fcntl(fd, F_GETFD) == -1))
+        return ps__posix_error(EBADF);
     ps__fdrec *old = ps__fdtable_find(&p->tab, fd);
     /* Any record left here is stale (epoll would have said EEXIST). */
     ps__fdrec saved;
@@ -264,7 +270,7 @@ static int ctl_add(ps_poller *p, int fd, unsigned events, void *data)
         saved = *old;
     ps__fdrec *r = ps__fdtable_claim(&p->tab, fd);
     if (!r)
-        return fd < 0 ? PS_EBADF : PS_ENOMEM;
+        return PS_ENOMEM;
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = to_epoll(events);

@@ -174,8 +174,8 @@ static int sync_knotes(ps_poller *p, int fd, slot *s, unsigned events)
     struct kevent ch[4];
     int which[4], errs[4], n = 0;
     int flip = ((s->events ^ events) & PS_POLL_ONESHOT) != 0;
-    unsigned short add = EV_ADD | EV_ENABLE |
-                         ((events & PS_POLL_ONESHOT) ? EV_DISPATCH : 0);
+    unsigned short add_flags = EV_ADD | EV_ENABLE |
+                               ((events & PS_POLL_ONESHOT) ? EV_DISPATCH : 0);
     for (int f = 0; f < 2; f++) {
         int want = (events & bits[f]) != 0, have = (s->knotes & has[f]) != 0;
         if (have && (!want || flip)) {
@@ -183,7 +183,7 @@ static int sync_knotes(ps_poller *p, int fd, slot *s, unsigned events)
             which[n++] = -1 - f;
         }
         if (want) {
-            EV_SET(&ch[n], fd, filters[f], add, 0, 0, (void *)s->id);
+            EV_SET(&ch[n], fd, filters[f], add_flags, 0, 0, (void *)s->id);
             which[n++] = f;
         }
     }
@@ -230,9 +230,8 @@ static int trigger(ps_poller *p, uintptr_t ident)
  * character device kqueue refuses (macOS terminals) to the select list. */
 static int arm(ps_poller *p, int fd, slot *s, unsigned events)
 {
-    int err = 0;
     if (s->mode == MODE_KQ) {
-        err = sync_knotes(p, fd, s, events);
+        int err = sync_knotes(p, fd, s, events);
         if (err != 0) {
             sync_knotes(p, fd, s, 0); /* asks nothing rather than half */
             s->events = 0;

@@ -195,6 +195,10 @@ static int select_merged(ps_pollitem *items, size_t n, struct pollfd *fds,
                          int timeout_ms)
 {
     size_t m, cap = poll_cap();
+    /* poll() refuses only a set with entries; were it to refuse none,
+     * there is nothing smaller to try (and malloc(0) may give NULL). */
+    if (n == 0)
+        return ps__posix_error(EINVAL);
     long *slot = malloc(n * sizeof *slot);
     fd_ref *refs = malloc(n * sizeof *refs);
     int r = PS_ENOMEM, count = 0;

@@ -50,6 +50,7 @@ static int make_socket(int family, int type, int nonblocking, ps_socket_t *out)
     flags |= SOCK_CLOEXEC;
     need_cloexec = 0;
 #endif
+    /* cppcheck-suppress badBitmaskCheck ; flags is 0 without SOCK_CLOEXEC (macOS) */
     int fd = socket(family, type | flags, 0);
     if (fd < 0)
         return ps__last_error();

@@ -93,13 +93,22 @@ int ps__win_gai_error(int rc)
 {
     ps__set_native_error(rc);
     /* The EAI_* values are WSA codes; only these mean something other than
-     * "the name did not resolve". */
+     * "the name did not resolve", as POSIX maps the same EAI_* codes. */
     switch (rc) {
-    case WSA_NOT_ENOUGH_MEMORY:
+    case WSA_NOT_ENOUGH_MEMORY: /* EAI_MEMORY */
     case WSAENOBUFS:
         return PS_ENOMEM;
     case WSANOTINITIALISED:
         return PS_ENETDOWN;
+    case WSAEAFNOSUPPORT: /* EAI_FAMILY */
+        return PS_EAFNOSUPPORT;
+    /* EAI_SERVICE: the port names no service the system knows, which is
+     * bad port text, not a host that did not resolve; read as "not a
+     * numeric host" it also sent a numeric host on to a lookup. */
+    case WSATYPE_NOT_FOUND:
+    case WSAESOCKTNOSUPPORT: /* EAI_SOCKTYPE */
+    case WSAEINVAL:          /* EAI_BADFLAGS */
+        return PS_EINVAL;
     default:
         return PS_ENAME;
     }

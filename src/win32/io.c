@@ -286,7 +286,9 @@ static int fill_bufs(WSABUF *b, DWORD *nb, const ps_iovec *out,
     size_t room = INT_MAX;
     DWORD k = 0;
     for (size_t i = 0; i < n && k < PS__IOV_BATCH && room > 0; i++, skip = 0) {
+        /* cppcheck-suppress nullPointer ; callers pass in when out is NULL */
         char *base = out ? (char *)(uintptr_t)out[i].base : (char *)in[i].base;
+        /* cppcheck-suppress nullPointer ; callers pass in when out is NULL */
         size_t len = (out ? out[i].len : in[i].len) - skip;
         if (len > room)
             len = room;

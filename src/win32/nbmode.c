@@ -81,7 +81,7 @@ static nb_entry *nb_insert(SOCKET s)
     return nb_place(nb_tab, nb_cap, s);
 }
 
-static void nb_remove(nb_entry *e)
+static void nb_remove(const nb_entry *e)
 {
     size_t mask = nb_cap - 1;
     size_t i = (size_t)(e - nb_tab), j = i;

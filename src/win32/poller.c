@@ -389,13 +389,14 @@ static ps__con_group *retire(ps_poller *p, ps__preg *r)
 }
 
 /* The rest of a retire, with the lock released: ends an emptied console
- * group and joins a pipe helper (which takes the lock to post). */
-static void retire_finish(ps_poller *p, ps__preg *r, ps__con_group *g,
-                          int pipe)
+ * group and joins a pipe helper (which takes the lock to post). r is a
+ * pipe's record (kept until helper_gone is set), else NULL: retire may
+ * have freed any other record, and its pointer is not to be used. */
+static void retire_finish(ps_poller *p, ps__preg *r, ps__con_group *g)
 {
     if (g != NULL)
         ps__con_group_end(g);
-    if (pipe) {
+    if (r != NULL) {
         ps__pipe_stop(r);
         lock(p);
         r->helper_gone = 1;
@@ -424,7 +425,7 @@ static int do_remove(ps_poller *p, const ps_pollitem *item)
     pipe = r->route == PS__ROUTE_PIPE;
     g = retire(p, r);
     unlock(p);
-    retire_finish(p, r, g, pipe);
+    retire_finish(p, pipe ? r : NULL, g);
     return rc;
 }
 
@@ -446,7 +447,7 @@ static int do_modify(ps_poller *p, const ps_pollitem *item, void *data)
         int pipe = r->route == PS__ROUTE_PIPE;
         ps__con_group *g = retire(p, r);
         unlock(p);
-        retire_finish(p, r, g, pipe);
+        retire_finish(p, pipe ? r : NULL, g);
         return rc;
     }
     if (route_of(&r->entry, item->events) != r->route) {
@@ -478,7 +479,7 @@ static int do_modify(ps_poller *p, const ps_pollitem *item, void *data)
         *slot(p, kind, v) = n;
         p->count++;
         unlock(p);
-        retire_finish(p, r, g, pipe);
+        retire_finish(p, pipe ? r : NULL, g);
         return 0;
     }
     if (r->route == PS__ROUTE_AFD && r->afd_pending &&
@@ -703,7 +704,7 @@ static void after_unlock(ps_poller *p, sink *s)
     while (s->reap != NULL) {
         ps__preg *r = s->reap;
         s->reap = r->reap_next;
-        retire_finish(p, r, NULL, 1);
+        retire_finish(p, r, NULL);
     }
 }
 
@@ -745,6 +746,7 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
     s.n = 0;
     s.ended = NULL;
     s.reap = NULL;
+    s.side_left = 0; /* rewatch sets it; no field left unset */
     lock(p);
     rewatch(p, &s);
     /* The always-checked items leave the port at least one slot, so they

@@ -265,7 +265,7 @@ static DWORD WINAPI con_main(void *arg)
     HANDLE w[MAXIMUM_WAIT_OBJECTS];
     ps__preg *who[MAXIMUM_WAIT_OBJECTS];
     for (;;) {
-        DWORD n = 1, rc, k;
+        DWORD n = 1, rc;
         int i, found = 0;
         AcquireSRWLockExclusive(&p->lock);
         if (g->stop) {
@@ -288,7 +288,7 @@ static DWORD WINAPI con_main(void *arg)
             found = 1;
         } else {
             /* A handle closed under the wait: its check reports INVALID. */
-            for (k = 1; k < n; k++)
+            for (DWORD k = 1; k < n; k++)
                 if (WaitForSingleObject(w[k], 0) == WAIT_FAILED) {
                     con_fired(g, who[k]);
                     found = 1;

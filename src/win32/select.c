@@ -310,7 +310,9 @@ static int helpers_start(sel_call *c, HANDLE *pipes, size_t np,
             return call_error(GetLastError());
     }
     for (i = 0; i < nc; i += CON_GROUP, k++) {
-        size_t j, m = nc - i < CON_GROUP ? nc - i : CON_GROUP;
+        size_t j, m = nc - i; /* at least 1 */
+        if (m > CON_GROUP)
+            m = CON_GROUP;
         hp[k].wk = wk;
         hp[k].wait[0] = wk->cancel;
         for (j = 0; j < m; j++)

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Static analysis of the library (the `static` leg of ci/test.sh):
+#  - clang's analyzer (scan-build) over the native build, once per POSIX
+#    poller backend built here (epoll, poll()), and over the MinGW x86_64
+#    cross build (the analyzer parses it for the x86_64-w64-mingw32 target);
+#  - cppcheck over src/ for every platform's configuration: Linux, macOS/BSD
+#    (kqueue poller, __APPLE__ paths), Windows 64-bit as MinGW and as MSVC,
+#    and Windows 32-bit; no system headers, the platform macros are given.
+# Zero findings: any report fails the leg. Suppressions are inline only
+# (`cppcheck-suppress ID ; reason`), each with its reason, which is checked.
+# Prints one line per check and ends with "N passed, N failed".
+# PS_CI_NO_INSTALL=1 skips apt-get.
+set -u -o pipefail
+cd "$(dirname "$0")/.."
+
+out=build/static
+mkdir -p "$out"
+
+# Debian 12: scan-build comes with clang-tools (clang-tools-14 has
+# scan-build-14), cppcheck with cppcheck.
+find_scan_build() {
+    command -v scan-build 2>/dev/null && return 0
+    compgen -c scan-build- | grep -E '^scan-build-[0-9]+$' | sort -t- -k3 -n | tail -1
+}
+if [ -z "${PS_CI_NO_INSTALL:-}" ] &&
+   { [ -z "$(find_scan_build)" ] || ! command -v cppcheck >/dev/null 2>&1; }; then
+    echo "== installing clang-tools and cppcheck"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
+        clang-tools cppcheck >/dev/null ||
+        { $sudo apt-get update -q >/dev/null &&
+          DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
+              clang-tools cppcheck >/dev/null; } || exit 1
+fi
+scan_build=$(find_scan_build)
+
+pass=0
+fail=0
+result() { # result NAME OK|FAILED [detail]
+    echo "$1: $2${3:+ — $3}"
+    if [ "$2" = ok ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+}
+
+# Checkers beyond the analyzer's defaults: implementation-defined POSIX
+# calls (malloc(0)...), float loop counters, va_list misuse, strcpy/strcat.
+checkers=(-enable-checker optin.portability.UnixAPI
+          -enable-checker security.FloatLoopCounter
+          -enable-checker valist
+          -enable-checker security.insecureAPI.strcpy)
+lib_only=(-DPS_BUILD_TESTS=OFF -DPS_BUILD_EXAMPLES=OFF -DPS_BUILD_BENCH=OFF
+          -DPS_INSTALL=OFF -DPS_WERROR=ON -DCMAKE_BUILD_TYPE=Debug)
+
+# scan_one NAME [scan-build options --] [cmake configure options]: a fresh
+# build of the library with the analyzer in front of the compiler. Fails on
+# a finding (the exit status, and any warning in the log), on a file the
+# analyzer could not parse, and when not every compiled file was analyzed
+# (one plist per analyzed file, with or without findings).
+scan_one() {
+    local name=$1 sb_opts=() dir="$out/$1" log="$out/$1.log"
+    shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do sb_opts+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    if [ -z "$scan_build" ]; then
+        result "scan-build $name" FAILED "no scan-build (install clang-tools)"
+        return
+    fi
+    rm -rf "$dir" "$dir.reports"
+    if ! { "$scan_build" "${sb_opts[@]}" -o "$dir.reports" \
+               cmake -S . -B "$dir" "${lib_only[@]}" "$@" &&
+           "$scan_build" "${sb_opts[@]}" "${checkers[@]}" --status-bugs \
+               -plist-html --keep-empty -o "$dir.reports" \
+               cmake --build "$dir" -j 2; } >"$log" 2>&1 ||
+       grep -q "warning:" "$log"; then
+        grep -E "warning:|error:" "$log" | head -40
+        result "scan-build $name" FAILED "findings or build failure (see $log)"
+        return
+    fi
+    if grep -q "analyzer encountered problems" "$log"; then
+        grep -E "error:" "$log" | head -20
+        result "scan-build $name" FAILED "the analyzer could not parse every file (see $log)"
+        return
+    fi
+    local objs plists
+    objs=$(find "$dir" \( -name '*.c.o' -o -name '*.c.obj' \) | wc -l)
+    plists=$(find "$dir.reports" -name '*.plist' | wc -l)
+    if [ "$objs" -eq 0 ] || [ "$plists" -ne "$objs" ]; then
+        result "scan-build $name" FAILED "$plists of $objs compiled files analyzed (see $log)"
+        return
+    fi
+    result "scan-build $name" ok "$objs files, 0 findings"
+}
+
+echo "== clang static analyzer ($scan_build)"
+scan_one native
+scan_one native-poll -- -DPS_POLLER_BACKEND=poll
+# The MinGW build with the analyzer interposed: the toolchain file would set
+# the compiler itself, so the cross settings are given here; includes go on
+# the command line (not in a response file, which the analyzer's wrapper
+# does not read).
+echo 'set(CMAKE_C_USE_RESPONSE_FILE_FOR_INCLUDES 0)' >"$out/no-rsp.cmake"
+if command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then
+    scan_one mingw64 --use-cc=x86_64-w64-mingw32-gcc \
+        --analyzer-target=x86_64-w64-mingw32 -- \
+        -DCMAKE_SYSTEM_NAME=Windows -DCMAKE_SYSTEM_PROCESSOR=x86_64 \
+        -DCMAKE_FIND_ROOT_PATH=/usr/x86_64-w64-mingw32 \
+        -DCMAKE_USER_MAKE_RULES_OVERRIDE="$(pwd)/$out/no-rsp.cmake"
+else
+    result "scan-build mingw64" FAILED "no x86_64-w64-mingw32-gcc"
+fi
+
+# ---- cppcheck ---------------------------------------------------------------
+echo "== cppcheck ($(cppcheck --version 2>/dev/null))"
+cpp_common=(--enable=warning,style,performance,portability --std=c11
+            --inline-suppr --quiet --error-exitcode=1
+            -Iinclude -Isrc -DPS_BUILDING)
+posix_linux=(-D__linux__ -D__GNUC__ -D_DEFAULT_SOURCE -D_GNU_SOURCE
+             -DSOCK_CLOEXEC -DMSG_NOSIGNAL -DPOLLRDHUP -DESHUTDOWN -DIOV_MAX=1024
+             -U_WIN32 -U__APPLE__ -USO_NOSIGPIPE -UEVFILT_USER)
+posix_bsd=(-D__APPLE__ -D__GNUC__ -D_DARWIN_C_SOURCE -DEVFILT_USER -DSO_NOSIGPIPE
+           -DIOV_MAX=1024 -DOPEN_MAX=10240
+           -U__linux__ -U_WIN32 -USOCK_CLOEXEC -UMSG_NOSIGNAL -UPOLLRDHUP)
+win_common=(-D_WIN32 -D_WIN32_WINNT=0x0601 -DWIN32_LEAN_AND_MEAN
+            -U__linux__ -U__APPLE__)
+mapfile -t common_src < <(ls src/*.c)
+mapfile -t linux_src < <(ls src/posix/*.c | grep -v poller_kqueue)
+mapfile -t bsd_src < <(ls src/posix/*.c | grep -v poller_epoll)
+mapfile -t win_src < <(ls src/win32/*.c)
+
+cpp_one() { # cpp_one NAME cppcheck-arguments...
+    local name=$1 log="$out/cppcheck-$1.log"
+    shift
+    if ! command -v cppcheck >/dev/null 2>&1; then
+        result "cppcheck $name" FAILED "no cppcheck"
+        return
+    fi
+    if cppcheck "${cpp_common[@]}" "$@" >"$log" 2>&1 && [ ! -s "$log" ]; then
+        result "cppcheck $name" ok "0 findings"
+    else
+        head -60 "$log"
+        result "cppcheck $name" FAILED "findings (see $log)"
+    fi
+}
+cpp_one linux --platform=unix64 --library=posix "${posix_linux[@]}" \
+    "${common_src[@]}" "${linux_src[@]}"
+cpp_one macos-bsd --platform=unix64 --library=posix "${posix_bsd[@]}" \
+    "${common_src[@]}" "${bsd_src[@]}"
+cpp_one win64-mingw --platform=win64 --library=windows "${win_common[@]}" \
+    -D_WIN64 -D__MINGW32__ -D__GNUC__ -U_MSC_VER "${common_src[@]}" "${win_src[@]}"
+cpp_one win64-msvc --platform=win64 --library=windows "${win_common[@]}" \
+    -D_WIN64 -D_MSC_VER=1930 -U__MINGW32__ -U__GNUC__ "${common_src[@]}" "${win_src[@]}"
+cpp_one win32-mingw --platform=win32A --library=windows "${win_common[@]}" \
+    -U_WIN64 -D__MINGW32__ -D__GNUC__ -U_MSC_VER "${common_src[@]}" "${win_src[@]}"
+
+# Every suppression says why: "cppcheck-suppress ID ; reason".
+bare=$(grep -rnE "cppcheck-suppress" src include | grep -vE "cppcheck-suppress[[:space:]]+[A-Za-z0-9_]+[[:space:]]*;[[:space:]]*[^[:space:]*]" || true)
+if [ -n "$bare" ]; then
+    echo "$bare"
+    result "suppressions" FAILED "a cppcheck suppression without its reason"
+else
+    result "suppressions" ok "$(grep -rc "cppcheck-suppress" src include | awk -F: '{s += $2} END {print s + 0}') inline, each with a reason"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
