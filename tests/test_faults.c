@@ -220,8 +220,18 @@ static void storm_report(const char *test)
 static const int deadlines[] = {30, 100, 250};
 #define NDEADLINES (sizeof deadlines / sizeof deadlines[0])
 
+/* valgrind runs one thread at a time and delivers signals between its
+ * time slices: a signal every 100 us starves the test there. Every other
+ * leg runs the storm. */
+static void skip_storm_under_memcheck(void)
+{
+    if (pst_under_memcheck())
+        cr_skip_test("a signal every 100 us starves the test under valgrind");
+}
+
 Test(eintr, recv_deadlines, .timeout = 60)
 {
+    skip_storm_under_memcheck();
     storm_or_skip();
     ps_socket_t c, s;
     unsigned char buf[256];
@@ -260,6 +270,7 @@ Test(eintr, recv_deadlines, .timeout = 60)
 
 Test(eintr, frame_deadlines, .timeout = 60)
 {
+    skip_storm_under_memcheck();
     storm_or_skip();
     ps_socket_t c, s;
     unsigned char buf[256], head[4];
@@ -300,6 +311,7 @@ Test(eintr, frame_deadlines, .timeout = 60)
  * out, and the peer then finds exactly *sent bytes of the pattern. */
 Test(eintr, send_deadlines, .timeout = 60)
 {
+    skip_storm_under_memcheck();
     storm_or_skip();
     enum { BIG = 8 << 20 };
     ps_socket_t c, s;
@@ -352,6 +364,7 @@ Test(eintr, send_deadlines, .timeout = 60)
 
 Test(eintr, accept_and_connect_deadlines, .timeout = 60)
 {
+    skip_storm_under_memcheck();
     storm_or_skip();
     ps_socket_t l = PS_INVALID_SOCKET, out;
     lap p;
@@ -387,6 +400,7 @@ Test(eintr, accept_and_connect_deadlines, .timeout = 60)
 
 Test(eintr, wait_deadlines, .timeout = 60)
 {
+    skip_storm_under_memcheck();
     storm_or_skip();
     ps_socket_t c, s, u;
     ps_poller *pl;
@@ -439,6 +453,7 @@ enum { PART = 1 << 20 };
  * the third with single timed ps_recv calls. */
 Test(eintr, receives_lose_nothing, .timeout = 60)
 {
+    skip_storm_under_memcheck();
     storm_or_skip();
     ps_socket_t c, s;
     streamer w;
@@ -498,6 +513,7 @@ Test(eintr, receives_lose_nothing, .timeout = 60)
  * interrupted part way). The reader checks every byte. */
 Test(eintr, sends_lose_nothing, .timeout = 60)
 {
+    skip_storm_under_memcheck();
     storm_or_skip();
     ps_socket_t c, s;
     streamer r;
@@ -584,6 +600,7 @@ static void frame_reader(void *arg)
 
 Test(eintr, frames_lose_nothing, .timeout = 60)
 {
+    skip_storm_under_memcheck();
     storm_or_skip();
     ps_socket_t c, s;
     framer f = {PS_INVALID_SOCKET, 0, -1, 0};
@@ -662,6 +679,7 @@ static void echo_main(void *arg)
 
 Test(eintr, datagrams_lose_nothing, .timeout = 60)
 {
+    skip_storm_under_memcheck();
     storm_or_skip();
     ps_socket_t a, b;
     ps_addr to;
@@ -713,6 +731,7 @@ static void late_client(void *arg)
 
 Test(eintr, connect_accept_resolve, .timeout = 60)
 {
+    skip_storm_under_memcheck();
     storm_or_skip();
     enum { N = 500 };
     ps_socket_t l, out;
@@ -1248,6 +1267,10 @@ static void fd_limit_or_skip(void)
 Test(fd_exhaustion, constructors_fail_with_emfile_and_leak_nothing,
      .timeout = 60)
 {
+    if (pst_under_memcheck())
+        cr_skip_test("valgrind emulates RLIMIT_NOFILE (its own descriptors "
+                     "sit above the limit), so a limit at the number in use "
+                     "does not bind as in a real process");
     static const struct {
         const char *name;
         make_fn make;
@@ -1298,6 +1321,10 @@ Test(fd_exhaustion, constructors_fail_with_emfile_and_leak_nothing,
  * a numeric ps_resolve, a transfer. */
 Test(fd_exhaustion, calls_that_open_nothing_still_work, .timeout = 60)
 {
+    if (pst_under_memcheck())
+        cr_skip_test("valgrind emulates RLIMIT_NOFILE (its own descriptors "
+                     "sit above the limit), so a limit at the number in use "
+                     "does not bind as in a real process");
     fd_limit_or_skip();
     ps_socket_t c, s;
     pst_tcp_pair(&c, &s);
@@ -1337,6 +1364,10 @@ Test(fd_exhaustion, calls_that_open_nothing_still_work, .timeout = 60)
  * resolves localhost without opening anything gives 0 for the lookups.) */
 Test(fd_exhaustion, name_lookups_fail_with_emfile, .timeout = 60)
 {
+    if (pst_under_memcheck())
+        cr_skip_test("valgrind emulates RLIMIT_NOFILE (its own descriptors "
+                     "sit above the limit), so a limit at the number in use "
+                     "does not bind as in a real process");
     fd_limit_or_skip();
     ps_addr a[4];
     ps_socket_t x = PS_INVALID_SOCKET, y = PS_INVALID_SOCKET;

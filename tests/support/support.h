@@ -23,6 +23,9 @@ int64_t pst_now_ms(void);
  * from 1 to 100 in the environment; the valgrind leg sets it), else ms.
  * For "returned within" bounds only, never for "not before" bounds. */
 int64_t pst_slack_ms(int64_t ms);
+/* Nonzero when the program runs under valgrind's memcheck (the valgrind
+ * leg's wrapper sets PS_UNDER_MEMCHECK). */
+int pst_under_memcheck(void);
 
 /* 1 when built for Windows, else 0. */
 int pst_is_windows(void);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+int pst_under_memcheck(void) { return getenv("PS_UNDER_MEMCHECK") != NULL; }
+
 int64_t pst_slack_ms(int64_t ms)
 {
     const char *text = getenv("PS_TEST_SLOWDOWN");
