@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* How long ps_connect takes to a name whose first address is silent: a
  * broken IPv6 path, common in the wild. "race.test" must resolve to ::1
  * and then 127.0.0.1 (ci/test.sh runs this program through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small framed request/response, as real protocols do it: a 30-byte
  * payload behind a 4-byte big-endian length, sent by one thread and echoed
  * by another over loopback TCP. Compares ps_send_frame/ps_recv_frame with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What portsock costs over raw system calls, measured in one run:
  *  1. one-byte ping-pong over loopback TCP (TCP_NODELAY) between two threads
  *     and between two processes: raw send/recv vs ps_send/ps_recv without a

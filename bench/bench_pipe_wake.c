@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* How soon a wait on an anonymous pipe returns after another thread writes
  * into it (every platform; on Windows the pipe is a HANDLE, which only
  * portsock's helpers can wait on together with sockets):

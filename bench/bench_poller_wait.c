@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What one readiness wait costs with 100 and with 10,000 registered
  * sockets of which one is ready (Linux: it compares with epoll_wait):
  *   ps_poller_wait on a poller holding them all,

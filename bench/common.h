@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small helpers shared by the benchmark programs, written once against the
  * public API. */
 #ifndef PS_BENCH_COMMON_H

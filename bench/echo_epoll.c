@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Echo server on raw epoll (Linux), the baseline of the echo benchmark.
  * Same protocol and same algorithm as the other contenders: one thread,
  * level-triggered, one recv per readiness report, the bytes sent straight

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Echo server on libevent (a benchmark-only dependency): an event_base with
  * one persistent read event per connection, the same algorithm as the
  * other contenders (one recv per readiness report, bytes sent straight

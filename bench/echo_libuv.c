@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Echo server on libuv (a benchmark-only dependency): its TCP stream API,
  * the way libuv servers are written. Replies go out with uv_try_write, and
  * only what does not fit is queued with uv_write, so the common path makes

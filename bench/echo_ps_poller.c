@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Echo server on portsock's ps_poller (every platform). Same protocol and
  * algorithm as the other contenders of the echo benchmark: one thread,
  * level-triggered, one receive per readiness report, the bytes sent

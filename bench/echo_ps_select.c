@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Echo server on portsock's ps_select (every platform): the way to build a
  * server before ps_poller, kept as a contender of the echo benchmark. Same
  * protocol and algorithm as the others (one receive per readiness report,

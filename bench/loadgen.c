@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Load generator for the echo benchmarks (Linux only: epoll, timerfd,
  * /proc). Opens N loopback connections to an echo server, then for a
  * bounded time sends 64-byte requests and waits for their 64-byte echoes:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The platform pieces the benchmarks need (raw_posix.c, raw_win32.c): the
  * raw system calls portsock is compared with, plus threads, a clock and a
  * way to start a second copy of the program, so the benchmark sources stay

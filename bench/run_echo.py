@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The echo benchmark: starts one echo server per contender, runs the load
 generator's cases against each (interleaved, so a change in the machine's
 load hits every contender alike) and prints one table with each contender's

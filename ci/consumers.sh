@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds and runs tests/consumers/app.c against every way of getting portsock:
 # an installed CMake package (static and shared), pkg-config (static and
 # shared), add_subdirectory, FetchContent (SOURCE_DIR and a local URL), and a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # portsock in two minutes: builds the library and examples (Release, into
 # build/demo) and runs a short loopback session that shows them working:
 #   - echo_server (one thread, ps_poller) on a free port;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Static analysis of the library (the `static` leg of ci/test.sh):
 #  - clang's analyzer (scan-build) over the native build, once per POSIX
 #    poller backend built here (epoll, poll()), and over the MinGW x86_64
@@ -159,6 +160,18 @@ if [ -n "$bare" ]; then
     result "suppressions" FAILED "a cppcheck suppression without its reason"
 else
     result "suppressions" ok "$(grep -rc "cppcheck-suppress" src include | awk -F: '{s += $2} END {print s + 0}') inline, each with a reason"
+fi
+
+# Every source file carries the license line (MIT, see LICENSE) near its top.
+unlicensed=$(git ls-files '*.c' '*.h' '*.py' '*.sh' '*.cmake' 'CMakeLists.txt' '*/CMakeLists.txt' .ci/run 2>/dev/null |
+    grep -v '^fuzz/corpus/' | while read -r f; do
+        head -3 "$f" | grep -q 'SPDX-License-Identifier: MIT' || echo "$f"
+    done)
+if [ -n "$unlicensed" ]; then
+    echo "$unlicensed"
+    result "spdx" FAILED "source files without an SPDX-License-Identifier line"
+else
+    result "spdx" ok "every source file has its SPDX-License-Identifier line"
 fi
 
 echo "$pass passed, $fail failed"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Every test leg of portsock: gcc, clang, ASan+UBSan, ThreadSanitizer,
 # valgrind memcheck, the poll() poller backend, MinGW x86_64 under Wine,
 # static analysis (ci/static.sh), an i686 MinGW compile-only check and a

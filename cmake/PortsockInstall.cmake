@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Install rules: header, library, CMake package (portsock::portsock) and a
 # pkg-config file. Included from the top-level CMakeLists.txt when PS_INSTALL.
 include(CMakePackageConfigHelpers)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Warnings and sanitizers shared by the library, tests and examples.
 function(ps_set_warnings target)
   if(MSVC)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Compile-only check for 32-bit Windows (catches SOCKET/pointer size mistakes).
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR i686)

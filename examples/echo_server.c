@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An echo server for many clients on one thread, built on ps_poller:
  *   echo_server [--host HOST] [--max-clients N] [--exit-after N]
  *               [--stdin-quit] [--sndbuf BYTES] PORT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "ex_server.h"
 
 #include <errno.h>

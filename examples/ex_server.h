@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the example servers: option values, listening, and announcing
  * the bound address. */
 #ifndef PS_EXAMPLE_SERVER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A tiny thread and mutex helper for the examples, so their sources need no
  * platform #ifdefs: ex_thread_posix.c (pthreads) or ex_thread_win32.c
  * (Win32 threads), chosen by the build. */

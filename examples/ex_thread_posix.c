@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "ex_thread.h"
 
 #include <pthread.h>

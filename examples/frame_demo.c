@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Length-prefixed messages with ps_send_frame / ps_recv_frame:
  *   frame_demo
  * One program plays both sides over real loopback TCP: a server thread

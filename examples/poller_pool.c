@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An echo server run by a pool of threads sharing one ps_poller:
  *   poller_pool [--host HOST] [--threads N] [--max-clients N]
  *               [--exit-after N] PORT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* psnc — a small portable netcat built only on portsock's public API.
  *
  *   psnc [-u] [-v|-q] [-w SECONDS] HOST PORT        connect

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # psnc, the portable netcat (psnc.c), its install rule, and its tests: the
 # scripts in tests/interop run it against Python, socat and OpenBSD nc,
 # natively and (MinGW leg) under Wine through the emulator prefix.

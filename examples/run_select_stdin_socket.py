@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Runs select_stdin_socket (argv[1:] is the command, e.g. wine64 prog.exe)
 against a loopback echo server, with standard input redirected from a file,
 and checks that every byte came back in order."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Runs the echo servers or the frame demo and checks them from outside.
 
     run_servers_test.py echo_server   [EMULATOR...] PROGRAM

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Waits on standard input and a socket at once and copies each way:
  *   select_stdin_socket HOST PORT
  * Standard input goes to the socket (half-closed at end of input); what the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The echo servers and the framing demo, and the tests that run them.
 # Included from examples/CMakeLists.txt (ps_add_example, PS_STDIN_IO,
 # PS_CAN_RUN_EXAMPLES come from there).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Raw, unbuffered standard input for the examples: stdio's buffering would
  * hide bytes from ps_select. stdin_io_posix.c / stdin_io_win32.c. */
 #ifndef PS_EXAMPLE_STDIN_IO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "stdin_io.h"
 
 #include <errno.h>

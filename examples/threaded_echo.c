@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An echo server with one thread per client, the classic way:
  *   threaded_echo [--host HOST] [--max-clients N] [--exit-after N] PORT
  * The main thread accepts; each client gets a thread that loops on

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the libFuzzer targets one after another, one job each, and prints
 # the executions each reached. Any crash, failed check, leak or per-input
 # timeout fails the run; its input is kept and shown.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A fixed interface table for the address targets, standing in for the
  * system's: if_nametoindex and if_indextoname defined here take the place
  * of libc's (the program's own definition wins at link time, for portsock's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_addr_format on arbitrary ps_addr contents: input bytes 0..3 are len
  * (little-endian), the next 128 the storage (missing bytes are 0). Every
  * cap from 0 to PS_ADDRSTRLEN gets a buffer of exactly that size: the last

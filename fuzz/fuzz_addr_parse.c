@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_addr_parse on arbitrary text, against a grammar written here from the
  * header's contract, and parse -> format -> parse round trips.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the fuzz targets: a check that always runs (NDEBUG or not) and
  * aborts, so libFuzzer records the input as a crash. */
 #ifndef PS_FUZZ_CHECK_H

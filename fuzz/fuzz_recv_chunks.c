@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_recv and ps_recv_all over a stream written in input-chosen chunks,
  * checked byte for byte against a model.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_recv_frame fed arbitrary bytes through a socketpair, checked against a
  * model that predicts every return code, *len and payload.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the stream targets: a socketpair whose writing end is driven
  * with raw system calls, so what the reader sees depends on portsock's
  * receive side only. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * portsock — one body of socket code for Linux, macOS and Windows.
  *

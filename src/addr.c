@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Address text and accessors, written once over the platform's
  * ps_addr <-> endpoint conversion. */
 #include "internal.h"

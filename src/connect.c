@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Making connected, listening and datagram sockets from host/port text:
  * resolution, racing the addresses within one deadline, listener setup. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connecting to the first of several addresses that answers: Happy Eyeballs
  * v2 (RFC 8305). Attempts start one after another, 250 ms apart or at once
  * when the previous one fails, and all stay in flight until one connects or

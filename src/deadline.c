@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Deadlines: one timeout covers a whole call, however many system calls it
  * makes. */
 #include "internal.h"

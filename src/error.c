@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Portable error codes: names, text, and the per-thread native code. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Length-prefixed framing: a 4-byte big-endian length, then the payload. */
 #include "internal.h"
 

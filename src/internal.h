@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The private platform interface. Common code (the .c files in src/) is written once
  * against these functions; src/posix and src/win32 implement them. Nothing
  * here names a system type. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Data transfer with deadlines, written once for every platform. An
  * operation is tried first and waited for only when it would block, so a
  * ready socket costs one system call; a socket that was just found empty is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Library-wide entry points: init/cleanup and version. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Socket options beyond the basic ones: the argument checks, shared by
  * every platform; the platform files set the options. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_poller's public entry points: argument checks and the deadline loop,
  * written once; the backends (src/posix/poller_*.c, src/win32/poller.c)
  * do the registering and waiting. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Name resolution within a deadline. Numeric hosts, the wildcard (host
  * NULL), "unix:" paths and lookups without a deadline resolve on the
  * caller's thread. A name with a deadline is looked up on a detached helper

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_select: argument checks and the deadline loop, written once; the
  * platform does one wait at a time. */
 #include "internal.h"

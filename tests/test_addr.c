@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Addresses: parse/format, getters, local/peer addresses of sockets. */
 #include <criterion/criterion.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Byte-order helpers: known vectors, unaligned access, round trips. */
 #include <criterion/criterion.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_connect without a race: a numeric host is one address, so one attempt
  * that must honour the deadline and leave nothing open. The race between
  * several addresses needs a name and is tested in test_ns_connect_race.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The native error tables (src/posix/error.c, src/win32/error.c), walked
  * through their internal entry ps__error_code: one portable code per
  * condition, whichever platform reports it. The native number for each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Error codes: names, texts, the per-thread native error, the version. */
 #include <criterion/criterion.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fault injection: the failures a network and an operating system really
  * produce, made to happen on purpose.
  *  - eintr tests: a SIGALRM storm (handler without SA_RESTART, every 100 us,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Length-prefixed frames: round trips, the wire format, hostile and
  * truncated input, timeouts. Loopback only. */
 #include <criterion/criterion.h>

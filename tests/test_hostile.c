@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hostile arguments to every public function of portsock.h: NULL pointers,
  * PS_INVALID_SOCKET and other values no socket has, closed sockets, pipes
  * and regular files given as sockets, SIZE_MAX lengths, INT_MAX / INT_MIN

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Library lifetime: ps_init / ps_cleanup reference counting and threads. */
 #include <criterion/criterion.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_send / ps_recv / ps_send_all / ps_recv_all: data integrity, timeouts,
  * end of stream, resets, non-blocking sockets. Loopback only. */
 #include <criterion/criterion.h>

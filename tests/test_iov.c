@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_sendv / ps_sendv_all / ps_recvv: order across buffers, empty buffers,
  * more buffers than one system call takes, partial sends with exact counts
  * on timeout and on reset, argument checks. Loopback only. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_native_error() across calls that do not fail in the system: a
  * timeout, "would block" and success leave it as it was before the call,
  * also when the call met EAGAIN / EINPROGRESS / WSAEWOULDBLOCK on its way.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_connect's address race (Happy Eyeballs) on loopback: "race.test"
  * resolves to ::1 and 127.0.0.1 (tests/ns/connect_race_hosts bound over
  * /etc/hosts). The gai.conf bound with it decides which the resolver gives

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A deadline that covers name lookup, against a DNS server that never
  * answers. Run by tests/ns/ns_run.sh in a private mount namespace with
  * tests/ns/resolve_silent.* over /etc/resolv.conf (nameserver 127.0.0.153;

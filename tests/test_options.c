@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Socket options: linger and abortive close, SO_REUSEPORT, broadcast, TTL,
  * multicast; and the dual-stack ps_udp_open(NULL, port). Loopback only,
  * ephemeral ports only. Options are read back natively

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_poller on sockets, pipes and files: errors, each readiness bit,
  * level-triggered and one-shot, wakes, changes from other threads, many
  * items. The same source runs on every backend and under Wine. */

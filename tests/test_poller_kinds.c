@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_poller with the kinds beside sockets: pipes (as fds and, on Windows,
  * as handles), files, wakes, one-shot pipes, helper threads and what close
  * leaves behind; the same source runs natively and under Wine. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_select on sockets, pipes, files and invalid items; the same source runs
  * natively and under Wine. */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Socket life cycle, listen / connect / accept, shutdown, socket pairs and
  * options. Loopback only, ephemeral ports only. */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The header's thread-safety promises under load: one socket sent on and
  * received on by two threads at once, ps_init/ps_cleanup from many threads,
  * concurrent ps_select, ps_resolve and error names, and ps_poller changes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Datagrams: ps_udp_open, ps_sendto, ps_recvfrom. Loopback only, ephemeral
  * ports only. */
 #include <criterion/criterion.h>

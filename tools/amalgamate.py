@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Generates the single-file build: portsock.c (every source of src/, both
 platforms, the platform and the POSIX poller backend chosen by the
 preprocessor) and a copy of include/portsock.h beside it.

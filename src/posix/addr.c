@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX: name resolution and sockaddr <-> endpoint conversion. */
 #include "posix.h"
 

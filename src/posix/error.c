@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX: errno values -> PS_E* codes. src/win32/error.c gives the same
  * code for the same condition (tests/test_error_table.c checks both). */
 #include "posix.h"

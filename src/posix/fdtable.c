@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The poller backends' registrations, indexed by fd number (see posix.h).
  * Not thread-safe: each backend holds its own lock around these calls. */
 #include "posix.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX: library lifetime and clock. */
 #include "posix.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX: one attempt at each transfer, and the readiness wait. */
 #include "posix.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX: linger, port reuse, broadcast, TTL and multicast options. */
 #include "posix.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_poller on Linux: epoll.
  *
  * Each registration's record lives in an fd-indexed table (fdtable.c); the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_poller on kqueue (macOS, FreeBSD, DragonFly, NetBSD 10+).
  *
  * Each registered fd owns a slot in an array indexed by the fd. Its READ and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_poller for any other POSIX system: poll() over an array, selected with
  * -DPS_POLLER_BACKEND=poll (also a test leg on Linux). A wait costs O(n) in
  * the registered count, unlike epoll and kqueue. No macOS terminal fixup as

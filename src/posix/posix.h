@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Private to the POSIX backend. */
 #ifndef PS_POSIX_H
 #define PS_POSIX_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX ps_select: poll() has no FD_SETSIZE limit and works on sockets,
  * pipes, terminals and files alike (except terminals on macOS, see
  * select_fixup.c).

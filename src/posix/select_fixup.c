@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* macOS: poll() reports POLLNVAL for terminals and some devices although the
  * fd is open. For such calls we wait again with select(), which handles them;
  * _DARWIN_UNLIMITED_SELECT lifts the FD_SETSIZE cap as long as the sets are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX: creating, configuring and closing sockets. */
 #include "posix.h"
 

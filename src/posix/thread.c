@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX: detached threads and a latch with a timed wait (pthreads). */
 #include "posix.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_addr <-> native sockaddr, IP text, local and peer addresses. */
 #include "win32.h"
 

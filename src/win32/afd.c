@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Socket readiness through the AFD driver (the one behind Winsock): an
  * IOCTL_AFD_POLL request on a handle to \Device\Afd completes, through the
  * I/O completion port that handle is associated with, when the socket is

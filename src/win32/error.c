@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* WSA error codes -> PS_E* codes. src/posix/error.c gives the same code
  * for the same condition (tests/test_error_table.c checks both). */
 #include "win32.h"

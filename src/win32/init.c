@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Winsock start-up and the monotonic clock. */
 #include "win32.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Readiness waits and single transfer attempts.
  *
  * A timed attempt must never block. Winsock has no per-call "don't wait"

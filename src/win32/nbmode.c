@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Blocking mode bookkeeping. Winsock cannot report whether a socket is in
  * non-blocking mode, so portsock remembers what it set: a hash set keyed by
  * SOCKET, guarded by one SRW lock. An entry exists while the user asked for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Socket options and the pending socket error. */
 #include "win32.h"
 

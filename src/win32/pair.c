@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_socketpair: Windows has no socketpair(), so connect two TCP sockets
  * over loopback and make sure the accepted end is really ours. */
 #include "win32.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_poller on Windows: one I/O completion port. Sockets are watched by
  * AFD polls whose completions arrive on the port; pipes and console input
  * by persistent helper threads that post to it; files and other handles

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Private to the Windows ps_poller (poller*.c, afd.c). */
 #ifndef PS_WIN32_POLLER_H
 #define PS_WIN32_POLLER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_poller on Windows: the helper threads for what the port cannot watch.
  *
  * A pipe gets one helper for as long as it is registered. The helper does

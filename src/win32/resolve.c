@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Name resolution with getaddrinfo. */
 #include "win32.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_select on Windows: one readiness wait over sockets, pipes, consoles
  * and files.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Private to the Windows ps_select (select*.c). */
 #ifndef PS_WIN32_SELECT_H
 #define PS_WIN32_SELECT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_select on Windows: what an item is, and the non-blocking checks of
  * pipes, consoles and files. */
 #include "select.h"

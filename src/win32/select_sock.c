@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ps_select on Windows: the socket items, through select() with counted
  * fd_sets of any size. */
 #include "select.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Socket creation, connect/bind/listen, close and shutdown. */
 #include "win32.h"
 

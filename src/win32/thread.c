@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Windows: detached threads and a latch with a timed wait (SRW lock and
  * condition variable, which need no destruction). */
 #include "win32.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Private helpers shared by the Winsock backend. */
 #ifndef PS_WIN32_H
 #define PS_WIN32_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Waits on standard input, a terminal or console, as run_console.py drives
  * it from a pseudo-terminal (Wine then gives a Windows build a real
  * console). argv[1]: "poller" (ps_poller) or "select" (ps_select).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Runs console_wait (argv[1:] is the command, e.g. the emulator and the
 .exe) inside a pseudo-terminal made by script(1), so that standard input is
 a terminal (natively) or a real console (under Wine), for each waiter

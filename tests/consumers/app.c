@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A tiny portsock consumer: one frame through a socket pair. Built by
  * ci/consumers.sh against each way of getting the library. */
 #include <portsock.h>

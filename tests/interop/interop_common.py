@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared helpers of the interop scripts.
 
 Every script takes the command that runs the portsock program as its

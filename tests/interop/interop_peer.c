@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The portsock end of the Python interop tests (interop_python.py), built on
  * the public API only. One subcommand per exchange; results go to stdout as
  * short lines the script checks, e.g. "PS_ECLOSED 700".

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """portsock (interop_peer) against Python's own socket module: fixed-length
 messages, struct-packed frames, UDP datagrams, and peers that close or reset
 in the middle. argv[1:]: the command that runs interop_peer."""

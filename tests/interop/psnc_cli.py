@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """psnc's command line and exit statuses: --help, --version, usage errors (2),
 unknown host (3), refused (4), connect/accept/idle timeouts (5), and what -q
 keeps quiet. argv[1:]: the command that runs psnc."""

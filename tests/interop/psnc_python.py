@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """psnc against Python socket peers: 1 MiB each way at once, half-close with
 a reply after end of input, the listener on all interfaces, and UDP both as
 client and listener. argv[1:]: the command that runs psnc."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """psnc against socat or OpenBSD nc, both ways: psnc client -> tool server,
 tool client -> psnc -l, 1 MiB files compared byte for byte, half-close in
 both directions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* minicrit's platform part: per-test timeouts, crash reports, ending a
  * helper thread (mc_platform_win32.c, mc_platform_posix.c). */
 #ifndef MINICRIT_PLATFORM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* minicrit on POSIX (the self-test, and the ThreadSanitizer leg, where
  * Criterion cannot start): a watchdog thread enforces .timeout; a helper
  * thread's failure ends the process. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* minicrit on Windows: a watchdog thread enforces .timeout, an unhandled
  * exception filter reports crashes. */
 #include "mc_platform.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * minicrit runner: see criterion/criterion.h.
  *

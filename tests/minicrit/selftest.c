@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Self-test of the minicrit runner. Suite "fail" holds tests that must each
  * fail, "pass" tests that must pass, "skip" tests that must be skipped, and

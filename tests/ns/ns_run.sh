@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs a test in a private mount namespace with test files bind-mounted over
 # system files (/etc/hosts, /etc/resolv.conf, /etc/gai.conf, ...), so a name
 # can resolve a chosen way without touching the machine's own files.

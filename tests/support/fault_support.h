@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fault injection for tests/test_faults.c: signal storms, abortive closes,
  * descriptor exhaustion and a look into the kernel's socket queues.
  * fault_support_posix.c and fault_support_win32.c implement it; what a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fault injection on POSIX systems. See fault_support.h. */
 #ifdef __linux__
 #  define _GNU_SOURCE /* SIGEV_THREAD_ID, SIOCOUTQNSD */

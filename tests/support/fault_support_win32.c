@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fault injection on Windows (MinGW-w64, also under Wine). See
  * fault_support.h. */
 #include "fault_support.h"

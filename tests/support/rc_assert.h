@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Assertions on portsock return codes that print the code's name. Include
  * after <criterion/criterion.h>. */
 #ifndef PS_TEST_RC_ASSERT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helpers for ps_select that need the platform (raw descriptors and
  * handles); select_support_posix.c and select_support_win32.c. */
 #ifndef PS_TEST_SELECT_SUPPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "select_support.h"
 
 #include <errno.h>

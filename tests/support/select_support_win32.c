@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "select_support.h"
 
 #include <winsock2.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POSIX: see sockopt_support.h. */
 #include "sockopt_support.h"
 

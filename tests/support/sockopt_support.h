@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading socket options back, for tests of the ps_set_* options
  * (sockopt_posix.c, sockopt_win32.c), and a native listen() on a socket
  * made with ps_socket. */

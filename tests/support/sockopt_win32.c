@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Windows: see sockopt_support.h. */
 #include <winsock2.h>
 #include <ws2tcpip.h>

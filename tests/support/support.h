@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small platform helpers for the tests only (threads, sleeping, clocks,
  * pipes), so the test sources themselves stay free of platform #ifdefs.
  * support_posix.c and support_win32.c implement it. */

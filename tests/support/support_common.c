@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helpers written once, on the public API and standard C: the same on
  * every platform. See support.h and select_support.h. */
 #include "select_support.h"

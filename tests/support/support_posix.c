@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helpers for POSIX systems (Linux, macOS). See support.h. */
 #include "support.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helpers for Windows (MinGW-w64, also under Wine). See support.h. */
 #include "support.h"
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs one test program under valgrind's memcheck (the valgrind leg: the
 # valgrind preset puts this script in front of every test program's command
 # through PS_TEST_WRAPPER). The run fails, besides on the program's own

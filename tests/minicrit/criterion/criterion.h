@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * minicrit: a small Criterion-compatible test runner for builds where
  * Criterion itself is not available (MinGW, run under Wine).
