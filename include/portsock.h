@@ -140,7 +140,7 @@ enum {
  */
 PS_API const char *ps_strerror(int err);
 /**
- * The code's name, e.g. "PS_ETIMEDOUT"; "PS_E?" style text for unknown
+ * The code's name, such as "PS_ETIMEDOUT"; "PS_E?" style text for unknown
  * codes, never NULL. Thread-safe.
  * @param err a PS_E* code (or any int)
  * @return a static string naming err
@@ -375,6 +375,7 @@ PS_API int ps_shutdown(ps_socket_t s, int how);
  *    the deadline and then returns PS_ECONNREFUSED.
  *  - A name with one address, a numeric host and "unix:" make a single
  *    attempt with no race.
+ *
  * Windows retries a refused connection for about two seconds before it
  * reports PS_ECONNREFUSED; the race still starts the next address after
  * 250 ms, but a single refused address with a shorter timeout ends in
@@ -618,7 +619,8 @@ PS_API int ps_set_keepalive(ps_socket_t s, int on);
 PS_API int ps_set_buffer_sizes(ps_socket_t s, int sndbuf, int rcvbuf);
 
 /**
- * SO_LINGER. on 1: ps_close waits up to `seconds` (0..65535) for unsent
+ * SO_LINGER: what ps_close does with unsent data.
+ * on 1: ps_close waits up to `seconds` (0..65535) for unsent
  * data to leave; with 0 seconds the close resets the connection (RST)
  * instead, discarding unsent data. on 0: the system default (a close
  * returns at once and the data is sent in the background); seconds is
@@ -1316,7 +1318,7 @@ static inline uint64_t ps_load_le64(const void *p)
 /* Host <-> network order. Written through the byte stores so they need no
  * knowledge of the host's byte order; compilers turn them into one bswap. */
 /**
- * Host to network order (16 bits), as htons / htonl do.
+ * Host to network order (16 bits), as htons does.
  * @param v a value in host order
  * @return v in network order (big-endian)
  */
@@ -1329,7 +1331,7 @@ static inline uint16_t ps_hton16(uint16_t v)
     return r;
 }
 /**
- * Host to network order (32 bits), as htons / htonl do.
+ * Host to network order (32 bits), as htonl does.
  * @param v a value in host order
  * @return v in network order (big-endian)
  */
@@ -1342,7 +1344,7 @@ static inline uint32_t ps_hton32(uint32_t v)
     return r;
 }
 /**
- * Host to network order (64 bits), as htons / htonl do.
+ * Host to network order (64 bits).
  * @param v a value in host order
  * @return v in network order (big-endian)
  */
@@ -1355,19 +1357,19 @@ static inline uint64_t ps_hton64(uint64_t v)
     return r;
 }
 /**
- * Network to host order (16 bits), as ntohs / ntohl do.
+ * Network to host order (16 bits), as ntohs does.
  * @param v a value in network order (big-endian)
  * @return v in host order
  */
 static inline uint16_t ps_ntoh16(uint16_t v) { return ps_load_be16(&v); }
 /**
- * Network to host order (32 bits), as ntohs / ntohl do.
+ * Network to host order (32 bits), as ntohl does.
  * @param v a value in network order (big-endian)
  * @return v in host order
  */
 static inline uint32_t ps_ntoh32(uint32_t v) { return ps_load_be32(&v); }
 /**
- * Network to host order (64 bits), as ntohs / ntohl do.
+ * Network to host order (64 bits).
  * @param v a value in network order (big-endian)
  * @return v in host order
  */
