@@ -25,7 +25,7 @@ result() { # result NAME ok|FAILED [detail]
 }
 
 # ---- Doxygen: configure a tree with only the library, psnc and the docs.
-rm -rf "$out"
+rm -rf "$out" "$out".*.log
 if cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=Release -DPS_BUILD_DOCS=ON \
         -DPS_WERROR=ON -DPS_BUILD_TESTS=OFF -DPS_BUILD_BENCH=OFF \
         >"$out.configure.log" 2>&1; then
