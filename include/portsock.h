@@ -24,9 +24,9 @@
  *
  * This header includes only standard C headers.
  *
- * The comments in this header are the contract, written so that they read
- * as plain text and as Doxygen input (docs/Doxyfile; the docs leg of
- * ci/test.sh fails on any undocumented declaration).
+ * The comments in this header are the contract. They read as plain text
+ * and are also the Doxygen input of the HTML reference; portsock(3) sums
+ * up the conventions.
  */
 #ifndef PORTSOCK_H
 #define PORTSOCK_H
