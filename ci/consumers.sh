@@ -105,6 +105,9 @@ static_install() {
     test -f "$lib/cmake/portsock/portsockConfigVersion.cmake"
     grep -q 'find_dependency(Threads)' "$lib/cmake/portsock/portsockConfig.cmake"
     grep -qx "prefix=$work/static" "$lib/pkgconfig/portsock.pc"
+    # portsock(3); no program was built, so no section 1 page.
+    cmp "$src/man/portsock.3" "$work/static/share/man/man3/portsock.3"
+    none ls "$work/static/share/man/man1"
 }
 check static-install static_install
 
@@ -194,6 +197,11 @@ psnc_install() {
     test "$(readlink -f "$found")" = "$(readlink -f "$lib/libportsock.so.0")"
     local out; out=$(env -u LD_LIBRARY_PATH "$work/custom/bin/psnc" --help); echo "$out"
     grep -q '^usage: psnc' <<<"$out"
+    # The man pages: portsock(3), and every program's page with the program.
+    local page
+    for page in "$src"/man/*.[1-9]; do
+        cmp "$page" "$work/custom/share/man/man${page##*.}/$(basename "$page")"
+    done
     echo "psnc --help ran from $(basename "$work")/custom/bin without LD_LIBRARY_PATH" >"$work/note"
 }
 check installed-psnc-shared psnc_install

@@ -162,8 +162,10 @@ else
     result "suppressions" ok "$(grep -rc "cppcheck-suppress" src include | awk -F: '{s += $2} END {print s + 0}') inline, each with a reason"
 fi
 
-# Every source file carries the license line (MIT, see LICENSE) near its top.
-unlicensed=$(git ls-files '*.c' '*.h' '*.py' '*.sh' '*.cmake' 'CMakeLists.txt' '*/CMakeLists.txt' .ci/run 2>/dev/null |
+# Every source file, man page and docs/ file carries the license line (MIT,
+# see LICENSE) near its top.
+unlicensed=$(git ls-files '*.c' '*.h' '*.py' '*.sh' '*.cmake' 'CMakeLists.txt' '*/CMakeLists.txt' .ci/run \
+        'man/*' 'docs/*' 2>/dev/null |
     grep -v '^fuzz/corpus/' | while read -r f; do
         head -3 "$f" | grep -q 'SPDX-License-Identifier: MIT' || echo "$f"
     done)

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: MIT
 # Every test leg of portsock: gcc, clang, ASan+UBSan, ThreadSanitizer,
 # valgrind memcheck, the poll() poller backend, MinGW x86_64 under Wine,
-# static analysis (ci/static.sh), an i686 MinGW compile-only check and a
-# libFuzzer smoke (fuzz/). Installs what a fresh Debian needs.
+# static analysis (ci/static.sh), the reference documentation (ci/docs.sh:
+# Doxygen with no warnings, man pages), an i686 MinGW compile-only check and
+# a libFuzzer smoke (fuzz/). Installs what a fresh Debian needs.
 # Usage: ci/test.sh [leg...]   (default: all legs run here)
-# Legs: gcc-debug clang-debug asan tsan valgrind static poll-backend release mingw64 mingw32 package demo bench fuzz,
+# Legs: gcc-debug clang-debug asan tsan valgrind static docs poll-backend release mingw64 mingw32 package demo bench fuzz,
 # and
 # for the hosted workflow msvc and msys2. PS_CI_NO_INSTALL=1 skips apt-get
 # (macOS, Windows, or a machine set up by hand).
@@ -14,7 +15,7 @@ set -u -o pipefail
 unset CRITERION_ALWAYS_SUCCEED
 cd "$(dirname "$0")/.."
 
-all_legs="gcc-debug clang-debug asan tsan valgrind static poll-backend mingw64 mingw32 package demo bench fuzz"
+all_legs="gcc-debug clang-debug asan tsan valgrind static docs poll-backend mingw64 mingw32 package demo bench fuzz"
 legs="${*:-$all_legs}"
 
 need_install() {
@@ -278,9 +279,32 @@ valgrind_install() {
               valgrind >/dev/null; }
 }
 
+# The docs leg's own dependencies (doxygen; groff and man to check the man
+# pages), installed when missing.
+docs_install() {
+    command -v doxygen >/dev/null 2>&1 && command -v groff >/dev/null 2>&1 &&
+        command -v man >/dev/null 2>&1 && return 0
+    [ -n "${PS_CI_NO_INSTALL:-}" ] && return 1
+    echo "== installing doxygen, groff and man"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
+        doxygen groff-base man-db >/dev/null ||
+        { $sudo apt-get update -q >/dev/null &&
+          DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
+              doxygen groff-base man-db >/dev/null; }
+}
+
 run_leg() {
     local leg=$1 log="build/$1.log"
     mkdir -p build
+    if [ "$leg" = docs ] && ! docs_install; then
+        echo "== leg docs: no doxygen, groff or man, and they could not be installed"
+        summary+=("docs: FAILED (no doxygen, groff or man)")
+        failed_legs=$((failed_legs + 1))
+        total_fail=$((total_fail + 1))
+        return
+    fi
     if [ "$leg" = valgrind ] && ! valgrind_install; then
         echo "== leg valgrind: no valgrind, and it could not be installed"
         summary+=("valgrind: FAILED (no valgrind)")
@@ -292,6 +316,7 @@ run_leg() {
         package) run_script_leg package ci/consumers.sh; return ;;
         demo) run_script_leg demo ci/demo.sh; return ;;
         static) run_script_leg static ci/static.sh; return ;;
+        docs) run_script_leg docs ci/docs.sh; return ;;
         bench) run_bench; return ;;
         fuzz) run_fuzz; return ;;
     esac

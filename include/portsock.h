@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/**
+ * @file portsock.h
  * portsock — one body of socket code for Linux, macOS and Windows.
  *
  * Conventions used by every function below:
@@ -22,6 +23,10 @@
  *    stack initializes it.
  *
  * This header includes only standard C headers.
+ *
+ * The comments in this header are the contract. They read as plain text
+ * and are also the Doxygen input of the HTML reference; portsock(3) sums
+ * up the conventions.
  */
 #ifndef PORTSOCK_H
 #define PORTSOCK_H
@@ -34,11 +39,15 @@
 extern "C" {
 #endif
 
+/** Major version: bumped on incompatible changes. */
 #define PS_VERSION_MAJOR 0
+/** Minor version: bumped when features are added compatibly. */
 #define PS_VERSION_MINOR 1
+/** Patch version: bumped for fixes. */
 #define PS_VERSION_PATCH 0
 
-/* Linking: static or shared.
+/**
+ * Marks the public functions for linking: static or shared.
  *  - Static library, or the sources compiled into your own program: define
  *    nothing. (PS_STATIC forces this even if PS_SHARED is defined.)
  *  - Shared library (.so / .dylib / DLL): code that includes this header is
@@ -51,7 +60,8 @@ extern "C" {
  *  - PS_BUILDING is defined (privately) only while compiling portsock
  *    itself: it marks the ps_* functions __declspec(dllexport) on Windows
  *    and default visibility for GCC/Clang. The library is compiled with
- *    hidden visibility, so the internal ps__* functions are not exported. */
+ *    hidden visibility, so the internal ps__* functions are not exported.
+ */
 #if defined(PS_STATIC) || !defined(PS_SHARED)
 #  define PS_API
 #elif defined(_WIN32) || defined(__CYGWIN__)
@@ -68,59 +78,76 @@ extern "C" {
 
 /* ---- Handles --------------------------------------------------------- */
 
-#ifdef _WIN32
-typedef uintptr_t ps_socket_t;            /* same value as SOCKET */
-#  define PS_INVALID_SOCKET ((ps_socket_t)~(uintptr_t)0)
-#else
-typedef int ps_socket_t;                  /* the file descriptor */
-#  define PS_INVALID_SOCKET (-1)
-#endif
-/* Every call that takes a socket returns PS_EBADF at once, whatever its
+/**
+ * A socket: the file descriptor (int) on POSIX; on Windows a uintptr_t with
+ * the same value as SOCKET.
+ *
+ * Every call that takes a socket returns PS_EBADF at once, whatever its
  * timeout, for PS_INVALID_SOCKET and any other value with the sign bit set
  * (a negative fd; no Windows SOCKET has it), and for a closed value or a
  * descriptor that is no socket (a file, a pipe), which it leaves as it was:
  * ps_close does not close it, ps_set_nonblocking does not change it. (Wine
- * answers most calls on a file or pipe handle with PS_ENOTSUP.) */
+ * answers most calls on a file or pipe handle with PS_ENOTSUP.)
+ */
+#ifdef _WIN32
+typedef uintptr_t ps_socket_t;            /* same value as SOCKET */
+/** No socket: INVALID_SOCKET's value. */
+#  define PS_INVALID_SOCKET ((ps_socket_t)~(uintptr_t)0)
+#else
+typedef int ps_socket_t;                  /* the file descriptor */
+/** No socket: -1 on POSIX, INVALID_SOCKET's value on Windows. */
+#  define PS_INVALID_SOCKET (-1)
+#endif
 
 /* ---- Errors ------------------------------------------------------------ */
 
-/* Negative and identical on every platform. */
+/** Error codes: negative and identical on every platform. */
 enum {
-    PS_OK = 0,
-    PS_EINVAL = -1,         /* bad argument */
-    PS_EBADF = -2,          /* not a valid open socket */
-    PS_ENOMEM = -3,         /* out of memory or buffer space */
-    PS_EWOULDBLOCK = -4,    /* nothing can move without waiting */
-    PS_ETIMEDOUT = -5,      /* the deadline passed */
-    PS_ECLOSED = -6,        /* peer closed before the requested bytes arrived */
-    PS_ECONNREFUSED = -7,
-    PS_ECONNRESET = -8,
-    PS_ECONNABORTED = -9,
-    PS_EPIPE = -10,         /* write after the connection was shut down */
-    PS_ENOTCONN = -11,
-    PS_EADDRINUSE = -12,
-    PS_EADDRNOTAVAIL = -13,
-    PS_EAFNOSUPPORT = -14,
-    PS_EHOSTUNREACH = -15,
-    PS_ENETUNREACH = -16,
-    PS_ENETDOWN = -17,
-    PS_ENAME = -18,         /* name resolution failed */
-    PS_EMSGSIZE = -19,      /* message or frame too large for the buffer */
-    PS_EMFILE = -20,        /* out of descriptors */
-    PS_EACCES = -21,
-    PS_ENOTSUP = -22,       /* not supported on this platform or socket */
-    PS_EEXIST = -23,        /* already registered (ps_poller_add) */
-    PS_ENOENT = -24,        /* not registered (ps_poller_modify / _remove) */
-    PS_EUNKNOWN = -25       /* a native error with no portable name */
+    PS_OK = 0,              /**< success */
+    PS_EINVAL = -1,         /**< bad argument */
+    PS_EBADF = -2,          /**< not a valid open socket */
+    PS_ENOMEM = -3,         /**< out of memory or buffer space */
+    PS_EWOULDBLOCK = -4,    /**< nothing can move without waiting */
+    PS_ETIMEDOUT = -5,      /**< the deadline passed */
+    PS_ECLOSED = -6,        /**< peer closed before the requested bytes
+                             *   arrived */
+    PS_ECONNREFUSED = -7,   /**< connection refused: nothing listens there */
+    PS_ECONNRESET = -8,     /**< connection reset by the peer */
+    PS_ECONNABORTED = -9,   /**< connection aborted on this host */
+    PS_EPIPE = -10,         /**< write after the connection was shut down */
+    PS_ENOTCONN = -11,      /**< the socket is not connected */
+    PS_EADDRINUSE = -12,    /**< the address is in use */
+    PS_EADDRNOTAVAIL = -13, /**< the address is not available on this host */
+    PS_EAFNOSUPPORT = -14,  /**< address family not supported */
+    PS_EHOSTUNREACH = -15,  /**< no route to the host */
+    PS_ENETUNREACH = -16,   /**< the network is unreachable */
+    PS_ENETDOWN = -17,      /**< the network (or network stack) is down */
+    PS_ENAME = -18,         /**< name resolution failed */
+    PS_EMSGSIZE = -19,      /**< message or frame too large for the buffer */
+    PS_EMFILE = -20,        /**< out of descriptors */
+    PS_EACCES = -21,        /**< permission denied */
+    PS_ENOTSUP = -22,       /**< not supported on this platform or socket */
+    PS_EEXIST = -23,        /**< already registered (ps_poller_add) */
+    PS_ENOENT = -24,        /**< not registered (ps_poller_modify / _remove) */
+    PS_EUNKNOWN = -25       /**< a native error with no portable name */
 };
 
-/* Text for a code. Never NULL, also for unknown codes. Thread-safe (static
- * strings). */
+/**
+ * Text for a code. Never NULL, also for unknown codes. Thread-safe (static
+ * strings).
+ * @param err a PS_E* code (or any int)
+ * @return a static string describing err
+ */
 PS_API const char *ps_strerror(int err);
-/* The code's name, e.g. "PS_ETIMEDOUT"; "PS_E?" style text for unknown
- * codes, never NULL. Thread-safe. */
+/**
+ * The code's name, such as "PS_ETIMEDOUT"; "PS_E?" style text for unknown
+ * codes, never NULL. Thread-safe.
+ * @param err a PS_E* code (or any int)
+ * @return a static string naming err
+ */
 PS_API const char *ps_errname(int err);
-/* The raw errno (POSIX) or WSA / GetLastError code (Windows) behind the
+/**
+ * The raw errno (POSIX) or WSA / GetLastError code (Windows) behind the
  * calling thread's last failure that came from the system; 0 if none was
  * recorded. The value is per thread. Only a call that fails because a
  * system call failed records a code; every other outcome leaves the value
@@ -132,64 +159,122 @@ PS_API const char *ps_errname(int err);
  * end of stream (PS_ECLOSED, or 0 bytes read), a datagram or frame too
  * large for the buffer (PS_EMSGSIZE from ps_recvfrom, ps_recv_frame,
  * ps_send_frame), and arguments portsock rejects before any system call
- * (e.g. PS_EINVAL for a NULL buffer with a length). */
+ * (e.g. PS_EINVAL for a NULL buffer with a length).
+ * @return the native error code, or 0 if none was recorded
+ */
 PS_API int ps_native_error(void);
 
 /* ---- Library ------------------------------------------------------------ */
 
-/* Reference-counted, thread-safe. On Windows each ps_init() pairs with
+/**
+ * Initializes the network stack (optional). Reference-counted, thread-safe.
+ * On Windows each ps_init() pairs with
  * WSAStartup and each ps_cleanup() with WSACleanup; on POSIX they only count.
  * ps_init returns 0, or PS_ENETDOWN / PS_ENOTSUP if the stack is unusable.
- * ps_cleanup with no matching ps_init does nothing. */
+ * ps_cleanup with no matching ps_init does nothing.
+ * @return 0, PS_ENETDOWN or PS_ENOTSUP
+ */
 PS_API int ps_init(void);
+/**
+ * Releases one ps_init(). Reference-counted, thread-safe; on Windows it
+ * pairs with WSACleanup, on POSIX it only counts. With no matching
+ * ps_init it does nothing.
+ */
 PS_API void ps_cleanup(void);
-/* "MAJOR.MINOR.PATCH"; a static string. */
+/**
+ * The library's version.
+ * @return "MAJOR.MINOR.PATCH"; a static string.
+ */
 PS_API const char *ps_version(void);
-/* Milliseconds on the monotonic clock portsock measures its deadlines with
+/**
+ * Milliseconds on the monotonic clock portsock measures its deadlines with
  * (CLOCK_MONOTONIC on POSIX, QueryPerformanceCounter on Windows). It never
  * goes backwards and ignores changes of the wall-clock time; its origin is
  * arbitrary (about the boot), so only differences between two values mean
  * anything. Never fails, needs no ps_init, thread-safe. A deadline that
  * spans several calls:
+ * @code
  *     int64_t end = ps_now_ms() + 2000;
  *     for each call:  int64_t left = end - ps_now_ms();
  *                     if (left <= 0) give up (timed out);
  *                     else pass (int)left as timeout_ms
+ * @endcode
  * (left <= 0 must be checked: a timeout of 0 means "do not wait", not
- * "expired"). */
+ * "expired").
+ * @return the clock's value in milliseconds
+ */
 PS_API int64_t ps_now_ms(void);
 
 /* ---- Addresses ------------------------------------------------------------ */
 
-enum { PS_AF_UNSPEC = 0, PS_AF_INET = 4, PS_AF_INET6 = 6, PS_AF_UNIX = 1 };
-enum { PS_SOCK_STREAM = 1, PS_SOCK_DGRAM = 2 };
-enum { PS_SHUT_RD = 0, PS_SHUT_WR = 1, PS_SHUT_RDWR = 2 };
+/** Address families (the values are portsock's own, not AF_*). */
+enum {
+    PS_AF_UNSPEC = 0, /**< none: an empty address */
+    PS_AF_INET = 4,   /**< IPv4 */
+    PS_AF_INET6 = 6,  /**< IPv6 */
+    PS_AF_UNIX = 1    /**< AF_UNIX (local) sockets */
+};
+/** Socket types. */
+enum {
+    PS_SOCK_STREAM = 1, /**< a stream (TCP, or AF_UNIX stream) */
+    PS_SOCK_DGRAM = 2   /**< datagrams (UDP, or AF_UNIX datagrams) */
+};
+/** What ps_shutdown shuts down. */
+enum {
+    PS_SHUT_RD = 0,  /**< the receiving side */
+    PS_SHUT_WR = 1,  /**< the sending side (the peer sees end of stream) */
+    PS_SHUT_RDWR = 2 /**< both */
+};
 
-/* Longest text ps_addr_format can produce, terminating NUL included. */
+/** Longest text ps_addr_format can produce, terminating NUL included. */
 #define PS_ADDRSTRLEN 128
 
-/* Big enough and aligned for any sockaddr (IPv4, IPv6, AF_UNIX). The
+/**
+ * A socket address. Big enough and aligned for any sockaddr (IPv4, IPv6,
+ * AF_UNIX). The
  * contents are the native sockaddr; len is its length. Zero it to make an
- * empty address (family PS_AF_UNSPEC). */
+ * empty address (family PS_AF_UNSPEC).
+ */
 typedef struct ps_addr {
-    uint32_t len;
-    uint32_t reserved_;
+    uint32_t len;                /**< length of the native sockaddr */
+    uint32_t reserved_;          /**< unused, keeps storage aligned */
+    /** The native sockaddr (struct sockaddr_in, _in6, _un). */
     union {
-        unsigned char bytes[128];
-        uint64_t align_;
+        unsigned char bytes[128]; /**< the sockaddr's bytes */
+        uint64_t align_;          /**< alignment only */
     } storage;
 } ps_addr;
 
-/* Local / peer address of a socket. PS_EBADF for a bad socket, PS_ENOTCONN
- * from ps_peer_addr on an unconnected socket, PS_EINVAL for NULL. */
+/**
+ * Local address of a socket. PS_EBADF for a bad socket, PS_EINVAL for NULL.
+ * @param s the socket
+ * @param out receives the address
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_local_addr(ps_socket_t s, ps_addr *out);
+/**
+ * Peer address of a socket. PS_EBADF for a bad socket, PS_ENOTCONN
+ * from ps_peer_addr on an unconnected socket, PS_EINVAL for NULL.
+ * @param s the socket
+ * @param out receives the address
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_peer_addr(ps_socket_t s, ps_addr *out);
-/* PS_AF_INET, PS_AF_INET6, PS_AF_UNIX, or PS_AF_UNSPEC (also for NULL). */
+/**
+ * The family of an address.
+ * @param a the address (may be NULL)
+ * @return PS_AF_INET, PS_AF_INET6, PS_AF_UNIX, or PS_AF_UNSPEC (also for NULL).
+ */
 PS_API int ps_addr_family(const ps_addr *a);
-/* The port (0..65535) of an IPv4/IPv6 address; PS_EINVAL otherwise. */
+/**
+ * The port (0..65535) of an IPv4/IPv6 address; PS_EINVAL otherwise.
+ * @param a the address
+ * @return the port, or PS_EINVAL
+ */
 PS_API int ps_addr_port(const ps_addr *a);
-/* "127.0.0.1:8080", "[::1]:8080"; AF_UNIX: the path ("@name" for Linux
- * abstract names, "(unnamed)" for an unbound socket). An IPv6 address with
+/**
+ * Formats an address as text: "127.0.0.1:8080", "[::1]:8080"; AF_UNIX:
+ * the path ("@name" for Linux abstract names, "(unnamed)" for an unbound socket). An IPv6 address with
  * a zone (scope id != 0) shows it after '%': the interface's name when the
  * system has one for that index ("[fe80::1%eth0]:80"), else the decimal
  * index ("[fe80::1%7]:80"); also the index when the name is longer than 63
@@ -197,43 +282,74 @@ PS_API int ps_addr_port(const ps_addr *a);
  * That name is one query of the system (no name resolution), so the text
  * follows interfaces being renamed or removed. A buffer of PS_ADDRSTRLEN
  * bytes is always enough. A buffer too small, or an address of no known
- * family: PS_EINVAL, and buf (if cap > 0) holds "". Thread-safe. */
+ * family: PS_EINVAL, and buf (if cap > 0) holds "". Thread-safe.
+ * @param a the address
+ * @param buf receives the NUL-terminated text
+ * @param cap size of buf in bytes
+ * @return 0 or PS_EINVAL
+ */
 PS_API int ps_addr_format(const ps_addr *a, char *buf, size_t cap);
-/* Numeric "ip:port" or "[ipv6]:port" (port: decimal digits of value
- * 0..65535, leading zeros allowed); no name lookup. An IPv6 address may carry a zone, which sets its scope id:
+/**
+ * Parses a numeric address: "ip:port" or "[ipv6]:port" (port: decimal
+ * digits of value 0..65535, leading zeros allowed); no name lookup. An
+ * IPv6 address may carry a zone, which sets its scope id:
  * "[fe80::1%lo]:80" names an interface (looked up now; PS_EINVAL if there
  * is no such interface), "[fe80::1%2]:80" gives its index (1..4294967295,
  * taken as given, whether or not such an interface exists now). As with
  * getaddrinfo, a zone is accepted on any IPv6 address; the system gives it
  * a meaning on link-local (and multicast) addresses. IPv4 has no zones:
  * "127.0.0.1%1:80" is PS_EINVAL, as are an empty zone ("[::1%]:80") and
- * index 0. Anything else: PS_EINVAL. Thread-safe. */
+ * index 0. Anything else: PS_EINVAL. Thread-safe.
+ * @param out receives the address
+ * @param text the text to parse
+ * @return 0 or PS_EINVAL
+ */
 PS_API int ps_addr_parse(ps_addr *out, const char *text);
 
 /* ---- Sockets -------------------------------------------------------------- */
 
-/* A new blocking socket. family: PS_AF_INET, PS_AF_INET6, PS_AF_UNIX;
+/**
+ * A new blocking socket. family: PS_AF_INET, PS_AF_INET6, PS_AF_UNIX;
  * type: PS_SOCK_STREAM or PS_SOCK_DGRAM. Sockets made by portsock are never
  * inherited by child processes and never raise SIGPIPE (MSG_NOSIGNAL on
  * Linux, SO_NOSIGPIPE on macOS). Errors: PS_EINVAL, PS_EAFNOSUPPORT (e.g.
- * AF_UNIX where the system lacks it), PS_EMFILE, PS_ENOMEM. */
+ * AF_UNIX where the system lacks it), PS_EMFILE, PS_ENOMEM.
+ * @param out receives the socket
+ * @param family PS_AF_INET, PS_AF_INET6 or PS_AF_UNIX
+ * @param type PS_SOCK_STREAM or PS_SOCK_DGRAM
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_socket(ps_socket_t *out, int family, int type);
-/* Closes the socket. PS_EBADF if it is not an open socket (a file or pipe
- * descriptor is not closed). */
+/**
+ * Closes the socket. PS_EBADF if it is not an open socket (a file or pipe
+ * descriptor is not closed).
+ * @param s the socket
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_close(ps_socket_t s);
-/* how: PS_SHUT_RD, PS_SHUT_WR, PS_SHUT_RDWR. PS_ENOTCONN if unconnected. */
+/**
+ * Shuts down one or both directions of a connection.
+ * how: PS_SHUT_RD, PS_SHUT_WR, PS_SHUT_RDWR. PS_ENOTCONN if unconnected.
+ * @param s the socket
+ * @param how PS_SHUT_RD, PS_SHUT_WR or PS_SHUT_RDWR
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_shutdown(ps_socket_t s, int how);
 
-/* Port text, in ps_connect, ps_listen, ps_udp_open and ps_resolve alike,
+/**
+ * @page ps_port_text Port text
+ * Port text, in ps_connect, ps_listen, ps_udp_open and ps_resolve alike,
  * with or without a host: a decimal number 0..65535 in digits only
  * (leading zeros allowed; "0" where a socket is bound picks an ephemeral
  * port), or a service name the system resolver knows (e.g. "http"), which
  * must start with a letter. Anything else is PS_EINVAL before any lookup:
  * "", " 80", "80 ", "+80", "-1", "0x50", "65536", "4294967376". A service
  * name the system does not know is PS_EINVAL too (from the lookup, at once
- * with a numeric host). With a "unix:" host the port is not used. */
+ * with a numeric host). With a "unix:" host the port is not used.
+ */
 
-/* Resolves host/port and returns a connected blocking stream socket in *out
+/**
+ * Resolves host/port and returns a connected blocking stream socket in *out
  * (PS_INVALID_SOCKET on failure). host "unix:PATH" connects to an AF_UNIX
  * socket (port ignored).
  *
@@ -259,6 +375,7 @@ PS_API int ps_shutdown(ps_socket_t s, int how);
  *    the deadline and then returns PS_ECONNREFUSED.
  *  - A name with one address, a numeric host and "unix:" make a single
  *    attempt with no race.
+ *
  * Windows retries a refused connection for about two seconds before it
  * reports PS_ECONNREFUSED; the race still starts the next address after
  * 250 ms, but a single refused address with a shorter timeout ends in
@@ -267,11 +384,18 @@ PS_API int ps_shutdown(ps_socket_t s, int how);
  * through a file): PS_ECONNREFUSED, as nothing listens there.
  * Errors: PS_ECONNREFUSED, PS_ETIMEDOUT, PS_ENAME (unknown name),
  * PS_EHOSTUNREACH, PS_ENETUNREACH, PS_EINVAL, PS_ENOMEM, PS_EMFILE, ...
- * ps_native_error() gives the native code behind the error returned. */
+ * ps_native_error() gives the native code behind the error returned.
+ * @param out receives the socket (PS_INVALID_SOCKET on failure)
+ * @param host a name, a numeric address, or "unix:PATH"
+ * @param port the port or service (see @ref ps_port_text)
+ * @param timeout_ms deadline for the whole call: < 0 none, 0 no wait
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_connect(ps_socket_t *out, const char *host, const char *port,
                       int timeout_ms);
 
-/* A listening stream socket. host NULL listens on all interfaces, IPv6 with
+/**
+ * A listening stream socket. host NULL listens on all interfaces, IPv6 with
  * IPv4 mapped in where the system allows, else IPv4 only; a numeric IPv6
  * host listens on IPv6 only. IPV6_V6ONLY is always set explicitly. port "0"
  * picks an ephemeral port (read it back with ps_local_addr). Address reuse:
@@ -281,11 +405,18 @@ PS_API int ps_connect(ps_socket_t *out, const char *host, const char *port,
  * backlog <= 0 picks the system maximum. The listener is
  * non-blocking, so a timed ps_accept never blocks when another thread or
  * process takes the connection first; sockets from ps_accept are blocking.
- * A "unix:" connect to a listener whose queue is full: PS_ECONNREFUSED. */
+ * A "unix:" connect to a listener whose queue is full: PS_ECONNREFUSED.
+ * @param out receives the listening socket
+ * @param host NULL, a numeric address, a name, or "unix:PATH"
+ * @param port the port or service (see @ref ps_port_text)
+ * @param backlog the queue length; <= 0 the system maximum
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_listen(ps_socket_t *out, const char *host, const char *port,
                      int backlog);
 
-/* Resolves host/port (names allowed; "unix:PATH" too) for a socket of type
+/**
+ * Resolves host/port (names allowed; "unix:PATH" too) for a socket of type
  * PS_SOCK_STREAM or PS_SOCK_DGRAM. Fills up to cap addresses into out, in
  * the resolver's order, and sets *count (may be NULL) to how many were
  * found, which may exceed cap. host NULL gives the wildcard addresses for
@@ -311,18 +442,33 @@ PS_API int ps_listen(ps_socket_t *out, const char *host, const char *port,
  * "fe80::1%eth0" included), host NULL and "unix:" paths never need the
  * helper or the time.
  * ps_connect's timeout_ms covers its name lookup the same way (timeout 0
- * with a name: PS_ETIMEDOUT, as ps_connect reports an unfinished connect). */
+ * with a name: PS_ETIMEDOUT, as ps_connect reports an unfinished connect).
+ * @param host a name, a numeric address, "unix:PATH", or NULL
+ * @param port the port or service (see @ref ps_port_text)
+ * @param type PS_SOCK_STREAM or PS_SOCK_DGRAM
+ * @param out receives up to cap addresses (may be NULL if cap is 0)
+ * @param cap how many addresses out holds
+ * @param count receives how many were found (may be NULL)
+ * @param timeout_ms deadline for a lookup: < 0 none, 0 no wait
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_resolve(const char *host, const char *port, int type,
                       ps_addr *out, size_t cap, size_t *count, int timeout_ms);
 
-/* Starts connecting an existing socket (made with ps_socket) to a numeric
+/**
+ * Starts connecting an existing socket (made with ps_socket) to a numeric
  * address, without resolving names: the building block for event loops.
  * Returns 0 when connected at once; on a non-blocking socket PS_EWOULDBLOCK
  * while the connect goes on (wait for PS_POLL_WRITE with ps_select, then
  * read the outcome with ps_socket_error); on a blocking socket it blocks
- * until the connect finishes or fails. */
+ * until the connect finishes or fails.
+ * @param s a socket made with ps_socket
+ * @param to the numeric address to connect to
+ * @return 0, PS_EWOULDBLOCK while in progress, or a negative PS_E* code
+ */
 PS_API int ps_connect_start(ps_socket_t s, const ps_addr *to);
-/* Binds an existing socket (made with ps_socket) to a numeric local address
+/**
+ * Binds an existing socket (made with ps_socket) to a numeric local address
  * (from ps_addr_parse, ps_resolve, ...): a chosen source address or port
  * before ps_connect_start, or the local port of a datagram socket. Port 0
  * lets the system pick one; read it back with ps_local_addr. A plain bind:
@@ -335,51 +481,91 @@ PS_API int ps_connect_start(ps_socket_t s, const ps_addr *to);
  * PS_EADDRINUSE, PS_EADDRNOTAVAIL (not an address of this host), PS_EACCES
  * (a privileged port); an address of another family than the socket's:
  * the system's error, which varies (Linux PS_EAFNOSUPPORT, Windows
- * PS_EAFNOSUPPORT or PS_EINVAL, Wine PS_ENOTSUP). */
+ * PS_EAFNOSUPPORT or PS_EINVAL, Wine PS_ENOTSUP).
+ * @param s a socket made with ps_socket
+ * @param a the local address
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_bind(ps_socket_t s, const ps_addr *a);
 
-/* Accepts one connection within timeout_ms. The new socket is blocking.
+/**
+ * Accepts one connection within timeout_ms. The new socket is blocking.
  * peer may be NULL. PS_EWOULDBLOCK (timeout 0) / PS_ETIMEDOUT when none
  * arrived. At once, whatever the timeout: PS_EINVAL for a socket that does
  * not listen (connected, unconnected or datagram), PS_EBADF for anything
- * that is no open socket (a closed value, a pipe, a file, a negative fd). */
+ * that is no open socket (a closed value, a pipe, a file, a negative fd).
+ * @param listener the listening socket
+ * @param out receives the new socket
+ * @param peer receives the peer's address (may be NULL)
+ * @param timeout_ms < 0 waits forever, 0 does not wait, > 0 a deadline
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
                      int timeout_ms);
 
-/* A datagram socket bound to host/port. host NULL with port NULL: an unbound
+/**
+ * A datagram socket bound to host/port. host NULL with port NULL: an unbound
  * IPv4 socket. host NULL with a port: bound on every interface of both
  * families, as ps_listen(NULL, ...): an IPv6 wildcard socket with
  * IPV6_V6ONLY off, or IPv4 where IPv6 is unavailable; ps_local_addr then
  * says PS_AF_INET6 (or PS_AF_INET). Such a socket sends to IPv4 addresses
  * too (ps_sendto), and reports IPv4 senders as plain IPv4 addresses
  * (ps_recvfrom), so replies work either way. A numeric host binds that
- * address only (an IPv6 one with IPV6_V6ONLY on). */
+ * address only (an IPv6 one with IPV6_V6ONLY on).
+ * @param out receives the socket
+ * @param host NULL or a numeric address
+ * @param port NULL or the port or service (see @ref ps_port_text)
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_udp_open(ps_socket_t *out, const char *host, const char *port);
-/* Sends one datagram to `to` (NULL: the connected peer). PS_EMSGSIZE when
+/**
+ * Sends one datagram to `to` (NULL: the connected peer). PS_EMSGSIZE when
  * too large for one datagram (len above INT_MAX: before any system call,
  * on every platform). A `to` that is no address (empty: len 0,
  * a len past the storage, an unknown family, too short for its family):
  * PS_EINVAL before anything is sent, on stream sockets too. An IPv4 `to`
  * from an IPv6 socket whose IPV6_V6ONLY is off is sent as its IPv4-mapped
- * form ::ffff:a.b.c.d where the system needs that (Windows, the BSDs;
- * Linux takes IPv4 as it is). */
+ * form \::ffff:a.b.c.d where the system needs that (Windows, the BSDs;
+ * Linux takes IPv4 as it is).
+ * @param s the socket
+ * @param buf the datagram
+ * @param len its length
+ * @param to the destination, or NULL for the connected peer
+ * @param timeout_ms < 0 waits forever, 0 does not wait, > 0 a deadline
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_sendto(ps_socket_t s, const void *buf, size_t len,
                      const ps_addr *to, int timeout_ms);
-/* Receives one datagram: *got is its length (a datagram longer than cap is
+/**
+ * Receives one datagram: *got is its length (a datagram longer than cap is
  * cut to cap and the rest discarded, returning PS_EMSGSIZE with *got == cap).
  * from may be NULL. A sender the system reports as IPv4-mapped IPv6
- * (::ffff:a.b.c.d, an IPv4 peer of a dual-stack socket) is given back as
+ * (\::ffff:a.b.c.d, an IPv4 peer of a dual-stack socket) is given back as
  * the IPv4 address a.b.c.d, which ps_sendto accepts for the reply. A cap above INT_MAX is taken as INT_MAX on every
- * platform (no datagram is longer; one system call takes no more). */
+ * platform (no datagram is longer; one system call takes no more).
+ * @param s the socket
+ * @param buf receives the datagram
+ * @param cap size of buf
+ * @param got receives the datagram's length (as cut to cap)
+ * @param from receives the sender's address (may be NULL)
+ * @param timeout_ms < 0 waits forever, 0 does not wait, > 0 a deadline
+ * @return 0, PS_EMSGSIZE (cut), or a negative PS_E* code
+ */
 PS_API int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
                        ps_addr *from, int timeout_ms);
 
-/* A connected pair of blocking stream sockets. POSIX: socketpair(AF_UNIX).
+/**
+ * A connected pair of blocking stream sockets. POSIX: socketpair(AF_UNIX).
  * Windows: a loopback TCP connection whose accepted end is verified to be
- * the library's own connecting socket, so no other process can slip in. */
+ * the library's own connecting socket, so no other process can slip in.
+ * @param pair receives the two connected sockets
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_socketpair(ps_socket_t pair[2]);
 
-/* Options; on is 0 or 1. ps_set_buffer_sizes: 0 leaves one unchanged,
+/**
+ * @page ps_socket_options Socket options
+ * Options; on is 0 or 1. ps_set_buffer_sizes: 0 leaves one unchanged,
  * negative values are PS_EINVAL. On Windows the blocking mode cannot be
  * queried from the system; portsock remembers what ps_set_nonblocking set. A
  * socket made non-blocking by other means (ioctlsocket, WSAEventSelect)
@@ -390,48 +576,109 @@ PS_API int ps_socketpair(ps_socket_t pair[2]);
  * Other values of on than 0 and 1: PS_EINVAL. An option the socket's
  * protocol lacks (TCP_NODELAY on a datagram or AF_UNIX socket):
  * PS_ENOTSUP (Wine: PS_EINVAL); SO_KEEPALIVE on a datagram socket is
- * accepted by Linux and may be refused elsewhere (PS_ENOTSUP). */
+ * accepted by Linux and may be refused elsewhere (PS_ENOTSUP).
+ *
+ * The options from ps_set_linger on: each returns 0 or a PS_E* code:
+ * PS_EINVAL for an argument out of its range (on not 0 or 1, and as said
+ * for each), PS_EBADF for PS_INVALID_SOCKET or anything that is no open
+ * socket, PS_ENOTSUP where the platform lacks the option, and the
+ * system's error otherwise.
+ */
+
+/**
+ * Sets the socket's blocking mode (O_NONBLOCK / FIONBIO); see
+ * @ref ps_socket_options.
+ * @param s the socket
+ * @param on 1: non-blocking, 0: blocking
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_set_nonblocking(ps_socket_t s, int on);
+/**
+ * TCP_NODELAY: sends small segments without waiting (Nagle's algorithm
+ * off); see @ref ps_socket_options.
+ * @param s a TCP socket
+ * @param on 1 or 0
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_set_nodelay(ps_socket_t s, int on);
+/**
+ * SO_KEEPALIVE: probes an idle connection; see @ref ps_socket_options.
+ * @param s the socket
+ * @param on 1 or 0
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_set_keepalive(ps_socket_t s, int on);
+/**
+ * SO_SNDBUF and SO_RCVBUF: 0 leaves one unchanged, negative values are
+ * PS_EINVAL; see @ref ps_socket_options.
+ * @param s the socket
+ * @param sndbuf the send buffer size in bytes, or 0
+ * @param rcvbuf the receive buffer size in bytes, or 0
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_set_buffer_sizes(ps_socket_t s, int sndbuf, int rcvbuf);
 
-/* More options. Each returns 0 or a PS_E* code: PS_EINVAL for an argument
- * out of its range (on not 0 or 1, and as said below), PS_EBADF for
- * PS_INVALID_SOCKET or anything that is no open socket, PS_ENOTSUP where
- * the platform lacks the option, and the system's error otherwise. */
-
-/* SO_LINGER. on 1: ps_close waits up to `seconds` (0..65535) for unsent
+/**
+ * SO_LINGER: what ps_close does with unsent data.
+ * on 1: ps_close waits up to `seconds` (0..65535) for unsent
  * data to leave; with 0 seconds the close resets the connection (RST)
  * instead, discarding unsent data. on 0: the system default (a close
  * returns at once and the data is sent in the background); seconds is
- * then ignored (but still checked). Every platform. */
+ * then ignored (but still checked). Every platform.
+ * @param s the socket
+ * @param on 1 to linger, 0 for the default
+ * @param seconds how long a close waits (0..65535)
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_set_linger(ps_socket_t s, int on, int seconds);
-/* An abortive close: linger on with 0 seconds, then ps_close, so a
+/**
+ * An abortive close: linger on with 0 seconds, then ps_close, so a
  * connected stream peer sees PS_ECONNRESET instead of end of stream, and
  * no TIME_WAIT is left behind. Like ps_close it closes the socket in
  * every case, also when setting the option failed (that error is then
- * returned); only what is no socket (PS_EBADF) is left open. */
+ * returned); only what is no socket (PS_EBADF) is left open.
+ * @param s the socket
+ * @return 0 or a negative PS_E* code (the socket is closed all the same,
+ *         unless PS_EBADF)
+ */
 PS_API int ps_close_abort(ps_socket_t s);
-/* SO_REUSEPORT: several sockets, each with the option set before ps_bind,
+/**
+ * SO_REUSEPORT: several sockets, each with the option set before ps_bind,
  * may bind the same address and port. Linux spreads incoming connections
  * and datagrams over them; macOS and the BSDs deliver datagrams to
  * multicast and broadcast addresses to all, unicast to one. Windows has
  * no such option: PS_ENOTSUP (its SO_REUSEADDR is not used instead: it
  * lets any socket take over a port in use). Only for sockets made with
- * ps_socket (ps_listen and ps_udp_open bind at once). */
+ * ps_socket (ps_listen and ps_udp_open bind at once).
+ * @param s a socket made with ps_socket, not yet bound
+ * @param on 1 or 0
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_set_reuseport(ps_socket_t s, int on);
-/* SO_BROADCAST: lets a datagram socket send to broadcast addresses
+/**
+ * SO_BROADCAST: lets a datagram socket send to broadcast addresses
  * (255.255.255.255, a subnet's, 127.255.255.255 on Linux); without it
- * such a send fails with PS_EACCES. Every platform. */
+ * such a send fails with PS_EACCES. Every platform.
+ * @param s a datagram socket
+ * @param on 1 or 0
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_set_broadcast(ps_socket_t s, int on);
-/* The hop limit of unicast packets, 1..255: IP_TTL on an IPv4 socket,
+/**
+ * The hop limit of unicast packets, 1..255: IP_TTL on an IPv4 socket,
  * IPV6_UNICAST_HOPS on an IPv6 one (and IP_TTL too for its IPv4 traffic
  * where the system takes it, Linux and Windows). The family is the
  * socket's own, bound or not. Not an IP socket (AF_UNIX):
- * PS_EAFNOSUPPORT. Every platform. */
+ * PS_EAFNOSUPPORT. Every platform.
+ * @param s an IPv4 or IPv6 socket
+ * @param hops the hop limit, 1..255
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_set_ttl(ps_socket_t s, int hops);
-/* Joins / leaves a multicast group on a datagram socket: IP_ADD_MEMBERSHIP
+/**
+ * Joins a multicast group on a datagram socket (and ps_leave_group
+ * leaves it).
+ * Joins / leaves a multicast group on a datagram socket: IP_ADD_MEMBERSHIP
  * / IP_DROP_MEMBERSHIP for an IPv4 group (224.0.0.0/4), IPV6_JOIN_GROUP /
  * IPV6_LEAVE_GROUP (Winsock: IPV6_ADD_MEMBERSHIP / _DROP_) for an IPv6 one
  * (ff00::/8); the port in `group` is ignored (bind the socket to the
@@ -448,47 +695,113 @@ PS_API int ps_set_ttl(ps_socket_t s, int hops);
  * PS_EAFNOSUPPORT (an IPv6 group on an IPv4 socket, or a socket that is
  * not IP), PS_EADDRINUSE (already joined, Linux), PS_EADDRNOTAVAIL
  * (leaving a group not joined, or an interface without multicast), the
- * system's error otherwise. Every platform. */
+ * system's error otherwise. Every platform.
+ * @param s a datagram socket
+ * @param group the group's address (its port is ignored)
+ * @param ifname the interface's name, or NULL for the system's choice
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_join_group(ps_socket_t s, const ps_addr *group,
                          const char *ifname);
+/**
+ * Leaves a multicast group joined with ps_join_group, which documents
+ * both. PS_EADDRNOTAVAIL for a group not joined.
+ * @param s a datagram socket
+ * @param group the group's address (its port is ignored)
+ * @param ifname the interface's name, or NULL for the system's choice
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_leave_group(ps_socket_t s, const ps_addr *group,
                           const char *ifname);
-/* Whether multicast datagrams this socket sends are looped back to
+/**
+ * Whether multicast datagrams this socket sends are looped back to
  * receivers on this host (the default is on): IP_MULTICAST_LOOP /
  * IPV6_MULTICAST_LOOP by the socket's family, as ps_set_ttl. (Windows
  * applies the option on the receiving socket, POSIX on the sending one.)
- * Every platform. */
+ * Every platform.
+ * @param s an IPv4 or IPv6 datagram socket
+ * @param on 1 or 0
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_set_multicast_loop(ps_socket_t s, int on);
-/* The hop limit of multicast datagrams sent, 0..255 (0: this host only;
+/**
+ * The hop limit of multicast datagrams sent, 0..255 (0: this host only;
  * the default is 1): IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS by the
- * socket's family, as ps_set_ttl. Every platform. */
+ * socket's family, as ps_set_ttl. Every platform.
+ * @param s an IPv4 or IPv6 datagram socket
+ * @param hops the hop limit, 0..255
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_set_multicast_ttl(ps_socket_t s, int hops);
 
-/* The pending error of a socket, cleared by reading it (SO_ERROR), as a
- * portable code: 0 if none. Used after a non-blocking connect. */
+/**
+ * The pending error of a socket, cleared by reading it (SO_ERROR), as a
+ * portable code: 0 if none. Used after a non-blocking connect.
+ * @param s the socket
+ * @return 0, the pending error as a negative PS_E* code, or the call's own
+ *         error (e.g. PS_EBADF)
+ */
 PS_API int ps_socket_error(ps_socket_t s);
 
 /* ---- Data ----------------------------------------------------------------- */
 
-/* One transfer of up to len bytes; *sent (may be NULL) is how many moved.
- * Works on blocking and non-blocking sockets. */
+/**
+ * One transfer of up to len bytes; *sent (may be NULL) is how many moved.
+ * Works on blocking and non-blocking sockets.
+ * @param s the socket
+ * @param buf the bytes
+ * @param len how many
+ * @param sent receives how many moved (may be NULL)
+ * @param timeout_ms < 0 waits forever, 0 does not wait, > 0 a deadline
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_send(ps_socket_t s, const void *buf, size_t len, size_t *sent,
                    int timeout_ms);
-/* One transfer of up to cap bytes; *got (may be NULL) is how many moved.
+/**
+ * One transfer of up to cap bytes; *got (may be NULL) is how many moved.
  * Orderly end of stream: returns 0 with *got == 0. cap == 0: PS_EINVAL
- * (it could not be told from end of stream). */
+ * (it could not be told from end of stream).
+ * @param s the socket
+ * @param buf receives the bytes
+ * @param cap size of buf (not 0)
+ * @param got receives how many moved (may be NULL)
+ * @param timeout_ms < 0 waits forever, 0 does not wait, > 0 a deadline
+ * @return 0 (with *got == 0 at end of stream) or a negative PS_E* code
+ */
 PS_API int ps_recv(ps_socket_t s, void *buf, size_t cap, size_t *got,
                    int timeout_ms);
-/* Loop until all len bytes moved. On any failure, timeout included, *sent /
+/**
+ * Sends all len bytes (and ps_recv_all receives all len bytes).
+ * Loop until all len bytes moved. On any failure, timeout included, *sent /
  * *got (may be NULL) says exactly how many bytes moved, so nothing is lost
  * silently. End of stream before len: PS_ECLOSED. The deadline covers the
- * whole loop. */
+ * whole loop.
+ * @param s the socket
+ * @param buf the bytes
+ * @param len how many
+ * @param sent receives how many moved (may be NULL)
+ * @param timeout_ms deadline for the whole loop: < 0 none, 0 no wait
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_send_all(ps_socket_t s, const void *buf, size_t len,
                        size_t *sent, int timeout_ms);
+/**
+ * Receives exactly len bytes, looping as ps_send_all does (see there): on
+ * any failure *got says how many arrived; end of stream before len:
+ * PS_ECLOSED.
+ * @param s the socket
+ * @param buf receives the bytes
+ * @param len how many
+ * @param got receives how many moved (may be NULL)
+ * @param timeout_ms deadline for the whole loop: < 0 none, 0 no wait
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
                        int timeout_ms);
 
-/* Timed calls (timeout_ms >= 0). POSIX: one system call when the socket is
+/**
+ * @page ps_timed_calls Timed calls
+ * Timed calls (timeout_ms >= 0). POSIX: one system call when the socket is
  * ready (MSG_DONTWAIT), as an untimed call. When the last timed attempt on
  * a socket in this direction, on this thread, found nothing to move, the
  * next one waits first (poll, then the call: two system calls) instead of
@@ -514,45 +827,76 @@ PS_API int ps_recv_all(ps_socket_t s, void *buf, size_t len, size_t *got,
  * (PS_ENOTCONN; a send on Linux: PS_EPIPE), and so does Windows without a
  * timeout (PS_ENOTCONN); a timed call on Windows waits for its deadline,
  * as Winsock's select() shows such a socket neither readable nor writable,
- * just as while a connect is still in progress. */
+ * just as while a connect is still in progress.
+ */
 
-/* Gather/scatter buffers. Sends take ps_iovec (const: nothing is written);
+/**
+ * A buffer to send from, for ps_sendv and ps_sendv_all.
+ * Gather/scatter buffers. Sends take ps_iovec (const: nothing is written);
  * receives take ps_recv_iovec, a separate type with a writable base, so a
  * receive into read-only memory does not compile instead of being cast
  * past const. Both match no system type: portsock converts them, at most
  * 64 buffers and INT_MAX bytes per system call on every platform, looping
  * for the rest, so any count is accepted. A buffer with len 0 may have
- * base NULL. */
+ * base NULL.
+ */
 typedef struct ps_iovec {
-    const void *base;
-    size_t len;
+    const void *base; /**< the bytes (NULL allowed if len is 0) */
+    size_t len;       /**< how many */
 } ps_iovec;
+/** A buffer to receive into, for ps_recvv; see ps_iovec. */
 typedef struct ps_recv_iovec {
-    void *base;
-    size_t len;
+    void *base;       /**< where bytes go (NULL allowed if len is 0) */
+    size_t len;       /**< its capacity */
 } ps_recv_iovec;
 
-/* One gather transfer (sendmsg / WSASend) from the buffers in order, like
+/**
+ * One gather transfer (sendmsg / WSASend) from the buffers in order, like
  * ps_send: *sent (may be NULL) is how many bytes moved, which may be fewer
  * than the total. All buffers empty: 0 with *sent == 0, nothing sent.
  * Errors: PS_EINVAL (iov NULL with n > 0, a NULL base with len > 0, a total
  * that does not fit size_t), and those of ps_send. (ps_send with len 0
- * does make the call, so it reports a broken connection.) */
+ * does make the call, so it reports a broken connection.)
+ * @param s the socket
+ * @param iov the buffers
+ * @param n how many buffers
+ * @param sent receives how many bytes moved (may be NULL)
+ * @param timeout_ms < 0 waits forever, 0 does not wait, > 0 a deadline
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_sendv(ps_socket_t s, const ps_iovec *iov, size_t n,
                     size_t *sent, int timeout_ms);
-/* Loops until every byte of every buffer moved, as ps_send_all: on any
+/**
+ * Loops until every byte of every buffer moved, as ps_send_all: on any
  * failure, timeout included, *sent (may be NULL) is exactly how many bytes
- * went (buffers counted in order). */
+ * went (buffers counted in order).
+ * @param s the socket
+ * @param iov the buffers
+ * @param n how many buffers
+ * @param sent receives how many bytes moved (may be NULL)
+ * @param timeout_ms deadline for the whole loop: < 0 none, 0 no wait
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_sendv_all(ps_socket_t s, const ps_iovec *iov, size_t n,
                         size_t *sent, int timeout_ms);
-/* One scatter transfer (recvmsg / WSARecv) into the buffers in order, like
+/**
+ * One scatter transfer (recvmsg / WSARecv) into the buffers in order, like
  * ps_recv: *got (may be NULL) is how many bytes arrived, filling each
  * buffer before the next. End of stream: 0 with *got == 0. A total capacity
- * of 0: PS_EINVAL. Other errors as ps_sendv. */
+ * of 0: PS_EINVAL. Other errors as ps_sendv.
+ * @param s the socket
+ * @param iov the buffers
+ * @param n how many buffers
+ * @param got receives how many bytes arrived (may be NULL)
+ * @param timeout_ms < 0 waits forever, 0 does not wait, > 0 a deadline
+ * @return 0 (with *got == 0 at end of stream) or a negative PS_E* code
+ */
 PS_API int ps_recvv(ps_socket_t s, const ps_recv_iovec *iov, size_t n,
                     size_t *got, int timeout_ms);
 
-/* Framing: a 4-byte big-endian length, then the payload. A frame leaves in
+/**
+ * Sends one frame (and ps_recv_frame receives one).
+ * Framing: a 4-byte big-endian length, then the payload. A frame leaves in
  * one system call (header and payload gathered), so request/response
  * traffic never waits on Nagle's algorithm and the peer's delayed ACK;
  * only what the kernel did not take goes in further calls.
@@ -565,9 +909,27 @@ PS_API int ps_recvv(ps_socket_t s, const ps_recv_iovec *iov, size_t n,
  * (e.g. ps_recv_all) or close. Never allocates. End of stream before a
  * header starts: PS_ECLOSED with *len == 0
  * A timeout or error after part of a frame was read leaves the stream out
- * of step (those bytes are consumed); close it. */
+ * of step (those bytes are consumed); close it.
+ * @param s a stream socket
+ * @param buf the payload
+ * @param len its length (at most UINT32_MAX)
+ * @param timeout_ms deadline for the whole frame: < 0 none, 0 no wait
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_send_frame(ps_socket_t s, const void *buf, size_t len,
                          int timeout_ms);
+/**
+ * Receives one frame into buf (see ps_send_frame for the format and the
+ * rules): *len is the payload length; PS_EMSGSIZE with the payload left
+ * unread if it exceeds cap; PS_ECLOSED with *len == 0 at end of stream
+ * before a header starts.
+ * @param s a stream socket
+ * @param buf receives the payload
+ * @param cap size of buf
+ * @param len receives the payload length (the announced one on PS_EMSGSIZE)
+ * @param timeout_ms deadline for the whole frame: < 0 none, 0 no wait
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,
                          int timeout_ms);
 
@@ -577,38 +939,47 @@ PS_API int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,
  * platform, for any number of items (no FD_SETSIZE, 64-handle or
  * RLIMIT_NOFILE limit; one socket or fd may be in several items).
  */
+/** Readiness bits of ps_pollitem.events / .revents and ps_event.revents. */
 enum {
-    PS_POLL_READ = 1,     /* asked for and reported: a read will not block
+    PS_POLL_READ = 1,     /**< asked for and reported: a read will not block
                            * (data, end of stream, a pending connection on a
                            * listener, or a pending error) */
-    PS_POLL_WRITE = 2,    /* asked for and reported: a write will not block
+    PS_POLL_WRITE = 2,    /**< asked for and reported: a write will not block
                            * (includes a finished non-blocking connect) */
-    PS_POLL_ERROR = 4,    /* reported only: an error is pending; a failed
+    PS_POLL_ERROR = 4,    /**< reported only: an error is pending; a failed
                            * non-blocking connect reports WRITE|ERROR to an
                            * item that asks for WRITE (on Windows only
                            * such an item learns of it), and
                            * ps_socket_error() gives the code */
-    PS_POLL_HUP = 8,      /* reported only: the peer closed its sending side,
+    PS_POLL_HUP = 8,      /**< reported only: the peer closed its sending side,
                            * or the other end of a pipe is gone */
-    PS_POLL_INVALID = 16, /* reported only: not a valid open socket, fd or
+    PS_POLL_INVALID = 16, /**< reported only: not a valid open socket, fd or
                            * handle; counts as ready, never fails the call */
-    PS_POLL_ONESHOT = 32  /* ps_poller only, asked for: after one report the
+    PS_POLL_ONESHOT = 32  /**< ps_poller only, asked for: after one report the
                            * item is disarmed until ps_poller_modify */
 };
-enum { PS_KIND_SOCKET, PS_KIND_FD, PS_KIND_HANDLE };
+/** Kinds of item: which field of ps_pollitem names it. */
+enum {
+    PS_KIND_SOCKET, /**< a socket, in ps_pollitem.sock */
+    PS_KIND_FD,     /**< a POSIX fd or a Windows C runtime fd, in
+                     *   ps_pollitem.fd */
+    PS_KIND_HANDLE  /**< a Windows HANDLE, in ps_pollitem.handle */
+};
 
+/** One item to wait on: a socket, an fd or a handle, and its events. */
 typedef struct ps_pollitem {
-    int kind;            /* which of the three fields below is used */
-    ps_socket_t sock;    /* PS_KIND_SOCKET */
-    int fd;              /* PS_KIND_FD: a POSIX fd, or a C runtime fd on
+    int kind;            /**< which of the three fields below is used */
+    ps_socket_t sock;    /**< PS_KIND_SOCKET */
+    int fd;              /**< PS_KIND_FD: a POSIX fd, or a C runtime fd on
                           * Windows (0 is standard input on both) */
-    void *handle;        /* PS_KIND_HANDLE: a Windows HANDLE; PS_ENOTSUP
+    void *handle;        /**< PS_KIND_HANDLE: a Windows HANDLE; PS_ENOTSUP
                           * elsewhere */
-    unsigned events;     /* PS_POLL_READ | PS_POLL_WRITE */
-    unsigned revents;    /* filled in by ps_select */
+    unsigned events;     /**< PS_POLL_READ | PS_POLL_WRITE */
+    unsigned revents;    /**< filled in by ps_select */
 } ps_pollitem;
 
-/* Waits until at least one item is ready or the timeout passes (-1 forever,
+/**
+ * Waits until at least one item is ready or the timeout passes (-1 forever,
  * 0 poll, else a deadline on the monotonic clock; never returns early,
  * EINTR is retried with the time that remains).
  *
@@ -648,11 +1019,18 @@ typedef struct ps_pollitem {
  * something ready at once, start no thread.
  *
  * Thread-safe: several threads may call ps_select at once on different
- * items. */
+ * items.
+ * @param items the items; revents is filled in
+ * @param n how many items
+ * @param timeout_ms -1 forever, 0 poll, > 0 a deadline
+ * @return the number of items whose revents is non-zero (0 on timeout),
+ *         or a negative PS_E* code
+ */
 PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
 
-/* ---- Readiness: ps_poller ------------------------------------------------
- *
+/* ---- Readiness: ps_poller ------------------------------------------------ */
+
+/**
  * A persistent readiness set for servers: items are registered once, and a
  * wait costs the same with 10 registered items or 100,000 (Linux epoll,
  * macOS/BSD kqueue, Windows an I/O completion port with AFD polls, a poll()
@@ -716,57 +1094,106 @@ PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
  * on one poller at once (useful with PS_POLL_ONESHOT). ps_poller_close must
  * be the last call, with no other call on the poller in progress. */
 typedef struct ps_poller ps_poller; /* opaque */
+/** One ready item, as ps_poller_wait reports it. */
 typedef struct ps_event {
-    void *data;          /* as given to ps_poller_add / _modify */
-    unsigned revents;    /* PS_POLL_* bits, as ps_select reports them */
+    void *data;          /**< as given to ps_poller_add / _modify */
+    unsigned revents;    /**< PS_POLL_* bits, as ps_select reports them */
 } ps_event;
 
-/* A new, empty poller in *out. Errors: PS_EINVAL (out NULL), PS_ENOMEM,
- * PS_EMFILE. */
+/**
+ * A new, empty poller in *out. Errors: PS_EINVAL (out NULL), PS_ENOMEM,
+ * PS_EMFILE.
+ * @param out receives the poller
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_poller_open(ps_poller **out);
-/* Frees the poller, its descriptors and any helper threads; closes no
- * registered item. NULL does nothing. */
+/**
+ * Frees the poller, its descriptors and any helper threads; closes no
+ * registered item. NULL does nothing.
+ * @param p the poller, or NULL
+ */
 PS_API void ps_poller_close(ps_poller *p);
-/* Registers an item with events (READ | WRITE | ONESHOT) and data, which
+/**
+ * Registers an item with events (READ | WRITE | ONESHOT) and data, which
  * comes back in ps_event.data. Errors: PS_EINVAL (NULL poller or item,
  * unknown kind, other event bits), PS_EEXIST (already registered),
  * PS_EBADF (not an open socket, fd or handle), PS_ENOTSUP (PS_KIND_HANDLE
- * on POSIX, or an fd/handle the system cannot wait on), PS_ENOMEM. */
+ * on POSIX, or an fd/handle the system cannot wait on), PS_ENOMEM.
+ * @param p the poller
+ * @param item the item and its events
+ * @param data given back in ps_event.data
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_poller_add(ps_poller *p, const ps_pollitem *item, void *data);
-/* Replaces a registered item's events and data (and arms a disarmed
+/**
+ * Replaces a registered item's events and data (and arms a disarmed
  * one-shot item). Errors as ps_poller_add, with PS_ENOENT for an item that
- * is not registered. */
+ * is not registered.
+ * @param p the poller
+ * @param item the item and its new events
+ * @param data the new data
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_poller_modify(ps_poller *p, const ps_pollitem *item,
                             void *data);
-/* Unregisters an item (only kind and sock / fd / handle are read). Once it
+/**
+ * Unregisters an item (only kind and sock / fd / handle are read). Once it
  * returns, no wait that starts afterwards reports the item. Errors:
  * PS_EINVAL, PS_ENOENT (not registered), PS_EBADF (closed meanwhile: the
  * registration is forgotten all the same), PS_ENOTSUP (PS_KIND_HANDLE on
- * POSIX, which can never be registered there). */
+ * POSIX, which can never be registered there).
+ * @param p the poller
+ * @param item the item (kind and sock / fd / handle)
+ * @return 0 or a negative PS_E* code
+ */
 PS_API int ps_poller_remove(ps_poller *p, const ps_pollitem *item);
-/* Waits until at least one registered item is ready, ps_poller_wake is
+/**
+ * Waits until at least one registered item is ready, ps_poller_wake is
  * called, or the timeout passes (-1 forever, 0 poll, else a deadline on the
  * monotonic clock; EINTR is retried with the time that remains). Fills up
  * to cap events (items beyond cap stay ready for the next wait) and
  * returns how many; 0 on timeout or wake. Errors: PS_EINVAL (NULL poller
- * or events, cap 0), PS_ENOMEM. */
+ * or events, cap 0), PS_ENOMEM.
+ * @param p the poller
+ * @param events receives up to cap events
+ * @param cap size of events (not 0)
+ * @param timeout_ms -1 forever, 0 poll, > 0 a deadline
+ * @return the number of events filled in (0 on timeout or wake), or a
+ *         negative PS_E* code
+ */
 PS_API int ps_poller_wait(ps_poller *p, ps_event *events, size_t cap,
                           int timeout_ms);
-/* Makes the wait in progress return now, or if none is in progress the
+/**
+ * Makes the wait in progress return now, or if none is in progress the
  * next one (at once, with 0 unless items are ready). Wakes coalesce: one
  * wait returns for any number of calls made before it. Any thread;
- * async-signal-safe on POSIX. Errors: PS_EINVAL (NULL). */
+ * async-signal-safe on POSIX. Errors: PS_EINVAL (NULL).
+ * @param p the poller
+ * @return 0 or PS_EINVAL
+ */
 PS_API int ps_poller_wake(ps_poller *p);
 
 /* ---- Byte order -------------------------------------------------------------
  * Safe on unaligned pointers, no undefined behaviour, branch-free. */
 
+/**
+ * Stores v at p as 2 bytes, big-endian (network order).
+ * Safe on unaligned pointers.
+ * @param p where the 2 bytes go (any alignment)
+ * @param v the value
+ */
 static inline void ps_store_be16(void *p, uint16_t v)
 {
     unsigned char *b = (unsigned char *)p;
     b[0] = (unsigned char)(v >> 8);
     b[1] = (unsigned char)v;
 }
+/**
+ * Stores v at p as 4 bytes, big-endian (network order).
+ * Safe on unaligned pointers.
+ * @param p where the 4 bytes go (any alignment)
+ * @param v the value
+ */
 static inline void ps_store_be32(void *p, uint32_t v)
 {
     unsigned char *b = (unsigned char *)p;
@@ -775,18 +1202,34 @@ static inline void ps_store_be32(void *p, uint32_t v)
     b[2] = (unsigned char)(v >> 8);
     b[3] = (unsigned char)v;
 }
+/**
+ * Stores v at p as 8 bytes, big-endian (network order).
+ * Safe on unaligned pointers.
+ * @param p where the 8 bytes go (any alignment)
+ * @param v the value
+ */
 static inline void ps_store_be64(void *p, uint64_t v)
 {
     unsigned char *b = (unsigned char *)p;
     ps_store_be32(b, (uint32_t)(v >> 32));
     ps_store_be32(b + 4, (uint32_t)v);
 }
+/**
+ * Stores v at p as 2 bytes, little-endian. Safe on unaligned pointers.
+ * @param p where the 2 bytes go (any alignment)
+ * @param v the value
+ */
 static inline void ps_store_le16(void *p, uint16_t v)
 {
     unsigned char *b = (unsigned char *)p;
     b[0] = (unsigned char)v;
     b[1] = (unsigned char)(v >> 8);
 }
+/**
+ * Stores v at p as 4 bytes, little-endian. Safe on unaligned pointers.
+ * @param p where the 4 bytes go (any alignment)
+ * @param v the value
+ */
 static inline void ps_store_le32(void *p, uint32_t v)
 {
     unsigned char *b = (unsigned char *)p;
@@ -795,39 +1238,77 @@ static inline void ps_store_le32(void *p, uint32_t v)
     b[2] = (unsigned char)(v >> 16);
     b[3] = (unsigned char)(v >> 24);
 }
+/**
+ * Stores v at p as 8 bytes, little-endian. Safe on unaligned pointers.
+ * @param p where the 8 bytes go (any alignment)
+ * @param v the value
+ */
 static inline void ps_store_le64(void *p, uint64_t v)
 {
     unsigned char *b = (unsigned char *)p;
     ps_store_le32(b, (uint32_t)v);
     ps_store_le32(b + 4, (uint32_t)(v >> 32));
 }
+/**
+ * Loads 2 bytes at p, big-endian (network order).
+ * Safe on unaligned pointers.
+ * @param p the 2 bytes (any alignment)
+ * @return the value
+ */
 static inline uint16_t ps_load_be16(const void *p)
 {
     const unsigned char *b = (const unsigned char *)p;
     return (uint16_t)((unsigned)b[0] << 8 | (unsigned)b[1]);
 }
+/**
+ * Loads 4 bytes at p, big-endian (network order).
+ * Safe on unaligned pointers.
+ * @param p the 4 bytes (any alignment)
+ * @return the value
+ */
 static inline uint32_t ps_load_be32(const void *p)
 {
     const unsigned char *b = (const unsigned char *)p;
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
            (uint32_t)b[2] << 8 | (uint32_t)b[3];
 }
+/**
+ * Loads 8 bytes at p, big-endian (network order).
+ * Safe on unaligned pointers.
+ * @param p the 8 bytes (any alignment)
+ * @return the value
+ */
 static inline uint64_t ps_load_be64(const void *p)
 {
     const unsigned char *b = (const unsigned char *)p;
     return (uint64_t)ps_load_be32(b) << 32 | ps_load_be32(b + 4);
 }
+/**
+ * Loads 2 bytes at p, little-endian. Safe on unaligned pointers.
+ * @param p the 2 bytes (any alignment)
+ * @return the value
+ */
 static inline uint16_t ps_load_le16(const void *p)
 {
     const unsigned char *b = (const unsigned char *)p;
     return (uint16_t)((unsigned)b[1] << 8 | (unsigned)b[0]);
 }
+/**
+ * Loads 4 bytes at p, little-endian. Safe on unaligned pointers.
+ * @param p the 4 bytes (any alignment)
+ * @return the value
+ */
 static inline uint32_t ps_load_le32(const void *p)
 {
     const unsigned char *b = (const unsigned char *)p;
     return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 |
            (uint32_t)b[1] << 8 | (uint32_t)b[0];
 }
+/**
+ * Loads 8 bytes at p, little-endian. Safe on unaligned pointers.
+ * @param p the 8 bytes (any alignment)
+ * @return the value
+ */
 static inline uint64_t ps_load_le64(const void *p)
 {
     const unsigned char *b = (const unsigned char *)p;
@@ -836,6 +1317,11 @@ static inline uint64_t ps_load_le64(const void *p)
 
 /* Host <-> network order. Written through the byte stores so they need no
  * knowledge of the host's byte order; compilers turn them into one bswap. */
+/**
+ * Host to network order (16 bits), as htons does.
+ * @param v a value in host order
+ * @return v in network order (big-endian)
+ */
 static inline uint16_t ps_hton16(uint16_t v)
 {
     uint16_t r;
@@ -844,6 +1330,11 @@ static inline uint16_t ps_hton16(uint16_t v)
     memcpy(&r, b, sizeof r);
     return r;
 }
+/**
+ * Host to network order (32 bits), as htonl does.
+ * @param v a value in host order
+ * @return v in network order (big-endian)
+ */
 static inline uint32_t ps_hton32(uint32_t v)
 {
     uint32_t r;
@@ -852,6 +1343,11 @@ static inline uint32_t ps_hton32(uint32_t v)
     memcpy(&r, b, sizeof r);
     return r;
 }
+/**
+ * Host to network order (64 bits).
+ * @param v a value in host order
+ * @return v in network order (big-endian)
+ */
 static inline uint64_t ps_hton64(uint64_t v)
 {
     uint64_t r;
@@ -860,8 +1356,23 @@ static inline uint64_t ps_hton64(uint64_t v)
     memcpy(&r, b, sizeof r);
     return r;
 }
+/**
+ * Network to host order (16 bits), as ntohs does.
+ * @param v a value in network order (big-endian)
+ * @return v in host order
+ */
 static inline uint16_t ps_ntoh16(uint16_t v) { return ps_load_be16(&v); }
+/**
+ * Network to host order (32 bits), as ntohl does.
+ * @param v a value in network order (big-endian)
+ * @return v in host order
+ */
 static inline uint32_t ps_ntoh32(uint32_t v) { return ps_load_be32(&v); }
+/**
+ * Network to host order (64 bits).
+ * @param v a value in network order (big-endian)
+ * @return v in host order
+ */
 static inline uint64_t ps_ntoh64(uint64_t v) { return ps_load_be64(&v); }
 
 #ifdef __cplusplus
