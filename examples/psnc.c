@@ -324,6 +324,8 @@ static int check_args(struct options *o, const char **ops, int nops)
         o->nports = 1;
         return -1;
     }
+    if (o->keep && !o->listen)
+        return usage_error("option -k needs -l");
     if (o->listen) {
         if (o->scan)
             return usage_error("options -l and -z cannot be used together");

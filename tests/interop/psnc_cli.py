@@ -71,6 +71,7 @@ def main():
                        (["-p", "x!", "h", "1"], "option -p needs a port, got 'x!'"),
                        (["-s"], "option -s needs an address"),
                        (["-lz", "1"], "options -l and -z cannot be used together"),
+                       (["-k", "h", "1"], "option -k needs -l"),
                        (["-zu", "h", "1"], "option -z cannot be used with -u"),
                        (["-Uu", "/tmp/x"], "option -U cannot be used with -u"),
                        (["-U", "/tmp/x", "1"], "too many operands"),
