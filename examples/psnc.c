@@ -170,6 +170,7 @@ static int parse_number(const char *p, const char *end, long *v)
 static int classify_port(const char *p, long *lo, long *hi)
 {
     const char *dash = strchr(p, '-');
+    *lo = *hi = 0; /* a name: one round of -z's loop */
     if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) {
         for (const char *c = p; *c; c++)
             if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
