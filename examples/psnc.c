@@ -544,6 +544,17 @@ static void on_signal(int sig)
     got_signal = sig;
 }
 
+/* After SIGINT/SIGTERM: the socket file goes, then the signal ends psnc
+ * as it would have without the handler. */
+static void end_by_signal(void)
+{
+    int sig = got_signal;
+    remove_unix_file();
+    signal(sig, SIG_DFL);
+    raise(sig);
+    exit(EXIT_FAIL); /* a signal that does not end the process */
+}
+
 /* ps_select, but while a socket file must be removed on SIGINT/SIGTERM it
  * waits in slices of 100 ms and looks at the flag the handler sets: a
  * handler may not call remove() (ISO C), and ps_select retries EINTR. */
@@ -553,13 +564,8 @@ static int wait_items(ps_pollitem *items, size_t n, int timeout_ms)
         return ps_select(items, n, timeout_ms);
     int64_t deadline = timeout_ms >= 0 ? ps_now_ms() + timeout_ms : -1;
     for (;;) {
-        if (got_signal) {
-            int sig = got_signal;
-            remove_unix_file();
-            signal(sig, SIG_DFL);
-            raise(sig);
-            exit(EXIT_FAIL); /* a signal that does not end the process */
-        }
+        if (got_signal)
+            end_by_signal();
         int slice = 100, left = left_ms(deadline);
         if (left >= 0 && left < slice)
             slice = left;
@@ -1008,5 +1014,7 @@ int main(int argc, char **argv)
         r = tcp_connect(&o);
     ps_cleanup();
     free(ops);
+    if (got_signal) /* arrived while psnc was not waiting */
+        end_by_signal();
     return r;
 }
