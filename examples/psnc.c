@@ -227,8 +227,10 @@ static const char *option_value(const char *f, int argc, char **argv, int *i)
 static int parse_args(int argc, char **argv, struct options *o,
                       const char **ops, int *nops)
 {
+    static const char *no_port = "0";
     int only_operands = 0;
     memset(o, 0, sizeof *o);
+    o->ports = &no_port; /* check_args sets the real ones */
     o->wait_ms = -1;
     o->quit_ms = -1;
     *nops = 0;
@@ -319,10 +321,8 @@ static int check_args(struct options *o, const char **ops, int nops)
             return usage_error(nops ? "too many operands: -U takes one PATH" : "missing PATH");
         if (!*ops[0])
             return usage_error("PATH is empty");
-        static const char *unused_port = "0";
         o->host = ops[0];
-        o->ports = &unused_port;
-        o->nports = 1;
+        o->nports = 1; /* the "0" parse_args set: ps_connect ignores it */
         return -1;
     }
     if (o->keep && !o->listen)
@@ -551,8 +551,7 @@ static void end_by_signal(void)
     int sig = got_signal;
     remove_unix_file();
     signal(sig, SIG_DFL);
-    raise(sig);
-    exit(EXIT_FAIL); /* a signal that does not end the process */
+    raise(sig); /* SIGINT and SIGTERM with SIG_DFL end the process */
 }
 
 /* ps_select, but while a socket file must be removed on SIGINT/SIGTERM it
