@@ -176,7 +176,7 @@ else
     finish
 fi
 
-if timeout 60 "$bin/psnc" -q -w 30 127.0.0.1 "$port" <"$tmp/data" >"$tmp/back" 2>"$tmp/psnc.err" 3>&- &&
+if timeout 60 "$bin/psnc" --quiet -w 30 127.0.0.1 "$port" <"$tmp/data" >"$tmp/back" 2>"$tmp/psnc.err" 3>&- &&
    cmp -s "$tmp/data" "$tmp/back"; then
     pass "psnc: $size random bytes -> echo_server -> back, identical (cmp)"
 else
@@ -191,7 +191,7 @@ if [ -n "$win_ok" ]; then
     # Standard input from the file, not a pipe: Wine cannot watch a pipe
     # from a Linux process with PeekNamedPipe.
     if timeout 120 env WINEDEBUG=-all WINEPREFIX="$demo/wineprefix" "$wine" \
-            "$demo/mingw64/examples/psnc.exe" -q -w 30 127.0.0.1 "$port" \
+            "$demo/mingw64/examples/psnc.exe" --quiet -w 30 127.0.0.1 "$port" \
             <"$tmp/data" >"$tmp/back.win" 2>"$tmp/psnc-win.err" 3>&- &&
        cmp -s "$tmp/data" "$tmp/back.win"; then
         pass "psnc.exe under Wine: $size bytes -> native echo_server -> back, identical"
@@ -217,7 +217,7 @@ stop_server
 server_pid=$!
 status=""
 if port=$(read_port "$tmp/t.out") &&
-   timeout 60 "$bin/psnc" -q -w 30 127.0.0.1 "$port" <"$tmp/data" >"$tmp/back.t" 2>"$tmp/psnc.err" &&
+   timeout 60 "$bin/psnc" --quiet -w 30 127.0.0.1 "$port" <"$tmp/data" >"$tmp/back.t" 2>"$tmp/psnc.err" &&
    cmp -s "$tmp/data" "$tmp/back.t" &&
    wait_exit "$server_pid" 15 && [ "$status" = 0 ]; then
     pass "threaded_echo: $size bytes through psnc, identical; exit 0 after --exit-after 1"

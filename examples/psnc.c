@@ -1,41 +1,43 @@
 /* SPDX-License-Identifier: MIT */
 /* psnc — a small portable netcat built only on portsock's public API.
  *
- *   psnc [-u] [-v|-q] [-w SECONDS] HOST PORT        connect
- *   psnc -l [-u] [-v|-q] [-w SECONDS] [HOST] PORT   listen for one peer
+ *   psnc [-46Nuv] [-p PORT] [-q SECONDS] [-s ADDR] [-w SECONDS] HOST PORT
+ *   psnc -z [-46v] [-p PORT] [-s ADDR] [-w SECONDS] HOST PORT[-PORT]...
+ *   psnc -l [-46kNuv] [-q SECONDS] [-w SECONDS] [-s ADDR] [HOST] PORT
+ *   psnc -l [-46kNuv] [-q SECONDS] [-w SECONDS] -p PORT [HOST]
+ *   psnc -U [-lkNv] [-q SECONDS] [-w SECONDS] PATH
  *
- * Standard input goes to the socket, what the socket brings goes to standard
- * output; nothing else is ever written to standard output. Standard input and
- * the socket are waited on together with ps_select, so the same code runs on
- * Linux and Windows.
+ * The flags are OpenBSD nc's where the two overlap (man/psnc.1 lists them
+ * and the differences). Standard input goes to the socket, what the socket
+ * brings goes to standard output; nothing else is ever written to standard
+ * output. Standard input and the socket are waited on together with
+ * ps_select, so the same code runs on Linux and Windows.
  *
  * TCP: at end of standard input the sending side is shut down (half-close)
- * and psnc keeps reading until the peer closes. Likewise a peer that shuts
- * down its sending side still gets the rest of standard input. The session
- * ends with status 0 when both directions have ended. (So after the peer
- * closes, an interactive psnc still waits for end of input, as OpenBSD nc's
- * client does; if the peer has gone entirely, the next send fails.)
+ * and psnc keeps reading until the peer closes. That is psnc's default and
+ * nc's -N; --no-shutdown keeps the sending side open as nc does without -N.
+ * psnc keeps the half-close by default because it is what tells a server
+ * that reads to end of stream ("psnc host port < request") that the request
+ * is complete, and psnc still reads everything the peer sends after it.
+ * A peer that shuts down its sending side still gets the rest of standard
+ * input. -q SECONDS (Debian's nc) ends the session that long after the end
+ * of input instead of waiting for the peer.
  *
- * UDP (-u): every chunk read from standard input is one datagram. The client
- * sends to HOST:PORT (resolved with ps_resolve) and prints every datagram
- * received. The listener binds, learns
- * its peer from the first datagram, then replies to it; datagrams from
- * anyone else are dropped. A datagram socket has no end of stream, so a UDP
- * session ends only with -w: idle for that long after some datagram moved
- * is the normal end (status 0); nothing moved at all is a timeout (5).
+ * UDP (-u): every chunk read from standard input is one datagram. The
+ * listener learns its peer from the first datagram (with -k: the latest
+ * sender) and replies to it. A datagram socket has no end of stream, so a
+ * UDP session ends with -w (idle for that long after some datagram moved is
+ * the normal end) or -q.
  *
- * -w SECONDS bounds the connect, name lookup included (with -u, the lookup
- * of HOST; with -l, the wait for a peer) and is the idle timeout: no traffic in either direction for that long ends psnc.
- * -v reports addresses on standard error (with -l, "listening on ADDR:PORT"
- * first, so a caller can listen on port 0 and read the port chosen).
- * -q prints nothing on standard error except the one line of a fatal error;
- * it also silences -v and the warnings (dropped or truncated datagrams).
+ * -w SECONDS bounds the connect, name lookup included (with -l, the wait
+ * for the first peer) and is the idle timeout.
  *
- * Exit status: 0 ok, 1 other runtime error, 2 usage, 3 name resolution
- * (PS_ENAME), 4 connection refused, 5 timeout. Every error is one line on
- * standard error; network and argument errors name the portsock code
- * (ps_errname and ps_strerror). */
+ * Exit status, as nc: 0 ok, 1 any failure (usage errors included); with -z,
+ * 0 when at least one port accepted the connection. Every error is one line
+ * on standard error that names the bad option or the portsock code. */
 #include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,61 +45,86 @@
 #include "portsock.h"
 #include "stdin_io.h"
 
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_NAME = 3,
-       EXIT_REFUSED = 4, EXIT_TIMEOUT = 5 };
+enum { EXIT_OK = 0, EXIT_FAIL = 1 };
 
 /* One stdin chunk: also the largest datagram psnc sends. */
 #define CHUNK 16384
 /* Large enough for any UDP datagram, so none is cut short. */
 #define DGRAM_MAX 65536
+/* Addresses tried per name when psnc connects by itself (-4/-6/-s/-p). */
+#define MAX_ADDRS 16
 
 struct options {
-    int listen, udp, verbose, quiet;
+    int listen, keep, udp, scan, unix_path, verbose, quiet, no_shutdown;
+    int family;             /* 0, or PS_AF_INET (-4) / PS_AF_INET6 (-6) */
     int wait_ms;            /* -w in milliseconds; -1 when not given */
+    int quit_ms;            /* -q in milliseconds; -1: wait for the peer */
     const char *host;       /* NULL: all interfaces (listener only) */
-    const char *port;
+    const char *source;     /* -s */
+    const char *sport;      /* -p */
+    const char **ports;     /* port operands (several only with -z) */
+    int nports;
 };
 
 static const char *prog = "psnc";
 static int quiet;
+/* Standard input reached its end: with -k it stays ended for the next
+ * connection. */
+static int stdin_done;
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: %s [-u] [-v|-q] [-w SECONDS] HOST PORT\n"
-            "       %s -l [-u] [-v|-q] [-w SECONDS] [HOST] PORT\n"
-            "  -l          listen for one connection (one UDP peer with -u);\n"
-            "              HOST defaults to all interfaces, PORT 0 picks one\n"
-            "  -u          UDP: each chunk of input is one datagram\n"
-            "  -w SECONDS  connect timeout and idle timeout\n"
-            "  -v          report addresses on standard error\n"
-            "  -q          no messages except one line for a fatal error\n"
-            "  --help, --version\n"
-            "Exit status: 0 ok, 1 runtime error, 2 usage, 3 unknown host,\n"
-            "4 connection refused, 5 timeout.\n",
-            prog, prog);
+        "usage: %s [-46Nuv] [-p PORT] [-q SECONDS] [-s ADDR] [-w SECONDS] HOST PORT\n"
+        "       %s -z [-46v] [-p PORT] [-s ADDR] [-w SECONDS] HOST PORT[-PORT]...\n"
+        "       %s -l [-46kNuv] [-q SECONDS] [-w SECONDS] [-s ADDR] [HOST] PORT\n"
+        "       %s -l [-46kNuv] [-q SECONDS] [-w SECONDS] -p PORT [HOST]\n"
+        "       %s -U [-lkNv] [-q SECONDS] [-w SECONDS] PATH\n"
+        "  -4          IPv4 addresses only\n"
+        "  -6          IPv6 addresses only\n"
+        "  -k          with -l: after a connection ends, accept the next one\n"
+        "              (one at a time); with -u: take datagrams from anyone\n"
+        "  -l          listen; HOST defaults to all interfaces, PORT 0 picks one\n"
+        "  -N          shut down the sending side at end of input: psnc's\n"
+        "              default (nc needs -N for it); see --no-shutdown\n"
+        "  -p PORT     source port; with -l the port to listen on\n"
+        "  -q SECONDS  quit SECONDS after end of input (0: at once; negative:\n"
+        "              wait for the peer, the default)\n"
+        "  -s ADDR     source address; with -l the address to listen on\n"
+        "  -U          PATH is an AF_UNIX stream socket; with -l psnc creates\n"
+        "              it and removes it when it exits\n"
+        "  -u          UDP: each chunk of input is one datagram\n"
+        "  -v          report addresses and connections on standard error\n"
+        "  -w SECONDS  connect timeout (with -l: wait for the first peer) and\n"
+        "              idle timeout\n"
+        "  -z          scan: connect to each port (N-M is a range), send nothing\n"
+        "  --no-shutdown  keep the sending side open at end of input (nc\n"
+        "              without -N)\n"
+        "  --quiet     no messages except one line for a fatal error\n"
+        "  --help, --version\n"
+        "PORT is a number or a service name (http, ssh, ...).\n"
+        "Exit status: 0 ok, 1 failure; -z: 0 if any port accepted.\n",
+        prog, prog, prog, prog, prog);
 }
 
-/* The one line of a fatal error; returns the exit status for err. */
+/* The one line of a fatal error. */
 static int fail(const char *what, int err)
 {
-    int status = EXIT_RUNTIME;
-    switch (err) {
-    case PS_ENAME: status = EXIT_NAME; break;
-    case PS_ECONNREFUSED: status = EXIT_REFUSED; break;
-    case PS_ETIMEDOUT: status = EXIT_TIMEOUT; break;
-    default: break;
-    }
     fprintf(stderr, "%s: %s: %s (%s)\n", prog, what, ps_errname(err),
             ps_strerror(err));
-    return status;
+    return EXIT_FAIL;
 }
 
-static int usage_error(const char *why)
+/* A usage error: one line that names what is wrong. */
+static int usage_error(const char *fmt, ...)
 {
-    fprintf(stderr, "%s: %s: %s (%s); try '%s --help'\n", prog, why,
-            ps_errname(PS_EINVAL), ps_strerror(PS_EINVAL), prog);
-    return EXIT_USAGE;
+    va_list ap;
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (try '%s --help')\n", prog);
+    return EXIT_FAIL;
 }
 
 static void note(int verbose, const char *what, const ps_addr *a)
@@ -117,52 +144,100 @@ static void warn(const char *what, int err)
                 ps_errname(err), ps_strerror(err));
 }
 
-/* A port is digits only, 0..65535: service names would resolve
- * differently from system to system. */
-static int valid_port(const char *p)
+/* ---- Arguments ------------------------------------------------------------ */
+
+enum { PORT_BAD, PORT_NUMBER, PORT_RANGE, PORT_NAME };
+
+/* Digits only, 0..65535; sets *v. */
+static int parse_number(const char *p, const char *end, long *v)
 {
-    long v = 0;
-    if (!*p)
+    *v = 0;
+    if (p == end)
         return 0;
-    for (; *p; p++) {
+    for (; p < end; p++) {
         if (*p < '0' || *p > '9')
             return 0;
-        v = v * 10 + (*p - '0');
-        if (v > 65535)
+        *v = *v * 10 + (*p - '0');
+        if (*v > 65535)
             return 0;
     }
     return 1;
 }
 
-/* -w: a positive number of seconds, fractions allowed, at most ~24 days
- * (the int milliseconds of the timeouts). */
-static int parse_wait(const char *text, int *ms)
+/* A port operand: a number, a range N-M (digits only, N <= M), or a
+ * service name (a letter first, as portsock requires; "ftp-data" is a
+ * name, not a range). The resolver decides whether the name exists. */
+static int classify_port(const char *p, long *lo, long *hi)
+{
+    const char *dash = strchr(p, '-');
+    *lo = *hi = 0; /* a name: one round of -z's loop */
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) {
+        for (const char *c = p; *c; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || strchr("-_.+", *c)))
+                return PORT_BAD;
+        return PORT_NAME;
+    }
+    if (!dash) {
+        if (!parse_number(p, p + strlen(p), lo))
+            return PORT_BAD;
+        *hi = *lo;
+        return PORT_NUMBER;
+    }
+    if (!parse_number(p, dash, lo) || !parse_number(dash + 1, dash + strlen(dash), hi) ||
+        *lo > *hi)
+        return PORT_BAD;
+    return PORT_RANGE;
+}
+
+/* A number of seconds, fractions allowed, at most ~24 days (the int
+ * milliseconds of the timeouts). allow_negative: -q, where < 0 is
+ * "forever" (-1). */
+static int parse_seconds(const char *text, int allow_negative, int *ms)
 {
     char *end;
     errno = 0;
     double v = strtod(text, &end);
-    if (errno != 0 || end == text || *end != '\0' || !(v > 0) ||
-        v > 2000000.0)
+    if (errno != 0 || end == text || *end != '\0' || v != v || v > 2000000.0)
+        return 0;
+    if (v < 0) {
+        if (!allow_negative)
+            return 0;
+        *ms = -1;
+        return 1;
+    }
+    if (v == 0 && !allow_negative)
         return 0;
     *ms = (int)(v * 1000.0 + 0.5);
-    if (*ms == 0)
+    if (*ms == 0 && v > 0)
         *ms = 1;
     return 1;
 }
 
-/* Returns -1 to go on, else an exit status (help and version give 0). */
-static int parse_args(int argc, char **argv, struct options *o)
+/* The value of an option that takes one: the rest of the cluster (-w5) or
+ * the next argument (-w 5). NULL when there is none. */
+static const char *option_value(const char *f, int argc, char **argv, int *i)
 {
-    const char *pos[2];
-    int npos = 0, only_operands = 0;
+    if (f[1])
+        return f + 1;
+    return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+/* Returns -1 to go on, else an exit status (help and version give 0). */
+static int parse_args(int argc, char **argv, struct options *o,
+                      const char **ops, int *nops)
+{
+    static const char *no_port = "0";
+    int only_operands = 0;
     memset(o, 0, sizeof *o);
+    o->ports = &no_port; /* check_args sets the real ones */
     o->wait_ms = -1;
+    o->quit_ms = -1;
+    *nops = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_operands || a[0] != '-' || a[1] == '\0') {
-            if (npos == 2)
-                return usage_error("too many operands");
-            pos[npos++] = a;
+            ops[(*nops)++] = argv[i];
             continue;
         }
         if (strcmp(a, "--") == 0) {
@@ -173,78 +248,377 @@ static int parse_args(int argc, char **argv, struct options *o)
         } else if (strcmp(a, "--version") == 0) {
             printf("psnc (portsock %s)\n", ps_version());
             return EXIT_OK;
+        } else if (strcmp(a, "--quiet") == 0) {
+            o->quiet = 1;
+        } else if (strcmp(a, "--no-shutdown") == 0) {
+            o->no_shutdown = 1;
         } else if (a[1] == '-') {
-            return usage_error("unknown option");
+            return usage_error("unknown option %s", a);
         } else {
-            /* Clustered flags, e.g. -lvu; -w takes the rest or the next. */
+            /* Clustered flags, e.g. -lvu; an option with a value takes the
+             * rest of the cluster or the next argument. */
             for (const char *f = a + 1; *f; f++) {
-                if (*f == 'l') {
-                    o->listen = 1;
-                } else if (*f == 'u') {
-                    o->udp = 1;
-                } else if (*f == 'v') {
-                    o->verbose = 1;
-                } else if (*f == 'q') {
-                    o->quiet = 1;
-                } else if (*f == 'w') {
-                    const char *val = f[1] ? f + 1 : (i + 1 < argc ? argv[++i] : NULL);
+                const char *val;
+                switch (*f) {
+                case '4': o->family = PS_AF_INET; continue;
+                case '6': o->family = PS_AF_INET6; continue;
+                case 'k': o->keep = 1; continue;
+                case 'l': o->listen = 1; continue;
+                case 'N': o->no_shutdown = 0; continue;
+                case 'U': o->unix_path = 1; continue;
+                case 'u': o->udp = 1; continue;
+                case 'v': o->verbose = 1; continue;
+                case 'z': o->scan = 1; continue;
+                case 'w':
+                case 'q':
+                    val = option_value(f, argc, argv, &i);
                     if (!val)
-                        return usage_error("-w needs a number of seconds");
-                    if (!parse_wait(val, &o->wait_ms))
-                        return usage_error("-w needs a positive number of seconds");
+                        return usage_error("option -%c needs a number of seconds", *f);
+                    if (!parse_seconds(val, *f == 'q', *f == 'w' ? &o->wait_ms : &o->quit_ms))
+                        return usage_error("option -%c needs a%s number of seconds, got '%s'",
+                                           *f, *f == 'w' ? " positive" : "", val);
                     break;
-                } else {
-                    return usage_error("unknown option");
+                case 'p': {
+                    long lo, hi;
+                    val = option_value(f, argc, argv, &i);
+                    if (!val)
+                        return usage_error("option -p needs a port");
+                    int kind = classify_port(val, &lo, &hi);
+                    if (kind != PORT_NUMBER && kind != PORT_NAME)
+                        return usage_error("option -p needs a port, got '%s'", val);
+                    o->sport = val;
+                    break;
                 }
+                case 's':
+                    val = option_value(f, argc, argv, &i);
+                    if (!val || !*val)
+                        return usage_error("option -s needs an address");
+                    o->source = val;
+                    break;
+                default:
+                    if ((unsigned char)*f < 0x20 || (unsigned char)*f >= 0x7f)
+                        return usage_error("unknown option in '%s'", a);
+                    return usage_error("unknown option -%c", *f);
+                }
+                break; /* an option with a value ends the cluster */
             }
         }
     }
-    if (npos == 0)
-        return usage_error(o->listen ? "missing PORT" : "missing HOST and PORT");
-    if (npos == 1) {
-        if (!o->listen)
-            return usage_error("missing PORT");
-        o->port = pos[0];
-    } else {
-        o->host = pos[0];
-        o->port = pos[1];
-    }
-    if (!valid_port(o->port))
-        return usage_error("PORT must be a number from 0 to 65535");
-    if (!o->listen && strcmp(o->port, "0") == 0)
-        return usage_error("cannot connect to port 0");
     return -1;
+}
+
+/* Checks the combination of options and operands and fills in host and
+ * ports. Returns -1 to go on, else the exit status. */
+static int check_args(struct options *o, const char **ops, int nops)
+{
+    long lo, hi;
+    if (o->unix_path) {
+        const char *bad = o->udp ? "-u" : o->scan ? "-z" : o->sport ? "-p" :
+                          o->source ? "-s" : o->family ? (o->family == PS_AF_INET ? "-4" : "-6") : NULL;
+        if (bad)
+            return usage_error("option -U cannot be used with %s", bad);
+        if (nops != 1)
+            return usage_error(nops ? "too many operands: -U takes one PATH" : "missing PATH");
+        if (!*ops[0])
+            return usage_error("PATH is empty");
+        o->host = ops[0];
+        o->nports = 1; /* the "0" parse_args set: ps_connect ignores it */
+        return -1;
+    }
+    if (o->keep && !o->listen)
+        return usage_error("option -k needs -l");
+    if (o->listen) {
+        if (o->scan)
+            return usage_error("options -l and -z cannot be used together");
+        if (o->sport) {
+            /* Debian's "nc -l -p PORT [HOST]". */
+            if (nops > 1)
+                return usage_error("too many operands: -l -p PORT takes at most HOST");
+            if (nops == 1 && o->source)
+                return usage_error("both -s and a HOST operand");
+            o->host = nops == 1 ? ops[0] : o->source;
+            o->ports = &o->sport;
+            o->nports = 1;
+        } else {
+            if (nops == 0)
+                return usage_error("missing PORT");
+            if (nops > 2)
+                return usage_error("too many operands: -l takes [HOST] PORT");
+            if (nops == 2 && o->source)
+                return usage_error("both -s and a HOST operand");
+            o->host = nops == 2 ? ops[0] : o->source;
+            o->ports = &ops[nops - 1];
+            o->nports = 1;
+        }
+    } else {
+        if (nops == 0)
+            return usage_error("missing HOST and PORT");
+        if (nops == 1)
+            return usage_error("missing PORT");
+        if (nops > 2 && !o->scan)
+            return usage_error("too many operands: several ports need -z");
+        if (o->scan && o->udp)
+            return usage_error("option -z cannot be used with -u");
+        o->host = ops[0];
+        o->ports = &ops[1];
+        o->nports = nops - 1;
+    }
+    for (int i = 0; i < o->nports; i++) {
+        int kind = classify_port(o->ports[i], &lo, &hi);
+        if (kind == PORT_BAD)
+            return usage_error("bad port '%s': a number 0-65535, a range N-M "
+                               "(with -z) or a service name", o->ports[i]);
+        if (kind == PORT_RANGE && !o->scan)
+            return usage_error("port range '%s' needs -z", o->ports[i]);
+        if (!o->listen && kind != PORT_NAME && lo == 0)
+            return usage_error("cannot connect to port 0");
+    }
+    return -1;
+}
+
+/* ---- Addresses -------------------------------------------------------------- */
+
+/* The host part of a numeric address: "1.2.3.4", "::1", "fe80::1%lo". */
+static void host_text(const ps_addr *a, char *buf, size_t cap)
+{
+    char text[PS_ADDRSTRLEN];
+    if (ps_addr_format(a, text, sizeof text) != 0) {
+        snprintf(buf, cap, "?");
+        return;
+    }
+    char *colon = strrchr(text, ':');
+    if (colon)
+        *colon = '\0';
+    if (text[0] == '[') {
+        size_t n = strlen(text);
+        if (n >= 2 && text[n - 1] == ']')
+            text[n - 1] = '\0';
+        snprintf(buf, cap, "%s", text + 1);
+    } else {
+        snprintf(buf, cap, "%s", text);
+    }
+}
+
+/* host (NULL: the wildcard) as numeric text of the given family (0: any),
+ * for ps_listen and ps_udp_open, which take text. */
+static int numeric_host(const char *host, int family, int type, char *buf,
+                        size_t cap, int timeout_ms)
+{
+    ps_addr list[MAX_ADDRS];
+    size_t count = 0;
+    if (!host && family) {
+        snprintf(buf, cap, "%s", family == PS_AF_INET ? "0.0.0.0" : "::");
+        return 0;
+    }
+    int r = ps_resolve(host, "0", type, list, MAX_ADDRS, &count, timeout_ms);
+    if (r != 0)
+        return r;
+    for (size_t i = 0; i < count && i < MAX_ADDRS; i++) {
+        if (!family || ps_addr_family(&list[i]) == family) {
+            host_text(&list[i], buf, cap);
+            return 0;
+        }
+    }
+    return PS_EAFNOSUPPORT; /* no address of the family asked for */
+}
+
+/* The -s/-p address to bind a socket of this family to. */
+static int source_addr(const struct options *o, int family, int type,
+                       ps_addr *out, int timeout_ms)
+{
+    ps_addr list[MAX_ADDRS];
+    size_t count = 0;
+    int r = ps_resolve(o->source, o->sport ? o->sport : "0", type, list,
+                       MAX_ADDRS, &count, timeout_ms);
+    if (r != 0)
+        return r;
+    for (size_t i = 0; i < count && i < MAX_ADDRS; i++) {
+        if (ps_addr_family(&list[i]) == family) {
+            *out = list[i];
+            return 0;
+        }
+    }
+    return PS_EAFNOSUPPORT;
+}
+
+static int left_ms(int64_t deadline)
+{
+    if (deadline < 0)
+        return -1;
+    int64_t left = deadline - ps_now_ms();
+    return left > 0 ? (int)left : 0;
+}
+
+/* One connect from a socket bound to the -s/-p address; deadline < 0:
+ * none. */
+static int connect_one(ps_socket_t *out, const struct options *o,
+                       const ps_addr *to, int64_t deadline)
+{
+    ps_socket_t s;
+    int fam = ps_addr_family(to);
+    int r = ps_socket(&s, fam, PS_SOCK_STREAM);
+    if (r != 0)
+        return r;
+    if (o->source || o->sport) {
+        ps_addr src;
+        r = source_addr(o, fam, PS_SOCK_STREAM, &src, left_ms(deadline));
+        if (r == 0)
+            r = ps_bind(s, &src);
+    }
+    /* Non-blocking for the connect, so that -w bounds it. */
+    if (r == 0)
+        r = ps_set_nonblocking(s, 1);
+    if (r == 0) {
+        r = ps_connect_start(s, to);
+        if (r == PS_EWOULDBLOCK) {
+            ps_pollitem it;
+            memset(&it, 0, sizeof it);
+            it.kind = PS_KIND_SOCKET;
+            it.sock = s;
+            it.events = PS_POLL_WRITE;
+            r = ps_select(&it, 1, left_ms(deadline));
+            r = r < 0 ? r : r == 0 ? PS_ETIMEDOUT : ps_socket_error(s);
+        }
+    }
+    if (r == 0)
+        r = ps_set_nonblocking(s, 0);
+    if (r != 0) {
+        ps_close(s);
+        return r;
+    }
+    *out = s;
+    return 0;
+}
+
+/* A connected stream socket to o->host, port. Without -4/-6/-s/-p this is
+ * ps_connect (Happy Eyeballs); with them psnc resolves the name, keeps the
+ * family asked for, binds the source and tries the addresses in turn. */
+static int open_stream(ps_socket_t *out, const struct options *o,
+                       const char *port)
+{
+    if (o->unix_path) {
+        char path[1024];
+        if (snprintf(path, sizeof path, "unix:%s", o->host) >= (int)sizeof path)
+            return PS_EINVAL;
+        return ps_connect(out, path, "0", o->wait_ms);
+    }
+    if (!o->family && !o->source && !o->sport)
+        return ps_connect(out, o->host, port, o->wait_ms);
+
+    ps_addr list[MAX_ADDRS];
+    size_t count = 0;
+    int64_t deadline = o->wait_ms >= 0 ? ps_now_ms() + o->wait_ms : -1;
+    int r = ps_resolve(o->host, port, PS_SOCK_STREAM, list, MAX_ADDRS, &count,
+                       o->wait_ms);
+    if (r != 0)
+        return r;
+    int err = PS_EAFNOSUPPORT; /* no address of the family asked for */
+    for (size_t i = 0; i < count && i < MAX_ADDRS; i++) {
+        if (o->family && ps_addr_family(&list[i]) != o->family)
+            continue;
+        if (deadline >= 0 && left_ms(deadline) == 0)
+            return PS_ETIMEDOUT;
+        r = connect_one(out, o, &list[i], deadline);
+        if (r == 0)
+            return 0;
+        err = r;
+    }
+    return err;
+}
+
+/* ---- Signals (-l -U) ---------------------------------------------------------- */
+
+/* The socket file psnc created, removed at exit. */
+static char unix_file[1024];
+static volatile sig_atomic_t got_signal;
+
+static void remove_unix_file(void)
+{
+    if (unix_file[0])
+        remove(unix_file);
+    unix_file[0] = '\0';
+}
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+/* After SIGINT/SIGTERM: the socket file goes, then the signal ends psnc
+ * as it would have without the handler. */
+static void end_by_signal(void)
+{
+    int sig = got_signal;
+    remove_unix_file();
+    signal(sig, SIG_DFL);
+    raise(sig); /* SIGINT and SIGTERM with SIG_DFL end the process */
+}
+
+/* ps_select, but while a socket file must be removed on SIGINT/SIGTERM it
+ * waits in slices of 100 ms and looks at the flag the handler sets: a
+ * handler may not call remove() (ISO C), and ps_select retries EINTR. */
+static int wait_items(ps_pollitem *items, size_t n, int timeout_ms)
+{
+    if (!unix_file[0])
+        return ps_select(items, n, timeout_ms);
+    int64_t deadline = timeout_ms >= 0 ? ps_now_ms() + timeout_ms : -1;
+    for (;;) {
+        if (got_signal)
+            end_by_signal();
+        int slice = 100, left = left_ms(deadline);
+        if (left >= 0 && left < slice)
+            slice = left;
+        int r = ps_select(items, n, slice);
+        if (r != 0 || (deadline >= 0 && left_ms(deadline) == 0))
+            return r;
+    }
 }
 
 /* ---- TCP ------------------------------------------------------------------ */
 
+/* The wait for the next ps_select: the idle timeout, cut short by the -q
+ * deadline (quit_at >= 0). */
+static int next_wait(int wait_ms, int64_t quit_at)
+{
+    if (quit_at < 0)
+        return wait_ms;
+    int left = left_ms(quit_at);
+    return wait_ms >= 0 && wait_ms < left ? wait_ms : left;
+}
+
 /* Copies both ways until both have ended: standard input reached its end
- * and all of it went out (then the sending side is shut down), and the peer
- * closed its sending side. Stdin is read only when the previous chunk has
- * gone, and the socket is asked for WRITE only while a chunk is pending, so
- * a peer that is slow to read never stops psnc from reading (no deadlock
- * with an echoing peer). */
+ * and all of it went out (then the sending side is shut down unless
+ * --no-shutdown), and the peer closed its sending side; or -q's time after
+ * the end of input has passed. Stdin is read only when the previous chunk
+ * has gone, and the socket is asked for WRITE only while a chunk is
+ * pending, so a peer that is slow to read never stops psnc from reading
+ * (no deadlock with an echoing peer). */
 static int tcp_session(ps_socket_t s, const struct options *o)
 {
     static unsigned char out[CHUNK], in[CHUNK];
     size_t out_len = 0, out_off = 0;
-    int stdin_open = 1, net_open = 1, shut = 0;
+    int net_open = 1, input_over = 0;
+    int64_t quit_at = -1;
     ps_pollitem items[2];
 
     for (;;) {
         size_t n = 0;
         int pending = out_off < out_len;
-        if (!stdin_open && !pending && !shut) {
+        if (stdin_done && !pending && !input_over) {
             /* All input has gone: half-close, keep reading the reply. */
-            int r = ps_shutdown(s, PS_SHUT_WR);
-            if (r != 0)
-                warn("shutdown", r);
-            shut = 1;
+            if (!o->no_shutdown) {
+                int r = ps_shutdown(s, PS_SHUT_WR);
+                if (r != 0)
+                    warn("shutdown", r);
+            }
+            input_over = 1;
+            if (o->quit_ms >= 0)
+                quit_at = ps_now_ms() + o->quit_ms;
         }
-        if (shut && !net_open)
+        if (input_over && (!net_open || (quit_at >= 0 && left_ms(quit_at) == 0)))
             return EXIT_OK;
         memset(items, 0, sizeof items);
-        if (stdin_open && !pending) {
+        if (!stdin_done && !pending) {
             items[n].kind = PS_KIND_FD;
             items[n].fd = 0;
             items[n].events = PS_POLL_READ;
@@ -259,20 +633,23 @@ static int tcp_session(ps_socket_t s, const struct options *o)
             si->events = sev;
         }
 
-        int r = ps_select(items, n, o->wait_ms);
+        int r = wait_items(items, n, next_wait(o->wait_ms, quit_at));
         if (r < 0)
             return fail("select", r);
-        if (r == 0)
+        if (r == 0) {
+            if (quit_at >= 0 && left_ms(quit_at) == 0)
+                return EXIT_OK;
             return fail("idle timeout", PS_ETIMEDOUT);
+        }
 
         if (items[0].kind == PS_KIND_FD && items[0].revents) {
             long got = stdin_read(out, sizeof out);
             if (got < 0) {
                 fprintf(stderr, "%s: reading standard input failed\n", prog);
-                return EXIT_RUNTIME;
+                return EXIT_FAIL;
             }
             if (got == 0)
-                stdin_open = 0;
+                stdin_done = 1;
             out_len = (size_t)got;
             out_off = 0;
         }
@@ -286,7 +663,7 @@ static int tcp_session(ps_socket_t s, const struct options *o)
                 net_open = 0; /* the peer is done sending */
             if (got > 0 && stdout_write_all(in, got) != 0) {
                 fprintf(stderr, "%s: writing standard output failed\n", prog);
-                return EXIT_RUNTIME;
+                return EXIT_FAIL;
             }
         }
         /* Try at once after a fresh read too: the socket is usually
@@ -301,35 +678,156 @@ static int tcp_session(ps_socket_t s, const struct options *o)
     }
 }
 
-static int tcp_main(const struct options *o)
+/* Accepts one connection within timeout_ms (< 0: none), through
+ * wait_items so that a signal is seen while psnc waits. */
+static int accept_one(ps_socket_t l, ps_socket_t *s, ps_addr *a, int timeout_ms)
+{
+    int64_t deadline = timeout_ms >= 0 ? ps_now_ms() + timeout_ms : -1;
+    for (;;) {
+        ps_pollitem it;
+        memset(&it, 0, sizeof it);
+        it.kind = PS_KIND_SOCKET;
+        it.sock = l;
+        it.events = PS_POLL_READ;
+        int r = wait_items(&it, 1, left_ms(deadline));
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return PS_ETIMEDOUT;
+        r = ps_accept(l, s, a, 0);
+        if (r != PS_EWOULDBLOCK)
+            return r;
+    }
+}
+
+static int tcp_listen(const struct options *o)
+{
+    ps_socket_t l, s;
+    ps_addr a;
+    char host[sizeof unix_file + 8];
+    const char *h = o->host;
+    int r;
+    if (o->unix_path) {
+        if (snprintf(host, sizeof host, "unix:%s", o->host) >= (int)sizeof host)
+            return fail("listen", PS_EINVAL);
+        h = host;
+        /* Set before the file exists, so that a signal while ps_listen
+         * creates it is seen too. */
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+    } else if (o->family) {
+        r = numeric_host(o->host, o->family, PS_SOCK_STREAM, host, sizeof host,
+                         o->wait_ms);
+        if (r != 0)
+            return fail("listen address", r);
+        h = host;
+    }
+    r = ps_listen(&l, h, o->ports[0], o->keep ? 8 : 1);
+    if (r == PS_EADDRINUSE && o->unix_path) {
+        /* Only a file psnc created itself is ever removed: nothing here
+         * tells a stale socket from someone else's file. */
+        fprintf(stderr, "%s: listen on %s: %s (%s): the file exists; remove "
+                "it if it is a stale socket\n", prog, o->host, ps_errname(r),
+                ps_strerror(r));
+        return EXIT_FAIL;
+    }
+    if (r != 0)
+        return fail("listen", r);
+    if (o->unix_path) {
+        /* From here on the file is psnc's: removed however psnc ends. */
+        snprintf(unix_file, sizeof unix_file, "%s", o->host);
+        atexit(remove_unix_file);
+    }
+    if (ps_local_addr(l, &a) == 0)
+        note(o->verbose, "listening on", &a);
+    int timeout = o->wait_ms;
+    for (;;) {
+        r = accept_one(l, &s, &a, timeout);
+        if (r != 0) {
+            ps_close(l);
+            return fail("accept", r);
+        }
+        note(o->verbose, "connection from", &a);
+        if (!o->keep)
+            break;
+        /* -k: a failed session is reported and the next peer served. */
+        tcp_session(s, o);
+        ps_close(s);
+        timeout = -1;
+    }
+    ps_close(l);
+    r = tcp_session(s, o);
+    ps_close(s);
+    return r;
+}
+
+/* nc's line for a connection that succeeded, on standard error. */
+static void connected(const struct options *o, ps_socket_t s, const char *port)
+{
+    ps_addr a;
+    if (!o->verbose || quiet)
+        return;
+    if (o->unix_path) {
+        fprintf(stderr, "Connection to %s succeeded!\n", o->host);
+        return;
+    }
+    long lo, hi;
+    int name = classify_port(port, &lo, &hi) == PORT_NAME;
+    int num = ps_peer_addr(s, &a) == 0 ? ps_addr_port(&a) : -1;
+    fprintf(stderr, "Connection to %s %d port [%s/%s] succeeded!\n", o->host,
+            num, o->udp ? "udp" : "tcp", name ? port : "*");
+}
+
+static int tcp_connect(const struct options *o)
 {
     ps_socket_t s;
-    ps_addr a;
-    int r, status;
-    if (o->listen) {
-        ps_socket_t l;
-        r = ps_listen(&l, o->host, o->port, 1);
-        if (r != 0)
-            return fail("listen", r);
-        if (ps_local_addr(l, &a) == 0)
-            note(o->verbose, "listening on", &a);
-        r = ps_accept(l, &s, &a, o->wait_ms);
-        ps_close(l);
-        if (r != 0)
-            return fail("accept", r);
-        note(o->verbose, "connection from", &a);
-    } else {
-        r = ps_connect(&s, o->host, o->port, o->wait_ms);
-        if (r != 0) {
-            char what[300];
-            snprintf(what, sizeof what, "connect to %s port %s", o->host, o->port);
-            return fail(what, r);
-        }
-        if (ps_peer_addr(s, &a) == 0)
-            note(o->verbose, "connected to", &a);
+    int r = open_stream(&s, o, o->ports[0]);
+    if (r != 0) {
+        char what[1100];
+        if (o->unix_path)
+            snprintf(what, sizeof what, "connect to %s", o->host);
+        else
+            snprintf(what, sizeof what, "connect to %s port %s", o->host, o->ports[0]);
+        return fail(what, r);
     }
-    status = tcp_session(s, o);
+    connected(o, s, o->ports[0]);
+    r = tcp_session(s, o);
     ps_close(s);
+    return r;
+}
+
+/* -z: connects to every port given, sends nothing. 0 if any accepted. */
+static int scan(const struct options *o)
+{
+    int status = EXIT_FAIL;
+    for (int i = 0; i < o->nports; i++) {
+        long lo, hi;
+        int name = classify_port(o->ports[i], &lo, &hi) == PORT_NAME;
+        for (long p = lo; p <= hi; p++) {
+            char num[16];
+            const char *port = o->ports[i];
+            ps_socket_t s;
+            if (!name) {
+                snprintf(num, sizeof num, "%ld", p);
+                port = num;
+            }
+            int r = open_stream(&s, o, port);
+            if (r == 0) {
+                connected(o, s, port);
+                ps_close(s);
+                status = EXIT_OK;
+            } else if (r == PS_ENAME || (r == PS_EINVAL && name)) {
+                char what[300];
+                snprintf(what, sizeof what, "%s port %s", o->host, port);
+                return fail(what, r);
+            } else if (o->verbose && !quiet) {
+                fprintf(stderr, "%s: connect to %s port %s (tcp) failed: %s (%s)\n",
+                        prog, o->host, port, ps_errname(r), ps_strerror(r));
+            }
+            if (name)
+                break;
+        }
+    }
     return status;
 }
 
@@ -346,13 +844,18 @@ static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
                        const struct options *o)
 {
     static unsigned char buf[DGRAM_MAX];
-    int stdin_open = 1, moved = 0;
+    int moved = 0;
+    int64_t quit_at = -1;
     ps_pollitem items[2];
     for (;;) {
         size_t n = 0;
+        if (stdin_done && quit_at < 0 && o->quit_ms >= 0)
+            quit_at = ps_now_ms() + o->quit_ms;
+        if (quit_at >= 0 && left_ms(quit_at) == 0)
+            return EXIT_OK;
         memset(items, 0, sizeof items);
         /* The listener reads input only once it knows whom to send it to. */
-        if (stdin_open && have_peer) {
+        if (!stdin_done && have_peer) {
             items[n].kind = PS_KIND_FD;
             items[n].fd = 0;
             items[n].events = PS_POLL_READ;
@@ -363,20 +866,23 @@ static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
         si->sock = s;
         si->events = PS_POLL_READ;
 
-        int r = ps_select(items, n, o->wait_ms);
+        int r = ps_select(items, n, next_wait(o->wait_ms, quit_at));
         if (r < 0)
             return fail("select", r);
-        if (r == 0)
+        if (r == 0) {
+            if (quit_at >= 0 && left_ms(quit_at) == 0)
+                return EXIT_OK;
             return moved ? EXIT_OK : fail("idle timeout", PS_ETIMEDOUT);
+        }
 
         if (n == 2 && items[0].revents) {
             long got = stdin_read(buf, CHUNK);
             if (got < 0) {
                 fprintf(stderr, "%s: reading standard input failed\n", prog);
-                return EXIT_RUNTIME;
+                return EXIT_FAIL;
             }
             if (got == 0) {
-                stdin_open = 0;
+                stdin_done = 1;
             } else {
                 r = ps_sendto(s, buf, (size_t)got, peer, o->wait_ms);
                 if (r != 0)
@@ -399,7 +905,8 @@ static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
                 return fail("receive", r);
             if (r == PS_EMSGSIZE)
                 warn("datagram truncated", r);
-            if (!have_peer) {
+            if (!have_peer || (o->keep && !same_addr(&from, peer))) {
+                /* -k: replies go to the latest sender. */
                 *peer = from;
                 have_peer = 1;
                 note(o->verbose, "peer", &from);
@@ -410,7 +917,7 @@ static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
             moved = 1;
             if (stdout_write_all(buf, got) != 0) {
                 fprintf(stderr, "%s: writing standard output failed\n", prog);
-                return EXIT_RUNTIME;
+                return EXIT_FAIL;
             }
         }
     }
@@ -420,25 +927,53 @@ static int udp_main(const struct options *o)
 {
     ps_socket_t s;
     ps_addr peer, a;
+    char host[PS_ADDRSTRLEN + 8];
     int r, status;
     memset(&peer, 0, sizeof peer);
     if (o->listen) {
-        r = ps_udp_open(&s, o->host, o->port);
+        const char *h = o->host;
+        if (o->family) {
+            r = numeric_host(o->host, o->family, PS_SOCK_DGRAM, host,
+                             sizeof host, o->wait_ms);
+            if (r != 0)
+                return fail("listen address", r);
+            h = host;
+        }
+        r = ps_udp_open(&s, h, o->ports[0]);
         if (r != 0)
             return fail("bind", r);
         if (ps_local_addr(s, &a) == 0)
             note(o->verbose, "listening on", &a);
         status = udp_session(s, &peer, 0, o);
     } else {
-        r = ps_resolve(o->host, o->port, PS_SOCK_DGRAM, &peer, 1, NULL,
-                       o->wait_ms);
+        ps_addr list[MAX_ADDRS];
+        size_t count = 0, i;
+        r = ps_resolve(o->host, o->ports[0], PS_SOCK_DGRAM, list, MAX_ADDRS,
+                       &count, o->wait_ms);
         if (r != 0)
             return fail("resolve", r);
-        /* An unbound socket of the peer's family; the first send binds it. */
-        if (ps_addr_family(&peer) == PS_AF_INET6)
+        for (i = 0; i < count && i < MAX_ADDRS; i++)
+            if (!o->family || ps_addr_family(&list[i]) == o->family)
+                break;
+        if (i == count || i == MAX_ADDRS)
+            return fail("resolve", PS_EAFNOSUPPORT);
+        peer = list[i];
+        int fam = ps_addr_family(&peer);
+        if (o->source || o->sport) {
+            /* Bound to the -s/-p address of the peer's family. */
+            r = source_addr(o, fam, PS_SOCK_DGRAM, &a, o->wait_ms);
+            if (r == 0) {
+                host_text(&a, host, sizeof host);
+                char port[8];
+                snprintf(port, sizeof port, "%d", ps_addr_port(&a));
+                r = ps_udp_open(&s, host, port);
+            }
+        } else if (fam == PS_AF_INET6) {
+            /* An unbound socket of the peer's family; the first send binds it. */
             r = ps_udp_open(&s, "::", "0");
-        else
+        } else {
             r = ps_udp_open(&s, NULL, NULL);
+        }
         if (r != 0)
             return fail("socket", r);
         note(o->verbose, "sending to", &peer);
@@ -451,14 +986,34 @@ static int udp_main(const struct options *o)
 int main(int argc, char **argv)
 {
     struct options o;
-    int r = parse_args(argc, argv, &o);
-    if (r >= 0)
+    const char **ops = calloc((size_t)argc + 1, sizeof *ops);
+    int nops = 0;
+    if (!ops)
+        return fail("start-up", PS_ENOMEM);
+    int r = parse_args(argc, argv, &o, ops, &nops);
+    if (r < 0)
+        r = check_args(&o, ops, nops);
+    if (r >= 0) {
+        free(ops);
         return r;
+    }
     quiet = o.quiet;
     r = ps_init();
-    if (r != 0)
+    if (r != 0) {
+        free(ops);
         return fail("network start-up", r);
-    r = o.udp ? udp_main(&o) : tcp_main(&o);
+    }
+    if (o.scan)
+        r = scan(&o);
+    else if (o.udp)
+        r = udp_main(&o);
+    else if (o.listen)
+        r = tcp_listen(&o);
+    else
+        r = tcp_connect(&o);
     ps_cleanup();
+    free(ops);
+    if (got_signal) /* arrived while psnc was not waiting */
+        end_by_signal();
     return r;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""psnc's command line and exit statuses: --help, --version, usage errors (2),
-unknown host (3), refused (4), connect/accept/idle timeouts (5), and what -q
-keeps quiet. argv[1:]: the command that runs psnc."""
+"""psnc's command line against Python peers: --help, --version, usage errors
+that name the option, exit status 1 on every failure (unknown host, refused,
+connect/accept/idle timeouts), what --quiet keeps quiet, service names as
+ports, -q SECONDS, --no-shutdown, -s/-p as the peer sees them, and -k.
+argv[1:]: the command that runs psnc."""
 import os
 import re
 import socket
@@ -10,7 +12,7 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
-from interop_common import Proc, Suite, listener, run
+from interop_common import Proc, Suite, listener, recv_exact, recv_to_eof, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -34,28 +36,49 @@ def main():
     T = t.timeout
 
     rc, out, err, _ = run(nc + ["--help"], empty, T)
-    t.check(rc == 0 and out.startswith(b"usage: ") and b"-w SECONDS" in out
-            and err == "", "--help: usage on stdout, status 0",
-            f"rc={rc} out={out[:80]!r} err={err!r}")
+    flags = [b"-4", b"-6", b"-k", b"-l", b"-N", b"-p PORT", b"-q SECONDS",
+             b"-s ADDR", b"-U", b"-u", b"-v", b"-w SECONDS", b"-z",
+             b"--no-shutdown", b"--quiet", b"--help", b"--version"]
+    missing = [f.decode() for f in flags if f not in out]
+    t.check(rc == 0 and out.startswith(b"usage: ") and not missing
+            and err == "", "--help: usage on stdout listing every flag, status 0",
+            f"rc={rc} missing={missing} err={err!r}")
 
     want = f"psnc (portsock {header_version()})"
     rc, out, err, _ = run(nc + ["--version"], empty, T)
     t.check(rc == 0 and out.decode().strip() == want and err == "",
             f"--version prints '{want}'", f"rc={rc} out={out!r}")
 
-    for args, why in (([], "no operands"), (["-x", "h", "1"], "unknown option"),
-                      (["--nope"], "unknown long option"),
-                      (["127.0.0.1"], "client without PORT"),
-                      (["127.0.0.1", "99999"], "port out of range"),
-                      (["127.0.0.1", "http"], "port not numeric"),
-                      (["127.0.0.1", "0"], "connect to port 0"),
-                      (["-w", "abc", "h", "1"], "-w not a number"),
-                      (["-w", "0", "h", "1"], "-w zero"),
-                      (["-w"], "-w without a value"),
-                      (["a", "1", "b"], "three operands")):
+    # Usage errors: status 1 as nc, one line that names what is wrong.
+    for args, text in (([], "missing HOST and PORT"),
+                       (["-x", "h", "1"], "unknown option -x"),
+                       (["-lvx", "1"], "unknown option -x"),
+                       (["--nope"], "unknown option --nope"),
+                       (["127.0.0.1"], "missing PORT"),
+                       (["-l"], "missing PORT"),
+                       (["127.0.0.1", "99999"], "bad port '99999'"),
+                       (["127.0.0.1", "ht!tp"], "bad port 'ht!tp'"),
+                       (["127.0.0.1", "0"], "cannot connect to port 0"),
+                       (["127.0.0.1", "20-30"], "port range '20-30' needs -z"),
+                       (["-z", "127.0.0.1", "30-20"], "bad port '30-20'"),
+                       (["-w", "abc", "h", "1"],
+                        "option -w needs a positive number of seconds, got 'abc'"),
+                       (["-w", "0", "h", "1"],
+                        "option -w needs a positive number of seconds, got '0'"),
+                       (["-w"], "option -w needs a number of seconds"),
+                       (["-q", "soon", "h", "1"],
+                        "option -q needs a number of seconds, got 'soon'"),
+                       (["-p", "x!", "h", "1"], "option -p needs a port, got 'x!'"),
+                       (["-s"], "option -s needs an address"),
+                       (["-lz", "1"], "options -l and -z cannot be used together"),
+                       (["-k", "h", "1"], "option -k needs -l"),
+                       (["-zu", "h", "1"], "option -z cannot be used with -u"),
+                       (["-Uu", "/tmp/x"], "option -U cannot be used with -u"),
+                       (["-U", "/tmp/x", "1"], "too many operands"),
+                       (["a", "1", "b"], "too many operands")):
         rc, out, err, _ = run(nc + args, empty, T)
-        t.check(rc == 2 and out == b"" and one_error_line(err, "PS_EINVAL"),
-                f"usage error ({why}): status 2, one PS_EINVAL line",
+        t.check(rc == 1 and out == b"" and one_error_line(err, "psnc: " + text),
+                f"usage error {args}: status 1, 'psnc: {text}'",
                 f"rc={rc} out={out!r} err={err!r}")
 
     # Refused: a port we hold bound but not listening, so no one else can
@@ -64,20 +87,20 @@ def main():
     hold.bind(("127.0.0.1", 0))
     rc, out, err, secs = run(nc + ["127.0.0.1", str(hold.getsockname()[1])], empty, T)
     hold.close()
-    t.check(rc == 4 and out == b"" and one_error_line(err, "PS_ECONNREFUSED"),
-            f"refused: status 4, one PS_ECONNREFUSED line ({secs:.2f} s)",
+    t.check(rc == 1 and out == b"" and one_error_line(err, "PS_ECONNREFUSED"),
+            f"refused: status 1, one PS_ECONNREFUSED line ({secs:.2f} s)",
             f"rc={rc} err={err!r}")
 
     # A UDP peer given by name is resolved; an unknown one is status 3.
     rc, out, err, secs = run(nc + ["-u", "-w", "20", "no..such..host", "9"], empty, T)
-    t.check(rc == 3 and out == b"" and one_error_line(err, "PS_ENAME"),
-            f"-u unknown host: status 3, one PS_ENAME line ({secs:.2f} s)",
+    t.check(rc == 1 and out == b"" and one_error_line(err, "PS_ENAME"),
+            f"-u unknown host: status 1, one PS_ENAME line ({secs:.2f} s)",
             f"rc={rc} err={err!r}")
 
     # An empty label fails inside the resolver: no query leaves the machine.
     rc, out, err, secs = run(nc + ["-w", "20", "no..such..host", "80"], empty, T)
-    t.check(rc == 3 and out == b"" and one_error_line(err, "PS_ENAME"),
-            f"unknown host: status 3, one PS_ENAME line ({secs:.2f} s)",
+    t.check(rc == 1 and out == b"" and one_error_line(err, "PS_ENAME"),
+            f"unknown host: status 1, one PS_ENAME line ({secs:.2f} s)",
             f"rc={rc} err={err!r}")
 
     # Connect timeout: a listener whose accept queue is full drops new SYNs.
@@ -99,8 +122,8 @@ def main():
     for c in fill:
         c.close()
     lst.close()
-    t.check(rc == 5 and one_error_line(err, "PS_ETIMEDOUT") and secs >= 0.9,
-            f"connect timeout -w 1: status 5, one PS_ETIMEDOUT line ({secs:.2f} s)",
+    t.check(rc == 1 and one_error_line(err, "PS_ETIMEDOUT") and secs >= 0.9,
+            f"connect timeout -w 1: status 1, one PS_ETIMEDOUT line ({secs:.2f} s)",
             f"rc={rc} err={err!r}")
 
     # Idle timeout: the server accepts and stays silent; psnc's input (an
@@ -112,20 +135,20 @@ def main():
     eof = conn.recv(10)  # psnc half-closed at end of input
     conn.close()
     lst.close()
-    t.check(rc == 5 and one_error_line(err, "PS_ETIMEDOUT") and eof == b""
-            and secs >= 1.4, f"idle timeout -w 1.5: status 5 ({secs:.2f} s)",
+    t.check(rc == 1 and one_error_line(err, "PS_ETIMEDOUT") and eof == b""
+            and secs >= 1.4, f"idle timeout -w 1.5: status 1 ({secs:.2f} s)",
             f"rc={rc} err={err!r} eof={eof!r}")
 
     # Accept timeout: -l -w with no client.
     rc, out, err, secs = run(nc + ["-l", "-w", "1", "127.0.0.1", "0"], empty, T)
-    t.check(rc == 5 and one_error_line(err, "PS_ETIMEDOUT") and secs >= 0.9,
-            f"listen -w 1 with no client: status 5 ({secs:.2f} s)",
+    t.check(rc == 1 and one_error_line(err, "PS_ETIMEDOUT") and secs >= 0.9,
+            f"listen -w 1 with no client: status 1 ({secs:.2f} s)",
             f"rc={rc} err={err!r}")
 
-    # -q: -v's messages are silenced, the fatal line is not.
+    # --quiet: -v's messages are silenced, the fatal line is not.
     lst, port = listener()
     data = t.file("q", b"quiet\n")
-    p = Proc(nc + ["-q", "-v", "127.0.0.1", str(port)], data)
+    p = Proc(nc + ["--quiet", "-v", "127.0.0.1", str(port)], data)
     conn, _ = lst.accept()
     conn.settimeout(T)
     got = conn.recv(100)
@@ -133,11 +156,158 @@ def main():
     lst.close()
     rc, out, err, _ = p.finish(T)
     t.check(rc == 0 and got == b"quiet\n" and err == "",
-            "-q -v: a clean session prints nothing on stderr", f"rc={rc} err={err!r}")
-    rc, out, err, _ = run(nc + ["-q", "no..such..host", "80"], empty, T)
-    t.check(rc == 3 and one_error_line(err, "PS_ENAME"),
-            "-q: the fatal line is still printed", f"rc={rc} err={err!r}")
+            "--quiet -v: a clean session prints nothing on stderr", f"rc={rc} err={err!r}")
+    rc, out, err, _ = run(nc + ["--quiet", "no..such..host", "80"], empty, T)
+    t.check(rc == 1 and one_error_line(err, "PS_ENAME"),
+            "--quiet: the fatal line is still printed", f"rc={rc} err={err!r}")
+
+    for test in (service_names, quit_after_eof, source_port, keep_listening):
+        try:
+            test(t)
+        except Exception as e:  # a broken exchange is a failure, not a crash
+            t.check(False, test.__name__, f"{type(e).__name__}: {e}")
     return t.done()
+
+
+def free_port():
+    """A TCP port nothing uses now (the system's pick, released)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def service_names(t):
+    """A service name is a port: 'discard' (9 in /etc/services and in
+    Windows' services file) as -p, the source port, which the peer sees.
+    --no-shutdown with empty input lets the server close first, so the
+    TIME_WAIT of port 9 is the server's, not psnc's, and the next run can
+    bind it again. Without the privilege to bind port 9 the error is
+    PS_EACCES, which still shows the name became a port below 1024."""
+    want = socket.getservbyname("discard", "tcp")
+    empty = t.file("empty", b"")
+    lst, port = listener()
+    with lst:
+        p = Proc(t.cmd + ["--no-shutdown", "-p", "discard", "127.0.0.1", str(port)],
+                 empty)
+        with p:
+            lst.settimeout(5)
+            try:
+                conn, peer = lst.accept()
+                conn.close()
+            except socket.timeout:
+                peer = None
+            rc, out, err, _ = p.finish(t.timeout)
+    if peer is not None:
+        t.check(rc == 0 and peer[1] == want,
+                f"-p discard: the peer sees source port {peer[1]} (want {want})",
+                f"rc={rc} err={err!r}")
+    else:
+        t.check(rc == 1 and one_error_line(err, "PS_EACCES"),
+                "-p discard without privilege: PS_EACCES (the name became port 9)",
+                f"rc={rc} err={err!r}")
+
+    # A service name as the port to connect to: -z -v names it in its line
+    # (refused, unless this host runs a discard server); an unknown name
+    # is an error of its own.
+    rc, out, err, _ = run(t.cmd + ["-z", "-v", "127.0.0.1", "discard"], empty, t.timeout)
+    t.check((rc == 1 and "connect to 127.0.0.1 port discard (tcp) failed" in err)
+            or (rc == 0 and f"127.0.0.1 {want} port [tcp/discard] succeeded!" in err),
+            "-z -v 127.0.0.1 discard: the service name is taken as a port",
+            f"rc={rc} err={err!r}")
+    rc, out, err, _ = run(t.cmd + ["127.0.0.1", "no-such-service-x"], empty, t.timeout)
+    t.check(rc == 1 and one_error_line(err, "PS_EINVAL"),
+            "an unknown service name: status 1, PS_EINVAL from the lookup",
+            f"rc={rc} err={err!r}")
+
+
+def quit_after_eof(t):
+    """-q SECONDS (Debian's nc): psnc ends that long after the end of its
+    input although the peer keeps the connection open; -q 0 at once;
+    --no-shutdown: the peer sees no end of stream while psnc runs."""
+    data = t.file("qdata", b"bye\n")
+    for q, lo, hi in (("1.5", 1.4, 10), ("0", 0, 5)):
+        lst, port = listener()
+        with lst:
+            p = Proc(t.cmd + ["-q", q, "127.0.0.1", str(port)], data)
+            with p:
+                conn, _ = lst.accept()
+                conn.settimeout(t.timeout)
+                got = recv_to_eof(conn)  # the default half-close
+                t0 = time.monotonic()
+                rc, out, err, _ = p.finish(t.timeout)
+                secs = time.monotonic() - t0
+                conn.close()
+        t.check(rc == 0 and got == b"bye\n" and lo <= secs < hi,
+                f"-q {q}: status 0 {secs:.2f} s after end of input, peer still open",
+                f"rc={rc} got={got!r} err={err!r}")
+
+    lst, port = listener()
+    with lst:
+        p = Proc(t.cmd + ["--no-shutdown", "-q", "2", "127.0.0.1", str(port)], data)
+        with p:
+            conn, _ = lst.accept()
+            conn.settimeout(t.timeout)
+            got = recv_exact(conn, 4)
+            conn.settimeout(1)
+            try:
+                early = conn.recv(10)
+            except socket.timeout:
+                early = None
+            conn.settimeout(t.timeout)
+            rc, out, err, _ = p.finish(t.timeout)
+            late = conn.recv(10)
+            conn.close()
+    t.check(rc == 0 and got == b"bye\n" and early is None and late == b"",
+            "--no-shutdown -q 2: no end of stream while psnc runs, then psnc closes",
+            f"rc={rc} early={early!r} late={late!r} err={err!r}")
+
+
+def source_port(t):
+    """-s ADDR -p PORT: the peer sees that address and port."""
+    empty = t.file("empty", b"")
+    sport = free_port()
+    lst, port = listener()
+    with lst:
+        with Proc(t.cmd + ["--no-shutdown", "-s", "127.0.0.1", "-p", str(sport),
+                           "127.0.0.1", str(port)], empty) as p:
+            conn, peer = lst.accept()
+            conn.close()  # the server closes first: no TIME_WAIT on sport
+            rc, out, err, _ = p.finish(t.timeout)
+    t.check(rc == 0 and peer == ("127.0.0.1", sport),
+            f"-s 127.0.0.1 -p {sport}: the peer sees {peer}", f"rc={rc} err={err!r}")
+
+    # -4 with an IPv6 host: no address of that family.
+    rc, out, err, _ = run(t.cmd + ["-4", "::1", "9"], empty, t.timeout)
+    t.check(rc == 1 and one_error_line(err, "PS_EAFNOSUPPORT"),
+            "-4 ::1: status 1, PS_EAFNOSUPPORT", f"rc={rc} err={err!r}")
+
+
+def keep_listening(t):
+    """-l -k: two clients in sequence served by one psnc; -l -p PORT
+    (Debian's form) is the port to listen on."""
+    empty = t.file("empty", b"")
+    port = free_port()
+    with Proc(t.cmd + ["-l", "-k", "-v", "-p", str(port)], empty) as p:
+        got = []
+        m = p.wait_stderr(r"listening on .*:(\d+)$", t.timeout)
+        if t.check(m is not None and int(m[1]) == port,
+                   f"-l -k -p {port}: listens on that port", f"m={m}"):
+            for i in range(2):
+                c = socket.create_connection(("127.0.0.1", port), timeout=t.timeout)
+                c.sendall(f"client {i}\n".encode())
+                c.shutdown(socket.SHUT_WR)
+                got.append(recv_to_eof(c))  # psnc's input is empty: EOF
+                c.close()
+                p.wait_stdout_line(rf"client {i}$", t.timeout)
+            alive = p.p.poll() is None
+            p.kill()
+            rc, out, err, _ = p.finish(t.timeout)
+            t.check(alive and out == b"client 0\nclient 1\n" and got == [b"", b""]
+                    and len(re.findall(r"connection from \S*127\.0\.0\.1", err)) == 2,
+                    "-l -k: two clients in sequence, psnc still listening",
+                    f"alive={alive} out={out!r} err={err!r}")
 
 
 if __name__ == "__main__":
