@@ -693,7 +693,10 @@ PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
  * so a cap smaller than the line loses nothing and ps_select reports READ
  * while bytes of it remain; the line ends in "\n" (not "\r\n"), as on a
  * POSIX terminal. In raw mode the characters are returned as typed (Enter
- * is "\r"). Console reads from several threads are serialized.
+ * is "\r"). Console reads from several threads are serialized: a
+ * console read that blocks (one made without READ reported) also holds up
+ * other threads' ps_select / ps_poller checks of the console until it
+ * returns.
  *
  * @param item  the item (kind and sock / fd / handle)
  * @param buf   where the bytes go
