@@ -650,7 +650,8 @@ typedef struct ps_pollitem {
  *    select() (with _DARWIN_UNLIMITED_SELECT, so there is no FD_SETSIZE cap).
  *
  * Side effects: none on the items. Blocking mode, pipe contents and socket
- * state are as they were. On Windows, a call that has to wait on pipes or
+ * state are as they were (a Windows console's incomplete line is back in
+ * its queue when the call returns, see above). On Windows, a call that has to wait on pipes or
  * consoles together with anything else starts one helper thread per pipe
  * and per group of up to 63 console handles; they are cancelled and joined
  * before ps_select returns. A helper whose pipe read ignores cancellation
