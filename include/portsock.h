@@ -692,9 +692,9 @@ PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
  * line-input mode a whole line is read into a buffer inside portsock
  * (one per process, as a process has one console) and served from there,
  * so a cap smaller than the line loses nothing and ps_select reports READ
- * while bytes of it remain; the line ends in "\n" (not "\r\n"), as on a
+ * while bytes of it remain; the line ends in `"\n"` (not `"\r\n"`), as on a
  * POSIX terminal. In raw mode the characters are returned as typed (Enter
- * is "\r"). Console reads from several threads are serialized: a
+ * is `"\r"`). Console reads from several threads are serialized: a
  * console read that blocks (one made without READ reported) also holds up
  * other threads' ps_select / ps_poller checks of the console until it
  * returns.
@@ -725,7 +725,7 @@ PS_API int ps_item_read(const ps_pollitem *item, void *buf, size_t cap,
  * and a SIGPIPE it caused is discarded.
  *
  * Windows: an fd is written through its handle, with no text-mode
- * translation ("\n" stays "\n"). A console screen buffer takes UTF-8,
+ * translation (`"\n"` stays `"\n"`). A console screen buffer takes UTF-8,
  * shown with WriteConsoleW whatever the console's code page; a UTF-8
  * sequence cut at the end of buf is kept by portsock and counted as sent,
  * and completed by the next console write.
