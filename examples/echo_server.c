@@ -20,7 +20,6 @@
 
 #include "ex_server.h"
 #include "portsock.h"
-#include "stdin_io.h"
 
 enum { DEFAULT_MAX_CLIENTS = 64, MAX_MAX_CLIENTS = 100000 };
 enum { EVENTS_PER_WAIT = 256, ACCEPTS_PER_ROUND = 64 };
@@ -264,8 +263,9 @@ int main(int argc, char **argv)
             accept_clients(&sv, listener, max_clients, sndbuf);
         if (stdin_ready) {
             char junk[512];
+            size_t got = 0;
             /* Any input is ignored; end of file (or an error) means quit. */
-            if (stdin_read(junk, sizeof junk) <= 0)
+            if (ps_item_read(&sit, junk, sizeof junk, &got) != 0 || got == 0)
                 why_exit = "standard input closed";
         }
         if (exit_after > 0 && finished >= exit_after)

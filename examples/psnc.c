@@ -43,12 +43,27 @@
 #include <string.h>
 
 #include "portsock.h"
-#include "stdin_io.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1 };
 
 /* One stdin chunk: also the largest datagram psnc sends. */
 #define CHUNK 16384
+
+/* All of buf to standard output (ps_item_write may take part of it);
+ * 0 on success. Binary on Windows too. */
+static int write_stdout(const void *buf, size_t len)
+{
+    static const ps_pollitem out = {PS_KIND_FD, PS_INVALID_SOCKET, 1, NULL, 0, 0};
+    const char *p = buf;
+    while (len > 0) {
+        size_t sent = 0;
+        if (ps_item_write(&out, p, len, &sent) != 0)
+            return -1;
+        p += sent;
+        len -= sent;
+    }
+    return 0;
+}
 /* Large enough for any UDP datagram, so none is cut short. */
 #define DGRAM_MAX 65536
 /* Addresses tried per name when psnc connects by itself (-4/-6/-s/-p). */
@@ -643,14 +658,14 @@ static int tcp_session(ps_socket_t s, const struct options *o)
         }
 
         if (items[0].kind == PS_KIND_FD && items[0].revents) {
-            long got = stdin_read(out, sizeof out);
-            if (got < 0) {
+            size_t got = 0;
+            if (ps_item_read(&items[0], out, sizeof out, &got) != 0) {
                 fprintf(stderr, "%s: reading standard input failed\n", prog);
                 return EXIT_FAIL;
             }
             if (got == 0)
                 stdin_done = 1;
-            out_len = (size_t)got;
+            out_len = got;
             out_off = 0;
         }
         if (si && net_open &&
@@ -661,7 +676,7 @@ static int tcp_session(ps_socket_t s, const struct options *o)
                 return fail("receive", r);
             if (r == 0 && got == 0)
                 net_open = 0; /* the peer is done sending */
-            if (got > 0 && stdout_write_all(in, got) != 0) {
+            if (got > 0 && write_stdout(in, got) != 0) {
                 fprintf(stderr, "%s: writing standard output failed\n", prog);
                 return EXIT_FAIL;
             }
@@ -876,15 +891,15 @@ static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
         }
 
         if (n == 2 && items[0].revents) {
-            long got = stdin_read(buf, CHUNK);
-            if (got < 0) {
+            size_t got = 0;
+            if (ps_item_read(&items[0], buf, CHUNK, &got) != 0) {
                 fprintf(stderr, "%s: reading standard input failed\n", prog);
                 return EXIT_FAIL;
             }
             if (got == 0) {
                 stdin_done = 1;
             } else {
-                r = ps_sendto(s, buf, (size_t)got, peer, o->wait_ms);
+                r = ps_sendto(s, buf, got, peer, o->wait_ms);
                 if (r != 0)
                     return fail("send", r);
                 moved = 1;
@@ -915,7 +930,7 @@ static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
                 continue;
             }
             moved = 1;
-            if (stdout_write_all(buf, got) != 0) {
+            if (write_stdout(buf, got) != 0) {
                 fprintf(stderr, "%s: writing standard output failed\n", prog);
                 return EXIT_FAIL;
             }

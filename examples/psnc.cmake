@@ -3,7 +3,7 @@
 # scripts in tests/interop run it against Python, socat and OpenBSD nc,
 # natively and (MinGW leg) under Wine through the emulator prefix.
 include(GNUInstallDirs)
-ps_add_example(psnc ${CMAKE_CURRENT_LIST_DIR}/psnc.c ${PS_STDIN_IO})
+ps_add_example(psnc ${CMAKE_CURRENT_LIST_DIR}/psnc.c)
 install(TARGETS psnc RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 if(PS_CAN_RUN_EXAMPLES)

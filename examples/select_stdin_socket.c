@@ -4,12 +4,30 @@
  * Standard input goes to the socket (half-closed at end of input); what the
  * socket sends goes to standard output; the program ends when the peer
  * closes. With Windows' own select() this cannot be written: it takes
- * sockets only. ps_select takes both, on every platform. */
+ * sockets only. ps_select takes both, on every platform, and
+ * ps_item_read / ps_item_write read and write standard input and output
+ * the same way everywhere (binary on Windows; a console line only once it
+ * is complete, as on a POSIX terminal), without blocking after READ. */
 #include <stdio.h>
 #include <string.h>
 
 #include "portsock.h"
-#include "stdin_io.h"
+
+/* ps_item_write may take part of the bytes, as write() does. */
+static int write_all(const ps_pollitem *out, const char *p, size_t len)
+{
+    while (len > 0) {
+        size_t sent = 0;
+        int r = ps_item_write(out, p, len, &sent);
+        if (r != 0) {
+            fprintf(stderr, "stdout: %s\n", ps_strerror(r));
+            return -1;
+        }
+        p += sent;
+        len -= sent;
+    }
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -35,6 +53,10 @@ int main(int argc, char **argv)
     items[1].sock = s;
     items[1].events = PS_POLL_READ;
     size_t nitems = 2;
+    ps_pollitem out;
+    memset(&out, 0, sizeof out);
+    out.kind = PS_KIND_FD;
+    out.fd = 1;
     int status = 0;
 
     for (;;) {
@@ -45,9 +67,15 @@ int main(int argc, char **argv)
             break;
         }
         if (nitems == 2 && items[0].revents) {
-            long n = stdin_read(buf, sizeof buf);
+            size_t n = 0;
+            r = ps_item_read(&items[0], buf, sizeof buf, &n);
+            if (r != 0) {
+                fprintf(stderr, "stdin: %s\n", ps_strerror(r));
+                status = 1;
+                break;
+            }
             if (n > 0) {
-                r = ps_send_all(s, buf, (size_t)n, NULL, 10000);
+                r = ps_send_all(s, buf, n, NULL, 10000);
                 if (r != 0) {
                     fprintf(stderr, "send: %s\n", ps_strerror(r));
                     status = 1;
@@ -74,7 +102,7 @@ int main(int argc, char **argv)
             }
             if (got == 0)
                 break; /* the peer closed */
-            if (stdout_write_all(buf, got) != 0) {
+            if (write_all(&out, buf, got) != 0) {
                 status = 1;
                 break;
             }

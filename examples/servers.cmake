@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # The echo servers and the framing demo, and the tests that run them.
-# Included from examples/CMakeLists.txt (ps_add_example, PS_STDIN_IO,
+# Included from examples/CMakeLists.txt (ps_add_example and
 # PS_CAN_RUN_EXAMPLES come from there).
 if(WIN32)
   set(PS_EX_THREAD ${CMAKE_CURRENT_SOURCE_DIR}/ex_thread_win32.c)
@@ -9,7 +9,7 @@ else()
 endif()
 
 ps_add_example(echo_server ${CMAKE_CURRENT_SOURCE_DIR}/echo_server.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/ex_server.c ${PS_STDIN_IO})
+  ${CMAKE_CURRENT_SOURCE_DIR}/ex_server.c)
 ps_add_example(threaded_echo ${CMAKE_CURRENT_SOURCE_DIR}/threaded_echo.c
   ${CMAKE_CURRENT_SOURCE_DIR}/ex_server.c ${PS_EX_THREAD})
 ps_add_example(frame_demo ${CMAKE_CURRENT_SOURCE_DIR}/frame_demo.c ${PS_EX_THREAD})

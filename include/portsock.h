@@ -1000,15 +1000,29 @@ typedef struct ps_pollitem {
  *    POSIX: poll(). Windows: PeekNamedPipe; the wait is a zero-byte ReadFile
  *    on a helper thread, which consumes nothing. WRITE on a Windows pipe is
  *    reported at once (Windows offers no cheap way to ask for pipe space).
- *  - Console input (Windows): READ only when a key-down event with a
- *    character is queued. Other console events (focus, mouse, key-up,
- *    resize) are removed from the queue so they cannot wake the wait again
- *    and again; no character input is ever consumed.
+ *  - Console input (Windows), as a POSIX terminal: in line-input mode
+ *    (ENABLE_LINE_INPUT, the default, like a canonical terminal) READ only
+ *    when a complete line is queued (an Enter key-down) or ps_item_read
+ *    holds bytes of a line read earlier; in raw mode (ENABLE_LINE_INPUT
+ *    off) READ when a key-down event with a character is queued. Other
+ *    console events (focus, mouse, key-up, resize) are removed from the
+ *    queue so they cannot wake the wait again and again. While a line is
+ *    incomplete its key-downs are taken from the console's queue (so the
+ *    wait does not wake for them again and again) and held by portsock;
+ *    they are put back, in order, when the line is complete, when
+ *    ps_select returns, when the console is removed from a poller or the
+ *    poller is closed, and before ps_item_read reads. So typed-ahead
+ *    input is never lost, and the console's own line editing (echo,
+ *    backspace) runs when the line is read; but a program that reads the
+ *    console by other means (ReadConsole, fgets) while a poller watches it
+ *    does not see a partial line held there. A key that arrives in the
+ *    instant keys are put back can land before them.
  *  - macOS: poll() does not work on terminals; such fds are waited on with
  *    select() (with _DARWIN_UNLIMITED_SELECT, so there is no FD_SETSIZE cap).
  *
  * Side effects: none on the items. Blocking mode, pipe contents and socket
- * state are as they were. On Windows, a call that has to wait on pipes or
+ * state are as they were (a Windows console's incomplete line is back in
+ * its queue when the call returns, see above). On Windows, a call that has to wait on pipes or
  * consoles together with anything else starts one helper thread per pipe
  * and per group of up to 63 console handles; they are cancelled and joined
  * before ps_select returns. A helper whose pipe read ignores cancellation
@@ -1027,6 +1041,84 @@ typedef struct ps_pollitem {
  *         or a negative PS_E* code
  */
 PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
+
+/**
+ * Reads from any item ps_select takes, with at most one underlying read.
+ *
+ * One read(2)-like transfer of up to cap bytes from a socket
+ * (PS_KIND_SOCKET, as ps_recv with no timeout), an fd (PS_KIND_FD: a POSIX
+ * fd, or a C runtime fd on Windows) or a Windows handle (PS_KIND_HANDLE:
+ * a pipe, a console, a file). It blocks as the item's own read does (a
+ * blocking socket or pipe with nothing to read waits; a non-blocking one
+ * returns PS_EWOULDBLOCK), but after ps_select or ps_poller_wait reported
+ * READ for the item it does not block, on any platform, as long as no one
+ * else read the item in between. EINTR is retried. Only the item's kind
+ * and sock / fd / handle are read.
+ *
+ * End of input (a stream peer's orderly close, a pipe whose writer is
+ * gone, the end of a file, Ctrl-D on a POSIX terminal, Ctrl-Z then Enter
+ * at the start of a Windows console line) returns 0 with *got == 0, as
+ * ps_recv does.
+ *
+ * Windows: an fd is read through its handle (_get_osfhandle), bypassing
+ * the C runtime, so there is no text-mode translation (bytes as they are,
+ * as on POSIX) and bytes the C runtime buffered for the fd are not seen;
+ * do not mix with _read / fread on the same fd. Pipes are read with
+ * ReadFile (also handles opened for overlapped I/O). A console reads
+ * UTF-8 (ReadConsoleW, converted), whatever the console's code page. In
+ * line-input mode a whole line is read into a buffer inside portsock
+ * (one per process, as a process has one console) and served from there,
+ * so a cap smaller than the line loses nothing and ps_select reports READ
+ * while bytes of it remain; the line ends in `"\n"` (not `"\r\n"`), as on a
+ * POSIX terminal. In raw mode the characters are returned as typed (Enter
+ * is `"\r"`). Console reads from several threads are serialized: a
+ * console read that blocks (one made without READ reported) also holds up
+ * other threads' ps_select / ps_poller checks of the console until it
+ * returns.
+ *
+ * @param item  the item (kind and sock / fd / handle)
+ * @param buf   where the bytes go
+ * @param cap   room in buf, at least 1; more than INT_MAX is taken as
+ *              INT_MAX (one system call takes no more on any platform)
+ * @param got   how many bytes arrived (0 at end of input)
+ * @return 0, or PS_EINVAL (item, buf or got NULL, cap 0, an unknown
+ *         kind), PS_ENOTSUP (PS_KIND_HANDLE on POSIX), PS_EBADF (not an
+ *         open socket, fd or handle, or not open for reading),
+ *         PS_EWOULDBLOCK (non-blocking, nothing to read), PS_ECONNRESET,
+ *         and the other errors of ps_recv for sockets.
+ */
+PS_API int ps_item_read(const ps_pollitem *item, void *buf, size_t cap,
+                        size_t *got);
+
+/**
+ * Writes to any item ps_select takes, with at most one underlying write.
+ *
+ * One write(2)-like transfer of up to len bytes to a socket (as ps_send
+ * with no timeout), an fd or a Windows handle; *sent may be fewer than
+ * len (call again for the rest). It blocks as the item's own write does.
+ * EINTR is retried. Writing to a pipe or socket whose reader is gone
+ * returns PS_EPIPE (or PS_ECONNRESET for a reset socket), as ps_send does,
+ * and never raises SIGPIPE: on POSIX the signal is blocked for the call
+ * and a SIGPIPE it caused is discarded.
+ *
+ * Windows: an fd is written through its handle, with no text-mode
+ * translation (`"\n"` stays `"\n"`). A console screen buffer takes UTF-8,
+ * shown with WriteConsoleW whatever the console's code page; a UTF-8
+ * sequence cut at the end of buf is kept by portsock and counted as sent,
+ * and completed by the next console write.
+ *
+ * @param item  the item (kind and sock / fd / handle)
+ * @param buf   the bytes (may be NULL when len is 0)
+ * @param len   how many; more than INT_MAX writes at most INT_MAX
+ * @param sent  how many bytes went (may be NULL)
+ * @return 0, or PS_EINVAL (item NULL, buf NULL with len > 0, an unknown
+ *         kind), PS_ENOTSUP (PS_KIND_HANDLE on POSIX), PS_EBADF (not an
+ *         open socket, fd or handle, or not open for writing), PS_EPIPE,
+ *         PS_EWOULDBLOCK (non-blocking and full), and the other errors of
+ *         ps_send for sockets.
+ */
+PS_API int ps_item_write(const ps_pollitem *item, const void *buf,
+                         size_t len, size_t *sent);
 
 /* ---- Readiness: ps_poller ------------------------------------------------ */
 

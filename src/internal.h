@@ -180,6 +180,17 @@ int ps__unix_addr(ps_addr *out, const char *path);
  * PS_E* code for the call as a whole. */
 int ps__select_once(ps_pollitem *items, size_t n, int timeout_ms);
 
+/* ps_item_read / ps_item_write (src/item.c checks the arguments: item,
+ * buf and got non-NULL, a known kind, a socket or fd that is not negative,
+ * 1 <= cap <= INT_MAX, len <= INT_MAX). One underlying transfer; EINTR
+ * retried; end of input is 0 with *got == 0. */
+int ps__item_read(const ps_pollitem *item, void *buf, size_t cap,
+                  size_t *got);
+int ps__item_write(const ps_pollitem *item, const void *buf, size_t len,
+                   size_t *sent);
+/* Nonzero where PS_KIND_HANDLE items exist (Windows). */
+int ps__item_handles(void);
+
 /* Threads (src/posix/thread.c, src/win32/thread.c). A latch is a one-shot
  * event between two threads, made holding two references (one each). */
 typedef struct ps__latch ps__latch;

@@ -13,6 +13,7 @@
  * them starts its wait again and sees it.
  * A record with a poll or a posted packet still due is freed only when
  * that completion has been taken from the port. */
+#include "console.h"
 #include "poller.h"
 
 #include <stdlib.h>
@@ -275,7 +276,10 @@ void ps__poller_destroy(ps_poller *p)
     size_t i;
     int leak = 0;
     /* No other call is in progress: helpers are the only other users. */
-    ps__con_end_all(p);
+    if (p->groups != NULL) {
+        ps__con_end_all(p);
+        ps__conin_release(); /* keys held for an incomplete line */
+    }
     for (i = 0; i < p->nbuckets; i++)
         for (r = p->buckets[i]; r; r = r->hnext)
             stop_pipes(r);
@@ -380,8 +384,11 @@ static ps__con_group *retire(ps_poller *p, ps__preg *r)
     r->dead = 1;
     if (r->afd_pending)
         ps__afd_cancel(p->afd, &r->iosb);
-    if (r->route == PS__ROUTE_CONIN)
+    if (r->route == PS__ROUTE_CONIN) {
         g = ps__con_leave(p, r);
+        /* Keys held for an incomplete line: no one waits for them now. */
+        ps__conin_release();
+    }
     if (r->afd_pending || r->inflight > 0 || r->route == PS__ROUTE_PIPE)
         ps__plist_push(&p->dead, r, PS__LIST_DEAD);
     else

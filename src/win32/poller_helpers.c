@@ -14,6 +14,7 @@
  * Helpers take the poller's lock only to count a packet as due before
  * posting it; a record with a packet due is not freed before the packet
  * has been taken from the port. */
+#include "console.h"
 #include "poller.h"
 
 #include <stdlib.h>
@@ -331,14 +332,20 @@ int ps__con_join(ps_poller *p, ps__preg *r)
     }
     g->members[g->n++] = r;
     r->group = g;
-    r->idle = 0;
-    SetEvent(g->ctl);
+    r->idle = 1;
+    ps__con_rearm(r);
     return 0;
 }
 
 void ps__con_rearm(ps__preg *r)
 {
     if (r->idle && r->group) {
+        /* Bytes of a line ps_item_read holds leave the handle unsignalled:
+         * report them (the check says READ) instead of waiting. */
+        if (ps__conin_buffered()) {
+            post(r->group->p, r, PS__SEEN_CHECK);
+            return;
+        }
         r->idle = 0;
         SetEvent(r->group->ctl);
     }

@@ -19,6 +19,7 @@
  * forever: after STOP_LIMIT_MS the helper is left to end on its own when
  * its read returns. So the call and its helpers share one
  * reference-counted block, freed by whichever lets go of it last. */
+#include "console.h"
 #include "select.h"
 
 #include <stdlib.h>
@@ -433,6 +434,13 @@ int ps__select_once(ps_pollitem *items, size_t n, int timeout_ms)
         }
         ps__sel_sets_free(&ss);
     }
+    /* Key-downs of an incomplete line taken while the console was checked
+     * go back to it: no one waits for them once the call returns. */
+    for (i = 0; i < n; i++)
+        if (e[i].cls == PS__SEL_CONIN && (items[i].events & PS_POLL_READ)) {
+            ps__conin_release();
+            break;
+        }
     free(e);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ps_select on Windows: what an item is, and the non-blocking checks of
  * pipes, consoles and files. */
+#include "console.h"
 #include "select.h"
 
 #include <io.h>
@@ -139,39 +140,6 @@ static unsigned check_pipe(HANDLE h, unsigned ev)
     }
 }
 
-static int is_char_key(const INPUT_RECORD *rec)
-{
-    return rec->EventType == KEY_EVENT && rec->Event.KeyEvent.bKeyDown &&
-           rec->Event.KeyEvent.uChar.UnicodeChar != 0;
-}
-
-static unsigned check_conin(HANDLE h, unsigned ev)
-{
-    INPUT_RECORD rec[64];
-    /* Writing to an input buffer fails at once; it never blocks. */
-    unsigned r = ev & PS_POLL_WRITE;
-    if (!(ev & PS_POLL_READ))
-        return r;
-    for (;;) {
-        DWORD got = 0, dropped = 0, i;
-        if (!PeekConsoleInputW(h, rec, 64, &got))
-            return GetLastError() == ERROR_INVALID_HANDLE
-                       ? PS_POLL_INVALID
-                       : r | PS_POLL_READ;
-        if (got == 0)
-            return r;
-        for (i = 0; i < got; i++)
-            if (is_char_key(&rec[i]))
-                return r | PS_POLL_READ;
-        /* None of these is character input (focus, mouse, key-up, ...).
-         * Drop them, or they keep the handle signalled and every wait
-         * returns at once. Reading as many as were peeked takes exactly
-         * these records, from the front of the queue. */
-        if (!ReadConsoleInputW(h, rec, got, &dropped) || got < 64)
-            return r;
-    }
-}
-
 unsigned ps__sel_check_other(const ps_pollitem *it, ps__sel_entry *e)
 {
     unsigned ev = it->events & (PS_POLL_READ | PS_POLL_WRITE);
@@ -181,7 +149,7 @@ unsigned ps__sel_check_other(const ps_pollitem *it, ps__sel_entry *e)
     case PS__SEL_PIPE:
         return check_pipe(e->h, ev);
     case PS__SEL_CONIN:
-        return check_conin(e->h, ev);
+        return ps__conin_check(e->h, ev);
     case PS__SEL_CONOUT:
         return ev & PS_POLL_WRITE;
     case PS__SEL_INVALID:

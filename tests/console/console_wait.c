@@ -1,57 +1,146 @@
 /* SPDX-License-Identifier: MIT */
 /* Waits on standard input, a terminal or console, as run_console.py drives
  * it from a pseudo-terminal (Wine then gives a Windows build a real
- * console). argv[1]: "poller" (ps_poller) or "select" (ps_select).
+ * console), and reads it with ps_item_read.
+ * argv[1]: "poller" (ps_poller) or "select" (ps_select);
+ * argv[2]: "line" (a canonical terminal / console line input) or "raw".
+ *
  * Prints "idle N" (what a 300 ms wait with no key reported: must be 0),
- * "ready", then after the driver types a key "key N REVENTS"; exits 0 when
- * the key was reported as READ. */
+ * then "ready". Line mode: the driver types "ab" without Enter, which
+ * must not be reported within 1.5 s ("partial N", N must be 0); then,
+ * after "enter-now", Enter: READ, and ps_item_read (one byte at a time,
+ * each time the waiter reporting READ again at once) returns "ab\n".
+ * Raw mode: the driver types "k": READ, and ps_item_read returns "k".
+ * Exits 0 when all of that held. */
 #include <stdio.h>
 #include <string.h>
 
+#include "console_mode.h"
 #include "portsock.h"
 
-static int wait_select(ps_pollitem *it, int timeout_ms, unsigned *rev)
+static int use_poller;
+static ps_poller *poller;
+static ps_pollitem item;
+
+/* 1 when stdin was reported READ within timeout_ms, 0 if nothing was, -1
+ * for anything else. */
+static int wait_read(int timeout_ms)
 {
-    it->revents = 0;
-    int n = ps_select(it, 1, timeout_ms);
-    *rev = it->revents;
-    return n;
+    unsigned rev = 0;
+    int n;
+    if (use_poller) {
+        ps_event ev[2];
+        n = ps_poller_wait(poller, ev, 2, timeout_ms);
+        if (n > 0)
+            rev = ev[0].revents;
+    } else {
+        item.revents = 0;
+        n = ps_select(&item, 1, timeout_ms);
+        rev = item.revents;
+    }
+    if (n == 0)
+        return 0;
+    return n == 1 && rev == PS_POLL_READ ? 1 : -1;
 }
 
-static int wait_poller(ps_poller *p, int timeout_ms, unsigned *rev)
+static void say(const char *text)
 {
-    ps_event ev[2];
-    int n = ps_poller_wait(p, ev, 2, timeout_ms);
-    *rev = n > 0 ? ev[0].revents : 0;
-    return n;
+    printf("%s\n", text);
+    fflush(stdout);
+}
+
+static int read_line(char *out, size_t cap)
+{
+    size_t len = 0;
+    while (len + 1 < cap) {
+        size_t got = 0;
+        int r = ps_item_read(&item, out + len, 1, &got);
+        if (r != 0 || got != 1) {
+            printf("read %s got %zu\n", ps_errname(r), got);
+            return -1;
+        }
+        len++;
+        if (out[len - 1] == '\n')
+            break;
+        /* The rest of the line is waiting: reported at once. */
+        if (wait_read(0) != 1) {
+            printf("rest of the line not reported after %zu bytes\n", len);
+            return -1;
+        }
+    }
+    out[len] = 0;
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    int use_poller = argc > 1 && strcmp(argv[1], "poller") == 0;
-    ps_pollitem it;
-    ps_poller *p = NULL;
-    unsigned rev = 0;
-    memset(&it, 0, sizeof it);
-    it.kind = PS_KIND_FD;
-    it.fd = 0;
-    it.sock = PS_INVALID_SOCKET;
-    it.events = PS_POLL_READ;
+    use_poller = argc > 1 && strcmp(argv[1], "poller") == 0;
+    int line = !(argc > 2 && strcmp(argv[2], "raw") == 0);
+    int ok = 1, idle, r;
+    char buf[64];
+    memset(&item, 0, sizeof item);
+    item.kind = PS_KIND_FD;
+    item.fd = 0;
+    item.sock = PS_INVALID_SOCKET;
+    item.events = PS_POLL_READ;
+    if (console_set_line_mode(line) != 0) {
+        say("setup: cannot set the input mode");
+        return 2;
+    }
     if (use_poller) {
-        int rc = ps_poller_open(&p);
+        int rc = ps_poller_open(&poller);
         if (rc == 0)
-            rc = ps_poller_add(p, &it, &it);
+            rc = ps_poller_add(poller, &item, &item);
         if (rc != 0) {
             printf("setup %s\n", ps_errname(rc));
             return 2;
         }
     }
-    int idle = use_poller ? wait_poller(p, 300, &rev) : wait_select(&it, 300, &rev);
-    printf("idle %d\nready\n", idle);
+    idle = wait_read(300);
+    printf("idle %d\n", idle);
+    say("ready");
+    ok = idle == 0;
+    if (line) {
+        r = wait_read(1500);
+        printf("partial %d\n", r);
+        say("enter-now");
+        ok = ok && r == 0;
+    }
+    r = wait_read(15000);
+    printf("key %d\n", r);
+    ok = ok && r == 1;
+    if (r == 1) {
+        if (line) {
+            ok = ok && read_line(buf, sizeof buf) == 0 &&
+                 strcmp(buf, "ab\n") == 0;
+        } else {
+            size_t got = 0;
+            int rc = ps_item_read(&item, buf, sizeof buf - 1, &got);
+            buf[rc == 0 ? got : 0] = 0;
+            ok = ok && rc == 0 && strcmp(buf, "k") == 0;
+        }
+        printf("read [");
+        for (const char *c = buf; *c; c++) {
+            if (*c == '\n')
+                printf("\\n");
+            else if (*c == '\r')
+                printf("\\r");
+            else
+                putchar(*c);
+        }
+        printf("]\n");
+    }
+    /* Standard output through ps_item_write too (a console under Wine). */
+    ps_pollitem out = item;
+    out.fd = 1;
+    const char *msg = ok ? "result-ok (ps_item_write)\n"
+                         : "result-FAILED (ps_item_write)\n";
     fflush(stdout);
-    int n = use_poller ? wait_poller(p, 15000, &rev) : wait_select(&it, 15000, &rev);
-    printf("key %d %u\n", n, rev);
-    fflush(stdout);
-    ps_poller_close(p);
-    return idle == 0 && n == 1 && (rev & PS_POLL_READ) ? 0 : 1;
+    size_t sent = 0;
+    if (ps_item_write(&out, msg, strlen(msg), &sent) != 0 ||
+        sent != strlen(msg))
+        ok = 0;
+    ps_poller_close(poller);
+    console_restore_mode();
+    return ok ? 0 : 1;
 }

@@ -3,8 +3,14 @@
 """Runs console_wait (argv[1:] is the command, e.g. the emulator and the
 .exe) inside a pseudo-terminal made by script(1), so that standard input is
 a terminal (natively) or a real console (under Wine), for each waiter
-(ps_poller, ps_select): nothing may be reported before a key is typed, and
-the typed key must be reported as READ. Prints "console: N passed, N failed"."""
+(ps_poller, ps_select) and input mode:
+ - line (a canonical terminal; a console with ENABLE_LINE_INPUT): "ab"
+   typed without Enter must not be reported; after Enter the line is
+   reported and ps_item_read returns "ab\\n";
+ - raw: one key typed is reported and ps_item_read returns it.
+Nothing may be reported before a key is typed. The same script checks the
+POSIX terminal natively and the Windows console under Wine, so the two are
+shown to behave alike. Prints "console: N passed, N failed"."""
 import os
 import re
 import select
@@ -14,15 +20,21 @@ import subprocess
 import sys
 import time
 
-ESCAPES = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+ESCAPES = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
-def run(cmd, mode):
-    line = " ".join(shlex.quote(c) for c in cmd + [mode])
+def run(cmd, waiter, mode):
+    line = " ".join(shlex.quote(c) for c in cmd + [waiter, mode])
     proc = subprocess.Popen(["script", "-qefc", line, "/dev/null"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             start_new_session=True)
-    raw, typed, start = b"", False, time.monotonic()
+    # What to type once the program printed a marker (without cursor moves:
+    # Wine draws the console with them).
+    if mode == "line":
+        steps = [(b"ready", b"ab"), (b"enter-now", b"\r")]
+    else:
+        steps = [(b"ready", b"k")]
+    raw, typed, start = b"", 0, time.monotonic()
     try:
         while time.monotonic() - start < 60:
             ready, _, _ = select.select([proc.stdout], [], [], 0.2)
@@ -31,12 +43,14 @@ def run(cmd, mode):
                 if not data:
                     break
                 raw += data
-            # Wine draws the console with cursor moves: read it without them.
-            if not typed and b"ready" in ESCAPES.sub(b"", raw):
+            if typed < len(steps) and steps[typed][0] in ESCAPES.sub(b"", raw):
                 time.sleep(0.3)
-                proc.stdin.write(b"x\r")
-                proc.stdin.flush()
-                typed = True
+                try:
+                    proc.stdin.write(steps[typed][1])
+                    proc.stdin.flush()
+                except OSError:
+                    break  # the program already ended
+                typed += 1
         status = proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         status = None
@@ -45,15 +59,17 @@ def run(cmd, mode):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     text = ESCAPES.sub(b"", raw).decode(errors="replace")
-    ok = status == 0 and typed
-    print(f"{mode}: {'ok' if ok else 'FAILED'} (status {status}, key typed: "
-          f"{typed}); output: {' | '.join(text.split())}")
+    ok = status == 0 and typed == len(steps) and "result-ok" in text
+    print(f"{waiter} {mode}: {'ok' if ok else 'FAILED'} (status {status}, "
+          f"steps typed: {typed}/{len(steps)}); output: "
+          f"{' | '.join(text.split())}")
     return ok
 
 
 def main():
     cmd = sys.argv[1:]
-    results = [run(cmd, mode) for mode in ("poller", "select")]
+    results = [run(cmd, waiter, mode)
+               for mode in ("line", "raw") for waiter in ("poller", "select")]
     passed = sum(results)
     print(f"console: {passed} passed, {len(results) - passed} failed")
     return 0 if all(results) else 1

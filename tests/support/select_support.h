@@ -10,6 +10,9 @@
 
 /* Opens an existing file read-only as a C runtime fd; -1 on failure. */
 int pst_open_read(const char *path);
+/* Creates (or truncates) a file and opens it write-only as a C runtime
+ * fd; -1 on failure. */
+int pst_open_write(const char *path);
 /* Writes len bytes to a new file at path; 0 on success. */
 int pst_write_file(const char *path, const void *buf, size_t len);
 

@@ -10,6 +10,11 @@
 
 int pst_open_read(const char *path) { return open(path, O_RDONLY); }
 
+int pst_open_write(const char *path)
+{
+    return open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+}
+
 long pst_raw_recv(ps_socket_t s, void *buf, size_t len)
 {
     ssize_t n = recv(s, buf, len, 0);

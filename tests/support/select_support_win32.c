@@ -6,10 +6,17 @@
 
 #include <fcntl.h>
 #include <io.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
 int pst_open_read(const char *path) { return _open(path, _O_RDONLY | _O_BINARY); }
+
+int pst_open_write(const char *path)
+{
+    return _open(path, _O_WRONLY | _O_CREAT | _O_TRUNC | _O_BINARY,
+                 _S_IREAD | _S_IWRITE);
+}
 
 long pst_raw_recv(ps_socket_t s, void *buf, size_t len)
 {

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Console input and output shared by ps_select, ps_poller and
+ * ps_item_read / ps_item_write (console.c). A process has one console,
+ * so the state is process-wide, under one lock. */
+#ifndef PS_WIN32_CONSOLE_H
+#define PS_WIN32_CONSOLE_H
+
+#include "win32.h"
+
+/* revents for console input h asked for ev (READ / WRITE), without
+ * blocking, as portsock.h describes it: raw mode READ on a character
+ * key-down; line mode READ when a line is complete (an Enter key-down
+ * queued) or ps_item_read holds bytes. In line mode with no complete line
+ * the queued key-downs are taken into the held list, so the handle is no
+ * longer signalled and a wait on it sleeps until the next key. */
+unsigned ps__conin_check(HANDLE h, unsigned ev);
+/* Puts held key-downs back into the console's queue, in order. */
+void ps__conin_release(void);
+/* Nonzero while ps_item_read holds bytes not yet returned. */
+int ps__conin_buffered(void);
+/* ps_item_read / ps_item_write on console input / a screen buffer. */
+int ps__conin_read(HANDLE h, void *buf, size_t cap, size_t *got);
+int ps__conout_write(HANDLE h, const void *buf, size_t len, size_t *sent);
+
+#endif
