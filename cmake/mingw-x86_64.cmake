@@ -16,6 +16,11 @@ find_program(PS_WINE NAMES wine64 PATHS /usr/lib/wine NO_DEFAULT_PATH)
 if(NOT PS_WINE)
   find_program(PS_WINE NAMES wine64 wine)
 endif()
+# The tests keep one wineserver running for the whole run (see tests/).
+find_program(PS_WINESERVER NAMES wineserver64 wineserver PATHS /usr/lib/wine NO_DEFAULT_PATH)
+if(NOT PS_WINESERVER)
+  find_program(PS_WINESERVER NAMES wineserver64 wineserver)
+endif()
 if(PS_WINE)
   # A private prefix inside the build tree; WINEDEBUG=-all keeps logs quiet.
   set(CMAKE_CROSSCOMPILING_EMULATOR
