@@ -64,26 +64,27 @@ else
 fi
 
 # ---- Man pages -------------------------------------------------------------
+# quiet_ok LABEL WHAT CMD...: ok when CMD succeeds and writes nothing to
+# stderr (its stdout is thrown away).
+quiet_ok() {
+    local label=$1 what=$2 msg rc
+    shift 2
+    msg=$("$@" 2>&1 >/dev/null)
+    rc=$?
+    if [ $rc -eq 0 ] && [ -z "$msg" ]; then
+        result "$label" ok
+    else
+        echo "$msg"
+        result "$label" FAILED "$what reports (above)"
+    fi
+}
+
 pages=$(ls man/*.[1-9] 2>/dev/null)
 for page in $pages; do
-    msg=$(groff -ww -z -man "$page" 2>&1)
-    rc=$?
-    if [ $rc -eq 0 ] && [ -z "$msg" ]; then
-        result "groff $page" ok
-    else
-        echo "$msg"
-        result "groff $page" FAILED "groff -ww -z -man reports (above)"
-    fi
+    quiet_ok "groff $page" "groff -ww -z -man" groff -ww -z -man "$page"
     # man-db's own check (it runs groff with its warnings on, as man(1) would).
-    msg=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 \
-          man --warnings -E UTF-8 -l -Tutf8 "$page" 2>&1 >/dev/null)
-    rc=$?
-    if [ $rc -eq 0 ] && [ -z "$msg" ]; then
-        result "man $page" ok
-    else
-        echo "$msg"
-        result "man $page" FAILED "man --warnings reports (above)"
-    fi
+    quiet_ok "man $page" "man --warnings" env LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 \
+        man --warnings -E UTF-8 -l -Tutf8 "$page"
 done
 
 # portsock(3) keeps up with the header: every public function is named in it,

@@ -111,18 +111,25 @@ bench_native="loadgen echo_epoll echo_ps_poller echo_ps_select bench_poller_wait
 bench_windows="echo_ps_poller echo_ps_select bench_pipe_wake"
 bench_echo_secs=2
 
-# The bench leg's own dependencies (libuv, libevent), installed when missing.
+# apt_add WHAT PACKAGE...: a leg's own dependencies, installed when the leg
+# finds them missing (after an index update if the first try fails).
+apt_add() {
+    local what=$1 sudo=""
+    shift
+    [ -n "${PS_CI_NO_INSTALL:-}" ] && return 1
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "== installing $what"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$@" >/dev/null ||
+        { $sudo apt-get update -q >/dev/null &&
+          DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+}
+
+# The bench leg's own dependencies (libuv, libevent), installed when missing;
+# without them the bench runs without those two contenders.
 bench_install() {
     pkg-config --exists libuv libevent 2>/dev/null && return 0
     [ -n "${PS_CI_NO_INSTALL:-}" ] && return 0
-    echo "== installing the benchmark's libuv and libevent"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
-        libuv1-dev libevent-dev >/dev/null ||
-        { $sudo apt-get update -q >/dev/null &&
-          DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
-              libuv1-dev libevent-dev >/dev/null; }
+    apt_add "the benchmark's libuv and libevent" libuv1-dev libevent-dev
 }
 
 # run_bench_one DIR PROGRAM [EMULATOR...]: bench_connect needs race.test to
@@ -226,14 +233,9 @@ fuzz_can_link() {
 
 fuzz_install() {
     fuzz_can_link && return 0
-    [ -n "${PS_CI_NO_INSTALL:-}" ] && return 1
-    local sudo="" pkg
+    local pkg
     pkg="libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "== installing libFuzzer ($pkg)"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$pkg" >/dev/null ||
-        { $sudo apt-get update -q >/dev/null &&
-          DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "$pkg" >/dev/null; }
+    apt_add "libFuzzer ($pkg)" "$pkg" || return 1
     fuzz_can_link
 }
 
@@ -268,15 +270,7 @@ run_fuzz() {
 # The valgrind leg's own dependency, installed when missing.
 valgrind_install() {
     command -v valgrind >/dev/null 2>&1 && return 0
-    [ -n "${PS_CI_NO_INSTALL:-}" ] && return 1
-    echo "== installing valgrind"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
-        valgrind >/dev/null ||
-        { $sudo apt-get update -q >/dev/null &&
-          DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
-              valgrind >/dev/null; }
+    apt_add valgrind valgrind
 }
 
 # The docs leg's own dependencies (doxygen; groff and man to check the man
@@ -284,15 +278,7 @@ valgrind_install() {
 docs_install() {
     command -v doxygen >/dev/null 2>&1 && command -v groff >/dev/null 2>&1 &&
         command -v man >/dev/null 2>&1 && return 0
-    [ -n "${PS_CI_NO_INSTALL:-}" ] && return 1
-    echo "== installing doxygen, groff and man"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
-        doxygen groff-base man-db >/dev/null ||
-        { $sudo apt-get update -q >/dev/null &&
-          DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
-              doxygen groff-base man-db >/dev/null; }
+    apt_add "doxygen, groff and man" doxygen groff-base man-db
 }
 
 run_leg() {
