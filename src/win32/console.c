@@ -298,7 +298,6 @@ static int fill(HANDLE h)
     int lm = line_mode(h), first = 1;
     for (;;) {
         DWORD n = 0, k = 0, room;
-        int rc;
         if (high_half != 0) {
             w[k++] = high_half;
             high_half = 0;
@@ -336,7 +335,7 @@ static int fill(HANDLE h)
             } else if (lm && !more && n >= 1 && w[n - 1] == L'\r') {
                 w[n - 1] = L'\n'; /* Enter without processed input */
             }
-            rc = append_utf8(w, (int)n);
+            int rc = append_utf8(w, (int)n);
             if (rc != 0)
                 return rc;
             if (!more)
@@ -391,7 +390,6 @@ static size_t cut_tail(const unsigned char *b, size_t n)
 int ps__conout_write(HANDLE h, const void *buf, size_t len, size_t *sent)
 {
     unsigned char tmp[OUT_MAX + 4];
-    WCHAR w[OUT_MAX + 4];
     size_t n, tail;
     int rc = 0;
     if (len > OUT_MAX)
@@ -403,6 +401,7 @@ int ps__conout_write(HANDLE h, const void *buf, size_t len, size_t *sent)
     n = out_npart + len;
     tail = cut_tail(tmp, n);
     if (n - tail > 0) {
+        WCHAR w[OUT_MAX + 4];
         int wn = MultiByteToWideChar(CP_UTF8, 0, (const char *)tmp,
                                      (int)(n - tail), w, OUT_MAX + 4);
         DWORD done = 0, off = 0;
