@@ -30,7 +30,12 @@
  * the normal end) or -q.
  *
  * -w SECONDS bounds the connect, name lookup included (with -l, the wait
- * for the first peer) and is the idle timeout.
+ * for the first peer) and is the idle timeout: a TCP session idle that long
+ * ends with status 0, as in nc.
+ *
+ * A listener's TCP session also ends when the peer has closed its sending
+ * side and no input is ready to send, even with standard input still open
+ * (as nc -l); with -k the next peer is then served.
  *
  * Exit status, as nc: 0 ok, 1 any failure (usage errors included); with -z,
  * 0 when at least one port accepted the connection. Every error is one line
@@ -111,7 +116,7 @@ static void usage(FILE *f)
         "  -u          UDP: each chunk of input is one datagram\n"
         "  -v          report addresses and connections on standard error\n"
         "  -w SECONDS  connect timeout (with -l: wait for the first peer) and\n"
-        "              idle timeout\n"
+        "              idle timeout (the session ends, status 0, as nc)\n"
         "  -z          scan: connect to each port (N-M is a range), send nothing\n"
         "  --no-shutdown  keep the sending side open at end of input (nc\n"
         "              without -N)\n"
@@ -157,6 +162,17 @@ static void warn(const char *what, int err)
     if (!quiet)
         fprintf(stderr, "%s: warning: %s: %s (%s)\n", prog, what,
                 ps_errname(err), ps_strerror(err));
+}
+
+/* A session's failure: fatal, except under -k, where the next peer is
+ * served and the failure is only a warning (quiet with --quiet). */
+static int session_fail(const struct options *o, const char *what, int err)
+{
+    if (o->keep) {
+        warn(what, err);
+        return EXIT_FAIL;
+    }
+    return fail(what, err);
 }
 
 /* ---- Arguments ------------------------------------------------------------ */
@@ -591,6 +607,19 @@ static int wait_items(ps_pollitem *items, size_t n, int timeout_ms)
 
 /* ---- TCP ------------------------------------------------------------------ */
 
+/* Whether standard input has bytes (or its end) to read without waiting. */
+static int stdin_ready_now(void)
+{
+    ps_pollitem in;
+    if (stdin_done)
+        return 0;
+    memset(&in, 0, sizeof in);
+    in.kind = PS_KIND_FD;
+    in.fd = 0;
+    in.events = PS_POLL_READ;
+    return ps_select(&in, 1, 0) > 0;
+}
+
 /* The wait for the next ps_select: the idle timeout, cut short by the -q
  * deadline (quit_at >= 0). */
 static int next_wait(int wait_ms, int64_t quit_at)
@@ -632,6 +661,12 @@ static int tcp_session(ps_socket_t s, const struct options *o)
         }
         if (input_over && (!net_open || (quit_at >= 0 && left_ms(quit_at) == 0)))
             return EXIT_OK;
+        /* A listener's session ends when its peer is done and no input is
+         * waiting to be sent, even if standard input is still open (as
+         * nc -l): with -k the next peer is served, and later input goes to
+         * it. Input that is ready now (a file) is still sent first. */
+        if (o->listen && !net_open && !pending && !stdin_ready_now())
+            return EXIT_OK;
         memset(items, 0, sizeof items);
         if (!stdin_done && !pending) {
             items[n].kind = PS_KIND_FD;
@@ -650,11 +685,13 @@ static int tcp_session(ps_socket_t s, const struct options *o)
 
         int r = wait_items(items, n, next_wait(o->wait_ms, quit_at));
         if (r < 0)
-            return fail("select", r);
+            return session_fail(o, "select", r);
         if (r == 0) {
-            if (quit_at >= 0 && left_ms(quit_at) == 0)
-                return EXIT_OK;
-            return fail("idle timeout", PS_ETIMEDOUT);
+            /* -q's time is up, or -w's idle timeout: as nc, the session
+             * just ends. */
+            if (!(quit_at >= 0 && left_ms(quit_at) == 0) && o->verbose && !quiet)
+                fprintf(stderr, "%s: idle timeout: closing the connection\n", prog);
+            return EXIT_OK;
         }
 
         if (items[0].kind == PS_KIND_FD && items[0].revents) {
@@ -673,7 +710,7 @@ static int tcp_session(ps_socket_t s, const struct options *o)
             size_t got = 0;
             r = ps_recv(s, in, sizeof in, &got, 0);
             if (r != 0 && r != PS_EWOULDBLOCK)
-                return fail("receive", r);
+                return session_fail(o, "receive", r);
             if (r == 0 && got == 0)
                 net_open = 0; /* the peer is done sending */
             if (got > 0 && write_stdout(in, got) != 0) {
@@ -688,7 +725,7 @@ static int tcp_session(ps_socket_t s, const struct options *o)
             r = ps_send(s, out + out_off, out_len - out_off, &sent, 0);
             out_off += sent;
             if (r != 0 && r != PS_EWOULDBLOCK)
-                return fail("send", r);
+                return session_fail(o, "send", r);
         }
     }
 }

@@ -120,19 +120,24 @@ class Proc:
 
     _seq = 0
 
-    def __init__(self, argv, stdin_path=None, tmpdir=None):
+    def __init__(self, argv, stdin_path=None, tmpdir=None, stdin_pipe=False):
         self.t0 = time.monotonic()
         Proc._seq += 1
         self.dir = tmpdir or _proc_tmpdir()
         self.out_path = os.path.join(self.dir, f"p{Proc._seq}.out")
         self.err_path = os.path.join(self.dir, f"p{Proc._seq}.err")
-        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+        # stdin_pipe: a pipe the test writes to and keeps open (self.p.stdin;
+        # native programs only, see above).
+        if stdin_pipe:
+            stdin = subprocess.PIPE
+        else:
+            stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             try:
                 self.p = subprocess.Popen(argv, stdin=stdin, stdout=out,
                                           stderr=err, start_new_session=True)
             finally:
-                if stdin_path:
+                if stdin_path and not stdin_pipe:
                     stdin.close()
         _live.append(self)
 
@@ -146,6 +151,8 @@ class Proc:
     def kill(self):
         """Ends the child (and its group) at once if it is still running."""
         kill_group_if_running(self.p)
+        if self.p.stdin:
+            self.p.stdin.close()
 
     def _lines(self, path):
         with open(path, "rb") as f:
