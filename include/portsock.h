@@ -1052,7 +1052,11 @@ PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
  * blocking socket or pipe with nothing to read waits; a non-blocking one
  * returns PS_EWOULDBLOCK), but after ps_select or ps_poller_wait reported
  * READ for the item it does not block, on any platform, as long as no one
- * else read the item in between. EINTR is retried. Only the item's kind
+ * else read the item in between. Two Windows exceptions, where Windows
+ * offers no way to ask: a pipe that cannot be peeked (PeekNamedPipe fails,
+ * as for a pipe from a Unix process under Wine) and a character device
+ * other than a console (a serial port, NUL) are reported READ at once, and
+ * a read of them may still wait. EINTR is retried. Only the item's kind
  * and sock / fd / handle are read.
  *
  * End of input (a stream peer's orderly close, a pipe whose writer is

@@ -191,6 +191,25 @@ Test(item, windows_handles)
     cr_assert_eq(ps_item_write(&wr, "x", 1, &sent), PS_EPIPE);
     pst_close_handle(h[1]);
 
+    /* A full PIPE_NOWAIT pipe: PS_EWOULDBLOCK, not success with 0 sent
+     * (a caller's write-all loop would spin). */
+    cr_assert_eq(pst_os_pipe(h), 0);
+    cr_assert_eq(pst_pipe_nowait(h[1]), 0);
+    wr = pst_handle_item(h[1], 0);
+    static char big[65536];
+    int r = 0, rounds = 0;
+    for (; rounds < 64; rounds++) {
+        sent = 0;
+        r = ps_item_write(&wr, big, sizeof big, &sent);
+        if (r != 0)
+            break;
+        cr_assert(sent > 0, "success with nothing sent, round %d", rounds);
+    }
+    cr_assert_eq(r, PS_EWOULDBLOCK, "a full non-blocking pipe: %s after %d writes",
+                 ps_errname(r), rounds);
+    pst_close_handle(h[0]);
+    pst_close_handle(h[1]);
+
     /* A file through its handle. */
     char path[256];
     pst_temp_path(path, sizeof path, "itemh");

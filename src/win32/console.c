@@ -25,11 +25,14 @@
 #include <string.h>
 
 static SRWLOCK in_lock = SRWLOCK_INIT;
-static INPUT_RECORD *held;   /* key-downs taken while a line is incomplete */
+static INPUT_RECORD *held;   /* key events taken while a line is incomplete */
 static DWORD nheld, held_cap;
 static HANDLE held_from;     /* the handle they were read from */
 static char *line;           /* read, not yet returned: line[off, len) */
 static size_t line_off, line_len, line_cap;
+/* line_off < line_len, for checks made under a poller's lock: they must
+ * not wait behind a console read that blocks while holding in_lock. */
+static volatile LONG line_waiting;
 static WCHAR high_half;      /* raw mode: a high surrogate, its pair to come */
 
 static SRWLOCK out_lock = SRWLOCK_INIT;
@@ -116,11 +119,7 @@ void ps__conin_release(void)
 
 int ps__conin_buffered(void)
 {
-    int r;
-    AcquireSRWLockShared(&in_lock);
-    r = line_off < line_len;
-    ReleaseSRWLockShared(&in_lock);
-    return r;
+    return InterlockedCompareExchange(&line_waiting, 0, 0) != 0;
 }
 
 /* Takes the first n queued records of h and keeps their key-downs. 0 when
@@ -133,8 +132,9 @@ static int take_into_held(HANDLE h, INPUT_RECORD *tmp, DWORD n)
     /* Reading as many as were peeked takes exactly those, from the front. */
     if (!ReadConsoleInputW(h, tmp, n, &got))
         return 0;
+    /* Key-ups too: Alt+Numpad gives its character on the Alt key-up. */
     for (i = 0; i < got; i++)
-        if (is_key_down(&tmp[i]))
+        if (tmp[i].EventType == KEY_EVENT)
             held[nheld++] = tmp[i];
     held_from = h;
     return 1;
@@ -295,7 +295,7 @@ static int append_utf8(const WCHAR *w, int n)
 static int fill(HANDLE h)
 {
     WCHAR w[CHUNK];
-    int lm = line_mode(h), first = 1;
+    int lm = line_mode(h), first = 1, cr_held = 0;
     for (;;) {
         DWORD n = 0, k = 0, room;
         if (high_half != 0) {
@@ -323,10 +323,22 @@ static int fill(HANDLE h)
             if (n == 0)
                 continue;
         }
+        /* A CR that ended the previous chunk: "\r\n" split by the read
+         * is one "\n"; before anything else it was a CR of the line. */
+        if (cr_held && w[0] != L'\n') {
+            int rc = append_utf8(L"\r", 1);
+            if (rc != 0)
+                return rc;
+        }
+        cr_held = 0;
         {
             /* A full buffer in line mode: the line goes on, read it too. */
             int more = lm && n + (high_half != 0) == room + k &&
                        w[n - 1] != L'\n';
+            if (more && w[n - 1] == L'\r') {
+                cr_held = 1; /* its LF may come first in the next chunk */
+                n--;
+            }
             if (lm && !more && n >= 1 && w[n - 1] == L'\n') {
                 if (n >= 2 && w[n - 2] == L'\r') {
                     w[n - 2] = L'\n';
@@ -362,6 +374,7 @@ int ps__conin_read(HANDLE h, void *buf, size_t cap, size_t *got)
     line_off += take;
     if (line_off == line_len)
         line_off = line_len = 0;
+    InterlockedExchange(&line_waiting, line_off < line_len);
     ReleaseSRWLockExclusive(&in_lock);
     *got = take;
     return take > 0 ? 0 : rc;

@@ -127,6 +127,9 @@ int ps__item_write(const ps_pollitem *item, const void *buf, size_t len,
     if (!transfer(e.h, e.cls == PS__SEL_PIPE, (void *)(uintptr_t)buf,
                   (DWORD)len, &done, 1))
         return file_error(GetLastError(), 1);
+    /* A full PIPE_NOWAIT pipe takes nothing and reports success. */
+    if (done == 0 && len > 0 && e.cls == PS__SEL_PIPE)
+        return PS_EWOULDBLOCK;
     *sent = done;
     return 0;
 }

@@ -10,6 +10,8 @@
  * must not be reported within 1.5 s ("partial N", N must be 0); then,
  * after "enter-now", Enter: READ, and ps_item_read (one byte at a time,
  * each time the waiter reporting READ again at once) returns "ab\n".
+ * argv[2] "long": as "line", with 509 'x' before "ab": a line of 511
+ * characters, whose "\r\n" a 512-character console read splits.
  * Raw mode: the driver types "k": READ, and ps_item_read returns "k".
  * Exits 0 when all of that held. */
 #include <stdio.h>
@@ -76,8 +78,12 @@ int main(int argc, char **argv)
 {
     use_poller = argc > 1 && strcmp(argv[1], "poller") == 0;
     int line = !(argc > 2 && strcmp(argv[2], "raw") == 0);
+    int longline = argc > 2 && strcmp(argv[2], "long") == 0;
     int ok = 1, idle, r;
-    char buf[64];
+    char buf[600], want[600] = "";
+    if (longline)
+        memset(want, 'x', 509);
+    strcat(want, "ab\n");
     memset(&item, 0, sizeof item);
     item.kind = PS_KIND_FD;
     item.fd = 0;
@@ -112,15 +118,17 @@ int main(int argc, char **argv)
     if (r == 1) {
         if (line) {
             ok = ok && read_line(buf, sizeof buf) == 0 &&
-                 strcmp(buf, "ab\n") == 0;
+                 strcmp(buf, want) == 0;
         } else {
             size_t got = 0;
             int rc = ps_item_read(&item, buf, sizeof buf - 1, &got);
             buf[rc == 0 ? got : 0] = 0;
             ok = ok && rc == 0 && strcmp(buf, "k") == 0;
         }
-        printf("read [");
-        for (const char *c = buf; *c; c++) {
+        size_t len = strlen(buf);
+        /* A long line: its length and its end are enough. */
+        printf("read %zu [%s", len, len > 16 ? "..." : "");
+        for (const char *c = len > 16 ? buf + len - 8 : buf; *c; c++) {
             if (*c == '\n')
                 printf("\\n");
             else if (*c == '\r')

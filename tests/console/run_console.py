@@ -7,6 +7,8 @@ a terminal (natively) or a real console (under Wine), for each waiter
  - line (a canonical terminal; a console with ENABLE_LINE_INPUT): "ab"
    typed without Enter must not be reported; after Enter the line is
    reported and ps_item_read returns "ab\\n";
+ - long: as line, with 509 'x' before "ab" (511 characters: a
+   512-character console read splits the line's "\r\n");
  - raw: one key typed is reported and ps_item_read returns it.
 Nothing may be reported before a key is typed. The same script checks the
 POSIX terminal natively and the Windows console under Wine, so the two are
@@ -32,6 +34,8 @@ def run(cmd, waiter, mode):
     # Wine draws the console with them).
     if mode == "line":
         steps = [(b"ready", b"ab"), (b"enter-now", b"\r")]
+    elif mode == "long":
+        steps = [(b"ready", b"x" * 509 + b"ab"), (b"enter-now", b"\r")]
     else:
         steps = [(b"ready", b"k")]
     raw, typed, start = b"", 0, time.monotonic()
@@ -69,7 +73,7 @@ def run(cmd, waiter, mode):
 def main():
     cmd = sys.argv[1:]
     results = [run(cmd, waiter, mode)
-               for mode in ("line", "raw") for waiter in ("poller", "select")]
+               for mode in ("line", "long", "raw") for waiter in ("poller", "select")]
     passed = sum(results)
     print(f"console: {passed} passed, {len(results) - passed} failed")
     return 0 if all(results) else 1

@@ -61,6 +61,8 @@ void *pst_fd_handle(int fd);
 int pst_os_pipe(void *handles[2]);
 /* Windows: CloseHandle; elsewhere nothing. */
 void pst_close_handle(void *h);
+/* Windows: puts a pipe handle in PIPE_NOWAIT mode (0, or -1; -1 on POSIX). */
+int pst_pipe_nowait(void *h);
 /* A C runtime fd's object passed where a socket is expected: the fd itself
  * on POSIX, its OS handle on Windows (a value that names no socket when the
  * fd is a pipe or file). */

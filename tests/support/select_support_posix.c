@@ -47,3 +47,9 @@ int pst_os_pipe(void *handles[2])
 
 void pst_close_handle(void *h) { (void)h; }
 
+int pst_pipe_nowait(void *h)
+{
+    (void)h;
+    return -1;
+}
+

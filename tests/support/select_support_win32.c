@@ -55,3 +55,9 @@ int pst_os_pipe(void *handles[2])
 
 void pst_close_handle(void *h) { CloseHandle(h); }
 
+int pst_pipe_nowait(void *h)
+{
+    DWORD mode = PIPE_READMODE_BYTE | PIPE_NOWAIT;
+    return SetNamedPipeHandleState(h, &mode, NULL, NULL) ? 0 : -1;
+}
+
