@@ -54,15 +54,20 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1 };
 /* One stdin chunk: also the largest datagram psnc sends. */
 #define CHUNK 16384
 
+/* Standard input and output as items (kind, sock, fd, handle, events). */
+static const ps_pollitem stdin_item = {PS_KIND_FD, PS_INVALID_SOCKET, 0, NULL,
+                                       PS_POLL_READ, 0};
+static const ps_pollitem stdout_item = {PS_KIND_FD, PS_INVALID_SOCKET, 1, NULL,
+                                        0, 0};
+
 /* All of buf to standard output (ps_item_write may take part of it);
  * 0 on success. Binary on Windows too. */
 static int write_stdout(const void *buf, size_t len)
 {
-    static const ps_pollitem out = {PS_KIND_FD, PS_INVALID_SOCKET, 1, NULL, 0, 0};
     const char *p = buf;
     while (len > 0) {
         size_t sent = 0;
-        if (ps_item_write(&out, p, len, &sent) != 0)
+        if (ps_item_write(&stdout_item, p, len, &sent) != 0)
             return -1;
         p += sent;
         len -= sent;
@@ -610,14 +615,8 @@ static int wait_items(ps_pollitem *items, size_t n, int timeout_ms)
 /* Whether standard input has bytes (or its end) to read without waiting. */
 static int stdin_ready_now(void)
 {
-    ps_pollitem in;
-    if (stdin_done)
-        return 0;
-    memset(&in, 0, sizeof in);
-    in.kind = PS_KIND_FD;
-    in.fd = 0;
-    in.events = PS_POLL_READ;
-    return ps_select(&in, 1, 0) > 0;
+    ps_pollitem in = stdin_item;
+    return !stdin_done && ps_select(&in, 1, 0) > 0;
 }
 
 /* The wait for the next ps_select: the idle timeout, cut short by the -q
@@ -669,10 +668,7 @@ static int tcp_session(ps_socket_t s, const struct options *o)
             return EXIT_OK;
         memset(items, 0, sizeof items);
         if (!stdin_done && !pending) {
-            items[n].kind = PS_KIND_FD;
-            items[n].fd = 0;
-            items[n].events = PS_POLL_READ;
-            n++;
+            items[n++] = stdin_item;
         }
         ps_pollitem *si = NULL;
         unsigned sev = (net_open ? PS_POLL_READ : 0u) | (pending ? PS_POLL_WRITE : 0u);
@@ -908,10 +904,7 @@ static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
         memset(items, 0, sizeof items);
         /* The listener reads input only once it knows whom to send it to. */
         if (!stdin_done && have_peer) {
-            items[n].kind = PS_KIND_FD;
-            items[n].fd = 0;
-            items[n].events = PS_POLL_READ;
-            n++;
+            items[n++] = stdin_item;
         }
         ps_pollitem *si = &items[n++];
         si->kind = PS_KIND_SOCKET;
