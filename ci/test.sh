@@ -132,6 +132,25 @@ bench_install() {
     apt_add "the benchmark's libuv and libevent" libuv1-dev libevent-dev
 }
 
+# The wineserver a MinGW build tree's tests use (PS_WINESERVER in its cache).
+wineserver_of() {
+    sed -n 's/^PS_WINESERVER:FILEPATH=//p' "$1/CMakeCache.txt" 2>/dev/null
+}
+
+# boot_wine_prefix BUILD_DIR WINE: a new prefix in BUILD_DIR, booted.
+# Called twice: a boot once died here with "could not load kernel32.dll"
+# and never again in repeated tries, so a failed boot starts over from an
+# empty prefix.
+boot_wine_prefix() {
+    local prefix server
+    prefix="$(pwd)/$1/wineprefix"
+    server=$(wineserver_of "$1")
+    echo "-- booting the Wine prefix"
+    [ -n "$server" ] && WINEPREFIX="$prefix" "$server" -k 2>/dev/null
+    rm -rf "$prefix"
+    timeout 120 env WINEDEBUG=-all WINEPREFIX="$prefix" "$2" wineboot --init
+}
+
 # run_bench_one DIR PROGRAM [EMULATOR...]: bench_connect needs race.test to
 # resolve to ::1 then 127.0.0.1, so it runs in a mount namespace with
 # bench/race.hosts (it says so and skips where that is not allowed).
@@ -181,9 +200,8 @@ run_bench() {
         wine=$(sed -n 's/^PS_WINE:FILEPATH=//p' "$wdir/CMakeCache.txt")
         if [ -z "$wine" ] || [ ! -x "$wine" ]; then
             echo "no Wine found: the Windows benchmarks were built, not run" | tee -a "$log"
-        elif ! { echo "-- booting the Wine prefix"
-                 timeout 120 env WINEDEBUG=-all WINEPREFIX="$(pwd)/$wdir/wineprefix" \
-                     "$wine" wineboot --init; } >>"$log" 2>&1; then
+        elif ! { boot_wine_prefix "$wdir" "$wine" ||
+                 boot_wine_prefix "$wdir" "$wine"; } >>"$log" 2>&1; then
             echo "the Wine prefix in $wdir did not boot"
             ok=0
         else
@@ -408,7 +426,8 @@ for line in "${summary[@]}"; do
 done
 # Wine leaves its server running; stop it so CI exits promptly.
 for prefix in build/*/wineprefix; do
-    [ -d "$prefix" ] && WINEPREFIX="$(pwd)/$prefix" wineserver -k 2>/dev/null
+    server=$(wineserver_of "${prefix%/wineprefix}")
+    [ -n "$server" ] && WINEPREFIX="$(pwd)/$prefix" "$server" -k 2>/dev/null
 done
 if [ $failed_legs -ne 0 ] && [ $total_fail -eq 0 ]; then
     total_fail=$failed_legs
