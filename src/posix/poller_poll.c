@@ -294,6 +294,12 @@ static int take_waiter(ps_poller *p, size_t need, struct waiter **out)
             free(w);
             return rc;
         }
+        /* A number closed while registered, now ours: that item is gone. */
+        for (int k = 0; k < 2; k++) {
+            ps__fdrec *old = ps__fdtable_find(&p->tab, w->pipe[k]);
+            if (old)
+                forget(p, old);
+        }
         p->waiters[p->nwaiters++] = w;
     }
     if (w->cap < need) {
