@@ -9,16 +9,30 @@
 #include <signal.h>
 #include <windows.h>
 
-/* NUL on the C runtime's fd when its standard handle is missing or closed
- * (a program started with "<&-" under Wine, or with no handle at all). */
-static void fill(int fd, DWORD std, int flags)
+/* Whether the standard handle is missing or closed. Wine started with fd 0
+ * closed has opened a directory of its own there, which becomes standard
+ * input: a disk handle that no read (not even of 0 bytes) accepts. */
+static int closed_handle(DWORD std)
 {
     HANDLE h = GetStdHandle(std);
-    if (h != NULL && h != INVALID_HANDLE_VALUE) {
-        SetLastError(NO_ERROR);
-        if (GetFileType(h) != FILE_TYPE_UNKNOWN || GetLastError() == NO_ERROR)
-            return;
-    }
+    DWORD ft, got;
+    char none;
+    if (h == NULL || h == INVALID_HANDLE_VALUE)
+        return 1;
+    SetLastError(NO_ERROR);
+    ft = GetFileType(h);
+    if (ft == FILE_TYPE_UNKNOWN && GetLastError() != NO_ERROR)
+        return 1;
+    /* Only a disk file: a 0-byte read of a pipe waits for data. */
+    return std == STD_INPUT_HANDLE && ft == FILE_TYPE_DISK &&
+           !ReadFile(h, &none, 0, &got, NULL);
+}
+
+/* NUL on the C runtime's fd when its standard handle is closed. */
+static void fill(int fd, DWORD std, int flags)
+{
+    if (!closed_handle(std))
+        return;
     int nul = _open("NUL", flags | _O_BINARY);
     if (nul >= 0 && nul != fd) {
         _dup2(nul, fd);

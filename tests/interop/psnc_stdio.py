@@ -28,8 +28,11 @@ from interop_common import (Proc, Suite, kill_group_if_running, listener,
 def closed(cmd, redirect):
     """cmd with one standard stream closed by the shell ("<&-", ">&-"),
     as a user's shell would; exec keeps the pid, so Proc's kill reaches
-    it."""
-    return ["sh", "-c", f'exec "$@" {redirect}', "sh"] + cmd
+    it. Under Wine the shell goes right before wine itself: `cmake -E env`
+    opens /dev/null on a closed standard stream, wine does not."""
+    at = next((i for i, w in enumerate(cmd)
+               if "=" not in w and "wine" in os.path.basename(w)), 0)
+    return cmd[:at] + ["sh", "-c", f'exec "$@" {redirect}', "sh"] + cmd[at:]
 
 
 def one_line(err, *words):
