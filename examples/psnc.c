@@ -39,7 +39,10 @@
  *
  * Exit status, as nc: 0 ok, 1 any failure (usage errors included); with -z,
  * 0 when at least one port accepted the connection. Every error is one line
- * on standard error that names the bad option or the portsock code. */
+ * on standard error that names the bad option or the portsock code (-z
+ * too, where nc is silent). A failure of standard input or output ends
+ * psnc, also under -k. Standard streams closed at start are opened on the
+ * null device first (psnc_sys.h), so that no socket can take their fds. */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
