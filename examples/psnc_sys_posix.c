@@ -51,7 +51,7 @@ void psnc_sys_catch_stop(void)
     sigemptyset(&sa.sa_mask);
     sigaddset(&sa.sa_mask, SIGINT);
     sigaddset(&sa.sa_mask, SIGTERM);
-    sa.sa_flags = 0; /* no SA_RESTART: nothing waits on after a signal */
+    sa.sa_flags = 0; /* no SA_RESTART: a wait ends when a signal comes */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
