@@ -176,6 +176,17 @@ def dead_stdout_keep(t):
             "naming PS_EPIPE", f"rc={rc} err={err!r}")
 
 
+def sleeps_in(pid):
+    """Where the kernel has pid sleeping (Linux /proc/PID/wchan), or None
+    when it does not say (no /proc, running, or hidden: "0")."""
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            w = f.read().strip()
+    except OSError:
+        return None
+    return w if w not in ("", "0") else None
+
+
 def sigterm_blocked_write(t):
     """psnc -l -U blocked writing to a full standard output pipe: SIGTERM
     ends it at once and the socket file goes. Before the fix the write was
@@ -206,12 +217,15 @@ def sigterm_blocked_write(t):
         c.connect(path)
         th = threading.Thread(target=flood, args=(c,), daemon=True)
         th.start()
-        # Blocked: the pipe (64 KiB) is full and the sender has stalled.
-        last, still = -1, 0
-        while still < 5 and time.monotonic() < end:
+        # Blocked: on Linux the kernel says psnc sleeps in a pipe write;
+        # elsewhere, the sender has stalled for 0.5 s.
+        last, still, blocked = -1, 0, False
+        while not blocked and time.monotonic() < end:
             time.sleep(0.1)
             still = still + 1 if sent[0] == last else 0
             last = sent[0]
+            wchan = sleeps_in(p.pid)
+            blocked = "pipe_write" in wchan if wchan else still >= 5
         p.send_signal(signal.SIGTERM)
         try:
             rc = p.wait(5)
@@ -223,9 +237,9 @@ def sigterm_blocked_write(t):
         kill_group_if_running(p)
         p.stdout.close()
         errf.close()
-    t.check(rc == -signal.SIGTERM and not exists and sent[0] > 65536,
+    t.check(blocked and rc == -signal.SIGTERM and not exists,
             f"psnc -l -U blocked writing stdout ({sent[0]} B sent): SIGTERM ends it, "
-            "socket file removed", f"rc={rc} file left={exists}")
+            "socket file removed", f"blocked={blocked} rc={rc} file left={exists}")
 
 
 def main():
