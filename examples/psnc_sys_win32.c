@@ -11,7 +11,8 @@
 
 /* Whether the standard handle is missing or closed. Wine started with fd 0
  * closed has opened a directory of its own there, which becomes standard
- * input: a disk handle that no read (not even of 0 bytes) accepts. */
+ * input: a disk handle whose every read, even of 0 bytes, fails with
+ * ERROR_INVALID_FUNCTION. */
 static int closed_handle(DWORD std)
 {
     HANDLE h = GetStdHandle(std);
@@ -25,7 +26,8 @@ static int closed_handle(DWORD std)
         return 1;
     /* Only a disk file: a 0-byte read of a pipe waits for data. */
     return std == STD_INPUT_HANDLE && ft == FILE_TYPE_DISK &&
-           !ReadFile(h, &none, 0, &got, NULL);
+           !ReadFile(h, &none, 0, &got, NULL) &&
+           GetLastError() == ERROR_INVALID_FUNCTION;
 }
 
 /* NUL on the C runtime's fd when its standard handle is closed. */
