@@ -865,7 +865,7 @@ static int scan(const struct options *o)
 {
     long tried = 0;
     int accepted = 0, last = 0;
-    char what[300];
+    char what[300], last_port[64] = "";
     for (int i = 0; i < o->nports; i++) {
         long lo, hi;
         int name = classify_port(o->ports[i], &lo, &hi) == PORT_NAME;
@@ -890,6 +890,7 @@ static int scan(const struct options *o)
                         prog, o->host, port, ps_errname(r), ps_strerror(r));
             }
             last = r;
+            snprintf(last_port, sizeof last_port, "%s", port);
             tried++;
             if (name)
                 break;
@@ -898,7 +899,7 @@ static int scan(const struct options *o)
     if (accepted)
         return EXIT_OK;
     if (tried == 1)
-        snprintf(what, sizeof what, "connect to %s port %s", o->host, o->ports[0]);
+        snprintf(what, sizeof what, "connect to %s port %s", o->host, last_port);
     else
         snprintf(what, sizeof what, "scan of %s: none of %ld ports accepted; last error",
                  o->host, tried);
