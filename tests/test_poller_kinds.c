@@ -57,7 +57,7 @@ Test(poller_kinds, socket_and_pipe_together)
     pst_pair sp;
     char buf[8];
     pst_pipe_poller_init(&f);
-    pst_pair_open(&sp, PST_PAIR_TCP, PST_BUFS_ASIS, PST_BUFS_ASIS);
+    pst_pair_open_tcp(&sp);
     ps_pollitem si = pst_sock_item(sp.c, PS_POLL_READ);
     OK(ps_poller_add(f.p, &si, &tag_sock));
     pst_pipe_poller_add(&f, PS_POLL_READ, &tag_pipe);
@@ -265,7 +265,7 @@ Test(poller_kinds, registration_errors)
     pst_pipe_poller f;
     pst_pair sp;
     pst_pipe_poller_init(&f);
-    pst_pair_open(&sp, PST_PAIR_TCP, PST_BUFS_ASIS, PST_BUFS_ASIS);
+    pst_pair_open_tcp(&sp);
     ps_poller *p = f.p;
     ps_pollitem si = pst_sock_item(sp.c, PS_POLL_READ);
     ps_pollitem pi = pst_fd_item(f.fds[0], PS_POLL_READ);
@@ -320,7 +320,7 @@ Test(poller_kinds, close_leaves_nothing)
     pst_pair sp;
     int fds[2];
     char path[256];
-    pst_pair_open(&sp, PST_PAIR_TCP, PST_BUFS_ASIS, PST_BUFS_ASIS);
+    pst_pair_open_tcp(&sp);
     cr_assert_eq(pst_pipe(fds), 0);
     pst_temp_path(path, sizeof path, "pkclose");
     cr_assert_eq(pst_write_file(path, "x", 1), 0);
@@ -390,7 +390,7 @@ Test(poller_kinds, oneshot_threads_get_distinct_items)
     pst_thread *th[NPAIR];
     OK(ps_poller_open(&p));
     for (int i = 0; i < NPAIR; i++) {
-        pst_pair_open(&pr[i], PST_PAIR_TCP, PST_BUFS_ASIS, PST_BUFS_ASIS);
+        pst_pair_open_tcp(&pr[i]);
         ps_pollitem it = pst_sock_item(pr[i].c, PS_POLL_READ | PS_POLL_ONESHOT);
         OK(ps_poller_add(p, &it, &pr[i]));
     }
@@ -487,7 +487,7 @@ Test(poller_kinds, file_does_not_starve_socket)
     cr_assert_eq(pst_write_file(path, "data", 4), 0);
     int fd = pst_open_read(path);
     cr_assert_geq(fd, 0);
-    pst_pair_open(&sp, PST_PAIR_TCP, PST_BUFS_ASIS, PST_BUFS_ASIS);
+    pst_pair_open_tcp(&sp);
     OK(ps_poller_open(&p));
     ps_pollitem fi = pst_fd_item(fd, PS_POLL_READ);
     ps_pollitem si = pst_sock_item(sp.s, PS_POLL_READ);
@@ -589,7 +589,7 @@ Test(poller_kinds, level_triggered_two_waiters)
     pst_pair sp;
     struct lt_waiter w1, w2;
     struct late_send ls;
-    pst_pair_open(&sp, PST_PAIR_TCP, PST_BUFS_ASIS, PST_BUFS_ASIS);
+    pst_pair_open_tcp(&sp);
     OK(ps_poller_open(&w1.p));
     w2.p = w1.p;
     ps_pollitem si = pst_sock_item(sp.s, PS_POLL_READ);

@@ -79,6 +79,11 @@ void pst_pair_open(pst_pair *f, pst_pair_kind kind, pst_bufs c, pst_bufs s)
     set_bufs(f->s, s, "second end");
 }
 
+void pst_pair_open_tcp(pst_pair *f)
+{
+    pst_pair_open(f, PST_PAIR_TCP, PST_BUFS_ASIS, PST_BUFS_ASIS);
+}
+
 void pst_pair_start_peer(pst_pair *f, void (*fn)(void *arg), void *arg)
 {
     cr_assert_null(f->peer, "the pair's peer thread already runs");

@@ -60,6 +60,8 @@ typedef struct pst_pair {
 /* Makes the pair and sets each end's buffer sizes; every call must
  * succeed. */
 void pst_pair_open(pst_pair *f, pst_pair_kind kind, pst_bufs c, pst_bufs s);
+/* A TCP pair with the buffers as the system made them: the usual case. */
+void pst_pair_open_tcp(pst_pair *f);
 /* Starts fn(arg) as the pair's peer thread (one at a time). */
 void pst_pair_start_peer(pst_pair *f, void (*fn)(void *arg), void *arg);
 /* Waits for the peer thread, if one runs. */
