@@ -31,24 +31,6 @@ static void late_write_main(void *arg)
     cr_assert_eq(pst_fd_write(w->fd, "x", 1), 1);
 }
 
-/* The one event of a wait that must report exactly one. */
-static ps_event wait_one(ps_poller *p, int timeout_ms)
-{
-    ps_event ev[4];
-    memset(ev, 0, sizeof ev);
-    int n = ps_poller_wait(p, ev, 4, timeout_ms);
-    cr_assert_eq(n, 1, "wait -> %d (%s)", n, n < 0 ? ps_errname(n) : "events");
-    return ev[0];
-}
-
-static void wait_none(ps_poller *p, int timeout_ms)
-{
-    ps_event ev[4];
-    int n = ps_poller_wait(p, ev, 4, timeout_ms);
-    cr_assert_eq(n, 0, "wait -> %d, expected nothing (revents 0x%x)", n,
-                 n > 0 ? ev[0].revents : 0u);
-}
-
 static int tag_sock, tag_pipe, tag_file;
 
 Test(poller_kinds, socket_and_pipe_together)
@@ -61,26 +43,26 @@ Test(poller_kinds, socket_and_pipe_together)
     ps_pollitem si = pst_sock_item(sp.c, PS_POLL_READ);
     OK(ps_poller_add(f.p, &si, &tag_sock));
     pst_pipe_poller_add(&f, PS_POLL_READ, &tag_pipe);
-    wait_none(f.p, 50);
+    pst_wait_none(f.p, 50);
 
     /* A pipe write wakes a wait that also watches a socket. */
     struct late_write w = {f.fds[1], 50, 0};
     pst_thread *t = pst_thread_start(late_write_main, &w);
     cr_assert_not_null(t);
-    ps_event e = wait_one(f.p, 5000);
+    ps_event e = pst_wait_one(f.p, 5000);
     pst_thread_join(t);
     cr_assert_eq(e.data, &tag_pipe);
     cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
     cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 1);
-    wait_none(f.p, 50);
+    pst_wait_none(f.p, 50);
 
     /* The socket still works beside it. */
     OK(ps_send_all(sp.s, "hi", 2, NULL, 1000));
-    e = wait_one(f.p, 5000);
+    e = pst_wait_one(f.p, 5000);
     cr_assert_eq(e.data, &tag_sock);
     cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
     OK(ps_recv_all(sp.c, buf, 2, NULL, 1000));
-    wait_none(f.p, 50);
+    pst_wait_none(f.p, 50);
 
     OK(ps_poller_remove(f.p, &f.item));
     OK(ps_poller_remove(f.p, &si));
@@ -93,18 +75,18 @@ Test(poller_kinds, pipe_read_then_hup)
     pst_pipe_poller f;
     char buf[8];
     pst_pipe_poller_open(&f, PS_POLL_READ, &tag_pipe);
-    wait_none(f.p, 30);
+    pst_wait_none(f.p, 30);
     cr_assert_eq(pst_fd_write(f.fds[1], "ab", 2), 2);
     /* Level-triggered: reported by every wait until read. */
     for (int i = 0; i < 3; i++) {
-        ps_event e = wait_one(f.p, 2000);
+        ps_event e = pst_wait_one(f.p, 2000);
         cr_assert_eq(e.data, &tag_pipe);
         cr_assert_eq(e.revents, PS_POLL_READ, "round %d: 0x%x", i, e.revents);
     }
     cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 2);
-    wait_none(f.p, 30);
+    pst_wait_none(f.p, 30);
     pst_pipe_poller_close_end(&f, 1);
-    ps_event e = wait_one(f.p, 2000);
+    ps_event e = pst_wait_one(f.p, 2000);
     cr_assert_eq(e.revents & (PS_POLL_READ | PS_POLL_HUP),
                  PS_POLL_READ | PS_POLL_HUP, "revents 0x%x", e.revents);
     cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 0, "end of pipe");
@@ -120,16 +102,16 @@ Test(poller_kinds, pipe_data_read_between_waits_not_reported)
     pst_pipe_poller f;
     char buf[8];
     pst_pipe_poller_open(&f, PS_POLL_READ, &tag_pipe);
-    wait_none(f.p, 30);
+    pst_wait_none(f.p, 30);
     for (int i = 0; i < 2; i++) {
         cr_assert_eq(pst_fd_write(f.fds[1], "x", 1), 1);
         pst_sleep_ms(100); /* the helper has seen it */
         cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 1);
-        wait_none(f.p, 50);
+        pst_wait_none(f.p, 50);
     }
     /* And it is still watched. */
     cr_assert_eq(pst_fd_write(f.fds[1], "y", 1), 1);
-    ps_event e = wait_one(f.p, 2000);
+    ps_event e = pst_wait_one(f.p, 2000);
     cr_assert_eq(e.data, &tag_pipe);
     cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
     cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 1);
@@ -156,13 +138,13 @@ Test(poller_kinds, handle_kind)
     } else {
         OK(ps_poller_add(p, &hi, &tag_pipe));
         RC_IS(ps_poller_add(p, &hi, &tag_pipe), PS_EEXIST);
-        wait_none(p, 30);
+        pst_wait_none(p, 30);
         cr_assert_eq(pst_fd_write(f.fds[1], "z", 1), 1);
-        ps_event e = wait_one(p, 2000);
+        ps_event e = pst_wait_one(p, 2000);
         cr_assert_eq(e.data, &tag_pipe);
         cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
         cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 1);
-        wait_none(p, 30);
+        pst_wait_none(p, 30);
         OK(ps_poller_remove(p, &hi));
     }
     pst_pipe_poller_close(&f);
@@ -181,7 +163,7 @@ Test(poller_kinds, regular_file_ready_every_wait)
     OK(ps_poller_add(p, &fi, &tag_file));
     for (int i = 0; i < 3; i++) {
         int64_t t0 = pst_now_ms();
-        ps_event e = wait_one(p, 5000);
+        ps_event e = pst_wait_one(p, 5000);
         cr_assert_lt(pst_now_ms() - t0, 1000, "a file should be ready at once");
         cr_assert_eq(e.data, &tag_file);
         cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
@@ -189,12 +171,12 @@ Test(poller_kinds, regular_file_ready_every_wait)
     /* One-shot: one report, then nothing until modify. */
     fi.events = PS_POLL_READ | PS_POLL_ONESHOT;
     OK(ps_poller_modify(p, &fi, &tag_file));
-    cr_assert_eq(wait_one(p, 1000).revents, PS_POLL_READ);
-    wait_none(p, 30);
+    cr_assert_eq(pst_wait_one(p, 1000).revents, PS_POLL_READ);
+    pst_wait_none(p, 30);
     OK(ps_poller_modify(p, &fi, &tag_pipe));
-    cr_assert_eq(wait_one(p, 1000).data, &tag_pipe);
+    cr_assert_eq(pst_wait_one(p, 1000).data, &tag_pipe);
     OK(ps_poller_remove(p, &fi));
-    wait_none(p, 0);
+    pst_wait_none(p, 0);
     ps_poller_close(p);
     pst_fd_close(fd);
     pst_remove(path);
@@ -240,20 +222,20 @@ Test(poller_kinds, oneshot_pipe)
     pst_pipe_poller_open(&f, PS_POLL_READ | PS_POLL_ONESHOT, &tag_pipe);
     ps_poller *p = f.p;
     cr_assert_eq(pst_fd_write(f.fds[1], "q", 1), 1);
-    ps_event e = wait_one(p, 2000);
+    ps_event e = pst_wait_one(p, 2000);
     cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
     /* Still readable, but disarmed. */
-    wait_none(p, 100);
+    pst_wait_none(p, 100);
     OK(ps_poller_modify(p, &f.item, &tag_file));
-    e = wait_one(p, 2000);
+    e = pst_wait_one(p, 2000);
     cr_assert_eq(e.data, &tag_file);
     cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 1);
     /* Re-armed on an empty pipe: the next write is reported once. */
     OK(ps_poller_modify(p, &f.item, &tag_pipe));
-    wait_none(p, 30);
+    pst_wait_none(p, 30);
     cr_assert_eq(pst_fd_write(f.fds[1], "r", 1), 1);
-    cr_assert_eq(wait_one(p, 2000).data, &tag_pipe);
-    wait_none(p, 50);
+    cr_assert_eq(pst_wait_one(p, 2000).data, &tag_pipe);
+    pst_wait_none(p, 50);
     OK(ps_poller_remove(p, &f.item));
     RC_IS(ps_poller_modify(p, &f.item, &tag_pipe), PS_ENOENT);
     pst_pipe_poller_close(&f);
@@ -301,7 +283,7 @@ Test(poller_kinds, remove_stops_pipe_helper)
     long during = pst_thread_count();
     /* One with data, one waiting in its read. */
     cr_assert_eq(pst_fd_write(f.fds[1], "d", 1), 1);
-    cr_assert_eq(wait_one(p, 2000).revents, PS_POLL_READ);
+    cr_assert_eq(pst_wait_one(p, 2000).revents, PS_POLL_READ);
     OK(ps_poller_remove(p, &f.item));
     OK(ps_poller_remove(p, &b));
     long after = pst_thread_count();
@@ -408,7 +390,7 @@ Test(poller_kinds, oneshot_threads_get_distinct_items)
         for (int j = 0; j < i; j++)
             cr_assert_neq(tk[i].got, tk[j].got, "threads %d and %d", i, j);
     }
-    wait_none(p, 50);
+    pst_wait_none(p, 50);
     ps_poller_close(p);
     for (int i = 0; i < NPAIR; i++)
         pst_pair_close(&pr[i]);
@@ -426,7 +408,7 @@ Test(poller_kinds, pipe_wake_latency)
         struct late_write w = {f.fds[1], 50, 0};
         pst_thread *t = pst_thread_start(late_write_main, &w);
         cr_assert_not_null(t);
-        ps_event e = wait_one(f.p, 5000);
+        ps_event e = pst_wait_one(f.p, 5000);
         int64_t back = pst_now_ms();
         pst_thread_join(t);
         cr_assert_eq(e.data, &tag_pipe);
@@ -471,7 +453,7 @@ Test(poller_kinds, pipe_without_read_does_not_spin)
     /* Asking for READ again reports the data. */
     f.item.events = PS_POLL_READ;
     OK(ps_poller_modify(p, &f.item, &tag_pipe));
-    ps_event e = wait_one(p, 2000);
+    ps_event e = pst_wait_one(p, 2000);
     cr_assert_eq(e.data, &tag_pipe);
     cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
     pst_pipe_poller_close(&f);
@@ -542,7 +524,7 @@ Test(poller_kinds, file_added_during_wait)
     int64_t t0 = pst_now_ms();
     pst_thread *t = pst_thread_start(late_add_main, &l);
     cr_assert_not_null(t);
-    ps_event e = wait_one(l.p, 3000);
+    ps_event e = pst_wait_one(l.p, 3000);
     int64_t took = pst_now_ms() - t0;
     pst_thread_join(t);
     OK(l.rc);
@@ -626,7 +608,7 @@ Test(poller_kinds, dropped_pipe_leaves_no_thread)
     cr_assert_geq(before, 1, "no thread count on this system");
     pst_pipe_poller_add(&f, PS_POLL_READ, &tag_pipe);
     cr_assert_eq(pst_fd_write(f.fds[1], "d", 1), 1);
-    cr_assert_eq(wait_one(p, 2000).revents, PS_POLL_READ);
+    cr_assert_eq(pst_wait_one(p, 2000).revents, PS_POLL_READ);
     /* Closed while registered, against the rules, to get it dropped. */
     pst_pipe_poller_close_end(&f, 0);
     int n = ps_poller_wait(p, ev, 4, 500);
@@ -693,7 +675,7 @@ Test(poller_kinds, modify_keeps_item_registered)
                  bad < 0 ? ps_errname(bad) : "succeeded");
     cr_log_info("%d adds during the modifies", ad.tries);
     /* Still registered and reporting, as READ only now. */
-    ps_event e = wait_one(ad.p, 2000);
+    ps_event e = pst_wait_one(ad.p, 2000);
     cr_assert_eq(e.data, &tag_pipe);
     cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
     pst_pipe_poller_close(&f);

@@ -52,6 +52,25 @@ void pst_pipe_poller_close(pst_pipe_poller *f)
             pst_pipe_poller_close_end(f, end);
 }
 
+ps_event pst_wait_one(ps_poller *p, int timeout_ms)
+{
+    ps_event ev[4];
+    memset(ev, 0, sizeof ev);
+    int n = ps_poller_wait(p, ev, 4, timeout_ms);
+    cr_assert_eq(n, 1, "ps_poller_wait -> %d (%s), expected one event", n,
+                 n < 0 ? ps_errname(n) : "events");
+    return ev[0];
+}
+
+void pst_wait_none(ps_poller *p, int timeout_ms)
+{
+    ps_event ev[4];
+    int n = ps_poller_wait(p, ev, 4, timeout_ms);
+    cr_assert_eq(n, 0, "ps_poller_wait -> %d (%s), expected nothing "
+                 "(revents 0x%x)", n, n < 0 ? ps_errname(n) : "events",
+                 n > 0 ? ev[0].revents : 0u);
+}
+
 /* ---- two connected stream sockets, with a peer thread ------------------ */
 
 static void set_bufs(ps_socket_t s, pst_bufs b, const char *which)

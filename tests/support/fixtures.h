@@ -35,6 +35,12 @@ void pst_pipe_poller_close_end(pst_pipe_poller *f, int end);
  * the ends of the pipe that are still open. */
 void pst_pipe_poller_close(pst_pipe_poller *f);
 
+/* A ps_poller_wait (room for 4 events) that must report exactly one: that
+ * event. */
+ps_event pst_wait_one(ps_poller *p, int timeout_ms);
+/* A ps_poller_wait that must report nothing. */
+void pst_wait_none(ps_poller *p, int timeout_ms);
+
 /* ---- two connected stream sockets, with a peer thread ------------------ */
 
 typedef enum pst_pair_kind {
