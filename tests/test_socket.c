@@ -159,8 +159,14 @@ static int call_shutdown(call_args *x)
 {
     return ps_shutdown(x->s, PS_SHUT_RDWR);
 }
-static int call_nonblock_on(call_args *x) { return ps_set_nonblocking(x->s, 1); }
-static int call_nonblock_off(call_args *x) { return ps_set_nonblocking(x->s, 0); }
+static int call_nonblock_on(call_args *x)
+{
+    return ps_set_nonblocking(x->s, 1);
+}
+static int call_nonblock_off(call_args *x)
+{
+    return ps_set_nonblocking(x->s, 0);
+}
 static int call_nodelay(call_args *x) { return ps_set_nodelay(x->s, 1); }
 static int call_keepalive(call_args *x) { return ps_set_keepalive(x->s, 1); }
 static int call_socket_error(call_args *x) { return ps_socket_error(x->s); }
@@ -174,7 +180,10 @@ static int call_recvfrom(call_args *x)
 {
     return ps_recvfrom(x->s, x->buf, sizeof x->buf, &x->n, NULL, 2000);
 }
-static int call_send(call_args *x) { return ps_send(x->s, "x", 1, &x->n, 2000); }
+static int call_send(call_args *x)
+{
+    return ps_send(x->s, "x", 1, &x->n, 2000);
+}
 static int call_send_empty(call_args *x)
 {
     return ps_send(x->s, "", 0, &x->n, 2000);

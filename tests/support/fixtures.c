@@ -121,8 +121,8 @@ void pst_pair_close_end(pst_pair *f, ps_socket_t *end)
     cr_assert(end == &f->c || end == &f->s, "not an end of this pair");
     cr_assert_neq(*end, PS_INVALID_SOCKET, "an end closed twice");
     int rc = ps_close(*end);
-    cr_assert_eq(rc, 0, "ps_close(%s end): %s", end == &f->c ? "first" : "second",
-                 ps_errname(rc));
+    cr_assert_eq(rc, 0, "ps_close(%s end): %s",
+                 end == &f->c ? "first" : "second", ps_errname(rc));
     *end = PS_INVALID_SOCKET;
 }
 
