@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Set-ups that many tests share, each with one teardown (fixtures.c):
- * a poller watching a pipe, and two connected stream sockets with chosen
- * buffer sizes and a peer thread. Each aborts the test if it cannot be
- * made. Written on the public API and support.h only. */
+ * a poller watching a pipe (and waits that must report one event or
+ * none), and two connected stream sockets with chosen buffer sizes and a
+ * peer thread. Each aborts the test if it cannot be made. Written on the
+ * public API, support.h and select_support.h only. */
 #ifndef PS_TEST_FIXTURES_H
 #define PS_TEST_FIXTURES_H
 
