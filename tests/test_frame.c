@@ -34,7 +34,7 @@ static void send_header(ps_socket_t s, uint32_t announced)
 static void round_trip_small(size_t n)
 {
     pst_pair f;
-    unsigned char *out = pst_pattern_buffer(n);
+    unsigned char *out = pst_pattern_buffer(0, n);
     unsigned char *in = malloc(n + 16);
     size_t len = (size_t)-1;
 
@@ -172,7 +172,7 @@ Test(frame, round_trip_1mib_with_reader_thread, .timeout = 120)
 {
     const size_t n = (size_t)1 << 20;
     pst_pair f;
-    unsigned char *out = pst_pattern_buffer(n);
+    unsigned char *out = pst_pattern_buffer(0, n);
     frame_reader r;
 
     pst_pair_open_tcp(&f);
@@ -203,7 +203,7 @@ Test(frame, round_trip_1mib_with_reader_thread, .timeout = 120)
 Test(frame, wire_format_big_endian_prefix, .timeout = 10)
 {
     pst_pair f;
-    unsigned char *out = pst_pattern_buffer(258);
+    unsigned char *out = pst_pattern_buffer(0, 258);
     unsigned char raw[4 + 258];
     size_t got = 0;
 
@@ -262,7 +262,7 @@ Test(frame, hostile_length_rejected_without_reading, .timeout = 10)
 Test(frame, oversized_payload_left_unread, .timeout = 10)
 {
     pst_pair f;
-    unsigned char *out = pst_pattern_buffer(100);
+    unsigned char *out = pst_pattern_buffer(0, 100);
     unsigned char small[10], in[100];
     size_t len = 0, got = 0;
 

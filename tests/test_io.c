@@ -167,7 +167,7 @@ static void slow_reader_main(void *arg)
  * in order. */
 static void send_to_slow_reader(pst_pair *f, size_t len)
 {
-    unsigned char *data = pst_pattern_buffer(len);
+    unsigned char *data = pst_pattern_buffer(0, len);
     slow_reader r;
     size_t sent = 0;
 
@@ -241,7 +241,7 @@ Test(io, recv_all_4mib_from_slow_writer, .timeout = 120)
 {
     const size_t len = (size_t)4 << 20;
     pst_pair f;
-    unsigned char *data = pst_pattern_buffer(len);
+    unsigned char *data = pst_pattern_buffer(0, len);
     unsigned char *in = malloc(len);
     slow_writer w;
     size_t got = 0;
@@ -287,7 +287,7 @@ Test(io, send_all_timeout_reports_exact_count, .timeout = 60)
 {
     const size_t len = (size_t)16 << 20;
     pst_pair f;
-    unsigned char *data = pst_pattern_buffer(len);
+    unsigned char *data = pst_pattern_buffer(0, len);
     unsigned char *buf = malloc(65536);
     size_t sent = 0;
 
@@ -485,7 +485,7 @@ Test(io, send_timeout_zero_on_full_socket, .timeout = 30)
 {
     const size_t chunk = 65536;
     pst_pair f;
-    unsigned char *data = pst_pattern_buffer(chunk);
+    unsigned char *data = pst_pattern_buffer(0, chunk);
     size_t sent = 0, total = 0;
     int rc = 0;
 

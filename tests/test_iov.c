@@ -192,7 +192,7 @@ Test(iov, recvv_more_buffers_than_iov_max, .timeout = 60)
     pst_pair f;
     enum { N = MANY, TOTAL = MANY * 2 };
     unsigned char *space = malloc(TOTAL);
-    unsigned char *data = pst_pattern_buffer(TOTAL);
+    unsigned char *data = pst_pattern_buffer(0, TOTAL);
     ps_recv_iovec *in = calloc(N, sizeof *in);
     cr_assert(space && in);
     for (size_t i = 0; i < N; i++) {
@@ -214,7 +214,7 @@ Test(iov, sendv_all_timeout_reports_exact_count, .timeout = 60)
     enum { N = 200 };
     const size_t each = 64 << 10; /* 12.5 MiB in all: far more than fits */
     pst_pair f;
-    unsigned char *data = pst_pattern_buffer(N * each);
+    unsigned char *data = pst_pattern_buffer(0, N * each);
     ps_iovec v[N];
     size_t sent = 0;
     chunks_from(v, data, N, each, 0);
@@ -247,7 +247,7 @@ Test(iov, sendv_partial_with_slow_reader, .timeout = 60)
     enum { N = 8 };
     const size_t each = 256 << 10;
     pst_pair f;
-    unsigned char *data = pst_pattern_buffer(N * each);
+    unsigned char *data = pst_pattern_buffer(0, N * each);
     pst_pair_open(&f, PST_PAIR_TCP, tiny_send, small_recv);
     /* A reader that starts late: one ps_sendv moves only part, and the
      * loop over single transfers must still deliver every byte once. */

@@ -21,11 +21,11 @@ void pst_pattern_fill(unsigned char *buf, size_t off, size_t n)
         buf[i] = pst_pattern(off + i);
 }
 
-unsigned char *pst_pattern_buffer(size_t n)
+unsigned char *pst_pattern_buffer(size_t off, size_t n)
 {
     unsigned char *b = malloc(n ? n : 1);
     cr_assert_not_null(b, "malloc(%zu)", n);
-    pst_pattern_fill(b, 0, n);
+    pst_pattern_fill(b, off, n);
     return b;
 }
 

@@ -10,9 +10,9 @@
 unsigned char pst_pattern(size_t i);
 /* buf[0..n) = the pattern from stream offset off. */
 void pst_pattern_fill(unsigned char *buf, size_t off, size_t n);
-/* A malloc'ed buffer of n pattern bytes from offset 0 (free it); aborts
- * the test when out of memory. */
-unsigned char *pst_pattern_buffer(size_t n);
+/* A malloc'ed buffer of n pattern bytes from stream offset off (free it);
+ * aborts the test when out of memory. */
+unsigned char *pst_pattern_buffer(size_t off, size_t n);
 /* The stream offset of the first byte of buf[0..n) (which holds the bytes
  * from offset off) that breaks the pattern, or PST_PATTERN_OK. */
 #define PST_PATTERN_OK ((size_t)-1)
