@@ -16,6 +16,14 @@ TestSuite(console_text, .timeout = 60);
 /* A UTF-16 literal and its length in units. */
 #define U16(lit) (lit), (sizeof(lit) / sizeof((lit)[0]) - 1)
 
+/* Pieces that end in a hex escape, kept apart from what follows it. */
+#define U_LOW u"\xDE00"  /* the low half of U+1F600, alone */
+#define U_HIGH u"\xD83D" /* its high half, alone */
+#define U_CTRL_Z u"\x1A"
+#define SMILE "\xF0\x9F\x98\x80" /* U+1F600 in UTF-8 */
+#define REPL "\xEF\xBF\xBD"      /* U+FFFD in UTF-8 */
+#define CTRL_Z "\x1A"
+
 enum { ROOM = 512, BIG = 4096 };
 
 typedef struct read_result {
@@ -58,8 +66,7 @@ static void expect_text(const read_result *r, const char *want)
 }
 
 /* One line-mode read of in[0, n) with the given room. */
-static void line_read(const uint16_t *in, size_t n, size_t room,
-                      read_result *r)
+static void line_read(const uint16_t *in, size_t n, size_t room, read_result *r)
 {
     ps__ctext t = {0};
     memset(r, 0, sizeof *r);
@@ -147,10 +154,10 @@ static void long_line(size_t chars)
 
 Test(console_text, lines_around_the_chunk_size)
 {
-    long_line(509);  /* one chunk, not full */
-    long_line(510);  /* "\r\n" fills the chunk exactly: no second read */
-    long_line(511);  /* "\r" ends the chunk, "\n" is the next one */
-    long_line(512);  /* the chunk is all text, "\r\n" comes next */
+    long_line(509); /* one chunk, not full */
+    long_line(510); /* "\r\n" fills the chunk exactly: no second read */
+    long_line(511); /* "\r" ends the chunk, "\n" is the next one */
+    long_line(512); /* the chunk is all text, "\r\n" comes next */
     long_line(513);
     long_line(1023); /* the CR ends the second chunk */
     long_line(3000);
@@ -159,13 +166,12 @@ Test(console_text, lines_around_the_chunk_size)
 Test(console_text, surrogate_pair_split_between_chunks)
 {
     /* U+1F600 is D83D DE00; U+00E9 and U+20AC take two and three bytes. */
-    static const char smile[] = "\xF0\x9F\x98\x80";
     read_result r;
     line_read(U16(u"ab\U0001F600\r\n"), 3, &r);
     cr_assert_eq(r.chunks, 2);
-    expect_text(&r, "ab\xF0\x9F\x98\x80\n");
+    expect_text(&r, "ab" SMILE "\n");
     line_read(U16(u"\U0001F600\U0001F600\u00e9\u20ac\r\n"), 1, &r);
-    expect_text(&r, "\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xC3\xA9\xE2\x82\xAC\n");
+    expect_text(&r, SMILE SMILE "\xC3\xA9\xE2\x82\xAC\n");
 
     /* Raw mode: each read is one chunk, and the low half comes with the
      * next read. */
@@ -177,7 +183,7 @@ Test(console_text, surrogate_pair_split_between_chunks)
         expect_text(&r, "a");
         cr_assert_eq(r.used, 2);
         console_read(&t, 0, U16(u"a\U0001F600b"), 2, &r);
-        expect_text(&r, "\xF0\x9F\x98\x80" "b");
+        expect_text(&r, SMILE "b");
         cr_assert_eq(t.high, 0);
     }
     /* A read that gives nothing but a high half reads again. */
@@ -187,7 +193,7 @@ Test(console_text, surrogate_pair_split_between_chunks)
         console_read(&t, 0, U16(u"\U0001F600"), 1, &r);
         cr_assert_eq(r.chunks, 2);
         cr_assert_eq(r.step, PS__CTEXT_DONE);
-        expect_text(&r, smile);
+        expect_text(&r, SMILE);
     }
 }
 
@@ -195,21 +201,21 @@ Test(console_text, lone_surrogates_become_replacement_characters)
 {
     /* As WideCharToMultiByte(CP_UTF8) without WC_ERR_INVALID_CHARS. */
     read_result r;
-    line_read(U16(u"a\xDE00" "b\r\n"), ROOM, &r);
-    expect_text(&r, "a\xEF\xBF\xBD" "b\n");
-    line_read(U16(u"a\xD83D" "b\r\n"), ROOM, &r);
-    expect_text(&r, "a\xEF\xBF\xBD" "b\n");
+    line_read(U16(u"a" U_LOW u"b\r\n"), ROOM, &r);
+    expect_text(&r, "a" REPL "b\n");
+    line_read(U16(u"a" U_HIGH u"b\r\n"), ROOM, &r);
+    expect_text(&r, "a" REPL "b\n");
     /* Two high halves, then a low one: the first is alone. */
     line_read(U16(u"\xD83D\xD83D\xDE00\r\n"), ROOM, &r);
-    expect_text(&r, "\xEF\xBF\xBD\xF0\x9F\x98\x80\n");
+    expect_text(&r, REPL SMILE "\n");
     /* A high half that the line's end cuts off, in one chunk or across. */
     line_read(U16(u"a\xD83D\r\n"), ROOM, &r);
-    expect_text(&r, "a\xEF\xBF\xBD\n");
+    expect_text(&r, "a" REPL "\n");
     line_read(U16(u"a\xD83D\r\n"), 2, &r);
-    expect_text(&r, "a\xEF\xBF\xBD\n");
+    expect_text(&r, "a" REPL "\n");
     /* ... and one cut off by a CR held at a chunk's end. */
     line_read(U16(u"a\xD83D\r\n"), 3, &r);
-    expect_text(&r, "a\xEF\xBF\xBD\n");
+    expect_text(&r, "a" REPL "\n");
 }
 
 Test(console_text, ctrl_z_at_line_start_is_end_of_input)
@@ -246,9 +252,9 @@ Test(console_text, ctrl_z_elsewhere_is_a_character)
 {
     read_result r;
     ps__ctext t = {0};
-    line_read(U16(u"a\x1A" "b\r\n"), ROOM, &r);
+    line_read(U16(u"a" U_CTRL_Z u"b\r\n"), ROOM, &r);
     cr_assert_eq(r.step, PS__CTEXT_DONE);
-    expect_text(&r, "a\x1A" "b\n");
+    expect_text(&r, "a" CTRL_Z "b\n");
     /* At the start of the line's second chunk: not the line's start. */
     line_read(U16(u"ab\x1A\r\n"), 2, &r);
     cr_assert_eq(r.step, PS__CTEXT_DONE);
@@ -265,8 +271,8 @@ Test(console_text, each_read_is_a_new_line)
     /* Two lines typed ahead, then Ctrl-Z: one read each. */
     ps__ctext t = {0};
     read_result r;
-    static const uint16_t in[] = {'a', '\r', '\n', 'b', '\r', '\n',
-                                  0x1A, '\r', '\n'};
+    static const uint16_t in[] = {'a',  '\r', '\n', 'b', '\r',
+                                  '\n', 0x1A, '\r', '\n'};
     size_t n = sizeof in / sizeof in[0];
     memset(&r, 0, sizeof r);
     /* A console read stops at the line's end. */
@@ -294,7 +300,7 @@ Test(console_text, interrupted_read)
                  PS__CTEXT_END);
     /* The same while the line's rest after Ctrl-Z is dropped: the end. */
     ps__ctext_line(&t, 1);
-    cr_assert_eq(ps__ctext_chunk(&t, U16(u"\x1A" "ab"), 1, out, &len),
+    cr_assert_eq(ps__ctext_chunk(&t, U16(U_CTRL_Z u"ab"), 1, out, &len),
                  PS__CTEXT_MORE);
     cr_assert_eq(ps__ctext_chunk(&t, NULL, 0, 0, out, &len), PS__CTEXT_END);
     cr_assert_eq(len, 0);

@@ -305,7 +305,7 @@ Test(item, read_after_poller_does_not_block)
  * wait until they can (portsock.h, ps_item_read and ps_recv). */
 typedef struct late_peer {
     ps_socket_t s;
-    size_t drain;  /* bytes to read; 0: send one byte instead */
+    size_t drain; /* bytes to read; 0: send one byte instead */
     int rc;
 } late_peer;
 
