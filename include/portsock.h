@@ -95,11 +95,11 @@ extern "C" {
  * answers most calls on a file or pipe handle with PS_ENOTSUP.)
  */
 #ifdef _WIN32
-typedef uintptr_t ps_socket_t;            /* same value as SOCKET */
+typedef uintptr_t ps_socket_t;
 /** No socket: INVALID_SOCKET's value. */
 #  define PS_INVALID_SOCKET ((ps_socket_t)~(uintptr_t)0)
 #else
-typedef int ps_socket_t;                  /* the file descriptor */
+typedef int ps_socket_t;
 /** No socket: -1 on POSIX, INVALID_SOCKET's value on Windows. */
 #  define PS_INVALID_SOCKET (-1)
 #endif
