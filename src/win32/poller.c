@@ -8,6 +8,10 @@
  * Level-triggered items are watched again at the start of the next wait
  * after the one that reported them (not at once), so a wait reports what
  * is ready when it starts and not what was ready before the caller read.
+ * A reported pipe is checked there first (PeekNamedPipe) and reported
+ * again while it is ready, so its helper's timing cannot make a wait miss
+ * it; a new pipe is checked the same way by the first wait. A helper's
+ * packet only says "look": what a wait reports is what it checked.
  * While other threads are blocked on the port, such an item (and any
  * change to the always-checked items) posts a RESCAN packet, so one of
  * them starts its wait again and sees it.
@@ -219,8 +223,14 @@ static int start_route(ps_poller *p, ps__preg *r)
     switch (r->route) {
     case PS__ROUTE_AFD:
         return afd_submit(p, r);
-    case PS__ROUTE_PIPE:
-        return ps__pipe_start(p, r);
+    case PS__ROUTE_PIPE: {
+        int rc = ps__pipe_start(p, r);
+        if (rc == 0) {
+            ps__plist_push(&p->update, r, PS__LIST_UPDATE);
+            nudge(p, 0);
+        }
+        return rc;
+    }
     case PS__ROUTE_CONIN:
         return ps__con_join(p, r);
     default:
@@ -303,7 +313,7 @@ void ps__poller_destroy(ps_poller *p)
         for (k = 0; k < got; k++) {
             if (ent[k].lpCompletionKey != PS__KEY_AFD)
                 continue;
-            r = (ps__preg *)(void *)ent[k].lpOverlapped;
+            r = ps__preg_of(ent[k].lpOverlapped);
             r->afd_pending = 0;
             p->afd_pending--;
         }
@@ -496,8 +506,13 @@ static int do_modify(ps_poller *p, const ps_pollitem *item, void *data)
     r->events = item->events;
     r->data = data;
     r->armed = 1;
-    if (r->list != PS__LIST_UPDATE)
+    if (r->route == PS__ROUTE_PIPE && r->idle && r->list == PS__LIST_NONE) {
+        /* The next wait checks it, as a new pipe. */
+        ps__plist_push(&p->update, r, PS__LIST_UPDATE);
+        nudge(p, 0);
+    } else if (r->list != PS__LIST_UPDATE) {
         rc = watch(p, r);
+    }
     if (r->route == PS__ROUTE_ALWAYS)
         nudge(p, 1);
     unlock(p);
@@ -589,16 +604,46 @@ static unsigned check_other(ps__preg *r)
     return ps__sel_check_other(&it, &r->entry);
 }
 
-/* The start of a wait (lock held): re-watch what the last waits reported. */
+/* Puts what is left of `from` in front of `to`. */
+static void plist_prepend(ps__plist *to, ps__plist *from)
+{
+    if (from->head == NULL)
+        return;
+    if (to->head != NULL) {
+        from->tail->next = to->head;
+        to->head->prev = from->tail;
+        from->tail = to->tail;
+    }
+    *to = *from;
+}
+
+/* Watches r again, or, for a pipe still ready, reports it again (lock
+ * held). */
+static void rewatch_one(ps_poller *p, ps__preg *r, sink *s)
+{
+    unsigned rev;
+    if (r->route == PS__ROUTE_PIPE && (rev = check_other(r)) != 0) {
+        deliver(p, r, rev, s);
+        return;
+    }
+    if (watch(p, r) != 0)
+        deliver(p, r, PS_POLL_INVALID, s);
+}
+
+/* The start of a wait (lock held): re-watch what the last waits reported.
+ * An item reported again here goes back on the list for the next wait. */
 static void rewatch(ps_poller *p, sink *s)
 {
+    ps__plist todo = p->update;
     ps__preg *r;
     size_t total;
-    while (s->n < s->cap && (r = p->update.head) != NULL) {
-        ps__plist_unlink(&p->update, r);
-        if (r->armed && watch(p, r) != 0)
-            deliver(p, r, PS_POLL_INVALID, s);
+    p->update.head = p->update.tail = NULL;
+    while (s->n < s->cap && (r = todo.head) != NULL) {
+        ps__plist_unlink(&todo, r);
+        if (r->armed)
+            rewatch_one(p, r, s);
     }
+    plist_prepend(&p->update, &todo);
     for (total = 0, r = p->always.head; r; r = r->next)
         total++;
     s->side_left = total;
@@ -629,25 +674,6 @@ static void check_side(ps_poller *p, sink *s, int limit)
     }
 }
 
-/* What a helper's packet reports: a pipe's helper says what its read saw;
- * anything else is checked now. */
-static unsigned helper_revents(ps__preg *r, DWORD seen)
-{
-    unsigned rd = r->events & PS_POLL_READ;
-    if (r->route != PS__ROUTE_PIPE)
-        return check_other(r);
-    switch (seen) {
-    case PS__SEEN_DATA:
-        return rd;
-    case PS__SEEN_HUP:
-        return rd | PS_POLL_HUP;
-    case PS__SEEN_GONE:
-        return PS_POLL_INVALID;
-    default:
-        return check_other(r);
-    }
-}
-
 /* What a completed poll reports. A poll may have completed before the
  * socket was closed; a report for a closed socket is INVALID instead, so
  * it is not mistaken for data. */
@@ -664,7 +690,7 @@ static unsigned afd_revents(ps__preg *r)
 static void consume(ps_poller *p, const OVERLAPPED_ENTRY *e, sink *s,
                     int *woken)
 {
-    ps__preg *r = (ps__preg *)(void *)e->lpOverlapped;
+    ps__preg *r = ps__preg_of(e->lpOverlapped);
     if (e->lpCompletionKey == PS__KEY_WAKE) {
         InterlockedExchange(&p->wake_pending, 0);
         *woken = 1;
@@ -697,7 +723,8 @@ static void consume(ps_poller *p, const OVERLAPPED_ENTRY *e, sink *s,
         maybe_free(p, r);
         return;
     }
-    deliver(p, r, helper_revents(r, e->dwNumberOfBytesTransferred), s);
+    /* The packet says "look": what the item is now is what counts. */
+    deliver(p, r, check_other(r), s);
 }
 
 /* What waits do with the lock released: end emptied console groups, join

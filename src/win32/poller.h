@@ -4,6 +4,9 @@
 #define PS_WIN32_POLLER_H
 
 #include "select.h"
+#include "watcher.h"
+
+#include <stddef.h>
 
 #include <winternl.h>
 
@@ -63,17 +66,6 @@ enum {
     PS__KEY_RESCAN = 4
 };
 
-/* What a pipe helper's zero-byte read saw, carried in its packet's byte
- * count so the wait need not ask the pipe again (a PeekNamedPipe is a
- * round trip to the kernel, or to wineserver under Wine). */
-enum {
-    PS__SEEN_CHECK = 0, /* not known (console groups too): check the item */
-    PS__SEEN_DATA = 1,
-    PS__SEEN_HUP = 2,   /* the other end is gone */
-    PS__SEEN_GONE = 3   /* the handle was closed */
-};
-
-typedef struct ps__pipe_helper ps__pipe_helper;
 typedef struct ps__con_group ps__con_group;
 
 typedef struct ps__preg ps__preg;
@@ -98,7 +90,8 @@ struct ps__preg {
     int dead;                   /* removed; freed once nothing refers to it */
     int helper_gone;            /* the pipe helper has been joined */
     ps__preg *reap_next;        /* a dropped pipe whose helper a wait joins */
-    ps__pipe_helper *pipe;      /* PS__ROUTE_PIPE */
+    ps_poller *p;               /* PS__ROUTE_PIPE: for the watch's report */
+    ps__pipe_watch *pipe;       /* PS__ROUTE_PIPE */
     ps__con_group *group;       /* PS__ROUTE_CONIN */
 };
 
@@ -125,12 +118,26 @@ struct ps_poller {
     ps__con_group *groups;
 };
 
+/* What a packet of r carries as its OVERLAPPED: the driver's status block
+ * for an AFD poll, the same address for a helper's packet. */
+static inline OVERLAPPED *ps__preg_overlapped(ps__preg *r)
+{
+    return (OVERLAPPED *)(void *)&r->iosb;
+}
+
+/* The record a packet's OVERLAPPED came from (container_of). */
+static inline ps__preg *ps__preg_of(OVERLAPPED *ov)
+{
+    return (ps__preg *)(void *)((char *)ov - offsetof(ps__preg, iosb));
+}
+
 void ps__plist_push(ps__plist *l, ps__preg *r, int which);
 void ps__plist_unlink(ps__plist *l, ps__preg *r);
 
 /* ---- poller_helpers.c: pipes and consoles ---- */
 
-/* Starts the pipe's helper thread; it reads at once. Lock not held. */
+/* Starts the pipe's helper thread, idle: the first wait checks the pipe
+ * and arms it. */
 int ps__pipe_start(ps_poller *p, ps__preg *r);
 /* Lets an idle helper watch again (lock held). */
 void ps__pipe_rearm(ps__preg *r);
@@ -139,8 +146,7 @@ void ps__pipe_signal_stop(ps__preg *r);
 /* Stops and joins the helper and frees it (lock not held). */
 void ps__pipe_stop(ps__preg *r);
 
-/* A console group: one helper waiting on up to 63 console handles. */
-#define PS__CON_GROUP (MAXIMUM_WAIT_OBJECTS - 1)
+/* A console group: one helper waiting on up to PS__CON_GROUP handles. */
 struct ps__con_group {
     ps__con_group *next;
     ps_poller *p;
