@@ -219,7 +219,7 @@ Test(pipe_level, poller_drained_pipe_never_reported)
     struct rig g;
     rig_open(&g);
     ps_poller *p = poller_for(&g, PS_POLL_READ);
-    int n = rounds(500), stale = 0, first = -1;
+    int n = rounds(200), stale = 0, first = -1;
     for (int i = 0; i < n; i++) {
         pipe_put(&g);
         sock_put(&g);

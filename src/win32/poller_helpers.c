@@ -20,16 +20,15 @@
 
 #include <stdlib.h>
 
-/* Lock held. */
+/* Posts r's packet (lock held): WATCHED (or IDLE) -> POSTED. */
 static void post(ps_poller *p, ps__preg *r)
 {
-    r->inflight++;
+    ps__preg_set(r, PS__PREG_POSTED);
     if (!PostQueuedCompletionStatus(p->port, 0, PS__KEY_HELPER,
                                     ps__preg_overlapped(r))) {
         /* Out of memory in the kernel: the item stays unwatched until the
          * next change, which is all that can be done. */
-        r->inflight--;
-        r->idle = 1;
+        ps__preg_set(r, PS__PREG_IDLE);
     }
 }
 
@@ -48,7 +47,9 @@ static int pipe_report(void *ctx)
 {
     ps__preg *r = (ps__preg *)ctx;
     AcquireSRWLockExclusive(&r->p->lock);
-    post(r->p, r);
+    /* Not once removed (or re-armed by nothing): no packet is due then. */
+    if (r->state == PS__PREG_WATCHED)
+        post(r->p, r);
     ReleaseSRWLockExclusive(&r->p->lock);
     return 0;
 }
@@ -56,16 +57,13 @@ static int pipe_report(void *ctx)
 int ps__pipe_start(ps_poller *p, ps__preg *r)
 {
     r->p = p;
-    r->idle = 1;
     return ps__pipe_watch_start(r->entry.h, 0, pipe_report, r, &r->pipe);
 }
 
 void ps__pipe_rearm(ps__preg *r)
 {
-    if (r->idle && r->pipe) {
-        r->idle = 0;
-        ps__pipe_watch_arm(r->pipe);
-    }
+    ps__preg_set(r, PS__PREG_WATCHED);
+    ps__pipe_watch_arm(r->pipe);
 }
 
 void ps__pipe_signal_stop(ps__preg *r)
@@ -74,12 +72,9 @@ void ps__pipe_signal_stop(ps__preg *r)
         ps__pipe_watch_signal(r->pipe);
 }
 
-void ps__pipe_stop(ps__preg *r)
+void ps__pipe_stop(ps__pipe_watch *w)
 {
-    if (r->pipe == NULL)
-        return;
-    ps__pipe_watch_stop(r->pipe, ps__watch_deadline());
-    r->pipe = NULL;
+    ps__pipe_watch_stop(w, ps__watch_deadline());
 }
 
 /* ---- console input ---- */
@@ -96,10 +91,8 @@ static int is_member(const ps__con_group *g, const ps__preg *r)
 /* A handle of the group fired (lock held). */
 static void con_fired(ps__con_group *g, ps__preg *r)
 {
-    if (is_member(g, r) && !r->idle) {
-        r->idle = 1;
+    if (is_member(g, r) && r->state == PS__PREG_WATCHED)
         post(g->p, r);
-    }
 }
 
 static DWORD WINAPI con_main(void *arg)
@@ -118,7 +111,7 @@ static DWORD WINAPI con_main(void *arg)
         }
         w[0] = g->ctl;
         for (i = 0; i < g->n; i++)
-            if (!g->members[i]->idle) {
+            if (g->members[i]->state == PS__PREG_WATCHED) {
                 w[n] = g->members[i]->entry.h;
                 who[n++] = g->members[i];
             }
@@ -174,23 +167,20 @@ int ps__con_join(ps_poller *p, ps__preg *r)
     }
     g->members[g->n++] = r;
     r->group = g;
-    r->idle = 1;
     ps__con_rearm(r);
     return 0;
 }
 
 void ps__con_rearm(ps__preg *r)
 {
-    if (r->idle && r->group) {
-        /* Bytes of a line ps_item_read holds leave the handle unsignalled:
-         * report them (the check says READ) instead of waiting. */
-        if (ps__conin_buffered()) {
-            post(r->group->p, r);
-            return;
-        }
-        r->idle = 0;
-        SetEvent(r->group->ctl);
+    /* Bytes of a line ps_item_read holds leave the handle unsignalled:
+     * report them (the check says READ) instead of waiting. */
+    if (ps__conin_buffered()) {
+        post(r->group->p, r);
+        return;
     }
+    ps__preg_set(r, PS__PREG_WATCHED);
+    SetEvent(r->group->ctl);
 }
 
 ps__con_group *ps__con_leave(ps_poller *p, ps__preg *r)
