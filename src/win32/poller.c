@@ -264,8 +264,7 @@ static void nudge(ps_poller *p, int side_changed)
         post_rescan(p);
 }
 
-/* Watches an IDLE record (lock held): a pipe is queued for the next wait
- * to check first; the rest are watched at once. */
+/* Watches an IDLE record at once (lock held). */
 static int watch(ps_poller *p, ps__preg *r)
 {
     switch (r->route) {

@@ -11,9 +11,9 @@
  * WaitForMultipleObjects; a handle that fired is left out of the wait
  * until it is re-armed.
  *
- * Helpers take the poller's lock only to count a packet as due before
- * posting it; a record with a packet due is not freed before the packet
- * has been taken from the port. */
+ * Helpers take the poller's lock only to post, moving the record from
+ * WATCHED to POSTED; a record with a packet due is not freed before the
+ * packet has been taken from the port. */
 #include "console.h"
 #include "poller.h"
 #include "watcher.h"
@@ -47,7 +47,7 @@ static int pipe_report(void *ctx)
 {
     ps__preg *r = (ps__preg *)ctx;
     AcquireSRWLockExclusive(&r->p->lock);
-    /* Not once removed (or re-armed by nothing): no packet is due then. */
+    /* Only a WATCHED record's packet is due (none once it is removed). */
     if (r->state == PS__PREG_WATCHED)
         post(r->p, r);
     ReleaseSRWLockExclusive(&r->p->lock);
