@@ -8,6 +8,7 @@
  * The loops run enough rounds that an unlucky schedule is caught. */
 #include <criterion/criterion.h>
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "portsock.h"
@@ -426,4 +427,86 @@ Test(pipe_level, select_drained_pipe_never_reported)
                      "round %d: empty pipe reported", i);
     }
     rig_close(&g);
+}
+
+/* Registrations that change while other threads wait: pipes added,
+ * written, re-armed one-shot and back, removed and closed, next to a
+ * socket pair added and removed the same way. Every event names a live
+ * tag, and nothing crashes (debug builds assert each record's state
+ * change on Windows). Bounded in time. */
+struct churn {
+    ps_poller *p;
+    atomic_int stop;
+    atomic_int bad;
+};
+
+static int churn_tags[4];
+
+static int is_churn_tag(const void *d)
+{
+    for (int i = 0; i < 4; i++)
+        if (d == &churn_tags[i])
+            return 1;
+    return 0;
+}
+
+static void churn_waiter(void *arg)
+{
+    struct churn *c = (struct churn *)arg;
+    ps_event ev[8];
+    while (!atomic_load(&c->stop)) {
+        int n = ps_poller_wait(c->p, ev, 8, 10);
+        if (n < 0)
+            atomic_fetch_add(&c->bad, 1);
+        for (int i = 0; i < n; i++)
+            if (!is_churn_tag(ev[i].data))
+                atomic_fetch_add(&c->bad, 1);
+    }
+}
+
+Test(pipe_level, poller_registrations_change_while_threads_wait)
+{
+    struct churn c;
+    c.p = NULL;
+    atomic_init(&c.stop, 0);
+    atomic_init(&c.bad, 0);
+    pst_thread *t[2];
+    OK(ps_poller_open(&c.p));
+    for (int i = 0; i < 2; i++)
+        cr_assert_not_null(t[i] = pst_thread_start(churn_waiter, &c));
+    int64_t end = pst_now_ms() + (pst_under_memcheck() ? 500 : 1000);
+    int rounds_done = 0;
+    while (pst_now_ms() < end) {
+        struct rig g;
+        rig_open(&g);
+        ps_pollitem pi = pst_fd_item(g.fds[0], PS_POLL_READ);
+        ps_pollitem si = pst_sock_item(g.b, PS_POLL_READ);
+        OK(ps_poller_add(c.p, &pi, &churn_tags[0]));
+        OK(ps_poller_add(c.p, &si, &churn_tags[1]));
+        pipe_put(&g);
+        sock_put(&g);
+        pi.events = PS_POLL_READ | PS_POLL_ONESHOT;
+        OK(ps_poller_modify(c.p, &pi, &churn_tags[2]));
+        si.events = PS_POLL_READ | PS_POLL_ONESHOT;
+        OK(ps_poller_modify(c.p, &si, &churn_tags[3]));
+        pst_sleep_ms(rounds_done % 3);
+        pi.events = si.events = PS_POLL_READ;
+        OK(ps_poller_modify(c.p, &pi, &churn_tags[0]));
+        OK(ps_poller_modify(c.p, &si, &churn_tags[1]));
+        if (rounds_done % 2) {
+            pst_fd_close(g.fds[1]); /* a HUP to report meanwhile */
+            g.fds[1] = -1;
+        }
+        OK(ps_poller_remove(c.p, &pi));
+        OK(ps_poller_remove(c.p, &si));
+        rig_close(&g);
+        rounds_done++;
+    }
+    atomic_store(&c.stop, 1);
+    for (int i = 0; i < 2; i++)
+        pst_thread_join(t[i]);
+    cr_assert_eq(atomic_load(&c.bad), 0, "%d bad events or failed waits",
+                 atomic_load(&c.bad));
+    cr_assert(rounds_done > 0);
+    ps_poller_close(c.p);
 }
