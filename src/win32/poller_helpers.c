@@ -99,41 +99,32 @@ static DWORD WINAPI con_main(void *arg)
 {
     ps__con_group *g = (ps__con_group *)arg;
     ps_poller *p = g->p;
-    HANDLE w[MAXIMUM_WAIT_OBJECTS];
-    ps__preg *who[MAXIMUM_WAIT_OBJECTS];
+    HANDLE h[PS__CON_GROUP];
+    ps__preg *who[PS__CON_GROUP];
     for (;;) {
-        DWORD n = 1, rc;
-        int i, found = 0;
+        DWORD n = 0;
+        int i, k;
         AcquireSRWLockExclusive(&p->lock);
         if (g->stop) {
             ReleaseSRWLockExclusive(&p->lock);
             return 0;
         }
-        w[0] = g->ctl;
         for (i = 0; i < g->n; i++)
             if (g->members[i]->state == PS__PREG_WATCHED) {
-                w[n] = g->members[i]->entry.h;
+                h[n] = g->members[i]->entry.h;
                 who[n++] = g->members[i];
             }
         ReleaseSRWLockExclusive(&p->lock);
-        rc = WaitForMultipleObjects(n, w, FALSE, INFINITE);
-        if (rc == WAIT_OBJECT_0)
+        k = ps__con_wait(g->ctl, h, n);
+        if (k == -1)
             continue;
-        AcquireSRWLockExclusive(&p->lock);
-        if (rc > WAIT_OBJECT_0 && rc < WAIT_OBJECT_0 + n) {
-            con_fired(g, who[rc - WAIT_OBJECT_0]);
-            found = 1;
-        } else {
-            /* A handle closed under the wait: its check reports INVALID. */
-            for (DWORD k = 1; k < n; k++)
-                if (WaitForSingleObject(w[k], 0) == WAIT_FAILED) {
-                    con_fired(g, who[k]);
-                    found = 1;
-                }
-        }
-        ReleaseSRWLockExclusive(&p->lock);
-        if (!found)
+        if (k == -2) {
             WaitForSingleObject(g->ctl, INFINITE); /* until something changes */
+            continue;
+        }
+        AcquireSRWLockExclusive(&p->lock);
+        con_fired(g, who[k]);
+        ReleaseSRWLockExclusive(&p->lock);
     }
 }
 

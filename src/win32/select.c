@@ -10,10 +10,11 @@
  * the wait the helpers are stopped and joined and everything is scanned
  * again. No item's state is changed.
  *
- * The helpers are watcher.c's: they are stopped within PS__WATCH_STOP_MS
- * in all, and a pipe helper whose read ignores cancellation is left to
- * end on its own; a console helper ends as soon as the call's cancel
- * event is set. */
+ * The helpers are watcher.c's pipe watches and console waits (groups of
+ * PS__CON_GROUP handles), stopped by its policy: within PS__WATCH_STOP_MS
+ * in all; a pipe helper whose read ignores cancellation is left to end on
+ * its own; a console helper ends as soon as the call's cancel event is
+ * set. */
 #include "console.h"
 #include "select.h"
 #include "watcher.h"
@@ -31,13 +32,13 @@ typedef struct sel_wake {
 
 struct sel_call;
 
-/* A console helper: waits on wk->cancel (wait[0]) and up to PS__CON_GROUP
- * console handles. */
+/* A console helper: waits on wk->cancel and up to PS__CON_GROUP console
+ * handles. */
 typedef struct sel_con {
     HANDLE thread;      /* the caller's; the helper never reads it */
     struct sel_call *call;
     DWORD count;
-    HANDLE wait[MAXIMUM_WAIT_OBJECTS];
+    HANDLE h[PS__CON_GROUP];
 } sel_con;
 
 /* What one waiting call shares with its console helpers: one reference
@@ -129,8 +130,7 @@ static void wake_up(sel_wake *wk)
 static DWORD WINAPI console_main(void *arg)
 {
     sel_con *hc = (sel_con *)arg;
-    DWORD r = WaitForMultipleObjects(hc->count, hc->wait, FALSE, INFINITE);
-    if (r != WAIT_OBJECT_0)
+    if (ps__con_wait(hc->call->wk.cancel, hc->h, hc->count) != -1)
         wake_up(&hc->call->wk);
     call_release(hc->call);
     return 0;
@@ -210,10 +210,9 @@ static int consoles_start(sel_call *c, HANDLE *cons, size_t nc)
         if (m > PS__CON_GROUP)
             m = PS__CON_GROUP;
         hc->call = c;
-        hc->wait[0] = c->wk.cancel;
         for (j = 0; j < m; j++)
-            hc->wait[j + 1] = cons[i + j];
-        hc->count = (DWORD)m + 1;
+            hc->h[j] = cons[i + j];
+        hc->count = (DWORD)m;
         /* The helper's reference, taken before it can run. */
         InterlockedIncrement(&c->refs);
         /* The helpers need little stack; reserve, do not commit, 64 KiB. */

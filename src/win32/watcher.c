@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The helper threads of ps_select and ps_poller for pipes and console
- * input, and how they are stopped.
+ * input, and how they are stopped. A console helper waits on its group of
+ * handles with ps__con_wait.
  *
  * A pipe helper waits with a zero-byte ReadFile, which returns (taking
  * nothing) when data arrives or the writer goes. A helper blocked in a
@@ -60,6 +61,26 @@ int ps__watch_join(HANDLE thread, ULONGLONG deadline,
     }
     CloseHandle(thread);
     return ended;
+}
+
+/* ---- console input ---- */
+
+int ps__con_wait(HANDLE ctl, const HANDLE *h, DWORD n)
+{
+    HANDLE w[MAXIMUM_WAIT_OBJECTS];
+    DWORD rc, k;
+    w[0] = ctl;
+    for (k = 0; k < n; k++)
+        w[k + 1] = h[k];
+    rc = WaitForMultipleObjects(n + 1, w, FALSE, INFINITE);
+    if (rc == WAIT_OBJECT_0)
+        return -1;
+    if (rc > WAIT_OBJECT_0 && rc <= WAIT_OBJECT_0 + n)
+        return (int)(rc - WAIT_OBJECT_0 - 1);
+    for (k = 0; k < n; k++)
+        if (WaitForSingleObject(h[k], 0) == WAIT_FAILED)
+            return (int)k;
+    return -2;
 }
 
 /* ---- pipes ---- */

@@ -23,6 +23,14 @@ ULONGLONG ps__watch_deadline(void);
 int ps__watch_join(HANDLE thread, ULONGLONG deadline,
                    void (*cancel)(void *ctx, HANDLE thread), void *ctx);
 
+/* ---- console input ---- */
+
+/* Waits on ctl and n (at most PS__CON_GROUP) console input handles.
+ * Returns -1 when ctl is signalled, else the index in h of a handle that
+ * is (input queued), or that was closed under the wait (its item's check
+ * reports INVALID); -2 when the wait failed for none of these. */
+int ps__con_wait(HANDLE ctl, const HANDLE *h, DWORD n);
+
 /* ---- pipes ---- */
 
 /* One pipe's helper thread. Each time it is armed, it waits until the
