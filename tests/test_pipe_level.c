@@ -510,3 +510,152 @@ Test(pipe_level, poller_registrations_change_while_threads_wait)
     cr_assert(rounds_done > 0);
     ps_poller_close(c.p);
 }
+
+/* Two threads both told READ for a pipe holding one byte; one reads it,
+ * then the other's ps_item_read must return PS_EWOULDBLOCK, not wait. On
+ * Windows a reported pipe's read is checked first; on POSIX a read of a
+ * blocking fd after a raced report blocks, as read(2) does, so there the
+ * read end is made non-blocking, as the header says a program must. A
+ * watchdog writes a byte if the read waits, so a hang fails the test. */
+struct race {
+    struct rig *g;
+    ps_poller *p;           /* NULL: ps_select */
+    atomic_int reported;    /* threads told READ this round */
+    atomic_int bad_report;  /* a wait that did not report the pipe READ */
+    atomic_int a_read;      /* the first reader has its byte */
+    atomic_int b_done;
+    int b_rc;
+    size_t b_got;
+    int64_t end;            /* of the round, for the barrier */
+};
+
+struct racer {
+    struct race *r;
+    int id;
+};
+
+static unsigned race_wait(struct race *r)
+{
+    if (r->p == NULL) {
+        ps_pollitem it = pst_fd_item(r->g->fds[0], PS_POLL_READ);
+        return ps_select(&it, 1, 2000) == 1 ? it.revents : 0;
+    }
+    ps_event ev[2];
+    int n = ps_poller_wait(r->p, ev, 2, 2000);
+    return n == 1 && ev[0].data == &tag_pipe ? ev[0].revents : 0;
+}
+
+static void racer_main(void *arg)
+{
+    struct racer *me = (struct racer *)arg;
+    struct race *r = me->r;
+    ps_pollitem it = pst_fd_item(r->g->fds[0], PS_POLL_READ);
+    char c;
+    size_t got = 0;
+    if (race_wait(r) != PS_POLL_READ)
+        atomic_fetch_add(&r->bad_report, 1);
+    atomic_fetch_add(&r->reported, 1);
+    while (atomic_load(&r->reported) < 2 && pst_now_ms() < r->end)
+        pst_sleep_ms(0);
+    if (me->id == 0) {
+        if (ps_item_read(&it, &c, 1, &got) != 0 || got != 1)
+            atomic_fetch_add(&r->bad_report, 1);
+        atomic_store(&r->a_read, 1);
+        return;
+    }
+    while (!atomic_load(&r->a_read) && pst_now_ms() < r->end)
+        pst_sleep_ms(0);
+    r->b_rc = ps_item_read(&it, &c, 1, &r->b_got);
+    atomic_store(&r->b_done, 1);
+}
+
+static void raced_read_rounds(ps_poller *p)
+{
+    struct rig g;
+    rig_open(&g);
+    if (!pst_is_windows())
+        cr_assert_eq(pst_fd_nonblock(g.fds[0]), 0);
+    if (p != NULL) {
+        ps_pollitem pi = pst_fd_item(g.fds[0], PS_POLL_READ);
+        OK(ps_poller_add(p, &pi, &tag_pipe));
+    }
+    int n = rounds(100);
+    for (int i = 0; i < n; i++) {
+        struct race r = {.g = &g, .p = p};
+        struct racer who[2] = {{&r, 0}, {&r, 1}};
+        pst_thread *t[2];
+        atomic_init(&r.reported, 0);
+        atomic_init(&r.bad_report, 0);
+        atomic_init(&r.a_read, 0);
+        atomic_init(&r.b_done, 0);
+        r.b_rc = 1;
+        r.end = pst_now_ms() + pst_slack_ms(5000);
+        pipe_put(&g);
+        for (int k = 0; k < 2; k++)
+            cr_assert_not_null(t[k] = pst_thread_start(racer_main, &who[k]));
+        /* The watchdog: a read still waiting after the round's end. */
+        while (!atomic_load(&r.b_done) && pst_now_ms() < r.end + 1000)
+            pst_sleep_ms(1);
+        int hung = !atomic_load(&r.b_done);
+        if (hung)
+            pipe_put(&g);
+        for (int k = 0; k < 2; k++)
+            pst_thread_join(t[k]);
+        cr_assert_eq(atomic_load(&r.bad_report), 0,
+                     "round %d: a wait did not report the pipe READ, or the "
+                     "first read failed", i);
+        cr_assert(!hung, "round %d: the raced read waited (freed by the "
+                         "watchdog's byte)", i);
+        cr_assert_eq(r.b_rc, PS_EWOULDBLOCK, "round %d: raced read -> %s, "
+                     "%zu bytes", i, ps_errname(r.b_rc), r.b_got);
+    }
+    rig_close(&g);
+}
+
+Test(pipe_level, poller_raced_read_would_block)
+{
+    ps_poller *p;
+    OK(ps_poller_open(&p));
+    raced_read_rounds(p);
+    ps_poller_close(p);
+}
+
+Test(pipe_level, select_raced_read_would_block)
+{
+    raced_read_rounds(NULL);
+}
+
+/* Each report covers one read, as on POSIX: reported (twice, to the same
+ * thread, which counts once) and read once (the byte), the next read of
+ * the blocking pipe waits for data, here a byte written 100 ms later. So
+ * reports never read cannot pile up into a blocking pipe that no longer
+ * blocks. */
+static void late_put_main(void *arg)
+{
+    pst_sleep_ms(100);
+    pipe_put((struct rig *)arg);
+}
+
+Test(pipe_level, select_report_covers_one_read)
+{
+    struct rig g;
+    rig_open(&g);
+    ps_pollitem it = pst_fd_item(g.fds[0], PS_POLL_READ);
+    char c;
+    size_t got = 0;
+    for (int round = 0; round < 3; round++) {
+        pipe_put(&g);
+        for (int k = 0; k < 1 + round; k++)
+            cr_assert_eq(select_wait(&g, 2000).pipe, PS_POLL_READ);
+        OK(ps_item_read(&it, &c, 1, &got));
+        cr_assert_eq(got, 1);
+        pst_thread *t = pst_thread_start(late_put_main, &g);
+        cr_assert_not_null(t);
+        int64_t t0 = pst_now_ms();
+        OK(ps_item_read(&it, &c, 1, &got));
+        pst_assert_took(t0, 50, 0, "a read with no report left");
+        cr_assert_eq(got, 1);
+        pst_thread_join(t);
+    }
+    rig_close(&g);
+}

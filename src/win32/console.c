@@ -33,6 +33,9 @@ static size_t line_off, line_len, line_cap;
 /* line_off < line_len, for checks made under a poller's lock: they must
  * not wait behind a console read that blocks while holding in_lock. */
 static volatile LONG line_waiting;
+/* Nonzero while a read waits in ReadConsoleW holding in_lock: a try-check
+ * then gives up at once instead of waiting for the lock. */
+static volatile LONG filling;
 static ps__ctext text;       /* what the last read left: a surrogate half */
 
 static SRWLOCK out_lock = SRWLOCK_INIT;
@@ -227,13 +230,9 @@ static unsigned check_raw(HANDLE h, unsigned r)
     }
 }
 
-unsigned ps__conin_check(HANDLE h, unsigned ev)
+/* The check of ps__conin_check, in_lock held. */
+static unsigned check_locked(HANDLE h, unsigned r)
 {
-    /* Writing to an input buffer fails at once; it never blocks. */
-    unsigned r = ev & PS_POLL_WRITE;
-    if (!(ev & PS_POLL_READ))
-        return r;
-    AcquireSRWLockExclusive(&in_lock);
     if (line_off < line_len)
         r |= PS_POLL_READ;
     else if (line_mode(h))
@@ -242,8 +241,39 @@ unsigned ps__conin_check(HANDLE h, unsigned ev)
         release_locked(); /* held in line mode, and the mode changed */
         r = check_raw(h, r);
     }
+    return r;
+}
+
+unsigned ps__conin_check(HANDLE h, unsigned ev)
+{
+    /* Writing to an input buffer fails at once; it never blocks. */
+    unsigned r = ev & PS_POLL_WRITE;
+    if (!(ev & PS_POLL_READ))
+        return r;
+    AcquireSRWLockExclusive(&in_lock);
+    r = check_locked(h, r);
     ReleaseSRWLockExclusive(&in_lock);
     return r;
+}
+
+/* Tries before giving up: the lock may be held by a short check. */
+#define TRY_LOCK_TRIES 200
+
+int ps__conin_try_check(HANDLE h, unsigned ev, unsigned *rev)
+{
+    int tries;
+    *rev = ev & PS_POLL_WRITE;
+    if (!(ev & PS_POLL_READ))
+        return 1;
+    for (tries = 0; !TryAcquireSRWLockExclusive(&in_lock); tries++) {
+        if (InterlockedCompareExchange(&filling, 0, 0) != 0 ||
+            tries == TRY_LOCK_TRIES)
+            return 0;
+        SwitchToThread();
+    }
+    *rev = check_locked(h, *rev);
+    ReleaseSRWLockExclusive(&in_lock);
+    return 1;
 }
 
 static int console_error(DWORD err)
@@ -306,15 +336,32 @@ static int fill(HANDLE h)
     return 0;
 }
 
-int ps__conin_read(HANDLE h, void *buf, size_t cap, size_t *got)
+/* After a report: is there anything a read takes without waiting (in_lock
+ * held, line buffer empty)? Keys held for an incomplete line go back. */
+static int queued_locked(HANDLE h)
+{
+    unsigned r = line_mode(h) ? check_line(h, 0) : check_raw(h, 0);
+    release_locked();
+    return r != 0;
+}
+
+int ps__conin_read(HANDLE h, void *buf, size_t cap, size_t *got,
+                   int reported)
 {
     size_t take;
     int rc = 0;
     AcquireSRWLockExclusive(&in_lock);
     if (line_off == line_len) {
         line_off = line_len = 0;
+        if (reported && !queued_locked(h)) {
+            ReleaseSRWLockExclusive(&in_lock);
+            *got = 0;
+            return PS_EWOULDBLOCK; /* another reader took the line */
+        }
         release_locked(); /* the read must see the keys held for it */
+        InterlockedExchange(&filling, 1);
         rc = fill(h);
+        InterlockedExchange(&filling, 0);
     }
     take = line_len - line_off;
     if (take > cap)

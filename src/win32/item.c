@@ -2,9 +2,17 @@
 /* Windows: ps_item_read / ps_item_write. An item is classified as
  * ps_select classifies it; sockets go through the socket layer, consoles
  * through console.c, pipes and files through ReadFile / WriteFile on the
- * handle (an fd's through _get_osfhandle: binary, no C runtime text mode). */
+ * handle (an fd's through _get_osfhandle: binary, no C runtime text mode).
+ *
+ * A read of a pipe or console covered by a READ report (reported.c) is
+ * checked first, so that a read racing another reader for the same data
+ * returns PS_EWOULDBLOCK instead of waiting. Such pipe reads are serialized, so
+ * two of them cannot both see the same byte and one of them wait. */
 #include "console.h"
 #include "select.h"
+#include "watcher.h"
+
+static SRWLOCK reported_read_lock = SRWLOCK_INIT;
 
 int ps__item_handles(void) { return 1; }
 
@@ -69,24 +77,12 @@ static BOOL transfer(HANDLE h, int pipe, void *buf, DWORD n, DWORD *done,
     return ok;
 }
 
-int ps__item_read(const ps_pollitem *item, void *buf, size_t cap,
-                  size_t *got)
+/* One read of a pipe or file. */
+static int read_handle(const ps__sel_entry *e, void *buf, size_t cap,
+                       size_t *got)
 {
-    ps__sel_entry e;
     DWORD done = 0, err;
-    ps__sel_classify(item, &e);
-    switch (e.cls) {
-    case PS__SEL_SOCKET:
-        return ps__recv_once((ps_socket_t)e.s, buf, cap, got, PS__IO_BLOCK);
-    case PS__SEL_CONIN:
-        return ps__conin_read(e.h, buf, cap, got);
-    case PS__SEL_INVALID:
-    case PS__SEL_CONOUT: /* a screen buffer is not read this way */
-        return PS_EBADF;
-    default:
-        break;
-    }
-    if (transfer(e.h, e.cls == PS__SEL_PIPE, buf, (DWORD)cap, &done, 0)) {
+    if (transfer(e->h, e->cls == PS__SEL_PIPE, buf, (DWORD)cap, &done, 0)) {
         *got = done;
         return 0;
     }
@@ -95,13 +91,60 @@ int ps__item_read(const ps_pollitem *item, void *buf, size_t cap,
     case ERROR_BROKEN_PIPE:        /* the writer is gone */
     case ERROR_PIPE_NOT_CONNECTED: /* the client of a server end left */
     case ERROR_HANDLE_EOF:
+        ps__reported_forget(e->h); /* the end: no report will follow */
         return 0;
     case ERROR_MORE_DATA:          /* a message pipe: the rest comes next */
         *got = done;
         return 0;
     default:
+        if (err == ERROR_INVALID_HANDLE)
+            ps__reported_forget(e->h);
         return file_error(err, 0);
     }
+}
+
+/* A reported pipe: empty with its writer open is PS_EWOULDBLOCK. A pipe
+ * that cannot be peeked is read as any other (it may wait). */
+static int read_reported_pipe(const ps__sel_entry *e, void *buf, size_t cap,
+                              size_t *got)
+{
+    DWORD avail = 0;
+    int rc;
+    AcquireSRWLockExclusive(&reported_read_lock);
+    if (PeekNamedPipe(e->h, NULL, 0, NULL, &avail, NULL) && avail == 0) {
+        ReleaseSRWLockExclusive(&reported_read_lock);
+        return PS_EWOULDBLOCK;
+    }
+    if (avail == 0) { /* the peek failed: end of input, or no peeking */
+        ReleaseSRWLockExclusive(&reported_read_lock);
+        return read_handle(e, buf, cap, got);
+    }
+    rc = read_handle(e, buf, cap, got);
+    ReleaseSRWLockExclusive(&reported_read_lock);
+    return rc;
+}
+
+int ps__item_read(const ps_pollitem *item, void *buf, size_t cap,
+                  size_t *got)
+{
+    ps__sel_entry e;
+    ps__sel_classify(item, &e);
+    switch (e.cls) {
+    case PS__SEL_SOCKET:
+        return ps__recv_once((ps_socket_t)e.s, buf, cap, got, PS__IO_BLOCK);
+    case PS__SEL_CONIN:
+        return ps__conin_read(e.h, buf, cap, got, ps__reported_take(e.h));
+    case PS__SEL_INVALID:
+    case PS__SEL_CONOUT: /* a screen buffer is not read this way */
+        return PS_EBADF;
+    case PS__SEL_PIPE:
+        if (ps__reported_take(e.h))
+            return read_reported_pipe(&e, buf, cap, got);
+        break;
+    default:
+        break;
+    }
+    return read_handle(&e, buf, cap, got);
 }
 
 int ps__item_write(const ps_pollitem *item, const void *buf, size_t len,

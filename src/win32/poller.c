@@ -8,9 +8,12 @@
  * Level-triggered items are watched again at the start of the next wait
  * after the one that reported them (not at once), so a wait reports what
  * is ready when it starts and not what was ready before the caller read.
- * A reported pipe is checked there first (PeekNamedPipe) and reported
- * again while it is ready, so its helper's timing cannot make a wait miss
- * it; a new pipe is checked the same way by the first wait. A helper's
+ * A reported pipe or console is checked there first (PeekNamedPipe, the
+ * console's queue) and reported again while it is ready, so its helper's
+ * timing cannot make a wait miss it; a new pipe is checked the same way
+ * by the first wait. A console check never waits for a console read in
+ * progress in another thread (that read is taking the line): the wait
+ * watches the console instead. A helper's
  * packet only says "look": what a wait reports is what it checked.
  * While other threads are blocked on the port, such an item (and any
  * change to the always-checked items) posts a RESCAN packet, so one of
@@ -337,6 +340,21 @@ int ps__poller_create(ps_poller **out)
     return 0;
 }
 
+/* No longer registered: a read of the item no longer counts on a report
+ * of this poller's (also when its handle's value goes to a new object). */
+static void forget_reports(ps__preg *r)
+{
+    if (r->entry.cls == PS__SEL_PIPE || r->entry.cls == PS__SEL_CONIN)
+        ps__reported_forget(r->entry.h);
+}
+
+static void forget_reports_of(ps_poller *p, ps__preg *r)
+{
+    (void)p;
+    if (r->state != PS__PREG_DEAD && r->state != PS__PREG_DEAD_DUE)
+        forget_reports(r);
+}
+
 static void stop_pipe(ps_poller *p, ps__preg *r)
 {
     (void)p;
@@ -373,6 +391,7 @@ void ps__poller_destroy(ps_poller *p)
     }
     each_record(p, stop_pipe);
     each_record(p, cancel_poll);
+    each_record(p, forget_reports_of);
     /* The driver writes into the records until each poll completes. */
     while (p->afd_pending > 0) {
         ULONG got = 0, k;
@@ -537,6 +556,7 @@ static int do_change(ps_poller *p, int op, const ps_pollitem *item,
     if (r == NULL) {
         rc = PS_ENOENT;
     } else if (rc != 0 || op == PS__POLLER_REMOVE) {
+        forget_reports(r);
         finish = r->route == PS__ROUTE_PIPE ? r : NULL;
         g = retire(p, r);
     } else if (route_of(&r->entry, item->events) != r->route) {
@@ -568,6 +588,9 @@ typedef struct sink {
 
 static void emit(sink *s, ps__preg *r, unsigned rev)
 {
+    if ((rev & PS_POLL_READ) && (r->entry.cls == PS__SEL_PIPE ||
+                                 r->entry.cls == PS__SEL_CONIN))
+        ps__reported_mark(r->entry.h); /* its read must not wait now */
     s->ev[s->n].data = r->data;
     s->ev[s->n].revents = rev;
     s->n++;
@@ -581,6 +604,7 @@ static void drop(ps_poller *p, ps__preg *r, sink *s)
 {
     ps__con_group *g;
     emit(s, r, PS_POLL_INVALID);
+    forget_reports(r);
     if (r->route == PS__ROUTE_PIPE) {
         ps__pipe_signal_stop(r);
         r->reap_next = s->reap;
@@ -622,14 +646,18 @@ static void deliver(ps_poller *p, ps__preg *r, unsigned rev, sink *s)
 static unsigned check_other(ps__preg *r)
 {
     ps_pollitem it;
+    unsigned rev;
+    if (r->entry.cls == PS__SEL_CONIN)
+        /* Busy with a read: that read takes what there is. */
+        return ps__conin_try_check(r->entry.h, r->events, &rev) ? rev : 0;
     ZeroMemory(&it, sizeof it);
     it.events = r->events;
     return ps__sel_check_other(&it, &r->entry);
 }
 
 /* The start of a wait (lock held): what the last waits reported, and new
- * pipes, are checked (pipes: still ready is reported again, and queued for
- * the next wait) or watched again. */
+ * pipes, are checked (pipes and consoles: still ready is reported again,
+ * and queued for the next wait) or watched again. */
 static void rewatch(ps_poller *p, sink *s)
 {
     ps__preg *r;
@@ -640,7 +668,8 @@ static void rewatch(ps_poller *p, sink *s)
         int end = r == last;
         unsigned rev;
         move(p, r, PS__PREG_IDLE);
-        if (r->route == PS__ROUTE_PIPE && (rev = check_other(r)) != 0)
+        if ((r->route == PS__ROUTE_PIPE || r->route == PS__ROUTE_CONIN) &&
+            (rev = check_other(r)) != 0)
             deliver(p, r, rev, s);
         else if (watch(p, r) != 0)
             drop(p, r, s);

@@ -341,6 +341,11 @@ int ps__select_once(ps_pollitem *items, size_t n, int timeout_ms)
             ps__conin_release();
             break;
         }
+    /* A read after this report must not wait (watcher.h). */
+    for (i = 0; rc > 0 && i < n; i++)
+        if ((e[i].cls == PS__SEL_PIPE || e[i].cls == PS__SEL_CONIN) &&
+            (items[i].revents & PS_POLL_READ))
+            ps__reported_mark(e[i].h);
     free(e);
     return rc;
 }

@@ -68,4 +68,28 @@ void ps__pipe_watch_stop(ps__pipe_watch *w, ULONGLONG deadline);
  * peeked, whose state cannot be known. WRITE at once. */
 unsigned ps__pipe_check(HANDLE pipe, unsigned ev);
 
+/* ---- reports of READ (reported.c) ---- */
+
+/* Per pipe or console input handle, process-wide: the READ reports
+ * ps_select and ps_poller made for it that no ps_item_read has used yet.
+ * Each report covers one read, of any thread (the reader's own report
+ * first, else one another thread was given): that read checks first and
+ * returns PS_EWOULDBLOCK where it would wait, so two threads told READ
+ * for the same data cannot leave one of them blocked. A thread told again
+ * before it read holds one report; at most PS__REPORTED_MAX threads per
+ * handle. Reads without a report left wait, as read(2) on a blocking fd.
+ * Reports never read (the handle closed, its value reused) can turn as
+ * many later reads that would wait (one per thread that was told) into
+ * PS_EWOULDBLOCK. Memory is bounded: the table holds PS__REPORTED_SLOTS
+ * handles; beyond that the least recently reported of a neighbourhood is
+ * forgotten (its next read may wait, as before). */
+#define PS__REPORTED_MAX 8
+#define PS__REPORTED_SLOTS 1024
+void ps__reported_mark(HANDLE h);
+/* Uses one report of h: nonzero when there was one. */
+int ps__reported_take(HANDLE h);
+/* Forgets h: end of input read, the handle invalid, or removed from a
+ * poller (ps_poller_remove, or ps_poller_close). */
+void ps__reported_forget(HANDLE h);
+
 #endif

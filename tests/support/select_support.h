@@ -63,6 +63,9 @@ int pst_os_pipe(void *handles[2]);
 void pst_close_handle(void *h);
 /* Windows: puts a pipe handle in PIPE_NOWAIT mode (0, or -1; -1 on POSIX). */
 int pst_pipe_nowait(void *h);
+/* POSIX: sets O_NONBLOCK on fd (0, or -1); Windows: -1, C runtime fds
+ * have no such mode. */
+int pst_fd_nonblock(int fd);
 /* A C runtime fd's object passed where a socket is expected: the fd itself
  * on POSIX, its OS handle on Windows (a value that names no socket when the
  * fd is a pipe or file). */

@@ -61,3 +61,9 @@ int pst_pipe_nowait(void *h)
     return SetNamedPipeHandleState(h, &mode, NULL, NULL) ? 0 : -1;
 }
 
+int pst_fd_nonblock(int fd)
+{
+    (void)fd;
+    return -1;
+}
+
