@@ -11,5 +11,12 @@
 int console_set_line_mode(int line);
 /* Puts back the mode standard input had before the first change. */
 void console_restore_mode(void);
+/* POSIX: O_NONBLOCK on standard input (on != 0) or off, 0 on success; a
+ * read of a blocking terminal after a report another reader raced waits,
+ * as read(2) does. Windows: nothing to do, returns 0: there a reported
+ * console's ps_item_read never waits. */
+int console_input_nonblock(int on);
+/* Runs fn(arg) on a new thread, never joined; 0 on success. */
+int console_thread(void (*fn)(void *), void *arg);
 
 #endif

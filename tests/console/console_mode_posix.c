@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "console_mode.h"
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -31,4 +34,42 @@ void console_restore_mode(void)
 {
     if (have_saved)
         tcsetattr(0, TCSANOW, &saved);
+}
+
+int console_input_nonblock(int on)
+{
+    int fl = fcntl(0, F_GETFL);
+    if (fl < 0)
+        return -1;
+    fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+    return fcntl(0, F_SETFL, fl) == 0 ? 0 : -1;
+}
+
+struct start {
+    void (*fn)(void *);
+    void *arg;
+};
+
+static void *thread_main(void *p)
+{
+    struct start st = *(struct start *)p;
+    free(p);
+    st.fn(st.arg);
+    return NULL;
+}
+
+int console_thread(void (*fn)(void *), void *arg)
+{
+    pthread_t t;
+    struct start *st = malloc(sizeof *st);
+    if (st == NULL)
+        return -1;
+    st->fn = fn;
+    st->arg = arg;
+    if (pthread_create(&t, NULL, thread_main, st) != 0) {
+        free(st);
+        return -1;
+    }
+    pthread_detach(t);
+    return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "console_mode.h"
 
+#include <stdlib.h>
 #include <windows.h>
 
 static DWORD saved;
@@ -27,4 +28,40 @@ void console_restore_mode(void)
 {
     if (have_saved)
         SetConsoleMode(GetStdHandle(STD_INPUT_HANDLE), saved);
+}
+
+int console_input_nonblock(int on)
+{
+    (void)on;
+    return 0;
+}
+
+struct start {
+    void (*fn)(void *);
+    void *arg;
+};
+
+static DWORD WINAPI thread_main(void *p)
+{
+    struct start st = *(struct start *)p;
+    free(p);
+    st.fn(st.arg);
+    return 0;
+}
+
+int console_thread(void (*fn)(void *), void *arg)
+{
+    HANDLE t;
+    struct start *st = malloc(sizeof *st);
+    if (st == NULL)
+        return -1;
+    st->fn = fn;
+    st->arg = arg;
+    t = CreateThread(NULL, 0, thread_main, st, 0, NULL);
+    if (t == NULL) {
+        free(st);
+        return -1;
+    }
+    CloseHandle(t);
+    return 0;
 }

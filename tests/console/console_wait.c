@@ -18,10 +18,12 @@
  * READ, and one ps_item_read says what arrived, "input-ended" (0 bytes)
  * or "empty-line" ("\n", what Wine gives for Ctrl-Z); the driver knows
  * which one its platform must give.
+ * argv[2] "busy" / "busyone": console_busy.c.
  * Exits 0 when all of that held. */
 #include <stdio.h>
 #include <string.h>
 
+#include "console_busy.h"
 #include "console_mode.h"
 #include "portsock.h"
 
@@ -79,12 +81,33 @@ static int read_line(char *out, size_t cap)
     return 0;
 }
 
+/* Standard output through ps_item_write too (a console under Wine), then
+ * the exit status. */
+static int finish(int ok)
+{
+    ps_pollitem out = item;
+    out.kind = PS_KIND_FD;
+    out.fd = 1;
+    out.sock = PS_INVALID_SOCKET;
+    const char *msg = ok ? "result-ok (ps_item_write)\n"
+                         : "result-FAILED (ps_item_write)\n";
+    fflush(stdout);
+    size_t sent = 0;
+    if (ps_item_write(&out, msg, strlen(msg), &sent) != 0 ||
+        sent != strlen(msg))
+        ok = 0;
+    ps_poller_close(poller);
+    console_restore_mode();
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     use_poller = argc > 1 && strcmp(argv[1], "poller") == 0;
     int line = !(argc > 2 && strcmp(argv[2], "raw") == 0);
     int longline = argc > 2 && strcmp(argv[2], "long") == 0;
     int eof = argc > 2 && strcmp(argv[2], "eof") == 0;
+    int busy = argc > 2 && strncmp(argv[2], "busy", 4) == 0;
     int ok = 1, idle, r;
     char buf[600], want[600] = "";
     if (longline)
@@ -99,6 +122,8 @@ int main(int argc, char **argv)
         say("setup: cannot set the input mode");
         return 2;
     }
+    if (busy)
+        return finish(console_busy(use_poller, strcmp(argv[2], "busyone") == 0));
     if (use_poller) {
         int rc = ps_poller_open(&poller);
         if (rc == 0)
@@ -154,17 +179,5 @@ int main(int argc, char **argv)
         }
         printf("]\n");
     }
-    /* Standard output through ps_item_write too (a console under Wine). */
-    ps_pollitem out = item;
-    out.fd = 1;
-    const char *msg = ok ? "result-ok (ps_item_write)\n"
-                         : "result-FAILED (ps_item_write)\n";
-    fflush(stdout);
-    size_t sent = 0;
-    if (ps_item_write(&out, msg, strlen(msg), &sent) != 0 ||
-        sent != strlen(msg))
-        ok = 0;
-    ps_poller_close(poller);
-    console_restore_mode();
-    return ok ? 0 : 1;
+    return finish(ok);
 }

@@ -14,6 +14,9 @@ a terminal (natively) or a real console (under Wine), for each waiter
    ps_item_read says end of input (Ctrl-D on a POSIX terminal). Under Wine
    Ctrl-Z then Enter must arrive as an empty line instead: Wine drops the
    0x1A, as portsock.h says (on Windows itself it is end of input).
+ - busy, busyone: "ab" and Enter typed at once, next to a busy socket
+   (console_busy.c): the line in every wait's result until read, or once
+   for a one-shot registration; a raced read returns PS_EWOULDBLOCK.
 Nothing may be reported before a key is typed. The same script checks the
 POSIX terminal natively and the Windows console under Wine, so the two are
 shown to behave alike. Prints "console: N passed, N failed"."""
@@ -44,6 +47,8 @@ def run(cmd, waiter, mode):
         steps = [(b"ready", b"ab"), (b"enter-now", b"\r")]
     elif mode == "long":
         steps = [(b"ready", b"x" * 509 + b"ab"), (b"enter-now", b"\r")]
+    elif mode.startswith("busy"):
+        steps = [(b"ready", b"ab\r")]
     elif mode == "eof":
         steps = [(b"ready", b"\x1a\r" if under_wine(cmd) else b"\x04")]
     else:
@@ -87,6 +92,8 @@ def main():
     results = [run(cmd, waiter, mode)
                for mode in ("line", "long", "raw") for waiter in ("poller", "select")]
     results.append(run(cmd, "select", "eof"))
+    results += [run(cmd, waiter, "busy") for waiter in ("poller", "select")]
+    results.append(run(cmd, "poller", "busyone"))
     passed = sum(results)
     print(f"console: {passed} passed, {len(results) - passed} failed")
     return 0 if all(results) else 1
