@@ -1012,6 +1012,9 @@ typedef struct ps_pollitem {
  *    POSIX: poll(). Windows: PeekNamedPipe; the wait is a zero-byte ReadFile
  *    on a helper thread, which consumes nothing. WRITE on a Windows pipe is
  *    reported at once (Windows offers no cheap way to ask for pipe space).
+ *    A Windows PIPE_NOWAIT read end, whose reads never wait, is checked
+ *    with PeekNamedPipe at intervals of up to 20 ms, so its READ can come
+ *    up to 20 ms after the data.
  *  - Console input (Windows), as a POSIX terminal: in line-input mode
  *    (ENABLE_LINE_INPUT, the default, like a canonical terminal) READ only
  *    when a complete line is queued (an Enter key-down) or ps_item_read
@@ -1067,7 +1070,22 @@ PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
  * waits for data, ps_item_read returns PS_EWOULDBLOCK at once; on a
  * blocking socket the two wait alike. After ps_select or ps_poller_wait
  * reported READ for the item it does not block, on any platform, as long
- * as no one else read the item in between. Two Windows exceptions, where
+ * as no one else read the item in between. When another reader took the
+ * data first (e.g. two threads both told READ): on POSIX a read of a
+ * blocking fd then waits, as read(2) does (a non-blocking fd returns
+ * PS_EWOULDBLOCK); a Windows pipe or console input never waits then.
+ * There each READ report covers one ps_item_read of that handle, by any
+ * thread (the reader's own report first, else one another thread was
+ * given): that read checks first and returns PS_EWOULDBLOCK when the pipe
+ * holds no data and its writer is still open, or when the console holds
+ * no complete line (raw mode: no key); end of input still reads 0. A
+ * thread told READ again before it read holds one report; a read with no
+ * report left waits as before, like read(2) on a blocking fd. Reports
+ * never used (the handle read by other means, or closed) are kept, at
+ * most one per thread told and 8 per handle, until the handle is removed
+ * from its poller, the poller is closed, or end of input is read: so a
+ * new pipe that gets a closed one's handle value can see that many reads
+ * that would wait return PS_EWOULDBLOCK instead. Two Windows exceptions, where
  * Windows offers no way to ask: a pipe that cannot be peeked
  * (PeekNamedPipe fails, as for a pipe from a Unix process under Wine) and
  * a character device other than a console (a serial port, NUL) are
@@ -1094,9 +1112,10 @@ PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
  * while bytes of it remain; the line ends in `"\n"` (not `"\r\n"`), as on a
  * POSIX terminal. In raw mode the characters are returned as typed (Enter
  * is `"\r"`). Console reads from several threads are serialized: a
- * console read that blocks (one made without READ reported) also holds up
- * other threads' ps_select / ps_poller checks of the console until it
- * returns.
+ * console read that waits (one with no report left, see above) also holds
+ * up other threads' ps_select checks of the console until it returns;
+ * ps_poller_wait does not wait for it (it leaves the console to that read
+ * and watches it).
  *
  * @param item  the item (kind and sock / fd / handle)
  * @param buf   where the bytes go
@@ -1202,7 +1221,12 @@ PS_API int ps_item_write(const ps_pollitem *item, const void *buf,
  * end is not written to, and is unaffected. A pipe registered with events
  * 0 is watched for HUP until data arrives on it; from then on, until the
  * next ps_poller_modify, it is not watched (reading again would return at
- * once for the data it was not asked to report).
+ * once for the data it was not asked to report). A reported pipe or
+ * console input is checked again at the start of each wait (PeekNamedPipe,
+ * the console's queue), so while it is readable, or its writer is gone, it
+ * is in every result, whichever item made the wait return; a one-shot one
+ * is reported once. As for ps_select, a helper whose read ignores
+ * cancellation is given up after 1 s on remove or close.
  *
  * Thread safety: ps_poller_add, _modify, _remove and _wake may be called
  * from any thread at any time, also while other threads wait; a change
