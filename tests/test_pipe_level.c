@@ -519,14 +519,14 @@ Test(pipe_level, poller_registrations_change_while_threads_wait)
  * watchdog writes a byte if the read waits, so a hang fails the test. */
 struct race {
     struct rig *g;
-    ps_poller *p;           /* NULL: ps_select */
-    atomic_int reported;    /* threads told READ this round */
-    atomic_int bad_report;  /* a wait that did not report the pipe READ */
-    atomic_int a_read;      /* the first reader has its byte */
+    ps_poller *p;          /* NULL: ps_select */
+    atomic_int reported;   /* threads told READ this round */
+    atomic_int bad_report; /* a wait that did not report the pipe READ */
+    atomic_int a_read;     /* the first reader has its byte */
     atomic_int b_done;
     int b_rc;
     size_t b_got;
-    int64_t end;            /* of the round, for the barrier */
+    int64_t end; /* of the round, for the barrier */
 };
 
 struct racer {
@@ -603,11 +603,16 @@ static void raced_read_rounds(ps_poller *p)
             pst_thread_join(t[k]);
         cr_assert_eq(atomic_load(&r.bad_report), 0,
                      "round %d: a wait did not report the pipe READ, or the "
-                     "first read failed", i);
-        cr_assert(!hung, "round %d: the raced read waited (freed by the "
-                         "watchdog's byte)", i);
-        cr_assert_eq(r.b_rc, PS_EWOULDBLOCK, "round %d: raced read -> %s, "
-                     "%zu bytes", i, ps_errname(r.b_rc), r.b_got);
+                     "first read failed",
+                     i);
+        cr_assert(!hung,
+                  "round %d: the raced read waited (freed by the "
+                  "watchdog's byte)",
+                  i);
+        cr_assert_eq(r.b_rc, PS_EWOULDBLOCK,
+                     "round %d: raced read -> %s, "
+                     "%zu bytes",
+                     i, ps_errname(r.b_rc), r.b_got);
     }
     rig_close(&g);
 }

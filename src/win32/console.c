@@ -115,7 +115,13 @@ static void release_locked(void)
 
 void ps__conin_release(void)
 {
-    AcquireSRWLockExclusive(&in_lock);
+    /* A read waiting in ReadConsoleW put the held keys back before it
+     * began, and no check can hold more meanwhile: nothing to wait for. */
+    while (!TryAcquireSRWLockExclusive(&in_lock)) {
+        if (InterlockedCompareExchange(&filling, 0, 0) != 0)
+            return;
+        SwitchToThread();
+    }
     release_locked();
     ReleaseSRWLockExclusive(&in_lock);
 }
@@ -345,8 +351,7 @@ static int queued_locked(HANDLE h)
     return r != 0;
 }
 
-int ps__conin_read(HANDLE h, void *buf, size_t cap, size_t *got,
-                   int reported)
+int ps__conin_read(HANDLE h, void *buf, size_t cap, size_t *got, int reported)
 {
     size_t take;
     int rc = 0;

@@ -18,15 +18,15 @@ unsigned ps__conin_check(HANDLE h, unsigned ev);
  * another thread's read holds the console, waiting for input; else 1 and
  * *rev set. */
 int ps__conin_try_check(HANDLE h, unsigned ev, unsigned *rev);
-/* Puts held key-downs back into the console's queue, in order. */
+/* Puts held key-downs back into the console's queue, in order. Never
+ * waits for a console read in progress (it put them back itself). */
 void ps__conin_release(void);
 /* Nonzero while ps_item_read holds bytes not yet returned. */
 int ps__conin_buffered(void);
 /* ps_item_read / ps_item_write on console input / a screen buffer. A
  * read `reported` READ (see watcher.h) with nothing held and nothing it
  * could take without waiting returns PS_EWOULDBLOCK. */
-int ps__conin_read(HANDLE h, void *buf, size_t cap, size_t *got,
-                   int reported);
+int ps__conin_read(HANDLE h, void *buf, size_t cap, size_t *got, int reported);
 int ps__conout_write(HANDLE h, const void *buf, size_t len, size_t *sent);
 
 #endif

@@ -124,8 +124,7 @@ static int read_reported_pipe(const ps__sel_entry *e, void *buf, size_t cap,
     return rc;
 }
 
-int ps__item_read(const ps_pollitem *item, void *buf, size_t cap,
-                  size_t *got)
+int ps__item_read(const ps_pollitem *item, void *buf, size_t cap, size_t *got)
 {
     ps__sel_entry e;
     ps__sel_classify(item, &e);

@@ -588,8 +588,8 @@ typedef struct sink {
 
 static void emit(sink *s, ps__preg *r, unsigned rev)
 {
-    if ((rev & PS_POLL_READ) && (r->entry.cls == PS__SEL_PIPE ||
-                                 r->entry.cls == PS__SEL_CONIN))
+    if ((rev & PS_POLL_READ) &&
+        (r->entry.cls == PS__SEL_PIPE || r->entry.cls == PS__SEL_CONIN))
         ps__reported_mark(r->entry.h); /* its read must not wait now */
     s->ev[s->n].data = r->data;
     s->ev[s->n].revents = rev;

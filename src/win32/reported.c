@@ -9,7 +9,7 @@
 #define WINDOW 16
 
 typedef struct slot {
-    HANDLE h;           /* NULL: free */
+    HANDLE h; /* NULL: free */
     unsigned n;
     DWORD tid[PS__REPORTED_MAX]; /* the threads holding a report */
     unsigned long long stamp;    /* when last reported, for eviction */
@@ -23,8 +23,7 @@ static size_t home(HANDLE h)
 {
     /* Handle values are multiples of 4. */
     unsigned long long x = (unsigned long long)((uintptr_t)h >> 2);
-    return (size_t)((x * 0x9E3779B97F4A7C15ull) >> 40) %
-           PS__REPORTED_SLOTS;
+    return (size_t)((x * 0x9E3779B97F4A7C15ull) >> 40) % PS__REPORTED_SLOTS;
 }
 
 static slot *at(size_t i)

@@ -108,8 +108,8 @@ static int raced_read(void)
         printf("raced read: told %d, still blocked after 5 s\n", told);
         return 0;
     }
-    printf("raced read: told %d, %s, %zu bytes\n", told,
-           ps_errname(other_rc), other_got);
+    printf("raced read: told %d, %s, %zu bytes\n", told, ps_errname(other_rc),
+           other_got);
     console_input_nonblock(0);
     return ok && told == 1 && other_rc == PS_EWOULDBLOCK;
 }
@@ -165,8 +165,8 @@ int console_busy(int use_poller, int oneshot)
             missed += s.in != PS_POLL_READ;
     }
     printf("busy: console missing in %d, reported after its one shot in %d,"
-           " socket missing in %d, of %d waits\n", missed, extra,
-           sock_missed, WAITS);
+           " socket missing in %d, of %d waits\n",
+           missed, extra, sock_missed, WAITS);
     ok = ok && missed == 0 && extra == 0 && sock_missed == 0;
     if (ok)
         ok = oneshot ? read_line_at_once() : raced_read();

@@ -123,7 +123,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (busy)
-        return finish(console_busy(use_poller, strcmp(argv[2], "busyone") == 0));
+        return finish(
+            console_busy(use_poller, strcmp(argv[2], "busyone") == 0));
     if (use_poller) {
         int rc = ps_poller_open(&poller);
         if (rc == 0)

@@ -58,4 +58,3 @@ int pst_fd_nonblock(int fd)
     int fl = fcntl(fd, F_GETFL);
     return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ? -1 : 0;
 }
-

@@ -66,4 +66,3 @@ int pst_fd_nonblock(int fd)
     (void)fd;
     return -1;
 }
-
