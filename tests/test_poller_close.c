@@ -34,6 +34,8 @@ enum {
 struct slot {
     ps_socket_t a, b; /* b is registered for READ; a has sent it a byte */
     atomic_int seen;  /* a wait reported b READ since the slot was reset */
+    atomic_int invalid; /* ... or INVALID (the closed pair's registration) */
+    int took_over;    /* b was registered by modify after PS_EEXIST */
 };
 
 struct run {
@@ -78,6 +80,8 @@ static void waiter_main(void *arg)
         atomic_fetch_add(&run->waits, 1);
         for (int i = 0; i < n; i++) {
             struct slot *s = (struct slot *)ev[i].data;
+            if (ev[i].revents & PS_POLL_INVALID)
+                atomic_store(&s->invalid, 1);
             if ((ev[i].revents & PS_POLL_READ) &&
                 !(ev[i].revents & PS_POLL_INVALID)) {
                 atomic_store(&s->seen, 1);
@@ -118,10 +122,19 @@ static int fill_slot(struct closer *c, struct slot *s)
     s->a = pair[0];
     s->b = pair[1];
     atomic_store(&s->seen, 0);
+    atomic_store(&s->invalid, 0);
+    s->took_over = 0;
     it = item_of(s->b);
-    rc = ps_poller_add(c->run->p, &it, s);
-    if (rc == PS_EEXIST)
-        rc = ps_poller_modify(c->run->p, &it, s);
+    /* A wait may drop the stale registration between the two calls. */
+    for (int tries = 0; tries < 100; tries++) {
+        rc = ps_poller_add(c->run->p, &it, s);
+        if (rc == PS_EEXIST) {
+            rc = ps_poller_modify(c->run->p, &it, s);
+            s->took_over = rc == 0;
+        }
+        if (rc != PS_ENOENT)
+            break;
+    }
     if (rc != 0)
         return fail(c, rc, "ps_poller_add (or modify after PS_EEXIST)");
     if ((rc = ps_send_all(s->a, "x", 1, NULL, 1000)) != 0)
@@ -151,7 +164,13 @@ static int await_seen(struct closer *c, struct slot *s)
         if (atomic_load(&c->run->stop))
             return -1; /* another thread failed: its error is reported */
         if (pst_now_ms() > limit)
-            return fail(c, PS_ETIMEDOUT, "a fresh pair was never reported");
+            return fail(c, PS_ETIMEDOUT,
+                        !s->took_over ? "a fresh pair was never reported"
+                        : atomic_load(&s->invalid)
+                            ? "a fresh pair registered by modify after "
+                              "PS_EEXIST was reported INVALID instead"
+                            : "a fresh pair registered by modify after "
+                              "PS_EEXIST was never reported");
         pst_sleep_ms(1);
     }
     return 0;
@@ -166,8 +185,10 @@ static void closer_rounds(struct closer *c)
     for (int i = 0; pst_now_ms() < c->run->end_ms; i = (i + 1) % SLOTS) {
         if (atomic_load(&c->run->stop))
             return;
-        if (empty_slot(c, &slots[i]) != 0 || fill_slot(c, &slots[i]) != 0 ||
-            await_seen(c, &slots[i]) != 0)
+        /* The pair filled into this slot last time round has been reported
+         * by now (the closer went on with the other slots meanwhile). */
+        if (await_seen(c, &slots[i]) != 0 || empty_slot(c, &slots[i]) != 0 ||
+            fill_slot(c, &slots[i]) != 0)
             return;
         c->rounds++;
     }
