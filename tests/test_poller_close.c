@@ -5,6 +5,8 @@
  * one pair and register a fresh one in its place. The poller must keep
  * working throughout: every wait returns within its timeout, each fresh
  * pair's data is reported, and no descriptor or handle is left behind.
+ * Where the old registration still holds a reused number, the fresh pair
+ * takes it over with modify after PS_EEXIST, as the header says.
  *
  * Closing without remove is allowed by the header; remove-before-close is
  * what it asks for. Both are run. Under Wine 8 the first is skipped: see
@@ -296,8 +298,10 @@ static void stress(int remove_first)
  * modify, where the old registration is still held): the new socket is
  * what that registration now watches. Its data must be reported, not the
  * old socket's close as PS_POLL_INVALID under the new data (which drops
- * the new registration: seen on the Windows poller under Wine before the
- * fix, in 2 of 6 stress runs above and every run of this). */
+ * the new registration). Before the fix the Windows poller failed this in
+ * every run under Wine, and the stress above in 2 of 6 runs; the poll()
+ * poller failed the stress in every run (a wait's POLLNVAL for the old
+ * socket, taken before the modify, dropped the new registration). */
 Test(poller_close, new_socket_takes_over_closed_number)
 {
     static int old_tag, new_tag;
