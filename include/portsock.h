@@ -1195,13 +1195,33 @@ PS_API int ps_item_write(const ps_pollitem *item, const void *buf,
  * remove of it (its number not reused yet) gives PS_EBADF and forgets it.
  * Because socket and fd numbers are reused, a new socket that gets a
  * closed item's number could be reported under the old registration's
- * data, or its ps_poller_add fail with PS_EEXIST, on some backends (poll())
- * until a wait has dropped the old one: remove-before-close avoids that
- * everywhere. And while another descriptor still refers to the same socket
- * or file (a dup, or a copy inherited across fork), closing one without
- * remove leaves it in the kernel's set (epoll): its events keep coming for
- * a registration that is gone, are dropped, and can make waits return
- * again and again at full CPU. Remove first.
+ * data, or its ps_poller_add fail with PS_EEXIST, on some backends (poll(),
+ * Windows) until a wait has dropped the old one: remove-before-close
+ * avoids that everywhere. After PS_EEXIST, ps_poller_modify with the new
+ * socket's events and data makes that registration the new socket's. And
+ * while another descriptor still refers to the same socket or file (a dup,
+ * or a copy inherited across fork), closing one without remove leaves it
+ * in the kernel's set (epoll): its events keep coming for a registration
+ * that is gone, are dropped, and can make waits return again and again at
+ * full CPU. Remove first.
+ *
+ * Closing sockets on Windows: a socket is watched by AFD polls that name
+ * its handle, and a reported item is polled again by that handle at the
+ * start of a later wait. Closing a socket while one of its polls is
+ * pending completes that poll with AFD_POLL_LOCAL_CLOSE (as wepoll, libuv
+ * and mio read it), and the item is reported once as PS_POLL_INVALID and
+ * dropped. A socket closed between two polls is polled again by its old
+ * handle value, which may name another socket by then. On Windows itself
+ * that socket is watched under the old registration until modify or remove
+ * (no failure of Windows itself is known to come of it; not measured here).
+ * Under Wine (seen with Wine 8.0) it is fatal when the value names a
+ * socket that another thread's socket() is still setting up: Wine's server
+ * aborts (server/fd.c: set_fd_events: Assertion `poll_users[user] == fd'
+ * failed), and every call of every Wine process of that prefix then waits
+ * forever. A poller cannot rule that out (only a duplicate handle would
+ * keep the number from being reused, and it would keep the socket open
+ * after the program closes it), so a program that may run under Wine must
+ * remove every socket from its pollers before closing it.
  *
  * Exceptions on kqueue (macOS/BSD), which tells HUP and ERROR only along
  * with READ or WRITE: a socket or pipe registered with events 0 is told
@@ -1279,7 +1299,9 @@ PS_API int ps_poller_modify(ps_poller *p, const ps_pollitem *item,
                             void *data);
 /**
  * Unregisters an item (only kind and sock / fd / handle are read). Once it
- * returns, no wait that starts afterwards reports the item. Errors:
+ * returns, no wait that starts afterwards reports the item. Call it before
+ * closing the item (under Wine a must for sockets: see "Closing sockets on
+ * Windows" above). Errors:
  * PS_EINVAL, PS_ENOENT (not registered), PS_EBADF (closed meanwhile: the
  * registration is forgotten all the same), PS_ENOTSUP (PS_KIND_HANDLE on
  * POSIX, which can never be registered there).

@@ -241,9 +241,10 @@ static int ctl_locked(ps_poller *p, int op, int fd, unsigned events,
         if (!r->armed && (rc = reserve_one(p)) != 0)
             return rc;
         r->data = data;
-        if (r->armed && r->events == events)
-            return 0; /* new data only: the waits' copies stay right */
-        /* What the waits in progress saw is from before: they drop it. */
+        /* What the waits in progress saw is from before: they drop it. That
+         * holds for new data with the same events too: the number may name
+         * a new file now (the old one closed while registered), and a
+         * POLLNVAL seen for the old one is not this item's. */
         r->gen = ps__fdtable_new_gen(&p->tab);
         r->events = events;
         if (r->armed)
