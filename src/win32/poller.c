@@ -42,7 +42,8 @@ static const unsigned next_ok[PS__PREG_NSTATES] = {
         BIT(PS__PREG_POSTED) | BIT(PS__PREG_ALWAYS) | BIT(PS__PREG_DEAD),
     /* QUEUED */ BIT(PS__PREG_IDLE) | BIT(PS__PREG_DEAD),
     /* WATCHED */ BIT(PS__PREG_POSTED) | BIT(PS__PREG_IDLE) |
-        BIT(PS__PREG_DEAD_DUE) | BIT(PS__PREG_DEAD),
+        BIT(PS__PREG_OUTDATED) | BIT(PS__PREG_DEAD_DUE) | BIT(PS__PREG_DEAD),
+    /* OUTDATED */ BIT(PS__PREG_IDLE) | BIT(PS__PREG_DEAD_DUE),
     /* POSTED */ BIT(PS__PREG_IDLE) | BIT(PS__PREG_DEAD_DUE),
     /* ALWAYS */ BIT(PS__PREG_IDLE) | BIT(PS__PREG_DEAD),
     /* DEAD_DUE */ BIT(PS__PREG_DEAD),
@@ -364,10 +365,17 @@ static void stop_pipe(ps_poller *p, ps__preg *r)
     }
 }
 
+/* Nonzero while an AFD poll of r is pending (the driver writes into r). */
+static int afd_polling(const ps__preg *r)
+{
+    return r->route == PS__ROUTE_AFD && (r->state == PS__PREG_WATCHED ||
+                                         r->state == PS__PREG_OUTDATED ||
+                                         r->state == PS__PREG_DEAD_DUE);
+}
+
 static void cancel_poll(ps_poller *p, ps__preg *r)
 {
-    if (r->route == PS__ROUTE_AFD && (r->state == PS__PREG_WATCHED ||
-                                      r->state == PS__PREG_DEAD_DUE))
+    if (afd_polling(r))
         ps__afd_cancel(p->afd, &r->iosb);
 }
 
@@ -375,9 +383,7 @@ static void cancel_poll(ps_poller *p, ps__preg *r)
  * writes into it. Set by destroy when a cancel never completed. */
 static void free_unless_polled(ps_poller *p, ps__preg *r)
 {
-    if (p->afd_pending == 0 || (r->state != PS__PREG_WATCHED &&
-                                r->state != PS__PREG_DEAD_DUE) ||
-        r->route != PS__ROUTE_AFD)
+    if (p->afd_pending == 0 || !afd_polling(r))
         free(r);
 }
 
@@ -459,8 +465,7 @@ static int do_add(ps_poller *p, const ps_pollitem *item, void *data)
 static ps__con_group *retire(ps_poller *p, ps__preg *r)
 {
     ps__con_group *g = NULL;
-    int due = r->state == PS__PREG_POSTED ||
-              (r->state == PS__PREG_WATCHED && r->route == PS__ROUTE_AFD);
+    int due = r->state == PS__PREG_POSTED || afd_polling(r);
     table_remove(p, r);
     if (due && r->route == PS__ROUTE_AFD)
         ps__afd_cancel(p->afd, &r->iosb);
@@ -519,9 +524,11 @@ static int replace(ps_poller *p, ps__preg *r, const ps_pollitem *item,
 /* New events for a record that keeps its route (lock held). */
 static int rearm(ps_poller *p, ps__preg *r, unsigned events, void *data)
 {
-    if (r->route == PS__ROUTE_AFD && r->state == PS__PREG_WATCHED &&
-        ps__afd_mask(events) != ps__afd_mask(r->events))
+    if (r->route == PS__ROUTE_AFD && r->state == PS__PREG_WATCHED) {
+        /* Even for the same events: see PS__PREG_OUTDATED. */
+        ps__preg_set(r, PS__PREG_OUTDATED);
         ps__afd_cancel(p->afd, &r->iosb); /* its completion re-submits */
+    }
     r->events = events;
     r->data = data;
     switch (r->state) {
@@ -726,13 +733,14 @@ static void complete(ps_poller *p, ps__preg *r, ULONG_PTR key, sink *s)
         maybe_free(p, r);
         return;
     }
+    int outdated = r->state == PS__PREG_OUTDATED;
     ps__preg_set(r, PS__PREG_IDLE);
     if (key != PS__KEY_AFD)
         /* The packet says "look": what the item is now is what counts. */
         deliver(p, r, check_other(r), s);
-    else if (!ps__afd_cancelled(&r->iosb))
+    else if (!outdated && !ps__afd_cancelled(&r->iosb))
         deliver(p, r, afd_revents(r), s);
-    else if (afd_submit(p, r) != 0) /* cancelled by a modify: new events */
+    else if (afd_submit(p, r) != 0) /* out of date or cancelled: poll anew */
         drop(p, r, s);
 }
 

@@ -76,11 +76,13 @@ typedef struct ps__con_group ps__con_group;
  *   QUEUED  -> IDLE         a wait takes it off the queue to check it
  *   WATCHED -> POSTED       a helper saw the item and posted a packet
  *   WATCHED -> IDLE         an AFD poll's completion is taken
+ *   WATCHED -> OUTDATED     a modify while an AFD poll is pending
+ *   OUTDATED -> IDLE        that poll's completion is taken (re-polled)
  *   POSTED  -> IDLE         the packet is taken, or could not be posted
  *   IDLE    -> QUEUED       reported (level-triggered), or a pipe to check
  *   IDLE    -> WATCHED | POSTED | ALWAYS   watched again (wait, modify)
  *   ALWAYS  -> IDLE         a one-shot always-checked item was reported
- *   WATCHED | POSTED -> DEAD_DUE   removed with a completion due
+ *   WATCHED | OUTDATED | POSTED -> DEAD_DUE   removed, a completion due
  *   IDLE | QUEUED | WATCHED | ALWAYS -> DEAD   removed, nothing due
  *   DEAD_DUE -> DEAD        its last completion is taken
  *
@@ -92,6 +94,11 @@ typedef enum ps__preg_state {
     PS__PREG_IDLE,      /* watched by nothing; on no list */
     PS__PREG_QUEUED,    /* on p->update: the next wait checks or watches it */
     PS__PREG_WATCHED,   /* an AFD poll pending, or a helper watching it */
+    /* An AFD poll pending that a modify made out of date: the handle value
+     * may name a socket closed since and a new one of the caller's now, so
+     * its completion (LOCAL_CLOSE for the old one) is not this item's: it
+     * is polled anew instead. */
+    PS__PREG_OUTDATED,
     PS__PREG_POSTED,    /* a helper's packet for it is in the port */
     PS__PREG_ALWAYS,    /* on p->always: every wait checks it */
     PS__PREG_DEAD_DUE,  /* removed, on p->dead: a completion is still due */
