@@ -142,6 +142,17 @@ int ps__set_ip_option(ps_socket_t s, int family, int which, int value)
     return rc;
 }
 
+/* Wine answers a drop of a group the socket never joined with WSAEINVAL
+ * (Linux: EADDRNOTAVAIL). The arguments were checked before (a multicast
+ * group, a known interface), so on a leave WSAEINVAL means "not joined";
+ * the native code stays recorded as it was. */
+static int membership_result(int rc, int join)
+{
+    if (!join && rc == PS_EINVAL && ps_native_error() == WSAEINVAL)
+        return PS_EADDRNOTAVAIL;
+    return rc;
+}
+
 int ps__group_membership(ps_socket_t s, const ps_addr *group,
                          uint32_t ifindex, int join)
 {
@@ -154,9 +165,11 @@ int ps__group_membership(ps_socket_t s, const ps_addr *group,
         memset(&m, 0, sizeof m);
         m.ipv6mr_multiaddr = sin6.sin6_addr;
         m.ipv6mr_interface = ifindex;
-        return set_raw(s, IPPROTO_IPV6,
-                       join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m,
-                       sizeof m);
+        return membership_result(
+            set_raw(s, IPPROTO_IPV6,
+                    join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m,
+                    sizeof m),
+            join);
     }
     struct sockaddr_in sin;
     struct ip_mreq m;
@@ -166,7 +179,8 @@ int ps__group_membership(ps_socket_t s, const ps_addr *group,
     /* Winsock takes an interface index as the address 0.0.0.index (network
      * byte order); 0.0.0.0 is the default interface. */
     m.imr_interface.s_addr = htonl(ifindex);
-    return set_raw(s, IPPROTO_IP,
-                   join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m,
-                   sizeof m);
+    return membership_result(
+        set_raw(s, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
+                &m, sizeof m),
+        join);
 }
