@@ -202,13 +202,11 @@ void ps__nb_forget(SOCKET s)
     ReleaseSRWLockExclusive(&nb_lock);
 }
 
-int ps_set_nonblocking(ps_socket_t ps, int on)
+int ps__set_nonblocking(ps_socket_t ps, int on)
 {
     SOCKET s = (SOCKET)ps;
     nb_entry *e;
     int err = 0, rc;
-    if (on != 0 && on != 1)
-        return PS_EINVAL;
     rc = ps__ensure_init();
     if (rc != 0)
         return rc;
