@@ -163,7 +163,8 @@ int ps__recvfrom_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
 int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
                     int how);
 
-/* Name resolution: an array of addresses (free with ps__free_addrs).
+/* Name resolution (src/posix/resolve.c, src/win32/resolve.c): an array of
+ * addresses (free with ps__free_addrs).
  * flags: PS__RESOLVE_PASSIVE for binding (host NULL means any),
  * PS__RESOLVE_NUMERIC to accept only a numeric host (never blocks; PS_ENAME
  * for a name). type: PS_SOCK_*. */
@@ -297,7 +298,9 @@ int ps__set_ip_option(ps_socket_t s, int family, int which, int value);
 int ps__group_membership(ps_socket_t s, const ps_addr *group,
                          uint32_t ifindex, int join);
 
-/* Address conversion between ps_addr and its portable parts. */
+/* Address conversion between ps_addr and its portable parts (src/addr.c
+ * writes the text forms once over them; src/posix/addr.c,
+ * src/win32/addr.c). */
 typedef struct ps__endpoint {
     int family;                 /* PS_AF_* */
     uint16_t port;
