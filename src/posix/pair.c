@@ -8,12 +8,12 @@
 int ps__socketpair(ps_socket_t pair[2])
 {
     int fds[2];
-    int flags = 0, need_cloexec = 1;
+    int type = SOCK_STREAM, need_cloexec = 1;
 #ifdef SOCK_CLOEXEC
-    flags |= SOCK_CLOEXEC;
+    type |= SOCK_CLOEXEC;
     need_cloexec = 0;
 #endif
-    if (socketpair(AF_UNIX, SOCK_STREAM | flags, 0, fds) != 0)
+    if (socketpair(AF_UNIX, type, 0, fds) != 0)
         return ps__last_error();
     int r = ps__posix_prepare_fd(fds[0], need_cloexec);
     if (r == 0)

@@ -54,7 +54,9 @@ static int nb_grow(void)
     nb_entry *tab;
     if (cap < nb_cap || cap > SIZE_MAX / sizeof *tab)
         return -1;
-    tab = (nb_entry *)malloc(cap * sizeof *tab);
+    /* calloc, not malloc: clang's analyzer cannot follow the loop below
+     * that marks every slot empty, and took a slot for unset. */
+    tab = (nb_entry *)calloc(cap, sizeof *tab);
     if (tab == NULL)
         return -1;
     for (i = 0; i < cap; i++) {
