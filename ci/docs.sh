@@ -54,6 +54,7 @@ fi
 # each XX(NAME, value, "text") entry needs a text, which docs/Doxyfile turns
 # into the value's comment.
 bare=$(awk '
+    /^[[:space:]]*enum[[:space:]]*\{[[:space:]]*PS_[A-Z0-9_]+_MAP\([A-Z0-9_]+\)[[:space:]]*\}/ { next }
     /^[[:space:]]*enum[[:space:]]*\{.*\}/ { print FILENAME ":" FNR ": one-line enum: " $0; next }
     /^[[:space:]]*enum[[:space:]]*\{/ { inenum = 1; next }
     inenum && /^[[:space:]]*\}/ { inenum = 0; next }
