@@ -6,7 +6,9 @@
 #    cross build (the analyzer parses it for the x86_64-w64-mingw32 target);
 #  - cppcheck over src/ for every platform's configuration: Linux, macOS/BSD
 #    (kqueue poller, __APPLE__ paths), Windows 64-bit as MinGW and as MSVC,
-#    and Windows 32-bit; no system headers, the platform macros are given.
+#    and Windows 32-bit; no system headers, the platform macros are given;
+#  - the layout of src/, include/ and tests/ against .clang-format
+#    (tools/format.sh --check, clang-format 14).
 # Zero findings: any report fails the leg. Suppressions are inline only
 # (`cppcheck-suppress ID ; reason`), each with its reason, which is checked.
 # Prints one line per check and ends with "N passed, N failed".
@@ -18,21 +20,26 @@ out=build/static
 mkdir -p "$out"
 
 # Debian 12: scan-build comes with clang-tools (clang-tools-14 has
-# scan-build-14), cppcheck with cppcheck.
+# scan-build-14), cppcheck with cppcheck, clang-format 14 with clang-format.
 find_scan_build() {
     command -v scan-build 2>/dev/null && return 0
     compgen -c scan-build- | grep -E '^scan-build-[0-9]+$' | sort -t- -k3 -n | tail -1
 }
+has_clang_format() {
+    command -v clang-format-14 >/dev/null 2>&1 ||
+        clang-format --version 2>/dev/null | grep -qE 'version 14\.'
+}
 if [ -z "${PS_CI_NO_INSTALL:-}" ] &&
-   { [ -z "$(find_scan_build)" ] || ! command -v cppcheck >/dev/null 2>&1; }; then
-    echo "== installing clang-tools and cppcheck"
+   { [ -z "$(find_scan_build)" ] || ! command -v cppcheck >/dev/null 2>&1 ||
+     ! has_clang_format; }; then
+    echo "== installing clang-tools, cppcheck and clang-format"
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
-        clang-tools cppcheck >/dev/null ||
+        clang-tools cppcheck clang-format >/dev/null ||
         { $sudo apt-get update -q >/dev/null &&
           DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
-              clang-tools cppcheck >/dev/null; } || exit 1
+              clang-tools cppcheck clang-format >/dev/null; } || exit 1
 fi
 scan_build=$(find_scan_build)
 
@@ -174,6 +181,23 @@ if [ -n "$unlicensed" ]; then
     result "spdx" FAILED "source files without an SPDX-License-Identifier line"
 else
     result "spdx" ok "every source file has its SPDX-License-Identifier line"
+fi
+
+# ---- layout ---------------------------------------------------------------
+# Every C file in src/, include/ and tests/ as clang-format 14 lays it out
+# with .clang-format; tools/format.sh (without --check) fixes them.
+echo "== clang-format"
+if ! has_clang_format; then
+    result "format" FAILED "no clang-format 14 (install clang-format)"
+else
+    unformatted=$(tools/format.sh --check 2>&1)
+    case $? in
+        0) result "format" ok "src/, include/ and tests/ as .clang-format lays them out" ;;
+        1) echo "$unformatted" | head -40
+           result "format" FAILED "$(echo "$unformatted" | grep -c '^[a-z].*\.[ch]$') files not formatted (run tools/format.sh)" ;;
+        *) echo "$unformatted"
+           result "format" FAILED "tools/format.sh could not run" ;;
+    esac
 fi
 
 echo "$pass passed, $fail failed"

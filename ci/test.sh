@@ -415,8 +415,13 @@ run_leg() {
     total_fail=$((total_fail + fail))
 }
 
+# Each leg adds one summary line; its wall time is appended to it.
+ci_start=$SECONDS
 for leg in $legs; do
+    leg_start=$SECONDS
     run_leg "$leg"
+    last=$((${#summary[@]} - 1))
+    [ "$last" -ge 0 ] && summary[last]="${summary[last]} [$((SECONDS - leg_start)) s]"
 done
 
 echo
@@ -432,5 +437,6 @@ done
 if [ $failed_legs -ne 0 ] && [ $total_fail -eq 0 ]; then
     total_fail=$failed_legs
 fi
+echo "  all legs: $((SECONDS - ci_start)) s; set-up before them: $((ci_start)) s"
 echo "$total_pass passed, $total_fail failed"
 [ $failed_legs -eq 0 ]

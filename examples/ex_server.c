@@ -1,20 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "ex_server.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-long ex_parse_count(const char *text, long max)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < 1 || v > max)
-        return -1;
-    return v;
-}
 
 int ex_listen_announce(const char *host, const char *port, ps_socket_t *out)
 {

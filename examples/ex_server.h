@@ -1,13 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by the example servers: option values, listening, and announcing
- * the bound address. */
+/* Shared by the example servers: listening, announcing the bound address,
+ * and echoing (their command line: ex_opts.h). */
 #ifndef PS_EXAMPLE_SERVER_H
 #define PS_EXAMPLE_SERVER_H
 
 #include "portsock.h"
-
-/* A count in [1, max]; -1 if the text is not one. */
-long ex_parse_count(const char *text, long max);
 
 /* ps_listen on host/port ("*": every interface, IPv6 and IPv4), then prints
  * "listening on ADDR:PORT" as the first line of standard output, flushed,

@@ -39,7 +39,10 @@
  *
  * Exit status, as nc: 0 ok, 1 any failure (usage errors included); with -z,
  * 0 when at least one port accepted the connection. Every error is one line
- * on standard error that names the bad option or the portsock code. */
+ * on standard error that names the bad option or the portsock code (-z
+ * too, where nc is silent). A failure of standard input or output ends
+ * psnc, also under -k. Standard streams closed at start are opened on the
+ * null device first (psnc_sys.h), so that no socket can take their fds. */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -48,6 +51,7 @@
 #include <string.h>
 
 #include "portsock.h"
+#include "psnc_sys.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1 };
 
@@ -61,14 +65,15 @@ static const ps_pollitem stdout_item = {PS_KIND_FD, PS_INVALID_SOCKET, 1, NULL,
                                         0, 0};
 
 /* All of buf to standard output (ps_item_write may take part of it);
- * 0 on success. Binary on Windows too. */
+ * 0 or the PS_E* code. Binary on Windows too. */
 static int write_stdout(const void *buf, size_t len)
 {
     const char *p = buf;
     while (len > 0) {
         size_t sent = 0;
-        if (ps_item_write(&stdout_item, p, len, &sent) != 0)
-            return -1;
+        int r = ps_item_write(&stdout_item, p, len, &sent);
+        if (r != 0)
+            return r;
         p += sent;
         len -= sent;
     }
@@ -177,6 +182,16 @@ static int session_fail(const struct options *o, const char *what, int err)
         warn(what, err);
         return EXIT_FAIL;
     }
+    return fail(what, err);
+}
+
+/* Standard input or output failed: fatal even under -k, as nc ends when
+ * its output is gone; a later peer's data would have nowhere to go. */
+static int stdio_dead;
+
+static int stdio_fail(const char *what, int err)
+{
+    stdio_dead = 1;
     return fail(what, err);
 }
 
@@ -566,40 +581,35 @@ static int open_stream(ps_socket_t *out, const struct options *o,
 
 /* The socket file psnc created, removed at exit. */
 static char unix_file[1024];
-static volatile sig_atomic_t got_signal;
 
 static void remove_unix_file(void)
 {
+    psnc_sys_stop_file(NULL); /* the handler must not remove it again */
     if (unix_file[0])
         remove(unix_file);
     unix_file[0] = '\0';
-}
-
-static void on_signal(int sig)
-{
-    got_signal = sig;
 }
 
 /* After SIGINT/SIGTERM: the socket file goes, then the signal ends psnc
  * as it would have without the handler. */
 static void end_by_signal(void)
 {
-    int sig = got_signal;
+    int sig = psnc_sys_signal();
     remove_unix_file();
     signal(sig, SIG_DFL);
     raise(sig); /* SIGINT and SIGTERM with SIG_DFL end the process */
 }
 
 /* ps_select, but while a socket file must be removed on SIGINT/SIGTERM it
- * waits in slices of 100 ms and looks at the flag the handler sets: a
- * handler may not call remove() (ISO C), and ps_select retries EINTR. */
+ * waits in slices of 100 ms and looks at the signal the handler recorded
+ * (on Windows, where the handler may not remove the file itself). */
 static int wait_items(ps_pollitem *items, size_t n, int timeout_ms)
 {
     if (!unix_file[0])
         return ps_select(items, n, timeout_ms);
     int64_t deadline = timeout_ms >= 0 ? ps_now_ms() + timeout_ms : -1;
     for (;;) {
-        if (got_signal)
+        if (psnc_sys_signal())
             end_by_signal();
         int slice = 100, left = left_ms(deadline);
         if (left >= 0 && left < slice)
@@ -692,10 +702,9 @@ static int tcp_session(ps_socket_t s, const struct options *o)
 
         if (items[0].kind == PS_KIND_FD && items[0].revents) {
             size_t got = 0;
-            if (ps_item_read(&items[0], out, sizeof out, &got) != 0) {
-                fprintf(stderr, "%s: reading standard input failed\n", prog);
-                return EXIT_FAIL;
-            }
+            r = ps_item_read(&items[0], out, sizeof out, &got);
+            if (r != 0)
+                return stdio_fail("reading standard input failed", r);
             if (got == 0)
                 stdin_done = 1;
             out_len = got;
@@ -709,10 +718,8 @@ static int tcp_session(ps_socket_t s, const struct options *o)
                 return session_fail(o, "receive", r);
             if (r == 0 && got == 0)
                 net_open = 0; /* the peer is done sending */
-            if (got > 0 && write_stdout(in, got) != 0) {
-                fprintf(stderr, "%s: writing standard output failed\n", prog);
-                return EXIT_FAIL;
-            }
+            if (got > 0 && (r = write_stdout(in, got)) != 0)
+                return stdio_fail("writing standard output failed", r);
         }
         /* Try at once after a fresh read too: the socket is usually
          * writable, which saves a round of ps_select. */
@@ -761,8 +768,7 @@ static int tcp_listen(const struct options *o)
         h = host;
         /* Set before the file exists, so that a signal while ps_listen
          * creates it is seen too. */
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
+        psnc_sys_catch_stop();
     } else if (o->family) {
         r = numeric_host(o->host, o->family, PS_SOCK_STREAM, host, sizeof host,
                          o->wait_ms);
@@ -785,6 +791,9 @@ static int tcp_listen(const struct options *o)
         /* From here on the file is psnc's: removed however psnc ends. */
         snprintf(unix_file, sizeof unix_file, "%s", o->host);
         atexit(remove_unix_file);
+        psnc_sys_stop_file(unix_file);
+        if (psnc_sys_signal()) /* came while ps_listen made the file */
+            end_by_signal();
     }
     if (ps_local_addr(l, &a) == 0)
         note(o->verbose, "listening on", &a);
@@ -798,9 +807,14 @@ static int tcp_listen(const struct options *o)
         note(o->verbose, "connection from", &a);
         if (!o->keep)
             break;
-        /* -k: a failed session is reported and the next peer served. */
-        tcp_session(s, o);
+        /* -k: a failed session is reported and the next peer served,
+         * unless standard input or output failed. */
+        r = tcp_session(s, o);
         ps_close(s);
+        if (r != EXIT_OK && stdio_dead) {
+            ps_close(l);
+            return r;
+        }
         timeout = -1;
     }
     ps_close(l);
@@ -844,10 +858,14 @@ static int tcp_connect(const struct options *o)
     return r;
 }
 
-/* -z: connects to every port given, sends nothing. 0 if any accepted. */
+/* -z: connects to every port given, sends nothing. 0 if any accepted;
+ * otherwise one line, as for every failure (nc -z says nothing): the
+ * port's error, or for several ports how many failed and the last error. */
 static int scan(const struct options *o)
 {
-    int status = EXIT_FAIL;
+    long tried = 0;
+    int accepted = 0, last = 0;
+    char what[300], last_port[64] = "";
     for (int i = 0; i < o->nports; i++) {
         long lo, hi;
         int name = classify_port(o->ports[i], &lo, &hi) == PORT_NAME;
@@ -863,20 +881,29 @@ static int scan(const struct options *o)
             if (r == 0) {
                 connected(o, s, port);
                 ps_close(s);
-                status = EXIT_OK;
+                accepted = 1;
             } else if (r == PS_ENAME || (r == PS_EINVAL && name)) {
-                char what[300];
                 snprintf(what, sizeof what, "%s port %s", o->host, port);
                 return fail(what, r);
             } else if (o->verbose && !quiet) {
                 fprintf(stderr, "%s: connect to %s port %s (tcp) failed: %s (%s)\n",
                         prog, o->host, port, ps_errname(r), ps_strerror(r));
             }
+            last = r;
+            snprintf(last_port, sizeof last_port, "%s", port);
+            tried++;
             if (name)
                 break;
         }
     }
-    return status;
+    if (accepted)
+        return EXIT_OK;
+    if (tried == 1)
+        snprintf(what, sizeof what, "connect to %s port %s", o->host, last_port);
+    else
+        snprintf(what, sizeof what, "scan of %s: none of %ld ports accepted; last error",
+                 o->host, tried);
+    return fail(what, last);
 }
 
 /* ---- UDP ------------------------------------------------------------------ */
@@ -922,10 +949,9 @@ static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
 
         if (n == 2 && items[0].revents) {
             size_t got = 0;
-            if (ps_item_read(&items[0], buf, CHUNK, &got) != 0) {
-                fprintf(stderr, "%s: reading standard input failed\n", prog);
-                return EXIT_FAIL;
-            }
+            r = ps_item_read(&items[0], buf, CHUNK, &got);
+            if (r != 0)
+                return stdio_fail("reading standard input failed", r);
             if (got == 0) {
                 stdin_done = 1;
             } else {
@@ -960,10 +986,9 @@ static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
                 continue;
             }
             moved = 1;
-            if (write_stdout(buf, got) != 0) {
-                fprintf(stderr, "%s: writing standard output failed\n", prog);
-                return EXIT_FAIL;
-            }
+            r = write_stdout(buf, got);
+            if (r != 0)
+                return stdio_fail("writing standard output failed", r);
         }
     }
 }
@@ -1031,6 +1056,7 @@ static int udp_main(const struct options *o)
 int main(int argc, char **argv)
 {
     struct options o;
+    psnc_sys_std_open(); /* before any socket can take fd 0, 1 or 2 */
     const char **ops = calloc((size_t)argc + 1, sizeof *ops);
     int nops = 0;
     if (!ops)
@@ -1058,7 +1084,7 @@ int main(int argc, char **argv)
         r = tcp_connect(&o);
     ps_cleanup();
     free(ops);
-    if (got_signal) /* arrived while psnc was not waiting */
+    if (psnc_sys_signal()) /* arrived while psnc was not waiting */
         end_by_signal();
     return r;
 }

@@ -3,7 +3,12 @@
 # scripts in tests/interop run it against Python, socat and OpenBSD nc,
 # natively and (MinGW leg) under Wine through the emulator prefix.
 include(GNUInstallDirs)
-ps_add_example(psnc ${CMAKE_CURRENT_LIST_DIR}/psnc.c)
+if(WIN32)
+  set(PS_PSNC_SYS ${CMAKE_CURRENT_LIST_DIR}/psnc_sys_win32.c)
+else()
+  set(PS_PSNC_SYS ${CMAKE_CURRENT_LIST_DIR}/psnc_sys_posix.c)
+endif()
+ps_add_example(psnc ${CMAKE_CURRENT_LIST_DIR}/psnc.c ${PS_PSNC_SYS})
 install(TARGETS psnc RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 if(PS_CAN_RUN_EXAMPLES)
@@ -15,11 +20,15 @@ if(PS_CAN_RUN_EXAMPLES)
     ${Python3_EXECUTABLE} ${PS_INTEROP_DIR}/psnc_cli.py ${PS_PSNC_CMD})
   ps_add_example_test(psnc_python
     ${Python3_EXECUTABLE} ${PS_INTEROP_DIR}/psnc_python.py ${PS_PSNC_CMD})
+  # Standard streams closed or dead, SIGTERM while blocked writing.
+  ps_add_example_test(psnc_stdio
+    ${Python3_EXECUTABLE} ${PS_INTEROP_DIR}/psnc_stdio.py ${PS_PSNC_CMD})
   # 77: skipped, socat or OpenBSD nc is not installed (the script says so).
   foreach(tool socat nc)
     ps_add_example_test(psnc_${tool}
       ${Python3_EXECUTABLE} ${PS_INTEROP_DIR}/psnc_tools.py ${tool} ${PS_PSNC_CMD})
     set_tests_properties(psnc_${tool} PROPERTIES SKIP_RETURN_CODE 77)
   endforeach()
-  set_tests_properties(psnc_cli psnc_python psnc_socat psnc_nc PROPERTIES LABELS interop)
+  set_tests_properties(psnc_cli psnc_python psnc_stdio psnc_socat psnc_nc
+    PROPERTIES LABELS interop)
 endif()

@@ -10,7 +10,8 @@
 For a server: starts it on 127.0.0.1 port 0, reads the port from its first
 line ("listening on 127.0.0.1:PORT"), then with Python sockets: several
 clients at once (one streams 1 MB, the others small payloads), every echo
-compared byte for byte; --max-clients (one more client is closed at once);
+compared byte for byte; the command line (usage errors, --help);
+--max-clients (one more client is closed at once);
 a client that resets the connection with data in flight does not stop the
 server; the server exits 0 after --exit-after N. echo_server also:
 --stdin-quit. poller_pool also: many clients at once, each sending many
@@ -393,6 +394,28 @@ def run_frame_demo(cmd):
     return "frame_demo exit 0"
 
 
+def test_command_line(cmd):
+    """The shared option parser (ex_opts.c): --help is status 0; a missing
+    PORT, an unknown option, an option without its value and a second
+    operand are usage errors (status 2, the usage on stderr); a bad count
+    is status 2 with one line that names it."""
+    cases = [(["--help"], 0, "usage: "), ([], 2, "usage: "),
+             (["--bogus", "0"], 2, "usage: "), (["0", "--host"], 2, "usage: "),
+             (["0", "1"], 2, "usage: "),
+             (["--max-clients", "0", "0"], 2, "bad --max-clients: 0")]
+    for args, want_rc, want_err in cases:
+        try:
+            r = subprocess.run(cmd + args, stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise Failure(f"{args}: still running after {START_TIMEOUT} s")
+        err = r.stderr.decode(errors="replace").replace("\r", "")
+        if r.returncode != want_rc or not err.startswith(want_err) or r.stdout:
+            raise Failure(f"{args}: status {r.returncode} (want {want_rc}), "
+                          f"stderr {err[:80]!r} (want {want_err!r}...)")
+    return f"{len(cases)} command lines"
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__)
@@ -402,7 +425,7 @@ def main():
     if mode == "frame_demo":
         tests = [run_frame_demo]
     else:
-        tests = [test_many_clients, test_reset_client]
+        tests = [test_command_line, test_many_clients, test_reset_client]
         if mode == "poller_pool":
             tests.append(test_pool_messages)
         if mode == "echo_server":

@@ -8,13 +8,16 @@ else()
   set(PS_EX_THREAD ${CMAKE_CURRENT_SOURCE_DIR}/ex_thread_posix.c)
 endif()
 
+# The servers' shared parts: listening and echoing, and the command line.
+set(PS_EX_SERVER ${CMAKE_CURRENT_SOURCE_DIR}/ex_server.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/ex_opts.c)
 ps_add_example(echo_server ${CMAKE_CURRENT_SOURCE_DIR}/echo_server.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/ex_server.c)
+  ${PS_EX_SERVER})
 ps_add_example(threaded_echo ${CMAKE_CURRENT_SOURCE_DIR}/threaded_echo.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/ex_server.c ${PS_EX_THREAD})
+  ${PS_EX_SERVER} ${PS_EX_THREAD})
 ps_add_example(frame_demo ${CMAKE_CURRENT_SOURCE_DIR}/frame_demo.c ${PS_EX_THREAD})
 ps_add_example(poller_pool ${CMAKE_CURRENT_SOURCE_DIR}/poller_pool.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/ex_server.c ${PS_EX_THREAD})
+  ${PS_EX_SERVER} ${PS_EX_THREAD})
 if(NOT WIN32)
   # The thread helper calls pthreads itself; do not rely on portsock's link.
   find_package(Threads REQUIRED)

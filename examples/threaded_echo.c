@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ex_thread.h"
+#include "ex_opts.h"
 #include "ex_server.h"
 #include "portsock.h"
 
@@ -122,37 +123,15 @@ int main(int argc, char **argv)
     long max_clients = DEFAULT_MAX_CLIENTS;
     long exit_after = 0;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--host") == 0 && i + 1 < argc) {
-            host = argv[++i];
-        } else if (strcmp(a, "--max-clients") == 0 && i + 1 < argc) {
-            if ((max_clients = ex_parse_count(argv[++i], MAX_MAX_CLIENTS)) < 0) {
-                fprintf(stderr, "bad --max-clients: %s\n", argv[i]);
-                return 2;
-            }
-        } else if (strcmp(a, "--exit-after") == 0 && i + 1 < argc) {
-            if ((exit_after = ex_parse_count(argv[++i], 1000000000L)) < 0) {
-                fprintf(stderr, "bad --exit-after: %s\n", argv[i]);
-                return 2;
-            }
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(argv[0]);
-            return 0;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            usage(argv[0]);
-            return 2;
-        } else if (!port) {
-            port = a;
-        } else {
-            usage(argv[0]);
-            return 2;
-        }
-    }
-    if (!port) {
-        usage(argv[0]);
-        return 2;
-    }
+    const ex_opt opts[] = {
+        {"--host", EX_OPT_TEXT, 0, &host},
+        {"--max-clients", EX_OPT_COUNT, MAX_MAX_CLIENTS, &max_clients},
+        {"--exit-after", EX_OPT_COUNT, 1000000000L, &exit_after},
+    };
+    int status = ex_parse_opts(argc, argv, opts, sizeof opts / sizeof opts[0],
+                               &port, usage);
+    if (status >= 0)
+        return status;
     ps_socket_t listener;
     if (ex_listen_announce(host, port, &listener) != 0)
         return 1;

@@ -10,6 +10,11 @@
  *    whole call (not per system call), measured on a monotonic clock.
  *    When timeout_ms == 0 and nothing can move now, the result is
  *    PS_EWOULDBLOCK; when a positive deadline passes, PS_ETIMEDOUT.
+ *    The timeout, not the socket's blocking mode, says how long a call may
+ *    wait: on a non-blocking socket too, < 0 waits until the call can
+ *    complete (portsock waits for readiness after the socket's "would
+ *    block") and > 0 waits up to its deadline. Only ps_item_read and
+ *    ps_item_write, which take no timeout, follow the socket's own mode.
  *  - EINTR never surfaces: it is retried with the time that remains.
  *  - Every function is safe to call from several threads at once on
  *    different sockets. Two threads may also use one socket when one only
@@ -90,11 +95,11 @@ extern "C" {
  * answers most calls on a file or pipe handle with PS_ENOTSUP.)
  */
 #ifdef _WIN32
-typedef uintptr_t ps_socket_t;            /* same value as SOCKET */
+typedef uintptr_t ps_socket_t;
 /** No socket: INVALID_SOCKET's value. */
 #  define PS_INVALID_SOCKET ((ps_socket_t)~(uintptr_t)0)
 #else
-typedef int ps_socket_t;                  /* the file descriptor */
+typedef int ps_socket_t;
 /** No socket: -1 on POSIX, INVALID_SOCKET's value on Windows. */
 #  define PS_INVALID_SOCKET (-1)
 #endif
@@ -761,7 +766,10 @@ PS_API int ps_socket_error(ps_socket_t s);
 
 /**
  * One transfer of up to len bytes; *sent (may be NULL) is how many moved.
- * Works on blocking and non-blocking sockets.
+ * Works on blocking and non-blocking sockets alike, as timeout_ms says: on
+ * a non-blocking socket whose buffer is full, timeout_ms < 0 waits until
+ * something can be sent, as on a blocking one (ps_item_write, which
+ * follows the socket's mode, returns PS_EWOULDBLOCK there instead).
  * @param s the socket
  * @param buf the bytes
  * @param len how many
@@ -774,7 +782,11 @@ PS_API int ps_send(ps_socket_t s, const void *buf, size_t len, size_t *sent,
 /**
  * One transfer of up to cap bytes; *got (may be NULL) is how many moved.
  * Orderly end of stream: returns 0 with *got == 0. cap == 0: PS_EINVAL
- * (it could not be told from end of stream).
+ * (it could not be told from end of stream). Works on blocking and
+ * non-blocking sockets alike, as timeout_ms says: on a non-blocking socket
+ * with nothing to read, timeout_ms < 0 waits until bytes or the end of
+ * the stream arrive, as on a blocking one (ps_item_read, which follows the
+ * socket's mode, returns PS_EWOULDBLOCK there instead).
  * @param s the socket
  * @param buf receives the bytes
  * @param cap size of buf (not 0)
@@ -1060,23 +1072,29 @@ PS_API int ps_select(ps_pollitem *items, size_t n, int timeout_ms);
  * Reads from any item ps_select takes, with at most one underlying read.
  *
  * One read(2)-like transfer of up to cap bytes from a socket
- * (PS_KIND_SOCKET, as ps_recv with no timeout), an fd (PS_KIND_FD: a POSIX
- * fd, or a C runtime fd on Windows) or a Windows handle (PS_KIND_HANDLE:
- * a pipe, a console, a file). It blocks as the item's own read does (a
- * blocking socket or pipe with nothing to read waits; a non-blocking one
- * returns PS_EWOULDBLOCK), but after ps_select or ps_poller_wait reported
- * READ for the item it does not block, on any platform, as long as no one
- * else read the item in between. Two Windows exceptions, where Windows
- * offers no way to ask: a pipe that cannot be peeked (PeekNamedPipe fails,
- * as for a pipe from a Unix process under Wine) and a character device
- * other than a console (a serial port, NUL) are reported READ at once, and
- * a read of them may still wait. EINTR is retried. Only the item's kind
- * and sock / fd / handle are read.
+ * (PS_KIND_SOCKET), an fd (PS_KIND_FD: a POSIX fd, or a C runtime fd on
+ * Windows) or a Windows handle (PS_KIND_HANDLE: a pipe, a console, a
+ * file). It blocks as the item's own read does (a blocking socket or pipe
+ * with nothing to read waits; a non-blocking one returns PS_EWOULDBLOCK).
+ * On a socket it reads as ps_recv does (end of stream, errors) except for
+ * that: ps_recv(..., -1) on a non-blocking socket with nothing to read
+ * waits for data, ps_item_read returns PS_EWOULDBLOCK at once; on a
+ * blocking socket the two wait alike. After ps_select or ps_poller_wait
+ * reported READ for the item it does not block, on any platform, as long
+ * as no one else read the item in between. Two Windows exceptions, where
+ * Windows offers no way to ask: a pipe that cannot be peeked
+ * (PeekNamedPipe fails, as for a pipe from a Unix process under Wine) and
+ * a character device other than a console (a serial port, NUL) are
+ * reported READ at once, and a read of them may still wait. EINTR is
+ * retried. Only the item's kind and sock / fd / handle are read.
  *
  * End of input (a stream peer's orderly close, a pipe whose writer is
  * gone, the end of a file, Ctrl-D on a POSIX terminal, Ctrl-Z then Enter
  * at the start of a Windows console line) returns 0 with *got == 0, as
- * ps_recv does.
+ * ps_recv does. Ctrl-Z on a console holds on Windows only: Wine's console
+ * drops the 0x1A before ReadConsoleW returns, so under Wine Ctrl-Z then
+ * Enter arrives as an empty line (`"\n"`) and is no end of input there (a
+ * program under Wine sees the end of a pipe or file on standard input).
  *
  * Windows: an fd is read through its handle (_get_osfhandle), bypassing
  * the C runtime, so there is no text-mode translation (bytes as they are,
@@ -1111,9 +1129,12 @@ PS_API int ps_item_read(const ps_pollitem *item, void *buf, size_t cap,
 /**
  * Writes to any item ps_select takes, with at most one underlying write.
  *
- * One write(2)-like transfer of up to len bytes to a socket (as ps_send
- * with no timeout), an fd or a Windows handle; *sent may be fewer than
- * len (call again for the rest). It blocks as the item's own write does.
+ * One write(2)-like transfer of up to len bytes to a socket, an fd or a
+ * Windows handle; *sent may be fewer than len (call again for the rest).
+ * It blocks as the item's own write does. On a socket it writes as
+ * ps_send does except for that: ps_send(..., -1) on a non-blocking socket
+ * whose buffer is full waits for room, ps_item_write returns
+ * PS_EWOULDBLOCK at once; on a blocking socket the two wait alike.
  * EINTR is retried. Writing to a pipe or socket whose reader is gone
  * returns PS_EPIPE (or PS_ECONNRESET for a reset socket), as ps_send does,
  * and never raises SIGPIPE: on POSIX the signal is blocked for the call
@@ -1169,13 +1190,33 @@ PS_API int ps_item_write(const ps_pollitem *item, const void *buf,
  * remove of it (its number not reused yet) gives PS_EBADF and forgets it.
  * Because socket and fd numbers are reused, a new socket that gets a
  * closed item's number could be reported under the old registration's
- * data, or its ps_poller_add fail with PS_EEXIST, on some backends (poll())
- * until a wait has dropped the old one: remove-before-close avoids that
- * everywhere. And while another descriptor still refers to the same socket
- * or file (a dup, or a copy inherited across fork), closing one without
- * remove leaves it in the kernel's set (epoll): its events keep coming for
- * a registration that is gone, are dropped, and can make waits return
- * again and again at full CPU. Remove first.
+ * data, or its ps_poller_add fail with PS_EEXIST, on some backends (poll(),
+ * Windows) until a wait has dropped the old one: remove-before-close
+ * avoids that everywhere. After PS_EEXIST, ps_poller_modify with the new
+ * socket's events and data makes that registration the new socket's. And
+ * while another descriptor still refers to the same socket or file (a dup,
+ * or a copy inherited across fork), closing one without remove leaves it
+ * in the kernel's set (epoll): its events keep coming for a registration
+ * that is gone, are dropped, and can make waits return again and again at
+ * full CPU. Remove first.
+ *
+ * Closing sockets on Windows: a socket is watched by AFD polls that name
+ * its handle, and a reported item is polled again by that handle at the
+ * start of a later wait. Closing a socket while one of its polls is
+ * pending completes that poll with AFD_POLL_LOCAL_CLOSE (as wepoll, libuv
+ * and mio read it), and the item is reported once as PS_POLL_INVALID and
+ * dropped. A socket closed between two polls is polled again by its old
+ * handle value, which may name another socket by then. On Windows itself
+ * that socket is watched under the old registration until modify or remove
+ * (no failure of Windows itself is known to come of it; not measured here).
+ * Under Wine (seen with Wine 8.0) it is fatal when the value names a
+ * socket that another thread's socket() is still setting up: Wine's server
+ * aborts (server/fd.c: set_fd_events: Assertion `poll_users[user] == fd'
+ * failed), and every call of every Wine process of that prefix then waits
+ * forever. A poller cannot rule that out (only a duplicate handle would
+ * keep the number from being reused, and it would keep the socket open
+ * after the program closes it), so a program that may run under Wine must
+ * remove every socket from its pollers before closing it.
  *
  * Exceptions on kqueue (macOS/BSD), which tells HUP and ERROR only along
  * with READ or WRITE: a socket or pipe registered with events 0 is told
@@ -1248,7 +1289,9 @@ PS_API int ps_poller_modify(ps_poller *p, const ps_pollitem *item,
                             void *data);
 /**
  * Unregisters an item (only kind and sock / fd / handle are read). Once it
- * returns, no wait that starts afterwards reports the item. Errors:
+ * returns, no wait that starts afterwards reports the item. Call it before
+ * closing the item (under Wine a must for sockets: see "Closing sockets on
+ * Windows" above). Errors:
  * PS_EINVAL, PS_ENOENT (not registered), PS_EBADF (closed meanwhile: the
  * registration is forgotten all the same), PS_ENOTSUP (PS_KIND_HANDLE on
  * POSIX, which can never be registered there).

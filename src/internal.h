@@ -70,6 +70,44 @@ const char *ps__unix_path(const char *host);
  * anything else (empty, signs, white space, hex, out of range). */
 int ps__port_number(const char *port, uint16_t *num);
 
+/* Console text (src/console_text.c): what a Windows console read gives, as
+ * ps_item_read returns it, with no system call, so it is tested natively.
+ * A read arrives in chunks of UTF-16; each chunk goes through
+ * ps__ctext_chunk, whose UTF-8 the caller appends:
+ *  - a surrogate pair split between two chunks is joined; a lone surrogate
+ *    becomes U+FFFD (as WideCharToMultiByte does);
+ *  - in line mode the line ends in "\n": its "\r\n" (also when the two are
+ *    split between chunks) or a lone final "\r" (Enter without processed
+ *    input); a "\r" elsewhere stays;
+ *  - in line mode Ctrl-Z (0x1A) as a line's first character is the end of
+ *    input, as the C runtime reads it: the rest of that line is dropped.
+ *    Elsewhere it is an ordinary character.
+ * The high surrogate carried over lives on from one line to the next;
+ * ps__ctext_line resets the rest for each new read. */
+typedef struct ps__ctext {
+    int line_mode;
+    uint16_t high;  /* a high surrogate that ended the last chunk, or 0 */
+    int cr;         /* line mode: a "\r" ended a full chunk, not yet output */
+    int started;    /* line mode: this line had a character */
+    int skipping;   /* line mode: the line began with Ctrl-Z */
+} ps__ctext;
+
+/* The most UTF-8 ps__ctext_chunk writes for a chunk of n units. */
+#define PS__CTEXT_OUT_MAX(n) (3 * (size_t)(n) + 4)
+/* What the caller does after a chunk: read the next chunk of this read,
+ * return the bytes it has, or return end of input (no bytes). */
+enum { PS__CTEXT_MORE, PS__CTEXT_DONE, PS__CTEXT_END };
+
+/* Starts a read (one line in line mode, one chunk in raw mode). */
+void ps__ctext_line(ps__ctext *t, int line_mode);
+/* Takes the chunk w[0, n); `full` says the read filled all the room it was
+ * given (in line mode the line may then go on). Writes at most
+ * PS__CTEXT_OUT_MAX(n) bytes of UTF-8 to out and their count to *len, and
+ * returns PS__CTEXT_*. n == 0 (a read that Ctrl-C ended) asks for another
+ * read, except after a line's Ctrl-Z, which then ends. */
+int ps__ctext_chunk(ps__ctext *t, const uint16_t *w, size_t n, int full,
+                    char *out, size_t *len);
+
 /* ---- Platform interface (src/posix, src/win32) ----
  * Each role has one file of the same name on both sides (CONTRIBUTING.md
  * has the table). A public function checks its arguments in a common file

@@ -25,43 +25,14 @@
 #include "fault_support.h"
 #include "portsock.h"
 #include "select_support.h"
+#include "pattern.h"
 #include "support.h"
 
 #include "rc_assert.h"
 
 /* ---- Pattern-checked streams ----
- * Byte i of every test stream is pat(i): shifted, lost or repeated bytes
- * show up as a mismatch at once. */
-
-static unsigned char pat(size_t i)
-{
-    uint32_t x = (uint32_t)i * 2654435761u;
-    x ^= x >> 15;
-    return (unsigned char)(x ^ (x >> 24));
-}
-
-static void pat_fill(unsigned char *buf, size_t off, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        buf[i] = pat(off + i);
-}
-
-/* The first index in buf[0..n) that is not the pattern from off; -1. */
-static long pat_check(const unsigned char *buf, size_t off, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (buf[i] != pat(off + i))
-            return (long)i;
-    return -1;
-}
-
-static unsigned char *pat_buffer(size_t off, size_t n)
-{
-    unsigned char *b = malloc(n ? n : 1);
-    cr_assert_not_null(b);
-    pat_fill(b, off, n);
-    return b;
-}
+ * Byte i of every test stream is pst_pattern(i) (pattern.h): shifted, lost
+ * or repeated bytes show up as a mismatch at once. */
 
 /* A helper thread that moves a pattern stream over s: `total` bytes, in
  * calls of varying size up to `chunk`, sleeping pause_ms after each. */
@@ -100,7 +71,7 @@ static void stream_writer(void *arg)
     pst_sleep_ms(w->delay_ms);
     for (size_t k = 0; buf && w->moved < w->total; k++) {
         size_t n = step_size(w, k), sent = 0;
-        pat_fill(buf, w->moved, n);
+        pst_pattern_fill(buf, w->moved, n);
         w->rc = ps_send_all(w->s, buf, n, &sent, 10000);
         w->moved += sent;
         if (w->rc != 0)
@@ -120,9 +91,9 @@ static void stream_reader(void *arg)
         w->rc = ps_recv(w->s, buf, step_size(w, k), &got, 10000);
         if (w->rc != 0 || got == 0)
             break;
-        long bad = pat_check(buf, w->moved, got);
-        if (bad >= 0 && w->bad < 0)
-            w->bad = (long)w->moved + bad;
+        size_t bad = pst_pattern_mismatch(buf, got, w->moved);
+        if (bad != PST_PATTERN_OK && w->bad < 0)
+            w->bad = (long)bad;
         w->moved += got;
         pst_sleep_ms(w->pause_ms);
     }
@@ -252,7 +223,7 @@ Test(eintr, recv_deadlines, .timeout = 60)
     size_t off = 0;
     for (size_t i = 0; i < NDEADLINES; i++) {
         int t = deadlines[i];
-        unsigned char *half = pat_buffer(off, 100);
+        unsigned char *half = pst_pattern_buffer(off, 100);
         OK(ps_send_all(s, half, 100, NULL, 1000));
         free(half);
         size_t got = 0;
@@ -261,7 +232,8 @@ Test(eintr, recv_deadlines, .timeout = 60)
         lap_end(&l);
         expect_deadline("ps_recv_all", rc, PS_ETIMEDOUT, t, &l);
         cr_assert_eq(got, 100u, "ps_recv_all timed out with %zu bytes", got);
-        cr_assert_eq(pat_check(buf, off, got), -1, "wrong bytes");
+        cr_assert_eq(pst_pattern_mismatch(buf, got, off), PST_PATTERN_OK,
+                     "wrong bytes");
         off += got;
     }
     ps_close(c);
@@ -291,7 +263,7 @@ Test(eintr, frame_deadlines, .timeout = 60)
     int t = 150;
     ps_store_be32(head, 200);
     OK(ps_send_all(s, head, sizeof head, NULL, 1000));
-    unsigned char *part = pat_buffer(0, 120);
+    unsigned char *part = pst_pattern_buffer(0, 120);
     OK(ps_send_all(s, part, 120, NULL, 1000));
     free(part);
     size_t len = 0;
@@ -302,7 +274,8 @@ Test(eintr, frame_deadlines, .timeout = 60)
     expect_deadline("ps_recv_frame (part of a payload)", rc, PS_ETIMEDOUT, t,
                     &l);
     cr_assert_eq(len, 200u);
-    cr_assert_eq(pat_check(buf, 0, 120), -1, "the payload's first bytes");
+    cr_assert_eq(pst_pattern_mismatch(buf, 120, 0), PST_PATTERN_OK,
+                 "the payload's first bytes");
     ps_close(c);
     ps_close(s);
     storm_report("frame_deadlines");
@@ -326,7 +299,7 @@ Test(eintr, send_deadlines, .timeout = 60)
     for (size_t i = 0; i < NDEADLINES; i++) {
         int t = deadlines[i];
         size_t sent = 0;
-        pat_fill(big, total, BIG);
+        pst_pattern_fill(big, total, BIG);
         lap_start(&l);
         int rc = ps_send_all(c, big, BIG, &sent, t);
         lap_end(&l);
@@ -349,8 +322,8 @@ Test(eintr, send_deadlines, .timeout = 60)
         if (rc != 0 || n == 0)
             break;
         size_t check = got >= total ? 0 : (total - got < n ? total - got : n);
-        cr_assert_eq(pat_check(big, got, check), -1, "wrong byte near %zu",
-                     got);
+        cr_assert_eq(pst_pattern_mismatch(big, check, got), PST_PATTERN_OK,
+                     "wrong byte near %zu", got);
         got += n;
     }
     OK(rc);
@@ -471,16 +444,17 @@ Test(eintr, receives_lose_nothing, .timeout = 60)
     int rc1, rc2, rc3 = 0;
     lap_start(&l);
     rc1 = ps_recv_all(c, buf, PART, &got1, 30000);
-    long bad1 = pat_check(buf, 0, got1);
+    size_t bad1 = pst_pattern_mismatch(buf, got1, 0);
     rc2 = ps_recv_all(c, buf, PART, &got2, -1);
-    long bad2 = pat_check(buf, PART, got2);
+    size_t bad2 = pst_pattern_mismatch(buf, got2, PART);
     long bad3 = -1;
     while (got3 < PART) {
         size_t n = 0;
         rc3 = ps_recv(c, buf, PART - got3, &n, 10000);
         if (rc3 != 0 || n == 0)
             break;
-        if (bad3 < 0 && pat_check(buf, 2 * (size_t)PART + got3, n) >= 0)
+        size_t from = 2 * (size_t)PART + got3;
+        if (bad3 < 0 && pst_pattern_mismatch(buf, n, from) != PST_PATTERN_OK)
             bad3 = (long)got3;
         got3 += n;
     }
@@ -494,8 +468,10 @@ Test(eintr, receives_lose_nothing, .timeout = 60)
     cr_assert_eq(got1, (size_t)PART);
     cr_assert_eq(got2, (size_t)PART);
     cr_assert_eq(got3, (size_t)PART);
-    cr_assert_eq(bad1, -1, "timed ps_recv_all: wrong byte at %ld", bad1);
-    cr_assert_eq(bad2, -1, "untimed ps_recv_all: wrong byte at %ld", bad2);
+    cr_assert_eq(bad1, PST_PATTERN_OK, "timed ps_recv_all: wrong byte at %zu",
+                 bad1);
+    cr_assert_eq(bad2, PST_PATTERN_OK,
+                 "untimed ps_recv_all: wrong byte at stream offset %zu", bad2);
     cr_assert_eq(bad3, -1, "ps_recv: wrong byte near %ld", bad3);
     expect_signals("3 MB received", &l);
     cr_log_info("eintr/receives_lose_nothing: 3 MB in %lld ms, %ld signals",
@@ -523,7 +499,8 @@ Test(eintr, sends_lose_nothing, .timeout = 60)
     OK(ps_set_buffer_sizes(c, 32768, 0));
     OK(ps_set_buffer_sizes(s, 0, 32768));
     streamer_init(&r, s, 2 * (size_t)PART, 16384, 1);
-    unsigned char *a = pat_buffer(0, PART), *b = pat_buffer(PART, PART);
+    unsigned char *a = pst_pattern_buffer(0, PART);
+    unsigned char *b = pst_pattern_buffer(PART, PART);
     pst_thread *t = pst_thread_start(stream_reader, &r);
     cr_assert_not_null(t);
 
@@ -571,7 +548,7 @@ static void frame_writer(void *arg)
     unsigned char *buf = malloc(FRAME_MAX);
     pst_sleep_ms(20);
     for (int k = 0; buf && k < NFRAMES; k++) {
-        pat_fill(buf, (size_t)k, frame_len(k));
+        pst_pattern_fill(buf, (size_t)k, frame_len(k));
         if ((f->rc = ps_send_frame(f->s, buf, frame_len(k), 10000)) != 0)
             break;
         f->done++;
@@ -590,7 +567,8 @@ static void frame_reader(void *arg)
         if ((f->rc = ps_recv_frame(f->s, buf, FRAME_MAX, &len, 10000)) != 0)
             break;
         if (f->bad < 0 &&
-            (len != frame_len(k) || pat_check(buf, (size_t)k, len) != -1))
+            (len != frame_len(k) ||
+             pst_pattern_mismatch(buf, len, (size_t)k) != PST_PATTERN_OK))
             f->bad = k;
         f->done++;
         if (k % 4 == 0)
@@ -622,7 +600,8 @@ Test(eintr, frames_lose_nothing, .timeout = 60)
         if ((rc = ps_recv_frame(c, buf, FRAME_MAX, &len, 10000)) != 0)
             break;
         if (bad < 0 &&
-            (len != frame_len(k) || pat_check(buf, (size_t)k, len) != -1))
+            (len != frame_len(k) ||
+             pst_pattern_mismatch(buf, len, (size_t)k) != PST_PATTERN_OK))
             bad = k;
     }
     lap_end(&l);
@@ -638,7 +617,7 @@ Test(eintr, frames_lose_nothing, .timeout = 60)
     cr_assert_not_null(t);
     lap_start(&l);
     for (k = 0; k < NFRAMES; k++) {
-        pat_fill(buf, (size_t)k, frame_len(k));
+        pst_pattern_fill(buf, (size_t)k, frame_len(k));
         if ((rc = ps_send_frame(c, buf, frame_len(k), 10000)) != 0)
             break;
     }
@@ -696,7 +675,7 @@ Test(eintr, datagrams_lose_nothing, .timeout = 60)
     lap_start(&l);
     for (k = 0; k < ROUNDS; k++) {
         size_t len = 1 + (size_t)(k * 37) % DGRAM, got = 0;
-        pat_fill(out, (size_t)k, len);
+        pst_pattern_fill(out, (size_t)k, len);
         if ((rc = ps_sendto(a, out, len, &to, 5000)) != 0 ||
             (rc = ps_recvfrom(a, in, sizeof in, &got, NULL, 5000)) != 0)
             break;
@@ -868,7 +847,7 @@ static void goner_sender(void *arg)
     unsigned char buf[4096];
     for (size_t off = 0; g->rc == 0 && off < g->send_n;) {
         size_t n = g->send_n - off < sizeof buf ? g->send_n - off : sizeof buf;
-        pat_fill(buf, off, n);
+        pst_pattern_fill(buf, off, n);
         g->rc = ps_send_all(g->s, buf, n, NULL, 5000);
         off += n;
         if ((off / sizeof buf) % 8 == 0)
@@ -904,10 +883,10 @@ static void goner_reader(void *arg)
         /* Frames: the pattern starts after the header. */
         size_t skip = g->got < g->head_len ? g->head_len - g->got : 0;
         if (skip < n && g->bad < 0) {
-            long bad = pat_check(buf + skip, g->got + skip - g->head_len,
-                                 n - skip);
-            if (bad >= 0)
-                g->bad = (long)(g->got + skip - g->head_len) + bad;
+            size_t bad = pst_pattern_mismatch(buf + skip, n - skip,
+                                              g->got + skip - g->head_len);
+            if (bad != PST_PATTERN_OK)
+                g->bad = (long)bad;
         }
         g->got += n;
     }
@@ -963,7 +942,8 @@ static void recv_all_peer_goes(int reset)
     expect_reset_or_close("ps_recv_all", rc, reset);
     cr_assert_eq(got, (size_t)SENT, "the peer sent %d bytes, *got is %zu",
                  SENT, got);
-    cr_assert_eq(pat_check(buf, 0, got), -1, "wrong bytes received");
+    cr_assert_eq(pst_pattern_mismatch(buf, got, 0), PST_PATTERN_OK,
+                 "wrong bytes received");
     free(buf);
     ps_close(c);
 }
@@ -995,7 +975,7 @@ static void send_all_peer_goes(int reset, int unix_pair, int frame)
     goner_init(&g, s, c, reset);
     g.read_n = READ_FIRST;
     g.head_len = frame ? 4 : 0;
-    unsigned char *big = pat_buffer(0, SEND_TOTAL);
+    unsigned char *big = pst_pattern_buffer(0, SEND_TOTAL);
     pst_thread *t = pst_thread_start(goner_reader, &g);
     cr_assert_not_null(t);
     size_t sent = 0;
@@ -1061,7 +1041,7 @@ static void recv_frame_peer_goes(int reset, int half_header)
     g.head = head;
     g.head_len = half_header ? 2 : 4;
     g.send_n = half_header ? 0 : SENT;
-    unsigned char fill = (unsigned char)(pat(SENT) ^ 0xFF);
+    unsigned char fill = (unsigned char)(pst_pattern(SENT) ^ 0xFF);
     memset(buf, fill, sizeof buf);
     pst_thread *t = pst_thread_start(goner_sender, &g);
     cr_assert_not_null(t);
@@ -1078,7 +1058,8 @@ static void recv_frame_peer_goes(int reset, int half_header)
     }
     expect_reset_or_close("ps_recv_frame (part of a payload)", rc, reset);
     cr_assert_eq(len, (size_t)ANNOUNCED);
-    cr_assert_eq(pat_check(buf, 0, SENT), -1, "the payload's first bytes");
+    cr_assert_eq(pst_pattern_mismatch(buf, SENT, 0), PST_PATTERN_OK,
+                 "the payload's first bytes");
     for (size_t i = SENT; i < CAP; i++)
         cr_assert_eq(buf[i], fill, "byte %zu written, only %d arrived", i,
                      SENT);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
+#include "pattern.h"
 #include "portsock.h"
 #include "support.h"
 
@@ -15,10 +17,12 @@
 /* More than IOV_MAX (1024 on Linux) and than one call's batch. */
 #define MANY 3000
 
-static unsigned char pat(size_t i)
-{
-    return (unsigned char)((i % 251u) ^ ((i / 251u) * 7u));
-}
+/* Buffer sizes for the pair's ends: the sender's tiny send buffer, the
+ * reader's tiny or 64 KiB receive buffer (below about 16 KiB, Linux
+ * loopback waits on timers when the reader keeps up). */
+static const pst_bufs tiny_send = {4096, 0};
+static const pst_bufs tiny_recv = {0, 4096};
+static const pst_bufs small_recv = {0, 65536};
 
 /* Splits a pattern of `total` bytes into `n` send buffers of uneven sizes
  * (every third one empty), returning the buffers and the pattern. */
@@ -27,8 +31,7 @@ static ps_iovec *split(unsigned char **data, size_t total, size_t n)
     ps_iovec *v = calloc(n, sizeof *v);
     unsigned char *d = malloc(total ? total : 1);
     cr_assert(v && d);
-    for (size_t i = 0; i < total; i++)
-        d[i] = pat(i);
+    pst_pattern_fill(d, 0, total);
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
         size_t len = (i % 3 == 2) ? 0 : 1 + (i * 7) % 13;
@@ -103,40 +106,38 @@ static size_t recvv_fully(ps_socket_t s, const ps_recv_iovec *in, size_t n)
 
 Test(iov, gather_and_scatter_in_order, .timeout = 10)
 {
-    ps_socket_t c, s;
+    pst_pair f;
     size_t sent = 0;
     char a[3], b[1], d[6];
-    pst_tcp_pair(&c, &s);
+    pst_pair_open_tcp(&f);
 
     ps_iovec out[4] = {{"abc", 3}, {NULL, 0}, {"d", 1}, {"efghij", 6}};
-    OK(ps_sendv_all(c, out, 4, &sent, 2000));
+    OK(ps_sendv_all(f.c, out, 4, &sent, 2000));
     cr_assert_eq(sent, (size_t)10);
 
     ps_recv_iovec in[4] = {{a, sizeof a}, {NULL, 0}, {b, sizeof b}, {d, sizeof d}};
-    recvv_fully(s, in, 4);
+    recvv_fully(f.s, in, 4);
     cr_assert_arr_eq(a, "abc", 3);
     cr_assert_arr_eq(b, "d", 1);
     cr_assert_arr_eq(d, "efghij", 6);
-    OK(ps_close(c));
-    OK(ps_close(s));
+    pst_pair_close(&f);
 }
 
 Test(iov, recvv_fills_each_buffer_before_the_next, .timeout = 10)
 {
-    ps_socket_t pair[2];
+    pst_pair f;
     unsigned char x[4], y[4], z[4];
     size_t got = 0;
-    OK(ps_socketpair(pair));
-    OK(ps_send_all(pair[0], "0123456789", 10, NULL, 2000));
+    pst_pair_open(&f, PST_PAIR_SOCKETPAIR, PST_BUFS_ASIS, PST_BUFS_ASIS);
+    OK(ps_send_all(f.c, "0123456789", 10, NULL, 2000));
     pst_sleep_ms(20);
     ps_recv_iovec in[3] = {{x, 4}, {y, 4}, {z, 4}};
-    OK(ps_recvv(pair[1], in, 3, &got, 2000));
+    OK(ps_recvv(f.s, in, 3, &got, 2000));
     cr_assert_eq(got, (size_t)10, "got %zu", got);
     cr_assert_arr_eq(x, "0123", 4);
     cr_assert_arr_eq(y, "4567", 4);
     cr_assert_arr_eq(z, "89", 2);
-    OK(ps_close(pair[0]));
-    OK(ps_close(pair[1]));
+    pst_pair_close(&f);
 }
 
 typedef struct drain_arg {
@@ -152,7 +153,7 @@ static void drain(void *p)
 {
     drain_arg *a = p;
     unsigned char buf[4096];
-    a->bad = (size_t)-1;
+    a->bad = PST_PATTERN_OK;
     if (a->delay_ms)
         pst_sleep_ms(a->delay_ms);
     while (a->got < a->want) {
@@ -160,55 +161,49 @@ static void drain(void *p)
         a->rc = ps_recv(a->s, buf, cap, &n, 10000);
         if (a->rc != 0 || n == 0)
             return;
-        for (size_t i = 0; i < n && a->bad == (size_t)-1; i++)
-            if (buf[i] != pat(a->got + i))
-                a->bad = a->got + i;
+        if (a->bad == PST_PATTERN_OK)
+            a->bad = pst_pattern_mismatch(buf, n, a->got);
         a->got += n;
     }
 }
 
 Test(iov, sendv_all_more_buffers_than_iov_max, .timeout = 60)
 {
-    ps_socket_t c, s;
+    pst_pair f;
     unsigned char *data;
     ps_iovec *v = split(&data, 20000, MANY);
     size_t total = total_of(v, MANY), sent = 0;
-    pst_tcp_pair(&c, &s);
-    drain_arg a = {s, total, 0, 0, 0, 0};
-    pst_thread *t = pst_thread_start(drain, &a);
-    cr_assert_not_null(t);
-    OK(ps_sendv_all(c, v, MANY, &sent, 10000));
-    pst_thread_join(t);
+    pst_pair_open_tcp(&f);
+    drain_arg a = {f.s, total, 0, 0, 0, 0};
+    pst_pair_start_peer(&f, drain, &a);
+    OK(ps_sendv_all(f.c, v, MANY, &sent, 10000));
+    pst_pair_join_peer(&f);
     cr_assert_eq(sent, total);
     OK(a.rc);
     cr_assert_eq(a.got, total);
-    cr_assert_eq(a.bad, (size_t)-1, "stream differs at byte %zu", a.bad);
-    OK(ps_close(c));
-    OK(ps_close(s));
+    cr_assert_eq(a.bad, PST_PATTERN_OK, "stream differs at byte %zu", a.bad);
+    pst_pair_close(&f);
     free(v);
     free(data);
 }
 
 Test(iov, recvv_more_buffers_than_iov_max, .timeout = 60)
 {
-    ps_socket_t c, s;
+    pst_pair f;
     enum { N = MANY, TOTAL = MANY * 2 };
     unsigned char *space = malloc(TOTAL);
-    unsigned char *data = malloc(TOTAL);
+    unsigned char *data = pst_pattern_buffer(0, TOTAL);
     ps_recv_iovec *in = calloc(N, sizeof *in);
-    cr_assert(space && data && in);
-    for (size_t i = 0; i < TOTAL; i++)
-        data[i] = pat(i);
+    cr_assert(space && in);
     for (size_t i = 0; i < N; i++) {
         in[i].base = space + 2 * i;
         in[i].len = 2;
     }
-    pst_tcp_pair(&c, &s);
-    OK(ps_send_all(c, data, TOTAL, NULL, 5000));
-    recvv_fully(s, in, N);
+    pst_pair_open_tcp(&f);
+    OK(ps_send_all(f.c, data, TOTAL, NULL, 5000));
+    recvv_fully(f.s, in, N);
     cr_assert_arr_eq(space, data, TOTAL);
-    OK(ps_close(c));
-    OK(ps_close(s));
+    pst_pair_close(&f);
     free(space);
     free(data);
     free(in);
@@ -218,40 +213,32 @@ Test(iov, sendv_all_timeout_reports_exact_count, .timeout = 60)
 {
     enum { N = 200 };
     const size_t each = 64 << 10; /* 12.5 MiB in all: far more than fits */
-    ps_socket_t c, s;
-    unsigned char *data = malloc(N * each);
+    pst_pair f;
+    unsigned char *data = pst_pattern_buffer(0, N * each);
     ps_iovec v[N];
     size_t sent = 0;
-    cr_assert_not_null(data);
-    for (size_t i = 0; i < N * each; i++)
-        data[i] = pat(i);
     chunks_from(v, data, N, each, 0);
-    pst_tcp_pair(&c, &s);
-    OK(ps_set_buffer_sizes(c, 4096, 0));
-    OK(ps_set_buffer_sizes(s, 0, 4096));
+    pst_pair_open(&f, PST_PAIR_TCP, tiny_send, tiny_recv);
 
     int64_t t0 = pst_now_ms();
-    int rc = ps_sendv_all(c, v, N, &sent, 300);
-    int64_t dt = pst_now_ms() - t0;
+    int rc = ps_sendv_all(f.c, v, N, &sent, 300);
+    pst_assert_took(t0, 295, 3000, "ps_sendv_all, 300 ms");
     RC_IS(rc, PS_ETIMEDOUT);
-    cr_assert_geq(dt, 295, "returned after %lld ms", (long long)dt);
-    cr_assert_lt(dt, 3000, "returned after %lld ms", (long long)dt);
     cr_assert_gt(sent, (size_t)0);
     cr_assert_lt(sent, N * each);
 
     /* The peer gets exactly the bytes reported, in order, and no more. */
-    OK(ps_set_buffer_sizes(s, 0, 65536));
-    drain_arg a = {s, sent, 0, 0, 0, 0};
+    OK(ps_set_buffer_sizes(f.s, 0, 65536));
+    drain_arg a = {f.s, sent, 0, 0, 0, 0};
     drain(&a);
     OK(a.rc);
     cr_assert_eq(a.got, sent);
-    cr_assert_eq(a.bad, (size_t)-1, "stream differs at byte %zu", a.bad);
+    cr_assert_eq(a.bad, PST_PATTERN_OK, "stream differs at byte %zu", a.bad);
     unsigned char extra;
     size_t n = 0;
-    RC_IS(ps_recv(s, &extra, 1, &n, 300), PS_ETIMEDOUT);
+    RC_IS(ps_recv(f.s, &extra, 1, &n, 300), PS_ETIMEDOUT);
     cr_log_info("sendv_all moved %zu bytes before its deadline", sent);
-    OK(ps_close(c));
-    OK(ps_close(s));
+    pst_pair_close(&f);
     free(data);
 }
 
@@ -259,40 +246,33 @@ Test(iov, sendv_partial_with_slow_reader, .timeout = 60)
 {
     enum { N = 8 };
     const size_t each = 256 << 10;
-    ps_socket_t c, s;
-    unsigned char *data = malloc(N * each);
-    cr_assert_not_null(data);
-    for (size_t i = 0; i < N * each; i++)
-        data[i] = pat(i);
-    pst_tcp_pair(&c, &s);
-    OK(ps_set_buffer_sizes(c, 4096, 0));
-    OK(ps_set_buffer_sizes(s, 0, 65536));
+    pst_pair f;
+    unsigned char *data = pst_pattern_buffer(0, N * each);
+    pst_pair_open(&f, PST_PAIR_TCP, tiny_send, small_recv);
     /* A reader that starts late: one ps_sendv moves only part, and the
      * loop over single transfers must still deliver every byte once. */
-    drain_arg a = {s, N * each, 0, 0, 0, 200};
-    pst_thread *t = pst_thread_start(drain, &a);
-    cr_assert_not_null(t);
+    drain_arg a = {f.s, N * each, 0, 0, 0, 200};
+    pst_pair_start_peer(&f, drain, &a);
     size_t done = 0, calls = 0, partial = 0;
     while (done < N * each) {
         ps_iovec rest[N];
         size_t k = chunks_from(rest, data, N, each, done);
         size_t sent = 0;
-        OK(ps_sendv(c, rest, k, &sent, 10000));
+        OK(ps_sendv(f.c, rest, k, &sent, 10000));
         cr_assert_gt(sent, (size_t)0);
         if (sent < total_of(rest, k))
             partial++;
         done += sent;
         calls++;
     }
-    pst_thread_join(t);
+    pst_pair_join_peer(&f);
     cr_assert_gt(partial, (size_t)0, "no transfer was partial; the test "
                  "did not exercise partial sends");
     OK(a.rc);
     cr_assert_eq(a.got, N * each);
-    cr_assert_eq(a.bad, (size_t)-1, "stream differs at byte %zu", a.bad);
+    cr_assert_eq(a.bad, PST_PATTERN_OK, "stream differs at byte %zu", a.bad);
     cr_log_info("%zu ps_sendv calls, %zu partial", calls, partial);
-    OK(ps_close(c));
-    OK(ps_close(s));
+    pst_pair_close(&f);
     free(data);
 }
 
@@ -300,7 +280,7 @@ Test(iov, sendv_all_after_peer_reset_reports_what_went, .timeout = 30)
 {
     enum { N = 64 };
     const size_t each = 64 << 10;
-    ps_socket_t c, s;
+    pst_pair f;
     unsigned char *data = malloc(N * each);
     unsigned char first[100];
     ps_iovec v[N];
@@ -308,69 +288,64 @@ Test(iov, sendv_all_after_peer_reset_reports_what_went, .timeout = 30)
     cr_assert_not_null(data);
     memset(data, 'z', N * each);
     chunks_from(v, data, N, each, 0);
-    pst_tcp_pair(&c, &s);
-    OK(ps_set_buffer_sizes(c, 4096, 0));
-    OK(ps_set_buffer_sizes(s, 0, 4096));
-    OK(ps_send_all(c, data, sizeof first, NULL, 2000));
-    OK(ps_recv_all(s, first, 1, &got, 2000));
+    pst_pair_open(&f, PST_PAIR_TCP, tiny_send, tiny_recv);
+    OK(ps_send_all(f.c, data, sizeof first, NULL, 2000));
+    OK(ps_recv_all(f.s, first, 1, &got, 2000));
     /* Unread bytes in s's buffer: closing it resets the connection. */
-    OK(ps_close(s));
-    int rc = ps_sendv_all(c, v, N, &sent, 5000);
+    pst_pair_close_end(&f, &f.s);
+    int rc = ps_sendv_all(f.c, v, N, &sent, 5000);
     cr_assert(rc == PS_ECONNRESET || rc == PS_EPIPE,
               "ps_sendv_all after a reset -> %s", ps_errname(rc));
     cr_assert_lt(sent, N * each, "all %zu bytes reported sent to a reset peer",
                  sent);
-    OK(ps_close(c));
+    pst_pair_close(&f);
     free(data);
 }
 
 Test(iov, recvv_end_of_stream, .timeout = 10)
 {
-    ps_socket_t pair[2];
+    pst_pair f;
     char a[4], b[4];
     size_t got = 99;
-    OK(ps_socketpair(pair));
-    OK(ps_shutdown(pair[0], PS_SHUT_WR));
+    pst_pair_open(&f, PST_PAIR_SOCKETPAIR, PST_BUFS_ASIS, PST_BUFS_ASIS);
+    OK(ps_shutdown(f.c, PS_SHUT_WR));
     ps_recv_iovec in[2] = {{a, 4}, {b, 4}};
-    OK(ps_recvv(pair[1], in, 2, &got, 2000));
+    OK(ps_recvv(f.s, in, 2, &got, 2000));
     cr_assert_eq(got, (size_t)0);
-    OK(ps_close(pair[0]));
-    OK(ps_close(pair[1]));
+    pst_pair_close(&f);
 }
 
 Test(iov, recvv_timeout, .timeout = 10)
 {
-    ps_socket_t pair[2];
+    pst_pair f;
     char a[4], b[4];
     size_t got = 99;
-    OK(ps_socketpair(pair));
+    pst_pair_open(&f, PST_PAIR_SOCKETPAIR, PST_BUFS_ASIS, PST_BUFS_ASIS);
     ps_recv_iovec in[2] = {{a, 4}, {b, 4}};
     int64_t t0 = pst_now_ms();
-    RC_IS(ps_recvv(pair[1], in, 2, &got, 150), PS_ETIMEDOUT);
-    int64_t dt = pst_now_ms() - t0;
-    cr_assert_geq(dt, 145, "returned after %lld ms", (long long)dt);
+    RC_IS(ps_recvv(f.s, in, 2, &got, 150), PS_ETIMEDOUT);
+    pst_assert_took(t0, 145, 0, "ps_recvv, 150 ms");
     cr_assert_eq(got, (size_t)0);
-    RC_IS(ps_recvv(pair[1], in, 2, &got, 0), PS_EWOULDBLOCK);
-    OK(ps_close(pair[0]));
-    OK(ps_close(pair[1]));
+    RC_IS(ps_recvv(f.s, in, 2, &got, 0), PS_EWOULDBLOCK);
+    pst_pair_close(&f);
 }
 
 Test(iov, argument_checks, .timeout = 10)
 {
-    ps_socket_t pair[2];
+    pst_pair f;
     char buf[4];
     size_t n = 99;
-    OK(ps_socketpair(pair));
+    pst_pair_open(&f, PST_PAIR_SOCKETPAIR, PST_BUFS_ASIS, PST_BUFS_ASIS);
 
-    RC_IS(ps_sendv(pair[0], NULL, 1, &n, 100), PS_EINVAL);
+    RC_IS(ps_sendv(f.c, NULL, 1, &n, 100), PS_EINVAL);
     cr_assert_eq(n, (size_t)0);
     ps_iovec null_base = {NULL, 3};
-    RC_IS(ps_sendv_all(pair[0], &null_base, 1, &n, 100), PS_EINVAL);
+    RC_IS(ps_sendv_all(f.c, &null_base, 1, &n, 100), PS_EINVAL);
     ps_iovec huge[2] = {{buf, (size_t)-1}, {buf, 2}};
-    RC_IS(ps_sendv(pair[0], huge, 2, &n, 100), PS_EINVAL);
+    RC_IS(ps_sendv(f.c, huge, 2, &n, 100), PS_EINVAL);
     ps_recv_iovec empty[2] = {{NULL, 0}, {buf, 0}};
-    RC_IS(ps_recvv(pair[1], empty, 2, &n, 100), PS_EINVAL);
-    RC_IS(ps_recvv(pair[1], NULL, 0, &n, 100), PS_EINVAL);
+    RC_IS(ps_recvv(f.s, empty, 2, &n, 100), PS_EINVAL);
+    RC_IS(ps_recvv(f.s, NULL, 0, &n, 100), PS_EINVAL);
     ps_recv_iovec one = {buf, sizeof buf};
     RC_IS(ps_recvv(PS_INVALID_SOCKET, &one, 1, &n, 100), PS_EBADF);
     ps_iovec data = {"x", 1};
@@ -378,11 +353,11 @@ Test(iov, argument_checks, .timeout = 10)
 
     /* Nothing to send is a success that sends nothing. */
     ps_iovec nothing[2] = {{NULL, 0}, {"", 0}};
-    OK(ps_sendv(pair[0], nothing, 2, &n, 100));
+    OK(ps_sendv(f.c, nothing, 2, &n, 100));
     cr_assert_eq(n, (size_t)0);
-    OK(ps_sendv_all(pair[0], NULL, 0, &n, 100));
+    OK(ps_sendv_all(f.c, NULL, 0, &n, 100));
     cr_assert_eq(n, (size_t)0);
-    RC_IS(ps_recv(pair[1], buf, sizeof buf, &n, 0), PS_EWOULDBLOCK);
+    RC_IS(ps_recv(f.s, buf, sizeof buf, &n, 0), PS_EWOULDBLOCK);
     /* Empty buffers make no call, one or several: no error from a peer
      * that is gone (a zero-length send() would report EPIPE on POSIX). */
     ps_socket_t gone[2];
@@ -393,9 +368,8 @@ Test(iov, argument_checks, .timeout = 10)
     OK(ps_sendv(gone[0], nothing, 2, &n, 100));
     OK(ps_close(gone[0]));
     /* sent may be NULL. */
-    OK(ps_sendv_all(pair[0], &data, 1, NULL, 100));
-    OK(ps_recv_all(pair[1], buf, 1, NULL, 1000));
+    OK(ps_sendv_all(f.c, &data, 1, NULL, 100));
+    OK(ps_recv_all(f.s, buf, 1, NULL, 1000));
     cr_assert_eq(buf[0], 'x');
-    OK(ps_close(pair[0]));
-    OK(ps_close(pair[1]));
+    pst_pair_close(&f);
 }

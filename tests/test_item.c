@@ -298,3 +298,86 @@ Test(item, read_after_poller_does_not_block)
 {
     check_no_block(1);
 }
+
+/* A socket's item follows the socket's own mode; ps_recv / ps_send follow
+ * their timeout. So on a non-blocking socket with nothing to move the item
+ * gives PS_EWOULDBLOCK at once, where ps_recv(..., -1) and ps_send(..., -1)
+ * wait until they can (portsock.h, ps_item_read and ps_recv). */
+typedef struct late_peer {
+    ps_socket_t s;
+    size_t drain; /* bytes to read; 0: send one byte instead */
+    int rc;
+} late_peer;
+
+static void late_peer_main(void *arg)
+{
+    late_peer *p = (late_peer *)arg;
+    char buf[4096];
+    size_t done = 0, n = 0;
+    pst_sleep_ms(200);
+    if (p->drain == 0) {
+        p->rc = ps_send(p->s, "!", 1, NULL, 5000);
+        return;
+    }
+    while (done < p->drain && p->rc == 0) {
+        p->rc = ps_recv(p->s, buf, sizeof buf, &n, 5000);
+        done += n;
+        if (p->rc == 0 && n == 0)
+            p->rc = PS_ECLOSED;
+    }
+}
+
+Test(item, nonblocking_socket_item_does_not_wait_where_recv_send_do)
+{
+    ps_socket_t c, s;
+    char b[16], chunk[4096];
+    size_t got = 99, sent = 0, total = 0;
+    int r = 0, i;
+    late_peer peer = {0};
+    pst_thread *t;
+    int64_t t0;
+    pst_tcp_pair(&c, &s);
+    cr_assert_eq(ps_set_nonblocking(c, 1), 0);
+    cr_assert_eq(ps_set_nonblocking(s, 1), 0);
+    ps_pollitem ci = pst_sock_item(c, 0), si = pst_sock_item(s, 0);
+
+    /* Nothing to read: the item says so at once, ps_recv(-1) waits. */
+    cr_assert_eq(ps_item_read(&si, b, sizeof b, &got), PS_EWOULDBLOCK);
+    cr_assert_eq(got, 0);
+    peer.s = c;
+    t = pst_thread_start(late_peer_main, &peer);
+    cr_assert_not_null(t);
+    t0 = pst_now_ms();
+    r = ps_recv(s, b, sizeof b, &got, -1);
+    cr_assert_eq(r, 0, "ps_recv(-1) -> %s", ps_errname(r));
+    cr_assert_geq(pst_now_ms() - t0, 150, "ps_recv(-1) did not wait");
+    pst_thread_join(t);
+    cr_assert_eq(peer.rc, 0);
+    cr_assert_eq(got, 1);
+
+    /* No room to write: the item says so, ps_send(-1) waits for room. */
+    cr_assert_eq(ps_set_buffer_sizes(c, 4096, 0), 0);
+    cr_assert_eq(ps_set_buffer_sizes(s, 0, 4096), 0);
+    memset(chunk, 'w', sizeof chunk);
+    for (i = 0; i < 100000 && r == 0; i++) {
+        sent = 0;
+        r = ps_item_write(&ci, chunk, sizeof chunk, &sent);
+        total += sent;
+    }
+    cr_assert_eq(r, PS_EWOULDBLOCK, "ps_item_write -> %s after %zu bytes",
+                 ps_errname(r), total);
+    peer.s = s;
+    peer.drain = total + 1;
+    peer.rc = 0;
+    t = pst_thread_start(late_peer_main, &peer);
+    cr_assert_not_null(t);
+    t0 = pst_now_ms();
+    r = ps_send(c, "x", 1, &sent, -1);
+    cr_assert_eq(r, 0, "ps_send(-1) -> %s", ps_errname(r));
+    cr_assert_geq(pst_now_ms() - t0, 150, "ps_send(-1) did not wait");
+    cr_assert_eq(sent, 1);
+    pst_thread_join(t);
+    cr_assert_eq(peer.rc, 0, "the reader -> %s", ps_errname(peer.rc));
+    ps_close(c);
+    ps_close(s);
+}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "portsock.h"
 #include "select_support.h"
 #include "support.h"
@@ -51,59 +52,55 @@ static void late_send_main(void *arg)
 
 Test(native_error, receive_timeouts_leave_it)
 {
-    ps_socket_t a, b;
+    pst_pair f;
     char buf[16];
     size_t got = 99;
-    pst_tcp_pair(&a, &b);
+    pst_pair_open_tcp(&f);
     int native = known_native_error();
 
-    RC_IS(ps_recv(b, buf, sizeof buf, &got, 0), PS_EWOULDBLOCK);
+    RC_IS(ps_recv(f.s, buf, sizeof buf, &got, 0), PS_EWOULDBLOCK);
     UNCHANGED(native, "ps_recv, timeout 0");
-    RC_IS(ps_recv(b, buf, sizeof buf, &got, 50), PS_ETIMEDOUT);
+    RC_IS(ps_recv(f.s, buf, sizeof buf, &got, 50), PS_ETIMEDOUT);
     UNCHANGED(native, "ps_recv, timeout 50");
     /* Again: this one waits first (the socket was just found empty). */
-    RC_IS(ps_recv(b, buf, sizeof buf, &got, 50), PS_ETIMEDOUT);
+    RC_IS(ps_recv(f.s, buf, sizeof buf, &got, 50), PS_ETIMEDOUT);
     UNCHANGED(native, "ps_recv waiting first, timeout 50");
-    RC_IS(ps_recv_all(b, buf, 4, &got, 50), PS_ETIMEDOUT);
+    RC_IS(ps_recv_all(f.s, buf, 4, &got, 50), PS_ETIMEDOUT);
     UNCHANGED(native, "ps_recv_all, timeout 50");
-    RC_IS(ps_recv_frame(b, buf, sizeof buf, &got, 50), PS_ETIMEDOUT);
+    RC_IS(ps_recv_frame(f.s, buf, sizeof buf, &got, 50), PS_ETIMEDOUT);
     UNCHANGED(native, "ps_recv_frame, timeout 50");
     ps_recv_iovec v = {buf, sizeof buf};
-    RC_IS(ps_recvv(b, &v, 1, &got, 0), PS_EWOULDBLOCK);
+    RC_IS(ps_recvv(f.s, &v, 1, &got, 0), PS_EWOULDBLOCK);
     UNCHANGED(native, "ps_recvv, timeout 0");
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&f);
 }
 
 Test(native_error, receive_that_waited_leaves_it)
 {
-    ps_socket_t a, b;
+    pst_pair f;
     char buf[16];
     size_t got = 0;
-    pst_tcp_pair(&a, &b);
+    pst_pair_open_tcp(&f);
     int native = known_native_error();
 
-    struct late_send l = {a, 100, -1};
-    pst_thread *t = pst_thread_start(late_send_main, &l);
-    cr_assert_not_null(t);
-    OK(ps_recv(b, buf, sizeof buf, &got, 5000));
-    pst_thread_join(t);
+    struct late_send l = {f.c, 100, -1};
+    pst_pair_start_peer(&f, late_send_main, &l);
+    OK(ps_recv(f.s, buf, sizeof buf, &got, 5000));
+    pst_pair_join_peer(&f);
     OK(l.rc);
     cr_assert_gt(got, 0u);
     UNCHANGED(native, "ps_recv that waited");
     if (got < 4)
-        OK(ps_recv_all(b, buf + got, 4 - got, NULL, 5000));
+        OK(ps_recv_all(f.s, buf + got, 4 - got, NULL, 5000));
 
     /* ps_recv_all: the first attempt finds nothing, then the bytes come. */
     l.rc = -1;
-    t = pst_thread_start(late_send_main, &l);
-    cr_assert_not_null(t);
-    OK(ps_recv_all(b, buf, 4, &got, 5000));
-    pst_thread_join(t);
+    pst_pair_start_peer(&f, late_send_main, &l);
+    OK(ps_recv_all(f.s, buf, 4, &got, 5000));
+    pst_pair_join_peer(&f);
     OK(l.rc);
     UNCHANGED(native, "ps_recv_all that waited");
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&f);
 }
 
 struct drain {
@@ -128,36 +125,32 @@ static void drain_main(void *arg)
 
 Test(native_error, send_that_waited_leaves_it)
 {
-    ps_socket_t a, b;
+    pst_pair f;
     static char chunk[1 << 16];
     size_t sent = 0, filled = 0;
-    pst_tcp_pair(&a, &b);
-    OK(ps_set_buffer_sizes(a, 4096, 0));
-    OK(ps_set_buffer_sizes(b, 0, 4096));
+    pst_pair_open(&f, PST_PAIR_TCP, (pst_bufs){4096, 0}, (pst_bufs){0, 4096});
     /* Fill both buffers until a send would block. */
     int rc;
     do {
-        rc = ps_send(a, chunk, sizeof chunk, &sent, 0);
+        rc = ps_send(f.c, chunk, sizeof chunk, &sent, 0);
         filled += sent;
     } while (rc == 0);
     RC_IS(rc, PS_EWOULDBLOCK);
     int native = known_native_error();
-    RC_IS(ps_send(a, chunk, sizeof chunk, &sent, 0), PS_EWOULDBLOCK);
+    RC_IS(ps_send(f.c, chunk, sizeof chunk, &sent, 0), PS_EWOULDBLOCK);
     UNCHANGED(native, "ps_send, timeout 0");
-    RC_IS(ps_send_all(a, chunk, sizeof chunk, &sent, 50), PS_ETIMEDOUT);
+    RC_IS(ps_send_all(f.c, chunk, sizeof chunk, &sent, 50), PS_ETIMEDOUT);
     UNCHANGED(native, "ps_send_all, timeout 50");
     filled += sent;
 
     /* A send that has to wait, again and again, while the peer drains. */
-    struct drain d = {b, filled + sizeof chunk, -1};
-    pst_thread *t = pst_thread_start(drain_main, &d);
-    cr_assert_not_null(t);
-    OK(ps_send_all(a, chunk, sizeof chunk, &sent, 10000));
-    pst_thread_join(t);
+    struct drain d = {f.s, filled + sizeof chunk, -1};
+    pst_pair_start_peer(&f, drain_main, &d);
+    OK(ps_send_all(f.c, chunk, sizeof chunk, &sent, 10000));
+    pst_pair_join_peer(&f);
     OK(d.rc);
     UNCHANGED(native, "ps_send_all that waited");
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&f);
 }
 
 Test(native_error, accept_timeouts_and_waits_leave_it)

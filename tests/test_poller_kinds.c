@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "portsock.h"
 #include "rc_assert.h"
 #include "select_support.h"
@@ -30,96 +31,67 @@ static void late_write_main(void *arg)
     cr_assert_eq(pst_fd_write(w->fd, "x", 1), 1);
 }
 
-/* The one event of a wait that must report exactly one. */
-static ps_event wait_one(ps_poller *p, int timeout_ms)
-{
-    ps_event ev[4];
-    memset(ev, 0, sizeof ev);
-    int n = ps_poller_wait(p, ev, 4, timeout_ms);
-    cr_assert_eq(n, 1, "wait -> %d (%s)", n, n < 0 ? ps_errname(n) : "events");
-    return ev[0];
-}
-
-static void wait_none(ps_poller *p, int timeout_ms)
-{
-    ps_event ev[4];
-    int n = ps_poller_wait(p, ev, 4, timeout_ms);
-    cr_assert_eq(n, 0, "wait -> %d, expected nothing (revents 0x%x)", n,
-                 n > 0 ? ev[0].revents : 0u);
-}
-
 static int tag_sock, tag_pipe, tag_file;
 
 Test(poller_kinds, socket_and_pipe_together)
 {
-    ps_poller *p;
-    ps_socket_t a, b;
-    int fds[2];
+    pst_pipe_poller f;
+    pst_pair sp;
     char buf[8];
-    OK(ps_poller_open(&p));
-    pst_tcp_pair(&a, &b);
-    cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem si = pst_sock_item(a, PS_POLL_READ);
-    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
-    OK(ps_poller_add(p, &si, &tag_sock));
-    OK(ps_poller_add(p, &pi, &tag_pipe));
-    wait_none(p, 50);
+    pst_pipe_poller_init(&f);
+    pst_pair_open_tcp(&sp);
+    ps_pollitem si = pst_sock_item(sp.c, PS_POLL_READ);
+    OK(ps_poller_add(f.p, &si, &tag_sock));
+    pst_pipe_poller_add(&f, PS_POLL_READ, &tag_pipe);
+    pst_wait_none(f.p, 50);
 
     /* A pipe write wakes a wait that also watches a socket. */
-    struct late_write w = {fds[1], 50, 0};
+    struct late_write w = {f.fds[1], 50, 0};
     pst_thread *t = pst_thread_start(late_write_main, &w);
     cr_assert_not_null(t);
-    ps_event e = wait_one(p, 5000);
+    ps_event e = pst_wait_one(f.p, 5000);
     pst_thread_join(t);
     cr_assert_eq(e.data, &tag_pipe);
     cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
-    cr_assert_eq(pst_fd_read(fds[0], buf, sizeof buf), 1);
-    wait_none(p, 50);
+    cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 1);
+    pst_wait_none(f.p, 50);
 
     /* The socket still works beside it. */
-    OK(ps_send_all(b, "hi", 2, NULL, 1000));
-    e = wait_one(p, 5000);
+    OK(ps_send_all(sp.s, "hi", 2, NULL, 1000));
+    e = pst_wait_one(f.p, 5000);
     cr_assert_eq(e.data, &tag_sock);
     cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
-    OK(ps_recv_all(a, buf, 2, NULL, 1000));
-    wait_none(p, 50);
+    OK(ps_recv_all(sp.c, buf, 2, NULL, 1000));
+    pst_wait_none(f.p, 50);
 
-    OK(ps_poller_remove(p, &pi));
-    OK(ps_poller_remove(p, &si));
-    ps_poller_close(p);
-    pst_fd_close(fds[0]);
-    pst_fd_close(fds[1]);
-    ps_close(a);
-    ps_close(b);
+    OK(ps_poller_remove(f.p, &f.item));
+    OK(ps_poller_remove(f.p, &si));
+    pst_pipe_poller_close(&f);
+    pst_pair_close(&sp);
 }
 
 Test(poller_kinds, pipe_read_then_hup)
 {
-    ps_poller *p;
-    int fds[2];
+    pst_pipe_poller f;
     char buf[8];
-    OK(ps_poller_open(&p));
-    cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
-    OK(ps_poller_add(p, &pi, &tag_pipe));
-    wait_none(p, 30);
-    cr_assert_eq(pst_fd_write(fds[1], "ab", 2), 2);
+    pst_pipe_poller_open(&f, PS_POLL_READ, &tag_pipe);
+    pst_wait_none(f.p, 30);
+    cr_assert_eq(pst_fd_write(f.fds[1], "ab", 2), 2);
     /* Level-triggered: reported by every wait until read. */
     for (int i = 0; i < 3; i++) {
-        ps_event e = wait_one(p, 2000);
+        ps_event e = pst_wait_one(f.p, 2000);
         cr_assert_eq(e.data, &tag_pipe);
         cr_assert_eq(e.revents, PS_POLL_READ, "round %d: 0x%x", i, e.revents);
     }
-    cr_assert_eq(pst_fd_read(fds[0], buf, sizeof buf), 2);
-    wait_none(p, 30);
-    pst_fd_close(fds[1]);
-    ps_event e = wait_one(p, 2000);
+    cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 2);
+    pst_wait_none(f.p, 30);
+    pst_pipe_poller_close_end(&f, 1);
+    ps_event e = pst_wait_one(f.p, 2000);
     cr_assert_eq(e.revents & (PS_POLL_READ | PS_POLL_HUP),
                  PS_POLL_READ | PS_POLL_HUP, "revents 0x%x", e.revents);
-    cr_assert_eq(pst_fd_read(fds[0], buf, sizeof buf), 0, "end of pipe");
-    OK(ps_poller_remove(p, &pi));
-    ps_poller_close(p);
-    pst_fd_close(fds[0]);
+    cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 0, "end of pipe");
+    OK(ps_poller_remove(f.p, &f.item));
+    pst_pipe_poller_close(&f);
 }
 
 /* Data that arrived and was read while no wait was in progress is not
@@ -127,42 +99,35 @@ Test(poller_kinds, pipe_read_then_hup)
  * report would make a blocking read of the empty pipe hang). */
 Test(poller_kinds, pipe_data_read_between_waits_not_reported)
 {
-    ps_poller *p;
-    int fds[2];
+    pst_pipe_poller f;
     char buf[8];
-    OK(ps_poller_open(&p));
-    cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
-    OK(ps_poller_add(p, &pi, &tag_pipe));
-    wait_none(p, 30);
+    pst_pipe_poller_open(&f, PS_POLL_READ, &tag_pipe);
+    pst_wait_none(f.p, 30);
     for (int i = 0; i < 2; i++) {
-        cr_assert_eq(pst_fd_write(fds[1], "x", 1), 1);
+        cr_assert_eq(pst_fd_write(f.fds[1], "x", 1), 1);
         pst_sleep_ms(100); /* the helper has seen it */
-        cr_assert_eq(pst_fd_read(fds[0], buf, sizeof buf), 1);
-        wait_none(p, 50);
+        cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 1);
+        pst_wait_none(f.p, 50);
     }
     /* And it is still watched. */
-    cr_assert_eq(pst_fd_write(fds[1], "y", 1), 1);
-    ps_event e = wait_one(p, 2000);
+    cr_assert_eq(pst_fd_write(f.fds[1], "y", 1), 1);
+    ps_event e = pst_wait_one(f.p, 2000);
     cr_assert_eq(e.data, &tag_pipe);
     cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
-    cr_assert_eq(pst_fd_read(fds[0], buf, sizeof buf), 1);
-    OK(ps_poller_remove(p, &pi));
-    ps_poller_close(p);
-    pst_fd_close(fds[0]);
-    pst_fd_close(fds[1]);
+    cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 1);
+    OK(ps_poller_remove(f.p, &f.item));
+    pst_pipe_poller_close(&f);
 }
 
 /* PS_KIND_HANDLE: a Windows pipe handle works like its fd; elsewhere the
  * kind is PS_ENOTSUP, as documented. */
 Test(poller_kinds, handle_kind)
 {
-    ps_poller *p;
-    int fds[2];
+    pst_pipe_poller f;
     char buf[8];
-    OK(ps_poller_open(&p));
-    cr_assert_eq(pst_pipe(fds), 0);
-    void *h = pst_fd_handle(fds[0]);
+    pst_pipe_poller_init(&f);
+    ps_poller *p = f.p;
+    void *h = pst_fd_handle(f.fds[0]);
     ps_pollitem hi = pst_handle_item(h != NULL ? h : (void *)&tag_pipe,
                                  PS_POLL_READ);
     if (!pst_is_windows()) {
@@ -173,18 +138,16 @@ Test(poller_kinds, handle_kind)
     } else {
         OK(ps_poller_add(p, &hi, &tag_pipe));
         RC_IS(ps_poller_add(p, &hi, &tag_pipe), PS_EEXIST);
-        wait_none(p, 30);
-        cr_assert_eq(pst_fd_write(fds[1], "z", 1), 1);
-        ps_event e = wait_one(p, 2000);
+        pst_wait_none(p, 30);
+        cr_assert_eq(pst_fd_write(f.fds[1], "z", 1), 1);
+        ps_event e = pst_wait_one(p, 2000);
         cr_assert_eq(e.data, &tag_pipe);
         cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
-        cr_assert_eq(pst_fd_read(fds[0], buf, sizeof buf), 1);
-        wait_none(p, 30);
+        cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 1);
+        pst_wait_none(p, 30);
         OK(ps_poller_remove(p, &hi));
     }
-    ps_poller_close(p);
-    pst_fd_close(fds[0]);
-    pst_fd_close(fds[1]);
+    pst_pipe_poller_close(&f);
 }
 
 Test(poller_kinds, regular_file_ready_every_wait)
@@ -200,7 +163,7 @@ Test(poller_kinds, regular_file_ready_every_wait)
     OK(ps_poller_add(p, &fi, &tag_file));
     for (int i = 0; i < 3; i++) {
         int64_t t0 = pst_now_ms();
-        ps_event e = wait_one(p, 5000);
+        ps_event e = pst_wait_one(p, 5000);
         cr_assert_lt(pst_now_ms() - t0, 1000, "a file should be ready at once");
         cr_assert_eq(e.data, &tag_file);
         cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
@@ -208,12 +171,12 @@ Test(poller_kinds, regular_file_ready_every_wait)
     /* One-shot: one report, then nothing until modify. */
     fi.events = PS_POLL_READ | PS_POLL_ONESHOT;
     OK(ps_poller_modify(p, &fi, &tag_file));
-    cr_assert_eq(wait_one(p, 1000).revents, PS_POLL_READ);
-    wait_none(p, 30);
+    cr_assert_eq(pst_wait_one(p, 1000).revents, PS_POLL_READ);
+    pst_wait_none(p, 30);
     OK(ps_poller_modify(p, &fi, &tag_pipe));
-    cr_assert_eq(wait_one(p, 1000).data, &tag_pipe);
+    cr_assert_eq(pst_wait_one(p, 1000).data, &tag_pipe);
     OK(ps_poller_remove(p, &fi));
-    wait_none(p, 0);
+    pst_wait_none(p, 0);
     ps_poller_close(p);
     pst_fd_close(fd);
     pst_remove(path);
@@ -227,12 +190,9 @@ static void wake_main(void *arg)
 
 Test(poller_kinds, wake)
 {
-    ps_poller *p;
-    int fds[2];
-    OK(ps_poller_open(&p));
-    cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
-    OK(ps_poller_add(p, &pi, &tag_pipe));
+    pst_pipe_poller f;
+    pst_pipe_poller_open(&f, PS_POLL_READ, &tag_pipe);
+    ps_poller *p = f.p;
     /* From another thread, during the wait. */
     pst_thread *t = pst_thread_start(wake_main, p);
     cr_assert_not_null(t);
@@ -252,53 +212,45 @@ Test(poller_kinds, wake)
     t0 = pst_now_ms();
     RC_IS(ps_poller_wait(p, ev, 2, 100), 0);
     cr_assert_geq(pst_now_ms() - t0, 90, "a second wake was left over");
-    ps_poller_close(p);
-    pst_fd_close(fds[0]);
-    pst_fd_close(fds[1]);
+    pst_pipe_poller_close(&f);
 }
 
 Test(poller_kinds, oneshot_pipe)
 {
-    ps_poller *p;
-    int fds[2];
+    pst_pipe_poller f;
     char buf[8];
-    OK(ps_poller_open(&p));
-    cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ | PS_POLL_ONESHOT);
-    OK(ps_poller_add(p, &pi, &tag_pipe));
-    cr_assert_eq(pst_fd_write(fds[1], "q", 1), 1);
-    ps_event e = wait_one(p, 2000);
+    pst_pipe_poller_open(&f, PS_POLL_READ | PS_POLL_ONESHOT, &tag_pipe);
+    ps_poller *p = f.p;
+    cr_assert_eq(pst_fd_write(f.fds[1], "q", 1), 1);
+    ps_event e = pst_wait_one(p, 2000);
     cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
     /* Still readable, but disarmed. */
-    wait_none(p, 100);
-    OK(ps_poller_modify(p, &pi, &tag_file));
-    e = wait_one(p, 2000);
+    pst_wait_none(p, 100);
+    OK(ps_poller_modify(p, &f.item, &tag_file));
+    e = pst_wait_one(p, 2000);
     cr_assert_eq(e.data, &tag_file);
-    cr_assert_eq(pst_fd_read(fds[0], buf, sizeof buf), 1);
+    cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 1);
     /* Re-armed on an empty pipe: the next write is reported once. */
-    OK(ps_poller_modify(p, &pi, &tag_pipe));
-    wait_none(p, 30);
-    cr_assert_eq(pst_fd_write(fds[1], "r", 1), 1);
-    cr_assert_eq(wait_one(p, 2000).data, &tag_pipe);
-    wait_none(p, 50);
-    OK(ps_poller_remove(p, &pi));
-    RC_IS(ps_poller_modify(p, &pi, &tag_pipe), PS_ENOENT);
-    ps_poller_close(p);
-    pst_fd_close(fds[0]);
-    pst_fd_close(fds[1]);
+    OK(ps_poller_modify(p, &f.item, &tag_pipe));
+    pst_wait_none(p, 30);
+    cr_assert_eq(pst_fd_write(f.fds[1], "r", 1), 1);
+    cr_assert_eq(pst_wait_one(p, 2000).data, &tag_pipe);
+    pst_wait_none(p, 50);
+    OK(ps_poller_remove(p, &f.item));
+    RC_IS(ps_poller_modify(p, &f.item, &tag_pipe), PS_ENOENT);
+    pst_pipe_poller_close(&f);
 }
 
 /* Registration errors with a pipe and a socket. */
 Test(poller_kinds, registration_errors)
 {
-    ps_poller *p;
-    ps_socket_t a, b;
-    int fds[2];
-    OK(ps_poller_open(&p));
-    pst_tcp_pair(&a, &b);
-    cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem si = pst_sock_item(a, PS_POLL_READ);
-    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
+    pst_pipe_poller f;
+    pst_pair sp;
+    pst_pipe_poller_init(&f);
+    pst_pair_open_tcp(&sp);
+    ps_poller *p = f.p;
+    ps_pollitem si = pst_sock_item(sp.c, PS_POLL_READ);
+    ps_pollitem pi = pst_fd_item(f.fds[0], PS_POLL_READ);
     RC_IS(ps_poller_remove(p, &si), PS_ENOENT);
     RC_IS(ps_poller_modify(p, &pi, NULL), PS_ENOENT);
     OK(ps_poller_add(p, &si, NULL));
@@ -312,31 +264,27 @@ Test(poller_kinds, registration_errors)
     OK(ps_poller_remove(p, &si));
     OK(ps_poller_remove(p, &pi));
     RC_IS(ps_poller_remove(p, &pi), PS_ENOENT);
-    ps_poller_close(p);
-    pst_fd_close(fds[0]);
-    pst_fd_close(fds[1]);
-    ps_close(a);
-    ps_close(b);
+    pst_pipe_poller_close(&f);
+    pst_pair_close(&sp);
 }
 
 Test(poller_kinds, remove_stops_pipe_helper)
 {
-    ps_poller *p;
-    int fds[2][2];
-    OK(ps_poller_open(&p));
-    cr_assert_eq(pst_pipe(fds[0]), 0);
-    cr_assert_eq(pst_pipe(fds[1]), 0);
+    pst_pipe_poller f;
+    int second[2];
+    pst_pipe_poller_init(&f);
+    ps_poller *p = f.p;
+    cr_assert_eq(pst_pipe(second), 0);
     long before = pst_thread_count();
     cr_assert_geq(before, 1, "no thread count on this system");
-    ps_pollitem a = pst_fd_item(fds[0][0], PS_POLL_READ);
-    ps_pollitem b = pst_fd_item(fds[1][0], PS_POLL_READ);
-    OK(ps_poller_add(p, &a, NULL));
+    ps_pollitem b = pst_fd_item(second[0], PS_POLL_READ);
+    pst_pipe_poller_add(&f, PS_POLL_READ, NULL);
     OK(ps_poller_add(p, &b, NULL));
     long during = pst_thread_count();
     /* One with data, one waiting in its read. */
-    cr_assert_eq(pst_fd_write(fds[0][1], "d", 1), 1);
-    cr_assert_eq(wait_one(p, 2000).revents, PS_POLL_READ);
-    OK(ps_poller_remove(p, &a));
+    cr_assert_eq(pst_fd_write(f.fds[1], "d", 1), 1);
+    cr_assert_eq(pst_wait_one(p, 2000).revents, PS_POLL_READ);
+    OK(ps_poller_remove(p, &f.item));
     OK(ps_poller_remove(p, &b));
     long after = pst_thread_count();
     cr_log_info("threads: %ld before, %ld with two pipes, %ld after remove",
@@ -344,19 +292,17 @@ Test(poller_kinds, remove_stops_pipe_helper)
     cr_assert_eq(after, before, "a helper outlived its remove");
     if (pst_is_windows())
         cr_assert_eq(during, before + 2, "one helper per pipe on Windows");
-    ps_poller_close(p);
-    for (int i = 0; i < 2; i++) {
-        pst_fd_close(fds[i][0]);
-        pst_fd_close(fds[i][1]);
-    }
+    pst_pipe_poller_close(&f);
+    pst_fd_close(second[0]);
+    pst_fd_close(second[1]);
 }
 
 Test(poller_kinds, close_leaves_nothing)
 {
-    ps_socket_t a, b;
+    pst_pair sp;
     int fds[2];
     char path[256];
-    pst_tcp_pair(&a, &b);
+    pst_pair_open_tcp(&sp);
     cr_assert_eq(pst_pipe(fds), 0);
     pst_temp_path(path, sizeof path, "pkclose");
     cr_assert_eq(pst_write_file(path, "x", 1), 0);
@@ -367,7 +313,7 @@ Test(poller_kinds, close_leaves_nothing)
     for (int round = 0; round < 20; round++) {
         ps_poller *p;
         OK(ps_poller_open(&p));
-        ps_pollitem si = pst_sock_item(a, PS_POLL_READ | PS_POLL_WRITE);
+        ps_pollitem si = pst_sock_item(sp.c, PS_POLL_READ | PS_POLL_WRITE);
         ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
         ps_pollitem fi = pst_fd_item(fd, PS_POLL_READ);
         OK(ps_poller_add(p, &si, NULL));
@@ -390,17 +336,16 @@ Test(poller_kinds, close_leaves_nothing)
     else
         cr_assert_leq(handles_after, handles, "handles or fds leaked");
     /* The items themselves are untouched. */
-    OK(ps_send_all(b, "k", 1, NULL, 1000));
+    OK(ps_send_all(sp.s, "k", 1, NULL, 1000));
     char c;
-    OK(ps_recv_all(a, &c, 1, NULL, 1000));
+    OK(ps_recv_all(sp.c, &c, 1, NULL, 1000));
     cr_assert_eq(pst_fd_write(fds[1], "k", 1), 1);
     cr_assert_eq(pst_fd_read(fds[0], &c, 1), 1);
     pst_fd_close(fd);
     pst_remove(path);
     pst_fd_close(fds[0]);
     pst_fd_close(fds[1]);
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&sp);
 }
 
 /* One-shot with several waiting threads: each ready item goes to one. */
@@ -422,14 +367,14 @@ static void taker_main(void *arg)
 Test(poller_kinds, oneshot_threads_get_distinct_items)
 {
     ps_poller *p;
-    ps_socket_t a[NPAIR], b[NPAIR];
+    pst_pair pr[NPAIR];
     struct taker tk[NPAIR];
     pst_thread *th[NPAIR];
     OK(ps_poller_open(&p));
     for (int i = 0; i < NPAIR; i++) {
-        pst_tcp_pair(&a[i], &b[i]);
-        ps_pollitem it = pst_sock_item(a[i], PS_POLL_READ | PS_POLL_ONESHOT);
-        OK(ps_poller_add(p, &it, &a[i]));
+        pst_pair_open_tcp(&pr[i]);
+        ps_pollitem it = pst_sock_item(pr[i].c, PS_POLL_READ | PS_POLL_ONESHOT);
+        OK(ps_poller_add(p, &it, &pr[i]));
     }
     for (int i = 0; i < NPAIR; i++) {
         tk[i].p = p;
@@ -437,7 +382,7 @@ Test(poller_kinds, oneshot_threads_get_distinct_items)
         cr_assert_not_null(th[i]);
     }
     for (int i = 0; i < NPAIR; i++)
-        OK(ps_send_all(b[i], "m", 1, NULL, 1000));
+        OK(ps_send_all(pr[i].s, "m", 1, NULL, 1000));
     for (int i = 0; i < NPAIR; i++)
         pst_thread_join(th[i]);
     for (int i = 0; i < NPAIR; i++) {
@@ -445,35 +390,29 @@ Test(poller_kinds, oneshot_threads_get_distinct_items)
         for (int j = 0; j < i; j++)
             cr_assert_neq(tk[i].got, tk[j].got, "threads %d and %d", i, j);
     }
-    wait_none(p, 50);
+    pst_wait_none(p, 50);
     ps_poller_close(p);
-    for (int i = 0; i < NPAIR; i++) {
-        ps_close(a[i]);
-        ps_close(b[i]);
-    }
+    for (int i = 0; i < NPAIR; i++)
+        pst_pair_close(&pr[i]);
 }
 
 /* How long after a pipe write a waiting poller returns. */
 Test(poller_kinds, pipe_wake_latency)
 {
-    ps_poller *p;
-    int fds[2];
+    pst_pipe_poller f;
     char buf[8];
     int64_t worst = 0, total = 0;
     const int rounds = 10;
-    OK(ps_poller_open(&p));
-    cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
-    OK(ps_poller_add(p, &pi, &tag_pipe));
+    pst_pipe_poller_open(&f, PS_POLL_READ, &tag_pipe);
     for (int i = 0; i < rounds; i++) {
-        struct late_write w = {fds[1], 50, 0};
+        struct late_write w = {f.fds[1], 50, 0};
         pst_thread *t = pst_thread_start(late_write_main, &w);
         cr_assert_not_null(t);
-        ps_event e = wait_one(p, 5000);
+        ps_event e = pst_wait_one(f.p, 5000);
         int64_t back = pst_now_ms();
         pst_thread_join(t);
         cr_assert_eq(e.data, &tag_pipe);
-        cr_assert_eq(pst_fd_read(fds[0], buf, sizeof buf), 1);
+        cr_assert_eq(pst_fd_read(f.fds[0], buf, sizeof buf), 1);
         int64_t extra = back - w.at;
         total += extra;
         if (extra > worst)
@@ -484,23 +423,20 @@ Test(poller_kinds, pipe_wake_latency)
                 rounds);
     cr_assert_lt(worst, 50, "a wait returned %lld ms after the write",
                  (long long)worst);
-    ps_poller_close(p);
-    pst_fd_close(fds[0]);
-    pst_fd_close(fds[1]);
+    pst_pipe_poller_close(&f);
 }
 
 /* A pipe asked for nothing, with data pending (a caller applying
  * backpressure): the wait must sleep, not spin on the data it ignores. */
 Test(poller_kinds, pipe_without_read_does_not_spin)
 {
-    ps_poller *p;
-    int fds[2];
+    pst_pipe_poller f;
     ps_event ev[4];
-    cr_assert_eq(pst_pipe(fds), 0);
-    cr_assert_eq(pst_fd_write(fds[1], "x", 1), 1);
-    OK(ps_poller_open(&p));
-    ps_pollitem pi = pst_fd_item(fds[0], 0);
-    OK(ps_poller_add(p, &pi, &tag_pipe));
+    pst_pipe_poller_init(&f);
+    ps_poller *p = f.p;
+    /* The data is there before the pipe is registered. */
+    cr_assert_eq(pst_fd_write(f.fds[1], "x", 1), 1);
+    pst_pipe_poller_add(&f, 0, &tag_pipe);
     long cpu0 = pst_process_cpu_ms();
     int64_t t0 = pst_now_ms();
     int n = ps_poller_wait(p, ev, 4, 1000);
@@ -515,14 +451,12 @@ Test(poller_kinds, pipe_without_read_does_not_spin)
         cr_assert_lt(cpu, 150, "a 1000 ms wait used %ld ms of CPU", cpu);
     }
     /* Asking for READ again reports the data. */
-    pi.events = PS_POLL_READ;
-    OK(ps_poller_modify(p, &pi, &tag_pipe));
-    ps_event e = wait_one(p, 2000);
+    f.item.events = PS_POLL_READ;
+    OK(ps_poller_modify(p, &f.item, &tag_pipe));
+    ps_event e = pst_wait_one(p, 2000);
     cr_assert_eq(e.data, &tag_pipe);
     cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
-    ps_poller_close(p);
-    pst_fd_close(fds[0]);
-    pst_fd_close(fds[1]);
+    pst_pipe_poller_close(&f);
 }
 
 /* An always-ready file must not starve a ready socket, even at cap 1. */
@@ -530,18 +464,18 @@ Test(poller_kinds, file_does_not_starve_socket)
 {
     char path[256];
     ps_poller *p;
-    ps_socket_t a, b;
+    pst_pair sp;
     pst_temp_path(path, sizeof path, "pkstarve");
     cr_assert_eq(pst_write_file(path, "data", 4), 0);
     int fd = pst_open_read(path);
     cr_assert_geq(fd, 0);
-    pst_tcp_pair(&a, &b);
+    pst_pair_open_tcp(&sp);
     OK(ps_poller_open(&p));
     ps_pollitem fi = pst_fd_item(fd, PS_POLL_READ);
-    ps_pollitem si = pst_sock_item(b, PS_POLL_READ);
+    ps_pollitem si = pst_sock_item(sp.s, PS_POLL_READ);
     OK(ps_poller_add(p, &fi, &tag_file));
     OK(ps_poller_add(p, &si, &tag_sock));
-    OK(ps_send_all(a, "s", 1, NULL, 1000));
+    OK(ps_send_all(sp.c, "s", 1, NULL, 1000));
     int files = 0, socks = 0;
     for (int i = 0; i < 20 && (files < 2 || socks < 2); i++) {
         ps_event ev[1];
@@ -557,8 +491,7 @@ Test(poller_kinds, file_does_not_starve_socket)
     cr_assert_geq(socks, 2, "the socket was reported %d times", socks);
     cr_assert_geq(files, 2, "the file was reported %d times", files);
     ps_poller_close(p);
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&sp);
     pst_fd_close(fd);
     pst_remove(path);
 }
@@ -591,7 +524,7 @@ Test(poller_kinds, file_added_during_wait)
     int64_t t0 = pst_now_ms();
     pst_thread *t = pst_thread_start(late_add_main, &l);
     cr_assert_not_null(t);
-    ps_event e = wait_one(l.p, 3000);
+    ps_event e = pst_wait_one(l.p, 3000);
     int64_t took = pst_now_ms() - t0;
     pst_thread_join(t);
     OK(l.rc);
@@ -635,15 +568,15 @@ static void late_send_main(void *arg)
  * must report it too, not sleep on. */
 Test(poller_kinds, level_triggered_two_waiters)
 {
-    ps_socket_t a, b;
+    pst_pair sp;
     struct lt_waiter w1, w2;
     struct late_send ls;
-    pst_tcp_pair(&a, &b);
+    pst_pair_open_tcp(&sp);
     OK(ps_poller_open(&w1.p));
     w2.p = w1.p;
-    ps_pollitem si = pst_sock_item(b, PS_POLL_READ);
+    ps_pollitem si = pst_sock_item(sp.s, PS_POLL_READ);
     OK(ps_poller_add(w1.p, &si, &tag_sock));
-    ls.s = a;
+    ls.s = sp.c;
     pst_thread *t1 = pst_thread_start(lt_waiter_main, &w1);
     pst_thread *t2 = pst_thread_start(lt_waiter_main, &w2);
     pst_thread *ts = pst_thread_start(late_send_main, &ls);
@@ -660,27 +593,24 @@ Test(poller_kinds, level_triggered_two_waiters)
     cr_assert_eq(w1.data, &tag_sock);
     cr_assert_eq(w2.data, &tag_sock);
     ps_poller_close(w1.p);
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&sp);
 }
 
 /* A pipe dropped as INVALID (closed while registered) leaves no helper
  * thread behind until ps_poller_close. */
 Test(poller_kinds, dropped_pipe_leaves_no_thread)
 {
-    ps_poller *p;
-    int fds[2];
+    pst_pipe_poller f;
     ps_event ev[4];
-    OK(ps_poller_open(&p));
-    cr_assert_eq(pst_pipe(fds), 0);
+    pst_pipe_poller_init(&f);
+    ps_poller *p = f.p;
     long before = pst_thread_count();
     cr_assert_geq(before, 1, "no thread count on this system");
-    ps_pollitem pi = pst_fd_item(fds[0], PS_POLL_READ);
-    OK(ps_poller_add(p, &pi, &tag_pipe));
-    cr_assert_eq(pst_fd_write(fds[1], "d", 1), 1);
-    cr_assert_eq(wait_one(p, 2000).revents, PS_POLL_READ);
+    pst_pipe_poller_add(&f, PS_POLL_READ, &tag_pipe);
+    cr_assert_eq(pst_fd_write(f.fds[1], "d", 1), 1);
+    cr_assert_eq(pst_wait_one(p, 2000).revents, PS_POLL_READ);
     /* Closed while registered, against the rules, to get it dropped. */
-    pst_fd_close(fds[0]);
+    pst_pipe_poller_close_end(&f, 0);
     int n = ps_poller_wait(p, ev, 4, 500);
     cr_assert_geq(n, 0, "wait -> %s", ps_errname(n));
     if (pst_is_windows())
@@ -694,8 +624,7 @@ Test(poller_kinds, dropped_pipe_leaves_no_thread)
     long after = pst_thread_count();
     cr_assert_eq(after, before, "threads: %ld before, %ld after the drop",
                  before, after);
-    ps_poller_close(p);
-    pst_fd_close(fds[1]);
+    pst_pipe_poller_close(&f);
 }
 
 struct adder {
@@ -723,18 +652,18 @@ static void adder_main(void *arg)
 Test(poller_kinds, modify_keeps_item_registered)
 {
     struct adder ad;
-    int fds[2];
-    cr_assert_eq(pst_pipe(fds), 0);
-    cr_assert_eq(pst_fd_write(fds[1], "d", 1), 1);
-    OK(ps_poller_open(&ad.p));
-    ad.it = pst_fd_item(fds[0], PS_POLL_READ);
+    pst_pipe_poller f;
+    pst_pipe_poller_init(&f);
+    cr_assert_eq(pst_fd_write(f.fds[1], "d", 1), 1);
+    pst_pipe_poller_add(&f, PS_POLL_READ, &tag_pipe);
+    ad.p = f.p;
+    ad.it = f.item;
     atomic_init(&ad.stop, 0);
     atomic_init(&ad.bad_rc, 0);
     ad.tries = 0;
-    OK(ps_poller_add(ad.p, &ad.it, &tag_pipe));
     pst_thread *t = pst_thread_start(adder_main, &ad);
     cr_assert_not_null(t);
-    ps_pollitem mi = pst_fd_item(fds[0], PS_POLL_READ);
+    ps_pollitem mi = pst_fd_item(f.fds[0], PS_POLL_READ);
     for (int i = 0; i < 60 && !atomic_load(&ad.bad_rc); i++) {
         mi.events = (i & 1) ? PS_POLL_READ : PS_POLL_READ | PS_POLL_WRITE;
         OK(ps_poller_modify(ad.p, &mi, &tag_pipe));
@@ -746,10 +675,8 @@ Test(poller_kinds, modify_keeps_item_registered)
                  bad < 0 ? ps_errname(bad) : "succeeded");
     cr_log_info("%d adds during the modifies", ad.tries);
     /* Still registered and reporting, as READ only now. */
-    ps_event e = wait_one(ad.p, 2000);
+    ps_event e = pst_wait_one(ad.p, 2000);
     cr_assert_eq(e.data, &tag_pipe);
     cr_assert_eq(e.revents, PS_POLL_READ, "revents 0x%x", e.revents);
-    ps_poller_close(ad.p);
-    pst_fd_close(fds[0]);
-    pst_fd_close(fds[1]);
+    pst_pipe_poller_close(&f);
 }

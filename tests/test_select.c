@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "portsock.h"
 #include "select_support.h"
 #include "support.h"
@@ -50,29 +51,28 @@ Test(select, arguments)
 
 Test(select, socket_readable_after_peer_writes)
 {
-    ps_socket_t a, b;
-    pst_tcp_pair(&a, &b);
-    ps_pollitem it = pst_sock_item(b, PS_POLL_READ | PS_POLL_WRITE);
+    pst_pair f;
+    pst_pair_open_tcp(&f);
+    ps_pollitem it = pst_sock_item(f.s, PS_POLL_READ | PS_POLL_WRITE);
     it.events = PS_POLL_READ;
     cr_assert_eq(ps_select(&it, 1, 0), 0);
     cr_assert_eq(it.revents, 0u);
-    cr_assert_eq(ps_send_all(a, "hello", 5, NULL, 1000), 0);
+    cr_assert_eq(ps_send_all(f.c, "hello", 5, NULL, 1000), 0);
     cr_assert_eq(ps_select(&it, 1, 2000), 1);
     cr_assert_eq(it.revents, (unsigned)PS_POLL_READ);
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&f);
 }
 
 Test(select, socket_read_hup_after_peer_closes)
 {
-    ps_socket_t a, b;
-    pst_tcp_pair(&a, &b);
-    ps_close(a);
-    ps_pollitem it = pst_sock_item(b, PS_POLL_READ);
+    pst_pair f;
+    pst_pair_open_tcp(&f);
+    pst_pair_close_end(&f, &f.c);
+    ps_pollitem it = pst_sock_item(f.s, PS_POLL_READ);
     cr_assert_eq(ps_select(&it, 1, 2000), 1);
     cr_assert(it.revents & PS_POLL_READ, "revents %u", it.revents);
     cr_assert(it.revents & PS_POLL_HUP, "revents %u", it.revents);
-    ps_close(b);
+    pst_pair_close(&f);
 }
 
 /* A reset (the peer closed with bytes unread) is READ|HUP|ERROR on every
@@ -80,14 +80,14 @@ Test(select, socket_read_hup_after_peer_closes)
  * (Wine's peek alone reports a reset as end of stream). */
 Test(select, socket_reset_reports_read_hup_error)
 {
-    ps_socket_t a, b;
+    pst_pair f;
     char buf[100];
-    pst_tcp_pair(&a, &b);
+    pst_pair_open_tcp(&f);
     memset(buf, 'r', sizeof buf);
-    cr_assert_eq(ps_send_all(a, buf, sizeof buf, NULL, 2000), 0);
-    cr_assert_eq(ps_recv_all(b, buf, 1, NULL, 2000), 0);
-    ps_close(b); /* 99 bytes unread: a reset */
-    ps_pollitem it = pst_sock_item(a, PS_POLL_READ);
+    cr_assert_eq(ps_send_all(f.c, buf, sizeof buf, NULL, 2000), 0);
+    cr_assert_eq(ps_recv_all(f.s, buf, 1, NULL, 2000), 0);
+    pst_pair_close_end(&f, &f.s); /* 99 bytes unread: a reset */
+    ps_pollitem it = pst_sock_item(f.c, PS_POLL_READ);
     int64_t t0 = pst_now_ms();
     int r;
     /* Poll until the reset has arrived (it reads as ready at once). */
@@ -96,7 +96,7 @@ Test(select, socket_reset_reports_read_hup_error)
     cr_assert_eq(r, 1, "ps_select: %d (%s)", r, ps_errname(r));
     cr_assert_eq(it.revents, (unsigned)(PS_POLL_READ | PS_POLL_HUP | PS_POLL_ERROR),
                  "revents %u", it.revents);
-    ps_close(a);
+    pst_pair_close(&f);
 }
 
 Test(select, listener_readable_on_pending_connect)
@@ -147,12 +147,10 @@ Test(select, failed_nonblocking_connect_reports_write_error, .timeout = 30)
 
 Test(select, writable_until_send_buffer_full)
 {
-    ps_socket_t a, b;
+    pst_pair f;
     static char chunk[65536];
-    pst_tcp_pair(&a, &b);
-    cr_assert_eq(ps_set_buffer_sizes(a, 4096, 0), 0);
-    cr_assert_eq(ps_set_buffer_sizes(b, 0, 4096), 0);
-    ps_pollitem it = pst_sock_item(a, PS_POLL_WRITE);
+    pst_pair_open(&f, PST_PAIR_TCP, (pst_bufs){4096, 0}, (pst_bufs){0, 4096});
+    ps_pollitem it = pst_sock_item(f.c, PS_POLL_WRITE);
     cr_assert_eq(ps_select(&it, 1, 0), 1);
     cr_assert_eq(it.revents, (unsigned)PS_POLL_WRITE);
 
@@ -160,7 +158,7 @@ Test(select, writable_until_send_buffer_full)
     size_t total = 0;
     for (int i = 0; i < 10000; i++) {
         size_t sent = 0;
-        int r = ps_send(a, chunk, sizeof chunk, &sent, 0);
+        int r = ps_send(f.c, chunk, sizeof chunk, &sent, 0);
         total += sent;
         if (r == PS_EWOULDBLOCK)
             break;
@@ -169,8 +167,7 @@ Test(select, writable_until_send_buffer_full)
     cr_assert_gt(total, 0u);
     cr_assert_eq(ps_select(&it, 1, 100), 0);
     cr_assert_eq(it.revents, 0u);
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&f);
 }
 
 Test(select, pipe_readable_only_after_write_and_nothing_consumed)
@@ -237,34 +234,31 @@ Test(select, regular_file_ready_at_once)
 
 Test(select, mixed_socket_and_pipe_reports_the_ready_one)
 {
-    ps_socket_t a, b;
+    pst_pair f;
     int fds[2];
-    pst_tcp_pair(&a, &b);
+    pst_pair_open_tcp(&f);
     cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem items[2] = {pst_sock_item(b, PS_POLL_READ), pst_fd_item(fds[0], PS_POLL_READ)};
+    ps_pollitem items[2] = {pst_sock_item(f.s, PS_POLL_READ), pst_fd_item(fds[0], PS_POLL_READ)};
 
     struct delayed_write to_pipe = {PS_INVALID_SOCKET, fds[1], 100, 0};
-    pst_thread *t = pst_thread_start(delayed_write_main, &to_pipe);
-    cr_assert_not_null(t);
+    pst_pair_start_peer(&f, delayed_write_main, &to_pipe);
     cr_assert_eq(ps_select(items, 2, 5000), 1);
-    pst_thread_join(t);
+    pst_pair_join_peer(&f);
     cr_assert_eq(items[0].revents, 0u);
     cr_assert_eq(items[1].revents, (unsigned)PS_POLL_READ);
     char c;
     cr_assert_eq(pst_fd_read(fds[0], &c, 1), 1);
 
-    struct delayed_write to_sock = {a, -1, 100, 0};
-    t = pst_thread_start(delayed_write_main, &to_sock);
-    cr_assert_not_null(t);
+    struct delayed_write to_sock = {f.c, -1, 100, 0};
+    pst_pair_start_peer(&f, delayed_write_main, &to_sock);
     cr_assert_eq(ps_select(items, 2, 5000), 1);
-    pst_thread_join(t);
+    pst_pair_join_peer(&f);
     cr_assert_eq(items[0].revents, (unsigned)PS_POLL_READ);
     cr_assert_eq(items[1].revents, 0u);
 
     pst_fd_close(fds[0]);
     pst_fd_close(fds[1]);
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&f);
 }
 
 /* Many sockets (past FD_SETSIZE on Linux, past 64 on Windows) and a few
@@ -323,14 +317,15 @@ Test(select, many_items_only_last_ready, .timeout = 120)
 
 Test(select, invalid_items_reported_others_still_work)
 {
-    ps_socket_t a, b, dead;
-    pst_tcp_pair(&a, &b);
+    pst_pair f;
+    ps_socket_t dead;
+    pst_pair_open_tcp(&f);
     cr_assert_eq(ps_socket(&dead, PS_AF_INET, PS_SOCK_STREAM), 0);
     ps_close(dead);
-    cr_assert_eq(ps_send_all(a, "x", 1, NULL, 1000), 0);
+    cr_assert_eq(ps_send_all(f.c, "x", 1, NULL, 1000), 0);
 
     ps_pollitem items[3] = {pst_sock_item(dead, PS_POLL_READ), pst_fd_item(-1, PS_POLL_READ),
-                            pst_sock_item(b, PS_POLL_READ)};
+                            pst_sock_item(f.s, PS_POLL_READ)};
     cr_assert_eq(ps_select(items, 3, 2000), 3);
     cr_assert_eq(items[0].revents, (unsigned)PS_POLL_INVALID);
     cr_assert_eq(items[1].revents, (unsigned)PS_POLL_INVALID);
@@ -340,8 +335,7 @@ Test(select, invalid_items_reported_others_still_work)
     int64_t t0 = pst_now_ms();
     cr_assert_eq(ps_select(items + 1, 1, -1), 1);
     cr_assert_lt(pst_now_ms() - t0, 1000);
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&f);
 }
 
 Test(select, handles)
@@ -370,9 +364,9 @@ Test(select, handles)
 
 Test(select, timeouts)
 {
-    ps_socket_t a, b;
-    pst_tcp_pair(&a, &b);
-    ps_pollitem it = pst_sock_item(b, PS_POLL_READ);
+    pst_pair f;
+    pst_pair_open_tcp(&f);
+    ps_pollitem it = pst_sock_item(f.s, PS_POLL_READ);
 
     int64_t t0 = pst_now_ms();
     cr_assert_eq(ps_select(&it, 1, 0), 0);
@@ -384,44 +378,40 @@ Test(select, timeouts)
     cr_assert_geq(waited, 200);
     cr_assert_lt(waited, 1500);
 
-    struct delayed_write w = {a, -1, 150, 0};
-    pst_thread *t = pst_thread_start(delayed_write_main, &w);
-    cr_assert_not_null(t);
+    struct delayed_write w = {f.c, -1, 150, 0};
+    pst_pair_start_peer(&f, delayed_write_main, &w);
     t0 = pst_now_ms();
     cr_assert_eq(ps_select(&it, 1, -1), 1);
     cr_assert_geq(pst_now_ms() - t0, 100);
-    pst_thread_join(t);
-    ps_close(a);
-    ps_close(b);
+    pst_pair_join_peer(&f);
+    pst_pair_close(&f);
 }
 
 Test(select, no_side_effects_on_blocking_mode)
 {
-    ps_socket_t a, b;
+    pst_pair f;
     char c = 0;
-    pst_tcp_pair(&a, &b);
-    ps_pollitem it = pst_sock_item(b, PS_POLL_READ | PS_POLL_WRITE);
+    pst_pair_open_tcp(&f);
+    ps_pollitem it = pst_sock_item(f.s, PS_POLL_READ | PS_POLL_WRITE);
     cr_assert_eq(ps_select(&it, 1, 100), 1);
     it.events = PS_POLL_READ;
     cr_assert_eq(ps_select(&it, 1, 50), 0);
 
     /* Still blocking: a raw recv waits for the late byte instead of
      * failing with "would block". */
-    struct delayed_write w = {a, -1, 150, 0};
-    pst_thread *t = pst_thread_start(delayed_write_main, &w);
-    cr_assert_not_null(t);
+    struct delayed_write w = {f.c, -1, 150, 0};
+    pst_pair_start_peer(&f, delayed_write_main, &w);
     int64_t t0 = pst_now_ms();
-    cr_assert_eq(pst_raw_recv(b, &c, 1), 1);
+    cr_assert_eq(pst_raw_recv(f.s, &c, 1), 1);
     cr_assert_geq(pst_now_ms() - t0, 100);
     cr_assert_eq(c, 'x');
-    pst_thread_join(t);
+    pst_pair_join_peer(&f);
 
     /* And a non-blocking one stays non-blocking. */
-    cr_assert_eq(ps_set_nonblocking(b, 1), 0);
+    cr_assert_eq(ps_set_nonblocking(f.s, 1), 0);
     cr_assert_eq(ps_select(&it, 1, 50), 0);
-    cr_assert_eq(pst_raw_recv(b, &c, 1), -1);
-    ps_close(a);
-    ps_close(b);
+    cr_assert_eq(pst_raw_recv(f.s, &c, 1), -1);
+    pst_pair_close(&f);
 }
 
 /* ---- More items than the open-file limit ----
@@ -477,14 +467,14 @@ Test(select, invalid_items_past_fd_limit)
  * and every copy reports what it asked for. */
 Test(select, duplicates_past_fd_limit)
 {
-    ps_socket_t a, b;
-    pst_tcp_pair(&a, &b);
+    pst_pair f;
+    pst_pair_open_tcp(&f);
     ps_pollitem *items = calloc(MANY, sizeof *items);
     cr_assert_not_null(items);
     for (size_t i = 0; i < MANY; i++)
-        items[i] = pst_sock_item(b, PS_POLL_READ);
+        items[i] = pst_sock_item(f.s, PS_POLL_READ);
 
-    struct delayed_write w = {a, -1, 100, 0};
+    struct delayed_write w = {f.c, -1, 100, 0};
     struct limited l;
     limit_lower(&l, FEW_FDS);
     int r0 = ps_select(items, MANY, 0);
@@ -501,7 +491,7 @@ Test(select, duplicates_past_fd_limit)
     /* Now half of them also ask for WRITE, and a third are invalid. */
     for (size_t i = 0; i < MANY; i++)
         items[i] = i % 3 == 2 ? pst_fd_item(-1, PS_POLL_READ)
-                              : pst_sock_item(b, i % 2 ? PS_POLL_READ
+                              : pst_sock_item(f.s, i % 2 ? PS_POLL_READ
                                                        : PS_POLL_READ | PS_POLL_WRITE);
     int r2 = ps_select(items, MANY, 5000);
     limit_restore(&l);
@@ -519,8 +509,7 @@ Test(select, duplicates_past_fd_limit)
                                    : PS_POLL_READ | PS_POLL_WRITE;
         cr_assert_eq(items[i].revents, want, "item %zu: %u", i, items[i].revents);
     }
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&f);
     free(items);
 }
 
@@ -572,20 +561,19 @@ Test(select, open_sockets_past_fd_limit)
  * value is the pipe's fd, which poll() watches like any other. */
 static void pipe_as_socket_case(int pipe_first, unsigned pipe_events)
 {
-    ps_socket_t a, b;
+    pst_pair f;
     int fds[2];
     if (pipe_first)
         cr_assert_eq(pst_pipe(fds), 0);
-    pst_tcp_pair(&a, &b);
+    pst_pair_open_tcp(&f);
     if (!pipe_first)
         cr_assert_eq(pst_pipe(fds), 0);
     ps_pollitem items[2] = {pst_sock_item(pst_fd_as_socket(fds[0]), pipe_events),
-                            pst_sock_item(b, PS_POLL_READ)};
-    struct delayed_write w = {a, -1, 150, 0};
-    pst_thread *t = pst_thread_start(delayed_write_main, &w);
-    cr_assert_not_null(t);
+                            pst_sock_item(f.s, PS_POLL_READ)};
+    struct delayed_write w = {f.c, -1, 150, 0};
+    pst_pair_start_peer(&f, delayed_write_main, &w);
     int r = ps_select(items, 2, 5000);
-    pst_thread_join(t);
+    pst_pair_join_peer(&f);
     if (pst_is_windows()) {
         cr_assert_geq(r, 1, "pipe first %d, events %u: ps_select: %d (%s)",
                       pipe_first, pipe_events, r, ps_errname(r));
@@ -607,8 +595,7 @@ static void pipe_as_socket_case(int pipe_first, unsigned pipe_events)
     cr_assert_eq(items[1].revents, (unsigned)PS_POLL_READ);
     pst_fd_close(fds[0]);
     pst_fd_close(fds[1]);
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&f);
 }
 
 Test(select, pipe_as_socket_item_with_waiting_socket, .timeout = 60)
@@ -651,23 +638,22 @@ static void drainer_main(void *arg)
 
 Test(select, readable_socket_drained_by_another_thread, .timeout = 120)
 {
-    ps_socket_t a, b;
-    pst_tcp_pair(&a, &b);
+    pst_pair f;
+    pst_pair_open_tcp(&f);
     struct drainer d;
-    d.rd = b;
-    d.wr = a;
+    d.rd = f.s;
+    d.wr = f.c;
     atomic_init(&d.stop, 0);
     atomic_init(&d.select_since, 0);
     atomic_init(&d.rescues, 0);
-    pst_thread *t = pst_thread_start(drainer_main, &d);
-    cr_assert_not_null(t);
+    pst_pair_start_peer(&f, drainer_main, &d);
     int64_t worst = 0, start = pst_now_ms();
     int rounds = 0, failed = 0;
     /* Many rounds (each a fresh chance for the race), for at most 8 s. */
     while (rounds < 500 && pst_now_ms() - start < 8000) {
-        if (ps_send_all(a, "x", 1, NULL, 1000) != 0)
+        if (ps_send_all(f.c, "x", 1, NULL, 1000) != 0)
             failed++;
-        ps_pollitem it = pst_sock_item(b, PS_POLL_READ);
+        ps_pollitem it = pst_sock_item(f.s, PS_POLL_READ);
         int64_t t0 = pst_now_ms();
         atomic_store(&d.select_since, (long long)ps_now_ms());
         int r = ps_select(&it, 1, 100);
@@ -680,7 +666,7 @@ Test(select, readable_socket_drained_by_another_thread, .timeout = 120)
         rounds++;
     }
     atomic_store(&d.stop, 1);
-    pst_thread_join(t);
+    pst_pair_join_peer(&f);
     int stuck = atomic_load(&d.rescues);
     cr_log_info("%d rounds, worst ps_select(100 ms) %lld ms", rounds,
                 (long long)worst);
@@ -689,8 +675,7 @@ Test(select, readable_socket_drained_by_another_thread, .timeout = 120)
                  "their deadline until more data came", stuck, rounds);
     cr_assert_lt(worst, 1000, "a ps_select(100 ms) took %lld ms",
                  (long long)worst);
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&f);
 }
 
 /* Short waits on a pipe, one after another: on Windows each starts a
@@ -699,13 +684,13 @@ Test(select, readable_socket_drained_by_another_thread, .timeout = 120)
  * near its deadline, no helper is left behind, and the pipe is untouched. */
 Test(select, short_waits_on_pipe_stop_their_helpers, .timeout = 60)
 {
-    ps_socket_t a, b;
+    pst_pair f;
     int fds[2];
     char c = 0;
-    pst_tcp_pair(&a, &b);
+    pst_pair_open_tcp(&f);
     cr_assert_eq(pst_pipe(fds), 0);
     ps_pollitem items[2] = {pst_fd_item(fds[0], PS_POLL_READ),
-                            pst_sock_item(b, PS_POLL_READ)};
+                            pst_sock_item(f.s, PS_POLL_READ)};
     long threads = pst_thread_count();
     int64_t worst = 0;
     int bad = 0;
@@ -729,6 +714,5 @@ Test(select, short_waits_on_pipe_stop_their_helpers, .timeout = 60)
     cr_assert_eq(c, 'p');
     pst_fd_close(fds[0]);
     pst_fd_close(fds[1]);
-    ps_close(a);
-    ps_close(b);
+    pst_pair_close(&f);
 }

@@ -32,10 +32,15 @@ ps__fdrec *ps__fdtable_claim(ps__fdtable *t, int fd)
     memset(r, 0, sizeof *r);
     /* A new number for every registration, so an event that was already
      * on its way for an older registration of the same fd is recognised. */
+    r->gen = ps__fdtable_new_gen(t);
+    return r;
+}
+
+uint32_t ps__fdtable_new_gen(ps__fdtable *t)
+{
     if (++t->next_gen == 0)
         t->next_gen = 1;
-    r->gen = t->next_gen;
-    return r;
+    return t->next_gen;
 }
 
 void ps__fdtable_clear(ps__fdrec *r) { memset(r, 0, sizeof *r); }

@@ -4,7 +4,15 @@
  * Each registration's record lives in an fd-indexed table (fdtable.c); the
  * epoll event carries the fd and the record's registration number (gen),
  * so a wait finds the user's data by indexing, and drops an event that was
- * meant for a registration removed (or replaced) meanwhile.
+ * meant for a registration removed (or replaced) meanwhile. A modify gives
+ * the record a new gen too: an event a wait took before it (EPOLLONESHOT
+ * re-armed by another thread meanwhile) is dropped, and EPOLL_CTL_MOD
+ * queues the item again if it is still ready, for one waiter.
+ *
+ * The poller's own descriptors (the epoll fd, the two eventfds) are not
+ * items: add of one is PS_EINVAL; modify and remove of a number with no
+ * record are PS_ENOENT (PS_EBADF if closed) without asking epoll, which
+ * would otherwise change or drop the wake eventfd itself.
  *
  * Regular files and other fds epoll refuses (EPERM) are always ready: they
  * are kept in a side list, and while one of them is armed an eventfd
@@ -299,13 +307,19 @@ static int ctl_add(ps_poller *p, int fd, unsigned events, void *data)
 static int ctl_epoll(ps_poller *p, int op, int fd, ps__fdrec *r,
                      unsigned events, void *data)
 {
+    if (!r) /* never registered, or one of ours: epoll must not touch it */
+        return fd >= 0 && fcntl(fd, F_GETFD) != -1 ? PS_ENOENT
+                                                   : ps__posix_error(EBADF);
+    uint32_t gen = op == PS__POLLER_MODIFY ? ps__fdtable_new_gen(&p->tab)
+                                           : r->gen;
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);
     ev.events = to_epoll(events);
-    ev.data.u64 = (uint64_t)(r ? r->gen : 0) << 32 | (uint32_t)fd;
+    ev.data.u64 = (uint64_t)gen << 32 | (uint32_t)fd;
     int eop = op == PS__POLLER_MODIFY ? EPOLL_CTL_MOD : EPOLL_CTL_DEL;
     int err = epoll_ctl(p->ep, eop, fd, &ev) == 0 ? 0 : errno;
-    if (err == 0 && r && op == PS__POLLER_MODIFY) {
+    if (err == 0 && op == PS__POLLER_MODIFY) {
+        r->gen = gen;
         r->events = events;
         r->data = data;
         return 0;
@@ -314,9 +328,15 @@ static int ctl_epoll(ps_poller *p, int op, int fd, ps__fdrec *r,
     if (err == EPERM)
         return PS_ENOENT;
     /* Removed, or the fd is gone from epoll (closed): forget the record. */
-    if (r && (err == 0 || err == ENOENT || err == EBADF))
+    if (err == 0 || err == ENOENT || err == EBADF)
         ps__fdtable_clear(r);
     return err == 0 ? 0 : epoll_error(err);
+}
+
+/* 1 for a descriptor of the poller's own. */
+static int is_own(const ps_poller *p, int fd)
+{
+    return fd == p->ep || fd == p->wake_fd || fd == p->files_fd;
 }
 
 int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
@@ -331,7 +351,7 @@ int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
     if (r && r->kind == KIND_FILE && file_still_there(p, r))
         rc = ctl_file(p, op, r, events, data);
     else if (op == PS__POLLER_ADD)
-        rc = ctl_add(p, fd, events, data);
+        rc = is_own(p, fd) ? PS_EINVAL : ctl_add(p, fd, events, data);
     else
         rc = ctl_epoll(p, op, fd, ps__fdtable_find(&p->tab, fd), events,
                        data);

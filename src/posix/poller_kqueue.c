@@ -12,6 +12,15 @@
  * slot: a remove on another thread may end a registration while a wait
  * holds an event for it, so each event is checked, under the lock, against
  * the slot's current number, and one for an ended registration is dropped.
+ * Every arming (add, and each modify) gives the slot a new number, and the
+ * knotes get it as their udata: an event a wait took before a modify
+ * (the other filter of a one-shot item, or a side item's select() result
+ * from before another thread read the item and re-armed it) is dropped,
+ * so a one-shot report always means ready now, and one waiter. kqueue
+ * queues a re-enabled knote again if it is still ready.
+ *
+ * The kqueue fd itself is not an item: add of it is PS_EINVAL; modify or
+ * remove, PS_ENOENT (it never has a slot).
  *
  * Not every fd can be a knote: regular files and directories are ready at
  * once (kqueue would report a file at its end as not readable), and macOS
@@ -227,10 +236,18 @@ static int trigger(ps_poller *p, uintptr_t ident)
     return r;
 }
 
+static uintptr_t new_id(ps_poller *p)
+{
+    if (++p->next_id == 0)
+        p->next_id = 1;
+    return p->next_id;
+}
+
 /* Registers (or re-registers) the slot's interest in kqueue, or moves a
  * character device kqueue refuses (macOS terminals) to the select list. */
 static int arm(ps_poller *p, int fd, slot *s, unsigned events)
 {
+    s->id = new_id(p); /* before the knotes take it as their udata */
     if (s->mode == MODE_KQ) {
         int err = sync_knotes(p, fd, s, events);
         if (err != 0) {
@@ -304,9 +321,7 @@ static int add(ps_poller *p, int fd, unsigned events, void *data)
             return PS_EEXIST;
         forget(p, fd, s);
     }
-    if (++p->next_id == 0)
-        p->next_id = 1;
-    s->id = p->next_id;
+    s->id = new_id(p);
     s->data = data;
     s->chr = S_ISCHR(st.st_mode) != 0;
     s->dev = st.st_dev;
@@ -346,7 +361,9 @@ int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
     pthread_mutex_lock(&p->mu);
     slot *s = find(p, fd);
     int r = 0;
-    if (op == PS__POLLER_ADD) {
+    if (op == PS__POLLER_ADD && fd == p->kq) {
+        r = PS_EINVAL; /* the poller's own */
+    } else if (op == PS__POLLER_ADD) {
         r = add(p, fd, item->events, data);
     } else if (!s) {
         r = PS_ENOENT;

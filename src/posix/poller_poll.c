@@ -15,9 +15,15 @@
  * wait that drains a shared pipe could take the signal from another wait
  * that has copied the old set but not yet entered poll().
  *
- * After poll() a ready entry is reported only if its registration is still
- * the one copied (same gen) and armed; a one-shot item is disarmed under
- * the lock, so several waits never report it twice.
+ * After poll() a ready entry is reported only if its record still has the
+ * gen copied, and is armed; a one-shot item is disarmed under the lock, so
+ * several waits never report it twice. A record gets a new gen when it is
+ * re-armed or its events change: a wait whose poll() saw the item ready
+ * before another thread read it and re-armed it holds the old gen and
+ * drops that result, rather than hand out an item that is empty now.
+ *
+ * The poller's own pipes are not items: add of one is PS_EINVAL, and
+ * modify or remove PS_ENOENT, as they never get a record.
  *
  * An fd closed while registered: poll() says POLLNVAL, the item is reported
  * once as PS_POLL_INVALID and dropped (modify / remove of it: PS_EBADF, and
@@ -190,9 +196,22 @@ static void signal_waiters(ps_poller *p)
     }
 }
 
+/* 1 for a pipe of the poller's own (its wake pipe, a wait's pipe). */
+static int is_own(const ps_poller *p, int fd)
+{
+    if (fd == p->wake[0] || fd == p->wake[1])
+        return 1;
+    for (size_t i = 0; i < p->nwaiters; i++)
+        if (fd == p->waiters[i]->pipe[0] || fd == p->waiters[i]->pipe[1])
+            return 1;
+    return 0;
+}
+
 static int ctl_locked(ps_poller *p, int op, int fd, unsigned events,
                       void *data)
 {
+    if (is_own(p, fd))
+        return op == PS__POLLER_ADD ? PS_EINVAL : PS_ENOENT;
     ps__fdrec *r = ps__fdtable_find(&p->tab, fd);
     if (fd < 0 || fcntl(fd, F_GETFD) == -1) {
         /* Closed: a record left for the number is stale. */
@@ -224,6 +243,8 @@ static int ctl_locked(ps_poller *p, int op, int fd, unsigned events,
         r->data = data;
         if (r->armed && r->events == events)
             return 0; /* new data only: the waits' copies stay right */
+        /* What the waits in progress saw is from before: they drop it. */
+        r->gen = ps__fdtable_new_gen(&p->tab);
         r->events = events;
         if (r->armed)
             p->fds[r->pos].events = to_poll(events);
@@ -273,6 +294,12 @@ static int take_waiter(ps_poller *p, size_t need, struct waiter **out)
             free(w);
             return rc;
         }
+        /* A number closed while registered, now ours: that item is gone. */
+        for (int k = 0; k < 2; k++) {
+            ps__fdrec *old = ps__fdtable_find(&p->tab, w->pipe[k]);
+            if (old)
+                forget(p, old);
+        }
         p->waiters[p->nwaiters++] = w;
     }
     if (w->cap < need) {
@@ -297,7 +324,8 @@ static size_t snapshot(ps_poller *p, struct waiter *w)
     w->fds[0].fd = p->wake[0];
     w->fds[1].fd = w->pipe[0];
     w->fds[0].events = w->fds[1].events = POLLIN;
-    memcpy(w->fds + 2, p->fds, p->n * sizeof *p->fds);
+    if (p->n > 0) /* p->fds is NULL until the first add */
+        memcpy(w->fds + 2, p->fds, p->n * sizeof *p->fds);
     for (size_t i = 0; i < p->n; i++)
         w->gens[i + 2] = p->tab.recs[p->fds[i].fd].gen;
     return p->n + 2;

@@ -38,7 +38,8 @@ unsigned ps__poll_revents(unsigned asked, short rev);
  * number is registered again (or the poller is closed). */
 typedef struct ps__fdrec {
     void *data;          /* the user's data */
-    uint32_t gen;        /* registration number, never 0; 0: slot free */
+    uint32_t gen;        /* registration (and arming) number, never 0;
+                          * 0: slot free */
     uint32_t pos;        /* the backend's index for the item */
     unsigned events;     /* as asked: PS_POLL_READ | WRITE | ONESHOT */
     unsigned char kind;  /* the backend's: how the item is waited on */
@@ -54,6 +55,12 @@ ps__fdrec *ps__fdtable_find(ps__fdtable *t, int fd);
 /* A free slot for fd (growing the table) with a new gen: NULL when out of
  * memory or fd < 0. The caller fills it; ps__fdtable_clear frees it. */
 ps__fdrec *ps__fdtable_claim(ps__fdtable *t, int fd);
+/* A number no live record has had lately (never 0). A backend gives a
+ * record a new one when it re-arms or changes it, so that a wait holding
+ * a result from before (an old poll() copy, a kernel event on its way) no
+ * longer matches and drops it: a one-shot item re-armed after a read is
+ * never reported on the strength of the data that was read. */
+uint32_t ps__fdtable_new_gen(ps__fdtable *t);
 void ps__fdtable_clear(ps__fdrec *r);
 void ps__fdtable_free(ps__fdtable *t);
 

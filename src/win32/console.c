@@ -33,7 +33,7 @@ static size_t line_off, line_len, line_cap;
 /* line_off < line_len, for checks made under a poller's lock: they must
  * not wait behind a console read that blocks while holding in_lock. */
 static volatile LONG line_waiting;
-static WCHAR high_half;      /* raw mode: a high surrogate, its pair to come */
+static ps__ctext text;       /* what the last read left: a surrogate half */
 
 static SRWLOCK out_lock = SRWLOCK_INIT;
 static unsigned char out_part[4]; /* a UTF-8 sequence cut by a write */
@@ -263,97 +263,47 @@ static int console_error(DWORD err)
     }
 }
 
-/* Appends w[0, n) as UTF-8 to the line buffer. */
-static int append_utf8(const WCHAR *w, int n)
+/* Room for `more` bytes after the line buffer's line_len. */
+static int line_reserve(size_t more)
 {
-    int need;
-    if (n == 0)
+    size_t cap = line_cap ? line_cap : 1024;
+    char *b;
+    if (line_len + more <= line_cap)
         return 0;
-    need = WideCharToMultiByte(CP_UTF8, 0, w, n, NULL, 0, NULL, NULL);
-    if (need <= 0)
-        return console_error(GetLastError());
-    if (line_len + (size_t)need > line_cap) {
-        size_t cap = line_cap ? line_cap : 1024;
-        char *b;
-        while (cap < line_len + (size_t)need)
-            cap *= 2;
-        b = (char *)realloc(line, cap);
-        if (b == NULL)
-            return PS_ENOMEM;
-        line = b;
-        line_cap = cap;
-    }
-    WideCharToMultiByte(CP_UTF8, 0, w, n, line + line_len, need, NULL, NULL);
-    line_len += (size_t)need;
+    while (cap < line_len + more)
+        cap *= 2;
+    b = (char *)realloc(line, cap);
+    if (b == NULL)
+        return PS_ENOMEM;
+    line = b;
+    line_cap = cap;
     return 0;
 }
 
 #define CHUNK 512
 
 /* Reads what the console gives into the line buffer (empty on entry):
- * in line mode one whole line, in raw mode what one read returns. */
+ * in line mode one whole line, in raw mode what one read returns. The
+ * text rules (surrogates, CR/LF, Ctrl-Z) are ps__ctext_chunk's. */
 static int fill(HANDLE h)
 {
-    WCHAR w[CHUNK];
-    int lm = line_mode(h), first = 1, cr_held = 0;
-    for (;;) {
-        DWORD n = 0, k = 0, room;
-        if (high_half != 0) {
-            w[k++] = high_half;
-            high_half = 0;
-        }
-        room = CHUNK - k;
-        if (!ReadConsoleW(h, w + k, room, &n, NULL))
-            return console_error(GetLastError());
-        if (n == 0 && k == 0)
-            continue; /* Ctrl-C ended the read: as EINTR, read again */
-        n += k;
-        /* Ctrl-Z at the start of a line is the end of input, as the C
-         * runtime reads it. */
-        if (lm && first && w[0] == 0x1A) {
-            while (n == room + k && w[n - 1] != L'\n')
-                if (!ReadConsoleW(h, w, CHUNK, &n, NULL) || n == 0)
-                    break; /* the rest of that line */
-            return 0;
-        }
-        first = 0;
-        /* A pair split by the read: its low half comes next. */
-        if (n > 0 && IS_HIGH_SURROGATE(w[n - 1])) {
-            high_half = w[--n];
-            if (n == 0)
-                continue;
-        }
-        /* A CR that ended the previous chunk: "\r\n" split by the read
-         * is one "\n"; before anything else it was a CR of the line. */
-        if (cr_held && w[0] != L'\n') {
-            int rc = append_utf8(L"\r", 1);
-            if (rc != 0)
-                return rc;
-        }
-        cr_held = 0;
-        {
-            /* A full buffer in line mode: the line goes on, read it too. */
-            int more = lm && n + (high_half != 0) == room + k &&
-                       w[n - 1] != L'\n';
-            if (more && w[n - 1] == L'\r') {
-                cr_held = 1; /* its LF may come first in the next chunk */
-                n--;
-            }
-            if (lm && !more && n >= 1 && w[n - 1] == L'\n') {
-                if (n >= 2 && w[n - 2] == L'\r') {
-                    w[n - 2] = L'\n';
-                    n--;
-                }
-            } else if (lm && !more && n >= 1 && w[n - 1] == L'\r') {
-                w[n - 1] = L'\n'; /* Enter without processed input */
-            }
-            int rc = append_utf8(w, (int)n);
-            if (rc != 0)
-                return rc;
-            if (!more)
-                return 0;
-        }
+    uint16_t w[CHUNK];
+    int step = PS__CTEXT_MORE;
+    ps__ctext_line(&text, line_mode(h));
+    while (step == PS__CTEXT_MORE) {
+        DWORD n = 0;
+        size_t len = 0;
+        int rc;
+        if (!ReadConsoleW(h, w, CHUNK, &n, NULL))
+            /* After a Ctrl-Z only the rest of its line was left. */
+            return text.skipping ? 0 : console_error(GetLastError());
+        rc = line_reserve(PS__CTEXT_OUT_MAX(n));
+        if (rc != 0)
+            return rc;
+        step = ps__ctext_chunk(&text, w, n, n == CHUNK, line + line_len, &len);
+        line_len += len;
     }
+    return 0;
 }
 
 int ps__conin_read(HANDLE h, void *buf, size_t cap, size_t *got)

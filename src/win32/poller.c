@@ -8,6 +8,10 @@
  * Level-triggered items are watched again at the start of the next wait
  * after the one that reported them (not at once), so a wait reports what
  * is ready when it starts and not what was ready before the caller read.
+ * A reported pipe is checked there first (PeekNamedPipe) and reported
+ * again while it is ready, so its helper's timing cannot make a wait miss
+ * it; a new pipe is checked the same way by the first wait. A helper's
+ * packet only says "look": what a wait reports is what it checked.
  * While other threads are blocked on the port, such an item (and any
  * change to the always-checked items) posts a RESCAN packet, so one of
  * them starts its wait again and sees it.
@@ -16,6 +20,7 @@
 #include "console.h"
 #include "poller.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 #define BATCH 128
@@ -23,7 +28,47 @@
 static void lock(ps_poller *p) { AcquireSRWLockExclusive(&p->lock); }
 static void unlock(ps_poller *p) { ReleaseSRWLockExclusive(&p->lock); }
 
-void ps__plist_push(ps__plist *l, ps__preg *r, int which)
+/* ---- record states and their lists ---- */
+
+#define BIT(s) (1u << (s))
+
+#ifndef NDEBUG
+/* The states each state may move to (see poller.h). */
+static const unsigned next_ok[PS__PREG_NSTATES] = {
+    /* IDLE */ BIT(PS__PREG_QUEUED) | BIT(PS__PREG_WATCHED) |
+        BIT(PS__PREG_POSTED) | BIT(PS__PREG_ALWAYS) | BIT(PS__PREG_DEAD),
+    /* QUEUED */ BIT(PS__PREG_IDLE) | BIT(PS__PREG_DEAD),
+    /* WATCHED */ BIT(PS__PREG_POSTED) | BIT(PS__PREG_IDLE) |
+        BIT(PS__PREG_DEAD_DUE) | BIT(PS__PREG_DEAD),
+    /* POSTED */ BIT(PS__PREG_IDLE) | BIT(PS__PREG_DEAD_DUE),
+    /* ALWAYS */ BIT(PS__PREG_IDLE) | BIT(PS__PREG_DEAD),
+    /* DEAD_DUE */ BIT(PS__PREG_DEAD),
+    /* DEAD */ 0};
+#endif
+
+void ps__preg_set(ps__preg *r, ps__preg_state to)
+{
+    assert(r->state < PS__PREG_NSTATES && to < PS__PREG_NSTATES);
+    assert(next_ok[r->state] & BIT(to));
+    r->state = to;
+}
+
+static ps__plist *list_of(ps_poller *p, ps__preg_state st)
+{
+    switch (st) {
+    case PS__PREG_QUEUED:
+        return &p->update;
+    case PS__PREG_ALWAYS:
+        return &p->always;
+    case PS__PREG_DEAD_DUE:
+    case PS__PREG_DEAD:
+        return &p->dead;
+    default:
+        return NULL;
+    }
+}
+
+static void plist_push(ps__plist *l, ps__preg *r)
 {
     r->prev = l->tail;
     r->next = NULL;
@@ -32,10 +77,9 @@ void ps__plist_push(ps__plist *l, ps__preg *r, int which)
     else
         l->head = r;
     l->tail = r;
-    r->list = which;
 }
 
-void ps__plist_unlink(ps__plist *l, ps__preg *r)
+static void plist_unlink(ps__plist *l, ps__preg *r)
 {
     if (r->prev)
         r->prev->next = r->next;
@@ -46,25 +90,35 @@ void ps__plist_unlink(ps__plist *l, ps__preg *r)
     else
         l->tail = r->prev;
     r->prev = r->next = NULL;
-    r->list = PS__LIST_NONE;
 }
 
-static ps__plist *list_of(ps_poller *p, int which)
+/* Moves r to state `to` and to the list that state names (lock held). */
+static void move(ps_poller *p, ps__preg *r, ps__preg_state to)
 {
-    switch (which) {
-    case PS__LIST_UPDATE:
-        return &p->update;
-    case PS__LIST_ALWAYS:
-        return &p->always;
-    default:
-        return &p->dead;
+    ps__plist *from = list_of(p, r->state), *dst = list_of(p, to);
+    ps__preg_set(r, to);
+    if (from == dst)
+        return;
+    if (from != NULL)
+        plist_unlink(from, r);
+    if (dst != NULL)
+        plist_push(dst, r);
+}
+
+/* Every record, in the table or dead, each visited once; fn may free it. */
+static void each_record(ps_poller *p, void (*fn)(ps_poller *, ps__preg *))
+{
+    ps__preg *r, *next;
+    size_t i;
+    for (i = 0; i < p->nbuckets; i++)
+        for (r = p->buckets[i]; r; r = next) {
+            next = r->hnext;
+            fn(p, r);
+        }
+    for (r = p->dead.head; r; r = next) {
+        next = r->next;
+        fn(p, r);
     }
-}
-
-static void unlist(ps_poller *p, ps__preg *r)
-{
-    if (r->list != PS__LIST_NONE)
-        ps__plist_unlink(list_of(p, r->list), r);
 }
 
 /* ---- the registration table: chained hashing, power-of-two buckets ---- */
@@ -155,31 +209,62 @@ static int route_of(const ps__sel_entry *e, unsigned events)
     }
 }
 
-/* Frees r if nothing refers to it any more (lock held). */
+/* A new IDLE record for an item (add, and modify when the route changes). */
+static ps__preg *preg_new(const ps_pollitem *item, const ps__sel_entry *e,
+                          void *data)
+{
+    ps__preg *r = (ps__preg *)calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    item_key(item, &r->kind, &r->value);
+    r->state = PS__PREG_IDLE;
+    r->entry = *e;
+    r->events = item->events;
+    r->data = data;
+    r->route = route_of(e, item->events);
+    if (r->route == PS__ROUTE_AFD)
+        r->base = ps__afd_base(e->s);
+    return r;
+}
+
+/* Frees a DEAD record once its pipe helper is joined (lock held). */
 static void maybe_free(ps_poller *p, ps__preg *r)
 {
-    if (!r->dead || r->afd_pending || r->inflight > 0 ||
-        (r->route == PS__ROUTE_PIPE && !r->helper_gone))
+    if (r->state != PS__PREG_DEAD || r->pipe != NULL)
         return;
-    unlist(p, r);
+    plist_unlink(&p->dead, r);
     free(r);
 }
 
-/* Submits an AFD poll for r (lock held). */
+/* Submits an AFD poll for r: IDLE -> WATCHED (lock held). */
 static int afd_submit(ps_poller *p, ps__preg *r)
 {
-    int rc;
-    if (r->afd_pending)
-        return 0;
-    rc = ps__afd_poll(p->afd, r->base, r->events, &r->info, &r->iosb);
+    int rc = ps__afd_poll(p->afd, r->base, r->events, &r->info, &r->iosb);
     if (rc == 0) {
-        r->afd_pending = 1;
+        ps__preg_set(r, PS__PREG_WATCHED);
         p->afd_pending++;
     }
     return rc;
 }
 
-/* Starts watching r again after a report or a change (lock held). */
+static void post_rescan(ps_poller *p)
+{
+    if (InterlockedExchange(&p->rescan_pending, 1) != 0)
+        return; /* one is on its way */
+    if (!PostQueuedCompletionStatus(p->port, 0, PS__KEY_RESCAN, NULL))
+        InterlockedExchange(&p->rescan_pending, 0);
+}
+
+/* Lets a blocked wait see what it cannot be woken for by the port: the
+ * always-checked items changed, or queued items wait to be checked or
+ * watched again (lock held). */
+static void nudge(ps_poller *p, int side_changed)
+{
+    if (p->blocked > 0 && (side_changed || p->update.head != NULL))
+        post_rescan(p);
+}
+
+/* Watches an IDLE record at once (lock held). */
 static int watch(ps_poller *p, ps__preg *r)
 {
     switch (r->route) {
@@ -192,41 +277,32 @@ static int watch(ps_poller *p, ps__preg *r)
         ps__con_rearm(r);
         return 0;
     default:
+        move(p, r, PS__PREG_ALWAYS);
+        nudge(p, 1);
         return 0;
     }
 }
 
-static void post_rescan(ps_poller *p)
+/* Puts an IDLE record on the queue, for the next wait (lock held). */
+static void queue(ps_poller *p, ps__preg *r)
 {
-    if (InterlockedExchange(&p->rescan_pending, 1) != 0)
-        return; /* one is on its way */
-    if (!PostQueuedCompletionStatus(p->port, 0, PS__KEY_RESCAN, NULL))
-        InterlockedExchange(&p->rescan_pending, 0);
+    move(p, r, PS__PREG_QUEUED);
+    nudge(p, 0);
 }
 
-/* Lets a blocked wait see what it cannot be woken for by the port: the
- * always-checked items changed, or reported items wait to be watched
- * again (lock held). */
-static void nudge(ps_poller *p, int side_changed)
-{
-    if (p->blocked > 0 && (side_changed || p->update.head != NULL))
-        post_rescan(p);
-}
-
-/* Starts watching a new record (lock held). */
+/* Starts watching a new IDLE record (lock held). */
 static int start_route(ps_poller *p, ps__preg *r)
 {
+    int rc;
     switch (r->route) {
-    case PS__ROUTE_AFD:
-        return afd_submit(p, r);
     case PS__ROUTE_PIPE:
-        return ps__pipe_start(p, r);
+        if ((rc = ps__pipe_start(p, r)) == 0)
+            queue(p, r);
+        return rc;
     case PS__ROUTE_CONIN:
         return ps__con_join(p, r);
     default:
-        ps__plist_push(&p->always, r, PS__LIST_ALWAYS);
-        nudge(p, 1);
-        return 0;
+        return watch(p, r);
     }
 }
 
@@ -261,66 +337,60 @@ int ps__poller_create(ps_poller **out)
     return 0;
 }
 
-static void stop_pipes(ps__preg *r)
+static void stop_pipe(ps_poller *p, ps__preg *r)
 {
-    if (r->route == PS__ROUTE_PIPE && !r->helper_gone) {
-        ps__pipe_stop(r);
-        r->helper_gone = 1;
+    (void)p;
+    if (r->pipe != NULL) {
+        ps__pipe_stop(r->pipe);
+        r->pipe = NULL;
     }
+}
+
+static void cancel_poll(ps_poller *p, ps__preg *r)
+{
+    if (r->route == PS__ROUTE_AFD && (r->state == PS__PREG_WATCHED ||
+                                      r->state == PS__PREG_DEAD_DUE))
+        ps__afd_cancel(p->afd, &r->iosb);
+}
+
+/* A record whose poll is still pending keeps its memory: the driver
+ * writes into it. Set by destroy when a cancel never completed. */
+static void free_unless_polled(ps_poller *p, ps__preg *r)
+{
+    if (p->afd_pending == 0 || (r->state != PS__PREG_WATCHED &&
+                                r->state != PS__PREG_DEAD_DUE) ||
+        r->route != PS__ROUTE_AFD)
+        free(r);
 }
 
 void ps__poller_destroy(ps_poller *p)
 {
     OVERLAPPED_ENTRY ent[BATCH];
-    ps__preg *r, *next;
-    size_t i;
-    int leak = 0;
     /* No other call is in progress: helpers are the only other users. */
     if (p->groups != NULL) {
         ps__con_end_all(p);
         ps__conin_release(); /* keys held for an incomplete line */
     }
-    for (i = 0; i < p->nbuckets; i++)
-        for (r = p->buckets[i]; r; r = r->hnext)
-            stop_pipes(r);
-    for (r = p->dead.head; r; r = r->next)
-        stop_pipes(r);
-    for (i = 0; i < p->nbuckets; i++)
-        for (r = p->buckets[i]; r; r = r->hnext)
-            if (r->afd_pending)
-                ps__afd_cancel(p->afd, &r->iosb);
-    for (r = p->dead.head; r; r = r->next)
-        if (r->afd_pending)
-            ps__afd_cancel(p->afd, &r->iosb);
+    each_record(p, stop_pipe);
+    each_record(p, cancel_poll);
     /* The driver writes into the records until each poll completes. */
     while (p->afd_pending > 0) {
         ULONG got = 0, k;
         if (!GetQueuedCompletionStatusEx(p->port, ent, BATCH, &got, 5000,
-                                         FALSE)) {
-            leak = 1; /* a cancel never completed: keep the memory */
-            break;
-        }
+                                         FALSE))
+            break; /* a cancel never completed: keep that memory */
         for (k = 0; k < got; k++) {
+            ps__preg *r;
             if (ent[k].lpCompletionKey != PS__KEY_AFD)
                 continue;
-            r = (ps__preg *)(void *)ent[k].lpOverlapped;
-            r->afd_pending = 0;
+            r = ps__preg_of(ent[k].lpOverlapped);
+            r->state = PS__PREG_IDLE; /* nothing due: freed below */
             p->afd_pending--;
         }
     }
     CloseHandle(p->afd);
     CloseHandle(p->port);
-    for (i = 0; i < p->nbuckets; i++)
-        for (r = p->buckets[i]; r; r = next) {
-            next = r->hnext;
-            if (!leak || !r->afd_pending)
-                free(r);
-        }
-    for (r = p->dead.head; r; r = next) {
-        next = r->next;
-        if (!leak || !r->afd_pending)
-            free(r);
-    }
+    each_record(p, free_unless_polled);
     free(p->buckets);
     free(p);
 }
@@ -343,18 +413,8 @@ static int do_add(ps_poller *p, const ps_pollitem *item, void *data)
         unlock(p);
         return rc;
     }
-    r = (ps__preg *)calloc(1, sizeof *r);
-    if (r == NULL)
+    if ((r = preg_new(item, &e, data)) == NULL)
         return PS_ENOMEM;
-    r->kind = kind;
-    r->value = v;
-    r->entry = e;
-    r->events = item->events;
-    r->data = data;
-    r->armed = 1;
-    r->route = route_of(&e, item->events);
-    if (r->route == PS__ROUTE_AFD)
-        r->base = ps__afd_base(e.s);
     lock(p);
     pp = slot(p, kind, v);
     if (*pp != NULL) {
@@ -373,74 +433,101 @@ static int do_add(ps_poller *p, const ps_pollitem *item, void *data)
     return rc;
 }
 
-/* Takes r out of the table and out of watching (lock held). It is freed
- * now, or when its last completion is taken from the port; a console
- * group left empty is returned to be ended without the lock. */
+/* Takes r out of the table and out of watching (lock held): DEAD_DUE
+ * while a completion is due, else DEAD, freed now or, for a pipe, once its
+ * helper is joined. A console group left empty is returned, to be ended
+ * without the lock. */
 static ps__con_group *retire(ps_poller *p, ps__preg *r)
 {
     ps__con_group *g = NULL;
+    int due = r->state == PS__PREG_POSTED ||
+              (r->state == PS__PREG_WATCHED && r->route == PS__ROUTE_AFD);
     table_remove(p, r);
-    unlist(p, r);
-    r->dead = 1;
-    if (r->afd_pending)
+    if (due && r->route == PS__ROUTE_AFD)
         ps__afd_cancel(p->afd, &r->iosb);
     if (r->route == PS__ROUTE_CONIN) {
         g = ps__con_leave(p, r);
         /* Keys held for an incomplete line: no one waits for them now. */
         ps__conin_release();
     }
-    if (r->afd_pending || r->inflight > 0 || r->route == PS__ROUTE_PIPE)
-        ps__plist_push(&p->dead, r, PS__LIST_DEAD);
-    else
-        maybe_free(p, r);
+    move(p, r, due ? PS__PREG_DEAD_DUE : PS__PREG_DEAD);
+    maybe_free(p, r);
     return g;
 }
 
 /* The rest of a retire, with the lock released: ends an emptied console
- * group and joins a pipe helper (which takes the lock to post). r is a
- * pipe's record (kept until helper_gone is set), else NULL: retire may
- * have freed any other record, and its pointer is not to be used. */
+ * group and joins a pipe helper. r is a pipe's record (kept until its
+ * helper is joined), else NULL: retire may have freed any other record,
+ * and its pointer is not to be used. */
 static void retire_finish(ps_poller *p, ps__preg *r, ps__con_group *g)
 {
     if (g != NULL)
         ps__con_group_end(g);
     if (r != NULL) {
-        ps__pipe_stop(r);
+        /* Only this call clears r->pipe; no report comes after the stop. */
+        ps__pipe_stop(r->pipe);
         lock(p);
-        r->helper_gone = 1;
+        r->pipe = NULL;
         maybe_free(p, r);
         unlock(p);
     }
 }
 
-/* An item no longer open is forgotten all the same, and PS_EBADF says so,
- * so that a new item given its number can register. */
-static int do_remove(ps_poller *p, const ps_pollitem *item)
+/* A pipe or console whose helper is no longer (or now) needed: a new
+ * record takes the old one's place in one lock hold, so the item is
+ * registered throughout, and stays as it was on failure. Called and
+ * returns with the lock held; `*finish` / `*g` are for retire_finish. */
+static int replace(ps_poller *p, ps__preg *r, const ps_pollitem *item,
+                   const ps__sel_entry *e, void *data, ps__preg **finish,
+                   ps__con_group **g)
 {
-    ps__con_group *g;
-    ps__sel_entry e;
-    ps__preg *r;
-    int kind, pipe, rc;
-    uintptr_t v;
-    item_key(item, &kind, &v);
-    rc = classify(item, &e);
-    lock(p);
-    r = *slot(p, kind, v);
-    if (r == NULL) {
-        unlock(p);
-        return PS_ENOENT;
+    ps__preg *n = preg_new(item, e, data);
+    int rc;
+    if (n == NULL)
+        return PS_ENOMEM;
+    if ((rc = start_route(p, n)) != 0) {
+        move(p, n, PS__PREG_DEAD); /* off any list */
+        maybe_free(p, n);
+        return rc;
     }
-    pipe = r->route == PS__ROUTE_PIPE;
-    g = retire(p, r);
-    unlock(p);
-    retire_finish(p, pipe ? r : NULL, g);
-    return rc;
+    *finish = r->route == PS__ROUTE_PIPE ? r : NULL;
+    *g = retire(p, r);
+    *slot(p, n->kind, n->value) = n;
+    p->count++;
+    return 0;
 }
 
-static int do_modify(ps_poller *p, const ps_pollitem *item, void *data)
+/* New events for a record that keeps its route (lock held). */
+static int rearm(ps_poller *p, ps__preg *r, unsigned events, void *data)
 {
+    if (r->route == PS__ROUTE_AFD && r->state == PS__PREG_WATCHED &&
+        ps__afd_mask(events) != ps__afd_mask(r->events))
+        ps__afd_cancel(p->afd, &r->iosb); /* its completion re-submits */
+    r->events = events;
+    r->data = data;
+    switch (r->state) {
+    case PS__PREG_IDLE:
+        if (r->route != PS__ROUTE_PIPE)
+            return watch(p, r);
+        queue(p, r); /* the next wait checks it, as a new pipe */
+        return 0;
+    case PS__PREG_ALWAYS:
+        nudge(p, 1);
+        return 0;
+    default:
+        return 0; /* queued, watched or posted: the next look uses these */
+    }
+}
+
+/* Modify, or remove (op). An item no longer open is forgotten all the
+ * same, and PS_EBADF says so, so that a new item given its number can
+ * register. */
+static int do_change(ps_poller *p, int op, const ps_pollitem *item,
+                     void *data)
+{
+    ps__con_group *g = NULL;
+    ps__preg *r, *finish = NULL;
     ps__sel_entry e;
-    ps__preg *r;
     int kind, rc;
     uintptr_t v;
     item_key(item, &kind, &v);
@@ -448,72 +535,25 @@ static int do_modify(ps_poller *p, const ps_pollitem *item, void *data)
     lock(p);
     r = *slot(p, kind, v);
     if (r == NULL) {
-        unlock(p);
-        return PS_ENOENT;
-    }
-    if (rc != 0) {
-        int pipe = r->route == PS__ROUTE_PIPE;
-        ps__con_group *g = retire(p, r);
-        unlock(p);
-        retire_finish(p, pipe ? r : NULL, g);
-        return rc;
-    }
-    if (route_of(&r->entry, item->events) != r->route) {
-        /* A pipe or console whose helper is no longer (or now) needed:
-         * a new record takes the old one's place in one lock hold, so the
-         * item is registered throughout, and stays as it was on failure. */
-        ps__preg *n = (ps__preg *)calloc(1, sizeof *n);
-        ps__con_group *g;
-        int pipe;
-        if (n == NULL) {
-            unlock(p);
-            return PS_ENOMEM;
-        }
-        n->kind = kind;
-        n->value = v;
-        n->entry = e;
-        n->events = item->events;
-        n->data = data;
-        n->armed = 1;
-        n->route = route_of(&e, item->events);
-        if ((rc = start_route(p, n)) != 0) {
-            unlist(p, n);
-            unlock(p);
-            free(n);
-            return rc;
-        }
-        pipe = r->route == PS__ROUTE_PIPE;
+        rc = PS_ENOENT;
+    } else if (rc != 0 || op == PS__POLLER_REMOVE) {
+        finish = r->route == PS__ROUTE_PIPE ? r : NULL;
         g = retire(p, r);
-        *slot(p, kind, v) = n;
-        p->count++;
-        unlock(p);
-        retire_finish(p, pipe ? r : NULL, g);
-        return 0;
+    } else if (route_of(&r->entry, item->events) != r->route) {
+        rc = replace(p, r, item, &e, data, &finish, &g);
+    } else {
+        rc = rearm(p, r, item->events, data);
     }
-    if (r->route == PS__ROUTE_AFD && r->afd_pending &&
-        ps__afd_mask(item->events) != ps__afd_mask(r->events))
-        ps__afd_cancel(p->afd, &r->iosb); /* its completion re-submits */
-    r->events = item->events;
-    r->data = data;
-    r->armed = 1;
-    if (r->list != PS__LIST_UPDATE)
-        rc = watch(p, r);
-    if (r->route == PS__ROUTE_ALWAYS)
-        nudge(p, 1);
     unlock(p);
+    retire_finish(p, finish, g);
     return rc;
 }
 
 int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
 {
-    switch (op) {
-    case PS__POLLER_ADD:
+    if (op == PS__POLLER_ADD)
         return do_add(p, item, data);
-    case PS__POLLER_MODIFY:
-        return do_modify(p, item, data);
-    default:
-        return do_remove(p, item);
-    }
+    return do_change(p, op, item, data);
 }
 
 /* ---- waiting ---- */
@@ -526,6 +566,13 @@ typedef struct sink {
     size_t side_left;       /* always-checked items this wait has yet to check */
 } sink;
 
+static void emit(sink *s, ps__preg *r, unsigned rev)
+{
+    s->ev[s->n].data = r->data;
+    s->ev[s->n].revents = rev;
+    s->n++;
+}
+
 /* Reports r as INVALID and drops it: the handle is gone, and a new one
  * that gets its number must be able to register (lock held). A pipe
  * helper is told to end, and joined by this wait once the lock is
@@ -533,9 +580,7 @@ typedef struct sink {
 static void drop(ps_poller *p, ps__preg *r, sink *s)
 {
     ps__con_group *g;
-    s->ev[s->n].data = r->data;
-    s->ev[s->n].revents = PS_POLL_INVALID;
-    s->n++;
+    emit(s, r, PS_POLL_INVALID);
     if (r->route == PS__ROUTE_PIPE) {
         ps__pipe_signal_stop(r);
         r->reap_next = s->reap;
@@ -548,13 +593,13 @@ static void drop(ps_poller *p, ps__preg *r, sink *s)
     }
 }
 
-/* Reports r (lock held): one-shot items are disarmed, others watched
- * again at the start of the next wait. An INVALID item is reported once
- * and dropped. */
+/* What an IDLE record (just checked, or its completion just taken)
+ * reports (lock held): one-shot items stay IDLE, others are queued for the
+ * next wait; an INVALID item is reported once and dropped. With nothing
+ * to report it is watched again. */
 static void deliver(ps_poller *p, ps__preg *r, unsigned rev, sink *s)
 {
-    if (!r->armed)
-        return;
+    assert(r->state == PS__PREG_IDLE);
     if (rev & PS_POLL_INVALID) {
         drop(p, r, s);
         return;
@@ -565,20 +610,13 @@ static void deliver(ps_poller *p, ps__preg *r, unsigned rev, sink *s)
         if (r->route == PS__ROUTE_PIPE && !(r->events & PS_POLL_READ))
             return;
         /* Woken for nothing it reports (e.g. the data was taken first). */
-        if (r->list != PS__LIST_UPDATE && watch(p, r) != 0)
-            deliver(p, r, PS_POLL_INVALID, s);
+        if (watch(p, r) != 0)
+            drop(p, r, s);
         return;
     }
-    s->ev[s->n].data = r->data;
-    s->ev[s->n].revents = rev;
-    s->n++;
-    if (r->events & PS_POLL_ONESHOT) {
-        r->armed = 0;
-        if (r->list == PS__LIST_UPDATE)
-            ps__plist_unlink(&p->update, r);
-    } else if (r->list == PS__LIST_NONE) {
-        ps__plist_push(&p->update, r, PS__LIST_UPDATE);
-    }
+    emit(s, r, rev);
+    if (!(r->events & PS_POLL_ONESHOT))
+        move(p, r, PS__PREG_QUEUED);
 }
 
 static unsigned check_other(ps__preg *r)
@@ -589,15 +627,25 @@ static unsigned check_other(ps__preg *r)
     return ps__sel_check_other(&it, &r->entry);
 }
 
-/* The start of a wait (lock held): re-watch what the last waits reported. */
+/* The start of a wait (lock held): what the last waits reported, and new
+ * pipes, are checked (pipes: still ready is reported again, and queued for
+ * the next wait) or watched again. */
 static void rewatch(ps_poller *p, sink *s)
 {
     ps__preg *r;
     size_t total;
+    /* Records queued again by this loop go behind a marker: the tail now. */
+    ps__preg *last = p->update.tail;
     while (s->n < s->cap && (r = p->update.head) != NULL) {
-        ps__plist_unlink(&p->update, r);
-        if (r->armed && watch(p, r) != 0)
-            deliver(p, r, PS_POLL_INVALID, s);
+        int end = r == last;
+        unsigned rev;
+        move(p, r, PS__PREG_IDLE);
+        if (r->route == PS__ROUTE_PIPE && (rev = check_other(r)) != 0)
+            deliver(p, r, rev, s);
+        else if (watch(p, r) != 0)
+            drop(p, r, s);
+        if (end)
+            break;
     }
     for (total = 0, r = p->always.head; r; r = r->next)
         total++;
@@ -608,43 +656,21 @@ static void rewatch(ps_poller *p, sink *s)
  * held). Rotated, so items not checked come first next time. */
 static void check_side(ps_poller *p, sink *s, int limit)
 {
-    ps__preg *r;
     for (; s->side_left > 0 && s->n < limit && p->always.head;
          s->side_left--) {
+        ps__preg *r = p->always.head;
         unsigned rev;
-        r = p->always.head;
-        ps__plist_unlink(&p->always, r);
-        ps__plist_push(&p->always, r, PS__LIST_ALWAYS);
-        if (!r->armed || (rev = check_other(r)) == 0)
+        plist_unlink(&p->always, r);
+        plist_push(&p->always, r);
+        if ((rev = check_other(r)) == 0)
             continue;
         if (rev & PS_POLL_INVALID) {
             drop(p, r, s);
             continue;
         }
-        s->ev[s->n].data = r->data;
-        s->ev[s->n].revents = rev;
-        s->n++;
+        emit(s, r, rev);
         if (r->events & PS_POLL_ONESHOT)
-            r->armed = 0;
-    }
-}
-
-/* What a helper's packet reports: a pipe's helper says what its read saw;
- * anything else is checked now. */
-static unsigned helper_revents(ps__preg *r, DWORD seen)
-{
-    unsigned rd = r->events & PS_POLL_READ;
-    if (r->route != PS__ROUTE_PIPE)
-        return check_other(r);
-    switch (seen) {
-    case PS__SEEN_DATA:
-        return rd;
-    case PS__SEEN_HUP:
-        return rd | PS_POLL_HUP;
-    case PS__SEEN_GONE:
-        return PS_POLL_INVALID;
-    default:
-        return check_other(r);
+            move(p, r, PS__PREG_IDLE);
     }
 }
 
@@ -661,43 +687,42 @@ static unsigned afd_revents(ps__preg *r)
     return rev;
 }
 
-static void consume(ps_poller *p, const OVERLAPPED_ENTRY *e, sink *s,
-                    int *woken)
+/* A record's completion (lock held): its poll or packet is over. */
+static void complete(ps_poller *p, ps__preg *r, ULONG_PTR key, sink *s)
 {
-    ps__preg *r = (ps__preg *)(void *)e->lpOverlapped;
-    if (e->lpCompletionKey == PS__KEY_WAKE) {
-        InterlockedExchange(&p->wake_pending, 0);
-        *woken = 1;
-        return;
-    }
-    if (e->lpCompletionKey == PS__KEY_RESCAN) {
-        /* Returning with nothing makes the caller's loop start again. */
-        InterlockedExchange(&p->rescan_pending, 0);
-        return;
-    }
-    if (e->lpCompletionKey == PS__KEY_AFD) {
-        r->afd_pending = 0;
+    if (key == PS__KEY_AFD)
         p->afd_pending--;
-        if (r->dead) {
-            maybe_free(p, r);
-            return;
-        }
-        if (ps__afd_cancelled(&r->iosb)) {
-            /* Cancelled by a modify: watch with the new events. */
-            if (r->armed && r->list != PS__LIST_UPDATE && afd_submit(p, r) != 0)
-                deliver(p, r, PS_POLL_INVALID, s);
-            return;
-        }
-        deliver(p, r, afd_revents(r), s);
-        return;
-    }
-    r->inflight--;
-    r->idle = 1;
-    if (r->dead) {
+    if (r->state == PS__PREG_DEAD_DUE) {
+        move(p, r, PS__PREG_DEAD);
         maybe_free(p, r);
         return;
     }
-    deliver(p, r, helper_revents(r, e->dwNumberOfBytesTransferred), s);
+    ps__preg_set(r, PS__PREG_IDLE);
+    if (key != PS__KEY_AFD)
+        /* The packet says "look": what the item is now is what counts. */
+        deliver(p, r, check_other(r), s);
+    else if (!ps__afd_cancelled(&r->iosb))
+        deliver(p, r, afd_revents(r), s);
+    else if (afd_submit(p, r) != 0) /* cancelled by a modify: new events */
+        drop(p, r, s);
+}
+
+static void consume(ps_poller *p, const OVERLAPPED_ENTRY *e, sink *s,
+                    int *woken)
+{
+    switch (e->lpCompletionKey) {
+    case PS__KEY_WAKE:
+        InterlockedExchange(&p->wake_pending, 0);
+        *woken = 1;
+        return;
+    case PS__KEY_RESCAN:
+        /* Returning with nothing makes the caller's loop start again. */
+        InterlockedExchange(&p->rescan_pending, 0);
+        return;
+    default:
+        complete(p, ps__preg_of(e->lpOverlapped), e->lpCompletionKey, s);
+        return;
+    }
 }
 
 /* What waits do with the lock released: end emptied console groups, join
@@ -716,38 +741,48 @@ static void after_unlock(ps_poller *p, sink *s)
     }
 }
 
-/* Takes completions from the port, waiting up to tmo (0: not at all).
- * A blocking take was counted in p->blocked by the caller, in the same lock
- * hold in which it found nothing else to report. */
-static int take(ps_poller *p, sink *s, DWORD tmo, int *woken)
+/* Takes up to the sink's room in completions from the port, waiting up to
+ * tmo (0: not at all). Lock not held. Returns how many, or 0 with *err
+ * set (WAIT_TIMEOUT when none came). */
+static ULONG port_take(ps_poller *p, const sink *s, OVERLAPPED_ENTRY *ent,
+                       DWORD tmo, DWORD *err)
 {
-    OVERLAPPED_ENTRY ent[BATCH];
-    ULONG got = 0, i;
+    ULONG got = 0;
     ULONG want = (ULONG)(s->cap - s->n < BATCH ? s->cap - s->n : BATCH);
-    BOOL ok = GetQueuedCompletionStatusEx(p->port, ent, want, &got, tmo, FALSE);
-    DWORD err = ok ? 0 : GetLastError();
-    lock(p);
-    if (tmo != 0)
-        p->blocked--;
-    for (i = 0; ok && i < got; i++)
+    *err = 0;
+    if (!GetQueuedCompletionStatusEx(p->port, ent, want, &got, tmo, FALSE)) {
+        *err = GetLastError();
+        got = 0;
+    }
+    return got;
+}
+
+/* Consumes what port_take took, then checks the always-checked items
+ * (lock held, and still held on return). 0, or a PS_E* code when the
+ * port failed and there is nothing to report. */
+static int take_done(ps_poller *p, sink *s, const OVERLAPPED_ENTRY *ent,
+                     ULONG got, DWORD err, int *woken)
+{
+    ULONG i;
+    for (i = 0; i < got; i++)
         consume(p, &ent[i], s, woken);
     if (s->n < s->cap && !*woken)
         check_side(p, s, s->cap);
     nudge(p, 0);
-    if (!ok && err != WAIT_TIMEOUT && s->n == 0) {
-        unlock(p);
-        after_unlock(p, s);
+    if (err != 0 && err != WAIT_TIMEOUT && s->n == 0) {
         ps__set_native_error((int)err);
         return err == ERROR_NOT_ENOUGH_MEMORY ? PS_ENOMEM : PS_EUNKNOWN;
     }
-    return 0; /* with the lock held */
+    return 0;
 }
 
 int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
                          int timeout_ms, int *woken)
 {
-    DWORD tmo = timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms;
-    int side_cap, rc;
+    DWORD tmo = timeout_ms < 0 ? INFINITE : (DWORD)timeout_ms, err;
+    OVERLAPPED_ENTRY ent[BATCH];
+    int side_cap, rc = 0;
+    ULONG got;
     sink s;
     s.ev = events;
     s.cap = cap;
@@ -764,32 +799,27 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
         side_cap = 1;
     check_side(p, &s, side_cap);
     nudge(p, 0);
-    if (s.n >= cap) {
-        unlock(p);
-        after_unlock(p, &s);
-        return s.n;
-    }
-    if (s.n > 0 || s.side_left > 0 || tmo == 0) {
+    if (s.n < cap && (s.n > 0 || s.side_left > 0 || tmo == 0)) {
         /* Something to report or still to check: only look. */
         unlock(p);
-        if ((rc = take(p, &s, 0, woken)) != 0)
-            return rc;
-        if (s.n > 0 || *woken || tmo == 0) {
-            unlock(p);
-            after_unlock(p, &s);
-            return s.n;
-        }
+        got = port_take(p, &s, ent, 0, &err);
+        lock(p);
+        rc = take_done(p, &s, ent, got, err, woken);
     }
-    /* Nothing ready: block, counted as blocked in this lock hold so any
-     * change made from now on nudges this wait. */
-    p->blocked++;
+    if (rc == 0 && s.n == 0 && !*woken && tmo != 0) {
+        /* Nothing ready: block, counted as blocked in this lock hold so
+         * any change made from now on nudges this wait. */
+        p->blocked++;
+        unlock(p);
+        after_unlock(p, &s);
+        got = port_take(p, &s, ent, tmo, &err);
+        lock(p);
+        p->blocked--;
+        rc = take_done(p, &s, ent, got, err, woken);
+    }
     unlock(p);
     after_unlock(p, &s);
-    if ((rc = take(p, &s, tmo, woken)) != 0)
-        return rc;
-    unlock(p);
-    after_unlock(p, &s);
-    return s.n;
+    return rc != 0 ? rc : s.n;
 }
 
 int ps__poller_wake(ps_poller *p)

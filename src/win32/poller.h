@@ -4,6 +4,9 @@
 #define PS_WIN32_POLLER_H
 
 #include "select.h"
+#include "watcher.h"
+
+#include <stddef.h>
 
 #include <winternl.h>
 
@@ -63,27 +66,48 @@ enum {
     PS__KEY_RESCAN = 4
 };
 
-/* What a pipe helper's zero-byte read saw, carried in its packet's byte
- * count so the wait need not ask the pipe again (a PeekNamedPipe is a
- * round trip to the kernel, or to wineserver under Wine). */
-enum {
-    PS__SEEN_CHECK = 0, /* not known (console groups too): check the item */
-    PS__SEEN_DATA = 1,
-    PS__SEEN_HUP = 2,   /* the other end is gone */
-    PS__SEEN_GONE = 3   /* the handle was closed */
-};
-
-typedef struct ps__pipe_helper ps__pipe_helper;
 typedef struct ps__con_group ps__con_group;
+
+/* Where a record is. All changes go through ps__preg_set, under the
+ * poller's lock, which asserts (debug builds) that the change is one of
+ * these:
+ *
+ *   new -> IDLE -> (start) WATCHED | QUEUED (a pipe) | POSTED | ALWAYS
+ *   QUEUED  -> IDLE         a wait takes it off the queue to check it
+ *   WATCHED -> POSTED       a helper saw the item and posted a packet
+ *   WATCHED -> IDLE         an AFD poll's completion is taken
+ *   POSTED  -> IDLE         the packet is taken, or could not be posted
+ *   IDLE    -> QUEUED       reported (level-triggered), or a pipe to check
+ *   IDLE    -> WATCHED | POSTED | ALWAYS   watched again (wait, modify)
+ *   ALWAYS  -> IDLE         a one-shot always-checked item was reported
+ *   WATCHED | POSTED -> DEAD_DUE   removed with a completion due
+ *   IDLE | QUEUED | WATCHED | ALWAYS -> DEAD   removed, nothing due
+ *   DEAD_DUE -> DEAD        its last completion is taken
+ *
+ * IDLE is also where a record rests while nothing watches it: a one-shot
+ * item reported, or a pipe with data it did not ask for (until modify). A
+ * DEAD record is freed once its pipe helper is joined (r->pipe NULL).
+ * ps_poller_close drains the port without these checks. */
+typedef enum ps__preg_state {
+    PS__PREG_IDLE,      /* watched by nothing; on no list */
+    PS__PREG_QUEUED,    /* on p->update: the next wait checks or watches it */
+    PS__PREG_WATCHED,   /* an AFD poll pending, or a helper watching it */
+    PS__PREG_POSTED,    /* a helper's packet for it is in the port */
+    PS__PREG_ALWAYS,    /* on p->always: every wait checks it */
+    PS__PREG_DEAD_DUE,  /* removed, on p->dead: a completion is still due */
+    PS__PREG_DEAD,      /* removed, on p->dead until its helper is joined */
+    PS__PREG_NSTATES
+} ps__preg_state;
 
 typedef struct ps__preg ps__preg;
 struct ps__preg {
-    /* Written by the driver while a poll is pending. */
+    /* Written by the driver while a poll is pending; its address is the
+     * OVERLAPPED of every packet for this record. */
     IO_STATUS_BLOCK iosb;
     ps__afd_poll_info info;
     ps__preg *hnext;            /* hash chain */
-    ps__preg *prev, *next;      /* update queue, always list or dead list */
-    int list;                   /* which of those (PS__LIST_*) */
+    ps__preg *prev, *next;      /* the list its state names */
+    ps__preg_state state;
     int kind;                   /* identity: kind and value */
     uintptr_t value;
     int route;                  /* PS__ROUTE_* */
@@ -91,22 +115,35 @@ struct ps__preg {
     SOCKET base;                /* PS__ROUTE_AFD: the socket AFD polls */
     unsigned events;            /* READ | WRITE | ONESHOT */
     void *data;
-    int armed;                  /* 0: a one-shot item already reported */
-    int afd_pending;            /* a poll is submitted */
-    int inflight;               /* helper completions not yet consumed */
-    int idle;                   /* its helper waits to be re-armed */
-    int dead;                   /* removed; freed once nothing refers to it */
-    int helper_gone;            /* the pipe helper has been joined */
     ps__preg *reap_next;        /* a dropped pipe whose helper a wait joins */
-    ps__pipe_helper *pipe;      /* PS__ROUTE_PIPE */
+    ps_poller *p;               /* PS__ROUTE_PIPE: for the watch's report */
+    ps__pipe_watch *pipe;       /* PS__ROUTE_PIPE, until its helper is joined */
     ps__con_group *group;       /* PS__ROUTE_CONIN */
 };
-
-enum { PS__LIST_NONE, PS__LIST_UPDATE, PS__LIST_ALWAYS, PS__LIST_DEAD };
 
 typedef struct ps__plist {
     ps__preg *head, *tail;
 } ps__plist;
+
+/* Moves r to state `to` (lock held); asserts the change is allowed. */
+void ps__preg_set(ps__preg *r, ps__preg_state to);
+
+/* What a packet of r carries as its OVERLAPPED: the driver's status block
+ * for an AFD poll, the same address for a helper's packet. */
+static inline OVERLAPPED *ps__preg_overlapped(ps__preg *r)
+{
+    return (OVERLAPPED *)(void *)&r->iosb;
+}
+
+/* The record a packet's OVERLAPPED came from (container_of). The driver
+ * writes an IO_STATUS_BLOCK there, which must fit what Windows takes for
+ * an OVERLAPPED's status fields. */
+_Static_assert(sizeof(IO_STATUS_BLOCK) <= sizeof(OVERLAPPED),
+               "an IO_STATUS_BLOCK where an OVERLAPPED is expected");
+static inline ps__preg *ps__preg_of(OVERLAPPED *ov)
+{
+    return (ps__preg *)(void *)((char *)ov - offsetof(ps__preg, iosb));
+}
 
 struct ps_poller {
     SRWLOCK lock;               /* guards everything below but port / afd */
@@ -125,22 +162,20 @@ struct ps_poller {
     ps__con_group *groups;
 };
 
-void ps__plist_push(ps__plist *l, ps__preg *r, int which);
-void ps__plist_unlink(ps__plist *l, ps__preg *r);
 
 /* ---- poller_helpers.c: pipes and consoles ---- */
 
-/* Starts the pipe's helper thread; it reads at once. Lock not held. */
+/* Starts the pipe's helper thread, not watching: the first wait checks
+ * the pipe and arms it. */
 int ps__pipe_start(ps_poller *p, ps__preg *r);
-/* Lets an idle helper watch again (lock held). */
+/* IDLE -> WATCHED: the helper waits for the pipe again (lock held). */
 void ps__pipe_rearm(ps__preg *r);
 /* Tells the helper to end, without waiting (lock held). */
 void ps__pipe_signal_stop(ps__preg *r);
-/* Stops and joins the helper and frees it (lock not held). */
-void ps__pipe_stop(ps__preg *r);
+/* Stops and joins a helper taken from a dead record (lock not held). */
+void ps__pipe_stop(ps__pipe_watch *w);
 
-/* A console group: one helper waiting on up to 63 console handles. */
-#define PS__CON_GROUP (MAXIMUM_WAIT_OBJECTS - 1)
+/* A console group: one helper waiting on up to PS__CON_GROUP handles. */
 struct ps__con_group {
     ps__con_group *next;
     ps_poller *p;
@@ -151,9 +186,10 @@ struct ps__con_group {
     ps__preg *members[PS__CON_GROUP];
 };
 
-/* Puts r into a console group (lock held); it is watched at once. */
+/* Puts an IDLE r into a console group (lock held); it is watched at once. */
 int ps__con_join(ps_poller *p, ps__preg *r);
-/* Lets the group watch r again (lock held). */
+/* IDLE -> WATCHED (the group watches it again), or POSTED when
+ * ps_item_read holds bytes of a line (lock held). */
 void ps__con_rearm(ps__preg *r);
 /* Takes r out of its group (lock held). A group left empty is unlinked
  * and returned, to be passed to ps__con_group_end with the lock released;

@@ -1,161 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /* ps_poller on Windows: the helper threads for what the port cannot watch.
  *
- * A pipe gets one helper for as long as it is registered. The helper does
- * a zero-byte read, which returns (consuming nothing) when data arrives or
- * the writer goes, posts a packet to the port, and then waits to be
- * re-armed by a wait (or by ps_poller_modify for a one-shot item).
+ * A pipe gets one watcher.c pipe watch for as long as it is registered.
+ * Armed, it waits until the pipe is ready, posts a packet to the port, and
+ * waits to be armed again by a wait (or by ps_poller_modify for a one-shot
+ * item). The packet only says "look": the wait checks the pipe itself.
  *
- * Console input is watched in groups of up to 63 handles per helper,
- * which waits on them (and on its control event) with
+ * Console input is watched in groups of up to PS__CON_GROUP handles per
+ * helper, which waits on them (and on its control event) with
  * WaitForMultipleObjects; a handle that fired is left out of the wait
  * until it is re-armed.
  *
- * Helpers take the poller's lock only to count a packet as due before
- * posting it; a record with a packet due is not freed before the packet
- * has been taken from the port. */
+ * Helpers take the poller's lock only to post, moving the record from
+ * WATCHED to POSTED; a record with a packet due is not freed before the
+ * packet has been taken from the port. */
 #include "console.h"
 #include "poller.h"
+#include "watcher.h"
 
 #include <stdlib.h>
 
-struct ps__pipe_helper {
-    ps_poller *p;
-    ps__preg *r;
-    HANDLE h;
-    HANDLE thread;
-    HANDLE stop;    /* manual reset: set once, to end the helper */
-    HANDLE arm;     /* auto reset: read (again) */
-    HANDLE done;    /* the read's OVERLAPPED event (overlapped pipes) */
-    SRWLOCK mu;     /* guards the two flags below */
-    int reading;    /* between deciding to read and ReadFile's return */
-    int stopping;   /* no new read may start */
-};
-
-static void post(ps_poller *p, ps__preg *r, DWORD seen)
+/* Posts r's packet (lock held): WATCHED (or IDLE) -> POSTED. */
+static void post(ps_poller *p, ps__preg *r)
 {
-    r->inflight++;
-    if (!PostQueuedCompletionStatus(p->port, seen, PS__KEY_HELPER,
-                                    (OVERLAPPED *)(void *)r)) {
+    ps__preg_set(r, PS__PREG_POSTED);
+    if (!PostQueuedCompletionStatus(p->port, 0, PS__KEY_HELPER,
+                                    ps__preg_overlapped(r))) {
         /* Out of memory in the kernel: the item stays unwatched until the
          * next change, which is all that can be done. */
-        r->inflight--;
-        r->idle = 1;
+        ps__preg_set(r, PS__PREG_IDLE);
     }
-}
-
-/* ---- pipes ---- */
-
-static int stopped(ps__pipe_helper *ph)
-{
-    return WaitForSingleObject(ph->stop, 0) == WAIT_OBJECT_0;
-}
-
-/* The read is announced under the lock, so a stopper knows whether a
- * synchronous ReadFile may be (about to be) blocked and must be
- * cancelled. 0: stopping, do not read. */
-static int begin_read(ps__pipe_helper *ph)
-{
-    int ok;
-    AcquireSRWLockExclusive(&ph->mu);
-    ok = !ph->stopping;
-    ph->reading = ok;
-    ReleaseSRWLockExclusive(&ph->mu);
-    return ok;
-}
-
-static void end_read(ps__pipe_helper *ph)
-{
-    AcquireSRWLockExclusive(&ph->mu);
-    ph->reading = 0;
-    ReleaseSRWLockExclusive(&ph->mu);
-}
-
-/* What a finished zero-byte read says about the pipe (as check_pipe in
- * select_classify.c reads PeekNamedPipe's answer). */
-static DWORD seen_of(BOOL ok, DWORD err)
-{
-    if (ok)
-        return PS__SEEN_DATA;
-    switch (err) {
-    case ERROR_BROKEN_PIPE:
-    case ERROR_PIPE_NOT_CONNECTED:
-    case ERROR_NO_DATA:
-        return PS__SEEN_HUP;
-    case ERROR_INVALID_HANDLE:
-        return PS__SEEN_GONE;
-    default:
-        return PS__SEEN_CHECK;
-    }
-}
-
-/* One zero-byte read. Returns what it saw (PS__SEEN_*, plus 1), or 0 when
- * the helper is to end. Works on pipes opened for overlapped I/O too:
- * there the read pends and the wait for it also watches the stop event. */
-static DWORD pipe_read(ps__pipe_helper *ph)
-{
-    OVERLAPPED ov;
-    DWORD got = 0, err;
-    BOOL ok;
-    char b;
-    if (!begin_read(ph))
-        return 0;
-    ZeroMemory(&ov, sizeof ov);
-    /* The low bit keeps the completion off any I/O completion port the
-     * caller associated with the handle. */
-    ov.hEvent = (HANDLE)((uintptr_t)ph->done | 1);
-    ok = ReadFile(ph->h, &b, 0, &got, &ov);
-    err = ok ? 0 : GetLastError();
-    end_read(ph);
-    if (!ok && err == ERROR_IO_PENDING) {
-        HANDLE w[2];
-        w[0] = ph->stop;
-        w[1] = ph->done;
-        if (WaitForMultipleObjects(2, w, FALSE, INFINITE) != WAIT_OBJECT_0 + 1) {
-            CancelIoEx(ph->h, &ov);
-            /* ov must outlive the read. */
-            WaitForSingleObject(ph->done, INFINITE);
-            return 0;
-        }
-        ok = GetOverlappedResult(ph->h, &ov, &got, FALSE);
-        err = ok ? 0 : GetLastError();
-    }
-    return stopped(ph) ? 0 : seen_of(ok, err) + 1;
-}
-
-static DWORD WINAPI pipe_main(void *arg)
-{
-    ps__pipe_helper *ph = (ps__pipe_helper *)arg;
-    HANDLE w[2];
-    w[0] = ph->stop;
-    w[1] = ph->arm;
-    while (WaitForMultipleObjects(2, w, FALSE, INFINITE) == WAIT_OBJECT_0 + 1) {
-        DWORD seen = pipe_read(ph);
-        if (seen == 0)
-            break;
-        seen--;
-        AcquireSRWLockExclusive(&ph->p->lock);
-        /* Data seen while no wait is blocked may be read by the program
-         * before a wait takes this packet, and a report of it would make a
-         * blocking read hang: that wait checks the pipe again. A blocked
-         * wait takes it at once; the end of the pipe cannot be undone. */
-        if (seen == PS__SEEN_DATA && ph->p->blocked == 0)
-            seen = PS__SEEN_CHECK;
-        post(ph->p, ph->r, seen);
-        ReleaseSRWLockExclusive(&ph->p->lock);
-    }
-    return 0;
-}
-
-static void pipe_free(ps__pipe_helper *ph)
-{
-    if (ph->stop)
-        CloseHandle(ph->stop);
-    if (ph->arm)
-        CloseHandle(ph->arm);
-    if (ph->done)
-        CloseHandle(ph->done);
-    free(ph);
 }
 
 static int win_error(void)
@@ -165,79 +39,42 @@ static int win_error(void)
     return err == ERROR_TOO_MANY_OPEN_FILES ? PS_EMFILE : PS_ENOMEM;
 }
 
+/* ---- pipes ---- */
+
+/* The watch's report, on its thread (lock order: the watch's, then the
+ * poller's). */
+static int pipe_report(void *ctx)
+{
+    ps__preg *r = (ps__preg *)ctx;
+    AcquireSRWLockExclusive(&r->p->lock);
+    /* Only a WATCHED record's packet is due (none once it is removed). */
+    if (r->state == PS__PREG_WATCHED)
+        post(r->p, r);
+    ReleaseSRWLockExclusive(&r->p->lock);
+    return 0;
+}
+
 int ps__pipe_start(ps_poller *p, ps__preg *r)
 {
-    ps__pipe_helper *ph = (ps__pipe_helper *)calloc(1, sizeof *ph);
-    if (ph == NULL)
-        return PS_ENOMEM;
-    ph->p = p;
-    ph->r = r;
-    ph->h = r->entry.h;
-    InitializeSRWLock(&ph->mu);
-    ph->stop = CreateEventW(NULL, TRUE, FALSE, NULL);
-    ph->arm = CreateEventW(NULL, FALSE, TRUE, NULL); /* reads at once */
-    ph->done = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (!ph->stop || !ph->arm || !ph->done) {
-        int rc = win_error();
-        pipe_free(ph);
-        return rc;
-    }
-    /* Little stack is needed; reserve, do not commit, 64 KiB. */
-    ph->thread = CreateThread(NULL, 64 * 1024, pipe_main, ph,
-                              STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
-    if (ph->thread == NULL) {
-        int rc = win_error();
-        pipe_free(ph);
-        return rc;
-    }
-    r->pipe = ph;
-    r->idle = 0;
-    return 0;
+    r->p = p;
+    return ps__pipe_watch_start(r->entry.h, 0, pipe_report, r, &r->pipe);
 }
 
 void ps__pipe_rearm(ps__preg *r)
 {
-    if (r->idle && r->pipe) {
-        r->idle = 0;
-        SetEvent(r->pipe->arm);
-    }
+    ps__preg_set(r, PS__PREG_WATCHED);
+    ps__pipe_watch_arm(r->pipe);
 }
 
 void ps__pipe_signal_stop(ps__preg *r)
 {
     if (r->pipe)
-        SetEvent(r->pipe->stop);
+        ps__pipe_watch_signal(r->pipe);
 }
 
-void ps__pipe_stop(ps__preg *r)
+void ps__pipe_stop(ps__pipe_watch *w)
 {
-    ps__pipe_helper *ph = r->pipe;
-    if (ph == NULL)
-        return;
-    AcquireSRWLockExclusive(&ph->mu);
-    ph->stopping = 1;
-    ReleaseSRWLockExclusive(&ph->mu);
-    SetEvent(ph->stop);
-    /* A synchronous read blocks until cancelled. CancelSynchronousIo only
-     * reaches a read the kernel has started: while the helper is between
-     * announcing its read and starting it (a few instructions), the cancel
-     * finds nothing, so yield to it and cancel again. No read can start
-     * once `stopping` is seen, so this ends. Overlapped reads also wait on
-     * the stop event and need no cancel. */
-    for (;;) {
-        int reading;
-        AcquireSRWLockExclusive(&ph->mu);
-        reading = ph->reading;
-        ReleaseSRWLockExclusive(&ph->mu);
-        if (!reading || CancelSynchronousIo(ph->thread) ||
-            GetLastError() != ERROR_NOT_FOUND)
-            break;
-        SwitchToThread();
-    }
-    WaitForSingleObject(ph->thread, INFINITE);
-    CloseHandle(ph->thread);
-    pipe_free(ph);
-    r->pipe = NULL;
+    ps__pipe_watch_stop(w, ps__watch_deadline());
 }
 
 /* ---- console input ---- */
@@ -254,51 +91,40 @@ static int is_member(const ps__con_group *g, const ps__preg *r)
 /* A handle of the group fired (lock held). */
 static void con_fired(ps__con_group *g, ps__preg *r)
 {
-    if (is_member(g, r) && !r->idle) {
-        r->idle = 1;
-        post(g->p, r, PS__SEEN_CHECK);
-    }
+    if (is_member(g, r) && r->state == PS__PREG_WATCHED)
+        post(g->p, r);
 }
 
 static DWORD WINAPI con_main(void *arg)
 {
     ps__con_group *g = (ps__con_group *)arg;
     ps_poller *p = g->p;
-    HANDLE w[MAXIMUM_WAIT_OBJECTS];
-    ps__preg *who[MAXIMUM_WAIT_OBJECTS];
+    HANDLE h[PS__CON_GROUP];
+    ps__preg *who[PS__CON_GROUP];
     for (;;) {
-        DWORD n = 1, rc;
-        int i, found = 0;
+        DWORD n = 0;
+        int i, k;
         AcquireSRWLockExclusive(&p->lock);
         if (g->stop) {
             ReleaseSRWLockExclusive(&p->lock);
             return 0;
         }
-        w[0] = g->ctl;
         for (i = 0; i < g->n; i++)
-            if (!g->members[i]->idle) {
-                w[n] = g->members[i]->entry.h;
+            if (g->members[i]->state == PS__PREG_WATCHED) {
+                h[n] = g->members[i]->entry.h;
                 who[n++] = g->members[i];
             }
         ReleaseSRWLockExclusive(&p->lock);
-        rc = WaitForMultipleObjects(n, w, FALSE, INFINITE);
-        if (rc == WAIT_OBJECT_0)
+        k = ps__con_wait(g->ctl, h, n);
+        if (k == -1)
             continue;
-        AcquireSRWLockExclusive(&p->lock);
-        if (rc > WAIT_OBJECT_0 && rc < WAIT_OBJECT_0 + n) {
-            con_fired(g, who[rc - WAIT_OBJECT_0]);
-            found = 1;
-        } else {
-            /* A handle closed under the wait: its check reports INVALID. */
-            for (DWORD k = 1; k < n; k++)
-                if (WaitForSingleObject(w[k], 0) == WAIT_FAILED) {
-                    con_fired(g, who[k]);
-                    found = 1;
-                }
-        }
-        ReleaseSRWLockExclusive(&p->lock);
-        if (!found)
+        if (k == -2) {
             WaitForSingleObject(g->ctl, INFINITE); /* until something changes */
+            continue;
+        }
+        AcquireSRWLockExclusive(&p->lock);
+        con_fired(g, who[k]);
+        ReleaseSRWLockExclusive(&p->lock);
     }
 }
 
@@ -332,23 +158,20 @@ int ps__con_join(ps_poller *p, ps__preg *r)
     }
     g->members[g->n++] = r;
     r->group = g;
-    r->idle = 1;
     ps__con_rearm(r);
     return 0;
 }
 
 void ps__con_rearm(ps__preg *r)
 {
-    if (r->idle && r->group) {
-        /* Bytes of a line ps_item_read holds leave the handle unsignalled:
-         * report them (the check says READ) instead of waiting. */
-        if (ps__conin_buffered()) {
-            post(r->group->p, r, PS__SEEN_CHECK);
-            return;
-        }
-        r->idle = 0;
-        SetEvent(r->group->ctl);
+    /* Bytes of a line ps_item_read holds leave the handle unsignalled:
+     * report them (the check says READ) instead of waiting. */
+    if (ps__conin_buffered()) {
+        post(r->group->p, r);
+        return;
     }
+    ps__preg_set(r, PS__PREG_WATCHED);
+    SetEvent(r->group->ctl);
 }
 
 ps__con_group *ps__con_leave(ps_poller *p, ps__preg *r)
@@ -376,8 +199,10 @@ ps__con_group *ps__con_leave(ps_poller *p, ps__preg *r)
 void ps__con_group_end(ps__con_group *g)
 {
     SetEvent(g->ctl);
-    WaitForSingleObject(g->thread, INFINITE);
-    CloseHandle(g->thread);
+    /* It ends as soon as it sees the event. Should it not within the
+     * watchers' stop limit, it is left its memory. */
+    if (!ps__watch_join(g->thread, ps__watch_deadline(), NULL, NULL))
+        return;
     CloseHandle(g->ctl);
     free(g);
 }

@@ -10,26 +10,18 @@
  * the wait the helpers are stopped and joined and everything is scanned
  * again. No item's state is changed.
  *
- * A pipe helper blocked in a synchronous ReadFile is stopped with
- * CancelSynchronousIo. The read is announced under a lock, and none starts
- * once the call is stopping, so the stopper knows when a read may be (about
- * to be) blocked; a cancel that comes just before the read starts finds
- * nothing, so it is repeated between short waits for the thread. A read
- * that ignores cancellation (a driver's choice) must not hold the call
- * forever: after STOP_LIMIT_MS the helper is left to end on its own when
- * its read returns. So the call and its helpers share one
- * reference-counted block, freed by whichever lets go of it last. */
+ * The helpers are watcher.c's pipe watches and console waits (groups of
+ * PS__CON_GROUP handles), stopped by its policy: within PS__WATCH_STOP_MS
+ * in all; a pipe helper whose read ignores cancellation is left to end on
+ * its own; a console helper ends as soon as the call's cancel event is
+ * set. */
 #include "console.h"
 #include "select.h"
+#include "watcher.h"
 
 #include <stdlib.h>
 
-/* One console helper waits on the cancel event plus this many handles. */
-#define CON_GROUP (MAXIMUM_WAIT_OBJECTS - 1)
-/* How long stopping the helpers may take before they are left behind. */
-#define STOP_LIMIT_MS 1000
-/* The longest pause between two cancels of a read, and between two tries
- * of a wake-up send that failed. */
+/* The longest pause between two tries of a wake-up send that failed. */
 #define RETRY_MAX_MS 50
 
 typedef struct sel_wake {
@@ -40,27 +32,24 @@ typedef struct sel_wake {
 
 struct sel_call;
 
-typedef struct sel_helper {
+/* A console helper: waits on wk->cancel and up to PS__CON_GROUP console
+ * handles. */
+typedef struct sel_con {
     HANDLE thread;      /* the caller's; the helper never reads it */
     struct sel_call *call;
-    sel_wake *wk;
-    HANDLE pipe;        /* a pipe helper; NULL for a console helper */
-    HANDLE done;        /* the pipe read's OVERLAPPED event */
-    DWORD count;        /* console helper: wait[0] is wk->cancel */
-    int reading;        /* pipe helper: between deciding to read and
-                         * ReadFile's return (under call->mu) */
-    HANDLE wait[MAXIMUM_WAIT_OBJECTS];
-} sel_helper;
+    DWORD count;
+    HANDLE h[PS__CON_GROUP];
+} sel_con;
 
-/* What one waiting call shares with its helpers: one reference for the
- * call and one per running helper. */
+/* What one waiting call shares with its console helpers: one reference
+ * for the call and one per running helper. The pipe helpers' watches
+ * make no report once stopped, so they hold none. */
 typedef struct sel_call {
     volatile LONG refs;
-    SRWLOCK mu;         /* guards stopping and the helpers' reading */
-    int stopping;       /* no new read may start */
     sel_wake wk;
-    size_t nh;
-    sel_helper hp[];
+    size_t np, nc;
+    ps__pipe_watch **pw;      /* np pipe watches, after con */
+    sel_con con[];
 } sel_call;
 
 /* Errors of the call as a whole that come from Win32 calls. */
@@ -87,26 +76,26 @@ static int call_error_ps(int rc)
     return rc == PS_ENOMEM || rc == PS_EMFILE ? rc : PS_EUNKNOWN;
 }
 
-static sel_call *call_new(size_t nh)
+static sel_call *call_new(size_t np, size_t nc)
 {
-    sel_call *c = (sel_call *)calloc(1, sizeof *c + nh * sizeof c->hp[0]);
+    size_t head = sizeof(sel_call) + nc * sizeof(sel_con);
+    sel_call *c;
+    /* The watch pointers follow the console helpers, aligned. */
+    head = (head + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
+    c = (sel_call *)calloc(1, head + np * sizeof(ps__pipe_watch *));
     if (c == NULL)
         return NULL;
     c->refs = 1;
-    InitializeSRWLock(&c->mu);
-    c->nh = nh;
+    c->nc = nc;
+    c->pw = (ps__pipe_watch **)(void *)((char *)c + head);
     c->wk.s = INVALID_SOCKET;
     return c;
 }
 
 static void call_release(sel_call *c)
 {
-    size_t i;
     if (InterlockedDecrement(&c->refs) != 0)
         return;
-    for (i = 0; i < c->nh; i++)
-        if (c->hp[i].done != NULL)
-            CloseHandle(c->hp[i].done);
     if (c->wk.cancel != NULL)
         CloseHandle(c->wk.cancel);
     if (c->wk.s != INVALID_SOCKET)
@@ -114,100 +103,36 @@ static void call_release(sel_call *c)
     free(c);
 }
 
-/* Ends the wait in select(). A lost datagram would leave the call waiting
- * until its deadline (forever without one), so a send that fails (no
- * buffer space, say) is tried again, with pauses of up to RETRY_MAX_MS,
- * until it goes or the call is over. */
+/* One wake-up datagram to end the wait in select(); 0 when it went. */
+static int wake_once(void *ctx)
+{
+    sel_wake *wk = (sel_wake *)ctx;
+    char b = 0;
+    return sendto(wk->s, &b, 1, 0, (const struct sockaddr *)&wk->addr,
+                  sizeof wk->addr) == 1 ? 0 : -1;
+}
+
+/* A lost datagram would leave the call waiting until its deadline
+ * (forever without one), so a send that fails (no buffer space, say) is
+ * tried again, with pauses of up to RETRY_MAX_MS, until it goes or the
+ * call is over. */
 static void wake_up(sel_wake *wk)
 {
-    char b = 0;
     DWORD pause = 1;
-    while (WaitForSingleObject(wk->cancel, 0) != WAIT_OBJECT_0) {
-        if (sendto(wk->s, &b, 1, 0, (const struct sockaddr *)&wk->addr,
-                   sizeof wk->addr) == 1)
-            return;
+    while (WaitForSingleObject(wk->cancel, 0) != WAIT_OBJECT_0 &&
+           wake_once(wk) != 0) {
         if (WaitForSingleObject(wk->cancel, pause) == WAIT_OBJECT_0)
             return;
         pause = pause * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : pause * 2;
     }
 }
 
-/* Waits until the pipe has data or its writer is gone: a zero-byte read
- * returns then and takes nothing. Works on handles opened for overlapped
- * I/O too: there the read pends and is cancelled through the event. */
-/* 0 when the call is stopping: no read may start. */
-static int begin_read(sel_helper *hp)
-{
-    int ok;
-    AcquireSRWLockExclusive(&hp->call->mu);
-    ok = !hp->call->stopping;
-    hp->reading = ok;
-    ReleaseSRWLockExclusive(&hp->call->mu);
-    return ok;
-}
-
-static void end_read(sel_helper *hp)
-{
-    AcquireSRWLockExclusive(&hp->call->mu);
-    hp->reading = 0;
-    ReleaseSRWLockExclusive(&hp->call->mu);
-}
-
-static int is_reading(sel_helper *hp)
-{
-    int r;
-    AcquireSRWLockExclusive(&hp->call->mu);
-    r = hp->reading;
-    ReleaseSRWLockExclusive(&hp->call->mu);
-    return r;
-}
-
-static void pipe_wait(sel_helper *hp)
-{
-    OVERLAPPED ov;
-    DWORD got = 0, err;
-    char b;
-    BOOL ok;
-    if (!begin_read(hp))
-        return;
-    ZeroMemory(&ov, sizeof ov);
-    /* The low bit keeps the completion off any I/O completion port the
-     * caller associated with the handle. */
-    ov.hEvent = (HANDLE)((uintptr_t)hp->done | 1);
-    ok = ReadFile(hp->pipe, &b, 0, &got, &ov);
-    err = ok ? 0 : GetLastError();
-    end_read(hp);
-    if (!ok && err == ERROR_IO_PENDING) {
-        HANDLE w[2];
-        w[0] = hp->wk->cancel;
-        w[1] = hp->done;
-        if (WaitForMultipleObjects(2, w, FALSE, INFINITE) != WAIT_OBJECT_0 + 1) {
-            CancelIoEx(hp->pipe, &ov);
-            /* ov must outlive the read. */
-            WaitForSingleObject(hp->done, INFINITE);
-            return;
-        }
-    } else if (!ok && err == ERROR_OPERATION_ABORTED) {
-        return; /* cancelled by CancelSynchronousIo */
-    }
-    wake_up(hp->wk);
-}
-
-static DWORD WINAPI pipe_main(void *arg)
-{
-    sel_helper *hp = (sel_helper *)arg;
-    pipe_wait(hp);
-    call_release(hp->call);
-    return 0;
-}
-
 static DWORD WINAPI console_main(void *arg)
 {
-    sel_helper *hp = (sel_helper *)arg;
-    DWORD r = WaitForMultipleObjects(hp->count, hp->wait, FALSE, INFINITE);
-    if (r != WAIT_OBJECT_0)
-        wake_up(hp->wk);
-    call_release(hp->call);
+    sel_con *hc = (sel_con *)arg;
+    if (ps__con_wait(hc->call->wk.cancel, hc->h, hc->count) != -1)
+        wake_up(&hc->call->wk);
+    call_release(hc->call);
     return 0;
 }
 
@@ -237,42 +162,22 @@ static int wake_open(sel_wake *wk)
     return 0;
 }
 
-/* Stops and joins every started helper, within STOP_LIMIT_MS in all. A
- * helper not gone by then (a read that ignores cancellation) is left to
- * end on its own; the block it uses lives until it does. */
+/* Stops every started helper, within PS__WATCH_STOP_MS in all. A pipe
+ * helper sits in a zero-byte read, which holds a synchronous pipe's I/O
+ * lock: it must be gone before the caller reads. */
 static void helpers_stop(sel_call *c)
 {
-    sel_helper *hp = c->hp;
     ULONGLONG end;
     size_t i;
-    AcquireSRWLockExclusive(&c->mu);
-    c->stopping = 1;
-    ReleaseSRWLockExclusive(&c->mu);
     SetEvent(c->wk.cancel);
-    /* A pipe helper may sit in a synchronous ReadFile, which holds the
-     * pipe's I/O lock: it must be gone before the caller reads. A cancel
-     * reaches only a read the kernel has started, and the helper may be
-     * just about to start it: while it is reading, cancel, wait for the
-     * thread a little, and again, waiting longer each time. Overlapped
-     * reads also end through the cancel event. */
-    end = GetTickCount64() + STOP_LIMIT_MS;
-    for (i = 0; i < c->nh; i++) {
-        DWORD pause = 0;
-        if (hp[i].thread == NULL)
-            continue;
-        for (;;) {
-            if (hp[i].pipe != NULL && is_reading(&hp[i]))
-                CancelSynchronousIo(hp[i].thread);
-            if (WaitForSingleObject(hp[i].thread, pause) == WAIT_OBJECT_0 ||
-                GetTickCount64() >= end)
-                break;
-            pause = pause == 0 ? 1 : pause * 2;
-            if (pause > RETRY_MAX_MS)
-                pause = RETRY_MAX_MS;
-        }
-        CloseHandle(hp[i].thread);
-        hp[i].thread = NULL;
-    }
+    for (i = 0; i < c->np; i++)
+        ps__pipe_watch_signal(c->pw[i]);
+    end = ps__watch_deadline();
+    for (i = 0; i < c->np; i++)
+        ps__pipe_watch_stop(c->pw[i], end);
+    for (i = 0; i < c->nc; i++)
+        if (c->con[i].thread != NULL)
+            ps__watch_join(c->con[i].thread, end, NULL, NULL);
 }
 
 static int cmp_handle(const void *a, const void *b)
@@ -296,46 +201,42 @@ static size_t unique_handles(HANDLE *h, size_t n)
     return k + 1;
 }
 
-static int helpers_start(sel_call *c, HANDLE *pipes, size_t np,
-                         HANDLE *cons, size_t nc)
+static int consoles_start(sel_call *c, HANDLE *cons, size_t nc)
 {
-    sel_helper *hp = c->hp;
-    sel_wake *wk = &c->wk;
-    size_t i, k = 0;
-    for (i = 0; i < c->nh; i++)
-        hp[i].call = c;
-    for (i = 0; i < np; i++, k++) {
-        hp[k].wk = wk;
-        hp[k].pipe = pipes[i];
-        hp[k].done = CreateEventW(NULL, TRUE, FALSE, NULL);
-        if (hp[k].done == NULL)
-            return call_error(GetLastError());
-    }
-    for (i = 0; i < nc; i += CON_GROUP, k++) {
+    size_t i, k;
+    for (i = 0, k = 0; k < c->nc; i += PS__CON_GROUP, k++) {
+        sel_con *hc = &c->con[k];
         size_t j, m = nc - i; /* at least 1 */
-        if (m > CON_GROUP)
-            m = CON_GROUP;
-        hp[k].wk = wk;
-        hp[k].wait[0] = wk->cancel;
+        if (m > PS__CON_GROUP)
+            m = PS__CON_GROUP;
+        hc->call = c;
         for (j = 0; j < m; j++)
-            hp[k].wait[j + 1] = cons[i + j];
-        hp[k].count = (DWORD)m + 1;
-    }
-    for (i = 0; i < k; i++) {
+            hc->h[j] = cons[i + j];
+        hc->count = (DWORD)m;
         /* The helper's reference, taken before it can run. */
         InterlockedIncrement(&c->refs);
         /* The helpers need little stack; reserve, do not commit, 64 KiB. */
-        hp[i].thread = CreateThread(NULL, 64 * 1024,
-                                    hp[i].pipe != NULL ? pipe_main : console_main,
-                                    &hp[i], STACK_SIZE_PARAM_IS_A_RESERVATION,
-                                    NULL);
-        if (hp[i].thread == NULL) {
-            int rc = call_error(GetLastError());
+        hc->thread = CreateThread(NULL, 64 * 1024, console_main, hc,
+                                  STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+        if (hc->thread == NULL) {
             InterlockedDecrement(&c->refs);
-            return rc;
+            return call_error(GetLastError());
         }
     }
     return 0;
+}
+
+static int helpers_start(sel_call *c, HANDLE *pipes, size_t np,
+                         HANDLE *cons, size_t nc)
+{
+    size_t i;
+    for (i = 0; i < np; i++, c->np++) {
+        int rc = ps__pipe_watch_start(pipes[i], 1, wake_once, &c->wk,
+                                      &c->pw[i]);
+        if (rc != 0)
+            return rc;
+    }
+    return consoles_start(c, cons, nc);
 }
 
 /* The wait of one ps__select_once, after a scan found nothing ready. */
@@ -344,7 +245,7 @@ static int sel_wait(ps_pollitem *items, ps__sel_entry *e, size_t n,
 {
     HANDLE *hs, *pipes, *cons;
     sel_call *c;
-    size_t m = 0, np = 0, nc = 0, nh, i;
+    size_t m = 0, np = 0, nc = 0, i;
     int rc;
     for (i = 0; i < n; i++)
         if (ps__sel_needs_helper(&items[i], &e[i]))
@@ -368,8 +269,7 @@ static int sel_wait(ps_pollitem *items, ps__sel_entry *e, size_t n,
     cons = hs + np;
     np = unique_handles(pipes, np);
     nc = unique_handles(cons, nc);
-    nh = np + (nc + CON_GROUP - 1) / CON_GROUP;
-    c = call_new(nh);
+    c = call_new(np, (nc + PS__CON_GROUP - 1) / PS__CON_GROUP);
     if (c == NULL) {
         free(hs);
         return PS_ENOMEM;

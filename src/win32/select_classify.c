@@ -3,6 +3,7 @@
  * pipes, consoles and files. */
 #include "console.h"
 #include "select.h"
+#include "watcher.h"
 
 #include <io.h>
 #include <stdint.h>
@@ -116,30 +117,6 @@ void ps__sel_classify(const ps_pollitem *it, ps__sel_entry *e)
     }
 }
 
-static unsigned check_pipe(HANDLE h, unsigned ev)
-{
-    DWORD avail = 0;
-    /* Windows has no cheap way to ask for free pipe space. */
-    unsigned r = ev & PS_POLL_WRITE;
-    if (PeekNamedPipe(h, NULL, 0, NULL, &avail, NULL))
-        return avail > 0 ? r | (ev & PS_POLL_READ) : r;
-    switch (GetLastError()) {
-    case ERROR_BROKEN_PIPE:          /* the writer is gone */
-    case ERROR_PIPE_NOT_CONNECTED:   /* the client of a server end left */
-    case ERROR_NO_DATA:              /* the pipe is being closed */
-        return r | (ev & PS_POLL_READ) | PS_POLL_HUP;
-    case ERROR_INVALID_HANDLE:
-        return PS_POLL_INVALID;
-    default:
-        /* E.g. a server end still listening, a handle without read access,
-         * or a pipe from outside that cannot be peeked (Wine's pipe from a
-         * Unix process). A read then fails or returns at once, or at worst
-         * waits for data; reporting READ beats waiting forever on a state
-         * that cannot be observed. */
-        return r | (ev & PS_POLL_READ);
-    }
-}
-
 unsigned ps__sel_check_other(const ps_pollitem *it, ps__sel_entry *e)
 {
     unsigned ev = it->events & (PS_POLL_READ | PS_POLL_WRITE);
@@ -147,7 +124,7 @@ unsigned ps__sel_check_other(const ps_pollitem *it, ps__sel_entry *e)
     case PS__SEL_READY:
         return ev;
     case PS__SEL_PIPE:
-        return check_pipe(e->h, ev);
+        return ps__pipe_check(e->h, ev);
     case PS__SEL_CONIN:
         return ps__conin_check(e->h, ev);
     case PS__SEL_CONOUT:

@@ -13,6 +13,11 @@
  * argv[2] "long": as "line", with 509 'x' before "ab": a line of 511
  * characters, whose "\r\n" a 512-character console read splits.
  * Raw mode: the driver types "k": READ, and ps_item_read returns "k".
+ * argv[2] "eof": line mode; the driver types the end-of-input key at the
+ * start of a line (Ctrl-D on a terminal, Ctrl-Z then Enter on a console):
+ * READ, and one ps_item_read says what arrived, "input-ended" (0 bytes)
+ * or "empty-line" ("\n", what Wine gives for Ctrl-Z); the driver knows
+ * which one its platform must give.
  * Exits 0 when all of that held. */
 #include <stdio.h>
 #include <string.h>
@@ -79,6 +84,7 @@ int main(int argc, char **argv)
     use_poller = argc > 1 && strcmp(argv[1], "poller") == 0;
     int line = !(argc > 2 && strcmp(argv[2], "raw") == 0);
     int longline = argc > 2 && strcmp(argv[2], "long") == 0;
+    int eof = argc > 2 && strcmp(argv[2], "eof") == 0;
     int ok = 1, idle, r;
     char buf[600], want[600] = "";
     if (longline)
@@ -106,7 +112,7 @@ int main(int argc, char **argv)
     printf("idle %d\n", idle);
     say("ready");
     ok = idle == 0;
-    if (line) {
+    if (line && !eof) {
         r = wait_read(1500);
         printf("partial %d\n", r);
         say("enter-now");
@@ -115,7 +121,17 @@ int main(int argc, char **argv)
     r = wait_read(15000);
     printf("key %d\n", r);
     ok = ok && r == 1;
-    if (r == 1) {
+    if (r == 1 && eof) {
+        size_t got = 99;
+        int rc = ps_item_read(&item, buf, sizeof buf, &got);
+        if (rc == 0 && got == 0)
+            say("input-ended");
+        else if (rc == 0 && got == 1 && buf[0] == '\n')
+            say("empty-line");
+        else
+            ok = 0;
+        printf("eof read %s, %zu bytes\n", ps_errname(rc), got);
+    } else if (r == 1) {
         if (line) {
             ok = ok && read_line(buf, sizeof buf) == 0 &&
                  strcmp(buf, want) == 0;

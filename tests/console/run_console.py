@@ -9,7 +9,11 @@ a terminal (natively) or a real console (under Wine), for each waiter
    reported and ps_item_read returns "ab\\n";
  - long: as line, with 509 'x' before "ab" (511 characters: a
    512-character console read splits the line's "\r\n");
- - raw: one key typed is reported and ps_item_read returns it.
+ - raw: one key typed is reported and ps_item_read returns it;
+ - eof: the end-of-input key at a line's start is reported, and
+   ps_item_read says end of input (Ctrl-D on a POSIX terminal). Under Wine
+   Ctrl-Z then Enter must arrive as an empty line instead: Wine drops the
+   0x1A, as portsock.h says (on Windows itself it is end of input).
 Nothing may be reported before a key is typed. The same script checks the
 POSIX terminal natively and the Windows console under Wine, so the two are
 shown to behave alike. Prints "console: N passed, N failed"."""
@@ -25,6 +29,10 @@ import time
 ESCAPES = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
 
+def under_wine(cmd):
+    return any("wine" in os.path.basename(c) for c in cmd[:-1])
+
+
 def run(cmd, waiter, mode):
     line = " ".join(shlex.quote(c) for c in cmd + [waiter, mode])
     proc = subprocess.Popen(["script", "-qefc", line, "/dev/null"],
@@ -36,6 +44,8 @@ def run(cmd, waiter, mode):
         steps = [(b"ready", b"ab"), (b"enter-now", b"\r")]
     elif mode == "long":
         steps = [(b"ready", b"x" * 509 + b"ab"), (b"enter-now", b"\r")]
+    elif mode == "eof":
+        steps = [(b"ready", b"\x1a\r" if under_wine(cmd) else b"\x04")]
     else:
         steps = [(b"ready", b"k")]
     raw, typed, start = b"", 0, time.monotonic()
@@ -64,6 +74,8 @@ def run(cmd, waiter, mode):
             proc.wait()
     text = ESCAPES.sub(b"", raw).decode(errors="replace")
     ok = status == 0 and typed == len(steps) and "result-ok" in text
+    if mode == "eof":
+        ok = ok and ("empty-line" if under_wine(cmd) else "input-ended") in text
     print(f"{waiter} {mode}: {'ok' if ok else 'FAILED'} (status {status}, "
           f"steps typed: {typed}/{len(steps)}); output: "
           f"{' | '.join(text.split())}")
@@ -74,6 +86,7 @@ def main():
     cmd = sys.argv[1:]
     results = [run(cmd, waiter, mode)
                for mode in ("line", "long", "raw") for waiter in ("poller", "select")]
+    results.append(run(cmd, "select", "eof"))
     passed = sum(results)
     print(f"console: {passed} passed, {len(results) - passed} failed")
     return 0 if all(results) else 1

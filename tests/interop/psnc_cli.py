@@ -162,7 +162,7 @@ def main():
             "--quiet: the fatal line is still printed", f"rc={rc} err={err!r}")
 
     for test in (service_names, quit_after_eof, source_port, keep_listening,
-                 keep_listening_stdin_open):
+                 keep_listening_stdin_open, scan_failure_line):
         try:
             test(t)
         except Exception as e:  # a broken exchange is a failure, not a crash
@@ -346,6 +346,47 @@ def keep_listening_stdin_open(t):
                 "-l -k, stdin open: each session ends when its peer is done; "
                 "input typed between sessions goes to the next peer",
                 f"alive={alive} got={got!r} out={out!r} err={err!r}")
+
+
+def scan_failure_line(t):
+    """-z with no port accepting: status 1 and, as every failure, one line
+    on stderr (nc -z says nothing). Before the fix psnc was silent, e.g.
+    for 'psnc -z 127.0.0.1 ftp-data'. Ports held bound but not listening
+    refuse for sure; ftp-data (20) is refused unless this host runs a
+    server there."""
+    held = []
+    for _ in range(2):
+        h = socket.socket()
+        h.bind(("127.0.0.1", 0))
+        held.append(h)
+    ports = [str(h.getsockname()[1]) for h in held]
+    try:
+        rc, out, err, _ = run(t.cmd + ["-z", "127.0.0.1", ports[0]], None, t.timeout)
+        t.check(rc == 1 and out == b"" and one_error_line(
+                    err, f"psnc: connect to 127.0.0.1 port {ports[0]}: PS_ECONNREFUSED"),
+                f"-z on a refused port: status 1, one PS_ECONNREFUSED line",
+                f"rc={rc} err={err!r}")
+        rc, out, err, _ = run(t.cmd + ["--quiet", "-z", "127.0.0.1"] + ports, None,
+                              t.timeout)
+        t.check(rc == 1 and out == b"" and one_error_line(
+                    err, "psnc: scan of 127.0.0.1: none of 2 ports accepted; "
+                    "last error: PS_ECONNREFUSED"),
+                "--quiet -z on two refused ports: status 1, one line for both",
+                f"rc={rc} err={err!r}")
+    finally:
+        for h in held:
+            h.close()
+    try:
+        socket.create_connection(("127.0.0.1", 20), timeout=2).close()
+        open20 = True
+    except OSError:
+        open20 = False
+    rc, out, err, _ = run(t.cmd + ["-z", "127.0.0.1", "ftp-data"], None, t.timeout)
+    t.check((rc == 0 and err == "") if open20 else
+            (rc == 1 and one_error_line(err, "psnc: connect to 127.0.0.1 port ftp-data: ")),
+            f"-z 127.0.0.1 ftp-data ({'open' if open20 else 'closed'} here): "
+            f"status {0 if open20 else 1}" + ("" if open20 else ", one line"),
+            f"rc={rc} err={err!r}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,11 @@ int64_t pst_now_ms(void);
  * from 1 to 100 in the environment; the valgrind leg sets it), else ms.
  * For "returned within" bounds only, never for "not before" bounds. */
 int64_t pst_slack_ms(int64_t ms);
+/* Asserts that the time since t0 (from pst_now_ms) is at least at_least
+ * ms and, when below > 0, under below ms; what names the timed call in the
+ * message. */
+void pst_assert_took(int64_t t0, int64_t at_least, int64_t below,
+                     const char *what);
 /* Nonzero when the program runs under valgrind's memcheck (the valgrind
  * leg's wrapper sets PS_UNDER_MEMCHECK). */
 int pst_under_memcheck(void);

@@ -22,6 +22,17 @@ int64_t pst_slack_ms(int64_t ms)
     return ms * factor;
 }
 
+void pst_assert_took(int64_t t0, int64_t at_least, int64_t below,
+                     const char *what)
+{
+    int64_t dt = pst_now_ms() - t0;
+    cr_assert_geq(dt, at_least, "%s returned after %lld ms, before %lld ms",
+                  what, (long long)dt, (long long)at_least);
+    if (below > 0)
+        cr_assert_lt(dt, below, "%s returned after %lld ms, not within %lld ms",
+                     what, (long long)dt, (long long)below);
+}
+
 int pst_local_port(ps_socket_t s)
 {
     ps_addr a;
