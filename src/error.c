@@ -4,7 +4,10 @@
 
 static _Thread_local int last_native_error;
 
-void ps__set_native_error(int native) { last_native_error = native; }
+void ps__set_native_error(int native)
+{
+    last_native_error = native;
+}
 
 int ps__keep_native(int r, int saved)
 {
@@ -13,7 +16,10 @@ int ps__keep_native(int r, int saved)
     return r;
 }
 
-int ps_native_error(void) { return last_native_error; }
+int ps_native_error(void)
+{
+    return last_native_error;
+}
 
 struct error_text {
     int code;

@@ -51,7 +51,10 @@ int ps_set_buffer_sizes(ps_socket_t s, int sndbuf, int rcvbuf)
     return r;
 }
 
-int ps_socket_error(ps_socket_t s) { return ps__socket_error(s); }
+int ps_socket_error(ps_socket_t s)
+{
+    return ps__socket_error(s);
+}
 
 int ps_set_linger(ps_socket_t s, int on, int seconds)
 {
@@ -130,12 +133,12 @@ int ps_set_multicast_loop(ps_socket_t s, int on)
 static int is_multicast(const ps__endpoint *ep)
 {
     if (ep->family == PS_AF_INET)
-        return (ep->ip[0] & 0xF0) == 0xE0; /* 224.0.0.0/4 */
+        return (ep->ip[0] & 0xF0) == 0xE0;                 /* 224.0.0.0/4 */
     return ep->family == PS_AF_INET6 && ep->ip[0] == 0xFF; /* ff00::/8 */
 }
 
-static int membership(ps_socket_t s, const ps_addr *group,
-                      const char *ifname, int join)
+static int membership(ps_socket_t s, const ps_addr *group, const char *ifname,
+                      int join)
 {
     ps__endpoint ep;
     uint32_t ifindex = 0;

@@ -16,7 +16,10 @@ int ps_socket(ps_socket_t *out, int family, int type)
     return ps__socket_new(family, type, out);
 }
 
-int ps_close(ps_socket_t s) { return ps__close(s); }
+int ps_close(ps_socket_t s)
+{
+    return ps__close(s);
+}
 
 int ps_shutdown(ps_socket_t s, int how)
 {

@@ -124,8 +124,8 @@ int ps__set_ip_option(ps_socket_t s, int family, int which, int value)
     return r;
 }
 
-int ps__group_membership(ps_socket_t s, const ps_addr *group,
-                         uint32_t ifindex, int join)
+int ps__group_membership(ps_socket_t s, const ps_addr *group, uint32_t ifindex,
+                         int join)
 {
     const struct sockaddr *sa = (const struct sockaddr *)group->storage.bytes;
     if (sa->sa_family == AF_INET6) {
@@ -136,8 +136,7 @@ int ps__group_membership(ps_socket_t s, const ps_addr *group,
         m.ipv6mr_multiaddr = sin6.sin6_addr;
         m.ipv6mr_interface = ifindex;
         return set_opt(s, IPPROTO_IPV6,
-                       join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &m,
-                       sizeof m);
+                       join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &m, sizeof m);
     }
     struct sockaddr_in sin;
     memcpy(&sin, group->storage.bytes, sizeof sin);
@@ -152,7 +151,7 @@ int ps__group_membership(ps_socket_t s, const ps_addr *group,
     return set_opt(s, IPPROTO_IP, name, &m, sizeof m);
 #else
     if (ifindex != 0) {
-#  ifdef MCAST_JOIN_GROUP
+#ifdef MCAST_JOIN_GROUP
         /* No ip_mreqn: the protocol-independent form (RFC 3678), which
          * takes an index (macOS 10.7+, the BSDs). */
         struct group_req g;
@@ -162,9 +161,9 @@ int ps__group_membership(ps_socket_t s, const ps_addr *group,
         return set_opt(s, IPPROTO_IP,
                        join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, &g,
                        sizeof g);
-#  else
+#else
         return PS_ENOTSUP;
-#  endif
+#endif
     }
     struct ip_mreq m;
     memset(&m, 0, sizeof m);

@@ -65,9 +65,9 @@ void ps__fdtable_clear(ps__fdrec *r);
 void ps__fdtable_free(ps__fdtable *t);
 
 #ifdef MSG_NOSIGNAL
-#  define PS__SEND_FLAGS MSG_NOSIGNAL
+#define PS__SEND_FLAGS MSG_NOSIGNAL
 #else
-#  define PS__SEND_FLAGS 0 /* SO_NOSIGPIPE is set on the socket instead */
+#define PS__SEND_FLAGS 0 /* SO_NOSIGPIPE is set on the socket instead */
 #endif
 
 #endif

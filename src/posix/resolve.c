@@ -70,4 +70,7 @@ int ps__resolve(const char *host, const char *port, int flags, int type,
     return 0;
 }
 
-void ps__free_addrs(ps_addr *addrs) { free(addrs); }
+void ps__free_addrs(ps_addr *addrs)
+{
+    free(addrs);
+}

@@ -37,7 +37,7 @@ static int native_family(int family)
 
 static int native_type(int type)
 {
-    return type == PS_SOCK_STREAM ? SOCK_STREAM
+    return type == PS_SOCK_STREAM  ? SOCK_STREAM
            : type == PS_SOCK_DGRAM ? SOCK_DGRAM
                                    : -1;
 }

@@ -142,7 +142,9 @@ int ps__unix_addr(ps_addr *out, const char *path)
 
 int ps__ip_to_text(int family, const unsigned char *ip, char *buf, size_t cap)
 {
-    int af = family == PS_AF_INET ? AF_INET : family == PS_AF_INET6 ? AF_INET6 : -1;
+    int af = family == PS_AF_INET    ? AF_INET
+             : family == PS_AF_INET6 ? AF_INET6
+                                     : -1;
     if (af < 0 || ip == NULL || buf == NULL || cap == 0)
         return PS_EINVAL;
     (void)ps__ensure_init();
@@ -156,7 +158,9 @@ int ps__ip_to_text(int family, const unsigned char *ip, char *buf, size_t cap)
 
 int ps__ip_from_text(int family, const char *text, unsigned char *ip)
 {
-    int af = family == PS_AF_INET ? AF_INET : family == PS_AF_INET6 ? AF_INET6 : -1;
+    int af = family == PS_AF_INET    ? AF_INET
+             : family == PS_AF_INET6 ? AF_INET6
+                                     : -1;
     unsigned char tmp[16];
     if (af < 0 || text == NULL || ip == NULL)
         return PS_EINVAL;

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 
 typedef struct nb_entry {
-    SOCKET s;          /* INVALID_SOCKET marks an empty slot */
-    unsigned temp;     /* timed operations in flight */
-    int user;          /* ps_set_nonblocking(s, 1) in force */
+    SOCKET s;      /* INVALID_SOCKET marks an empty slot */
+    unsigned temp; /* timed operations in flight */
+    int user;      /* ps_set_nonblocking(s, 1) in force */
 } nb_entry;
 
 static SRWLOCK nb_lock = SRWLOCK_INIT;

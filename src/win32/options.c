@@ -128,11 +128,11 @@ static int membership_result(int rc, int join)
     return rc;
 }
 
-int ps__group_membership(ps_socket_t s, const ps_addr *group,
-                         uint32_t ifindex, int join)
+int ps__group_membership(ps_socket_t s, const ps_addr *group, uint32_t ifindex,
+                         int join)
 {
-    const struct sockaddr *sa =
-        (const struct sockaddr *)(const void *)group->storage.bytes;
+    const struct sockaddr *sa = (const struct sockaddr *)(const void *)
+                                    group->storage.bytes;
     if (sa->sa_family == AF_INET6) {
         struct sockaddr_in6 sin6;
         struct ipv6_mreq m;

@@ -171,8 +171,8 @@ int ps__bind(ps_socket_t ps, const ps_addr *addr, int v6only, int reuse)
         /* SO_REUSEADDR on Windows would let another process steal the
          * port; exclusive use is the safe equivalent of POSIX reuse. */
         int one = 1;
-        if (setsockopt(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
-                       (const char *)&one, sizeof one) != 0)
+        if (setsockopt(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const char *)&one,
+                       sizeof one) != 0)
             return ps__last_error();
     }
     if (v6only >= 0 && af == AF_INET6) {
