@@ -49,15 +49,24 @@ fi
 
 # Doxygen is silent about an anonymous enum's undocumented values, so each
 # enumerator line of the header must carry its own /**< ... */, and enums
-# are written one value per line.
+# are written one value per line. An enum made from an X-macro list (the
+# whole enum is PS_..._MAP(...)) takes its comments from the list: there
+# each XX(NAME, value, "text") entry needs a text, which docs/Doxyfile turns
+# into the value's comment.
 bare=$(awk '
+    /^[[:space:]]*enum[[:space:]]*\{[[:space:]]*PS_[A-Z0-9_]+_MAP\([A-Z0-9_]+\)[[:space:]]*\}/ { next }
     /^[[:space:]]*enum[[:space:]]*\{.*\}/ { print FILENAME ":" FNR ": one-line enum: " $0; next }
     /^[[:space:]]*enum[[:space:]]*\{/ { inenum = 1; next }
     inenum && /^[[:space:]]*\}/ { inenum = 0; next }
+    inenum && /^[[:space:]]*PS_[A-Z0-9_]+_MAP\([A-Z0-9_]+\)[[:space:]]*$/ { next }
     inenum && /^[[:space:]]*PS_[A-Z0-9_]+/ && !/\/\*\*</ { print FILENAME ":" FNR ": " $0 }
+    /^#[[:space:]]*define[[:space:]]+PS_[A-Z0-9_]+_MAP\(XX\)/ { inmap = 1; next }
+    inmap && !/^[[:space:]]*XX\([A-Z][A-Z0-9_]*, -?[0-9]+, "[^"]+"\)[[:space:]]*\\?$/ {
+        print FILENAME ":" FNR ": not XX(NAME, value, \"text\"): " $0 }
+    inmap && !/\\$/ { inmap = 0 }
 ' include/portsock.h)
 if [ -z "$bare" ]; then
-    result enumerators ok "$(grep -cE '^[[:space:]]+PS_[A-Z0-9_]+.*/\*\*<' include/portsock.h) values, each with its comment"
+    result enumerators ok "$(grep -cE '^[[:space:]]+PS_[A-Z0-9_]+.*/\*\*<' include/portsock.h) values, each with its comment; $(grep -cE '^[[:space:]]+XX\(' include/portsock.h) from X-macro lists, each with its text"
 else
     echo "$bare"
     result enumerators FAILED "enum values without a /**< ... */ comment"

@@ -106,36 +106,50 @@ typedef int ps_socket_t;
 
 /* ---- Errors ------------------------------------------------------------ */
 
-/** Error codes: negative and identical on every platform. */
+/**
+ * The error codes, once: XX(name, value, text) for each. The code is PS_
+ * and its name (PS_EINVAL for EINVAL); its value is negative and identical
+ * on every platform (0, PS_OK, is success); text is what ps_strerror gives
+ * for it, and ps_errname gives the code's name. The list generates the enum
+ * below and the library's own tables; apply it to a macro of your own for
+ * a table or a switch over every code, as with libuv's UV_ERRNO_MAP.
+ * @param XX a macro taking (name, value, text)
+ */
+#define PS_ERROR_MAP(XX)                                                    \
+    XX(OK, 0, "success")                                                    \
+    XX(EINVAL, -1, "bad argument")                                          \
+    XX(EBADF, -2, "not a valid open socket")                                \
+    XX(ENOMEM, -3, "out of memory or buffer space")                         \
+    XX(EWOULDBLOCK, -4, "nothing can move without waiting")                 \
+    XX(ETIMEDOUT, -5, "the deadline passed")                                \
+    XX(ECLOSED, -6, "peer closed before the requested bytes arrived")       \
+    XX(ECONNREFUSED, -7, "connection refused: nothing listens there")       \
+    XX(ECONNRESET, -8, "connection reset by the peer")                      \
+    XX(ECONNABORTED, -9, "connection aborted on this host")                 \
+    XX(EPIPE, -10, "write after the connection was shut down")              \
+    XX(ENOTCONN, -11, "the socket is not connected")                        \
+    XX(EADDRINUSE, -12, "the address is in use")                            \
+    XX(EADDRNOTAVAIL, -13, "the address is not available on this host")     \
+    XX(EAFNOSUPPORT, -14, "address family not supported")                   \
+    XX(EHOSTUNREACH, -15, "no route to the host")                           \
+    XX(ENETUNREACH, -16, "the network is unreachable")                      \
+    XX(ENETDOWN, -17, "the network (or network stack) is down")             \
+    XX(ENAME, -18, "name resolution failed")                                \
+    XX(EMSGSIZE, -19, "message or frame too large for the buffer")          \
+    XX(EMFILE, -20, "out of descriptors")                                   \
+    XX(EACCES, -21, "permission denied")                                    \
+    XX(ENOTSUP, -22, "not supported on this platform or socket")            \
+    XX(EEXIST, -23, "already registered (ps_poller_add)")                   \
+    XX(ENOENT, -24, "not registered (ps_poller_modify / _remove)")          \
+    XX(EUNKNOWN, -25, "a native error with no portable name")
+
+/* One enumerator of the list; the docs build sees each one with its text. */
+#define PS__ERROR_ENUM(name, value, text) PS_##name = value,
+/** Error codes: negative and identical on every platform (PS_ERROR_MAP). */
 enum {
-    PS_OK = 0,              /**< success */
-    PS_EINVAL = -1,         /**< bad argument */
-    PS_EBADF = -2,          /**< not a valid open socket */
-    PS_ENOMEM = -3,         /**< out of memory or buffer space */
-    PS_EWOULDBLOCK = -4,    /**< nothing can move without waiting */
-    PS_ETIMEDOUT = -5,      /**< the deadline passed */
-    PS_ECLOSED = -6,        /**< peer closed before the requested bytes
-                             *   arrived */
-    PS_ECONNREFUSED = -7,   /**< connection refused: nothing listens there */
-    PS_ECONNRESET = -8,     /**< connection reset by the peer */
-    PS_ECONNABORTED = -9,   /**< connection aborted on this host */
-    PS_EPIPE = -10,         /**< write after the connection was shut down */
-    PS_ENOTCONN = -11,      /**< the socket is not connected */
-    PS_EADDRINUSE = -12,    /**< the address is in use */
-    PS_EADDRNOTAVAIL = -13, /**< the address is not available on this host */
-    PS_EAFNOSUPPORT = -14,  /**< address family not supported */
-    PS_EHOSTUNREACH = -15,  /**< no route to the host */
-    PS_ENETUNREACH = -16,   /**< the network is unreachable */
-    PS_ENETDOWN = -17,      /**< the network (or network stack) is down */
-    PS_ENAME = -18,         /**< name resolution failed */
-    PS_EMSGSIZE = -19,      /**< message or frame too large for the buffer */
-    PS_EMFILE = -20,        /**< out of descriptors */
-    PS_EACCES = -21,        /**< permission denied */
-    PS_ENOTSUP = -22,       /**< not supported on this platform or socket */
-    PS_EEXIST = -23,        /**< already registered (ps_poller_add) */
-    PS_ENOENT = -24,        /**< not registered (ps_poller_modify / _remove) */
-    PS_EUNKNOWN = -25       /**< a native error with no portable name */
+    PS_ERROR_MAP(PS__ERROR_ENUM)
 };
+#undef PS__ERROR_ENUM
 
 /**
  * Text for a code. Never NULL, also for unknown codes. Thread-safe (static

@@ -4,7 +4,10 @@
 
 static _Thread_local int last_native_error;
 
-void ps__set_native_error(int native) { last_native_error = native; }
+void ps__set_native_error(int native)
+{
+    last_native_error = native;
+}
 
 int ps__keep_native(int r, int saved)
 {
@@ -13,7 +16,10 @@ int ps__keep_native(int r, int saved)
     return r;
 }
 
-int ps_native_error(void) { return last_native_error; }
+int ps_native_error(void)
+{
+    return last_native_error;
+}
 
 struct error_text {
     int code;
@@ -21,34 +27,10 @@ struct error_text {
     const char *text;
 };
 
-static const struct error_text errors[] = {
-    {PS_OK, "PS_OK", "success"},
-    {PS_EINVAL, "PS_EINVAL", "invalid argument"},
-    {PS_EBADF, "PS_EBADF", "not a valid open socket"},
-    {PS_ENOMEM, "PS_ENOMEM", "out of memory"},
-    {PS_EWOULDBLOCK, "PS_EWOULDBLOCK", "operation would block"},
-    {PS_ETIMEDOUT, "PS_ETIMEDOUT", "timed out"},
-    {PS_ECLOSED, "PS_ECLOSED", "peer closed the connection before all bytes arrived"},
-    {PS_ECONNREFUSED, "PS_ECONNREFUSED", "connection refused"},
-    {PS_ECONNRESET, "PS_ECONNRESET", "connection reset by peer"},
-    {PS_ECONNABORTED, "PS_ECONNABORTED", "connection aborted"},
-    {PS_EPIPE, "PS_EPIPE", "connection shut down for writing"},
-    {PS_ENOTCONN, "PS_ENOTCONN", "socket is not connected"},
-    {PS_EADDRINUSE, "PS_EADDRINUSE", "address already in use"},
-    {PS_EADDRNOTAVAIL, "PS_EADDRNOTAVAIL", "address not available"},
-    {PS_EAFNOSUPPORT, "PS_EAFNOSUPPORT", "address family not supported"},
-    {PS_EHOSTUNREACH, "PS_EHOSTUNREACH", "host unreachable"},
-    {PS_ENETUNREACH, "PS_ENETUNREACH", "network unreachable"},
-    {PS_ENETDOWN, "PS_ENETDOWN", "network is down"},
-    {PS_ENAME, "PS_ENAME", "name resolution failed"},
-    {PS_EMSGSIZE, "PS_EMSGSIZE", "message too large"},
-    {PS_EMFILE, "PS_EMFILE", "too many open sockets or files"},
-    {PS_EACCES, "PS_EACCES", "permission denied"},
-    {PS_ENOTSUP, "PS_ENOTSUP", "operation not supported"},
-    {PS_EEXIST, "PS_EEXIST", "already registered"},
-    {PS_ENOENT, "PS_ENOENT", "not registered"},
-    {PS_EUNKNOWN, "PS_EUNKNOWN", "unknown error"},
-};
+/* From the header's list, so names and texts exist once. */
+#define PS__ERROR_TEXT(name, value, text) {PS_##name, "PS_" #name, text},
+static const struct error_text errors[] = {PS_ERROR_MAP(PS__ERROR_TEXT)};
+#undef PS__ERROR_TEXT
 
 static const struct error_text *find_error(int err)
 {

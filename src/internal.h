@@ -108,12 +108,42 @@ void ps__ctext_line(ps__ctext *t, int line_mode);
 int ps__ctext_chunk(ps__ctext *t, const uint16_t *w, size_t n, int full,
                     char *out, size_t *len);
 
-/* ---- Platform interface (src/posix, src/win32) ---- */
+/* ---- Platform interface (src/posix, src/win32) ----
+ * Each role has one file of the same name on both sides (CONTRIBUTING.md
+ * has the table). A public function checks its arguments in a common file
+ * of src/ and calls the ps__ function below; what stays in the platform is
+ * the check that the socket is one, as each system reports (and records)
+ * it. */
+
+/* ---- Sockets (src/socket.c; src/posix/socket.c, src/win32/socket.c) ---- */
 
 /* 0 if s is an open socket, else PS_EBADF with the native error recorded:
  * one cheap system call (getsockopt SO_TYPE), for the calls that would
  * otherwise not notice a descriptor or handle that is no socket. */
 int ps__socket_probe(ps_socket_t s);
+/* ps_socket: a new blocking, non-inheritable, SIGPIPE-free socket; family
+ * is PS_AF_INET, PS_AF_INET6 or PS_AF_UNIX and type PS_SOCK_STREAM or
+ * PS_SOCK_DGRAM (checked), *out already PS_INVALID_SOCKET. */
+int ps__socket_new(int family, int type, ps_socket_t *out);
+/* ps_close: PS_EBADF for what is no socket, which stays open (a file or a
+ * pipe); an interrupted close is not retried. */
+int ps__close(ps_socket_t s);
+/* ps_shutdown; how is a PS_SHUT_* value (checked). */
+int ps__shutdown(ps_socket_t s, int how);
+/* ps_local_addr (peer 0) / ps_peer_addr (peer 1); out is non-NULL. An
+ * unbound socket's local address is its family's wildcard, as on POSIX. */
+int ps__socket_name(ps_socket_t s, ps_addr *out, int peer);
+
+/* ps_socketpair (src/posix/pair.c: socketpair(); src/win32/pair.c: two
+ * TCP sockets over loopback): pair is non-NULL and already holds
+ * PS_INVALID_SOCKET twice; both ends blocking and non-inheritable. */
+int ps__socketpair(ps_socket_t pair[2]);
+
+/* ps_set_nonblocking (src/posix/nbmode.c: O_NONBLOCK; src/win32/nbmode.c:
+ * FIONBIO and the record Windows needs, as it cannot report the mode);
+ * on is 0 or 1 (checked). PS_EBADF for what is no socket, which stays as
+ * it was (a pipe). */
+int ps__set_nonblocking(ps_socket_t s, int on);
 
 /* Initializes the network stack once per process; cheap after the first
  * call. Returns 0 or a PS_E* code. */
@@ -171,7 +201,8 @@ int ps__recvfrom_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
 int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
                     int how);
 
-/* Name resolution: an array of addresses (free with ps__free_addrs).
+/* Name resolution (src/posix/resolve.c, src/win32/resolve.c): an array of
+ * addresses (free with ps__free_addrs).
  * flags: PS__RESOLVE_PASSIVE for binding (host NULL means any),
  * PS__RESOLVE_NUMERIC to accept only a numeric host (never blocks; PS_ENAME
  * for a name). type: PS_SOCK_*. */
@@ -269,6 +300,19 @@ int ps__poller_wake(ps_poller *p);
 /* ---- Socket options (src/options.c checks the arguments; the platform
  * files set them: src/posix/options.c, src/win32/options.c) ---- */
 
+/* An integer socket option: PS__SOCKOPT_NODELAY TCP_NODELAY,
+ * PS__SOCKOPT_KEEPALIVE SO_KEEPALIVE (value 0 or 1), PS__SOCKOPT_SNDBUF
+ * SO_SNDBUF, PS__SOCKOPT_RCVBUF SO_RCVBUF (value > 0). */
+enum {
+    PS__SOCKOPT_NODELAY,
+    PS__SOCKOPT_KEEPALIVE,
+    PS__SOCKOPT_SNDBUF,
+    PS__SOCKOPT_RCVBUF
+};
+int ps__set_socket_option(ps_socket_t s, int which, int value);
+/* ps_socket_error: the pending error (SO_ERROR), cleared, as a PS_E* code
+ * with its native code recorded; 0 when there is none. */
+int ps__socket_error(ps_socket_t s);
 /* The socket's family as PS_AF_* (PS_AF_UNSPEC for one portsock has no
  * name for). Works on unbound sockets too. */
 int ps__socket_family(ps_socket_t s, int *family);
@@ -292,7 +336,9 @@ int ps__set_ip_option(ps_socket_t s, int family, int which, int value);
 int ps__group_membership(ps_socket_t s, const ps_addr *group,
                          uint32_t ifindex, int join);
 
-/* Address conversion between ps_addr and its portable parts. */
+/* Address conversion between ps_addr and its portable parts (src/addr.c
+ * writes the text forms once over them; src/posix/addr.c,
+ * src/win32/addr.c). */
 typedef struct ps__endpoint {
     int family;                 /* PS_AF_* */
     uint16_t port;

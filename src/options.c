@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Socket options beyond the basic ones: the argument checks, shared by
- * every platform; the platform files set the options. */
+/* Socket options, blocking mode and the pending error: the argument
+ * checks, shared by every platform; src/posix/options.c and
+ * src/win32/options.c set the options (nbmode.c the mode). */
 #include "internal.h"
 
 static int check_flag(ps_socket_t s, int on)
@@ -8,6 +9,51 @@ static int check_flag(ps_socket_t s, int on)
     if (on != 0 && on != 1)
         return PS_EINVAL;
     return ps__check_socket(s);
+}
+
+/* The basic options below leave the check of s to the platform, which
+ * records the system's own answer for what is no socket. */
+
+int ps_set_nonblocking(ps_socket_t s, int on)
+{
+    if (on != 0 && on != 1)
+        return PS_EINVAL;
+    return ps__set_nonblocking(s, on);
+}
+
+int ps_set_nodelay(ps_socket_t s, int on)
+{
+    if (on != 0 && on != 1)
+        return PS_EINVAL;
+    return ps__set_socket_option(s, PS__SOCKOPT_NODELAY, on);
+}
+
+int ps_set_keepalive(ps_socket_t s, int on)
+{
+    if (on != 0 && on != 1)
+        return PS_EINVAL;
+    return ps__set_socket_option(s, PS__SOCKOPT_KEEPALIVE, on);
+}
+
+int ps_set_buffer_sizes(ps_socket_t s, int sndbuf, int rcvbuf)
+{
+    int r = 0;
+    /* Both checked before either is changed. */
+    if (sndbuf < 0 || rcvbuf < 0)
+        return PS_EINVAL;
+    /* Nothing to set, but what is no socket is still an error. */
+    if (sndbuf == 0 && rcvbuf == 0)
+        return ps__socket_probe(s);
+    if (sndbuf > 0)
+        r = ps__set_socket_option(s, PS__SOCKOPT_SNDBUF, sndbuf);
+    if (r == 0 && rcvbuf > 0)
+        r = ps__set_socket_option(s, PS__SOCKOPT_RCVBUF, rcvbuf);
+    return r;
+}
+
+int ps_socket_error(ps_socket_t s)
+{
+    return ps__socket_error(s);
 }
 
 int ps_set_linger(ps_socket_t s, int on, int seconds)
@@ -87,12 +133,12 @@ int ps_set_multicast_loop(ps_socket_t s, int on)
 static int is_multicast(const ps__endpoint *ep)
 {
     if (ep->family == PS_AF_INET)
-        return (ep->ip[0] & 0xF0) == 0xE0; /* 224.0.0.0/4 */
+        return (ep->ip[0] & 0xF0) == 0xE0;                 /* 224.0.0.0/4 */
     return ep->family == PS_AF_INET6 && ep->ip[0] == 0xFF; /* ff00::/8 */
 }
 
-static int membership(ps_socket_t s, const ps_addr *group,
-                      const char *ifname, int join)
+static int membership(ps_socket_t s, const ps_addr *group, const char *ifname,
+                      int join)
 {
     ps__endpoint ep;
     uint32_t ifindex = 0;

@@ -250,6 +250,38 @@ Test(options, join_group_argument_errors, .timeout = 10)
     OK(ps_close(s4));
 }
 
+/* Leaving a group this socket never joined is PS_EADDRNOTAVAIL on every
+ * platform, with or without a multicast route (Wine's Winsock answers
+ * IP_DROP_MEMBERSHIP with WSAEINVAL there, Linux with EADDRNOTAVAIL). */
+static void leave_unjoined(const char *bind_host, const char *group_ip)
+{
+    ps_socket_t s;
+    ps_addr group = with_port(group_ip, 0);
+    int rc = ps_udp_open(&s, bind_host, "0");
+    if (rc == PS_EADDRNOTAVAIL || rc == PS_EAFNOSUPPORT)
+        cr_skip_test("no %s here (%s)", bind_host, ps_errname(rc));
+    OK(rc);
+    RC_IS(ps_leave_group(s, &group, NULL), PS_EADDRNOTAVAIL);
+    /* Still so after a join and a leave of another group. */
+    ps_addr other = with_port(strchr(group_ip, ':') ? "ff15::4243"
+                                                    : "239.255.42.96", 0);
+    if (ps_join_group(s, &other, NULL) == 0)
+        OK(ps_leave_group(s, &other, NULL));
+    RC_IS(ps_leave_group(s, &group, NULL), PS_EADDRNOTAVAIL);
+    RC_IS(ps_leave_group(s, &other, NULL), PS_EADDRNOTAVAIL);
+    OK(ps_close(s));
+}
+
+Test(options, leave_group_never_joined_ipv4, .timeout = 10)
+{
+    leave_unjoined("127.0.0.1", "239.255.42.97");
+}
+
+Test(options, leave_group_never_joined_ipv6, .timeout = 10)
+{
+    leave_unjoined("::1", "ff15::4241");
+}
+
 /* Sends "probe" to group:port from a fresh socket of the group's family,
  * kept on this host;
  * 1 when r received it within a second, 0 when not, -1 when the send

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* POSIX: linger, port reuse, broadcast, TTL and multicast options. */
+/* POSIX: socket options (TCP_NODELAY, keepalive, buffer sizes, linger,
+ * port reuse, broadcast, TTL, multicast) and the pending error. */
 #include "posix.h"
 
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 static int set_opt(ps_socket_t s, int level, int name, const void *value,
@@ -14,9 +16,41 @@ static int set_opt(ps_socket_t s, int level, int name, const void *value,
     return 0;
 }
 
+int ps__posix_set_int(int fd, int level, int name, int value)
+{
+    return set_opt(fd, level, name, &value, sizeof value);
+}
+
 static int set_int(ps_socket_t s, int level, int name, int value)
 {
-    return set_opt(s, level, name, &value, sizeof value);
+    return ps__posix_set_int(s, level, name, value);
+}
+
+int ps__set_socket_option(ps_socket_t s, int which, int value)
+{
+    if (s < 0)
+        return PS_EBADF;
+    switch (which) {
+    case PS__SOCKOPT_NODELAY:
+        return set_int(s, IPPROTO_TCP, TCP_NODELAY, value);
+    case PS__SOCKOPT_KEEPALIVE:
+        return set_int(s, SOL_SOCKET, SO_KEEPALIVE, value);
+    case PS__SOCKOPT_SNDBUF:
+        return set_int(s, SOL_SOCKET, SO_SNDBUF, value);
+    default:
+        return set_int(s, SOL_SOCKET, SO_RCVBUF, value);
+    }
+}
+
+int ps__socket_error(ps_socket_t s)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (s < 0)
+        return PS_EBADF;
+    if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        return ps__last_error();
+    return err == 0 ? 0 : ps__posix_error(err);
 }
 
 int ps__socket_family(ps_socket_t s, int *family)
@@ -90,8 +124,8 @@ int ps__set_ip_option(ps_socket_t s, int family, int which, int value)
     return r;
 }
 
-int ps__group_membership(ps_socket_t s, const ps_addr *group,
-                         uint32_t ifindex, int join)
+int ps__group_membership(ps_socket_t s, const ps_addr *group, uint32_t ifindex,
+                         int join)
 {
     const struct sockaddr *sa = (const struct sockaddr *)group->storage.bytes;
     if (sa->sa_family == AF_INET6) {
@@ -102,8 +136,7 @@ int ps__group_membership(ps_socket_t s, const ps_addr *group,
         m.ipv6mr_multiaddr = sin6.sin6_addr;
         m.ipv6mr_interface = ifindex;
         return set_opt(s, IPPROTO_IPV6,
-                       join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &m,
-                       sizeof m);
+                       join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &m, sizeof m);
     }
     struct sockaddr_in sin;
     memcpy(&sin, group->storage.bytes, sizeof sin);
@@ -118,7 +151,7 @@ int ps__group_membership(ps_socket_t s, const ps_addr *group,
     return set_opt(s, IPPROTO_IP, name, &m, sizeof m);
 #else
     if (ifindex != 0) {
-#  ifdef MCAST_JOIN_GROUP
+#ifdef MCAST_JOIN_GROUP
         /* No ip_mreqn: the protocol-independent form (RFC 3678), which
          * takes an index (macOS 10.7+, the BSDs). */
         struct group_req g;
@@ -128,9 +161,9 @@ int ps__group_membership(ps_socket_t s, const ps_addr *group,
         return set_opt(s, IPPROTO_IP,
                        join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, &g,
                        sizeof g);
-#  else
+#else
         return PS_ENOTSUP;
-#  endif
+#endif
     }
     struct ip_mreq m;
     memset(&m, 0, sizeof m);

@@ -12,13 +12,16 @@
 /* Maps an errno value to a PS_E* code and records it. */
 int ps__posix_error(int err);
 
-/* ps_set_nonblocking without its check that fd is a socket, for sockets
- * the backend has just made. */
+/* nbmode.c: ps_set_nonblocking without its check that fd is a socket, for
+ * sockets the backend has just made. */
 int ps__posix_set_nonblocking(int fd, int on);
 
-/* Makes a freshly created or accepted descriptor close-on-exec and, where
- * the system has it, SIGPIPE-free (macOS SO_NOSIGPIPE). */
+/* socket.c: makes a freshly created or accepted descriptor close-on-exec
+ * and, where the system has it, SIGPIPE-free (macOS SO_NOSIGPIPE). */
 int ps__posix_prepare_fd(int fd, int set_cloexec);
+
+/* options.c: setsockopt() of an int. */
+int ps__posix_set_int(int fd, int level, int name, int value);
 
 struct pollfd;
 /* After poll(): where poll() cannot handle an open fd (macOS terminals and
@@ -62,9 +65,9 @@ void ps__fdtable_clear(ps__fdrec *r);
 void ps__fdtable_free(ps__fdtable *t);
 
 #ifdef MSG_NOSIGNAL
-#  define PS__SEND_FLAGS MSG_NOSIGNAL
+#define PS__SEND_FLAGS MSG_NOSIGNAL
 #else
-#  define PS__SEND_FLAGS 0 /* SO_NOSIGPIPE is set on the socket instead */
+#define PS__SEND_FLAGS 0 /* SO_NOSIGPIPE is set on the socket instead */
 #endif
 
 #endif

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* POSIX: creating, configuring and closing sockets. */
+/* POSIX: creating, connecting, binding, naming and closing sockets. */
 #include "posix.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -38,7 +37,7 @@ static int native_family(int family)
 
 static int native_type(int type)
 {
-    return type == PS_SOCK_STREAM ? SOCK_STREAM
+    return type == PS_SOCK_STREAM  ? SOCK_STREAM
            : type == PS_SOCK_DGRAM ? SOCK_DGRAM
                                    : -1;
 }
@@ -66,11 +65,8 @@ static int make_socket(int family, int type, int nonblocking, ps_socket_t *out)
     return 0;
 }
 
-int ps_socket(ps_socket_t *out, int family, int type)
+int ps__socket_new(int family, int type, ps_socket_t *out)
 {
-    if (!out)
-        return PS_EINVAL;
-    *out = PS_INVALID_SOCKET;
     int nf = native_family(family), nt = native_type(type);
     if (nf < 0 || nt < 0)
         return PS_EINVAL;
@@ -98,7 +94,7 @@ int ps__socket_probe(ps_socket_t s)
     return 0;
 }
 
-int ps_close(ps_socket_t s)
+int ps__close(ps_socket_t s)
 {
     /* close() takes any descriptor: a file or pipe must stay open. */
     int r = ps__socket_probe(s);
@@ -112,128 +108,18 @@ int ps_close(ps_socket_t s)
     return 0;
 }
 
-int ps_shutdown(ps_socket_t s, int how)
+int ps__shutdown(ps_socket_t s, int how)
 {
-    int native;
-    switch (how) {
-    case PS_SHUT_RD:
-        native = SHUT_RD;
-        break;
-    case PS_SHUT_WR:
-        native = SHUT_WR;
-        break;
-    case PS_SHUT_RDWR:
-        native = SHUT_RDWR;
-        break;
-    default:
-        return PS_EINVAL;
-    }
+    int native = how == PS_SHUT_RD   ? SHUT_RD
+                 : how == PS_SHUT_WR ? SHUT_WR
+                                     : SHUT_RDWR;
     if (s < 0)
         return PS_EBADF;
     return shutdown(s, native) == 0 ? 0 : ps__last_error();
 }
 
-int ps_socketpair(ps_socket_t pair[2])
+int ps__socket_name(ps_socket_t s, ps_addr *out, int peer)
 {
-    int fds[2];
-    int flags = 0, need_cloexec = 1;
-    if (!pair)
-        return PS_EINVAL;
-    pair[0] = pair[1] = PS_INVALID_SOCKET;
-#ifdef SOCK_CLOEXEC
-    flags |= SOCK_CLOEXEC;
-    need_cloexec = 0;
-#endif
-    if (socketpair(AF_UNIX, SOCK_STREAM | flags, 0, fds) != 0)
-        return ps__last_error();
-    int r = ps__posix_prepare_fd(fds[0], need_cloexec);
-    if (r == 0)
-        r = ps__posix_prepare_fd(fds[1], need_cloexec);
-    if (r != 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return r;
-    }
-    pair[0] = fds[0];
-    pair[1] = fds[1];
-    return 0;
-}
-
-int ps__posix_set_nonblocking(int fd, int on)
-{
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0)
-        return ps__last_error();
-    int want = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
-    if (want != flags && fcntl(fd, F_SETFL, want) != 0)
-        return ps__last_error();
-    return 0;
-}
-
-int ps_set_nonblocking(ps_socket_t s, int on)
-{
-    if (on != 0 && on != 1)
-        return PS_EINVAL;
-    /* fcntl() takes any descriptor: a pipe must stay as it is. */
-    int r = ps__socket_probe(s);
-    return r != 0 ? r : ps__posix_set_nonblocking(s, on);
-}
-
-static int set_int_option(ps_socket_t s, int level, int name, int value)
-{
-    if (s < 0)
-        return PS_EBADF;
-    if (setsockopt(s, level, name, &value, sizeof value) != 0)
-        return ps__last_error();
-    return 0;
-}
-
-int ps_set_nodelay(ps_socket_t s, int on)
-{
-    if (on != 0 && on != 1)
-        return PS_EINVAL;
-    return set_int_option(s, IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0);
-}
-
-int ps_set_keepalive(ps_socket_t s, int on)
-{
-    if (on != 0 && on != 1)
-        return PS_EINVAL;
-    return set_int_option(s, SOL_SOCKET, SO_KEEPALIVE, on ? 1 : 0);
-}
-
-int ps_set_buffer_sizes(ps_socket_t s, int sndbuf, int rcvbuf)
-{
-    int r = 0;
-    if (sndbuf < 0 || rcvbuf < 0)
-        return PS_EINVAL;
-    if (s < 0)
-        return PS_EBADF;
-    /* Nothing to set, but what is no socket is still an error. */
-    if (sndbuf == 0 && rcvbuf == 0)
-        return ps__socket_probe(s);
-    if (sndbuf > 0)
-        r = set_int_option(s, SOL_SOCKET, SO_SNDBUF, sndbuf);
-    if (r == 0 && rcvbuf > 0)
-        r = set_int_option(s, SOL_SOCKET, SO_RCVBUF, rcvbuf);
-    return r;
-}
-
-int ps_socket_error(ps_socket_t s)
-{
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (s < 0)
-        return PS_EBADF;
-    if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
-        return ps__last_error();
-    return err == 0 ? 0 : ps__posix_error(err);
-}
-
-static int get_name(ps_socket_t s, ps_addr *out, int peer)
-{
-    if (!out)
-        return PS_EINVAL;
     if (s < 0)
         return PS_EBADF;
     memset(out, 0, sizeof *out);
@@ -245,10 +131,6 @@ static int get_name(ps_socket_t s, ps_addr *out, int peer)
     out->len = (uint32_t)len;
     return 0;
 }
-
-int ps_local_addr(ps_socket_t s, ps_addr *out) { return get_name(s, out, 0); }
-
-int ps_peer_addr(ps_socket_t s, ps_addr *out) { return get_name(s, out, 1); }
 
 int ps__connect_start(ps_socket_t s, const ps_addr *addr)
 {
@@ -265,7 +147,7 @@ int ps__connect_start(ps_socket_t s, const ps_addr *addr)
         int r;
         while ((r = ps__poll_one(s, PS__WANT_CONNECT, -1)) == 0) {
         }
-        return r < 0 ? r : ps_socket_error(s);
+        return r < 0 ? r : ps__socket_error(s);
     }
     /* An AF_UNIX listener whose queue is full: not "in progress" (nothing
      * would ever finish it), so refuse, as TCP does on a full backlog. And
@@ -283,10 +165,10 @@ int ps__bind(ps_socket_t s, const ps_addr *addr, int v6only, int reuse)
     const struct sockaddr *sa = (const struct sockaddr *)addr->storage.bytes;
     int r = 0;
     if (sa->sa_family == AF_INET6 && v6only >= 0)
-        r = set_int_option(s, IPPROTO_IPV6, IPV6_V6ONLY, v6only);
+        r = ps__posix_set_int(s, IPPROTO_IPV6, IPV6_V6ONLY, v6only);
     /* SO_REUSEADDR on POSIX only lets a listener rebind over TIME_WAIT. */
     if (r == 0 && reuse && sa->sa_family != AF_UNIX)
-        r = set_int_option(s, SOL_SOCKET, SO_REUSEADDR, 1);
+        r = ps__posix_set_int(s, SOL_SOCKET, SO_REUSEADDR, 1);
     if (r != 0)
         return r;
     if (bind(s, sa, (socklen_t)addr->len) != 0)

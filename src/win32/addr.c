@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* ps_addr <-> native sockaddr, IP text, local and peer addresses. */
+/* ps_addr <-> native sockaddr, IP text, interface names. */
 #include "win32.h"
 
 #include <iphlpapi.h>
@@ -142,7 +142,9 @@ int ps__unix_addr(ps_addr *out, const char *path)
 
 int ps__ip_to_text(int family, const unsigned char *ip, char *buf, size_t cap)
 {
-    int af = family == PS_AF_INET ? AF_INET : family == PS_AF_INET6 ? AF_INET6 : -1;
+    int af = family == PS_AF_INET    ? AF_INET
+             : family == PS_AF_INET6 ? AF_INET6
+                                     : -1;
     if (af < 0 || ip == NULL || buf == NULL || cap == 0)
         return PS_EINVAL;
     (void)ps__ensure_init();
@@ -156,7 +158,9 @@ int ps__ip_to_text(int family, const unsigned char *ip, char *buf, size_t cap)
 
 int ps__ip_from_text(int family, const char *text, unsigned char *ip)
 {
-    int af = family == PS_AF_INET ? AF_INET : family == PS_AF_INET6 ? AF_INET6 : -1;
+    int af = family == PS_AF_INET    ? AF_INET
+             : family == PS_AF_INET6 ? AF_INET6
+                                     : -1;
     unsigned char tmp[16];
     if (af < 0 || text == NULL || ip == NULL)
         return PS_EINVAL;
@@ -196,65 +200,4 @@ int ps__if_index_to_name(uint32_t index, char *buf, size_t cap)
         return PS_EINVAL;
     memcpy(buf, name, n + 1);
     return 0;
-}
-
-/* getsockname fails with WSAEINVAL on an unbound socket where POSIX
- * reports the wildcard address; give the same answer. */
-static int unbound_addr(SOCKET s, ps_addr *out)
-{
-    WSAPROTOCOL_INFOW info;
-    int len = sizeof info;
-    ps__endpoint ep;
-    if (getsockopt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len) != 0)
-        return ps__last_error();
-    memset(&ep, 0, sizeof ep);
-    switch (info.iAddressFamily) {
-    case AF_INET:
-        ep.family = PS_AF_INET;
-        break;
-    case AF_INET6:
-        ep.family = PS_AF_INET6;
-        break;
-    case AF_UNIX:
-        ep.family = PS_AF_UNIX;
-        break;
-    default:
-        return ps__win_error(WSAEINVAL);
-    }
-    return ps__addr_encode(&ep, out);
-}
-
-static int sock_addr(ps_socket_t ps, ps_addr *out, int peer)
-{
-    SOCKET s = (SOCKET)ps;
-    int len = (int)sizeof out->storage.bytes, rc, err;
-    struct sockaddr *sa;
-    if (out == NULL)
-        return PS_EINVAL;
-    memset(out, 0, sizeof *out);
-    rc = ps__ensure_init();
-    if (rc != 0)
-        return rc;
-    sa = (struct sockaddr *)(void *)out->storage.bytes;
-    if ((peer ? getpeername(s, sa, &len) : getsockname(s, sa, &len)) == 0) {
-        if (len <= 0 || len > (int)sizeof out->storage.bytes)
-            return ps__win_error(WSAEFAULT);
-        out->len = (uint32_t)len;
-        return 0;
-    }
-    err = WSAGetLastError();
-    memset(out, 0, sizeof *out);
-    if (!peer && err == WSAEINVAL)
-        return unbound_addr(s, out);
-    return ps__win_error(err);
-}
-
-int ps_local_addr(ps_socket_t s, ps_addr *out)
-{
-    return sock_addr(s, out, 0);
-}
-
-int ps_peer_addr(ps_socket_t s, ps_addr *out)
-{
-    return sock_addr(s, out, 1);
 }

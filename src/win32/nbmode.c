@@ -9,9 +9,9 @@
 #include <stdlib.h>
 
 typedef struct nb_entry {
-    SOCKET s;          /* INVALID_SOCKET marks an empty slot */
-    unsigned temp;     /* timed operations in flight */
-    int user;          /* ps_set_nonblocking(s, 1) in force */
+    SOCKET s;      /* INVALID_SOCKET marks an empty slot */
+    unsigned temp; /* timed operations in flight */
+    int user;      /* ps_set_nonblocking(s, 1) in force */
 } nb_entry;
 
 static SRWLOCK nb_lock = SRWLOCK_INIT;
@@ -54,7 +54,9 @@ static int nb_grow(void)
     nb_entry *tab;
     if (cap < nb_cap || cap > SIZE_MAX / sizeof *tab)
         return -1;
-    tab = (nb_entry *)malloc(cap * sizeof *tab);
+    /* calloc, not malloc: clang's analyzer cannot follow the loop below
+     * that marks every slot empty, and took a slot for unset. */
+    tab = (nb_entry *)calloc(cap, sizeof *tab);
     if (tab == NULL)
         return -1;
     for (i = 0; i < cap; i++) {
@@ -202,13 +204,11 @@ void ps__nb_forget(SOCKET s)
     ReleaseSRWLockExclusive(&nb_lock);
 }
 
-int ps_set_nonblocking(ps_socket_t ps, int on)
+int ps__set_nonblocking(ps_socket_t ps, int on)
 {
     SOCKET s = (SOCKET)ps;
     nb_entry *e;
     int err = 0, rc;
-    if (on != 0 && on != 1)
-        return PS_EINVAL;
     rc = ps__ensure_init();
     if (rc != 0)
         return rc;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Socket options and the pending socket error. */
+/* Socket options (TCP_NODELAY, keepalive, buffer sizes, linger, broadcast,
+ * TTL, multicast) and the pending socket error. */
 #include "win32.h"
 
 #include <string.h>
@@ -15,47 +16,21 @@ static int set_int(ps_socket_t s, int level, int name, int value)
     return 0;
 }
 
-int ps_set_nodelay(ps_socket_t s, int on)
+int ps__set_socket_option(ps_socket_t s, int which, int value)
 {
-    if (on != 0 && on != 1)
-        return PS_EINVAL;
-    return set_int(s, IPPROTO_TCP, TCP_NODELAY, on);
+    switch (which) {
+    case PS__SOCKOPT_NODELAY:
+        return set_int(s, IPPROTO_TCP, TCP_NODELAY, value);
+    case PS__SOCKOPT_KEEPALIVE:
+        return set_int(s, SOL_SOCKET, SO_KEEPALIVE, value);
+    case PS__SOCKOPT_SNDBUF:
+        return set_int(s, SOL_SOCKET, SO_SNDBUF, value);
+    default:
+        return set_int(s, SOL_SOCKET, SO_RCVBUF, value);
+    }
 }
 
-int ps_set_keepalive(ps_socket_t s, int on)
-{
-    if (on != 0 && on != 1)
-        return PS_EINVAL;
-    return set_int(s, SOL_SOCKET, SO_KEEPALIVE, on);
-}
-
-int ps_set_buffer_sizes(ps_socket_t s, int sndbuf, int rcvbuf)
-{
-    int rc;
-    /* Check both before changing either. */
-    if (sndbuf < 0 || rcvbuf < 0)
-        return PS_EINVAL;
-    if (sndbuf > 0 && (rc = set_int(s, SOL_SOCKET, SO_SNDBUF, sndbuf)) != 0)
-        return rc;
-    if (rcvbuf > 0 && (rc = set_int(s, SOL_SOCKET, SO_RCVBUF, rcvbuf)) != 0)
-        return rc;
-    /* Nothing to set, but a bad socket is still an error. */
-    if (sndbuf == 0 && rcvbuf == 0)
-        return ps__socket_probe(s);
-    return 0;
-}
-
-int ps__socket_probe(ps_socket_t s)
-{
-    int type, len = sizeof type, rc = ps__ensure_init();
-    if (rc != 0)
-        return rc;
-    if (getsockopt((SOCKET)s, SOL_SOCKET, SO_TYPE, (char *)&type, &len) != 0)
-        return ps__last_error(); /* WSAENOTSOCK */
-    return 0;
-}
-
-int ps_socket_error(ps_socket_t s)
+int ps__socket_error(ps_socket_t s)
 {
     int err = 0, len = sizeof err, rc = ps__ensure_init();
     if (rc != 0)
@@ -142,11 +117,22 @@ int ps__set_ip_option(ps_socket_t s, int family, int which, int value)
     return rc;
 }
 
-int ps__group_membership(ps_socket_t s, const ps_addr *group,
-                         uint32_t ifindex, int join)
+/* Wine answers a drop of a group the socket never joined with WSAEINVAL
+ * (Linux: EADDRNOTAVAIL). The arguments were checked before (a multicast
+ * group, a known interface), so on a leave WSAEINVAL means "not joined";
+ * the native code stays recorded as it was. */
+static int membership_result(int rc, int join)
 {
-    const struct sockaddr *sa =
-        (const struct sockaddr *)(const void *)group->storage.bytes;
+    if (!join && rc == PS_EINVAL && ps_native_error() == WSAEINVAL)
+        return PS_EADDRNOTAVAIL;
+    return rc;
+}
+
+int ps__group_membership(ps_socket_t s, const ps_addr *group, uint32_t ifindex,
+                         int join)
+{
+    const struct sockaddr *sa = (const struct sockaddr *)(const void *)
+                                    group->storage.bytes;
     if (sa->sa_family == AF_INET6) {
         struct sockaddr_in6 sin6;
         struct ipv6_mreq m;
@@ -154,9 +140,11 @@ int ps__group_membership(ps_socket_t s, const ps_addr *group,
         memset(&m, 0, sizeof m);
         m.ipv6mr_multiaddr = sin6.sin6_addr;
         m.ipv6mr_interface = ifindex;
-        return set_raw(s, IPPROTO_IPV6,
-                       join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m,
-                       sizeof m);
+        return membership_result(
+            set_raw(s, IPPROTO_IPV6,
+                    join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m,
+                    sizeof m),
+            join);
     }
     struct sockaddr_in sin;
     struct ip_mreq m;
@@ -166,7 +154,8 @@ int ps__group_membership(ps_socket_t s, const ps_addr *group,
     /* Winsock takes an interface index as the address 0.0.0.index (network
      * byte order); 0.0.0.0 is the default interface. */
     m.imr_interface.s_addr = htonl(ifindex);
-    return set_raw(s, IPPROTO_IP,
-                   join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m,
-                   sizeof m);
+    return membership_result(
+        set_raw(s, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
+                &m, sizeof m),
+        join);
 }

@@ -26,15 +26,12 @@ static void close_quietly(SOCKET s)
     }
 }
 
-int ps_socketpair(ps_socket_t pair[2])
+int ps__socketpair(ps_socket_t pair[2])
 {
     SOCKET l = INVALID_SOCKET, c = INVALID_SOCKET, a = INVALID_SOCKET;
     ps_addr laddr, caddr, peer;
     ps__endpoint ep;
     int rc, tries;
-    if (pair == NULL)
-        return PS_EINVAL;
-    pair[0] = pair[1] = PS_INVALID_SOCKET;
     rc = ps__ensure_init();
     if (rc != 0)
         return rc;
@@ -50,12 +47,12 @@ int ps_socketpair(ps_socket_t pair[2])
     /* Exclusive use so no other process can bind over our listener. */
     if ((rc = ps__bind((ps_socket_t)l, &laddr, -1, 1)) != 0 ||
         (rc = ps__listen((ps_socket_t)l, 1)) != 0 ||
-        (rc = ps_local_addr((ps_socket_t)l, &laddr)) != 0)
+        (rc = ps__socket_name((ps_socket_t)l, &laddr, 0)) != 0)
         goto fail;
     if ((rc = ps__win_new_socket(AF_INET, SOCK_STREAM, &c)) != 0)
         goto fail;
     if ((rc = ps__connect_start((ps_socket_t)c, &laddr)) != 0 ||
-        (rc = ps_local_addr((ps_socket_t)c, &caddr)) != 0)
+        (rc = ps__socket_name((ps_socket_t)c, &caddr, 0)) != 0)
         goto fail;
 
     for (tries = 0;; tries++) {
@@ -83,7 +80,7 @@ int ps_socketpair(ps_socket_t pair[2])
             rc = ps__last_error();
             goto fail;
         }
-        if (ps_peer_addr((ps_socket_t)a, &peer) == 0 &&
+        if (ps__socket_name((ps_socket_t)a, &peer, 1) == 0 &&
             same_endpoint(&peer, &caddr))
             break;
         /* Someone else connected to our port first. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Socket creation, connect/bind/listen, close and shutdown. */
+/* Socket creation, connect/bind/listen, local and peer names, close and
+ * shutdown. */
 #include "win32.h"
 
 void ps__win_no_inherit(SOCKET s)
@@ -80,27 +81,25 @@ static int new_socket(int af, int type, int nonblocking, ps_socket_t *out)
     return 0;
 }
 
-int ps_socket(ps_socket_t *out, int family, int type)
+int ps__socket_new(int family, int type, ps_socket_t *out)
 {
-    int af;
-    switch (family) {
-    case PS_AF_INET:
-        af = AF_INET;
-        break;
-    case PS_AF_INET6:
-        af = AF_INET6;
-        break;
-    case PS_AF_UNIX:
-        af = AF_UNIX;
-        break;
-    default:
-        af = -1;
-        break;
-    }
+    int af = family == PS_AF_INET    ? AF_INET
+             : family == PS_AF_INET6 ? AF_INET6
+                                     : AF_UNIX;
     return new_socket(af, type, 0, out);
 }
 
-int ps_close(ps_socket_t ps)
+int ps__socket_probe(ps_socket_t s)
+{
+    int type, len = sizeof type, rc = ps__ensure_init();
+    if (rc != 0)
+        return rc;
+    if (getsockopt((SOCKET)s, SOL_SOCKET, SO_TYPE, (char *)&type, &len) != 0)
+        return ps__last_error(); /* WSAENOTSOCK */
+    return 0;
+}
+
+int ps__close(ps_socket_t ps)
 {
     SOCKET s = (SOCKET)ps;
     int rc = ps__ensure_init();
@@ -116,23 +115,12 @@ int ps_close(ps_socket_t ps)
     return 0;
 }
 
-int ps_shutdown(ps_socket_t ps, int how)
+int ps__shutdown(ps_socket_t ps, int how)
 {
-    int sd, rc;
-    switch (how) {
-    case PS_SHUT_RD:
-        sd = SD_RECEIVE;
-        break;
-    case PS_SHUT_WR:
-        sd = SD_SEND;
-        break;
-    case PS_SHUT_RDWR:
-        sd = SD_BOTH;
-        break;
-    default:
-        return PS_EINVAL;
-    }
-    rc = ps__ensure_init();
+    int sd = how == PS_SHUT_RD   ? SD_RECEIVE
+             : how == PS_SHUT_WR ? SD_SEND
+                                 : SD_BOTH;
+    int rc = ps__ensure_init();
     if (rc != 0)
         return rc;
     if (shutdown((SOCKET)ps, sd) != 0)
@@ -183,8 +171,8 @@ int ps__bind(ps_socket_t ps, const ps_addr *addr, int v6only, int reuse)
         /* SO_REUSEADDR on Windows would let another process steal the
          * port; exclusive use is the safe equivalent of POSIX reuse. */
         int one = 1;
-        if (setsockopt(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
-                       (const char *)&one, sizeof one) != 0)
+        if (setsockopt(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const char *)&one,
+                       sizeof one) != 0)
             return ps__last_error();
     }
     if (v6only >= 0 && af == AF_INET6) {
@@ -203,4 +191,42 @@ int ps__listen(ps_socket_t s, int backlog)
     if (listen((SOCKET)s, backlog <= 0 ? SOMAXCONN : backlog) != 0)
         return ps__last_error();
     return 0;
+}
+
+/* getsockname fails with WSAEINVAL on an unbound socket where POSIX
+ * reports the wildcard address; give the same answer. */
+static int unbound_addr(SOCKET s, ps_addr *out)
+{
+    ps__endpoint ep;
+    int rc;
+    memset(&ep, 0, sizeof ep);
+    rc = ps__socket_family((ps_socket_t)s, &ep.family);
+    if (rc != 0)
+        return rc;
+    if (ep.family == PS_AF_UNSPEC)
+        return ps__win_error(WSAEINVAL);
+    return ps__addr_encode(&ep, out);
+}
+
+int ps__socket_name(ps_socket_t ps, ps_addr *out, int peer)
+{
+    SOCKET s = (SOCKET)ps;
+    int len = (int)sizeof out->storage.bytes, rc, err;
+    struct sockaddr *sa;
+    memset(out, 0, sizeof *out);
+    rc = ps__ensure_init();
+    if (rc != 0)
+        return rc;
+    sa = (struct sockaddr *)(void *)out->storage.bytes;
+    if ((peer ? getpeername(s, sa, &len) : getsockname(s, sa, &len)) == 0) {
+        if (len <= 0 || len > (int)sizeof out->storage.bytes)
+            return ps__win_error(WSAEFAULT);
+        out->len = (uint32_t)len;
+        return 0;
+    }
+    err = WSAGetLastError();
+    memset(out, 0, sizeof *out);
+    if (!peer && err == WSAEINVAL)
+        return unbound_addr(s, out);
+    return ps__win_error(err);
 }
