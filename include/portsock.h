@@ -68,17 +68,17 @@ extern "C" {
  *    hidden visibility, so the internal ps__* functions are not exported.
  */
 #if defined(PS_STATIC) || !defined(PS_SHARED)
-#  define PS_API
+#define PS_API
 #elif defined(_WIN32) || defined(__CYGWIN__)
-#  if defined(PS_BUILDING)
-#    define PS_API __declspec(dllexport)
-#  else
-#    define PS_API __declspec(dllimport)
-#  endif
-#elif defined(__GNUC__) && defined(PS_BUILDING)
-#  define PS_API __attribute__((visibility("default")))
+#if defined(PS_BUILDING)
+#define PS_API __declspec(dllexport)
 #else
-#  define PS_API
+#define PS_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && defined(PS_BUILDING)
+#define PS_API __attribute__((visibility("default")))
+#else
+#define PS_API
 #endif
 
 /* ---- Handles --------------------------------------------------------- */
@@ -97,11 +97,11 @@ extern "C" {
 #ifdef _WIN32
 typedef uintptr_t ps_socket_t;
 /** No socket: INVALID_SOCKET's value. */
-#  define PS_INVALID_SOCKET ((ps_socket_t)~(uintptr_t)0)
+#define PS_INVALID_SOCKET ((ps_socket_t) ~(uintptr_t)0)
 #else
 typedef int ps_socket_t;
 /** No socket: -1 on POSIX, INVALID_SOCKET's value on Windows. */
-#  define PS_INVALID_SOCKET (-1)
+#define PS_INVALID_SOCKET (-1)
 #endif
 
 /* ---- Errors ------------------------------------------------------------ */
@@ -115,40 +115,38 @@ typedef int ps_socket_t;
  * a table or a switch over every code, as with libuv's UV_ERRNO_MAP.
  * @param XX a macro taking (name, value, text)
  */
-#define PS_ERROR_MAP(XX)                                                    \
-    XX(OK, 0, "success")                                                    \
-    XX(EINVAL, -1, "bad argument")                                          \
-    XX(EBADF, -2, "not a valid open socket")                                \
-    XX(ENOMEM, -3, "out of memory or buffer space")                         \
-    XX(EWOULDBLOCK, -4, "nothing can move without waiting")                 \
-    XX(ETIMEDOUT, -5, "the deadline passed")                                \
-    XX(ECLOSED, -6, "peer closed before the requested bytes arrived")       \
-    XX(ECONNREFUSED, -7, "connection refused: nothing listens there")       \
-    XX(ECONNRESET, -8, "connection reset by the peer")                      \
-    XX(ECONNABORTED, -9, "connection aborted on this host")                 \
-    XX(EPIPE, -10, "write after the connection was shut down")              \
-    XX(ENOTCONN, -11, "the socket is not connected")                        \
-    XX(EADDRINUSE, -12, "the address is in use")                            \
-    XX(EADDRNOTAVAIL, -13, "the address is not available on this host")     \
-    XX(EAFNOSUPPORT, -14, "address family not supported")                   \
-    XX(EHOSTUNREACH, -15, "no route to the host")                           \
-    XX(ENETUNREACH, -16, "the network is unreachable")                      \
-    XX(ENETDOWN, -17, "the network (or network stack) is down")             \
-    XX(ENAME, -18, "name resolution failed")                                \
-    XX(EMSGSIZE, -19, "message or frame too large for the buffer")          \
-    XX(EMFILE, -20, "out of descriptors")                                   \
-    XX(EACCES, -21, "permission denied")                                    \
-    XX(ENOTSUP, -22, "not supported on this platform or socket")            \
-    XX(EEXIST, -23, "already registered (ps_poller_add)")                   \
-    XX(ENOENT, -24, "not registered (ps_poller_modify / _remove)")          \
+#define PS_ERROR_MAP(XX)                                                \
+    XX(OK, 0, "success")                                                \
+    XX(EINVAL, -1, "bad argument")                                      \
+    XX(EBADF, -2, "not a valid open socket")                            \
+    XX(ENOMEM, -3, "out of memory or buffer space")                     \
+    XX(EWOULDBLOCK, -4, "nothing can move without waiting")             \
+    XX(ETIMEDOUT, -5, "the deadline passed")                            \
+    XX(ECLOSED, -6, "peer closed before the requested bytes arrived")   \
+    XX(ECONNREFUSED, -7, "connection refused: nothing listens there")   \
+    XX(ECONNRESET, -8, "connection reset by the peer")                  \
+    XX(ECONNABORTED, -9, "connection aborted on this host")             \
+    XX(EPIPE, -10, "write after the connection was shut down")          \
+    XX(ENOTCONN, -11, "the socket is not connected")                    \
+    XX(EADDRINUSE, -12, "the address is in use")                        \
+    XX(EADDRNOTAVAIL, -13, "the address is not available on this host") \
+    XX(EAFNOSUPPORT, -14, "address family not supported")               \
+    XX(EHOSTUNREACH, -15, "no route to the host")                       \
+    XX(ENETUNREACH, -16, "the network is unreachable")                  \
+    XX(ENETDOWN, -17, "the network (or network stack) is down")         \
+    XX(ENAME, -18, "name resolution failed")                            \
+    XX(EMSGSIZE, -19, "message or frame too large for the buffer")      \
+    XX(EMFILE, -20, "out of descriptors")                               \
+    XX(EACCES, -21, "permission denied")                                \
+    XX(ENOTSUP, -22, "not supported on this platform or socket")        \
+    XX(EEXIST, -23, "already registered (ps_poller_add)")               \
+    XX(ENOENT, -24, "not registered (ps_poller_modify / _remove)")      \
     XX(EUNKNOWN, -25, "a native error with no portable name")
 
 /* One enumerator of the list; the docs build sees each one with its text. */
 #define PS__ERROR_ENUM(name, value, text) PS_##name = value,
 /** Error codes: negative and identical on every platform (PS_ERROR_MAP). */
-enum {
-    PS_ERROR_MAP(PS__ERROR_ENUM)
-};
+enum { PS_ERROR_MAP(PS__ERROR_ENUM) };
 #undef PS__ERROR_ENUM
 
 /**
@@ -255,8 +253,8 @@ enum {
  * empty address (family PS_AF_UNSPEC).
  */
 typedef struct ps_addr {
-    uint32_t len;                /**< length of the native sockaddr */
-    uint32_t reserved_;          /**< unused, keeps storage aligned */
+    uint32_t len;       /**< length of the native sockaddr */
+    uint32_t reserved_; /**< unused, keeps storage aligned */
     /** The native sockaddr (struct sockaddr_in, _in6, _un). */
     union {
         unsigned char bytes[128]; /**< the sockaddr's bytes */
@@ -809,8 +807,8 @@ PS_API int ps_recv(ps_socket_t s, void *buf, size_t cap, size_t *got,
  * @param timeout_ms deadline for the whole loop: < 0 none, 0 no wait
  * @return 0 or a negative PS_E* code
  */
-PS_API int ps_send_all(ps_socket_t s, const void *buf, size_t len,
-                       size_t *sent, int timeout_ms);
+PS_API int ps_send_all(ps_socket_t s, const void *buf, size_t len, size_t *sent,
+                       int timeout_ms);
 /**
  * Receives exactly len bytes, looping as ps_send_all does (see there): on
  * any failure *got says how many arrived; end of stream before len:
@@ -872,8 +870,8 @@ typedef struct ps_iovec {
 } ps_iovec;
 /** A buffer to receive into, for ps_recvv; see ps_iovec. */
 typedef struct ps_recv_iovec {
-    void *base;       /**< where bytes go (NULL allowed if len is 0) */
-    size_t len;       /**< its capacity */
+    void *base; /**< where bytes go (NULL allowed if len is 0) */
+    size_t len; /**< its capacity */
 } ps_recv_iovec;
 
 /**
@@ -890,8 +888,8 @@ typedef struct ps_recv_iovec {
  * @param timeout_ms < 0 waits forever, 0 does not wait, > 0 a deadline
  * @return 0 or a negative PS_E* code
  */
-PS_API int ps_sendv(ps_socket_t s, const ps_iovec *iov, size_t n,
-                    size_t *sent, int timeout_ms);
+PS_API int ps_sendv(ps_socket_t s, const ps_iovec *iov, size_t n, size_t *sent,
+                    int timeout_ms);
 /**
  * Loops until every byte of every buffer moved, as ps_send_all: on any
  * failure, timeout included, *sent (may be NULL) is exactly how many bytes
@@ -994,14 +992,14 @@ enum {
 
 /** One item to wait on: a socket, an fd or a handle, and its events. */
 typedef struct ps_pollitem {
-    int kind;            /**< which of the three fields below is used */
-    ps_socket_t sock;    /**< PS_KIND_SOCKET */
-    int fd;              /**< PS_KIND_FD: a POSIX fd, or a C runtime fd on
+    int kind;         /**< which of the three fields below is used */
+    ps_socket_t sock; /**< PS_KIND_SOCKET */
+    int fd;           /**< PS_KIND_FD: a POSIX fd, or a C runtime fd on
                           * Windows (0 is standard input on both) */
-    void *handle;        /**< PS_KIND_HANDLE: a Windows HANDLE; PS_ENOTSUP
+    void *handle;     /**< PS_KIND_HANDLE: a Windows HANDLE; PS_ENOTSUP
                           * elsewhere */
-    unsigned events;     /**< PS_POLL_READ | PS_POLL_WRITE */
-    unsigned revents;    /**< filled in by ps_select */
+    unsigned events;  /**< PS_POLL_READ | PS_POLL_WRITE */
+    unsigned revents; /**< filled in by ps_select */
 } ps_pollitem;
 
 /**
@@ -1175,8 +1173,8 @@ PS_API int ps_item_read(const ps_pollitem *item, void *buf, size_t cap,
  *         PS_EWOULDBLOCK (non-blocking and full), and the other errors of
  *         ps_send for sockets.
  */
-PS_API int ps_item_write(const ps_pollitem *item, const void *buf,
-                         size_t len, size_t *sent);
+PS_API int ps_item_write(const ps_pollitem *item, const void *buf, size_t len,
+                         size_t *sent);
 
 /* ---- Readiness: ps_poller ------------------------------------------------ */
 
@@ -1271,8 +1269,8 @@ PS_API int ps_item_write(const ps_pollitem *item, const void *buf,
 typedef struct ps_poller ps_poller; /* opaque */
 /** One ready item, as ps_poller_wait reports it. */
 typedef struct ps_event {
-    void *data;          /**< as given to ps_poller_add / _modify */
-    unsigned revents;    /**< PS_POLL_* bits, as ps_select reports them */
+    void *data;       /**< as given to ps_poller_add / _modify */
+    unsigned revents; /**< PS_POLL_* bits, as ps_select reports them */
 } ps_event;
 
 /**
@@ -1309,8 +1307,7 @@ PS_API int ps_poller_add(ps_poller *p, const ps_pollitem *item, void *data);
  * @param data the new data
  * @return 0 or a negative PS_E* code
  */
-PS_API int ps_poller_modify(ps_poller *p, const ps_pollitem *item,
-                            void *data);
+PS_API int ps_poller_modify(ps_poller *p, const ps_pollitem *item, void *data);
 /**
  * Unregisters an item (only kind and sock / fd / handle are read). Once it
  * returns, no wait that starts afterwards reports the item. Call it before
@@ -1446,8 +1443,8 @@ static inline uint16_t ps_load_be16(const void *p)
 static inline uint32_t ps_load_be32(const void *p)
 {
     const unsigned char *b = (const unsigned char *)p;
-    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-           (uint32_t)b[2] << 8 | (uint32_t)b[3];
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+           (uint32_t)b[3];
 }
 /**
  * Loads 8 bytes at p, big-endian (network order).
@@ -1478,8 +1475,8 @@ static inline uint16_t ps_load_le16(const void *p)
 static inline uint32_t ps_load_le32(const void *p)
 {
     const unsigned char *b = (const unsigned char *)p;
-    return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 |
-           (uint32_t)b[1] << 8 | (uint32_t)b[0];
+    return (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 |
+           (uint32_t)b[0];
 }
 /**
  * Loads 8 bytes at p, little-endian. Safe on unaligned pointers.
@@ -1538,19 +1535,28 @@ static inline uint64_t ps_hton64(uint64_t v)
  * @param v a value in network order (big-endian)
  * @return v in host order
  */
-static inline uint16_t ps_ntoh16(uint16_t v) { return ps_load_be16(&v); }
+static inline uint16_t ps_ntoh16(uint16_t v)
+{
+    return ps_load_be16(&v);
+}
 /**
  * Network to host order (32 bits), as ntohl does.
  * @param v a value in network order (big-endian)
  * @return v in host order
  */
-static inline uint32_t ps_ntoh32(uint32_t v) { return ps_load_be32(&v); }
+static inline uint32_t ps_ntoh32(uint32_t v)
+{
+    return ps_load_be32(&v);
+}
 /**
  * Network to host order (64 bits).
  * @param v a value in network order (big-endian)
  * @return v in host order
  */
-static inline uint64_t ps_ntoh64(uint64_t v) { return ps_load_be64(&v); }
+static inline uint64_t ps_ntoh64(uint64_t v)
+{
+    return ps_load_be64(&v);
+}
 
 #ifdef __cplusplus
 }

@@ -108,8 +108,8 @@ static int bind_any(const char *port, int type, int backlog, ps_socket_t *out)
     return r;
 }
 
-static int bind_host(const char *host, const char *port, int type,
-                     int backlog, ps_socket_t *out)
+static int bind_host(const char *host, const char *port, int type, int backlog,
+                     ps_socket_t *out)
 {
     ps_addr *addrs;
     size_t count;
@@ -125,8 +125,7 @@ static int bind_host(const char *host, const char *port, int type,
     return r;
 }
 
-int ps_listen(ps_socket_t *out, const char *host, const char *port,
-              int backlog)
+int ps_listen(ps_socket_t *out, const char *host, const char *port, int backlog)
 {
     if (!out)
         return PS_EINVAL;

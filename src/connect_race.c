@@ -31,8 +31,8 @@ static int rank(int err)
 }
 
 typedef struct race {
-    int err;        /* the best failure so far, 0 if none */
-    int native;     /* its native error, restored for ps_native_error() */
+    int err;    /* the best failure so far, 0 if none */
+    int native; /* its native error, restored for ps_native_error() */
 } race;
 
 static void note_failure(race *rc, int err)

@@ -33,7 +33,7 @@ int ps__keep_native(int r, int saved);
 typedef struct ps__deadline {
     int64_t end_ms;
     int forever;
-    int zero;       /* the caller asked not to wait at all */
+    int zero; /* the caller asked not to wait at all */
 } ps__deadline;
 
 void ps__deadline_start(ps__deadline *d, int timeout_ms);
@@ -86,10 +86,10 @@ int ps__port_number(const char *port, uint16_t *num);
  * ps__ctext_line resets the rest for each new read. */
 typedef struct ps__ctext {
     int line_mode;
-    uint16_t high;  /* a high surrogate that ended the last chunk, or 0 */
-    int cr;         /* line mode: a "\r" ended a full chunk, not yet output */
-    int started;    /* line mode: this line had a character */
-    int skipping;   /* line mode: the line began with Ctrl-Z */
+    uint16_t high; /* a high surrogate that ended the last chunk, or 0 */
+    int cr;        /* line mode: a "\r" ended a full chunk, not yet output */
+    int started;   /* line mode: this line had a character */
+    int skipping;  /* line mode: the line began with Ctrl-Z */
 } ps__ctext;
 
 /* The most UTF-8 ps__ctext_chunk writes for a chunk of n units. */
@@ -148,8 +148,8 @@ int ps__set_nonblocking(ps_socket_t s, int on);
 /* Initializes the network stack once per process; cheap after the first
  * call. Returns 0 or a PS_E* code. */
 int ps__ensure_init(void);
-int ps__platform_init(void);      /* one ps_init() reference */
-void ps__platform_cleanup(void);  /* one ps_cleanup() reference */
+int ps__platform_init(void);     /* one ps_init() reference */
+void ps__platform_cleanup(void); /* one ps_cleanup() reference */
 
 int64_t ps__monotonic_ms(void);
 
@@ -253,8 +253,7 @@ int ps__select_once(ps_pollitem *items, size_t n, int timeout_ms);
  * buf and got non-NULL, a known kind, a socket or fd that is not negative,
  * 1 <= cap <= INT_MAX, len <= INT_MAX). One underlying transfer; EINTR
  * retried; end of input is 0 with *got == 0. */
-int ps__item_read(const ps_pollitem *item, void *buf, size_t cap,
-                  size_t *got);
+int ps__item_read(const ps_pollitem *item, void *buf, size_t cap, size_t *got);
 int ps__item_write(const ps_pollitem *item, const void *buf, size_t len,
                    size_t *sent);
 /* Nonzero where PS_KIND_HANDLE items exist (Windows). */
@@ -333,19 +332,19 @@ int ps__set_ip_option(ps_socket_t s, int family, int which, int value);
 /* Joins (join 1) or leaves (0) the multicast group (an IPv4 or IPv6
  * multicast address, already checked) on the interface ifindex (0: the
  * system's choice). */
-int ps__group_membership(ps_socket_t s, const ps_addr *group,
-                         uint32_t ifindex, int join);
+int ps__group_membership(ps_socket_t s, const ps_addr *group, uint32_t ifindex,
+                         int join);
 
 /* Address conversion between ps_addr and its portable parts (src/addr.c
  * writes the text forms once over them; src/posix/addr.c,
  * src/win32/addr.c). */
 typedef struct ps__endpoint {
-    int family;                 /* PS_AF_* */
+    int family; /* PS_AF_* */
     uint16_t port;
-    unsigned char ip[16];       /* 4 bytes for IPv4 */
+    unsigned char ip[16]; /* 4 bytes for IPv4 */
     uint32_t scope_id;
-    char path[110];             /* AF_UNIX; path[0] == 0 and abstract == 0: unnamed */
-    int abstract;               /* Linux abstract name (leading NUL) */
+    char path[110]; /* AF_UNIX; path[0] == 0 and abstract == 0: unnamed */
+    int abstract;   /* Linux abstract name (leading NUL) */
 } ps__endpoint;
 int ps__addr_decode(const ps_addr *a, ps__endpoint *ep);
 int ps__addr_encode(const ps__endpoint *ep, ps_addr *a);

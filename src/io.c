@@ -92,19 +92,22 @@ static int until_ready(ps_socket_t s, int want, const ps__deadline *d,
 
 /* ---- Stream transfers over a list of buffers ---- */
 
-static int check_handle(ps_socket_t s) { return ps__check_socket(s); }
+static int check_handle(ps_socket_t s)
+{
+    return ps__check_socket(s);
+}
 
 /* A cursor over the buffers of one call: exactly one of out / in is set. */
 typedef struct xfer {
     ps_socket_t s;
-    int want;      /* PS__WANT_WRITE: send from out; PS__WANT_READ: into in */
-    int flags;     /* XFER_* */
+    int want;  /* PS__WANT_WRITE: send from out; PS__WANT_READ: into in */
+    int flags; /* XFER_* */
     const ps_iovec *out;
     const ps_recv_iovec *in;
     size_t n;
-    size_t i;      /* current buffer */
-    size_t off;    /* bytes of it already moved */
-    size_t moved;  /* by the last attempt */
+    size_t i;     /* current buffer */
+    size_t off;   /* bytes of it already moved */
+    size_t moved; /* by the last attempt */
 } xfer;
 
 static size_t len_at(const xfer *x, size_t i)
@@ -153,7 +156,8 @@ static int xfer_attempt(void *ctx, int how)
     }
     const ps_recv_iovec *v = &x->in[x->i];
     if (left == 1)
-        return ps__recv_once(x->s, (void *)(uintptr_t)at_offset(v->base, x->off),
+        return ps__recv_once(x->s,
+                             (void *)(uintptr_t)at_offset(v->base, x->off),
                              v->len - x->off, &x->moved, how);
     return ps__recvv_once(x->s, v, left, x->off, &x->moved, how);
 }
@@ -177,8 +181,8 @@ static int check_buffers(const xfer *x, size_t *total)
         return PS_EINVAL;
     for (size_t i = 0; i < x->n; i++) {
         size_t len = len_at(x, i);
-        const void *base =
-            x->want == PS__WANT_WRITE ? x->out[i].base : x->in[i].base;
+        const void *base = x->want == PS__WANT_WRITE ? x->out[i].base
+                                                     : x->in[i].base;
         if ((!base && len > 0) || len > (size_t)-1 - sum)
             return PS_EINVAL;
         sum += len;
@@ -196,8 +200,7 @@ static int transfer(xfer *x, size_t *moved, int timeout_ms, int mode)
     int r;
     if (moved)
         *moved = 0;
-    if ((r = check_buffers(x, &total)) != 0 ||
-        (r = check_handle(x->s)) != 0)
+    if ((r = check_buffers(x, &total)) != 0 || (r = check_handle(x->s)) != 0)
         return r;
     if (want == PS__WANT_READ && total == 0)
         return PS_EINVAL; /* zero bytes read as end of stream */
@@ -206,11 +209,12 @@ static int transfer(xfer *x, size_t *moved, int timeout_ms, int mode)
     if (!(x->flags & XFER_CALL_WHEN_EMPTY))
         skip_done(x);
     if (x->i == x->n)
-        r = ps__socket_probe(x->s); /* no transfer call to notice a non-socket */
+        r = ps__socket_probe(
+            x->s); /* no transfer call to notice a non-socket */
     while (x->i < x->n) {
         x->moved = 0; /* a wait that fails makes no attempt */
-        r = until_ready(x->s, want, &d, x->flags & XFER_TRY_FIRST,
-                        xfer_attempt, x);
+        r = until_ready(x->s, want, &d, x->flags & XFER_TRY_FIRST, xfer_attempt,
+                        x);
         done += x->moved;
         if (r != 0 || mode == ONE_TRANSFER)
             break;
@@ -312,7 +316,7 @@ typedef struct dgram_send {
     const void *buf;
     size_t len;
     const ps_addr *to;
-    ps_addr mapped;  /* to as ::ffff:a.b.c.d, once needed */
+    ps_addr mapped; /* to as ::ffff:a.b.c.d, once needed */
     int map_tried;
 } dgram_send;
 
@@ -320,7 +324,7 @@ typedef struct dgram_send {
  * 0, or nonzero when a is not of that kind. */
 static int convert_mapped(const ps_addr *a, ps_addr *out, int to_v4)
 {
-    static const unsigned char prefix[12] = {0, 0, 0, 0, 0, 0,
+    static const unsigned char prefix[12] = {0, 0, 0, 0, 0,    0,
                                              0, 0, 0, 0, 0xFF, 0xFF};
     ps__endpoint ep;
     if (ps__addr_decode(a, &ep) != 0)
@@ -352,8 +356,7 @@ static int sendto_attempt(void *ctx, int how)
         ps_addr_family(c->to) == PS_AF_INET) {
         int family;
         c->map_tried = 1;
-        if (ps__socket_family(c->s, &family) == 0 &&
-            family == PS_AF_INET6 &&
+        if (ps__socket_family(c->s, &family) == 0 && family == PS_AF_INET6 &&
             convert_mapped(c->to, &c->mapped, 0) == 0) {
             c->to = &c->mapped;
             r = ps__sendto_once(c->s, c->buf, c->len, c->to, how);
@@ -427,8 +430,7 @@ int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
     /* An IPv4 sender on a dual-stack socket comes as ::ffff:a.b.c.d: give
      * it back as the IPv4 address it is (ps_sendto maps it again). */
     ps_addr plain;
-    if (from && r == 0 &&
-        convert_mapped(from, &plain, 1) == 0)
+    if (from && r == 0 && convert_mapped(from, &plain, 1) == 0)
         *from = plain;
     if (r == 0 && c.truncated)
         r = PS_EMSGSIZE;

@@ -11,6 +11,12 @@ const char *ps_version(void)
         PS_VERSION_PATCH);
 }
 
-int ps_init(void) { return ps__platform_init(); }
+int ps_init(void)
+{
+    return ps__platform_init();
+}
 
-void ps_cleanup(void) { ps__platform_cleanup(); }
+void ps_cleanup(void)
+{
+    ps__platform_cleanup();
+}

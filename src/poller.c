@@ -14,8 +14,8 @@ static int check_item(const ps_pollitem *item, int op)
         item->kind != PS_KIND_HANDLE)
         return PS_EINVAL;
     if (op != PS__POLLER_REMOVE &&
-        (item->events & ~(unsigned)(PS_POLL_READ | PS_POLL_WRITE |
-                                    PS_POLL_ONESHOT)) != 0)
+        (item->events &
+         ~(unsigned)(PS_POLL_READ | PS_POLL_WRITE | PS_POLL_ONESHOT)) != 0)
         return PS_EINVAL;
     return 0;
 }

@@ -12,13 +12,13 @@
 /* One lookup, shared by the caller and the helper. Each holds one of the
  * latch's two references; whoever drops the last frees the job. */
 typedef struct lookup {
-    ps__latch *done;    /* set once result, native, addrs and count are final */
+    ps__latch *done; /* set once result, native, addrs and count are final */
     char *host;
-    char *port;         /* NULL stays NULL */
+    char *port; /* NULL stays NULL */
     int passive;
     int type;
     int result;
-    int native;         /* ps_native_error() of a failed lookup */
+    int native; /* ps_native_error() of a failed lookup */
     ps_addr *addrs;
     size_t count;
 } lookup;
@@ -45,8 +45,8 @@ static void lookup_run(void *arg)
 {
     lookup *job = arg;
     job->result = ps__resolve(job->host, job->port,
-                              job->passive ? PS__RESOLVE_PASSIVE : 0,
-                              job->type, &job->addrs, &job->count);
+                              job->passive ? PS__RESOLVE_PASSIVE : 0, job->type,
+                              &job->addrs, &job->count);
     /* The native error is per thread: carry it over to the caller's. */
     job->native = job->result != 0 ? ps_native_error() : 0;
     ps__latch_set(job->done);

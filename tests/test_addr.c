@@ -72,9 +72,9 @@ Test(addr, parse_rejects_malformed, .timeout = 10)
 {
     static const char *const bad[] = {
         "",
-        "127.0.0.1",           /* no port */
-        "127.0.0.1:",          /* empty port */
-        ":80",                 /* empty host */
+        "127.0.0.1",  /* no port */
+        "127.0.0.1:", /* empty port */
+        ":80",        /* empty host */
         "127.0.0.1:65536",
         "127.0.0.1:99999999999999999999",
         "127.0.0.1:-1",
@@ -92,12 +92,12 @@ Test(addr, parse_rejects_malformed, .timeout = 10)
         "::1]:80",
         "[]:80",
         "[::1]:80x",
-        "::1:80",              /* IPv6 must be bracketed */
+        "::1:80", /* IPv6 must be bracketed */
         "::1",
-        "localhost:80",        /* names are not looked up */
+        "localhost:80", /* names are not looked up */
         "example.com:80",
         "[localhost]:80",
-        "[127.0.0.1]:80",      /* IPv4 in brackets */
+        "[127.0.0.1]:80", /* IPv4 in brackets */
         "1.2.3:80",
         "1.2.3.4.5:80",
         "256.1.1.1:80",
@@ -155,7 +155,7 @@ Test(addr, getters_on_empty_address, .timeout = 10)
 
 Test(addr, format_small_buffer_no_overflow, .timeout = 10)
 {
-    static const char *const texts[] = { "127.0.0.1:8080", "[::1]:8080" };
+    static const char *const texts[] = {"127.0.0.1:8080", "[::1]:8080"};
     size_t t;
     for (t = 0; t < 2; t++) {
         const char *text = texts[t];
@@ -170,10 +170,11 @@ Test(addr, format_small_buffer_no_overflow, .timeout = 10)
             rc = ps_addr_format(&a, (char *)buf, cap);
             cr_assert_eq(rc, PS_EINVAL, "%s, cap %zu: %s", text, cap,
                          ps_errname(rc));
-            cr_assert_eq(buf[0], '\0', "%s, cap %zu: buffer not \"\"", text, cap);
+            cr_assert_eq(buf[0], '\0', "%s, cap %zu: buffer not \"\"", text,
+                         cap);
             for (k = cap; k < sizeof buf; k++)
-                cr_assert_eq(buf[k], 0x5a, "%s, cap %zu: wrote byte %zu",
-                             text, cap, k);
+                cr_assert_eq(buf[k], 0x5a, "%s, cap %zu: wrote byte %zu", text,
+                             cap, k);
         }
         /* cap 0: nothing may be written at all. */
         memset(buf, 0x5a, sizeof buf);
@@ -325,7 +326,8 @@ Test(addr, resolve, .timeout = 30)
     ps_addr out[4];
     size_t n = 99;
     char text[PS_ADDRSTRLEN];
-    cr_assert_eq(ps_resolve("127.0.0.1", "8080", PS_SOCK_STREAM, out, 4, &n, -1), 0);
+    cr_assert_eq(
+        ps_resolve("127.0.0.1", "8080", PS_SOCK_STREAM, out, 4, &n, -1), 0);
     cr_assert_eq(n, 1u);
     cr_assert_eq(ps_addr_format(&out[0], text, sizeof text), 0);
     cr_assert_str_eq(text, "127.0.0.1:8080");
@@ -333,10 +335,12 @@ Test(addr, resolve, .timeout = 30)
     cr_assert_eq(ps_addr_family(&out[0]), PS_AF_INET6);
     cr_assert_eq(ps_addr_port(&out[0]), 53);
     /* A name, counted without storing anything. */
-    cr_assert_eq(ps_resolve("localhost", "7", PS_SOCK_STREAM, NULL, 0, &n, -1), 0);
+    cr_assert_eq(ps_resolve("localhost", "7", PS_SOCK_STREAM, NULL, 0, &n, -1),
+                 0);
     cr_assert_geq(n, 1u);
-    cr_assert_eq(ps_resolve("no..such..host", "7", PS_SOCK_STREAM, out, 4, &n, -1),
-                 PS_ENAME);
+    cr_assert_eq(
+        ps_resolve("no..such..host", "7", PS_SOCK_STREAM, out, 4, &n, -1),
+        PS_ENAME);
     cr_assert_eq(n, 0u);
 }
 
@@ -347,17 +351,20 @@ Test(addr, resolve_rejects_bad_arguments, .timeout = 10)
     for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
         int t = timeouts[i];
         size_t n = 99;
-        cr_assert_eq(ps_resolve("127.0.0.1", NULL, PS_SOCK_STREAM, out, 4, &n, t),
-                     PS_EINVAL, "port NULL, timeout %d", t);
+        cr_assert_eq(
+            ps_resolve("127.0.0.1", NULL, PS_SOCK_STREAM, out, 4, &n, t),
+            PS_EINVAL, "port NULL, timeout %d", t);
         cr_assert_eq(n, 0u, "count on failure, timeout %d", t);
-        cr_assert_eq(ps_resolve("localhost", NULL, PS_SOCK_STREAM, out, 4, NULL, t),
-                     PS_EINVAL, "name, port NULL, timeout %d", t);
+        cr_assert_eq(
+            ps_resolve("localhost", NULL, PS_SOCK_STREAM, out, 4, NULL, t),
+            PS_EINVAL, "name, port NULL, timeout %d", t);
         cr_assert_eq(ps_resolve("127.0.0.1", "7", 42, out, 4, &n, t), PS_EINVAL,
                      "bad type, timeout %d", t);
         cr_assert_eq(ps_resolve("localhost", "7", 0, out, 4, &n, t), PS_EINVAL,
                      "type 0, timeout %d", t);
-        cr_assert_eq(ps_resolve("127.0.0.1", "7", PS_SOCK_STREAM, NULL, 1, &n, t),
-                     PS_EINVAL, "out NULL with cap 1, timeout %d", t);
+        cr_assert_eq(
+            ps_resolve("127.0.0.1", "7", PS_SOCK_STREAM, NULL, 1, &n, t),
+            PS_EINVAL, "out NULL with cap 1, timeout %d", t);
         cr_assert_eq(ps_resolve("unix:", NULL, PS_SOCK_STREAM, out, 4, &n, t),
                      PS_EINVAL, "empty unix path, timeout %d", t);
     }
@@ -407,8 +414,9 @@ Test(addr, bad_port_text_is_einval, .timeout = 60)
             cr_assert_eq(rc, PS_EINVAL, "timed ps_resolve%s, port \"%s\": %s",
                          call, p, ps_errname(rc));
             rc = ps_resolve(host, p, PS_SOCK_STREAM, NULL, 0, &n, 0);
-            cr_assert_eq(rc, PS_EINVAL, "ps_resolve%s, timeout 0, port \"%s\": %s",
-                         call, p, ps_errname(rc));
+            cr_assert_eq(rc, PS_EINVAL,
+                         "ps_resolve%s, timeout 0, port \"%s\": %s", call, p,
+                         ps_errname(rc));
             s = PS_INVALID_SOCKET;
             rc = ps_listen(&s, host, p, 0);
             expect_bad_port(rc, s, "ps_listen", p);
@@ -434,8 +442,12 @@ Test(addr, port_text_accepted_forms, .timeout = 30)
     static const struct {
         const char *text;
         int port;
-    } good[] = {{"0", 0}, {"1", 1}, {"80", 80}, {"080", 80},
-                {"0000000000000000000000080", 80}, {"65535", 65535}};
+    } good[] = {{"0", 0},
+                {"1", 1},
+                {"80", 80},
+                {"080", 80},
+                {"0000000000000000000000080", 80},
+                {"65535", 65535}};
     ps_addr out[4];
     size_t n;
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -463,7 +475,8 @@ Test(addr, port_text_accepted_forms, .timeout = 30)
     cr_assert_gt(pst_local_port(u), 0, "port \"00\" is ephemeral");
     ps_close(u);
     /* The port of a "unix:" host is ignored, valid or not. */
-    rc = ps_resolve("unix:/tmp/ps-port-test", "+80", PS_SOCK_STREAM, out, 4, &n, -1);
+    rc = ps_resolve("unix:/tmp/ps-port-test", "+80", PS_SOCK_STREAM, out, 4, &n,
+                    -1);
     cr_assert_eq(rc, 0, "unix: with port \"+80\": %s", ps_errname(rc));
     cr_assert_eq(ps_addr_family(&out[0]), PS_AF_UNIX);
 }
@@ -587,7 +600,8 @@ Test(addr, resolve_with_deadline_leaves_no_thread, .timeout = 60)
     long handles = pst_open_handle_count();
     for (int i = 0; i < 50; i++) {
         size_t n = 0;
-        int rc = ps_resolve("localhost", "7", PS_SOCK_DGRAM, NULL, 0, &n, 10000);
+        int rc = ps_resolve("localhost", "7", PS_SOCK_DGRAM, NULL, 0, &n,
+                            10000);
         cr_assert_eq(rc, 0, "round %d: %s", i, ps_errname(rc));
         cr_assert_geq(n, 1u);
     }
@@ -748,14 +762,14 @@ Test(addr, zone_name_round_trip, .timeout = 20)
 Test(addr, zone_rejects, .timeout = 10)
 {
     static const char *const bad[] = {
-        "[fe80::1%nosuchif0]:80",  /* no such interface */
-        "127.0.0.1%1:80",          /* IPv4 has no zones */
+        "[fe80::1%nosuchif0]:80", /* no such interface */
+        "127.0.0.1%1:80",         /* IPv4 has no zones */
         "127.0.0.1%lo:80",
-        "[::1%]:80",               /* empty zone */
-        "[::1%0]:80",              /* index 0 names no interface */
-        "[::1%4294967296]:80",     /* beyond 32 bits */
+        "[::1%]:80",           /* empty zone */
+        "[::1%0]:80",          /* index 0 names no interface */
+        "[::1%4294967296]:80", /* beyond 32 bits */
         "[::1%99999999999999999999]:80",
-        "[%1]:80",                 /* zone without an address */
+        "[%1]:80", /* zone without an address */
         "[::1%1]80",
         "[::1%1]:",
         "[::1%1:80",
@@ -771,8 +785,8 @@ Test(addr, zone_rejects, .timeout = 10)
 
 Test(addr, zone_worst_case_fits_addrstrlen, .timeout = 10)
 {
-    const char *text =
-        "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535";
+    const char
+        *text = "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535";
     char buf[PS_ADDRSTRLEN + 1];
     ps_addr a;
     cr_assert_eq(ps_addr_parse(&a, text), 0);
@@ -808,6 +822,7 @@ Test(addr, leading_zeros_any_length, .timeout = 10)
     cr_assert_eq(ps_addr_parse(&a, text), 0);
     char buf[PS_ADDRSTRLEN];
     cr_assert_eq(ps_addr_format(&a, buf, sizeof buf), 0);
-    cr_assert(strstr(buf, "%") != NULL && strstr(buf, "]:80") != NULL, "%s", buf);
+    cr_assert(strstr(buf, "%") != NULL && strstr(buf, "]:80") != NULL, "%s",
+              buf);
     cr_assert_eq(ps_addr_parse(&a, buf), 0, "round trip of %s", buf);
 }

@@ -7,8 +7,8 @@
 
 #include "portsock.h"
 
-static const unsigned char seq[8] = { 0x01, 0x02, 0x03, 0x04,
-                                      0x05, 0x06, 0x07, 0x08 };
+static const unsigned char seq[8] = {0x01, 0x02, 0x03, 0x04,
+                                     0x05, 0x06, 0x07, 0x08};
 
 /* A simple deterministic generator (xorshift64) for the round trips. */
 static uint64_t next_value(uint64_t *state)
@@ -50,10 +50,10 @@ Test(byteorder, store_be_vectors, .timeout = 10)
 
 Test(byteorder, store_le_vectors, .timeout = 10)
 {
-    static const unsigned char rev8[8] = { 0x08, 0x07, 0x06, 0x05,
-                                           0x04, 0x03, 0x02, 0x01 };
-    static const unsigned char rev4[4] = { 0x04, 0x03, 0x02, 0x01 };
-    static const unsigned char rev2[2] = { 0x02, 0x01 };
+    static const unsigned char rev8[8] = {0x08, 0x07, 0x06, 0x05,
+                                          0x04, 0x03, 0x02, 0x01};
+    static const unsigned char rev4[4] = {0x04, 0x03, 0x02, 0x01};
+    static const unsigned char rev2[2] = {0x02, 0x01};
     unsigned char b[8];
 
     memset(b, 0xee, sizeof b);
@@ -83,8 +83,8 @@ Test(byteorder, load_vectors, .timeout = 10)
 Test(byteorder, high_bits, .timeout = 10)
 {
     /* Values with the top bit set catch sign-extension mistakes. */
-    static const unsigned char ff[8] = { 0xff, 0xfe, 0x80, 0x81,
-                                         0x90, 0xa0, 0xc0, 0xf0 };
+    static const unsigned char ff[8] = {0xff, 0xfe, 0x80, 0x81,
+                                        0x90, 0xa0, 0xc0, 0xf0};
     unsigned char b[8];
 
     cr_assert_eq(ps_load_be16(ff), 0xfffe);
@@ -159,7 +159,8 @@ Test(byteorder, unaligned_access, .timeout = 10)
         memset(buf, 0xaa, sizeof buf);
         ps_store_be64(buf + off, UINT64_C(0x0102030405060708));
         cr_assert_arr_eq(buf + off, seq, 8, "offset %zu", off);
-        cr_assert_eq(buf[off - 1], 0xaa, "offset %zu: byte before changed", off);
+        cr_assert_eq(buf[off - 1], 0xaa, "offset %zu: byte before changed",
+                     off);
         cr_assert_eq(buf[off + 8], 0xaa, "offset %zu: byte after changed", off);
         cr_assert_eq(ps_load_be64(buf + off), UINT64_C(0x0102030405060708));
         cr_assert_eq(ps_load_le64(buf + off), UINT64_C(0x0807060504030201));
@@ -219,12 +220,22 @@ Test(byteorder, round_trips, .timeout = 30)
 
 Test(byteorder, edge_values, .timeout = 10)
 {
-    static const uint64_t vals[] = { 0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff,
-                                     0x8000, 0xffff, 0x7fffffff, 0x80000000u,
-                                     0xffffffffu, UINT64_C(0x100000000),
-                                     UINT64_C(0x7fffffffffffffff),
-                                     UINT64_C(0x8000000000000000),
-                                     UINT64_MAX };
+    static const uint64_t vals[] = {0,
+                                    1,
+                                    0x7f,
+                                    0x80,
+                                    0xff,
+                                    0x100,
+                                    0x7fff,
+                                    0x8000,
+                                    0xffff,
+                                    0x7fffffff,
+                                    0x80000000u,
+                                    0xffffffffu,
+                                    UINT64_C(0x100000000),
+                                    UINT64_C(0x7fffffffffffffff),
+                                    UINT64_C(0x8000000000000000),
+                                    UINT64_MAX};
     size_t i;
     unsigned char b[8];
 

@@ -30,7 +30,8 @@ Test(connect_single, numeric_silent_address_times_out, .timeout = 30)
     int64_t ms = pst_now_ms() - t0;
     long after = pst_open_handle_count();
     cr_log_info("ps_connect(127.0.0.1, 400 ms) to a silent port -> %s after "
-                "%lld ms", ps_errname(rc), (long long)ms);
+                "%lld ms",
+                ps_errname(rc), (long long)ms);
 
     cr_assert_eq(rc, PS_ETIMEDOUT, "ps_connect -> %s", ps_errname(rc));
     cr_assert_eq(c, PS_INVALID_SOCKET, "*out not reset on failure");
@@ -40,7 +41,9 @@ Test(connect_single, numeric_silent_address_times_out, .timeout = 30)
         cr_log_info("no handle count here (Wine): the leak check is skipped, "
                     "the other assertions apply");
     else
-        cr_assert_eq(after, before, "%ld descriptors before, %ld after: the "
-                     "attempt was left open", before, after);
+        cr_assert_eq(after, before,
+                     "%ld descriptors before, %ld after: the "
+                     "attempt was left open",
+                     before, after);
     pst_silent_close(&silent);
 }

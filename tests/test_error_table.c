@@ -75,17 +75,19 @@ Test(error_table, each_condition_has_its_code, .timeout = 10)
     for (size_t i = 0; i < NCONDITIONS; i++) {
         const char *c = conditions[i].condition;
         int native = pst_native_error_for(c);
-        cr_assert_neq(native, -1, "no native number for %s in tests/support", c);
+        cr_assert_neq(native, -1, "no native number for %s in tests/support",
+                      c);
         if (native == 0)
             continue; /* this platform has no code for the condition */
         int got = ps__error_code(native);
-        cr_assert_eq(got, conditions[i].code, "%s (native %d) -> %s, expected %s",
-                     c, native, ps_errname(got), ps_errname(conditions[i].code));
+        cr_assert_eq(got, conditions[i].code,
+                     "%s (native %d) -> %s, expected %s", c, native,
+                     ps_errname(got), ps_errname(conditions[i].code));
         checked++;
     }
     /* Most conditions exist on both platforms. */
-    cr_assert_geq(checked, NCONDITIONS - 8, "only %zu of %zu conditions checked",
-                  checked, NCONDITIONS);
+    cr_assert_geq(checked, NCONDITIONS - 8,
+                  "only %zu of %zu conditions checked", checked, NCONDITIONS);
 }
 
 /* Every native number gives a code the header documents (0 only for 0),

@@ -9,23 +9,27 @@
 #include "portsock.h"
 #include "support.h"
 
-#define CODE(c) { c, #c }
+#define CODE(c) \
+    {           \
+        c, #c   \
+    }
 static const struct {
     int code;
     const char *name;
 } codes[] = {
-    CODE(PS_EINVAL), CODE(PS_EBADF), CODE(PS_ENOMEM), CODE(PS_EWOULDBLOCK),
-    CODE(PS_ETIMEDOUT), CODE(PS_ECLOSED), CODE(PS_ECONNREFUSED),
-    CODE(PS_ECONNRESET), CODE(PS_ECONNABORTED), CODE(PS_EPIPE),
-    CODE(PS_ENOTCONN), CODE(PS_EADDRINUSE), CODE(PS_EADDRNOTAVAIL),
-    CODE(PS_EAFNOSUPPORT), CODE(PS_EHOSTUNREACH), CODE(PS_ENETUNREACH),
-    CODE(PS_ENETDOWN), CODE(PS_ENAME), CODE(PS_EMSGSIZE), CODE(PS_EMFILE),
-    CODE(PS_EACCES), CODE(PS_ENOTSUP), CODE(PS_EEXIST), CODE(PS_ENOENT),
+    CODE(PS_EINVAL),        CODE(PS_EBADF),        CODE(PS_ENOMEM),
+    CODE(PS_EWOULDBLOCK),   CODE(PS_ETIMEDOUT),    CODE(PS_ECLOSED),
+    CODE(PS_ECONNREFUSED),  CODE(PS_ECONNRESET),   CODE(PS_ECONNABORTED),
+    CODE(PS_EPIPE),         CODE(PS_ENOTCONN),     CODE(PS_EADDRINUSE),
+    CODE(PS_EADDRNOTAVAIL), CODE(PS_EAFNOSUPPORT), CODE(PS_EHOSTUNREACH),
+    CODE(PS_ENETUNREACH),   CODE(PS_ENETDOWN),     CODE(PS_ENAME),
+    CODE(PS_EMSGSIZE),      CODE(PS_EMFILE),       CODE(PS_EACCES),
+    CODE(PS_ENOTSUP),       CODE(PS_EEXIST),       CODE(PS_ENOENT),
     CODE(PS_EUNKNOWN),
 };
 #define NCODES (sizeof codes / sizeof codes[0])
 
-static const int unknown_codes[] = { -999, -26, 5, 1, 100, INT_MIN, INT_MAX };
+static const int unknown_codes[] = {-999, -26, 5, 1, 100, INT_MIN, INT_MAX};
 #define NUNKNOWN (sizeof unknown_codes / sizeof unknown_codes[0])
 
 Test(errors, codes_are_negative_and_distinct, .timeout = 10)
@@ -64,7 +68,8 @@ Test(errors, header_range_is_fully_named, .timeout = 10)
         for (j = 0; j < NCODES; j++)
             if (codes[j].code == c && strcmp(codes[j].name, n) == 0)
                 listed = 1;
-        cr_assert(listed, "code %d (%s) is missing from this test's table", c, n);
+        cr_assert(listed, "code %d (%s) is missing from this test's table", c,
+                  n);
     }
     cr_assert_eq((size_t)(PS_EINVAL - PS_EUNKNOWN + 1), NCODES,
                  "this test's table has codes outside PS_EUNKNOWN..PS_EINVAL");
@@ -133,7 +138,8 @@ Test(errors, zero_is_success, .timeout = 10)
 Test(errors, close_invalid_socket_is_ebadf, .timeout = 10)
 {
     int rc = ps_close(PS_INVALID_SOCKET);
-    cr_assert_eq(rc, PS_EBADF, "ps_close(PS_INVALID_SOCKET): %s", ps_errname(rc));
+    cr_assert_eq(rc, PS_EBADF, "ps_close(PS_INVALID_SOCKET): %s",
+                 ps_errname(rc));
 }
 
 Test(errors, native_error_after_failing_call, .timeout = 10)
@@ -176,7 +182,7 @@ static void probe_thread(void *arg)
 
 Test(errors, native_error_is_per_thread, .timeout = 20)
 {
-    struct native_probe p = { -1, 0, 1 };
+    struct native_probe p = {-1, 0, 1};
     ps_socket_t s;
     pst_thread *t;
     int mine, rc;
@@ -191,8 +197,10 @@ Test(errors, native_error_is_per_thread, .timeout = 20)
     t = pst_thread_start(probe_thread, &p);
     cr_assert_not_null(t);
     pst_thread_join(t);
-    cr_assert_eq(p.before, 0, "a new thread sees another thread's native "
-                              "error (%d)", p.before);
+    cr_assert_eq(p.before, 0,
+                 "a new thread sees another thread's native "
+                 "error (%d)",
+                 p.before);
     cr_assert_eq(p.fail_rc, PS_ENOTCONN, "ps_peer_addr: %s",
                  ps_errname(p.fail_rc));
     cr_assert_neq(p.after_fail, 0);
@@ -236,8 +244,8 @@ Test(errors, version_string, .timeout = 10)
 {
     char want[64];
     const char *v = ps_version();
-    snprintf(want, sizeof want, "%d.%d.%d", PS_VERSION_MAJOR,
-             PS_VERSION_MINOR, PS_VERSION_PATCH);
+    snprintf(want, sizeof want, "%d.%d.%d", PS_VERSION_MAJOR, PS_VERSION_MINOR,
+             PS_VERSION_PATCH);
     cr_assert_not_null(v);
     cr_assert_str_eq(v, want);
     cr_assert(ps_version() == v || strcmp(ps_version(), v) == 0,

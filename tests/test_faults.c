@@ -40,11 +40,11 @@ typedef struct streamer {
     ps_socket_t s;
     size_t total;
     size_t chunk;
-    int delay_ms;   /* before the first call */
+    int delay_ms; /* before the first call */
     int pause_ms;
-    size_t moved;   /* bytes sent / received and matching */
-    long bad;       /* offset of the first wrong byte, -1 none */
-    int rc;         /* the call that ended it (0: all moved) */
+    size_t moved; /* bytes sent / received and matching */
+    long bad;     /* offset of the first wrong byte, -1 none */
+    int rc;       /* the call that ended it (0: all moved) */
 } streamer;
 
 static void streamer_init(streamer *w, ps_socket_t s, size_t total,
@@ -151,8 +151,8 @@ static void lap_end(lap *l)
 static void expect_signals(const char *what, const lap *l)
 {
     long want = l->ms / 5 > 5 ? (long)(l->ms / 5) : 5;
-    cr_assert_geq(l->hits, want, "%s: only %ld signals in %lld ms",
-                  what, l->hits, (long long)l->ms);
+    cr_assert_geq(l->hits, want, "%s: only %ld signals in %lld ms", what,
+                  l->hits, (long long)l->ms);
     double rate = l->ms > 0 ? (double)l->hits / (double)l->ms : 1e9;
     if (rate < storm_stats.fewest_per_ms)
         storm_stats.fewest_per_ms = rate;
@@ -160,15 +160,19 @@ static void expect_signals(const char *what, const lap *l)
 
 /* A call with timeout_ms that had to time out: the right code, not a
  * millisecond early, at most SLACK_MS late. */
-static void expect_deadline(const char *what, int rc, int want,
-                            int timeout_ms, const lap *l)
+static void expect_deadline(const char *what, int rc, int want, int timeout_ms,
+                            const lap *l)
 {
     cr_assert_eq(rc, want, "%s -> %s after %lld ms, expected %s", what,
                  ps_errname(rc), (long long)l->ms, ps_errname(want));
-    cr_assert_geq(l->ms, timeout_ms, "%s returned after %lld ms, before its "
-                  "%d ms deadline", what, (long long)l->ms, timeout_ms);
-    cr_assert_leq(l->ms, timeout_ms + SLACK_MS, "%s returned after %lld ms, "
-                  "its deadline was %d ms", what, (long long)l->ms, timeout_ms);
+    cr_assert_geq(l->ms, timeout_ms,
+                  "%s returned after %lld ms, before its "
+                  "%d ms deadline",
+                  what, (long long)l->ms, timeout_ms);
+    cr_assert_leq(l->ms, timeout_ms + SLACK_MS,
+                  "%s returned after %lld ms, "
+                  "its deadline was %d ms",
+                  what, (long long)l->ms, timeout_ms);
     expect_signals(what, l);
     storm_stats.calls++;
     if (l->ms - timeout_ms > storm_stats.worst_over_ms)
@@ -180,7 +184,8 @@ static void storm_report(const char *test)
     if (storm_stats.calls > 0)
         cr_log_info("eintr/%s: %d timed-out calls under a %d us SIGALRM "
                     "storm; worst deadline overshoot %lld ms; fewest "
-                    "signals %.1f per ms", test, storm_stats.calls, STORM_US,
+                    "signals %.1f per ms",
+                    test, storm_stats.calls, STORM_US,
                     (long long)storm_stats.worst_over_ms,
                     storm_stats.fewest_per_ms);
     else
@@ -328,8 +333,10 @@ Test(eintr, send_deadlines, .timeout = 60)
     }
     OK(rc);
     cr_assert_geq(got, total, "sent %zu, the peer got %zu", total, got);
-    cr_assert_leq(got, total + 4 + 1000, "sent %zu (and at most a frame), "
-                  "the peer got %zu", total, got);
+    cr_assert_leq(got, total + 4 + 1000,
+                  "sent %zu (and at most a frame), "
+                  "the peer got %zu",
+                  total, got);
     free(big);
     ps_close(c);
     ps_close(s);
@@ -365,8 +372,7 @@ Test(eintr, accept_and_connect_deadlines, .timeout = 60)
         lap_end(&p);
         if (rc == 0)
             ps_close(out);
-        expect_deadline("ps_connect to a silent port", rc, PS_ETIMEDOUT, t,
-                        &p);
+        expect_deadline("ps_connect to a silent port", rc, PS_ETIMEDOUT, t, &p);
     }
     pst_silent_close(&silent);
     storm_report("accept_and_connect_deadlines");
@@ -533,13 +539,16 @@ Test(eintr, sends_lose_nothing, .timeout = 60)
  * receives, then receives the ones this thread sends. */
 enum { NFRAMES = 150, FRAME_MAX = 40000 };
 
-static size_t frame_len(int k) { return ((size_t)k * 7727u) % FRAME_MAX; }
+static size_t frame_len(int k)
+{
+    return ((size_t)k * 7727u) % FRAME_MAX;
+}
 
 typedef struct framer {
     ps_socket_t s;
     int rc;
-    int bad;   /* first frame that did not match, -1 none */
-    int done;  /* frames moved */
+    int bad;  /* first frame that did not match, -1 none */
+    int done; /* frames moved */
 } framer;
 
 static void frame_writer(void *arg)
@@ -651,7 +660,8 @@ static void echo_main(void *arg)
     for (e->rounds = 0; e->rounds < ROUNDS; e->rounds++) {
         ps_addr from;
         size_t got = 0;
-        if ((e->rc = ps_recvfrom(e->u, buf, sizeof buf, &got, &from, 10000)) != 0 ||
+        if ((e->rc = ps_recvfrom(e->u, buf, sizeof buf, &got, &from, 10000)) !=
+                0 ||
             (e->rc = ps_sendto(e->u, buf, got, &from, 10000)) != 0)
             break;
     }
@@ -793,8 +803,8 @@ Test(eintr, connect_accept_resolve, .timeout = 60)
     cr_assert_eq(n, 1u);
     cr_assert_eq(ps_addr_port(&addrs[0]), 80);
     cr_log_info("eintr/connect_accept_resolve: %d connect rounds and 40 "
-                "lookups, %ld signals in %lld ms", N, p.hits,
-                (long long)p.ms);
+                "lookups, %ld signals in %lld ms",
+                N, p.hits, (long long)p.ms);
     ps_close(r);
     ps_close(l);
     storm_report("connect_accept_resolve");
@@ -804,18 +814,18 @@ Test(eintr, connect_accept_resolve, .timeout = 60)
 
 /* What a peer that goes away does, and what it saw. */
 typedef struct goner {
-    ps_socket_t s;        /* the peer's socket, closed by the peer */
-    ps_socket_t other;    /* the tested end, for pst_unsent_bytes */
-    int reset;            /* SO_LINGER {1, 0} before the close */
+    ps_socket_t s;             /* the peer's socket, closed by the peer */
+    ps_socket_t other;         /* the tested end, for pst_unsent_bytes */
+    int reset;                 /* SO_LINGER {1, 0} before the close */
     const unsigned char *head; /* sent first (frame tests) */
     size_t head_len;
-    size_t send_n;        /* pattern bytes to send, then go */
-    size_t read_n;        /* bytes to read, then go */
-    size_t got;           /* bytes it read */
+    size_t send_n;          /* pattern bytes to send, then go */
+    size_t read_n;          /* bytes to read, then go */
+    size_t got;             /* bytes it read */
     unsigned char first[4]; /* the first bytes it read */
-    long bad;             /* offset of a wrong byte, -1 none */
-    long unread;          /* its receive queue when it went; -1 unknown */
-    long unsent;          /* the tested end's unsent bytes then; -1 unknown */
+    long bad;               /* offset of a wrong byte, -1 none */
+    long unread;            /* its receive queue when it went; -1 unknown */
+    long unsent;            /* the tested end's unsent bytes then; -1 unknown */
     int rc;
 } goner;
 
@@ -940,16 +950,22 @@ static void recv_all_peer_goes(int reset)
     pst_thread_join(t);
     OK(g.rc);
     expect_reset_or_close("ps_recv_all", rc, reset);
-    cr_assert_eq(got, (size_t)SENT, "the peer sent %d bytes, *got is %zu",
-                 SENT, got);
+    cr_assert_eq(got, (size_t)SENT, "the peer sent %d bytes, *got is %zu", SENT,
+                 got);
     cr_assert_eq(pst_pattern_mismatch(buf, got, 0), PST_PATTERN_OK,
                  "wrong bytes received");
     free(buf);
     ps_close(c);
 }
 
-Test(peer_gone, recv_all_peer_closes, .timeout = 30) { recv_all_peer_goes(0); }
-Test(peer_gone, recv_all_peer_resets, .timeout = 30) { recv_all_peer_goes(1); }
+Test(peer_gone, recv_all_peer_closes, .timeout = 30)
+{
+    recv_all_peer_goes(0);
+}
+Test(peer_gone, recv_all_peer_resets, .timeout = 30)
+{
+    recv_all_peer_goes(1);
+}
 
 /* ps_send_all of far more than the buffers hold; the peer reads part and
  * goes. *sent is at least what it read and at most the total; where the
@@ -990,8 +1006,8 @@ static void send_all_peer_goes(int reset, int unix_pair, int frame)
     cr_assert_eq(g.bad, -1, "the peer read a wrong byte at %ld", g.bad);
     if (pst_is_windows())
         cr_assert(rc == PS_ECONNRESET || rc == PS_EPIPE ||
-                  rc == PS_ECONNABORTED, "%s: the peer went -> %s", what,
-                  ps_errname(rc));
+                      rc == PS_ECONNABORTED,
+                  "%s: the peer went -> %s", what, ps_errname(rc));
     else
         cr_assert(rc == PS_ECONNRESET || rc == PS_EPIPE,
                   "%s: the peer went -> %s", what, ps_errname(rc));
@@ -1000,32 +1016,45 @@ static void send_all_peer_goes(int reset, int unix_pair, int frame)
                      "the frame header");
         return;
     }
-    cr_assert_geq(sent, g.got, "*sent %zu, but the peer read %zu", sent,
-                  g.got);
+    cr_assert_geq(sent, g.got, "*sent %zu, but the peer read %zu", sent, g.got);
     cr_assert_lt(sent, (size_t)SEND_TOTAL, "*sent %zu: all of it?", sent);
     if (g.unread >= 0 && g.unsent >= 0) {
         size_t held = g.got + (size_t)g.unread + (size_t)g.unsent;
-        cr_assert_eq(sent, held, "*sent %zu; the peer read %zu, its queue "
-                     "held %ld, the sender's unsent %ld (sum %zu)", sent,
-                     g.got, g.unread, g.unsent, held);
+        cr_assert_eq(sent, held,
+                     "*sent %zu; the peer read %zu, its queue "
+                     "held %ld, the sender's unsent %ld (sum %zu)",
+                     sent, g.got, g.unread, g.unsent, held);
         cr_log_info("%s over %s: *sent %zu = %zu read + %ld queued at the "
-                    "peer + %ld unsent", what, unix_pair ? "AF_UNIX" : "TCP",
-                    sent, g.got, g.unread, g.unsent);
+                    "peer + %ld unsent",
+                    what, unix_pair ? "AF_UNIX" : "TCP", sent, g.got, g.unread,
+                    g.unsent);
     } else {
         cr_log_info("%s: *sent %zu, the peer read %zu (the kernel's queues "
-                    "cannot be read here: only the bounds are checked)", what,
-                    sent, g.got);
+                    "cannot be read here: only the bounds are checked)",
+                    what, sent, g.got);
     }
 }
 
-Test(peer_gone, send_all_peer_closes, .timeout = 30) { send_all_peer_goes(0, 0, 0); }
-Test(peer_gone, send_all_peer_resets, .timeout = 30) { send_all_peer_goes(1, 0, 0); }
+Test(peer_gone, send_all_peer_closes, .timeout = 30)
+{
+    send_all_peer_goes(0, 0, 0);
+}
+Test(peer_gone, send_all_peer_resets, .timeout = 30)
+{
+    send_all_peer_goes(1, 0, 0);
+}
 Test(peer_gone, send_all_socketpair_peer_closes, .timeout = 30)
 {
     send_all_peer_goes(0, 1, 0);
 }
-Test(peer_gone, send_frame_peer_closes, .timeout = 30) { send_all_peer_goes(0, 0, 1); }
-Test(peer_gone, send_frame_peer_resets, .timeout = 30) { send_all_peer_goes(1, 0, 1); }
+Test(peer_gone, send_frame_peer_closes, .timeout = 30)
+{
+    send_all_peer_goes(0, 0, 1);
+}
+Test(peer_gone, send_frame_peer_resets, .timeout = 30)
+{
+    send_all_peer_goes(1, 0, 1);
+}
 
 /* ps_recv_frame: the peer announces 5000 bytes, sends 3000 (or only half
  * a header) and goes. Exactly the bytes sent land in buf, nothing after. */
@@ -1065,8 +1094,14 @@ static void recv_frame_peer_goes(int reset, int half_header)
                      SENT);
 }
 
-Test(peer_gone, recv_frame_peer_closes, .timeout = 30) { recv_frame_peer_goes(0, 0); }
-Test(peer_gone, recv_frame_peer_resets, .timeout = 30) { recv_frame_peer_goes(1, 0); }
+Test(peer_gone, recv_frame_peer_closes, .timeout = 30)
+{
+    recv_frame_peer_goes(0, 0);
+}
+Test(peer_gone, recv_frame_peer_resets, .timeout = 30)
+{
+    recv_frame_peer_goes(1, 0);
+}
 Test(peer_gone, recv_frame_peer_closes_in_header, .timeout = 30)
 {
     recv_frame_peer_goes(0, 1);
@@ -1221,9 +1256,10 @@ static int exhaust(const char *name, make_fn make, int accepts, fd_env *e)
         cr_assert_geq(old, 0, "could not lower RLIMIT_NOFILE");
         cr_assert_geq(back, 0, "could not restore RLIMIT_NOFILE");
         cr_assert_geq(before, 0, "no descriptor count here");
-        cr_assert_eq(after, before, "%s with %d descriptors to spare -> %s: "
-                     "%ld open before, %ld after", name, spare,
-                     ps_errname(rc), before, after);
+        cr_assert_eq(after, before,
+                     "%s with %d descriptors to spare -> %s: "
+                     "%ld open before, %ld after",
+                     name, spare, ps_errname(rc), before, after);
         if (rc == 0) {
             cr_assert_gt(spare, 0, "%s succeeded with no descriptor left",
                          name);
@@ -1257,7 +1293,7 @@ Test(fd_exhaustion, constructors_fail_with_emfile_and_leak_nothing,
         const char *name;
         make_fn make;
         int accepts;
-        int needs;  /* descriptors it takes on success */
+        int needs; /* descriptors it takes on success */
     } ctors[] = {
         {"ps_socket(INET, STREAM)", mk_socket_tcp, 0, 1},
         {"ps_socket(INET, DGRAM)", mk_socket_udp, 0, 1},
@@ -1284,7 +1320,8 @@ Test(fd_exhaustion, constructors_fail_with_emfile_and_leak_nothing,
             cr_assert_eq(needed, ctors[i].needs, "%s needed %d descriptors",
                          ctors[i].name, needed);
         cr_log_info("%s: PS_EMFILE with fewer than %d descriptors to spare, "
-                    "nothing leaked", ctors[i].name, needed);
+                    "nothing leaked",
+                    ctors[i].name, needed);
     }
     /* ps_accept left the connections it could not take queued: none was
      * lost. */
@@ -1294,8 +1331,7 @@ Test(fd_exhaustion, constructors_fail_with_emfile_and_leak_nothing,
         ps_close(a);
         queued++;
     }
-    cr_log_info("%d connections accepted after the limit was restored",
-                queued);
+    cr_log_info("%d connections accepted after the limit was restored", queued);
     fd_env_close(&e);
 }
 
@@ -1388,8 +1424,7 @@ Test(fd_exhaustion, name_lookups_fail_with_emfile, .timeout = 60)
     cr_assert_eq(conn_native, emfile, "ps_connect: native error %d",
                  conn_native);
     RC_IS(lis, PS_EMFILE);
-    cr_assert_eq(lis_native, emfile, "ps_listen: native error %d",
-                 lis_native);
+    cr_assert_eq(lis_native, emfile, "ps_listen: native error %d", lis_native);
     cr_assert_eq(after, before, "%ld open before, %ld after", before, after);
     cr_assert_eq(pst_thread_count(), threads, "a lookup thread is left");
     cr_log_info("no descriptor to spare: ps_resolve(localhost) timed -> %s, "
@@ -1417,14 +1452,17 @@ static void expect_census(const char *what, census before)
 {
     census after = take_census();
     if (before.handles >= 0 && after.handles >= 0)
-        cr_assert_eq(after.handles, before.handles, "%s: %ld descriptors / "
-                     "handles before, %ld after", what, before.handles,
-                     after.handles);
+        cr_assert_eq(after.handles, before.handles,
+                     "%s: %ld descriptors / "
+                     "handles before, %ld after",
+                     what, before.handles, after.handles);
     else
         cr_log_info("%s: no handle count here (Wine): not compared", what);
     if (before.threads >= 0 && after.threads >= 0)
-        cr_assert_eq(after.threads, before.threads, "%s: %ld threads before, "
-                     "%ld after", what, before.threads, after.threads);
+        cr_assert_eq(after.threads, before.threads,
+                     "%s: %ld threads before, "
+                     "%ld after",
+                     what, before.threads, after.threads);
     else
         cr_log_info("%s: no thread count here: not compared", what);
 }
@@ -1498,7 +1536,7 @@ Test(failed_connects, unreachable, .timeout = 60)
                        2);
     expect_census("unreachable", before);
     cr_assert(rc == PS_ENETUNREACH || rc == PS_EHOSTUNREACH ||
-              rc == PS_EADDRNOTAVAIL || rc == PS_EINVAL,
+                  rc == PS_EADDRNOTAVAIL || rc == PS_EINVAL,
               "224.0.0.1 -> %s", ps_errname(rc));
 }
 
@@ -1514,8 +1552,8 @@ Test(failed_connects, unix_path_missing, .timeout = 60)
     int rc = fail_many("unix path missing", host, NULL, timeouts, 2);
     expect_census("unix path missing", before);
     if (pst_is_windows())
-        cr_assert(rc == PS_ECONNREFUSED || rc == PS_EAFNOSUPPORT,
-                  "%s -> %s", host, ps_errname(rc));
+        cr_assert(rc == PS_ECONNREFUSED || rc == PS_EAFNOSUPPORT, "%s -> %s",
+                  host, ps_errname(rc));
     else
         RC_IS(rc, PS_ECONNREFUSED);
 }

@@ -54,9 +54,18 @@ static void round_trip_small(size_t n)
     free(out);
 }
 
-Test(frame, round_trip_empty, .timeout = 10) { round_trip_small(0); }
-Test(frame, round_trip_one_byte, .timeout = 10) { round_trip_small(1); }
-Test(frame, round_trip_1000, .timeout = 10) { round_trip_small(1000); }
+Test(frame, round_trip_empty, .timeout = 10)
+{
+    round_trip_small(0);
+}
+Test(frame, round_trip_one_byte, .timeout = 10)
+{
+    round_trip_small(1);
+}
+Test(frame, round_trip_1000, .timeout = 10)
+{
+    round_trip_small(1000);
+}
 
 /* ---- request/response with Nagle on ---------------------------------------- */
 
@@ -120,18 +129,20 @@ Test(frame, request_response_with_nagle_is_not_stalled, .timeout = 120)
     pst_pair_close_end(&f, &f.c); /* ends the echo thread if it still waits */
     pst_pair_join_peer(&f);
     OK(rc);
-    cr_assert_eq(i, RR_ROUNDS, "%d round trips in %lld ms (mean %.1f ms): "
-                 "stalled on delayed ACKs?", i, (long long)dt,
-                 i ? (double)dt / i : 0.0);
+    cr_assert_eq(i, RR_ROUNDS,
+                 "%d round trips in %lld ms (mean %.1f ms): "
+                 "stalled on delayed ACKs?",
+                 i, (long long)dt, i ? (double)dt / i : 0.0);
     qsort(trip_ms, RR_ROUNDS, sizeof trip_ms[0], compare_ms);
     int64_t median = trip_ms[RR_ROUNDS / 2];
-    cr_assert_lt(median, 20, "median round trip %lld ms (mean %.2f ms): "
-                 "stalled on delayed ACKs?", (long long)median,
-                 (double)dt / RR_ROUNDS);
+    cr_assert_lt(median, 20,
+                 "median round trip %lld ms (mean %.2f ms): "
+                 "stalled on delayed ACKs?",
+                 (long long)median, (double)dt / RR_ROUNDS);
     OK(a.rc);
     cr_log_info("%d frame round trips with Nagle on: %.3f ms each (median "
-                "%lld ms)", RR_ROUNDS, (double)dt / RR_ROUNDS,
-                (long long)median);
+                "%lld ms)",
+                RR_ROUNDS, (double)dt / RR_ROUNDS, (long long)median);
     pst_pair_close(&f);
 }
 
@@ -419,8 +430,7 @@ Test(frame, bad_arguments, .timeout = 10)
     size_t len = 0;
 
     RC_IS(ps_send_frame(PS_INVALID_SOCKET, "x", 1, 100), PS_EBADF);
-    RC_IS(ps_recv_frame(PS_INVALID_SOCKET, in, sizeof in, &len, 100),
-          PS_EBADF);
+    RC_IS(ps_recv_frame(PS_INVALID_SOCKET, in, sizeof in, &len, 100), PS_EBADF);
 
     pst_pair f;
     pst_pair_open_tcp(&f);

@@ -72,7 +72,8 @@ static void note_pair(const char *expr)
     fn[n] = '\0';
     ncalls++;
     for (size_t i = 0; i < npairs; i++)
-        if (strcmp(pairs[i].fn, fn) == 0 && strcmp(pairs[i].kind, arg_kind) == 0)
+        if (strcmp(pairs[i].fn, fn) == 0 &&
+            strcmp(pairs[i].kind, arg_kind) == 0)
             return;
     if (npairs < MAX_PAIRS) {
         memcpy(pairs[npairs].fn, fn, n + 1);
@@ -96,7 +97,9 @@ static void summary(const char *test)
             j++;
         nfn += j == i;
     }
-    fprintf(stderr, "hostile/%s: %zu calls, %zu functions, %zu function x argument-kind pairs\n",
+    fprintf(stderr,
+            "hostile/%s: %zu calls, %zu functions, %zu function x "
+            "argument-kind pairs\n",
             test, ncalls, nfn, npairs);
     if (getenv("PS_HOSTILE_LIST"))
         for (size_t i = 0; i < npairs; i++)
@@ -110,7 +113,8 @@ static void check_result(const char *expr, int line, int rc, rcset allowed,
                                 : (allowed & ANY_COUNT) != 0)
                      : rc >= PS_EUNKNOWN && (allowed & R(rc)) != 0;
     note_pair(expr);
-    cr_assert(ok, "line %d: %s%s%s [%s] -> %s (%d), native %d: not a result "
+    cr_assert(ok,
+              "line %d: %s%s%s [%s] -> %s (%d), native %d: not a result "
               "documented for this call",
               line, expr, *subject ? " on " : "", subject, arg_kind,
               ps_errname(rc), rc, ps_native_error());
@@ -120,12 +124,12 @@ static void check_result(const char *expr, int line, int rc, rcset allowed,
 }
 
 /* HOSTILE(allowed, bound_ms, call): bound_ms 0 checks no time. */
-#define HOSTILE(allowed, bound_ms, expr)                                     \
-    do {                                                                     \
-        int64_t h_t0_ = pst_now_ms();                                        \
-        int h_rc_ = (expr);                                                  \
-        check_result(#expr, __LINE__, h_rc_, (allowed), (bound_ms),          \
-                     pst_now_ms() - h_t0_);                                  \
+#define HOSTILE(allowed, bound_ms, expr)                            \
+    do {                                                            \
+        int64_t h_t0_ = pst_now_ms();                               \
+        int h_rc_ = (expr);                                         \
+        check_result(#expr, __LINE__, h_rc_, (allowed), (bound_ms), \
+                     pst_now_ms() - h_t0_);                         \
     } while (0)
 /* The usual case: must fail (or succeed) at once. */
 #define AT_ONCE(allowed, expr) HOSTILE(allowed, BOUND_MS, expr)
@@ -230,8 +234,8 @@ static void garbage_addr(ps_addr *a, uint32_t len, unsigned char fill)
     a->reserved_ = 0xDEADBEEFu;
 }
 
-static const uint32_t garbage_lens[] = {0, 1, 129, 130, 255, 256, 4096,
-                                        0x7FFFFFFFu, 0x80000000u, UINT32_MAX};
+static const uint32_t garbage_lens[] = {
+    0, 1, 129, 130, 255, 256, 4096, 0x7FFFFFFFu, 0x80000000u, UINT32_MAX};
 #define NLENS (sizeof garbage_lens / sizeof garbage_lens[0])
 static const unsigned char garbage_fills[] = {0x00, 0xFF, 0xA5};
 #define NFILLS (sizeof garbage_fills / sizeof garbage_fills[0])
@@ -246,12 +250,12 @@ static void unknown_family(ps_addr *a, uint32_t len)
 }
 
 typedef struct world {
-    ps_socket_t listener;   /* TCP, 127.0.0.1 */
-    ps_socket_t c, sv;      /* a connected TCP pair */
-    ps_socket_t udp;        /* UDP bound to 127.0.0.1 */
+    ps_socket_t listener; /* TCP, 127.0.0.1 */
+    ps_socket_t c, sv;    /* a connected TCP pair */
+    ps_socket_t udp;      /* UDP bound to 127.0.0.1 */
     ps_addr udp_addr;
-    ps_socket_t fresh;      /* TCP, neither bound nor connected */
-    char port[16];          /* the listener's */
+    ps_socket_t fresh; /* TCP, neither bound nor connected */
+    char port[16];     /* the listener's */
 } world;
 
 static void world_open(world *w)
@@ -308,8 +312,9 @@ Test(hostile, library_and_errors, .timeout = 60)
 {
     skip_under_memcheck();
     start();
-    static const int codes[] = {INT_MIN, INT_MIN + 1, -1000, -26, PS_EUNKNOWN,
-                                PS_EINVAL, 0, 1, 26, 1000, INT_MAX};
+    static const int codes[] = {INT_MIN,     INT_MIN + 1, -1000,  -26,
+                                PS_EUNKNOWN, PS_EINVAL,   0,      1,
+                                26,          1000,        INT_MAX};
     arg_kind = "any int code";
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const char *t = ps_strerror(codes[i]), *n = ps_errname(codes[i]);
@@ -390,7 +395,8 @@ static void format_any(const ps_addr *a)
         rc = ps_addr_format(a, small, cap);
         check_result("ps_addr_format(a, small, cap)", __LINE__, rc,
                      R(PS_OK) | R(PS_EINVAL), 0, 0);
-        cr_assert_lt(strnlen(small, cap), cap, "not terminated in cap %zu", cap);
+        cr_assert_lt(strnlen(small, cap), cap, "not terminated in cap %zu",
+                     cap);
         for (size_t i = cap; i < sizeof small; i++)
             cr_assert_eq(small[i], 'x', "written past cap %zu", cap);
     }
@@ -484,9 +490,11 @@ Test(hostile, addresses, .timeout = 60)
     OK(ps_resolve("unix:/tmp/x", NULL, PS_SOCK_STREAM, &ua, 1, NULL, 0));
     cr_assert_eq(ps_addr_family(&ua), PS_AF_UNIX);
     size_t off = 0;
-    while (off + 6 < sizeof ua.storage.bytes && memcmp(ua.storage.bytes + off, "/tmp/x", 6) != 0)
+    while (off + 6 < sizeof ua.storage.bytes &&
+           memcmp(ua.storage.bytes + off, "/tmp/x", 6) != 0)
         off++;
-    cr_assert_lt(off + 6, sizeof ua.storage.bytes, "no path in the AF_UNIX address");
+    cr_assert_lt(off + 6, sizeof ua.storage.bytes,
+                 "no path in the AF_UNIX address");
     for (uint32_t len = (uint32_t)off; len <= 128; len++) {
         a = ua;
         memset(a.storage.bytes + off, 'Q', sizeof a.storage.bytes - off);
@@ -501,8 +509,9 @@ Test(hostile, addresses, .timeout = 60)
     /* 100 KB texts of every shape the grammar has. */
     arg_kind = "100 KB text";
     char *t;
-    const char *prefixes[] = {"", "[", "[::1%", "127.0.0.1:", "[::1]:", "1.2.3.4%",
-                              "::", "[::1]", "127.0.0.1:80"};
+    const char *prefixes[] = {"",           "[",      "[::1%",
+                              "127.0.0.1:", "[::1]:", "1.2.3.4%",
+                              "::",         "[::1]",  "127.0.0.1:80"};
     const char fills[] = {'1', 'a', ':', ']', '%', '[', '.', (char)0xFF};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
         for (size_t j = 0; j < sizeof fills; j++) {
@@ -555,13 +564,18 @@ Test(hostile, socket_construction, .timeout = 60)
     AT_ONCE(R(PS_EINVAL), ps_listen(&s, "127.0.0.1", NULL, 0));
     AT_ONCE(R(PS_EINVAL), ps_udp_open(NULL, NULL, NULL));
     AT_ONCE(R(PS_EINVAL), ps_udp_open(NULL, "127.0.0.1", "0"));
-    AT_ONCE(R(PS_EINVAL), ps_resolve(NULL, NULL, PS_SOCK_STREAM, NULL, 0, NULL, INT_MIN));
-    AT_ONCE(R(PS_EINVAL), ps_resolve("127.0.0.1", NULL, PS_SOCK_STREAM, NULL, 0, NULL, 0));
-    AT_ONCE(R(PS_EINVAL), ps_resolve("127.0.0.1", "80", PS_SOCK_STREAM, NULL, 1, NULL, 0));
-    AT_ONCE(R(PS_EINVAL), ps_resolve("127.0.0.1", "80", PS_SOCK_STREAM, NULL, SIZE_MAX, NULL, 0));
+    AT_ONCE(R(PS_EINVAL),
+            ps_resolve(NULL, NULL, PS_SOCK_STREAM, NULL, 0, NULL, INT_MIN));
+    AT_ONCE(R(PS_EINVAL),
+            ps_resolve("127.0.0.1", NULL, PS_SOCK_STREAM, NULL, 0, NULL, 0));
+    AT_ONCE(R(PS_EINVAL),
+            ps_resolve("127.0.0.1", "80", PS_SOCK_STREAM, NULL, 1, NULL, 0));
+    AT_ONCE(R(PS_EINVAL), ps_resolve("127.0.0.1", "80", PS_SOCK_STREAM, NULL,
+                                     SIZE_MAX, NULL, 0));
     /* NULL out with cap 0 and NULL count: a lookup whose result is thrown
      * away, which is allowed. */
-    AT_ONCE(R(PS_OK), ps_resolve("127.0.0.1", "80", PS_SOCK_STREAM, NULL, 0, NULL, INT_MIN));
+    AT_ONCE(R(PS_OK), ps_resolve("127.0.0.1", "80", PS_SOCK_STREAM, NULL, 0,
+                                 NULL, INT_MIN));
 
     arg_kind = "unknown family / type / how";
     for (size_t i = 0; i < sizeof bad_ints / sizeof bad_ints[0]; i++) {
@@ -569,7 +583,8 @@ Test(hostile, socket_construction, .timeout = 60)
         if (v != PS_AF_INET && v != PS_AF_INET6 && v != PS_AF_UNIX)
             AT_ONCE(R(PS_EINVAL), ps_socket(&s, v, PS_SOCK_STREAM));
         AT_ONCE(R(PS_EINVAL), ps_socket(&s, PS_AF_INET, v));
-        AT_ONCE(R(PS_EINVAL), ps_resolve("127.0.0.1", "80", v, NULL, 0, NULL, 0));
+        AT_ONCE(R(PS_EINVAL),
+                ps_resolve("127.0.0.1", "80", v, NULL, 0, NULL, 0));
     }
     AT_ONCE(R(PS_EINVAL), ps_socket(&s, PS_AF_UNSPEC, PS_SOCK_STREAM));
     AT_ONCE(R(PS_EINVAL), ps_socket(&s, PS_AF_INET, 0));
@@ -577,18 +592,21 @@ Test(hostile, socket_construction, .timeout = 60)
     /* Port text: every malformed form, and 100 KB of digits or letters,
      * with and without a host, under timeouts that must not matter. */
     arg_kind = "bad port text";
-    static const char *bad_ports[] = {"", " 80", "80 ", "+80", "-1", "0x50",
-                                      "65536", "99999", "4294967376", "8\t0",
-                                      "1e3", "80:", "\xff"};
+    static const char *bad_ports[] = {
+        "",      " 80",        "80 ",  "+80", "-1",  "0x50", "65536",
+        "99999", "4294967376", "8\t0", "1e3", "80:", "\xff"};
     static const int tmo[] = {0, INT_MAX, INT_MIN};
     for (size_t i = 0; i < sizeof bad_ports / sizeof bad_ports[0]; i++) {
         for (size_t k = 0; k < 3; k++) {
-            AT_ONCE(R(PS_EINVAL), ps_connect(&s, "127.0.0.1", bad_ports[i], tmo[k]));
-            AT_ONCE(R(PS_EINVAL), ps_connect(&s, "localhost", bad_ports[i], tmo[k]));
-            AT_ONCE(R(PS_EINVAL), ps_resolve("127.0.0.1", bad_ports[i], PS_SOCK_DGRAM,
-                                              NULL, 0, NULL, tmo[k]));
+            AT_ONCE(R(PS_EINVAL),
+                    ps_connect(&s, "127.0.0.1", bad_ports[i], tmo[k]));
+            AT_ONCE(R(PS_EINVAL),
+                    ps_connect(&s, "localhost", bad_ports[i], tmo[k]));
+            AT_ONCE(R(PS_EINVAL),
+                    ps_resolve("127.0.0.1", bad_ports[i], PS_SOCK_DGRAM, NULL,
+                               0, NULL, tmo[k]));
             AT_ONCE(R(PS_EINVAL), ps_resolve(NULL, bad_ports[i], PS_SOCK_STREAM,
-                                              NULL, 0, NULL, tmo[k]));
+                                             NULL, 0, NULL, tmo[k]));
         }
         AT_ONCE(R(PS_EINVAL), ps_listen(&s, NULL, bad_ports[i], 0));
         AT_ONCE(R(PS_EINVAL), ps_listen(&s, "127.0.0.1", bad_ports[i], 0));
@@ -599,16 +617,17 @@ Test(hostile, socket_construction, .timeout = 60)
     char *digits = big_text("", '9'), *letters = big_text("", 'q');
     for (size_t k = 0; k < 3; k++) {
         AT_ONCE(R(PS_EINVAL), ps_connect(&s, "127.0.0.1", digits, tmo[k]));
-        AT_ONCE(R(PS_EINVAL), ps_resolve("::1", digits, PS_SOCK_STREAM, NULL, 0, NULL, tmo[k]));
+        AT_ONCE(R(PS_EINVAL), ps_resolve("::1", digits, PS_SOCK_STREAM, NULL, 0,
+                                         NULL, tmo[k]));
         /* A service name no resolver knows: bad port text, at once with
          * a numeric host (also with timeout 0, which allows no lookup of
          * a name). */
-        AT_ONCE(R(PS_EINVAL),
-                ps_connect(&s, "127.0.0.1", letters, tmo[k] == 0 ? 1000 : tmo[k]));
-        AT_ONCE(R(PS_EINVAL),
-                ps_resolve("127.0.0.1", letters, PS_SOCK_STREAM, NULL, 0, NULL, tmo[k]));
-        AT_ONCE(R(PS_EINVAL),
-                ps_resolve("::1", "nosuchservice", PS_SOCK_DGRAM, NULL, 0, NULL, tmo[k]));
+        AT_ONCE(R(PS_EINVAL), ps_connect(&s, "127.0.0.1", letters,
+                                         tmo[k] == 0 ? 1000 : tmo[k]));
+        AT_ONCE(R(PS_EINVAL), ps_resolve("127.0.0.1", letters, PS_SOCK_STREAM,
+                                         NULL, 0, NULL, tmo[k]));
+        AT_ONCE(R(PS_EINVAL), ps_resolve("::1", "nosuchservice", PS_SOCK_DGRAM,
+                                         NULL, 0, NULL, tmo[k]));
     }
     AT_ONCE(R(PS_EINVAL), ps_listen(&s, NULL, digits, INT_MAX));
     AT_ONCE(R(PS_EINVAL), ps_udp_open(&s, NULL, digits));
@@ -628,13 +647,16 @@ Test(hostile, socket_construction, .timeout = 60)
     for (size_t i = 0; i < sizeof hosts; i++) {
         char *h = big_text("", hosts[i]);
         subject = (const char[]){hosts[i], '\0'};
-        HOSTILE(R(PS_ENAME) | R(PS_ETIMEDOUT), 5000, ps_connect(&s, h, "80", 2000));
+        HOSTILE(R(PS_ENAME) | R(PS_ETIMEDOUT), 5000,
+                ps_connect(&s, h, "80", 2000));
         HOSTILE(R(PS_ENAME), 5000, ps_connect(&s, h, "80", INT_MIN));
         AT_ONCE(R(PS_ETIMEDOUT), ps_connect(&s, h, "80", 0));
         HOSTILE(R(PS_ENAME) | R(PS_ETIMEDOUT), 5000,
                 ps_resolve(h, "80", PS_SOCK_STREAM, NULL, 0, NULL, 2000));
-        HOSTILE(R(PS_ENAME), 5000, ps_resolve(h, "80", PS_SOCK_DGRAM, NULL, 0, NULL, INT_MIN));
-        AT_ONCE(R(PS_EWOULDBLOCK), ps_resolve(h, "80", PS_SOCK_STREAM, NULL, 0, NULL, 0));
+        HOSTILE(R(PS_ENAME), 5000,
+                ps_resolve(h, "80", PS_SOCK_DGRAM, NULL, 0, NULL, INT_MIN));
+        AT_ONCE(R(PS_EWOULDBLOCK),
+                ps_resolve(h, "80", PS_SOCK_STREAM, NULL, 0, NULL, 0));
         HOSTILE(R(PS_ENAME), 5000, ps_listen(&s, h, "0", 0));
         HOSTILE(R(PS_ENAME), 5000, ps_udp_open(&s, h, "0"));
         free(h);
@@ -658,7 +680,8 @@ Test(hostile, socket_construction, .timeout = 60)
         AT_ONCE(R(PS_EINVAL), ps_listen(&s, upaths[i], NULL, 0));
         AT_ONCE(R(PS_EINVAL), ps_listen(&s, upaths[i], "99999", INT_MAX));
         AT_ONCE(R(PS_EINVAL), ps_udp_open(&s, upaths[i], NULL));
-        AT_ONCE(R(PS_EINVAL), ps_resolve(upaths[i], NULL, PS_SOCK_STREAM, NULL, 0, NULL, INT_MIN));
+        AT_ONCE(R(PS_EINVAL), ps_resolve(upaths[i], NULL, PS_SOCK_STREAM, NULL,
+                                         0, NULL, INT_MIN));
     }
     free(huge);
     /* The longest path that fits, where nothing is: refused (no file), or
@@ -695,9 +718,12 @@ Test(hostile, socket_construction, .timeout = 60)
     cr_assert_neq(holder, PS_INVALID_SOCKET);
     char rp[16];
     snprintf(rp, sizeof rp, "%d", rport);
-    int64_t refused_bound = pst_is_windows() && !pst_under_wine() ? 5000 : BOUND_MS;
-    HOSTILE(R(PS_ECONNREFUSED), refused_bound, ps_connect(&s, "127.0.0.1", rp, INT_MAX));
-    HOSTILE(R(PS_ECONNREFUSED), refused_bound, ps_connect(&s, "127.0.0.1", rp, INT_MIN));
+    int64_t refused_bound = pst_is_windows() && !pst_under_wine() ? 5000
+                                                                  : BOUND_MS;
+    HOSTILE(R(PS_ECONNREFUSED), refused_bound,
+            ps_connect(&s, "127.0.0.1", rp, INT_MAX));
+    HOSTILE(R(PS_ECONNREFUSED), refused_bound,
+            ps_connect(&s, "127.0.0.1", rp, INT_MIN));
     OK(ps_close(holder));
     summary("socket_construction");
 }
@@ -763,7 +789,8 @@ static void calls_on_bad(const bad_sock *b)
     /* A SIZE_MAX length into a real buffer: the socket is refused before
      * the length could matter (or the length, before the socket). */
     arg_kind = "no socket, SIZE_MAX length";
-    AT_ONCE(bad2 | R(PS_EMSGSIZE), ps_sendto(b->s, buf, SIZE_MAX, &to, INT_MIN));
+    AT_ONCE(bad2 | R(PS_EMSGSIZE),
+            ps_sendto(b->s, buf, SIZE_MAX, &to, INT_MIN));
     AT_ONCE(bad2, ps_recvfrom(b->s, buf, SIZE_MAX, &n, NULL, INT_MIN));
     AT_ONCE(bad2, ps_recv(b->s, buf, SIZE_MAX, &n, INT_MAX));
     AT_ONCE(bad2, ps_recv_all(b->s, buf, SIZE_MAX, &n, INT_MIN));
@@ -846,10 +873,14 @@ Test(hostile, data_calls_on_good_sockets, .timeout = 120)
     AT_ONCE(R(PS_EINVAL), ps_sendv(w.c, nullv, 2, &n, INT_MIN));
     AT_ONCE(R(PS_EINVAL), ps_sendv_all(w.c, nullv, 2, &n, INT_MIN));
     AT_ONCE(R(PS_EINVAL), ps_recvv(w.sv, nullr, 2, &n, INT_MIN));
-    AT_ONCE(R(PS_EINVAL), ps_recvv(w.sv, nullr, 1, &n, INT_MIN)); /* capacity 0 */
-    AT_ONCE(R(PS_OK), ps_sendv(w.c, nullv, 1, &n, INT_MIN));      /* nothing to send */
-    AT_ONCE(R(PS_OK), ps_recv_all(w.sv, NULL, 0, &n, INT_MIN));   /* nothing to wait for */
-    AT_ONCE(R(PS_EINVAL), ps_recv(w.sv, buf, 0, &n, INT_MIN));    /* 0 reads as end of stream */
+    AT_ONCE(R(PS_EINVAL),
+            ps_recvv(w.sv, nullr, 1, &n, INT_MIN)); /* capacity 0 */
+    AT_ONCE(R(PS_OK),
+            ps_sendv(w.c, nullv, 1, &n, INT_MIN)); /* nothing to send */
+    AT_ONCE(R(PS_OK),
+            ps_recv_all(w.sv, NULL, 0, &n, INT_MIN)); /* nothing to wait for */
+    AT_ONCE(R(PS_EINVAL),
+            ps_recv(w.sv, buf, 0, &n, INT_MIN)); /* 0 reads as end of stream */
 
     /* Totals that do not fit size_t. */
     arg_kind = "SIZE_MAX length";
@@ -862,11 +893,14 @@ Test(hostile, data_calls_on_good_sockets, .timeout = 120)
      * sent (only where size_t is wider than 32 bits). */
     if (sizeof(size_t) > 4) {
         AT_ONCE(R(PS_EMSGSIZE), ps_send_frame(w.c, buf, SIZE_MAX, INT_MIN));
-        AT_ONCE(R(PS_EMSGSIZE), ps_send_frame(w.c, buf, (size_t)UINT32_MAX + 1, INT_MAX));
+        AT_ONCE(R(PS_EMSGSIZE),
+                ps_send_frame(w.c, buf, (size_t)UINT32_MAX + 1, INT_MAX));
     }
     /* A datagram longer than any: PS_EMSGSIZE, before the buffer is read. */
-    AT_ONCE(R(PS_EMSGSIZE), ps_sendto(w.udp, buf, SIZE_MAX, &w.udp_addr, INT_MIN));
-    AT_ONCE(R(PS_EMSGSIZE), ps_sendto(w.udp, buf, (size_t)INT_MAX + 1, &w.udp_addr, INT_MAX));
+    AT_ONCE(R(PS_EMSGSIZE),
+            ps_sendto(w.udp, buf, SIZE_MAX, &w.udp_addr, INT_MIN));
+    AT_ONCE(R(PS_EMSGSIZE),
+            ps_sendto(w.udp, buf, (size_t)INT_MAX + 1, &w.udp_addr, INT_MAX));
     /* Capacities beyond the buffer where only a few bytes can arrive, and
      * timeouts that must not matter because they do. */
     arg_kind = "SIZE_MAX capacity, INT_MAX / INT_MIN timeout";
@@ -936,7 +970,8 @@ Test(hostile, data_calls_on_good_sockets, .timeout = 120)
     }
     /* No byte of those reached the peer. */
     still_works(w.c, w.sv);
-    AT_ONCE(R(PS_EWOULDBLOCK), ps_recvfrom(w.udp, buf, sizeof buf, &n, NULL, 0));
+    AT_ONCE(R(PS_EWOULDBLOCK),
+            ps_recvfrom(w.udp, buf, sizeof buf, &n, NULL, 0));
 
     /* Calls that cannot succeed on this kind of socket fail at once,
      * whatever the timeout. */
@@ -965,7 +1000,8 @@ Test(hostile, data_calls_on_good_sockets, .timeout = 120)
     AT_ONCE(unconn_timed, ps_recv(w.fresh, buf, sizeof buf, &n, utmo));
     AT_ONCE(unconn_timed, ps_send_frame(w.fresh, "x", 1, utmo));
     /* An unconnected datagram socket with no destination. */
-    AT_ONCE(R(PS_ENOTCONN) | R(PS_EINVAL), ps_sendto(w.udp, "x", 1, NULL, INT_MIN));
+    AT_ONCE(R(PS_ENOTCONN) | R(PS_EINVAL),
+            ps_sendto(w.udp, "x", 1, NULL, INT_MIN));
     AT_ONCE(R(PS_ENOTCONN) | R(PS_EINVAL), ps_send(w.udp, "x", 1, &n, INT_MIN));
     AT_ONCE(R(PS_EWOULDBLOCK), ps_accept(w.listener, &out, NULL, 0));
 
@@ -974,7 +1010,7 @@ Test(hostile, data_calls_on_good_sockets, .timeout = 120)
     OK(ps_send_all(w.c, "tail", 4, NULL, 5000));
     OK(ps_shutdown(w.c, PS_SHUT_WR));
     AT_ONCE(R(PS_ECLOSED) | (over & R(PS_EINVAL)),
-             ps_recv_all(w.sv, hb, SIZE_MAX, &n, INT_MAX));
+            ps_recv_all(w.sv, hb, SIZE_MAX, &n, INT_MAX));
     read_rest(w.sv, n, 4);
     AT_ONCE(R(PS_OK), ps_recv(w.sv, buf, sizeof buf, &n, INT_MIN));
     cr_assert_eq(n, 0u);
@@ -1067,7 +1103,8 @@ Test(hostile, select, .timeout = 60)
      * bits come back. */
     arg_kind = "unknown event bits";
     static const unsigned evs[] = {~0u, 0x80000000u, 0x40u, PS_POLL_ONESHOT,
-                                   PS_POLL_ERROR | PS_POLL_HUP | PS_POLL_INVALID};
+                                   PS_POLL_ERROR | PS_POLL_HUP |
+                                       PS_POLL_INVALID};
     const unsigned known = PS_POLL_READ | PS_POLL_WRITE | PS_POLL_ERROR |
                            PS_POLL_HUP | PS_POLL_INVALID;
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
@@ -1111,7 +1148,8 @@ Test(hostile, select, .timeout = 60)
                      bad_fds[i], it[0].revents);
     }
     arg_kind = "NULL / invalid handle";
-    void *handles[] = {NULL, (void *)(intptr_t)-1, (void *)(intptr_t)0x7FFFFFF0};
+    void *handles[] = {NULL, (void *)(intptr_t)-1,
+                       (void *)(intptr_t)0x7FFFFFF0};
     for (size_t i = 0; i < 3; i++) {
         it[0] = pst_handle_item(handles[i], PS_POLL_READ);
         if (pst_is_windows()) {
@@ -1184,7 +1222,7 @@ Test(hostile, poller, .timeout = 60)
     }
     arg_kind = "unknown event bits";
     static const unsigned evs[] = {PS_POLL_ERROR, PS_POLL_HUP, PS_POLL_INVALID,
-                                   0x40u, 0x80000000u, ~0u};
+                                   0x40u,         0x80000000u, ~0u};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
         it = pst_sock_item(w.c, PS_POLL_READ | evs[i]);
         AT_ONCE(R(PS_EINVAL), ps_poller_add(p, &it, NULL));
@@ -1212,12 +1250,15 @@ Test(hostile, poller, .timeout = 60)
         it = pst_sock_item(x.b[i].s, PS_POLL_READ);
         int rc = ps_poller_add(p, &it, NULL);
         check_result("ps_poller_add(p, &it, NULL)", __LINE__, rc,
-                     R(PS_OK) | EBADF_OR(x.b[i].alt) | R(PS_ENOTSUP), BOUND_MS, 0);
+                     R(PS_OK) | EBADF_OR(x.b[i].alt) | R(PS_ENOTSUP), BOUND_MS,
+                     0);
         if (rc == 0)
             AT_ONCE(R(PS_OK), ps_poller_remove(p, &it));
         else
-            AT_ONCE(R(PS_ENOENT) | EBADF_OR(x.b[i].alt), ps_poller_remove(p, &it));
-        AT_ONCE(R(PS_ENOENT) | EBADF_OR(x.b[i].alt), ps_poller_modify(p, &it, NULL));
+            AT_ONCE(R(PS_ENOENT) | EBADF_OR(x.b[i].alt),
+                    ps_poller_remove(p, &it));
+        AT_ONCE(R(PS_ENOENT) | EBADF_OR(x.b[i].alt),
+                ps_poller_modify(p, &it, NULL));
     }
     subject = "";
     static const int bad_fds[] = {-1, -5, INT_MIN, INT_MAX};
@@ -1228,10 +1269,12 @@ Test(hostile, poller, .timeout = 60)
         AT_ONCE(R(PS_ENOENT) | R(PS_EBADF), ps_poller_remove(p, &it));
     }
     arg_kind = "NULL / invalid handle";
-    void *handles[] = {NULL, (void *)(intptr_t)-1, (void *)(intptr_t)0x7FFFFFF0};
+    void *handles[] = {NULL, (void *)(intptr_t)-1,
+                       (void *)(intptr_t)0x7FFFFFF0};
     for (size_t i = 0; i < 3; i++) {
         it = pst_handle_item(handles[i], PS_POLL_READ);
-        rcset want = pst_is_windows() ? R(PS_EBADF) | R(PS_ENOTSUP) : R(PS_ENOTSUP);
+        rcset want = pst_is_windows() ? R(PS_EBADF) | R(PS_ENOTSUP)
+                                      : R(PS_ENOTSUP);
         AT_ONCE(want, ps_poller_add(p, &it, NULL));
         AT_ONCE(want | R(PS_ENOENT), ps_poller_modify(p, &it, NULL));
         AT_ONCE(want | R(PS_ENOENT), ps_poller_remove(p, &it));

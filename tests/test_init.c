@@ -12,7 +12,7 @@
  * (no assertions inside). */
 static int exchange_byte(unsigned char value, int *step)
 {
-    ps_socket_t pair[2] = { PS_INVALID_SOCKET, PS_INVALID_SOCKET };
+    ps_socket_t pair[2] = {PS_INVALID_SOCKET, PS_INVALID_SOCKET};
     unsigned char got = 0;
     size_t n = 0;
     int rc;
@@ -43,12 +43,12 @@ static int exchange_byte(unsigned char value, int *step)
     return rc;
 }
 
-#define CHECK_EXCHANGE(value)                                              \
-    do {                                                                   \
-        int step_ = 0;                                                     \
-        int rc_ = exchange_byte((unsigned char)(value), &step_);           \
-        cr_assert_eq(rc_, 0, "exchange failed at step %d: %s", step_,      \
-                     ps_errname(rc_));                                     \
+#define CHECK_EXCHANGE(value)                                         \
+    do {                                                              \
+        int step_ = 0;                                                \
+        int rc_ = exchange_byte((unsigned char)(value), &step_);      \
+        cr_assert_eq(rc_, 0, "exchange failed at step %d: %s", step_, \
+                     ps_errname(rc_));                                \
     } while (0)
 
 /* Sorted first so that, where tests share a process (minicrit), it still
@@ -147,9 +147,9 @@ enum { NTHREADS = 8, ROUNDS = 100 };
 
 struct worker {
     int index;
-    int done;           /* rounds completed */
-    int init_rc;        /* first failing ps_init code, 0 if none */
-    int rc;             /* first failing exchange code, 0 if none */
+    int done;    /* rounds completed */
+    int init_rc; /* first failing ps_init code, 0 if none */
+    int rc;      /* first failing exchange code, 0 if none */
     int step;
     int round;
 };
@@ -193,12 +193,14 @@ Test(init, concurrent_init_cleanup, .timeout = 120)
     for (i = 0; i < NTHREADS; i++)
         pst_thread_join(t[i]);
     for (i = 0; i < NTHREADS; i++) {
-        cr_expect_eq(w[i].init_rc, 0, "thread %d: ps_init failed in round %d:"
-                     " %s", i, w[i].round, ps_errname(w[i].init_rc));
-        cr_expect_eq(w[i].rc, 0, "thread %d: round %d failed at step %d: %s",
-                     i, w[i].round, w[i].step, ps_errname(w[i].rc));
-        cr_assert_eq(w[i].done, ROUNDS, "thread %d finished %d of %d rounds",
-                     i, w[i].done, ROUNDS);
+        cr_expect_eq(w[i].init_rc, 0,
+                     "thread %d: ps_init failed in round %d:"
+                     " %s",
+                     i, w[i].round, ps_errname(w[i].init_rc));
+        cr_expect_eq(w[i].rc, 0, "thread %d: round %d failed at step %d: %s", i,
+                     w[i].round, w[i].step, ps_errname(w[i].rc));
+        cr_assert_eq(w[i].done, ROUNDS, "thread %d finished %d of %d rounds", i,
+                     w[i].done, ROUNDS);
     }
     /* And the library still works afterwards, with no reference held. */
     CHECK_EXCHANGE(0x77);
@@ -239,8 +241,10 @@ Test(init, mixed_init_and_bare_threads, .timeout = 120)
     for (i = 0; i < 4; i++) {
         cr_expect_eq(w[i].init_rc, 0, "thread %d: ps_init: %s", i,
                      ps_errname(w[i].init_rc));
-        cr_assert_eq(w[i].done, ROUNDS, "thread %d (%s) stopped in round %d at"
-                     " step %d: %s", i, i % 2 ? "no ps_init" : "ps_init",
-                     w[i].round, w[i].step, ps_errname(w[i].rc));
+        cr_assert_eq(w[i].done, ROUNDS,
+                     "thread %d (%s) stopped in round %d at"
+                     " step %d: %s",
+                     i, i % 2 ? "no ps_init" : "ps_init", w[i].round, w[i].step,
+                     ps_errname(w[i].rc));
     }
 }

@@ -152,7 +152,7 @@ static void slow_reader_main(void *arg)
             break;
         }
         if (got != want) {
-            r->rc = PS_EUNKNOWN;   /* success must mean all bytes */
+            r->rc = PS_EUNKNOWN; /* success must mean all bytes */
             break;
         }
         if (step % 8 == 0)
@@ -319,16 +319,20 @@ Test(io, send_all_timeout_reports_exact_count, .timeout = 60)
         if (bad == PST_PATTERN_OK)
             bad = pst_pattern_mismatch(buf, got, total);
         total += got;
-        cr_assert_leq(total, sent, "received %zu bytes, only %zu reported "
-                      "sent", total, sent);
+        cr_assert_leq(total, sent,
+                      "received %zu bytes, only %zu reported "
+                      "sent",
+                      total, sent);
     }
-    cr_log_info("send_all moved %zu bytes in %lld ms; drained in %lld ms",
-                sent, (long long)dt, (long long)(pst_now_ms() - d0));
+    cr_log_info("send_all moved %zu bytes in %lld ms; drained in %lld ms", sent,
+                (long long)dt, (long long)(pst_now_ms() - d0));
     /* And not one byte more. */
     size_t extra = 0;
     rc = ps_recv(f.s, buf, 65536, &extra, 300);
-    cr_assert_eq(rc, PS_ETIMEDOUT, "after the %zu reported bytes: %s with "
-                 "%zu more", sent, ps_errname(rc), extra);
+    cr_assert_eq(rc, PS_ETIMEDOUT,
+                 "after the %zu reported bytes: %s with "
+                 "%zu more",
+                 sent, ps_errname(rc), extra);
     cr_assert_eq(bad, PST_PATTERN_OK, "data differs at byte %zu", bad);
 
     pst_pair_close(&f);
@@ -500,8 +504,10 @@ Test(io, send_timeout_zero_on_full_socket, .timeout = 30)
         cr_assert_gt(sent, (size_t)0, "ps_send returned 0 with nothing sent");
         total += sent;
     }
-    cr_assert_eq(rc, PS_EWOULDBLOCK, "ps_send(timeout 0) -> %s after %zu "
-                 "bytes", ps_errname(rc), total);
+    cr_assert_eq(rc, PS_EWOULDBLOCK,
+                 "ps_send(timeout 0) -> %s after %zu "
+                 "bytes",
+                 ps_errname(rc), total);
     cr_assert_eq(sent, (size_t)0);
 
     int64_t t0 = pst_now_ms();
@@ -594,8 +600,10 @@ Test(io, recv_after_reset, .timeout = 20)
                     "the reset was checked on the send side");
         return;
     }
-    cr_assert_eq(rc, PS_ECONNRESET, "recv after the peer reset -> %s "
-                 "(got %zu)", ps_errname(rc), got);
+    cr_assert_eq(rc, PS_ECONNRESET,
+                 "recv after the peer reset -> %s "
+                 "(got %zu)",
+                 ps_errname(rc), got);
     cr_assert_neq(ps_native_error(), 0, "no native error recorded");
     pst_pair_close(&f);
 }

@@ -115,7 +115,8 @@ Test(iov, gather_and_scatter_in_order, .timeout = 10)
     OK(ps_sendv_all(f.c, out, 4, &sent, 2000));
     cr_assert_eq(sent, (size_t)10);
 
-    ps_recv_iovec in[4] = {{a, sizeof a}, {NULL, 0}, {b, sizeof b}, {d, sizeof d}};
+    ps_recv_iovec in[4] = {
+        {a, sizeof a}, {NULL, 0}, {b, sizeof b}, {d, sizeof d}};
     recvv_fully(f.s, in, 4);
     cr_assert_arr_eq(a, "abc", 3);
     cr_assert_arr_eq(b, "d", 1);
@@ -142,11 +143,11 @@ Test(iov, recvv_fills_each_buffer_before_the_next, .timeout = 10)
 
 typedef struct drain_arg {
     ps_socket_t s;
-    size_t want;       /* bytes to read */
+    size_t want; /* bytes to read */
     size_t got;
-    size_t bad;        /* first mismatching stream offset, or -1 */
+    size_t bad; /* first mismatching stream offset, or -1 */
     int rc;
-    int delay_ms;      /* before reading starts */
+    int delay_ms; /* before reading starts */
 } drain_arg;
 
 static void drain(void *p)
@@ -157,7 +158,8 @@ static void drain(void *p)
     if (a->delay_ms)
         pst_sleep_ms(a->delay_ms);
     while (a->got < a->want) {
-        size_t n = 0, cap = a->want - a->got < sizeof buf ? a->want - a->got : sizeof buf;
+        size_t n = 0, cap = a->want - a->got < sizeof buf ? a->want - a->got
+                                                          : sizeof buf;
         a->rc = ps_recv(a->s, buf, cap, &n, 10000);
         if (a->rc != 0 || n == 0)
             return;
@@ -266,7 +268,8 @@ Test(iov, sendv_partial_with_slow_reader, .timeout = 60)
         calls++;
     }
     pst_pair_join_peer(&f);
-    cr_assert_gt(partial, (size_t)0, "no transfer was partial; the test "
+    cr_assert_gt(partial, (size_t)0,
+                 "no transfer was partial; the test "
                  "did not exercise partial sends");
     OK(a.rc);
     cr_assert_eq(a.got, N * each);

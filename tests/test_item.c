@@ -95,14 +95,22 @@ Test(item, pipe_fds_and_end_of_input)
     cr_assert_eq(pst_pipe(fds), 0);
     ps_pollitem rd = pst_fd_item(fds[0], 0), wr = pst_fd_item(fds[1], 0);
     /* Bytes as they are: no text-mode translation on Windows. */
-    cr_assert_eq(ps_item_write(&wr, "a\nb\r\n\x1a" "c", 7, &sent), 0);
+    cr_assert_eq(ps_item_write(&wr,
+                               "a\nb\r\n\x1a"
+                               "c",
+                               7, &sent),
+                 0);
     cr_assert_eq(sent, 7);
     cr_assert_eq(ps_item_read(&rd, b, 4, &got), 0);
     cr_assert_eq(got, 4);
     cr_assert_eq(memcmp(b, "a\nb\r", 4), 0);
     cr_assert_eq(ps_item_read(&rd, b, sizeof b, &got), 0);
     cr_assert_eq(got, 3);
-    cr_assert_eq(memcmp(b, "\n\x1a" "c", 3), 0);
+    cr_assert_eq(memcmp(b,
+                        "\n\x1a"
+                        "c",
+                        3),
+                 0);
     /* The write end's direction is not readable, and the other way. */
     int r = ps_item_read(&wr, b, sizeof b, &got);
     cr_assert(r == PS_EBADF, "read of a write end: %s", ps_errname(r));
@@ -205,8 +213,9 @@ Test(item, windows_handles)
             break;
         cr_assert(sent > 0, "success with nothing sent, round %d", rounds);
     }
-    cr_assert_eq(r, PS_EWOULDBLOCK, "a full non-blocking pipe: %s after %d writes",
-                 ps_errname(r), rounds);
+    cr_assert_eq(r, PS_EWOULDBLOCK,
+                 "a full non-blocking pipe: %s after %d writes", ps_errname(r),
+                 rounds);
     pst_close_handle(h[0]);
     pst_close_handle(h[1]);
 

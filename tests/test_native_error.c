@@ -32,8 +32,8 @@ static int known_native_error(void)
     return native;
 }
 
-#define UNCHANGED(native, what)                                             \
-    cr_assert_eq(ps_native_error(), (native),                               \
+#define UNCHANGED(native, what)                                              \
+    cr_assert_eq(ps_native_error(), (native),                                \
                  "%s: ps_native_error() %d, was %d before the call", (what), \
                  ps_native_error(), (native))
 

@@ -26,7 +26,7 @@ enum kind { ACCEPTING, REFUSING, SILENT };
 typedef struct end {
     const char *ip;
     enum kind kind;
-    ps_socket_t sock;    /* the listener, or the bound refusing socket */
+    ps_socket_t sock; /* the listener, or the bound refusing socket */
     pst_silent silent;
 } end;
 
@@ -50,8 +50,8 @@ static void expect_first(int first)
     OK(ps_addr_format(&a[0], text, sizeof text));
     cr_assert_eq(ps_addr_family(&a[0]), first,
                  "the resolver gave %s first; this case needs %s first "
-                 "(see the gai.conf bound for it)", text,
-                 first == PS_AF_INET6 ? "::1" : "127.0.0.1");
+                 "(see the gai.conf bound for it)",
+                 text, first == PS_AF_INET6 ? "::1" : "127.0.0.1");
     cr_assert_neq(ps_addr_family(&a[1]), first, "both addresses of one family");
 }
 
@@ -143,8 +143,8 @@ static void check_handles(const outcome *o)
     long want = o->handles_before + (o->rc == 0 ? 1 : 0);
     cr_assert_eq(o->handles_after, want,
                  "%ld descriptors before ps_connect, %ld after (%s): an "
-                 "attempt was left open", o->handles_before,
-                 o->handles_after, ps_errname(o->rc));
+                 "attempt was left open",
+                 o->handles_before, o->handles_after, ps_errname(o->rc));
 }
 
 /* The race must reach the accepting end at `ip` well under a second, after
@@ -159,8 +159,10 @@ static void check_won(const outcome *o, const end *winner, int port)
                  (long long)o->ms);
     check_handles(o);
     cr_assert_lt(o->ms, 1000, "connected after %lld ms", (long long)o->ms);
-    cr_assert_geq(o->ms, 200, "connected after %lld ms: the second attempt "
-                  "did not wait for the attempt delay", (long long)o->ms);
+    cr_assert_geq(o->ms, 200,
+                  "connected after %lld ms: the second attempt "
+                  "did not wait for the attempt delay",
+                  (long long)o->ms);
     OK(ps_peer_addr(o->sock, &peer));
     OK(ps_addr_format(&peer, got, sizeof got));
     snprintf(want, sizeof want, strchr(winner->ip, ':') ? "[%s]:%d" : "%s:%d",
@@ -297,7 +299,8 @@ Test(race6, a_failure_starts_the_next_attempt_at_once, .timeout = 30)
     size_t n = 0;
     char ip[3][PS_ADDRSTRLEN];
     OK(ps_resolve("race3.test", "80", PS_SOCK_STREAM, a, 4, &n, 2000));
-    cr_assert_eq(n, 3, "race3.test resolved to %lu addresses", (unsigned long)n);
+    cr_assert_eq(n, 3, "race3.test resolved to %lu addresses",
+                 (unsigned long)n);
     cr_assert_eq(ps_addr_family(&a[0]), PS_AF_INET6, "::1 must come first");
     for (int i = 0; i < 3; i++) {
         char text[PS_ADDRSTRLEN];
@@ -309,7 +312,8 @@ Test(race6, a_failure_starts_the_next_attempt_at_once, .timeout = 30)
             len = strrchr(start, ':') - start;
         snprintf(ip[i], sizeof ip[i], "%.*s", (int)len, start);
     }
-    end e[3] = {{ip[0], SILENT, 0, {0}}, {ip[1], REFUSING, 0, {0}},
+    end e[3] = {{ip[0], SILENT, 0, {0}},
+                {ip[1], REFUSING, 0, {0}},
                 {ip[2], ACCEPTING, 0, {0}}};
     int port = 0;
     for (int tries = 0; tries < 50 && port == 0; tries++) {
@@ -328,8 +332,10 @@ Test(race6, a_failure_starts_the_next_attempt_at_once, .timeout = 30)
     cr_assert_neq(port, 0, "no port free on all three addresses");
     outcome o = run_name("race3.test", port, 5000);
     check_won(&o, &e[2], port);
-    cr_assert_lt(o.ms, 450, "connected after %lld ms: the refusal did not "
-                 "start the next attempt at once", (long long)o.ms);
+    cr_assert_lt(o.ms, 450,
+                 "connected after %lld ms: the refusal did not "
+                 "start the next attempt at once",
+                 (long long)o.ms);
     for (int k = 0; k < 3; k++)
         close_end(&e[k]);
 }

@@ -64,7 +64,10 @@ static ps_socket_t silent_server(void)
  * cr_assert here or below: the workers call these on their own threads. */
 static int read_queries(ps_socket_t u, int wait_ms)
 {
-    static const char qname[] = "\x06" "silent" "\x04" "test";
+    static const char qname[] = "\x06"
+                                "silent"
+                                "\x04"
+                                "test";
     unsigned char buf[512];
     int queries = 0;
     for (int timeout = wait_ms;; timeout = 0) {
@@ -100,7 +103,8 @@ static void check_timeout(const char *what, int rc, int64_t elapsed, int ms)
                   (long long)elapsed);
     /* The resolver itself gives up after ~1 s. */
     cr_assert_lt(elapsed, ms + pst_slack_ms(400),
-                 "%s waited for the resolver: %lld ms", what, (long long)elapsed);
+                 "%s waited for the resolver: %lld ms", what,
+                 (long long)elapsed);
 }
 
 /* The result of a lookup that cannot end otherwise; 1 (no PS_E* code) when
@@ -195,15 +199,16 @@ Test(ns_resolve, deadlines_under_signal_storm, .timeout = 120)
         cr_assert_leq(elapsed, ms + 200, "%s: %lld ms for a %d ms deadline",
                       what, (long long)elapsed, ms);
         long want = elapsed / 5 > 5 ? (long)(elapsed / 5) : 5;
-        cr_assert_geq(hits, want, "%s: only %ld signals in %lld ms", what,
-                      hits, (long long)elapsed);
+        cr_assert_geq(hits, want, "%s: only %ld signals in %lld ms", what, hits,
+                      (long long)elapsed);
         if (elapsed - ms > worst)
             worst = elapsed - ms;
     }
     int q = read_queries(u, 2000);
     cr_assert_geq(q, 1, "no query for " SILENT " reached the silent server");
     cr_log_info("4 lookups timed out under a 100 us SIGALRM storm; worst "
-                "deadline overshoot %lld ms", (long long)worst);
+                "deadline overshoot %lld ms",
+                (long long)worst);
     wait_threads(start, 20000);
     ps_close(u);
 }
@@ -212,7 +217,7 @@ enum { WORKERS = 4, ROUNDS = 25 };
 
 typedef struct worker {
     ps_socket_t server;
-    int bad_rc;         /* first unexpected result, 0 if none */
+    int bad_rc; /* first unexpected result, 0 if none */
     int64_t min_ms;
     int64_t max_ms;
     int queries;
@@ -224,7 +229,8 @@ static void run_worker(void *arg)
     w->min_ms = INT64_MAX;
     for (int i = 0; i < ROUNDS; i++) {
         int64_t elapsed;
-        int rc = i % 2 ? timed_resolve(500, &elapsed) : timed_connect(500, &elapsed);
+        int rc = i % 2 ? timed_resolve(500, &elapsed)
+                       : timed_connect(500, &elapsed);
         if (rc != PS_ETIMEDOUT && w->bad_rc == 0)
             w->bad_rc = rc;
         w->min_ms = elapsed < w->min_ms ? elapsed : w->min_ms;
@@ -259,7 +265,8 @@ Test(ns_resolve, repeated_timeouts_leave_nothing_behind, .timeout = 120)
     for (int i = 0; i < WORKERS; i++)
         pst_thread_join(t[i]);
     for (int i = 0; i < WORKERS; i++) {
-        cr_assert_eq(w[i].bad_rc, 0, "worker %d: %s", i, ps_errname(w[i].bad_rc));
+        cr_assert_eq(w[i].bad_rc, 0, "worker %d: %s", i,
+                     ps_errname(w[i].bad_rc));
         cr_assert_geq(w[i].min_ms, 500, "worker %d: early timeout", i);
         cr_assert_lt(w[i].max_ms, 500 + pst_slack_ms(400), "worker %d: %lld ms",
                      i, (long long)w[i].max_ms);
@@ -268,7 +275,8 @@ Test(ns_resolve, repeated_timeouts_leave_nothing_behind, .timeout = 120)
     long now = wait_threads(threads, 30000);
     queries += read_queries(u, 0);
     cr_log_info("%d lookups timed out in %lld..%lld ms; %d queries; threads "
-                "%ld -> %ld", WORKERS * ROUNDS, (long long)w[0].min_ms,
+                "%ld -> %ld",
+                WORKERS * ROUNDS, (long long)w[0].min_ms,
                 (long long)w[0].max_ms, queries, threads, now);
     cr_assert_geq(queries, WORKERS * ROUNDS, "fewer queries than lookups");
     cr_assert_geq(threads, 1, "no thread count here");
@@ -334,7 +342,8 @@ Test(ns_resolve, cleanup_while_lookup_runs, .timeout = 120)
     cr_assert_eq(ps_init(), 0);
     int rc = timed_resolve(100, &elapsed);
     cr_assert_eq(rc, PS_ETIMEDOUT, "%s", ps_errname(rc));
-    cr_assert_gt(pst_thread_count(), start, "the lookup is not running any more");
+    cr_assert_gt(pst_thread_count(), start,
+                 "the lookup is not running any more");
     ps_cleanup();
     cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
     long now = wait_threads(start, 20000);
@@ -352,7 +361,8 @@ Test(ns_resolve, other_names_unaffected, .timeout = 60)
     ps_addr out[4];
     size_t n = 0;
     char text[PS_ADDRSTRLEN];
-    int rc = ps_resolve("hosts-only.test", "80", PS_SOCK_STREAM, out, 4, &n, 2000);
+    int rc = ps_resolve("hosts-only.test", "80", PS_SOCK_STREAM, out, 4, &n,
+                        2000);
     cr_assert_eq(rc, 0, "hosts-only.test: %s", ps_errname(rc));
     cr_assert_eq(n, 1u);
     cr_assert_eq(ps_addr_format(&out[0], text, sizeof text), 0);
@@ -391,7 +401,8 @@ Test(ns_resolve_exit, exit_while_lookup_runs, .timeout = 60)
     int rc = timed_resolve(100, &elapsed);
     cr_assert_eq(rc, PS_ETIMEDOUT, "%s", ps_errname(rc));
     cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
-    cr_assert_gt(pst_thread_count(), start, "the lookup is not running any more");
+    cr_assert_gt(pst_thread_count(), start,
+                 "the lookup is not running any more");
     ps_close(u);
     cr_log_info("exiting with the lookup still running");
 }

@@ -263,8 +263,8 @@ static void leave_unjoined(const char *bind_host, const char *group_ip)
     OK(rc);
     RC_IS(ps_leave_group(s, &group, NULL), PS_EADDRNOTAVAIL);
     /* Still so after a join and a leave of another group. */
-    ps_addr other = with_port(strchr(group_ip, ':') ? "ff15::4243"
-                                                    : "239.255.42.96", 0);
+    ps_addr other = with_port(
+        strchr(group_ip, ':') ? "ff15::4243" : "239.255.42.96", 0);
     if (ps_join_group(s, &other, NULL) == 0)
         OK(ps_leave_group(s, &other, NULL));
     RC_IS(ps_leave_group(s, &group, NULL), PS_EADDRNOTAVAIL);
@@ -346,7 +346,8 @@ static void join_receive_leave(const char *bind_host, const char *group_ip)
         ps_close(r);
         cr_skip_test("no route for multicast to %s here: the send failed "
                      "(loopback has no multicast in containers, nor under "
-                     "Wine)", group_ip);
+                     "Wine)",
+                     group_ip);
     }
     cr_assert_eq(rc, 0, "not joined yet, yet %s arrived", group_ip);
     rc = ps_join_group(r, &group, NULL);

@@ -153,8 +153,10 @@ Test(pipe_level, poller_undrained_pipe_in_every_wait)
             missed++;
         }
     }
-    cr_assert_eq(missed, 0, "pipe missing (or not READ) in %d of %d waits, "
-                            "first at %d", missed, n, first);
+    cr_assert_eq(missed, 0,
+                 "pipe missing (or not READ) in %d of %d waits, "
+                 "first at %d",
+                 missed, n, first);
     ps_poller_close(p);
     rig_close(&g);
 }
@@ -240,8 +242,10 @@ Test(pipe_level, poller_drained_pipe_never_reported)
         if (s.n == 1 && i % 2 == 1)
             cr_assert_eq(poll_wait(p, 0).pipe, 0, "round %d: stale (poll)", i);
     }
-    cr_assert_eq(stale, 0, "an empty pipe reported in %d of %d rounds, "
-                           "first at %d", stale, n, first);
+    cr_assert_eq(stale, 0,
+                 "an empty pipe reported in %d of %d rounds, "
+                 "first at %d",
+                 stale, n, first);
     ps_poller_close(p);
     rig_close(&g);
 }
@@ -287,8 +291,10 @@ Test(pipe_level, poller_blocked_wait_then_drained_pipe_never_reported)
             stale++;
         }
     }
-    cr_assert_eq(stale, 0, "an empty pipe reported in %d of %d rounds, "
-                           "first at %d", stale, n, first);
+    cr_assert_eq(stale, 0,
+                 "an empty pipe reported in %d of %d rounds, "
+                 "first at %d",
+                 stale, n, first);
     ps_poller_close(p);
     rig_close(&g);
 }

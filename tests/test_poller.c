@@ -483,8 +483,8 @@ Test(poller, modify_and_remove_while_another_thread_waits)
     send_byte(c);
     pst_sleep_ms(100);
     /* Re-arming b from this thread is what ends the wait. */
-    struct later l = {p, 0, pst_sock_item(b, PS_POLL_READ | PS_POLL_ONESHOT),
-                      &tag2, 2, -1};
+    struct later l = {
+        p, 0, pst_sock_item(b, PS_POLL_READ | PS_POLL_ONESHOT), &tag2, 2, -1};
     later_main(&l);
     OK(l.rc);
     pst_thread_join(t);
@@ -608,9 +608,11 @@ Test(poller, ten_thousand_registered_one_ready, .timeout = 240)
     }
     double large = wait_cost_us(p, &tag);
     cr_log_info("ps_poller_wait, one ready: %.1f us with 100 registered, "
-                "%.1f us with %d", small, large, NMANY);
+                "%.1f us with %d",
+                small, large, NMANY);
     printf("ps_poller_wait, one ready: %.1f us with 100 registered, "
-           "%.1f us with %d\n", small, large, NMANY);
+           "%.1f us with %d\n",
+           small, large, NMANY);
     /* One of the many becomes ready: it alone is reported, as itself. */
     ps_pollitem it = pst_sock_item(b, PS_POLL_READ);
     OK(ps_poller_remove(p, &it));
@@ -768,11 +770,11 @@ Test(poller, nothing_left_after_close)
     }
     long after = pst_open_handle_count();
     if (before < 0 || after < 0)
-        cr_log_info("descriptor count not available here (%ld, %ld)",
-                    before, after);
+        cr_log_info("descriptor count not available here (%ld, %ld)", before,
+                    after);
     else
-        cr_assert_eq(after, before, "%ld descriptors before, %ld after",
-                     before, after);
+        cr_assert_eq(after, before, "%ld descriptors before, %ld after", before,
+                     after);
     /* The items themselves were not closed. */
     OK(ps_send_all(a, "q", 1, NULL, 1000));
     char c;

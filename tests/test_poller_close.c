@@ -26,18 +26,18 @@ TestSuite(poller_close, .timeout = 120);
 enum {
     WAITERS = 4,
     CLOSERS = 2,
-    SLOTS = 4,         /* pairs each closer keeps registered */
-    WAIT_MS = 100,     /* each wait's timeout */
-    RUN_MS = 2500,     /* how long the closers go on */
-    STALL_MS = 5000,   /* a wait or a report later than this is a stall */
-    MIN_ROUNDS = 20    /* closes the run must reach to mean anything */
+    SLOTS = 4,       /* pairs each closer keeps registered */
+    WAIT_MS = 100,   /* each wait's timeout */
+    RUN_MS = 2500,   /* how long the closers go on */
+    STALL_MS = 5000, /* a wait or a report later than this is a stall */
+    MIN_ROUNDS = 20  /* closes the run must reach to mean anything */
 };
 
 struct slot {
-    ps_socket_t a, b; /* b is registered for READ; a has sent it a byte */
-    atomic_int seen;  /* a wait reported b READ since the slot was reset */
+    ps_socket_t a, b;   /* b is registered for READ; a has sent it a byte */
+    atomic_int seen;    /* a wait reported b READ since the slot was reset */
     atomic_int invalid; /* ... or INVALID (the closed pair's registration) */
-    int took_over;    /* b was registered by modify after PS_EEXIST */
+    int took_over;      /* b was registered by modify after PS_EEXIST */
 };
 
 struct run {
@@ -61,8 +61,8 @@ struct waiter {
 struct closer {
     struct run *run;
     int index;
-    int rc;             /* the first failure, 0 if none */
-    const char *what;   /* which step failed */
+    int rc;           /* the first failure, 0 if none */
+    const char *what; /* which step failed */
     long rounds;
 };
 
@@ -215,7 +215,8 @@ static void watch_waiters(struct run *run)
             int64_t last = (int64_t)atomic_load(&run->last_return[i]);
             cr_assert_lt(now - last, bound,
                          "waiter %d has not returned for %lld ms: the poller "
-                         "stalled", i, (long long)(now - last));
+                         "stalled",
+                         i, (long long)(now - last));
         }
         pst_sleep_ms(20);
     }
@@ -275,8 +276,8 @@ static void stress(int remove_first)
     cr_log_info("%ld pairs closed%s, %ld waits, %ld reports", rounds,
                 remove_first ? " after remove" : " while registered",
                 atomic_load(&run.waits), atomic_load(&run.reports));
-    cr_assert_geq(rounds, MIN_ROUNDS, "only %ld pairs closed in %d ms",
-                  rounds, (int)RUN_MS);
+    cr_assert_geq(rounds, MIN_ROUNDS, "only %ld pairs closed in %d ms", rounds,
+                  (int)RUN_MS);
     ps_poller_close(run.p);
     for (int i = 0; i < CLOSERS; i++)
         for (int k = 0; k < SLOTS; k++)

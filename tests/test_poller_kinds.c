@@ -129,7 +129,7 @@ Test(poller_kinds, handle_kind)
     ps_poller *p = f.p;
     void *h = pst_fd_handle(f.fds[0]);
     ps_pollitem hi = pst_handle_item(h != NULL ? h : (void *)&tag_pipe,
-                                 PS_POLL_READ);
+                                     PS_POLL_READ);
     if (!pst_is_windows()) {
         RC_IS(ps_poller_add(p, &hi, &tag_pipe), PS_ENOTSUP);
         /* Every operation on a handle is unsupported there. */
@@ -202,7 +202,8 @@ Test(poller_kinds, wake)
     int64_t ms = pst_now_ms() - t0;
     pst_thread_join(t);
     cr_assert_lt(ms, 5000, "woken after %lld ms", (long long)ms);
-    cr_assert_geq(ms, 40, "returned after %lld ms, before the wake", (long long)ms);
+    cr_assert_geq(ms, 40, "returned after %lld ms, before the wake",
+                  (long long)ms);
     /* Before the wait: the next wait returns at once; wakes coalesce. */
     OK(ps_poller_wake(p));
     OK(ps_poller_wake(p));
@@ -321,8 +322,8 @@ Test(poller_kinds, close_leaves_nothing)
         OK(ps_poller_add(p, &fi, NULL));
         ps_event ev[4];
         int n = ps_poller_wait(p, ev, 4, 1000);
-        cr_assert_eq(n, 2, "round %d: %d events (socket writable, file)",
-                     round, n);
+        cr_assert_eq(n, 2, "round %d: %d events (socket writable, file)", round,
+                     n);
         /* Closed with everything registered, helpers and polls pending. */
         ps_poller_close(p);
     }
@@ -419,8 +420,8 @@ Test(poller_kinds, pipe_wake_latency)
             worst = extra;
     }
     cr_log_info("pipe wake: %.1f ms mean, %lld ms worst after the write "
-                "(%d rounds)", (double)total / rounds, (long long)worst,
-                rounds);
+                "(%d rounds)",
+                (double)total / rounds, (long long)worst, rounds);
     cr_assert_lt(worst, 50, "a wait returned %lld ms after the write",
                  (long long)worst);
     pst_pipe_poller_close(&f);
@@ -442,8 +443,10 @@ Test(poller_kinds, pipe_without_read_does_not_spin)
     int n = ps_poller_wait(p, ev, 4, 1000);
     int64_t took = pst_now_ms() - t0;
     long cpu = pst_process_cpu_ms() - cpu0;
-    cr_assert_eq(n, 0, "wait -> %d (revents 0x%x)", n, n > 0 ? ev[0].revents : 0u);
-    cr_assert_geq(took, 900, "the wait returned after %lld ms", (long long)took);
+    cr_assert_eq(n, 0, "wait -> %d (revents 0x%x)", n,
+                 n > 0 ? ev[0].revents : 0u);
+    cr_assert_geq(took, 900, "the wait returned after %lld ms",
+                  (long long)took);
     if (cpu0 < 0) {
         cr_log_info("no process CPU time here: only the timing is checked");
     } else {
@@ -529,7 +532,8 @@ Test(poller_kinds, file_added_during_wait)
     pst_thread_join(t);
     OK(l.rc);
     cr_assert_eq(e.data, &tag_file);
-    cr_assert_lt(took, 1500, "the wait returned after %lld ms", (long long)took);
+    cr_assert_lt(took, 1500, "the wait returned after %lld ms",
+                 (long long)took);
     ps_poller_close(l.p);
     pst_fd_close(fd);
     pst_remove(path);

@@ -28,13 +28,13 @@ struct pool {
     ps_poller *p;
     ps_socket_t a[NPAIRS], b[NPAIRS]; /* tokens are written to a, read on b */
     int tags[NPAIRS];
-    atomic_int held[NPAIRS];          /* 1 while a waiter owns the report */
+    atomic_int held[NPAIRS]; /* 1 while a waiter owns the report */
     atomic_int stop;
     atomic_long reports;
-    atomic_long stale;                /* reported, but nothing to read */
-    atomic_long doubled;              /* reported to two waiters at once */
+    atomic_long stale;   /* reported, but nothing to read */
+    atomic_long doubled; /* reported to two waiters at once */
     atomic_int first_bad_rc;
-    atomic_int failed;                /* a call that must work did not */
+    atomic_int failed; /* a call that must work did not */
     atomic_int next_waiter;
 };
 
@@ -159,8 +159,7 @@ Test(poller_races, oneshot_report_is_ready_and_given_once)
     cr_assert_eq(doubled, 0, "%ld of %ld reports went to a second waiter",
                  doubled, reports);
     /* The tokens kept moving: no report was lost for good. */
-    cr_assert_geq(reports, 50, "only %ld reports in %d ms", reports,
-                  STRESS_MS);
+    cr_assert_geq(reports, 50, "only %ld reports in %d ms", reports, STRESS_MS);
     /* And none was lost or made up: every token is still in some item
      * (the last one sent may still be on its way over Windows loopback). */
     long tokens = 0;

@@ -94,7 +94,8 @@ Test(select, socket_reset_reports_read_hup_error)
     while ((r = ps_select(&it, 1, 100)) == 0 && pst_now_ms() - t0 < 5000) {
     }
     cr_assert_eq(r, 1, "ps_select: %d (%s)", r, ps_errname(r));
-    cr_assert_eq(it.revents, (unsigned)(PS_POLL_READ | PS_POLL_HUP | PS_POLL_ERROR),
+    cr_assert_eq(it.revents,
+                 (unsigned)(PS_POLL_READ | PS_POLL_HUP | PS_POLL_ERROR),
                  "revents %u", it.revents);
     pst_pair_close(&f);
 }
@@ -238,7 +239,8 @@ Test(select, mixed_socket_and_pipe_reports_the_ready_one)
     int fds[2];
     pst_pair_open_tcp(&f);
     cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem items[2] = {pst_sock_item(f.s, PS_POLL_READ), pst_fd_item(fds[0], PS_POLL_READ)};
+    ps_pollitem items[2] = {pst_sock_item(f.s, PS_POLL_READ),
+                            pst_fd_item(fds[0], PS_POLL_READ)};
 
     struct delayed_write to_pipe = {PS_INVALID_SOCKET, fds[1], 100, 0};
     pst_pair_start_peer(&f, delayed_write_main, &to_pipe);
@@ -324,7 +326,8 @@ Test(select, invalid_items_reported_others_still_work)
     ps_close(dead);
     cr_assert_eq(ps_send_all(f.c, "x", 1, NULL, 1000), 0);
 
-    ps_pollitem items[3] = {pst_sock_item(dead, PS_POLL_READ), pst_fd_item(-1, PS_POLL_READ),
+    ps_pollitem items[3] = {pst_sock_item(dead, PS_POLL_READ),
+                            pst_fd_item(-1, PS_POLL_READ),
                             pst_sock_item(f.s, PS_POLL_READ)};
     cr_assert_eq(ps_select(items, 3, 2000), 3);
     cr_assert_eq(items[0].revents, (unsigned)PS_POLL_INVALID);
@@ -422,7 +425,7 @@ Test(select, no_side_effects_on_blocking_mode)
 enum { FEW_FDS = 32, MANY = 300 };
 
 struct limited {
-    long old;   /* the limit to restore, -1: nothing to restore */
+    long old; /* the limit to restore, -1: nothing to restore */
 };
 
 static void limit_lower(struct limited *l, long to)
@@ -459,7 +462,8 @@ Test(select, invalid_items_past_fd_limit)
     cr_assert_eq(r0, MANY, "timeout 0: %d (%s)", r0, ps_errname(r0));
     cr_assert_eq(r1, MANY, "timeout -1: %d (%s)", r1, ps_errname(r1));
     for (size_t i = 0; i < MANY; i++)
-        cr_assert_eq(items[i].revents, (unsigned)PS_POLL_INVALID, "item %zu", i);
+        cr_assert_eq(items[i].revents, (unsigned)PS_POLL_INVALID, "item %zu",
+                     i);
     free(items);
 }
 
@@ -492,7 +496,8 @@ Test(select, duplicates_past_fd_limit)
     for (size_t i = 0; i < MANY; i++)
         items[i] = i % 3 == 2 ? pst_fd_item(-1, PS_POLL_READ)
                               : pst_sock_item(f.s, i % 2 ? PS_POLL_READ
-                                                       : PS_POLL_READ | PS_POLL_WRITE);
+                                                         : PS_POLL_READ |
+                                                               PS_POLL_WRITE);
     int r2 = ps_select(items, MANY, 5000);
     limit_restore(&l);
 
@@ -507,7 +512,8 @@ Test(select, duplicates_past_fd_limit)
         unsigned want = i % 3 == 2 ? PS_POLL_INVALID
                         : i % 2    ? PS_POLL_READ
                                    : PS_POLL_READ | PS_POLL_WRITE;
-        cr_assert_eq(items[i].revents, want, "item %zu: %u", i, items[i].revents);
+        cr_assert_eq(items[i].revents, want, "item %zu: %u", i,
+                     items[i].revents);
     }
     pst_pair_close(&f);
     free(items);
@@ -568,8 +574,9 @@ static void pipe_as_socket_case(int pipe_first, unsigned pipe_events)
     pst_pair_open_tcp(&f);
     if (!pipe_first)
         cr_assert_eq(pst_pipe(fds), 0);
-    ps_pollitem items[2] = {pst_sock_item(pst_fd_as_socket(fds[0]), pipe_events),
-                            pst_sock_item(f.s, PS_POLL_READ)};
+    ps_pollitem items[2] = {
+        pst_sock_item(pst_fd_as_socket(fds[0]), pipe_events),
+        pst_sock_item(f.s, PS_POLL_READ)};
     struct delayed_write w = {f.c, -1, 150, 0};
     pst_pair_start_peer(&f, delayed_write_main, &w);
     int r = ps_select(items, 2, 5000);
@@ -613,10 +620,10 @@ Test(select, pipe_as_socket_item_with_waiting_socket, .timeout = 60)
  * call still ends by its deadline. A stuck call is freed by a byte from
  * the reader thread after 1 s, and counted. */
 struct drainer {
-    ps_socket_t rd;               /* drained one byte at a time */
-    ps_socket_t wr;               /* its peer: the rescue byte */
+    ps_socket_t rd; /* drained one byte at a time */
+    ps_socket_t wr; /* its peer: the rescue byte */
     atomic_int stop;
-    atomic_llong select_since;    /* when the select in progress began; 0: none */
+    atomic_llong select_since; /* when the select in progress began; 0: none */
     atomic_int rescues;
 };
 
@@ -671,8 +678,10 @@ Test(select, readable_socket_drained_by_another_thread, .timeout = 120)
     cr_log_info("%d rounds, worst ps_select(100 ms) %lld ms", rounds,
                 (long long)worst);
     cr_assert_eq(failed, 0, "%d sends or selects failed", failed);
-    cr_assert_eq(stuck, 0, "%d of %d ps_select(100 ms) calls were stuck past "
-                 "their deadline until more data came", stuck, rounds);
+    cr_assert_eq(stuck, 0,
+                 "%d of %d ps_select(100 ms) calls were stuck past "
+                 "their deadline until more data came",
+                 stuck, rounds);
     cr_assert_lt(worst, 1000, "a ps_select(100 ms) took %lld ms",
                  (long long)worst);
     pst_pair_close(&f);

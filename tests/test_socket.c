@@ -88,11 +88,11 @@ Test(socket, create_bad_arguments, .timeout = 10)
     /* An unknown family is a bad argument; the header also names
      * PS_EAFNOSUPPORT for families the system lacks, so accept both. */
     rc = ps_socket(&s, 99, PS_SOCK_STREAM);
-    cr_assert(rc == PS_EINVAL || rc == PS_EAFNOSUPPORT,
-              "family 99 -> %s", ps_errname(rc));
+    cr_assert(rc == PS_EINVAL || rc == PS_EAFNOSUPPORT, "family 99 -> %s",
+              ps_errname(rc));
     rc = ps_socket(&s, PS_AF_UNSPEC, PS_SOCK_STREAM);
-    cr_assert(rc == PS_EINVAL || rc == PS_EAFNOSUPPORT,
-              "family UNSPEC -> %s", ps_errname(rc));
+    cr_assert(rc == PS_EINVAL || rc == PS_EAFNOSUPPORT, "family UNSPEC -> %s",
+              ps_errname(rc));
 
     RC_IS(ps_socket(&s, PS_AF_INET, 99), PS_EINVAL);
     RC_IS(ps_socket(&s, PS_AF_INET, 0), PS_EINVAL);
@@ -140,8 +140,14 @@ typedef struct call_args {
     ps_recv_iovec in[1];
 } call_args;
 
-static int call_bind(call_args *x) { return ps_bind(x->s, &x->a); }
-static int call_bufs_0(call_args *x) { return ps_set_buffer_sizes(x->s, 0, 0); }
+static int call_bind(call_args *x)
+{
+    return ps_bind(x->s, &x->a);
+}
+static int call_bufs_0(call_args *x)
+{
+    return ps_set_buffer_sizes(x->s, 0, 0);
+}
 static int call_bufs_4k(call_args *x)
 {
     return ps_set_buffer_sizes(x->s, 4096, 4096);
@@ -167,11 +173,26 @@ static int call_nonblock_off(call_args *x)
 {
     return ps_set_nonblocking(x->s, 0);
 }
-static int call_nodelay(call_args *x) { return ps_set_nodelay(x->s, 1); }
-static int call_keepalive(call_args *x) { return ps_set_keepalive(x->s, 1); }
-static int call_socket_error(call_args *x) { return ps_socket_error(x->s); }
-static int call_local_addr(call_args *x) { return ps_local_addr(x->s, &x->a); }
-static int call_peer_addr(call_args *x) { return ps_peer_addr(x->s, &x->a); }
+static int call_nodelay(call_args *x)
+{
+    return ps_set_nodelay(x->s, 1);
+}
+static int call_keepalive(call_args *x)
+{
+    return ps_set_keepalive(x->s, 1);
+}
+static int call_socket_error(call_args *x)
+{
+    return ps_socket_error(x->s);
+}
+static int call_local_addr(call_args *x)
+{
+    return ps_local_addr(x->s, &x->a);
+}
+static int call_peer_addr(call_args *x)
+{
+    return ps_peer_addr(x->s, &x->a);
+}
 static int call_sendto(call_args *x)
 {
     return ps_sendto(x->s, "x", 1, &x->a, 2000);
@@ -232,7 +253,10 @@ static int call_recv_forever(call_args *x)
 {
     return ps_recv(x->s, x->buf, sizeof x->buf, &x->n, -1);
 }
-static int call_close(call_args *x) { return ps_close(x->s); }
+static int call_close(call_args *x)
+{
+    return ps_close(x->s);
+}
 
 /* Every public call that takes a socket; timed calls get 2 s. port is that
  * of the address the call is given: 0 to bind, 9 (discard) to reach. */
@@ -571,8 +595,10 @@ Test(socket, connect_refused, .timeout = 20)
     int64_t dt = pst_now_ms() - t0;
     if (rc == 0)
         ps_close(c);
-    cr_assert_eq(rc, PS_ECONNREFUSED, "connect to closed port -> %s after "
-                 "%lld ms", ps_errname(rc), (long long)dt);
+    cr_assert_eq(rc, PS_ECONNREFUSED,
+                 "connect to closed port -> %s after "
+                 "%lld ms",
+                 ps_errname(rc), (long long)dt);
     cr_assert_eq(c, PS_INVALID_SOCKET, "*out not reset on failure");
     cr_assert_neq(ps_native_error(), 0, "no native error recorded");
     OK(ps_close(l));
@@ -677,8 +703,10 @@ static void accept_fails_fast(ps_socket_t s, const char *what, int want1,
                   "ps_accept on %s, timeout %d: %s (native %d), expected %s",
                   what, timeouts[i], ps_errname(rc), ps_native_error(),
                   ps_errname(want1));
-        cr_assert_lt(dt, 1000, "ps_accept on %s, timeout %d: returned after "
-                     "%lld ms", what, timeouts[i], (long long)dt);
+        cr_assert_lt(dt, 1000,
+                     "ps_accept on %s, timeout %d: returned after "
+                     "%lld ms",
+                     what, timeouts[i], (long long)dt);
         cr_assert_eq(a, PS_INVALID_SOCKET, "ps_accept on %s: *out", what);
     }
 }
@@ -725,8 +753,8 @@ Test(socket, accept_on_non_listener_fails_at_once, .timeout = 60)
     cr_assert_eq(pst_pipe(fds), 0);
     accept_fails_fast(pst_fd_as_socket(fds[0]), "a pipe's read end", PS_EBADF,
                       PS_EBADF);
-    accept_fails_fast(pst_fd_as_socket(fds[1]), "a pipe's write end",
-                      PS_EBADF, PS_EBADF);
+    accept_fails_fast(pst_fd_as_socket(fds[1]), "a pipe's write end", PS_EBADF,
+                      PS_EBADF);
     pst_fd_close(fds[0]);
     pst_fd_close(fds[1]);
 }
@@ -766,8 +794,10 @@ Test(socket, accept_forever_wakes_on_late_connect, .timeout = 20)
 
     cr_assert_eq(rc, 0, "accept(-1) -> %s", ps_errname(rc));
     cr_assert_eq(lc.rc, 0, "late connect -> %s", ps_errname(lc.rc));
-    cr_assert_geq(dt, 50, "accept returned after %lld ms, before the "
-                  "connect", (long long)dt);
+    cr_assert_geq(dt, 50,
+                  "accept returned after %lld ms, before the "
+                  "connect",
+                  (long long)dt);
     exchange(a, lc.sock, "accepted");
     OK(ps_close(a));
     OK(ps_close(lc.sock));

@@ -193,7 +193,8 @@ Test(udp, ipv6_loopback, .timeout = 10)
 
     if (ipv6_missing(rc))
         cr_skip_test("IPv6 loopback not available (ps_udp_open(\"::1\") -> "
-                     "%s)", ps_errname(rc));
+                     "%s)",
+                     ps_errname(rc));
     cr_assert_eq(rc, 0, "ps_udp_open(::1) -> %s", ps_errname(rc));
     OK(ps_udp_open(&b, "::1", "0"));
     to = address_of(b);
@@ -227,8 +228,7 @@ Test(udp, zero_length_datagram, .timeout = 10)
 
     memset(&from, 0, sizeof from);
     OK(ps_recvfrom(b, buf, sizeof buf, &got, &from, 2000));
-    cr_assert_eq(got, (size_t)0, "empty datagram came back as %zu bytes",
-                 got);
+    cr_assert_eq(got, (size_t)0, "empty datagram came back as %zu bytes", got);
     cr_assert_eq(ps_addr_port(&from), pst_local_port(a));
 
     OK(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 2000));
@@ -241,7 +241,7 @@ Test(udp, zero_length_datagram, .timeout = 10)
 
 Test(udp, oversized_send, .timeout = 10)
 {
-    const size_t len = 70000;   /* more than any UDP/IPv4 datagram holds */
+    const size_t len = 70000; /* more than any UDP/IPv4 datagram holds */
     ps_socket_t a, b;
     ps_addr to;
     unsigned char *big = malloc(len);

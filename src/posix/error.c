@@ -93,4 +93,7 @@ int ps__posix_error(int err)
     return ps__error_code(err);
 }
 
-int ps__last_error(void) { return ps__posix_error(errno); }
+int ps__last_error(void)
+{
+    return ps__posix_error(errno);
+}

@@ -43,7 +43,10 @@ uint32_t ps__fdtable_new_gen(ps__fdtable *t)
     return t->next_gen;
 }
 
-void ps__fdtable_clear(ps__fdrec *r) { memset(r, 0, sizeof *r); }
+void ps__fdtable_clear(ps__fdrec *r)
+{
+    memset(r, 0, sizeof *r);
+}
 
 void ps__fdtable_free(ps__fdtable *t)
 {

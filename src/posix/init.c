@@ -8,7 +8,10 @@
 static atomic_int init_count;
 
 /* BSD sockets need no start-up; the count only keeps ps_cleanup balanced. */
-int ps__ensure_init(void) { return 0; }
+int ps__ensure_init(void)
+{
+    return 0;
+}
 
 int ps__platform_init(void)
 {

@@ -15,7 +15,8 @@ int ps__poll_one(ps_socket_t s, int want, int timeout_ms)
     struct pollfd p;
     p.fd = s;
     p.events = (short)(((want & PS__WANT_READ) ? POLLIN : 0) |
-                       ((want & (PS__WANT_WRITE | PS__WANT_CONNECT)) ? POLLOUT : 0));
+                       ((want & (PS__WANT_WRITE | PS__WANT_CONNECT)) ? POLLOUT
+                                                                     : 0));
     p.revents = 0;
     int r = poll(&p, 1, timeout_ms);
     if (r < 0)
@@ -26,7 +27,10 @@ int ps__poll_one(ps_socket_t s, int want, int timeout_ms)
 }
 
 /* Readiness changes nothing here: MSG_DONTWAIT already costs no extra call. */
-static int dontwait(int how) { return how == PS__IO_BLOCK ? 0 : MSG_DONTWAIT; }
+static int dontwait(int how)
+{
+    return how == PS__IO_BLOCK ? 0 : MSG_DONTWAIT;
+}
 
 int ps__send_once(ps_socket_t s, const void *buf, size_t len, size_t *sent,
                   int how)
@@ -42,8 +46,7 @@ int ps__send_once(ps_socket_t s, const void *buf, size_t len, size_t *sent,
     return 0;
 }
 
-int ps__recv_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
-                  int how)
+int ps__recv_once(ps_socket_t s, void *buf, size_t cap, size_t *got, int how)
 {
     ssize_t n;
     *got = 0;
@@ -122,13 +125,12 @@ int ps__recvv_once(ps_socket_t s, const ps_recv_iovec *iov, size_t n,
 int ps__sendto_once(ps_socket_t s, const void *buf, size_t len,
                     const ps_addr *to, int how)
 {
-    const struct sockaddr *sa =
-        to ? (const struct sockaddr *)to->storage.bytes : NULL;
+    const struct sockaddr *sa = to ? (const struct sockaddr *)to->storage.bytes
+                                   : NULL;
     socklen_t salen = to ? (socklen_t)to->len : 0;
     ssize_t n;
     do
-        n = sendto(s, buf, len, PS__SEND_FLAGS | dontwait(how), sa,
-                   salen);
+        n = sendto(s, buf, len, PS__SEND_FLAGS | dontwait(how), sa, salen);
     while (n < 0 && errno == EINTR);
     return n < 0 ? ps__last_error() : 0;
 }

@@ -8,10 +8,12 @@
 #include <signal.h>
 #include <unistd.h>
 
-int ps__item_handles(void) { return 0; }
+int ps__item_handles(void)
+{
+    return 0;
+}
 
-int ps__item_read(const ps_pollitem *item, void *buf, size_t cap,
-                  size_t *got)
+int ps__item_read(const ps_pollitem *item, void *buf, size_t cap, size_t *got)
 {
     ssize_t n;
     if (item->kind == PS_KIND_SOCKET)

@@ -65,10 +65,10 @@ struct ps_poller {
     int files_fd;
     pthread_mutex_t mu;
     ps__fdtable tab;
-    struct file_item *files;   /* rec->pos indexes this */
+    struct file_item *files; /* rec->pos indexes this */
     size_t nfiles, files_cap;
-    size_t armed_files;        /* files_fd is readable while > 0 */
-    size_t file_turn;          /* where the next report of files starts */
+    size_t armed_files; /* files_fd is readable while > 0 */
+    size_t file_turn;   /* where the next report of files starts */
 };
 
 static int epoll_error(int err)
@@ -353,8 +353,7 @@ int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
     else if (op == PS__POLLER_ADD)
         rc = is_own(p, fd) ? PS_EINVAL : ctl_add(p, fd, events, data);
     else
-        rc = ctl_epoll(p, op, fd, ps__fdtable_find(&p->tab, fd), events,
-                       data);
+        rc = ctl_epoll(p, op, fd, ps__fdtable_find(&p->tab, fd), events, data);
     pthread_mutex_unlock(&p->mu);
     return rc;
 }

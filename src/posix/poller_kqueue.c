@@ -39,7 +39,7 @@
  * Not compiled on Linux: it is built and tested by the macOS job of
  * .github/workflows/ci.yml. */
 #ifdef __APPLE__
-#  define _DARWIN_UNLIMITED_SELECT 1 /* select() beyond FD_SETSIZE */
+#define _DARWIN_UNLIMITED_SELECT 1 /* select() beyond FD_SETSIZE */
 #endif
 
 #include "posix.h"
@@ -59,7 +59,8 @@
 #include <unistd.h>
 
 #ifndef EVFILT_USER
-#  error "the kqueue poller needs EVFILT_USER; configure with -DPS_POLLER_BACKEND=poll"
+#error \
+    "the kqueue poller needs EVFILT_USER; configure with -DPS_POLLER_BACKEND=poll"
 #endif
 
 enum { MODE_FREE, MODE_KQ, MODE_FILE, MODE_SELECT };
@@ -68,28 +69,28 @@ enum { MAX_KEVENTS = 128, LOCAL_SIDE = 16 };
 enum { WAKE_ID = 0, SIDE_ID = 1 }; /* EVFILT_USER idents */
 
 typedef struct slot {
-    uintptr_t id;           /* registration number, 0 when free */
+    uintptr_t id; /* registration number, 0 when free */
     void *data;
-    unsigned events;        /* READ | WRITE | ONESHOT, as registered */
-    unsigned char mode;     /* MODE_* */
-    unsigned char knotes;   /* HAS_*: the filters in the kqueue */
-    unsigned char chr;      /* a character device: may fall back to select */
-    unsigned char armed;    /* one-shot: cleared when reported */
-    dev_t dev;              /* side items: the file, to notice that the */
-    ino_t ino;              /* fd was closed and its number reused */
-    uint64_t batch;         /* the last wait that reported it, ... */
-    int out;                /* ... at this index of its events */
+    unsigned events;      /* READ | WRITE | ONESHOT, as registered */
+    unsigned char mode;   /* MODE_* */
+    unsigned char knotes; /* HAS_*: the filters in the kqueue */
+    unsigned char chr;    /* a character device: may fall back to select */
+    unsigned char armed;  /* one-shot: cleared when reported */
+    dev_t dev;            /* side items: the file, to notice that the */
+    ino_t ino;            /* fd was closed and its number reused */
+    uint64_t batch;       /* the last wait that reported it, ... */
+    int out;              /* ... at this index of its events */
 } slot;
 
 struct ps_poller {
     int kq;
-    pthread_mutex_t mu;     /* guards everything below */
+    pthread_mutex_t mu; /* guards everything below */
     slot *slots;
     size_t nslots;
-    int *side;              /* fds in MODE_FILE or MODE_SELECT */
+    int *side; /* fds in MODE_FILE or MODE_SELECT */
     size_t nside, side_cap;
-    size_t side_turn;       /* where the next report of side items starts */
-    int kq_turn;            /* cap 1: side items and kevent() take turns */
+    size_t side_turn; /* where the next report of side items starts */
+    int kq_turn;      /* cap 1: side items and kevent() take turns */
     uintptr_t next_id;
     uint64_t batch;
 };
@@ -103,7 +104,7 @@ typedef struct side_item {
     unsigned rev;
     dev_t dev;
     ino_t ino;
-    size_t pos;             /* its index in p->side */
+    size_t pos; /* its index in p->side */
 } side_item;
 
 static slot *find(ps_poller *p, int fd)
@@ -166,8 +167,9 @@ static int apply(ps_poller *p, struct kevent *ch, int n, int *errs)
     if (r < 0)
         return errno;
     for (int i = 0; i < n; i++)
-        errs[i] = i >= r ? EINVAL
-                 : (res[i].flags & EV_ERROR) ? (int)res[i].data : 0;
+        errs[i] = i >= r                      ? EINVAL
+                  : (res[i].flags & EV_ERROR) ? (int)res[i].data
+                                              : 0;
     return 0;
 }
 
@@ -326,7 +328,8 @@ static int add(ps_poller *p, int fd, unsigned events, void *data)
     s->chr = S_ISCHR(st.st_mode) != 0;
     s->dev = st.st_dev;
     s->ino = st.st_ino;
-    s->mode = (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) ? MODE_FILE : MODE_KQ;
+    s->mode = (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) ? MODE_FILE
+                                                           : MODE_KQ;
     int r = s->mode == MODE_FILE ? side_push(p, fd) : 0;
     if (r == 0)
         r = arm(p, fd, s, events);
@@ -538,8 +541,8 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
         slot *s = &p->slots[p->side[pos]];
         if ((s->events & PS_POLL_ONESHOT) && !s->armed)
             continue; /* handed out: not waited on until modify */
-        side_item si = {p->side[pos], s->mode, s->id, s->events, 0, s->dev,
-                        s->ino, pos};
+        side_item si = {p->side[pos], s->mode, s->id, s->events, 0,
+                        s->dev,       s->ino,  pos};
         side[nside++] = si;
     }
     p->kq_turn = !p->kq_turn;
@@ -565,7 +568,8 @@ int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
     if (room > MAX_KEVENTS)
         room = MAX_KEVENTS;
     if (room > 0 && kq_ready) {
-        struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+        struct timespec ts = {timeout_ms / 1000,
+                              (timeout_ms % 1000) * 1000000L};
         n = kevent(p->kq, NULL, 0, kev, room, timeout_ms < 0 ? NULL : &ts);
         if (n < 0) {
             int err = errno;

@@ -44,29 +44,29 @@
 #include <unistd.h>
 
 #ifdef POLLRDHUP
-#  define RDHUP POLLRDHUP
+#define RDHUP POLLRDHUP
 #else
-#  define RDHUP 0
+#define RDHUP 0
 #endif
 
 struct waiter {
     int pipe[2];
-    int busy;            /* a wait in progress uses it */
-    int signaled;        /* a byte is in the pipe */
-    struct pollfd *fds;  /* the copy: [0] wake pipe, [1] own pipe, items */
-    uint32_t *gens;      /* gen of each copied item */
+    int busy;           /* a wait in progress uses it */
+    int signaled;       /* a byte is in the pipe */
+    struct pollfd *fds; /* the copy: [0] wake pipe, [1] own pipe, items */
+    uint32_t *gens;     /* gen of each copied item */
     size_t cap;
 };
 
 struct ps_poller {
     pthread_mutex_t mu;
     ps__fdtable tab;
-    struct pollfd *fds;  /* armed items; rec->pos indexes them */
+    struct pollfd *fds; /* armed items; rec->pos indexes them */
     size_t n, cap;
     int wake[2];
     struct waiter **waiters;
     size_t nwaiters;
-    size_t turn;         /* where the next report starts (fairness) */
+    size_t turn; /* where the next report starts (fairness) */
 };
 
 static short to_poll(unsigned events)
@@ -207,8 +207,7 @@ static int is_own(const ps_poller *p, int fd)
     return 0;
 }
 
-static int ctl_locked(ps_poller *p, int op, int fd, unsigned events,
-                      void *data)
+static int ctl_locked(ps_poller *p, int op, int fd, unsigned events, void *data)
 {
     if (is_own(p, fd))
         return op == PS__POLLER_ADD ? PS_EINVAL : PS_ENOENT;
@@ -282,8 +281,8 @@ static int take_waiter(ps_poller *p, size_t need, struct waiter **out)
         if (!p->waiters[i]->busy)
             w = p->waiters[i];
     if (!w) {
-        struct waiter **ws =
-            realloc(p->waiters, (p->nwaiters + 1) * sizeof *ws);
+        struct waiter **ws = realloc(p->waiters,
+                                     (p->nwaiters + 1) * sizeof *ws);
         if (!ws)
             return PS_ENOMEM;
         p->waiters = ws;

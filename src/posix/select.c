@@ -20,9 +20,9 @@
 
 /* Reports peer half-close on sockets, where the system can tell it. */
 #ifdef POLLRDHUP
-#  define PS__POLL_RDHUP POLLRDHUP
+#define PS__POLL_RDHUP POLLRDHUP
 #else
-#  define PS__POLL_RDHUP 0
+#define PS__POLL_RDHUP 0
 #endif
 
 /* The longest one wait on the first group of fds lasts when they have to
@@ -214,9 +214,9 @@ static int select_merged(ps_pollitem *items, size_t n, struct pollfd *fds,
     }
     if (r >= 0) {
         for (size_t i = 0; i < n; i++) {
-            items[i].revents =
-                slot[i] < 0 ? PS_POLL_INVALID
-                            : item_revents(&items[i], fds[slot[i]].revents);
+            items[i].revents = slot[i] < 0 ? PS_POLL_INVALID
+                                           : item_revents(&items[i],
+                                                          fds[slot[i]].revents);
             count += items[i].revents != 0;
         }
     }

@@ -4,7 +4,7 @@
  * _DARWIN_UNLIMITED_SELECT lifts the FD_SETSIZE cap as long as the sets are
  * allocated large enough. Everywhere else this is a no-op. */
 #ifdef __APPLE__
-#  define _DARWIN_UNLIMITED_SELECT 1
+#define _DARWIN_UNLIMITED_SELECT 1
 #endif
 
 #include "posix.h"
@@ -12,11 +12,11 @@
 #include <poll.h>
 
 #ifdef __APPLE__
-#  include <errno.h>
-#  include <fcntl.h>
-#  include <stdlib.h>
-#  include <string.h>
-#  include <sys/select.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
 
 static int needs_select(const struct pollfd *fds, size_t n, int *maxfd)
 {

@@ -64,7 +64,8 @@ static void wait_until(ps__latch *l, int64_t end_ms)
     if (left <= 0)
         return;
 #ifdef __APPLE__
-    struct timespec rel = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+    struct timespec rel = {(time_t)(left / 1000),
+                           (long)(left % 1000) * 1000000L};
     pthread_cond_timedwait_relative_np(&l->cv, &l->mu, &rel);
 #else
     struct timespec ts;

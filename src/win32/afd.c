@@ -39,8 +39,7 @@ typedef NTSTATUS(NTAPI *create_file_fn)(PHANDLE, ACCESS_MASK,
 typedef NTSTATUS(NTAPI *ioctl_fn)(HANDLE, HANDLE, PIO_APC_ROUTINE, PVOID,
                                   PIO_STATUS_BLOCK, ULONG, PVOID, ULONG, PVOID,
                                   ULONG);
-typedef NTSTATUS(NTAPI *cancel_fn)(HANDLE, PIO_STATUS_BLOCK,
-                                   PIO_STATUS_BLOCK);
+typedef NTSTATUS(NTAPI *cancel_fn)(HANDLE, PIO_STATUS_BLOCK, PIO_STATUS_BLOCK);
 typedef ULONG(NTAPI *to_dos_fn)(NTSTATUS);
 
 static struct {
@@ -114,8 +113,8 @@ int ps__afd_open(HANDLE port, ULONG_PTR key, HANDLE *out)
     oa.Length = sizeof oa;
     oa.ObjectName = &us;
     st = nt.create_file(&h, SYNCHRONIZE, &oa, &iosb, NULL, 0,
-                        FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_OPEN, 0,
-                        NULL, 0);
+                        FILE_SHARE_READ | FILE_SHARE_WRITE, FILE_OPEN, 0, NULL,
+                        0);
     if (!NT_SUCCESS(st)) {
         int rc = nt_error(st);
         return rc == PS_EBADF ? PS_ENOTSUP : rc;

@@ -25,10 +25,10 @@
 #include <string.h>
 
 static SRWLOCK in_lock = SRWLOCK_INIT;
-static INPUT_RECORD *held;   /* key events taken while a line is incomplete */
+static INPUT_RECORD *held; /* key events taken while a line is incomplete */
 static DWORD nheld, held_cap;
-static HANDLE held_from;     /* the handle they were read from */
-static char *line;           /* read, not yet returned: line[off, len) */
+static HANDLE held_from; /* the handle they were read from */
+static char *line;       /* read, not yet returned: line[off, len) */
 static size_t line_off, line_len, line_cap;
 /* line_off < line_len, for checks made under a poller's lock: they must
  * not wait behind a console read that blocks while holding in_lock. */
@@ -36,7 +36,7 @@ static volatile LONG line_waiting;
 /* Nonzero while a read waits in ReadConsoleW holding in_lock: a try-check
  * then gives up at once instead of waiting for the lock. */
 static volatile LONG filling;
-static ps__ctext text;       /* what the last read left: a surrogate half */
+static ps__ctext text; /* what the last read left: a surrogate half */
 
 static SRWLOCK out_lock = SRWLOCK_INIT;
 static unsigned char out_part[4]; /* a UTF-8 sequence cut by a write */
@@ -219,9 +219,8 @@ static unsigned check_raw(HANDLE h, unsigned r)
     for (;;) {
         DWORD got = 0, dropped = 0, i;
         if (!PeekConsoleInputW(h, rec, 64, &got))
-            return GetLastError() == ERROR_INVALID_HANDLE
-                       ? PS_POLL_INVALID
-                       : r | PS_POLL_READ;
+            return GetLastError() == ERROR_INVALID_HANDLE ? PS_POLL_INVALID
+                                                          : r | PS_POLL_READ;
         if (got == 0)
             return r;
         for (i = 0; i < got; i++)

@@ -82,15 +82,15 @@ typedef struct io_call {
     int ready_safe; /* a plain call cannot block once select() saw readiness */
     char *buf;
     int len;
-    WSABUF *bufs;   /* gather/scatter calls */
+    WSABUF *bufs; /* gather/scatter calls */
     DWORD nbufs;
     const struct sockaddr *to;
     int tolen;
-    ps_addr *addr;  /* filled by recvfrom and accept */
-    int done;       /* run succeeded (moved, accepted are valid), even if
+    ps_addr *addr; /* filled by recvfrom and accept */
+    int done;      /* run succeeded (moved, accepted are valid), even if
                      * attempt() then reports a failed switch back */
-    int moved;      /* bytes moved */
-    int truncated;  /* a datagram longer than len */
+    int moved;     /* bytes moved */
+    int truncated; /* a datagram longer than len */
     SOCKET accepted;
 } io_call;
 
@@ -143,7 +143,8 @@ static int attempt(SOCKET s, int want, int how, io_call *c)
                 how = PS__IO_NOWAIT;
             continue;
         }
-        if (how == PS__IO_BLOCK && (rc = ps__win_block_wait(s, err, want)) != 0) {
+        if (how == PS__IO_BLOCK &&
+            (rc = ps__win_block_wait(s, err, want)) != 0) {
             if (rc < 0)
                 return rc;
             continue;
@@ -185,7 +186,8 @@ static int run_recvfrom(SOCKET s, io_call *c)
     int falen = (int)sizeof c->addr->storage.bytes;
     memset(c->addr, 0, sizeof *c->addr);
     c->moved = recvfrom(s, c->buf, c->len, 0,
-                        (struct sockaddr *)(void *)c->addr->storage.bytes, &falen);
+                        (struct sockaddr *)(void *)c->addr->storage.bytes,
+                        &falen);
     int err = c->moved == SOCKET_ERROR ? WSAGetLastError() : 0;
     /* ICMP port unreachable from an earlier sendto, on a datagram socket
      * not made by portsock (ours have it switched off): not an error of
@@ -207,12 +209,14 @@ static int run_accept(SOCKET l, io_call *c)
 {
     int palen = (int)sizeof c->addr->storage.bytes;
     memset(c->addr, 0, sizeof *c->addr);
-    c->accepted = accept(l, (struct sockaddr *)(void *)c->addr->storage.bytes, &palen);
+    c->accepted = accept(l, (struct sockaddr *)(void *)c->addr->storage.bytes,
+                         &palen);
     if (c->accepted == INVALID_SOCKET) {
         int err = WSAGetLastError();
         /* A connection reset while queued is gone, not an error of the
          * listener: wait for the next one, as POSIX does for ECONNABORTED. */
-        if (err == WSAECONNRESET || err == WSAENOTCONN || err == WSAECONNABORTED)
+        if (err == WSAECONNRESET || err == WSAENOTCONN ||
+            err == WSAECONNABORTED)
             return WSAEWOULDBLOCK;
         return err;
     }

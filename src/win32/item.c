@@ -14,7 +14,10 @@
 
 static SRWLOCK reported_read_lock = SRWLOCK_INIT;
 
-int ps__item_handles(void) { return 1; }
+int ps__item_handles(void)
+{
+    return 1;
+}
 
 static int file_error(DWORD err, int writing)
 {
@@ -93,7 +96,7 @@ static int read_handle(const ps__sel_entry *e, void *buf, size_t cap,
     case ERROR_HANDLE_EOF:
         ps__reported_forget(e->h); /* the end: no report will follow */
         return 0;
-    case ERROR_MORE_DATA:          /* a message pipe: the rest comes next */
+    case ERROR_MORE_DATA: /* a message pipe: the rest comes next */
         *got = done;
         return 0;
     default:

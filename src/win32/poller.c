@@ -28,8 +28,14 @@
 
 #define BATCH 128
 
-static void lock(ps_poller *p) { AcquireSRWLockExclusive(&p->lock); }
-static void unlock(ps_poller *p) { ReleaseSRWLockExclusive(&p->lock); }
+static void lock(ps_poller *p)
+{
+    AcquireSRWLockExclusive(&p->lock);
+}
+static void unlock(ps_poller *p)
+{
+    ReleaseSRWLockExclusive(&p->lock);
+}
 
 /* ---- record states and their lists ---- */
 
@@ -368,9 +374,9 @@ static void stop_pipe(ps_poller *p, ps__preg *r)
 /* Nonzero while an AFD poll of r is pending (the driver writes into r). */
 static int afd_polling(const ps__preg *r)
 {
-    return r->route == PS__ROUTE_AFD && (r->state == PS__PREG_WATCHED ||
-                                         r->state == PS__PREG_OUTDATED ||
-                                         r->state == PS__PREG_DEAD_DUE);
+    return r->route == PS__ROUTE_AFD &&
+           (r->state == PS__PREG_WATCHED || r->state == PS__PREG_OUTDATED ||
+            r->state == PS__PREG_DEAD_DUE);
 }
 
 static void cancel_poll(ps_poller *p, ps__preg *r)
@@ -548,8 +554,7 @@ static int rearm(ps_poller *p, ps__preg *r, unsigned events, void *data)
 /* Modify, or remove (op). An item no longer open is forgotten all the
  * same, and PS_EBADF says so, so that a new item given its number can
  * register. */
-static int do_change(ps_poller *p, int op, const ps_pollitem *item,
-                     void *data)
+static int do_change(ps_poller *p, int op, const ps_pollitem *item, void *data)
 {
     ps__con_group *g = NULL;
     ps__preg *r, *finish = NULL;
@@ -588,9 +593,9 @@ int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data)
 typedef struct sink {
     ps_event *ev;
     int cap, n;
-    ps__con_group *ended;   /* groups to end once the lock is released */
-    ps__preg *reap;         /* dropped pipes whose helpers are to be joined */
-    size_t side_left;       /* always-checked items this wait has yet to check */
+    ps__con_group *ended; /* groups to end once the lock is released */
+    ps__preg *reap;       /* dropped pipes whose helpers are to be joined */
+    size_t side_left;     /* always-checked items this wait has yet to check */
 } sink;
 
 static void emit(sink *s, ps__preg *r, unsigned rev)
@@ -692,8 +697,7 @@ static void rewatch(ps_poller *p, sink *s)
  * held). Rotated, so items not checked come first next time. */
 static void check_side(ps_poller *p, sink *s, int limit)
 {
-    for (; s->side_left > 0 && s->n < limit && p->always.head;
-         s->side_left--) {
+    for (; s->side_left > 0 && s->n < limit && p->always.head; s->side_left--) {
         ps__preg *r = p->always.head;
         unsigned rev;
         plist_unlink(&p->always, r);

@@ -49,10 +49,10 @@ int ps__afd_cancelled(const IO_STATUS_BLOCK *iosb);
 
 /* How a registration is watched. */
 enum {
-    PS__ROUTE_AFD,     /* a socket: AFD polls */
-    PS__ROUTE_PIPE,    /* a pipe asked for READ (or nothing): its helper */
-    PS__ROUTE_CONIN,   /* console input asked for READ: a console group */
-    PS__ROUTE_ALWAYS   /* checked by every wait without blocking */
+    PS__ROUTE_AFD,   /* a socket: AFD polls */
+    PS__ROUTE_PIPE,  /* a pipe asked for READ (or nothing): its helper */
+    PS__ROUTE_CONIN, /* console input asked for READ: a console group */
+    PS__ROUTE_ALWAYS /* checked by every wait without blocking */
 };
 
 /* Completion keys on the port. */
@@ -91,18 +91,18 @@ typedef struct ps__con_group ps__con_group;
  * DEAD record is freed once its pipe helper is joined (r->pipe NULL).
  * ps_poller_close drains the port without these checks. */
 typedef enum ps__preg_state {
-    PS__PREG_IDLE,      /* watched by nothing; on no list */
-    PS__PREG_QUEUED,    /* on p->update: the next wait checks or watches it */
-    PS__PREG_WATCHED,   /* an AFD poll pending, or a helper watching it */
+    PS__PREG_IDLE,    /* watched by nothing; on no list */
+    PS__PREG_QUEUED,  /* on p->update: the next wait checks or watches it */
+    PS__PREG_WATCHED, /* an AFD poll pending, or a helper watching it */
     /* An AFD poll pending that a modify made out of date: the handle value
      * may name a socket closed since and a new one of the caller's now, so
      * its completion (LOCAL_CLOSE for the old one) is not this item's: it
      * is polled anew instead. */
     PS__PREG_OUTDATED,
-    PS__PREG_POSTED,    /* a helper's packet for it is in the port */
-    PS__PREG_ALWAYS,    /* on p->always: every wait checks it */
-    PS__PREG_DEAD_DUE,  /* removed, on p->dead: a completion is still due */
-    PS__PREG_DEAD,      /* removed, on p->dead until its helper is joined */
+    PS__PREG_POSTED,   /* a helper's packet for it is in the port */
+    PS__PREG_ALWAYS,   /* on p->always: every wait checks it */
+    PS__PREG_DEAD_DUE, /* removed, on p->dead: a completion is still due */
+    PS__PREG_DEAD,     /* removed, on p->dead until its helper is joined */
     PS__PREG_NSTATES
 } ps__preg_state;
 
@@ -112,20 +112,20 @@ struct ps__preg {
      * OVERLAPPED of every packet for this record. */
     IO_STATUS_BLOCK iosb;
     ps__afd_poll_info info;
-    ps__preg *hnext;            /* hash chain */
-    ps__preg *prev, *next;      /* the list its state names */
+    ps__preg *hnext;       /* hash chain */
+    ps__preg *prev, *next; /* the list its state names */
     ps__preg_state state;
-    int kind;                   /* identity: kind and value */
+    int kind; /* identity: kind and value */
     uintptr_t value;
-    int route;                  /* PS__ROUTE_* */
-    ps__sel_entry entry;        /* class and native socket / handle */
-    SOCKET base;                /* PS__ROUTE_AFD: the socket AFD polls */
-    unsigned events;            /* READ | WRITE | ONESHOT */
+    int route;           /* PS__ROUTE_* */
+    ps__sel_entry entry; /* class and native socket / handle */
+    SOCKET base;         /* PS__ROUTE_AFD: the socket AFD polls */
+    unsigned events;     /* READ | WRITE | ONESHOT */
     void *data;
-    ps__preg *reap_next;        /* a dropped pipe whose helper a wait joins */
-    ps_poller *p;               /* PS__ROUTE_PIPE: for the watch's report */
-    ps__pipe_watch *pipe;       /* PS__ROUTE_PIPE, until its helper is joined */
-    ps__con_group *group;       /* PS__ROUTE_CONIN */
+    ps__preg *reap_next;  /* a dropped pipe whose helper a wait joins */
+    ps_poller *p;         /* PS__ROUTE_PIPE: for the watch's report */
+    ps__pipe_watch *pipe; /* PS__ROUTE_PIPE, until its helper is joined */
+    ps__con_group *group; /* PS__ROUTE_CONIN */
 };
 
 typedef struct ps__plist {
@@ -153,22 +153,21 @@ static inline ps__preg *ps__preg_of(OVERLAPPED *ov)
 }
 
 struct ps_poller {
-    SRWLOCK lock;               /* guards everything below but port / afd */
+    SRWLOCK lock; /* guards everything below but port / afd */
     HANDLE port;
     HANDLE afd;
     volatile LONG wake_pending;
     volatile LONG rescan_pending;
-    int blocked;                /* waits blocked on the port */
-    unsigned turn;              /* cap 1: who goes first, port or always */
+    int blocked;   /* waits blocked on the port */
+    unsigned turn; /* cap 1: who goes first, port or always */
     ps__preg **buckets;
     size_t nbuckets, count;
-    ps__plist update;           /* reported, to be watched again */
+    ps__plist update; /* reported, to be watched again */
     ps__plist always;
     ps__plist dead;
-    size_t afd_pending;         /* polls whose completion is still due */
+    size_t afd_pending; /* polls whose completion is still due */
     ps__con_group *groups;
 };
-
 
 /* ---- poller_helpers.c: pipes and consoles ---- */
 
@@ -187,7 +186,7 @@ struct ps__con_group {
     ps__con_group *next;
     ps_poller *p;
     HANDLE thread;
-    HANDLE ctl;     /* auto reset: the member set changed */
+    HANDLE ctl; /* auto reset: the member set changed */
     int stop;
     int n;
     ps__preg *members[PS__CON_GROUP];

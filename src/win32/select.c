@@ -26,8 +26,8 @@
 
 typedef struct sel_wake {
     SOCKET s;
-    struct sockaddr_in addr;  /* s's own address */
-    HANDLE cancel;            /* manual reset; set when the wait is over */
+    struct sockaddr_in addr; /* s's own address */
+    HANDLE cancel;           /* manual reset; set when the wait is over */
 } sel_wake;
 
 struct sel_call;
@@ -35,7 +35,7 @@ struct sel_call;
 /* A console helper: waits on wk->cancel and up to PS__CON_GROUP console
  * handles. */
 typedef struct sel_con {
-    HANDLE thread;      /* the caller's; the helper never reads it */
+    HANDLE thread; /* the caller's; the helper never reads it */
     struct sel_call *call;
     DWORD count;
     HANDLE h[PS__CON_GROUP];
@@ -48,7 +48,7 @@ typedef struct sel_call {
     volatile LONG refs;
     sel_wake wk;
     size_t np, nc;
-    ps__pipe_watch **pw;      /* np pipe watches, after con */
+    ps__pipe_watch **pw; /* np pipe watches, after con */
     sel_con con[];
 } sel_call;
 
@@ -109,7 +109,9 @@ static int wake_once(void *ctx)
     sel_wake *wk = (sel_wake *)ctx;
     char b = 0;
     return sendto(wk->s, &b, 1, 0, (const struct sockaddr *)&wk->addr,
-                  sizeof wk->addr) == 1 ? 0 : -1;
+                  sizeof wk->addr) == 1
+               ? 0
+               : -1;
 }
 
 /* A lost datagram would leave the call waiting until its deadline
@@ -182,8 +184,8 @@ static void helpers_stop(sel_call *c)
 
 static int cmp_handle(const void *a, const void *b)
 {
-    uintptr_t x = (uintptr_t)*(const HANDLE *)a;
-    uintptr_t y = (uintptr_t)*(const HANDLE *)b;
+    uintptr_t x = (uintptr_t) * (const HANDLE *)a;
+    uintptr_t y = (uintptr_t) * (const HANDLE *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -226,8 +228,8 @@ static int consoles_start(sel_call *c, HANDLE *cons, size_t nc)
     return 0;
 }
 
-static int helpers_start(sel_call *c, HANDLE *pipes, size_t np,
-                         HANDLE *cons, size_t nc)
+static int helpers_start(sel_call *c, HANDLE *pipes, size_t np, HANDLE *cons,
+                         size_t nc)
 {
     size_t i;
     for (i = 0; i < np; i++, c->np++) {
@@ -251,7 +253,8 @@ static int sel_wait(ps_pollitem *items, ps__sel_entry *e, size_t n,
         if (ps__sel_needs_helper(&items[i], &e[i]))
             m++;
     if (m == 0)
-        return ps__sel_wait_sockets(items, e, n, ss, INVALID_SOCKET, timeout_ms);
+        return ps__sel_wait_sockets(items, e, n, ss, INVALID_SOCKET,
+                                    timeout_ms);
 
     /* One array: pipes from the front, consoles from the back. */
     hs = (HANDLE *)malloc(m * sizeof *hs);

@@ -7,12 +7,12 @@
 
 /* What an item turned out to be. */
 enum {
-    PS__SEL_INVALID,  /* not an open socket, fd or handle */
+    PS__SEL_INVALID, /* not an open socket, fd or handle */
     PS__SEL_SOCKET,
-    PS__SEL_READY,    /* disk file or plain character device: always ready */
+    PS__SEL_READY, /* disk file or plain character device: always ready */
     PS__SEL_PIPE,
-    PS__SEL_CONIN,    /* console input buffer */
-    PS__SEL_CONOUT    /* console screen buffer: writable, never readable */
+    PS__SEL_CONIN, /* console input buffer */
+    PS__SEL_CONOUT /* console screen buffer: writable, never readable */
 };
 
 typedef struct ps__sel_entry {
@@ -21,8 +21,8 @@ typedef struct ps__sel_entry {
      * error; it is left out of the except set while waiting so it cannot
      * wake the wait again and again. */
     int no_except;
-    SOCKET s;         /* PS__SEL_SOCKET */
-    HANDLE h;         /* the other classes */
+    SOCKET s; /* PS__SEL_SOCKET */
+    HANDLE h; /* the other classes */
 } ps__sel_entry;
 
 /* Winsock's fd_set is a counted array, so any number of sockets fits in a
@@ -63,8 +63,7 @@ int ps__sel_scan_sockets(ps_pollitem *items, ps__sel_entry *e, size_t n,
  * select() fails, entries found not to be sockets become PS__SEL_INVALID.
  * Returns 0, or a PS_E* code when select() failed for a reason a new scan
  * would not show. */
-int ps__sel_wait_sockets(const ps_pollitem *items, ps__sel_entry *e,
-                         size_t n, ps__sel_sets *ss, SOCKET wake,
-                         int timeout_ms);
+int ps__sel_wait_sockets(const ps_pollitem *items, ps__sel_entry *e, size_t n,
+                         ps__sel_sets *ss, SOCKET wake, int timeout_ms);
 
 #endif

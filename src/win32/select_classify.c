@@ -17,8 +17,9 @@
 #define PS__THREAD_IPH 1
 #ifdef __MINGW32__
 /* Exported by the UCRT but not declared by all MinGW-w64 headers. */
-_CRTIMP _invalid_parameter_handler __cdecl
-_set_thread_local_invalid_parameter_handler(_invalid_parameter_handler h);
+_CRTIMP
+_invalid_parameter_handler __cdecl _set_thread_local_invalid_parameter_handler(
+    _invalid_parameter_handler h);
 #endif
 static void __cdecl ignore_invalid_parameter(const wchar_t *expr,
                                              const wchar_t *func,
@@ -79,7 +80,7 @@ static void classify_handle(HANDLE h, ps__sel_entry *e)
         break;
     case FILE_TYPE_CHAR:
         if (!GetConsoleMode(h, &mode))
-            e->cls = PS__SEL_READY;   /* NUL, a serial port, ... */
+            e->cls = PS__SEL_READY; /* NUL, a serial port, ... */
         else if (GetNumberOfConsoleInputEvents(h, &nev))
             e->cls = PS__SEL_CONIN;
         else

@@ -261,9 +261,8 @@ int ps__sel_scan_sockets(ps_pollitem *items, ps__sel_entry *e, size_t n,
     return 0;
 }
 
-int ps__sel_wait_sockets(const ps_pollitem *items, ps__sel_entry *e,
-                         size_t n, ps__sel_sets *ss, SOCKET wake,
-                         int timeout_ms)
+int ps__sel_wait_sockets(const ps_pollitem *items, ps__sel_entry *e, size_t n,
+                         ps__sel_sets *ss, SOCKET wake, int timeout_ms)
 {
     int err;
     build_sets(items, e, n, ss, 1, wake);

@@ -22,15 +22,15 @@
 #define RETRY_MAX_MS 50
 
 struct ps__pipe_watch {
-    volatile LONG refs;     /* the owner's and the running helper's */
+    volatile LONG refs; /* the owner's and the running helper's */
     HANDLE h;
     HANDLE thread;
-    HANDLE stop;            /* manual reset: set once, to end the helper */
-    HANDLE arm;             /* auto reset: wait for the pipe (again) */
-    HANDLE done;            /* the read's OVERLAPPED event */
-    SRWLOCK mu;             /* guards the flags and the report */
-    int reading;            /* between deciding to read and ReadFile's return */
-    int stopping;           /* no read may start, no report be made */
+    HANDLE stop;  /* manual reset: set once, to end the helper */
+    HANDLE arm;   /* auto reset: wait for the pipe (again) */
+    HANDLE done;  /* the read's OVERLAPPED event */
+    SRWLOCK mu;   /* guards the flags and the report */
+    int reading;  /* between deciding to read and ReadFile's return */
+    int stopping; /* no read may start, no report be made */
     ps__watch_report report;
     void *ctx;
 };
@@ -93,9 +93,9 @@ unsigned ps__pipe_check(HANDLE h, unsigned ev)
     if (PeekNamedPipe(h, NULL, 0, NULL, &avail, NULL))
         return avail > 0 ? r | (ev & PS_POLL_READ) : r;
     switch (GetLastError()) {
-    case ERROR_BROKEN_PIPE:          /* the writer is gone */
-    case ERROR_PIPE_NOT_CONNECTED:   /* the client of a server end left */
-    case ERROR_NO_DATA:              /* the pipe is being closed */
+    case ERROR_BROKEN_PIPE:        /* the writer is gone */
+    case ERROR_PIPE_NOT_CONNECTED: /* the client of a server end left */
+    case ERROR_NO_DATA:            /* the pipe is being closed */
         return r | (ev & PS_POLL_READ) | PS_POLL_HUP;
     case ERROR_INVALID_HANDLE:
         return PS_POLL_INVALID;
@@ -166,7 +166,8 @@ static int zero_read(ps__pipe_watch *w)
         end_read(w);
         ev[0] = w->stop;
         ev[1] = w->done;
-        if (WaitForMultipleObjects(2, ev, FALSE, INFINITE) != WAIT_OBJECT_0 + 1) {
+        if (WaitForMultipleObjects(2, ev, FALSE, INFINITE) !=
+            WAIT_OBJECT_0 + 1) {
             CancelIoEx(w->h, &ov);
             /* ov must outlive the read. */
             WaitForSingleObject(w->done, INFINITE);

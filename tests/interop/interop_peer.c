@@ -36,7 +36,10 @@ static int die(const char *what, int r)
     return 1;
 }
 
-static size_t num(const char *s) { return (size_t)strtoul(s, NULL, 10); }
+static size_t num(const char *s)
+{
+    return (size_t)strtoul(s, NULL, 10);
+}
 
 static void *xmalloc(size_t n)
 {

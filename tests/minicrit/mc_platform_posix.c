@@ -28,7 +28,8 @@ static void *watchdog(void *arg)
     int timed_out = 0;
     pthread_mutex_lock(&w->mu);
     while (!w->done && !timed_out)
-        timed_out = pthread_cond_timedwait(&w->cv, &w->mu, &w->end) == ETIMEDOUT;
+        timed_out = pthread_cond_timedwait(&w->cv, &w->mu, &w->end) ==
+                    ETIMEDOUT;
     pthread_mutex_unlock(&w->mu);
     if (timed_out) {
         fprintf(stderr, "[FAIL] %s::%s: Timed out\n", mc_current->suite,

@@ -14,8 +14,8 @@ static DWORD WINAPI watchdog(LPVOID arg)
 {
     (void)arg;
     if (WaitForSingleObject(done_event, timeout_ms) == WAIT_TIMEOUT) {
-        fprintf(stderr, "[FAIL] %s::%s: Timed out (%.1fs)\n",
-                mc_current->suite, mc_current->name, timeout_ms / 1000.0);
+        fprintf(stderr, "[FAIL] %s::%s: Timed out (%.1fs)\n", mc_current->suite,
+                mc_current->name, timeout_ms / 1000.0);
         fprintf(stderr, "[====] Synthesis: aborted by timeout\n");
         fflush(NULL);
         TerminateProcess(GetCurrentProcess(), 1);

@@ -8,7 +8,7 @@
  * "[====] Synthesis:" line). Exit status 1 if any test failed, else 0.
  */
 #if defined(__MINGW32__) && !defined(__USE_MINGW_ANSI_STDIO)
-#  define __USE_MINGW_ANSI_STDIO 1 /* C99 printf formats (%zu, %lld) */
+#define __USE_MINGW_ANSI_STDIO 1 /* C99 printf formats (%zu, %lld) */
 #endif
 
 #include "criterion/criterion.h"
@@ -118,9 +118,9 @@ void mc_fail_str(int mode, const char *file, int line, const char *expr,
     va_start(ap, fmt);
     mc_vreport(mode, file, line, expr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "[----]   left: %s%s%s, right: %s%s%s\n",
-            a ? "\"" : "", a ? a : "(null)", a ? "\"" : "",
-            b ? "\"" : "", b ? b : "(null)", b ? "\"" : "");
+    fprintf(stderr, "[----]   left: %s%s%s, right: %s%s%s\n", a ? "\"" : "",
+            a ? a : "(null)", a ? "\"" : "", b ? "\"" : "", b ? b : "(null)",
+            b ? "\"" : "");
     if (mode)
         mc_leave(MC_FAILED);
 }
@@ -141,8 +141,10 @@ void mc_log(int level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs(level >= CR_LOG_ERROR ? "[ERR ] " :
-          level == CR_LOG_WARNING ? "[WARN] " : "[----] ", stderr);
+    fputs(level >= CR_LOG_ERROR     ? "[ERR ] "
+          : level == CR_LOG_WARNING ? "[WARN] "
+                                    : "[----] ",
+          stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
@@ -202,8 +204,10 @@ static int mc_run(struct mc_test *t)
         return MC_SKIPPED;
     }
     if (t->extra.signal || t->extra.exit_code) {
-        fprintf(stderr, "[SKIP] %s::%s: .signal/.exit_code need a separate "
-                "process (not supported by minicrit)\n", t->suite, t->name);
+        fprintf(stderr,
+                "[SKIP] %s::%s: .signal/.exit_code need a separate "
+                "process (not supported by minicrit)\n",
+                t->suite, t->name);
         return MC_SKIPPED;
     }
     fprintf(stderr, "[RUN ] %s::%s\n", t->suite, t->name);
@@ -246,7 +250,7 @@ int main(int argc, char **argv)
     const char *filter = NULL;
     struct mc_test **list, *t;
     size_t n = 0, i;
-    int counts[3] = { 0, 0, 0 };
+    int counts[3] = {0, 0, 0};
     int k;
 
     for (k = 1; k < argc; k++) {
@@ -279,8 +283,10 @@ int main(int argc, char **argv)
     if (counts[MC_PASSED] + counts[MC_FAILED] + counts[MC_SKIPPED] == 0)
         fprintf(stderr, "[====] warning: no test ran\n");
     fprintf(stderr, "[====] Skipped: %d\n", counts[MC_SKIPPED]);
-    fprintf(stderr, "[====] Synthesis: Tested: %d | Passing: %d | Failing: %d"
-            " | Crashing: 0\n", counts[MC_PASSED] + counts[MC_FAILED],
-            counts[MC_PASSED], counts[MC_FAILED]);
+    fprintf(stderr,
+            "[====] Synthesis: Tested: %d | Passing: %d | Failing: %d"
+            " | Crashing: 0\n",
+            counts[MC_PASSED] + counts[MC_FAILED], counts[MC_PASSED],
+            counts[MC_FAILED]);
     return counts[MC_FAILED] ? 1 : 0;
 }

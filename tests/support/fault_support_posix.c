@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Fault injection on POSIX systems. See fault_support.h. */
 #ifdef __linux__
-#  define _GNU_SOURCE /* SIGEV_THREAD_ID, SIOCOUTQNSD */
+#define _GNU_SOURCE /* SIGEV_THREAD_ID, SIOCOUTQNSD */
 #endif
 #include "fault_support.h"
 #include "support.h"
@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
-#  include <linux/sockios.h>
-#  include <sys/syscall.h>
+#include <linux/sockios.h>
+#include <sys/syscall.h>
 #endif
 
 /* ---- The signal storm ---- */
@@ -32,9 +32,9 @@ static sigset_t storm_old_mask;
 
 #ifdef __linux__
 /* glibc before 2.35 has no name for the target thread's field. */
-#  ifndef sigev_notify_thread_id
-#    define sigev_notify_thread_id _sigev_un._tid
-#  endif
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
 static timer_t storm_timer;
 #else
 static pthread_t storm_thread, storm_target;
@@ -128,7 +128,10 @@ int pst_storm_start(long period_us)
     return 0;
 }
 
-long pst_storm_count(void) { return atomic_load(&storm_hits); }
+long pst_storm_count(void)
+{
+    return atomic_load(&storm_hits);
+}
 
 long pst_storm_stop(void)
 {

@@ -12,9 +12,15 @@ int pst_storm_start(long period_us)
     return -1; /* no signals */
 }
 
-long pst_storm_count(void) { return 0; }
+long pst_storm_count(void)
+{
+    return 0;
+}
 
-long pst_storm_stop(void) { return 0; }
+long pst_storm_stop(void)
+{
+    return 0;
+}
 
 int pst_linger_reset(ps_socket_t s)
 {

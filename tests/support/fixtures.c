@@ -66,8 +66,10 @@ void pst_wait_none(ps_poller *p, int timeout_ms)
 {
     ps_event ev[4];
     int n = ps_poller_wait(p, ev, 4, timeout_ms);
-    cr_assert_eq(n, 0, "ps_poller_wait -> %d (%s), expected nothing "
-                 "(revents 0x%x)", n, n < 0 ? ps_errname(n) : "events",
+    cr_assert_eq(n, 0,
+                 "ps_poller_wait -> %d (%s), expected nothing "
+                 "(revents 0x%x)",
+                 n, n < 0 ? ps_errname(n) : "events",
                  n > 0 ? ev[0].revents : 0u);
 }
 

@@ -8,7 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int pst_open_read(const char *path) { return open(path, O_RDONLY); }
+int pst_open_read(const char *path)
+{
+    return open(path, O_RDONLY);
+}
 
 int pst_open_write(const char *path)
 {
@@ -36,7 +39,10 @@ void *pst_fd_handle(int fd)
     return NULL;
 }
 
-ps_socket_t pst_fd_as_socket(int fd) { return fd; }
+ps_socket_t pst_fd_as_socket(int fd)
+{
+    return fd;
+}
 
 int pst_os_pipe(void *handles[2])
 {
@@ -44,8 +50,10 @@ int pst_os_pipe(void *handles[2])
     return -1;
 }
 
-
-void pst_close_handle(void *h) { (void)h; }
+void pst_close_handle(void *h)
+{
+    (void)h;
+}
 
 int pst_pipe_nowait(void *h)
 {

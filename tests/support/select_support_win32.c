@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-int pst_open_read(const char *path) { return _open(path, _O_RDONLY | _O_BINARY); }
+int pst_open_read(const char *path)
+{
+    return _open(path, _O_RDONLY | _O_BINARY);
+}
 
 int pst_open_write(const char *path)
 {
@@ -31,16 +34,23 @@ int pst_event_select(ps_socket_t s, int on)
     /* One event for the whole test process; it is never signalled for
      * anything the tests wait on. */
     static WSAEVENT ev = WSA_INVALID_EVENT;
-    if (on && ev == WSA_INVALID_EVENT && (ev = WSACreateEvent()) == WSA_INVALID_EVENT)
+    if (on && ev == WSA_INVALID_EVENT &&
+        (ev = WSACreateEvent()) == WSA_INVALID_EVENT)
         return -1;
     if (on)
         return WSAEventSelect((SOCKET)s, ev, FD_READ) == 0 ? 0 : -1;
     return WSAEventSelect((SOCKET)s, NULL, 0) == 0 ? 0 : -1;
 }
 
-void *pst_fd_handle(int fd) { return (void *)_get_osfhandle(fd); }
+void *pst_fd_handle(int fd)
+{
+    return (void *)_get_osfhandle(fd);
+}
 
-ps_socket_t pst_fd_as_socket(int fd) { return (ps_socket_t)_get_osfhandle(fd); }
+ps_socket_t pst_fd_as_socket(int fd)
+{
+    return (ps_socket_t)_get_osfhandle(fd);
+}
 
 int pst_os_pipe(void *handles[2])
 {
@@ -52,8 +62,10 @@ int pst_os_pipe(void *handles[2])
     return 0;
 }
 
-
-void pst_close_handle(void *h) { CloseHandle(h); }
+void pst_close_handle(void *h)
+{
+    CloseHandle(h);
+}
 
 int pst_pipe_nowait(void *h)
 {

@@ -48,4 +48,7 @@ int pst_native_listen(ps_socket_t s)
     return listen((SOCKET)s, 16) == 0 ? 0 : WSAGetLastError();
 }
 
-const char *pst_loopback_ifname(void) { return NULL; }
+const char *pst_loopback_ifname(void)
+{
+    return NULL;
+}

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int pst_under_memcheck(void) { return getenv("PS_UNDER_MEMCHECK") != NULL; }
+int pst_under_memcheck(void)
+{
+    return getenv("PS_UNDER_MEMCHECK") != NULL;
+}
 
 int64_t pst_slack_ms(int64_t ms)
 {

@@ -144,8 +144,8 @@ void pst_temp_path(char *buf, size_t cap, const char *tag)
     pthread_mutex_lock(&lock);
     n = counter++;
     pthread_mutex_unlock(&lock);
-    snprintf(name, sizeof name, "/tmp/ps-%.16s-%ld-%u-XXXXXX",
-             tag ? tag : "t", (long)getpid(), n);
+    snprintf(name, sizeof name, "/tmp/ps-%.16s-%ld-%u-XXXXXX", tag ? tag : "t",
+             (long)getpid(), n);
     fd = mkstemp(name);
     if (fd >= 0) {
         close(fd);
@@ -182,7 +182,10 @@ long pst_open_handle_count(void)
     return n < 0 ? -1 : n - 1;
 }
 
-long pst_thread_count(void) { return count_dir_entries("/proc/self/task"); }
+long pst_thread_count(void)
+{
+    return count_dir_entries("/proc/self/task");
+}
 
 long pst_process_cpu_ms(void)
 {
@@ -195,25 +198,63 @@ long pst_process_cpu_ms(void)
 
 int pst_native_error_for(const char *condition)
 {
-#define E(name) {#name, name}
+#define E(name)     \
+    {               \
+#name, name \
+    }
     static const struct {
         const char *name;
         int code;
     } codes[] = {
-        E(EINVAL), E(EFAULT), E(EDESTADDRREQ), E(EISCONN), E(ENAMETOOLONG),
-        E(EBADF), E(ENOTSOCK), E(ENOMEM), E(ENOBUFS), E(EWOULDBLOCK),
-        E(EAGAIN), E(EINPROGRESS), E(EALREADY), E(ETIMEDOUT),
-        E(ECONNREFUSED), E(ECONNRESET), E(ENETRESET), E(ECONNABORTED),
-        E(EPIPE), E(ESHUTDOWN), E(ENOTCONN), E(EADDRINUSE), E(EADDRNOTAVAIL),
-        E(ENOENT), E(ENOTDIR), E(ELOOP), E(EAFNOSUPPORT), E(EPFNOSUPPORT),
-        E(EPROTONOSUPPORT), E(ESOCKTNOSUPPORT), E(EPROTOTYPE),
-        E(EHOSTUNREACH), E(EHOSTDOWN), E(ENETUNREACH), E(ENETDOWN),
-        E(EMSGSIZE), E(EMFILE), E(ENFILE), E(EACCES), E(EPERM),
-        E(EOPNOTSUPP), E(ENOPROTOOPT),
+        E(EINVAL),
+        E(EFAULT),
+        E(EDESTADDRREQ),
+        E(EISCONN),
+        E(ENAMETOOLONG),
+        E(EBADF),
+        E(ENOTSOCK),
+        E(ENOMEM),
+        E(ENOBUFS),
+        E(EWOULDBLOCK),
+        E(EAGAIN),
+        E(EINPROGRESS),
+        E(EALREADY),
+        E(ETIMEDOUT),
+        E(ECONNREFUSED),
+        E(ECONNRESET),
+        E(ENETRESET),
+        E(ECONNABORTED),
+        E(EPIPE),
+        E(ESHUTDOWN),
+        E(ENOTCONN),
+        E(EADDRINUSE),
+        E(EADDRNOTAVAIL),
+        E(ENOENT),
+        E(ENOTDIR),
+        E(ELOOP),
+        E(EAFNOSUPPORT),
+        E(EPFNOSUPPORT),
+        E(EPROTONOSUPPORT),
+        E(ESOCKTNOSUPPORT),
+        E(EPROTOTYPE),
+        E(EHOSTUNREACH),
+        E(EHOSTDOWN),
+        E(ENETUNREACH),
+        E(ENETDOWN),
+        E(EMSGSIZE),
+        E(EMFILE),
+        E(ENFILE),
+        E(EACCES),
+        E(EPERM),
+        E(EOPNOTSUPP),
+        E(ENOPROTOOPT),
         /* Only Windows has these. */
-        {"WSANOTINITIALISED", 0}, {"WSASYSNOTREADY", 0},
-        {"WSAVERNOTSUPPORTED", 0}, {"ERROR_INVALID_HANDLE", 0},
-        {"WSAHOST_NOT_FOUND", 0}, {"WSATRY_AGAIN", 0},
+        {"WSANOTINITIALISED", 0},
+        {"WSASYSNOTREADY", 0},
+        {"WSAVERNOTSUPPORTED", 0},
+        {"ERROR_INVALID_HANDLE", 0},
+        {"WSAHOST_NOT_FOUND", 0},
+        {"WSATRY_AGAIN", 0},
     };
 #undef E
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)

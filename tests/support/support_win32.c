@@ -133,7 +133,8 @@ long pst_open_handle_count(void)
 {
     DWORD n = 0;
     /* Wine answers 0: no count rather than a wrong one. */
-    return GetProcessHandleCount(GetCurrentProcess(), &n) && n > 0 ? (long)n : -1;
+    return GetProcessHandleCount(GetCurrentProcess(), &n) && n > 0 ? (long)n
+                                                                   : -1;
 }
 
 long pst_thread_count(void)
@@ -176,29 +177,49 @@ int pst_native_error_for(const char *condition)
         const char *name;
         int code;
     } codes[] = {
-        {"EINVAL", WSAEINVAL}, {"EFAULT", WSAEFAULT},
-        {"EDESTADDRREQ", WSAEDESTADDRREQ}, {"EISCONN", WSAEISCONN},
-        {"ENAMETOOLONG", WSAENAMETOOLONG}, {"EBADF", WSAEBADF},
-        {"ENOTSOCK", WSAENOTSOCK}, {"ENOMEM", ERROR_NOT_ENOUGH_MEMORY},
-        {"ENOBUFS", WSAENOBUFS}, {"EWOULDBLOCK", WSAEWOULDBLOCK},
-        {"EAGAIN", WSAEWOULDBLOCK}, {"EINPROGRESS", WSAEINPROGRESS},
-        {"EALREADY", WSAEALREADY}, {"ETIMEDOUT", WSAETIMEDOUT},
-        {"ECONNREFUSED", WSAECONNREFUSED}, {"ECONNRESET", WSAECONNRESET},
-        {"ENETRESET", WSAENETRESET}, {"ECONNABORTED", WSAECONNABORTED},
+        {"EINVAL", WSAEINVAL},
+        {"EFAULT", WSAEFAULT},
+        {"EDESTADDRREQ", WSAEDESTADDRREQ},
+        {"EISCONN", WSAEISCONN},
+        {"ENAMETOOLONG", WSAENAMETOOLONG},
+        {"EBADF", WSAEBADF},
+        {"ENOTSOCK", WSAENOTSOCK},
+        {"ENOMEM", ERROR_NOT_ENOUGH_MEMORY},
+        {"ENOBUFS", WSAENOBUFS},
+        {"EWOULDBLOCK", WSAEWOULDBLOCK},
+        {"EAGAIN", WSAEWOULDBLOCK},
+        {"EINPROGRESS", WSAEINPROGRESS},
+        {"EALREADY", WSAEALREADY},
+        {"ETIMEDOUT", WSAETIMEDOUT},
+        {"ECONNREFUSED", WSAECONNREFUSED},
+        {"ECONNRESET", WSAECONNRESET},
+        {"ENETRESET", WSAENETRESET},
+        {"ECONNABORTED", WSAECONNABORTED},
         /* A send after shutdown: Winsock has no EPIPE. */
-        {"EPIPE", WSAESHUTDOWN}, {"ESHUTDOWN", WSAESHUTDOWN},
-        {"ENOTCONN", WSAENOTCONN}, {"EADDRINUSE", WSAEADDRINUSE},
+        {"EPIPE", WSAESHUTDOWN},
+        {"ESHUTDOWN", WSAESHUTDOWN},
+        {"ENOTCONN", WSAENOTCONN},
+        {"EADDRINUSE", WSAEADDRINUSE},
         {"EADDRNOTAVAIL", WSAEADDRNOTAVAIL},
         /* File-system path errors have no Winsock code. */
-        {"ENOENT", 0}, {"ENOTDIR", 0}, {"ELOOP", WSAELOOP},
-        {"EAFNOSUPPORT", WSAEAFNOSUPPORT}, {"EPFNOSUPPORT", WSAEPFNOSUPPORT},
+        {"ENOENT", 0},
+        {"ENOTDIR", 0},
+        {"ELOOP", WSAELOOP},
+        {"EAFNOSUPPORT", WSAEAFNOSUPPORT},
+        {"EPFNOSUPPORT", WSAEPFNOSUPPORT},
         {"EPROTONOSUPPORT", WSAEPROTONOSUPPORT},
         {"ESOCKTNOSUPPORT", WSAESOCKTNOSUPPORT},
-        {"EPROTOTYPE", WSAEPROTOTYPE}, {"EHOSTUNREACH", WSAEHOSTUNREACH},
-        {"EHOSTDOWN", WSAEHOSTDOWN}, {"ENETUNREACH", WSAENETUNREACH},
-        {"ENETDOWN", WSAENETDOWN}, {"EMSGSIZE", WSAEMSGSIZE},
-        {"EMFILE", WSAEMFILE}, {"ENFILE", 0}, {"EACCES", WSAEACCES},
-        {"EPERM", 0}, {"EOPNOTSUPP", WSAEOPNOTSUPP},
+        {"EPROTOTYPE", WSAEPROTOTYPE},
+        {"EHOSTUNREACH", WSAEHOSTUNREACH},
+        {"EHOSTDOWN", WSAEHOSTDOWN},
+        {"ENETUNREACH", WSAENETUNREACH},
+        {"ENETDOWN", WSAENETDOWN},
+        {"EMSGSIZE", WSAEMSGSIZE},
+        {"EMFILE", WSAEMFILE},
+        {"ENFILE", 0},
+        {"EACCES", WSAEACCES},
+        {"EPERM", 0},
+        {"EOPNOTSUPP", WSAEOPNOTSUPP},
         {"ENOPROTOOPT", WSAENOPROTOOPT},
         {"WSANOTINITIALISED", WSANOTINITIALISED},
         {"WSASYSNOTREADY", WSASYSNOTREADY},
