@@ -6,6 +6,24 @@
 #include <stddef.h>
 
 #define UN_PATH_OFF offsetof(ps__win_sockaddr_un, sun_path)
+#define FAMILY_OFF offsetof(struct sockaddr, sa_family)
+#define V6_SCOPE_OFF offsetof(struct sockaddr_in6, sin6_scope_id)
+
+/* Where sockaddr_in and sockaddr_in6 keep their port and address. */
+typedef struct ip_layout {
+    ADDRESS_FAMILY native;
+    int family; /* PS_AF_* */
+    size_t size, port_off, ip_off, ip_len;
+} ip_layout;
+
+static const ip_layout ip_layouts[] = {
+    {AF_INET, PS_AF_INET, sizeof(struct sockaddr_in),
+     offsetof(struct sockaddr_in, sin_port),
+     offsetof(struct sockaddr_in, sin_addr), 4},
+    {AF_INET6, PS_AF_INET6, sizeof(struct sockaddr_in6),
+     offsetof(struct sockaddr_in6, sin6_port),
+     offsetof(struct sockaddr_in6, sin6_addr), 16},
+};
 
 int ps__addr_decode(const ps_addr *a, ps__endpoint *ep)
 {
@@ -17,26 +35,22 @@ int ps__addr_decode(const ps_addr *a, ps__endpoint *ep)
     if (a == NULL || a->len < sizeof f || a->len > sizeof a->storage.bytes)
         return PS_EINVAL;
     memcpy(&f, a->storage.bytes, sizeof f);
-    /* memcpy into typed copies: the bytes need not be a sockaddr object. */
-    if (f == AF_INET) {
-        struct sockaddr_in sin;
-        if (a->len < sizeof sin)
+    /* Byte copies at the fields' offsets: the bytes need not be a sockaddr
+     * object. */
+    for (size_t i = 0; i < sizeof ip_layouts / sizeof ip_layouts[0]; i++) {
+        const ip_layout *l = &ip_layouts[i];
+        u_short port;
+        if (f != l->native)
+            continue;
+        if (a->len < l->size)
             return PS_EINVAL;
-        memcpy(&sin, a->storage.bytes, sizeof sin);
-        ep->family = PS_AF_INET;
-        ep->port = ntohs(sin.sin_port);
-        memcpy(ep->ip, &sin.sin_addr, 4);
-        return 0;
-    }
-    if (f == AF_INET6) {
-        struct sockaddr_in6 sin6;
-        if (a->len < sizeof sin6)
-            return PS_EINVAL;
-        memcpy(&sin6, a->storage.bytes, sizeof sin6);
-        ep->family = PS_AF_INET6;
-        ep->port = ntohs(sin6.sin6_port);
-        memcpy(ep->ip, &sin6.sin6_addr, 16);
-        ep->scope_id = sin6.sin6_scope_id;
+        memcpy(&port, a->storage.bytes + l->port_off, sizeof port);
+        ep->family = l->family;
+        ep->port = ntohs(port);
+        memcpy(ep->ip, a->storage.bytes + l->ip_off, l->ip_len);
+        if (f == AF_INET6)
+            memcpy(&ep->scope_id, a->storage.bytes + V6_SCOPE_OFF,
+                   sizeof ep->scope_id);
         return 0;
     }
     if (f == AF_UNIX) {
@@ -63,28 +77,21 @@ int ps__addr_encode(const ps__endpoint *ep, ps_addr *a)
     if (ep == NULL || a == NULL)
         return PS_EINVAL;
     memset(a, 0, sizeof *a);
+    for (size_t i = 0; i < sizeof ip_layouts / sizeof ip_layouts[0]; i++) {
+        const ip_layout *l = &ip_layouts[i];
+        u_short port = htons(ep->port);
+        if (ep->family != l->family)
+            continue;
+        memcpy(a->storage.bytes + FAMILY_OFF, &l->native, sizeof l->native);
+        memcpy(a->storage.bytes + l->port_off, &port, sizeof port);
+        memcpy(a->storage.bytes + l->ip_off, ep->ip, l->ip_len);
+        if (l->native == AF_INET6)
+            memcpy(a->storage.bytes + V6_SCOPE_OFF, &ep->scope_id,
+                   sizeof ep->scope_id);
+        a->len = (uint32_t)l->size;
+        return 0;
+    }
     switch (ep->family) {
-    case PS_AF_INET: {
-        struct sockaddr_in sin;
-        memset(&sin, 0, sizeof sin);
-        sin.sin_family = AF_INET;
-        sin.sin_port = htons(ep->port);
-        memcpy(&sin.sin_addr, ep->ip, 4);
-        memcpy(a->storage.bytes, &sin, sizeof sin);
-        a->len = sizeof sin;
-        return 0;
-    }
-    case PS_AF_INET6: {
-        struct sockaddr_in6 sin6;
-        memset(&sin6, 0, sizeof sin6);
-        sin6.sin6_family = AF_INET6;
-        sin6.sin6_port = htons(ep->port);
-        memcpy(&sin6.sin6_addr, ep->ip, 16);
-        sin6.sin6_scope_id = ep->scope_id;
-        memcpy(a->storage.bytes, &sin6, sizeof sin6);
-        a->len = sizeof sin6;
-        return 0;
-    }
     case PS_AF_UNIX: {
         ps__win_sockaddr_un un;
         size_t n = 0;
