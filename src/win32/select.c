@@ -17,6 +17,8 @@
  * set. */
 #include "console.h"
 #include "select.h"
+
+#include <assert.h>
 #include "watcher.h"
 
 #include <stdlib.h>
@@ -78,11 +80,12 @@ static int call_error_ps(int rc)
 
 static sel_call *call_new(size_t np, size_t nc)
 {
-    size_t head = sizeof(sel_call) + nc * sizeof(sel_con);
+    size_t head = sizeof(sel_call) + nc * sizeof(sel_con), size;
     sel_call *c;
     /* The watch pointers follow the console helpers, aligned. */
     head = (head + sizeof(void *) - 1) / sizeof(void *) * sizeof(void *);
-    c = (sel_call *)calloc(1, head + np * sizeof(ps__pipe_watch *));
+    size = head + np * sizeof c->pw[0];
+    c = (sel_call *)calloc(1, size);
     if (c == NULL)
         return NULL;
     c->refs = 1;
@@ -206,9 +209,10 @@ static size_t unique_handles(HANDLE *h, size_t n)
 static int consoles_start(sel_call *c, HANDLE *cons, size_t nc)
 {
     size_t i, k;
-    for (i = 0, k = 0; k < c->nc; i += PS__CON_GROUP, k++) {
+    for (i = 0, k = 0; i < nc; i += PS__CON_GROUP, k++) {
         sel_con *hc = &c->con[k];
         size_t j, m = nc - i; /* at least 1 */
+        assert(k < c->nc);
         if (m > PS__CON_GROUP)
             m = PS__CON_GROUP;
         hc->call = c;
@@ -256,8 +260,9 @@ static int sel_wait(ps_pollitem *items, ps__sel_entry *e, size_t n,
         return ps__sel_wait_sockets(items, e, n, ss, INVALID_SOCKET,
                                     timeout_ms);
 
-    /* One array: pipes from the front, consoles from the back. */
-    hs = (HANDLE *)malloc(m * sizeof *hs);
+    /* One array: pipes from the front, consoles from the back. calloc,
+     * as scan-build cannot see that every slot is set. */
+    hs = (HANDLE *)calloc(m, sizeof *hs);
     if (hs == NULL)
         return PS_ENOMEM;
     for (i = 0; i < n; i++) {
