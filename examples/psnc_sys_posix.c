@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -59,9 +60,13 @@ void psnc_sys_catch_stop(void)
 void psnc_sys_stop_file(const char *path)
 {
     armed = 0; /* the handler never sees a half-copied path */
+    atomic_signal_fence(memory_order_seq_cst);
     if (path && snprintf(stop_path, sizeof stop_path, "%s", path) <
-                    (int)sizeof stop_path)
+                    (int)sizeof stop_path) {
+        /* The path is whole before the handler may read it. */
+        atomic_signal_fence(memory_order_seq_cst);
         armed = 1;
+    }
 }
 
 int psnc_sys_signal(void)

@@ -114,7 +114,8 @@ static int read_reported_pipe(const ps__sel_entry *e, void *buf, size_t cap,
     DWORD avail = 0;
     int rc;
     AcquireSRWLockExclusive(&reported_read_lock);
-    if (PeekNamedPipe(e->h, NULL, 0, NULL, &avail, NULL) && avail == 0) {
+    rc = ps__pipe_peek_unwatched(e->h, &avail);
+    if (rc == 1 || (rc == 0 && avail == 0)) {
         ReleaseSRWLockExclusive(&reported_read_lock);
         return PS_EWOULDBLOCK;
     }

@@ -571,7 +571,10 @@ static int do_change(ps_poller *p, int op, const ps_pollitem *item, void *data)
         forget_reports(r);
         finish = r->route == PS__ROUTE_PIPE ? r : NULL;
         g = retire(p, r);
-    } else if (route_of(&r->entry, item->events) != r->route) {
+    } else if (e.cls != r->entry.cls ||
+               route_of(&e, item->events) != r->route) {
+        /* A new route, or a handle value that now names another kind of
+         * object (the old one closed while registered): a new record. */
         rc = replace(p, r, item, &e, data, &finish, &g);
     } else {
         rc = rearm(p, r, item->events, data);

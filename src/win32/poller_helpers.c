@@ -199,10 +199,12 @@ ps__con_group *ps__con_leave(ps_poller *p, ps__preg *r)
 void ps__con_group_end(ps__con_group *g)
 {
     SetEvent(g->ctl);
-    /* It ends as soon as it sees the event. Should it not within the
-     * watchers' stop limit, it is left its memory. */
-    if (!ps__watch_join(g->thread, ps__watch_deadline(), NULL, NULL))
-        return;
+    /* It waits on nothing but its event and the consoles, and ends as soon
+     * as it sees the event: joined without a limit, since it takes the
+     * poller's lock and must be gone before the poller is freed (a helper
+     * left behind after a slow start would use freed memory). */
+    WaitForSingleObject(g->thread, INFINITE);
+    CloseHandle(g->thread);
     CloseHandle(g->ctl);
     free(g);
 }

@@ -35,6 +35,59 @@ struct ps__pipe_watch {
     void *ctx;
 };
 
+/* The handles a helper's zero-byte read may be blocked on, process-wide:
+ * Windows queues all I/O on a synchronous handle, PeekNamedPipe included,
+ * behind a read in progress, so a reported ps_item_read must not peek
+ * while one is (see ps__pipe_peek_unwatched). A handle appears once per
+ * read. Growth that fails leaves a read unlisted: that read's peek may
+ * then wait for data, as before this list. */
+static SRWLOCK reads_lock = SRWLOCK_INIT;
+static HANDLE *reads;
+static size_t reads_n, reads_cap;
+
+static void reads_add(HANDLE h)
+{
+    AcquireSRWLockExclusive(&reads_lock);
+    if (reads_n == reads_cap) {
+        size_t cap = reads_cap ? 2 * reads_cap : 16;
+        HANDLE *grown = (HANDLE *)realloc(reads, cap * sizeof *grown);
+        if (grown != NULL) {
+            reads = grown;
+            reads_cap = cap;
+        }
+    }
+    if (reads_n < reads_cap)
+        reads[reads_n++] = h;
+    ReleaseSRWLockExclusive(&reads_lock);
+}
+
+static void reads_remove(HANDLE h)
+{
+    size_t i;
+    AcquireSRWLockExclusive(&reads_lock);
+    for (i = 0; i < reads_n; i++)
+        if (reads[i] == h) {
+            reads[i] = reads[--reads_n];
+            break;
+        }
+    ReleaseSRWLockExclusive(&reads_lock);
+}
+
+int ps__pipe_peek_unwatched(HANDLE h, DWORD *avail)
+{
+    size_t i;
+    int rc = 0;
+    /* Shared: peeks go together, but no helper's read starts meanwhile. */
+    AcquireSRWLockShared(&reads_lock);
+    for (i = 0; i < reads_n && rc == 0; i++)
+        if (reads[i] == h)
+            rc = 1;
+    if (rc == 0 && !PeekNamedPipe(h, NULL, 0, NULL, avail, NULL))
+        rc = -1;
+    ReleaseSRWLockShared(&reads_lock);
+    return rc;
+}
+
 static DWORD grow(DWORD pause)
 {
     pause = pause == 0 ? 1 : pause * 2;
@@ -160,7 +213,10 @@ static int zero_read(ps__pipe_watch *w)
     /* The low bit keeps the completion off any I/O completion port the
      * caller associated with the handle. */
     ov.hEvent = (HANDLE)((uintptr_t)w->done | 1);
+    reads_add(w->h);
     ok = ReadFile(w->h, &b, 0, &got, &ov);
+    /* A pending (overlapped) read holds up no other I/O on the handle. */
+    reads_remove(w->h);
     if (!ok && GetLastError() == ERROR_IO_PENDING) {
         HANDLE ev[2];
         end_read(w);

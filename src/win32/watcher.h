@@ -47,6 +47,12 @@ typedef struct ps__pipe_watch ps__pipe_watch;
  * the report went; else it is tried again after a pause (up to 50 ms). */
 typedef int (*ps__watch_report)(void *ctx);
 
+/* PeekNamedPipe for a read that must not wait: 1 (nothing peeked) while
+ * a helper's synchronous zero-byte read of h is in progress, which the
+ * peek would wait behind until data came (that read also means h was
+ * empty when it began); else 0 with *avail, or -1 when the peek failed. */
+int ps__pipe_peek_unwatched(HANDLE h, DWORD *avail);
+
 /* Starts the helper; it reads at once when `armed`, else waits for
  * ps__pipe_watch_arm. 0 or a PS_E* code. */
 int ps__pipe_watch_start(HANDLE pipe, int armed, ps__watch_report report,
