@@ -325,7 +325,15 @@ Test(poller_close, new_socket_takes_over_closed_number)
             break;
         extra[n_extra++] = s;
     }
-    cr_assert_eq(s, old_s, "the closed socket's number was not given again");
+    if (s != old_s) {
+        /* Linux and Wine always hand it out again; native Windows promises
+         * no order, and with another number there is nothing to take over. */
+        for (int i = 0; i < n_extra; i++) /* s is the last of them */
+            OK(ps_close(extra[i]));
+        ps_poller_close(p);
+        cr_skip_test("the closed socket's number was not given again in 64 "
+                     "tries");
+    }
     it = item_of(s);
     rc = ps_poller_add(p, &it, &new_tag);
     if (rc == PS_EEXIST)
