@@ -202,6 +202,28 @@ def run(argv, stdin_path, timeout, tmpdir=None):
         return p.finish(timeout)
 
 
+def free_port(kind=socket.SOCK_STREAM, host="127.0.0.1"):
+    """A port nothing uses now (the system's pick, released)."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, kind)
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run_suite(name, tests):
+    """Runs each test(t) of a Suite named name on sys.argv[1:]: a broken
+    exchange is a failed check, not a crash. Returns the exit status."""
+    t = Suite(name, sys.argv[1:])
+    for test in tests:
+        try:
+            test(t)
+        except Exception as e:
+            t.check(False, test.__name__, f"{type(e).__name__}: {e}")
+    return t.done()
+
+
 def listener(kind=socket.SOCK_STREAM, timeout=60):
     s = socket.socket(socket.AF_INET, kind)
     s.bind(("127.0.0.1", 0))

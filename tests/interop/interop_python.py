@@ -9,8 +9,8 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
-from interop_common import (Proc, Suite, in_thread, listener, pattern,
-                            recv_exact, recv_to_eof)
+from interop_common import (Proc, in_thread, listener, pattern, recv_exact,
+                            recv_to_eof, run_suite)
 
 
 def fixed_client(conn, size, count):
@@ -203,14 +203,8 @@ def test_udp(t):
 
 
 def main():
-    t = Suite("interop_python", sys.argv[1:])
-    for test in (test_fixed, test_serve_fixed, test_frames, test_closed,
-                 test_reset, test_udp):
-        try:
-            test(t)
-        except Exception as e:  # a broken exchange is a failure, not a crash
-            t.check(False, test.__name__, f"{type(e).__name__}: {e}")
-    return t.done()
+    return run_suite("interop_python", (test_fixed, test_serve_fixed, test_frames, test_closed,
+                 test_reset, test_udp))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
-from interop_common import Proc, Suite, listener, recv_exact, recv_to_eof, run
+from interop_common import (Proc, Suite, free_port, listener, recv_exact,
+                            recv_to_eof, run)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -168,15 +169,6 @@ def main():
         except Exception as e:  # a broken exchange is a failure, not a crash
             t.check(False, test.__name__, f"{type(e).__name__}: {e}")
     return t.done()
-
-
-def free_port():
-    """A TCP port nothing uses now (the system's pick, released)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def service_names(t):
@@ -364,7 +356,7 @@ def scan_failure_line(t):
         rc, out, err, _ = run(t.cmd + ["-z", "127.0.0.1", ports[0]], None, t.timeout)
         t.check(rc == 1 and out == b"" and one_error_line(
                     err, f"psnc: connect to 127.0.0.1 port {ports[0]}: PS_ECONNREFUSED"),
-                f"-z on a refused port: status 1, one PS_ECONNREFUSED line",
+                "-z on a refused port: status 1, one PS_ECONNREFUSED line",
                 f"rc={rc} err={err!r}")
         rc, out, err, _ = run(t.cmd + ["--quiet", "-z", "127.0.0.1"] + ports, None,
                               t.timeout)

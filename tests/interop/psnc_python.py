@@ -9,8 +9,8 @@ import sys
 import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
-from interop_common import (Proc, Suite, in_thread, listener, pattern,
-                            recv_exact, recv_to_eof)
+from interop_common import (Proc, in_thread, listener, pattern, recv_to_eof,
+                            run_suite)
 
 MB = 1 << 20
 
@@ -162,15 +162,9 @@ def test_udp_listener(t):
 
 
 def main():
-    t = Suite("psnc_python", sys.argv[1:])
-    for test in (test_client_both_ways, test_half_close_reply,
+    return run_suite("psnc_python", (test_client_both_ways, test_half_close_reply,
                  test_peer_half_closes_first, test_listen_all_interfaces,
-                 test_udp_client, test_udp_listener):
-        try:
-            test(t)
-        except Exception as e:  # a broken exchange is a failure, not a crash
-            t.check(False, test.__name__, f"{type(e).__name__}: {e}")
-    return t.done()
+                 test_udp_client, test_udp_listener))
 
 
 if __name__ == "__main__":

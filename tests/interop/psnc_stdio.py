@@ -12,7 +12,6 @@ blocked on them:
   psnc at once and removes the socket file (not under Wine: no AF_UNIX).
 argv[1:]: the command that runs psnc."""
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -21,8 +20,8 @@ import threading
 import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
-from interop_common import (Proc, Suite, kill_group_if_running, listener,
-                            recv_exact, recv_to_eof)
+from interop_common import (Proc, free_port, kill_group_if_running, listener,
+                            recv_exact, run_suite)
 
 
 def closed(cmd, redirect):
@@ -39,14 +38,6 @@ def one_line(err, *words):
     lines = [l for l in err.splitlines() if l.strip()]
     return (len(lines) == 1 and lines[0].startswith("psnc: ")
             and all(w in lines[0] for w in words))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def connect_retry(port, timeout):
@@ -243,14 +234,8 @@ def sigterm_blocked_write(t):
 
 
 def main():
-    t = Suite("psnc_stdio", sys.argv[1:])
-    for test in (stdin_closed_client, stdin_closed_listener, stdout_closed_client,
-                 dead_stdout_keep, sigterm_blocked_write):
-        try:
-            test(t)
-        except Exception as e:  # a broken exchange is a failure, not a crash
-            t.check(False, test.__name__, f"{type(e).__name__}: {e}")
-    return t.done()
+    return run_suite("psnc_stdio", (stdin_closed_client, stdin_closed_listener, stdout_closed_client,
+                 dead_stdout_keep, sigterm_blocked_write))
 
 
 if __name__ == "__main__":

@@ -10,15 +10,14 @@ Exits 77 (CTest: skipped) when the tool is not installed."""
 import hashlib
 import os
 import random
-import re
 import shutil
 import signal
 import socket
 import sys
-import time
 
 sys.dont_write_bytecode = True  # keep the source tree clean
-from interop_common import SKIP, Proc, Suite, find_openbsd_nc, pattern, run
+from interop_common import (SKIP, Proc, Suite, find_openbsd_nc, free_port,
+                            pattern, run)
 
 MB = 1 << 20
 
@@ -137,16 +136,6 @@ def flag_tests(t, tests, *args):
             test(t, *args)
         except Exception as e:
             t.check(False, test.__name__, f"{type(e).__name__}: {e}")
-
-
-def free_port(kind=socket.SOCK_STREAM, host="127.0.0.1"):
-    """A port nothing uses now (the system's pick, released)."""
-    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    s = socket.socket(fam, kind)
-    s.bind((host, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def have_ipv6():
