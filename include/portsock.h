@@ -1289,7 +1289,8 @@ PS_API void ps_poller_close(ps_poller *p);
 /**
  * Registers an item with events (READ | WRITE | ONESHOT) and data, which
  * comes back in ps_event.data. Errors: PS_EINVAL (NULL poller or item,
- * unknown kind, other event bits), PS_EEXIST (already registered),
+ * unknown kind, other event bits, or a descriptor the poller itself uses
+ * on POSIX), PS_EEXIST (already registered),
  * PS_EBADF (not an open socket, fd or handle), PS_ENOTSUP (PS_KIND_HANDLE
  * on POSIX, or an fd/handle the system cannot wait on), PS_ENOMEM.
  * @param p the poller
@@ -1301,7 +1302,7 @@ PS_API int ps_poller_add(ps_poller *p, const ps_pollitem *item, void *data);
 /**
  * Replaces a registered item's events and data (and arms a disarmed
  * one-shot item). Errors as ps_poller_add, with PS_ENOENT for an item that
- * is not registered.
+ * is not registered (a descriptor the poller itself uses among them).
  * @param p the poller
  * @param item the item and its new events
  * @param data the new data
@@ -1313,7 +1314,8 @@ PS_API int ps_poller_modify(ps_poller *p, const ps_pollitem *item, void *data);
  * returns, no wait that starts afterwards reports the item. Call it before
  * closing the item (under Wine a must for sockets: see "Closing sockets on
  * Windows" above). Errors:
- * PS_EINVAL, PS_ENOENT (not registered), PS_EBADF (closed meanwhile: the
+ * PS_EINVAL, PS_ENOENT (not registered, as a descriptor the poller itself
+ * uses never is), PS_EBADF (closed meanwhile: the
  * registration is forgotten all the same), PS_ENOTSUP (PS_KIND_HANDLE on
  * POSIX, which can never be registered there).
  * @param p the poller
