@@ -61,7 +61,7 @@ static void reads_add(HANDLE h)
     ReleaseSRWLockExclusive(&reads_lock);
 }
 
-static void reads_remove(HANDLE h)
+static void reads_remove(const void *h)
 {
     size_t i;
     AcquireSRWLockExclusive(&reads_lock);
