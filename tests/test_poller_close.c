@@ -19,6 +19,7 @@
 
 #include "portsock.h"
 #include "rc_assert.h"
+#include "select_support.h"
 #include "support.h"
 
 TestSuite(poller_close, .timeout = 120);
@@ -93,16 +94,6 @@ static void waiter_main(void *arg)
     }
 }
 
-static ps_pollitem item_of(ps_socket_t s)
-{
-    ps_pollitem it;
-    memset(&it, 0, sizeof it);
-    it.kind = PS_KIND_SOCKET;
-    it.sock = s;
-    it.events = PS_POLL_READ;
-    return it;
-}
-
 static int fail(struct closer *c, int rc, const char *what)
 {
     c->rc = rc != 0 ? rc : PS_EUNKNOWN;
@@ -126,7 +117,7 @@ static int fill_slot(struct closer *c, struct slot *s)
     atomic_store(&s->seen, 0);
     atomic_store(&s->invalid, 0);
     s->took_over = 0;
-    it = item_of(s->b);
+    it = pst_sock_item(s->b, PS_POLL_READ);
     /* A wait may drop the stale registration between the two calls. */
     for (int tries = 0; tries < 100; tries++) {
         rc = ps_poller_add(c->run->p, &it, s);
@@ -147,7 +138,7 @@ static int fill_slot(struct closer *c, struct slot *s)
 static int empty_slot(struct closer *c, struct slot *s)
 {
     if (c->run->remove_first) {
-        ps_pollitem it = item_of(s->b);
+        ps_pollitem it = pst_sock_item(s->b, PS_POLL_READ);
         int rc = ps_poller_remove(c->run->p, &it);
         if (rc != 0)
             return fail(c, rc, "ps_poller_remove");
@@ -313,7 +304,7 @@ Test(poller_close, new_socket_takes_over_closed_number)
     int n_extra = 0, rc, reported = 0;
     OK(ps_poller_open(&p));
     OK(ps_udp_open(&old_s, "127.0.0.1", "0"));
-    it = item_of(old_s);
+    it = pst_sock_item(old_s, PS_POLL_READ);
     OK(ps_poller_add(p, &it, &old_tag));
     RC_IS(ps_poller_wait(p, (ps_event[1]){{0}}, 1, 0), 0); /* now watched */
     OK(ps_close(old_s));
@@ -334,7 +325,7 @@ Test(poller_close, new_socket_takes_over_closed_number)
         cr_skip_test("the closed socket's number was not given again in 64 "
                      "tries");
     }
-    it = item_of(s);
+    it = pst_sock_item(s, PS_POLL_READ);
     rc = ps_poller_add(p, &it, &new_tag);
     if (rc == PS_EEXIST)
         rc = ps_poller_modify(p, &it, &new_tag);

@@ -13,6 +13,7 @@
 
 #include "portsock.h"
 #include "rc_assert.h"
+#include "select_support.h"
 #include "support.h"
 
 TestSuite(poller_races, .timeout = 120);
@@ -68,11 +69,7 @@ static void serve(struct pool *pl, int i)
     }
     /* Given up before the re-arm: another waiter may get it at once. */
     atomic_store(&pl->held[i], 0);
-    ps_pollitem it;
-    memset(&it, 0, sizeof it);
-    it.kind = PS_KIND_SOCKET;
-    it.sock = pl->b[i];
-    it.events = PS_POLL_READ | PS_POLL_ONESHOT;
+    ps_pollitem it = pst_sock_item(pl->b[i], PS_POLL_READ | PS_POLL_ONESHOT);
     rc = ps_poller_modify(pl->p, &it, &pl->tags[i]);
     if (rc != 0)
         note_failure(pl, rc);
@@ -129,11 +126,7 @@ Test(poller_races, oneshot_report_is_ready_and_given_once)
     for (int i = 0; i < NTOKENS; i++)
         OK(ps_send_all(pl.a[i * (NPAIRS / NTOKENS)], "t", 1, NULL, 2000));
     for (int i = 0; i < NPAIRS; i++) {
-        ps_pollitem it;
-        memset(&it, 0, sizeof it);
-        it.kind = PS_KIND_SOCKET;
-        it.sock = pl.b[i];
-        it.events = PS_POLL_READ | PS_POLL_ONESHOT;
+        ps_pollitem it = pst_sock_item(pl.b[i], PS_POLL_READ | PS_POLL_ONESHOT);
         OK(ps_poller_add(pl.p, &it, &pl.tags[i]));
     }
     pst_thread *t[NWAITERS];
@@ -190,10 +183,7 @@ Test(poller_races, oneshot_report_is_ready_and_given_once)
 static void scan_open(ps_poller *probe, unsigned char *open)
 {
     for (int fd = 0; fd < NSCAN; fd++) {
-        ps_pollitem it;
-        memset(&it, 0, sizeof it);
-        it.kind = PS_KIND_FD;
-        it.fd = fd;
+        ps_pollitem it = pst_fd_item(fd, 0);
         open[fd] = ps_poller_add(probe, &it, NULL) == 0;
         if (open[fd])
             OK(ps_poller_remove(probe, &it));
@@ -222,16 +212,6 @@ static void still_works(ps_poller *p)
         cr_assert_lt(cpu, 150, "a 300 ms idle wait used %ld ms of CPU", cpu);
 }
 
-static ps_pollitem fd_item(int fd)
-{
-    ps_pollitem it;
-    memset(&it, 0, sizeof it);
-    it.kind = PS_KIND_FD;
-    it.fd = fd;
-    it.events = PS_POLL_READ;
-    return it;
-}
-
 /* The poller's own descriptors (its wake descriptor above all) are not
  * items: modify and remove of them are PS_ENOENT as for any number not
  * registered, add is refused, and the poller still works afterwards.
@@ -255,7 +235,7 @@ Test(poller_races, own_descriptors_are_not_items)
         own++;
         cr_log_info("the poller's own fd %d", fd);
         /* The audit's step: modify first, judged after the wake below. */
-        ps_pollitem it = fd_item(fd);
+        ps_pollitem it = pst_fd_item(fd, PS_POLL_READ);
         int rc = ps_poller_modify(p, &it, NULL);
         if (rc != PS_ENOENT && bad_fd < 0) {
             bad_fd = fd;
@@ -270,14 +250,14 @@ Test(poller_races, own_descriptors_are_not_items)
     for (int fd = 0; fd < NSCAN; fd++) {
         if (!after[fd] || before[fd])
             continue;
-        ps_pollitem it = fd_item(fd);
+        ps_pollitem it = pst_fd_item(fd, PS_POLL_READ);
         RC_IS(ps_poller_remove(p, &it), PS_ENOENT);
         RC_IS(ps_poller_add(p, &it, NULL), PS_EINVAL);
         RC_IS(ps_poller_modify(p, &it, NULL), PS_ENOENT);
     }
     /* Any number at all on an empty poller: nothing is registered. */
     for (int fd = 0; fd < NSCAN; fd++) {
-        ps_pollitem it = fd_item(fd);
+        ps_pollitem it = pst_fd_item(fd, PS_POLL_READ);
         int rc = ps_poller_modify(p, &it, NULL);
         cr_assert(rc == PS_ENOENT || rc == PS_EBADF, "modify of fd %d -> %s",
                   fd, ps_errname(rc));
@@ -302,11 +282,7 @@ Test(poller_races, wait_on_empty_poller)
     RC_IS(ps_poller_wait(p, ev, 4, 20), 0);
     ps_socket_t pair[2];
     OK(ps_socketpair(pair));
-    ps_pollitem it;
-    memset(&it, 0, sizeof it);
-    it.kind = PS_KIND_SOCKET;
-    it.sock = pair[1];
-    it.events = PS_POLL_READ;
+    ps_pollitem it = pst_sock_item(pair[1], PS_POLL_READ);
     OK(ps_poller_add(p, &it, NULL));
     OK(ps_poller_remove(p, &it));
     RC_IS(ps_poller_wait(p, ev, 4, 0), 0);
