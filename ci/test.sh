@@ -2,20 +2,22 @@
 # SPDX-License-Identifier: MIT
 # Every test leg of portsock: gcc, clang, ASan+UBSan, ThreadSanitizer,
 # valgrind memcheck, the poll() poller backend, MinGW x86_64 under Wine,
-# static analysis (ci/static.sh), the reference documentation (ci/docs.sh:
-# Doxygen with no warnings, man pages), an i686 MinGW compile-only check and
-# a libFuzzer smoke (fuzz/). Installs what a fresh Debian needs.
+# MinGW i686 under 32-bit Wine, clang for Windows under Wine, 32-bit Linux,
+# s390x and armhf under qemu-user, static musl, static analysis
+# (ci/static.sh), the reference documentation (ci/docs.sh: Doxygen with no
+# warnings, man pages) and a libFuzzer smoke (fuzz/). Installs what a fresh
+# Debian needs.
 # Usage: ci/test.sh [leg...]   (default: all legs run here)
-# Legs: gcc-debug clang-debug asan tsan valgrind static docs poll-backend release mingw64 mingw32 package demo bench fuzz,
-# and
-# for the hosted workflow msvc and msys2. PS_CI_NO_INSTALL=1 skips apt-get
+# Legs: gcc-debug clang-debug asan tsan valgrind static docs poll-backend release mingw64 wine32
+# clang-mingw linux32 s390x armhf musl package demo bench fuzz; mingw32 (the
+# i686 build without running it); for the hosted workflow msvc and msys2. PS_CI_NO_INSTALL=1 skips apt-get
 # (macOS, Windows, or a machine set up by hand).
 set -u -o pipefail
 # A stray setting must not turn failures into passes.
 unset CRITERION_ALWAYS_SUCCEED
 cd "$(dirname "$0")/.."
 
-all_legs="gcc-debug clang-debug asan tsan valgrind static docs poll-backend mingw64 mingw32 package demo bench fuzz"
+all_legs="gcc-debug clang-debug asan tsan valgrind static docs poll-backend mingw64 wine32 clang-mingw linux32 s390x armhf musl package demo bench fuzz"
 legs="${*:-$all_legs}"
 
 need_install() {
@@ -299,9 +301,53 @@ docs_install() {
     apt_add "doxygen, groff and man" doxygen groff-base man-db
 }
 
+# The platform legs' own packages, installed when missing (Debian packages
+# only). gcc-12-multilib, not gcc-multilib, which conflicts with the cross
+# compilers; cmake/linux-i686.cmake makes up for its missing asm link.
+platform_install() {
+    case "$1" in
+        wine32)
+            [ -x /usr/lib/wine/wine ] && return 0
+            [ -n "${PS_CI_NO_INSTALL:-}" ] && return 1
+            local sudo=""
+            [ "$(id -u)" -eq 0 ] || sudo="sudo"
+            dpkg --print-foreign-architectures | grep -qx i386 ||
+                { $sudo dpkg --add-architecture i386 && $sudo apt-get update -q >/dev/null; } || return 1
+            apt_add "32-bit Wine" wine32:i386 ;;
+        linux32)
+            [ -e /usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a ] || apt_add "gcc -m32" gcc-12-multilib ;;
+        s390x)
+            command -v s390x-linux-gnu-gcc >/dev/null 2>&1 && command -v qemu-s390x >/dev/null 2>&1 ||
+                apt_add "the s390x cross compiler and qemu-user" gcc-s390x-linux-gnu libc6-dev-s390x-cross qemu-user ;;
+        armhf)
+            command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 && command -v qemu-arm >/dev/null 2>&1 ||
+                apt_add "the armhf cross compiler and qemu-user" gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user ;;
+        musl)
+            command -v musl-gcc >/dev/null 2>&1 || apt_add "musl-gcc" musl-tools ;;
+        *) return 0 ;;
+    esac
+}
+
+# A leg's CMake preset: wine32 runs the mingw32 build.
+preset_of() {
+    case "$1" in
+        wine32) echo mingw32 ;;
+        *) echo "$1" ;;
+    esac
+}
+
 run_leg() {
-    local leg=$1 log="build/$1.log"
+    local leg=$1 log="build/$1.log" preset
+    preset=$(preset_of "$1")
     mkdir -p build
+    if ! platform_install "$leg" >"$log.install" 2>&1; then
+        tail -20 "$log.install"
+        echo "== leg $leg: its packages could not be installed"
+        summary+=("$leg: FAILED (its packages could not be installed; see $log.install)")
+        failed_legs=$((failed_legs + 1))
+        total_fail=$((total_fail + 1))
+        return
+    fi
     if [ "$leg" = docs ] && ! docs_install; then
         echo "== leg docs: no doxygen, groff or man, and they could not be installed"
         summary+=("docs: FAILED (no doxygen, groff or man)")
@@ -325,7 +371,7 @@ run_leg() {
         fuzz) run_fuzz; return ;;
     esac
     echo "== leg $leg: configure and build"
-    if ! { cmake --preset "$leg" && cmake --build --preset "$leg" -j 2; } >"$log" 2>&1; then
+    if ! { cmake --preset "$preset" && cmake --build --preset "$preset" -j 2; } >"$log" 2>&1; then
         tail -40 "$log"
         summary+=("$leg: BUILD FAILED (see $log)")
         failed_legs=$((failed_legs + 1))
@@ -338,16 +384,16 @@ run_leg() {
     esac
     echo "== leg $leg: tests"
     local rc=0
-    ctest --preset "$leg" -V >"$log.tests" 2>&1 || rc=$?
+    ctest --preset "$preset" -V >"$log.tests" 2>&1 || rc=$?
     local logs=("$log.tests")
-    if [ $rc -ne 0 ] && [ "$leg" = mingw64 ]; then
+    if [ $rc -ne 0 ] && { [ "$leg" = mingw64 ] || [ "$leg" = wine32 ] || [ "$leg" = clang-mingw ]; }; then
         # Seen here once in many runs: a Wine process that stalls at start-up
         # for a minute. Programs that failed are run once more; the retry is
         # shown, and a program that fails twice fails the leg.
         echo "== leg $leg: retrying the failed test programs once (Wine)"
         grep -E "Test +#[0-9]+: .*\*\*\*" "$log.tests"
         rc=0
-        ctest --preset "$leg" -V --rerun-failed >"$log.retry" 2>&1 || rc=$?
+        ctest --preset "$preset" -V --rerun-failed >"$log.retry" 2>&1 || rc=$?
         logs+=("$log.retry")
     fi
     # Status lines, per-program summaries and skip reasons (not the minicrit

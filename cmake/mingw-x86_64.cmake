@@ -12,17 +12,5 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc")
 # A shared (DLL) build would otherwise need libgcc_s_*.dll beside it.
 set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static-libgcc")
-find_program(PS_WINE NAMES wine64 PATHS /usr/lib/wine NO_DEFAULT_PATH)
-if(NOT PS_WINE)
-  find_program(PS_WINE NAMES wine64 wine)
-endif()
-# The tests keep one wineserver running for the whole run (see tests/).
-find_program(PS_WINESERVER NAMES wineserver64 wineserver PATHS /usr/lib/wine NO_DEFAULT_PATH)
-if(NOT PS_WINESERVER)
-  find_program(PS_WINESERVER NAMES wineserver64 wineserver)
-endif()
-if(PS_WINE)
-  # A private prefix inside the build tree; WINEDEBUG=-all keeps logs quiet.
-  set(CMAKE_CROSSCOMPILING_EMULATOR
-      ${CMAKE_COMMAND} -E env WINEDEBUG=-all WINEPREFIX=${CMAKE_BINARY_DIR}/wineprefix ${PS_WINE})
-endif()
+set(PS_WINE_NAME wine64)
+include(${CMAKE_CURRENT_LIST_DIR}/wine.cmake)
