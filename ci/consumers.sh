@@ -11,7 +11,8 @@
 # s390x build with the default options (the benchmarks' libuv/libevent must
 # not be taken from the host), and a MinGW consumer whose toolchain file
 # searches packages only under its find root (run under Wine).
-# Usage: ci/consumers.sh   (prints one line per check, then "N passed, N failed")
+# Usage: ci/consumers.sh   (prints one line per check with its time, then
+# "N passed, N failed")
 # PS_KEEP_WORK=1 keeps the temporary build directory for inspection.
 set -u
 src="$(cd "$(dirname "$0")/.." && pwd)"
@@ -44,7 +45,7 @@ trap cleanup EXIT
 # shows the log's tail when it fails. A command may leave a short note for
 # the result line in $work/note.
 check() {
-    local name=$1 log="$work/$1.log" rc
+    local name=$1 log="$work/$1.log" rc start=$SECONDS
     shift
     rm -f "$work/note"
     # Not inside `if`: there bash would ignore set -e in the subshell.
@@ -54,10 +55,10 @@ check() {
     [ -f "$work/note" ] && note=" ($(cat "$work/note"))"
     if [ $rc -eq 0 ]; then
         pass=$((pass + 1))
-        echo "PASS $name$note"
+        echo "PASS $name$note [$((SECONDS - start)) s]"
     else
         fail=$((fail + 1))
-        echo "FAIL $name"
+        echo "FAIL $name [$((SECONDS - start)) s]"
         tail -25 "$log" | sed 's/^/    /'
     fi
 }
