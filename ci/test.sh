@@ -324,6 +324,12 @@ platform_install() {
                 apt_add "the armhf cross compiler and qemu-user" gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user ;;
         musl)
             command -v musl-gcc >/dev/null 2>&1 || apt_add "musl-gcc" musl-tools ;;
+        package)
+            # ci/consumers.sh's cross-s390x-defaults: an s390x build with the
+            # host's libuv and libevent in pkg-config's way.
+            { command -v s390x-linux-gnu-gcc && pkg-config --exists libuv libevent; } >/dev/null 2>&1 ||
+                apt_add "the s390x cross compiler, libuv and libevent" gcc-s390x-linux-gnu \
+                    libc6-dev-s390x-cross libuv1-dev libevent-dev ;;
         *) return 0 ;;
     esac
 }
