@@ -38,7 +38,13 @@ def under_wine(cmd):
 
 def run(cmd, waiter, mode):
     line = " ".join(shlex.quote(c) for c in cmd + [waiter, mode])
-    proc = subprocess.Popen(["script", "-qefc", line, "/dev/null"],
+    # util-linux script takes the command with -c; the BSDs' and macOS's
+    # take it after the output file (and there -f means something else).
+    if sys.platform.startswith("linux"):
+        argv = ["script", "-qefc", line, "/dev/null"]
+    else:
+        argv = ["script", "-q", "/dev/null", "sh", "-c", line]
+    proc = subprocess.Popen(argv,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             start_new_session=True)
     # What to type once the program printed a marker (without cursor moves:
