@@ -42,6 +42,17 @@ static void nameserver(char *ip, size_t cap)
     cr_assert(ip[0] && strlen(ip) < cap, "no nameserver in /etc/resolv.conf");
 }
 
+/* The running case's server. Under minicrit all cases share one process:
+ * a case that failed before closing it would keep the port, and every later
+ * case would wait a minute and fail with PS_EADDRINUSE. */
+static ps_socket_t server_open = PS_INVALID_SOCKET;
+
+static void close_server(ps_socket_t u)
+{
+    ps_close(u);
+    server_open = PS_INVALID_SOCKET;
+}
+
 /* The silent DNS server. Test processes of one ctest entry running at the
  * same time (Criterion's parallel tests) take turns. */
 static ps_socket_t silent_server(void)
@@ -49,6 +60,8 @@ static ps_socket_t silent_server(void)
     char ip[64];
     ps_socket_t u = PS_INVALID_SOCKET;
     int rc = PS_EADDRINUSE;
+    if (server_open != PS_INVALID_SOCKET)
+        close_server(server_open);
     nameserver(ip, sizeof ip);
     for (int waited = 0; rc == PS_EADDRINUSE && waited < 60000; waited += 50) {
         rc = ps_udp_open(&u, ip, "53");
@@ -56,6 +69,7 @@ static ps_socket_t silent_server(void)
             pst_sleep_ms(50);
     }
     cr_assert_eq(rc, 0, "binding %s:53: %s", ip, ps_errname(rc));
+    server_open = u;
     return u;
 }
 
@@ -144,7 +158,7 @@ Test(ns_resolve, connect_deadline_covers_lookup, .timeout = 120)
     cr_log_info("ps_connect: PS_ETIMEDOUT after %lld ms; %d queries",
                 (long long)elapsed, q);
     wait_threads(start, 20000);
-    ps_close(u);
+    close_server(u);
 }
 
 Test(ns_resolve, resolve_deadline_covers_lookup, .timeout = 120)
@@ -168,7 +182,7 @@ Test(ns_resolve, resolve_deadline_covers_lookup, .timeout = 120)
     cr_assert_eq(rc, PS_ETIMEDOUT, "ps_connect timeout 0: %s", ps_errname(rc));
     cr_assert_lt(pst_now_ms() - t0, pst_slack_ms(400), "a zero timeout waited");
     wait_threads(start, 20000);
-    ps_close(u);
+    close_server(u);
 }
 
 /* The caller waits for the helper with a SIGALRM storm (no SA_RESTART,
@@ -210,7 +224,7 @@ Test(ns_resolve, deadlines_under_signal_storm, .timeout = 120)
                 "deadline overshoot %lld ms",
                 (long long)worst);
     wait_threads(start, 20000);
-    ps_close(u);
+    close_server(u);
 }
 
 enum { WORKERS = 4, ROUNDS = 25 };
@@ -289,7 +303,7 @@ Test(ns_resolve, repeated_timeouts_leave_nothing_behind, .timeout = 120)
         cr_assert_leq(h, handles, "descriptors/handles: %ld before, %ld after",
                       handles, h);
     }
-    ps_close(u);
+    close_server(u);
 }
 
 /* Lookups abandoned faster than the silent server lets them end (its
@@ -328,7 +342,7 @@ Test(ns_resolve_cap, abandoned_lookups_are_capped, .timeout = 120)
     int rc = ps_resolve("hosts-only.test", "80", PS_SOCK_STREAM, &a, 1, NULL,
                         5000);
     cr_assert_eq(rc, 0, "after the helpers ended: %s", ps_errname(rc));
-    ps_close(u);
+    close_server(u);
 }
 
 /* ps_cleanup while a helper still resolves: nothing breaks, and the
@@ -351,7 +365,7 @@ Test(ns_resolve, cleanup_while_lookup_runs, .timeout = 120)
     ps_addr a;
     rc = ps_resolve("hosts-only.test", "80", PS_SOCK_STREAM, &a, 1, NULL, 5000);
     cr_assert_eq(rc, 0, "after ps_cleanup: %s", ps_errname(rc));
-    ps_close(u);
+    close_server(u);
 }
 
 /* Names from the hosts file, numeric hosts and the wildcard are unaffected. */
@@ -403,6 +417,6 @@ Test(ns_resolve_exit, exit_while_lookup_runs, .timeout = 60)
     cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
     cr_assert_gt(pst_thread_count(), start,
                  "the lookup is not running any more");
-    ps_close(u);
+    close_server(u);
     cr_log_info("exiting with the lookup still running");
 }

@@ -19,8 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
-#include <linux/sockios.h>
 #include <sys/syscall.h>
+/* glibc's <sys/ioctl.h> brings the kernel's name; musl's headers (and
+ * Debian's musl-gcc, which does not see the kernel's) lack it. The value is
+ * the kernel's ABI, the same on every architecture (linux/sockios.h). */
+#ifndef SIOCOUTQNSD
+#define SIOCOUTQNSD 0x894B
+#endif
 #endif
 
 /* ---- The signal storm ---- */

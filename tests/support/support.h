@@ -37,6 +37,11 @@ int pst_under_memcheck(void);
 int pst_is_windows(void);
 /* 1 when running under Wine (Windows build only), else 0. */
 int pst_under_wine(void);
+/* 1 when name lookup orders addresses by /etc/gai.conf: glibc, and Wine,
+ * which resolves through the host's glibc (real Windows never runs the
+ * namespace tests that bind one). 0 where the order cannot be configured:
+ * musl sorts with a fixed RFC 6724 table, ::1 before 127.0.0.1. */
+int pst_resolver_reads_gai_conf(void);
 
 /* Raises the open-file limit to at least want; returns the new limit
  * (Windows: returns want, there is no such limit for sockets). */

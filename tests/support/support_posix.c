@@ -79,6 +79,15 @@ int pst_under_wine(void)
     return 0;
 }
 
+int pst_resolver_reads_gai_conf(void)
+{
+#ifdef __GLIBC__
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 long pst_raise_fd_limit(long want)
 {
     struct rlimit rl;

@@ -80,6 +80,11 @@ int pst_under_wine(void)
     return ntdll && GetProcAddress(ntdll, "wine_get_version") != NULL;
 }
 
+int pst_resolver_reads_gai_conf(void)
+{
+    return 1;
+}
+
 long pst_raise_fd_limit(long want)
 {
     return want;
