@@ -826,3 +826,128 @@ Test(addr, leading_zeros_any_length, .timeout = 10)
               buf);
     cr_assert_eq(ps_addr_parse(&a, buf), 0, "round trip of %s", buf);
 }
+
+/* ---- the sockaddr's bytes ------------------------------------------------- */
+
+/* Where the port and the address lie in a sockaddr_in / sockaddr_in6, the
+ * same on Linux, the BSDs, macOS and Windows; both are in network order
+ * whatever the CPU's. A round trip (parse, then ps_addr_port or format)
+ * passes with a swap that is wrong both ways, as one written for
+ * little-endian CPUs only is on a big-endian one: fixed bytes do not. */
+enum { PORT_AT = 2, FLOW_AT = 4, IP4_AT = 4, IP6_AT = 8 };
+
+static const unsigned char ip6_bytes[16] = {
+    0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0x0b, 0x0c, 0x0d};
+
+Test(addr, parse_writes_network_order_ipv4, .timeout = 10)
+{
+    static const unsigned char port[2] = {0x12, 0x34}; /* 4660 */
+    static const unsigned char ip[4] = {10, 1, 2, 3};
+    ps_addr a;
+    memset(&a, 0xab, sizeof a);
+    cr_assert_eq(ps_addr_parse(&a, "10.1.2.3:4660"), 0);
+    cr_assert_arr_eq(a.storage.bytes + PORT_AT, port, 2,
+                     "port bytes %02x %02x, want 12 34",
+                     a.storage.bytes[PORT_AT], a.storage.bytes[PORT_AT + 1]);
+    cr_assert_arr_eq(a.storage.bytes + IP4_AT, ip, 4);
+}
+
+Test(addr, parse_writes_network_order_ipv6, .timeout = 10)
+{
+    static const unsigned char port[2] = {0x34, 0x12}; /* 13330 */
+    static const unsigned char zero[4] = {0, 0, 0, 0};
+    ps_addr a;
+    memset(&a, 0xab, sizeof a);
+    cr_assert_eq(ps_addr_parse(&a, "[2001:db8::a0b:c0d]:13330"), 0);
+    cr_assert_arr_eq(a.storage.bytes + PORT_AT, port, 2,
+                     "port bytes %02x %02x, want 34 12",
+                     a.storage.bytes[PORT_AT], a.storage.bytes[PORT_AT + 1]);
+    cr_assert_arr_eq(a.storage.bytes + FLOW_AT, zero, 4, "flow label set");
+    cr_assert_arr_eq(a.storage.bytes + IP6_AT, ip6_bytes, 16);
+}
+
+/* The other way: bytes put in by hand are read in network order. */
+Test(addr, reads_network_order_ipv4, .timeout = 10)
+{
+    static const unsigned char port[2] = {0x01, 0x02}; /* 258 */
+    static const unsigned char ip[4] = {192, 0, 2, 7};
+    ps_addr a;
+    char buf[PS_ADDRSTRLEN];
+    cr_assert_eq(ps_addr_parse(&a, "0.0.0.0:0"), 0);
+    memcpy(a.storage.bytes + PORT_AT, port, 2);
+    memcpy(a.storage.bytes + IP4_AT, ip, 4);
+    cr_assert_eq(ps_addr_port(&a), 258);
+    cr_assert_eq(ps_addr_format(&a, buf, sizeof buf), 0);
+    cr_assert_str_eq(buf, "192.0.2.7:258");
+}
+
+Test(addr, reads_network_order_ipv6, .timeout = 10)
+{
+    static const unsigned char port[2] = {0xff, 0x01}; /* 65281 */
+    ps_addr a;
+    char buf[PS_ADDRSTRLEN];
+    cr_assert_eq(ps_addr_parse(&a, "[::]:0"), 0);
+    memcpy(a.storage.bytes + PORT_AT, port, 2);
+    memcpy(a.storage.bytes + IP6_AT, ip6_bytes, 16);
+    cr_assert_eq(ps_addr_port(&a), 65281);
+    cr_assert_eq(ps_addr_format(&a, buf, sizeof buf), 0);
+    cr_assert_str_eq(buf, "[2001:db8::a0b:c0d]:65281");
+}
+
+/* The system's resolver (getaddrinfo) fills the sockaddr: an encoder that
+ * is not portsock's own. */
+Test(addr, resolved_bytes_are_network_order, .timeout = 30)
+{
+    static const unsigned char port[2] = {0x12, 0x34};
+    static const unsigned char ip[4] = {127, 0, 0, 1};
+    ps_addr out[2];
+    size_t n = 0;
+    cr_assert_eq(
+        ps_resolve("127.0.0.1", "4660", PS_SOCK_STREAM, out, 2, &n, -1), 0);
+    cr_assert_geq(n, 1u);
+    cr_assert_arr_eq(out[0].storage.bytes + PORT_AT, port, 2);
+    cr_assert_arr_eq(out[0].storage.bytes + IP4_AT, ip, 4);
+    cr_assert_eq(ps_addr_port(&out[0]), 4660);
+}
+
+/* The kernel's bytes (a bound socket's address) and its routing agree with
+ * portsock's reading and writing of ports: ps_addr_port's port is the one
+ * the system connects to, and a datagram sent to a parsed address arrives. */
+Test(addr, ports_agree_with_the_kernel, .timeout = 30)
+{
+    ps_socket_t l, c, s, u1, u2;
+    ps_addr a, to, from;
+    char text[PS_ADDRSTRLEN], port_text[16], got[8];
+    static const unsigned char lo[4] = {127, 0, 0, 1};
+    size_t n = 0;
+
+    cr_assert_eq(ps_listen(&l, "127.0.0.1", "0", 4), 0);
+    cr_assert_eq(ps_local_addr(l, &a), 0);
+    int port = ps_addr_port(&a);
+    cr_assert_eq((a.storage.bytes[PORT_AT] << 8) | a.storage.bytes[PORT_AT + 1],
+                 port);
+    cr_assert_arr_eq(a.storage.bytes + IP4_AT, lo, 4);
+    snprintf(port_text, sizeof port_text, "%d", port);
+    int rc = ps_connect(&c, "127.0.0.1", port_text, 5000);
+    cr_assert_eq(rc, 0, "connect to port %s: %s", port_text, ps_errname(rc));
+    cr_assert_eq(ps_accept(l, &s, NULL, 5000), 0);
+    ps_close(c);
+    ps_close(s);
+    ps_close(l);
+
+    cr_assert_eq(ps_udp_open(&u1, "127.0.0.1", "0"), 0);
+    cr_assert_eq(ps_udp_open(&u2, "127.0.0.1", "0"), 0);
+    cr_assert_eq(ps_local_addr(u2, &a), 0);
+    snprintf(text, sizeof text, "127.0.0.1:%d", ps_addr_port(&a));
+    cr_assert_eq(ps_addr_parse(&to, text), 0);
+    cr_assert_eq(ps_sendto(u1, "ping", 4, &to, 5000), 0);
+    rc = ps_recvfrom(u2, got, sizeof got, &n, &from, 5000);
+    cr_assert_eq(rc, 0, "datagram to %s: %s", text, ps_errname(rc));
+    cr_assert_eq(n, 4u);
+    cr_assert_eq(ps_local_addr(u1, &a), 0);
+    cr_assert_arr_eq(from.storage.bytes + PORT_AT, a.storage.bytes + PORT_AT,
+                     2);
+    cr_assert_arr_eq(from.storage.bytes + IP4_AT, lo, 4);
+    ps_close(u1);
+    ps_close(u2);
+}

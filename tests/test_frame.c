@@ -269,6 +269,53 @@ Test(frame, reads_hand_made_frame, .timeout = 10)
     pst_pair_close(&f);
 }
 
+/* 66051 = 0x00010203: every byte of the prefix differs, so any misplaced
+ * byte shows, on either byte order (258 above leaves two bytes zero). */
+Test(frame, wire_format_prefix_every_byte, .timeout = 30)
+{
+    enum { N = 0x010203 };
+    static const unsigned char want[4] = {0x00, 0x01, 0x02, 0x03};
+    pst_pair f;
+    unsigned char *out = pst_pattern_buffer(7, N);
+    unsigned char *raw = malloc(4 + N);
+    size_t got = 0;
+
+    cr_assert_not_null(raw);
+    pst_pair_open_tcp(&f);
+    OK(ps_send_frame(f.c, out, N, 10000));
+    OK(ps_recv_all(f.s, raw, 4 + N, &got, 10000));
+    cr_assert_eq(got, (size_t)4 + N);
+    cr_assert_arr_eq(raw, want, 4, "prefix %02x %02x %02x %02x", raw[0], raw[1],
+                     raw[2], raw[3]);
+    cr_assert_arr_eq(raw + 4, out, N);
+    pst_pair_close(&f);
+    free(raw);
+    free(out);
+}
+
+/* The reader takes the same fixed bytes: a prefix read in the wrong order
+ * (0x03020100) would be far beyond the buffer. */
+Test(frame, reads_hand_made_prefix_every_byte, .timeout = 30)
+{
+    enum { N = 0x010203 };
+    static const unsigned char head[4] = {0x00, 0x01, 0x02, 0x03};
+    pst_pair f;
+    unsigned char *out = pst_pattern_buffer(9, N);
+    unsigned char *in = malloc(N + 16);
+    size_t len = 0;
+
+    cr_assert_not_null(in);
+    pst_pair_open_tcp(&f);
+    send_raw(f.c, head, sizeof head);
+    send_raw(f.c, out, N);
+    OK(ps_recv_frame(f.s, in, N + 16, &len, 10000));
+    cr_assert_eq(len, (size_t)N);
+    cr_assert_arr_eq(in, out, N);
+    pst_pair_close(&f);
+    free(in);
+    free(out);
+}
+
 /* ---- oversized frames -------------------------------------------------------------- */
 
 Test(frame, hostile_length_rejected_without_reading, .timeout = 10)

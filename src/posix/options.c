@@ -141,17 +141,16 @@ int ps__group_membership(ps_socket_t s, const ps_addr *group, uint32_t ifindex,
     struct sockaddr_in sin;
     memcpy(&sin, group->storage.bytes, sizeof sin);
     int name = join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP;
-#if defined(__linux__)
-    /* ip_mreqn names the interface by index. */
-    struct ip_mreqn m;
-    memset(&m, 0, sizeof m);
-    m.imr_multiaddr = sin.sin_addr;
-    m.imr_address.s_addr = htonl(INADDR_ANY);
-    m.imr_ifindex = (int)ifindex;
-    return set_opt(s, IPPROTO_IP, name, &m, sizeof m);
-#else
     if (ifindex != 0) {
-#ifdef MCAST_JOIN_GROUP
+#if defined(__linux__)
+        /* ip_mreqn names the interface by index. */
+        struct ip_mreqn mn;
+        memset(&mn, 0, sizeof mn);
+        mn.imr_multiaddr = sin.sin_addr;
+        mn.imr_address.s_addr = htonl(INADDR_ANY);
+        mn.imr_ifindex = (int)ifindex;
+        return set_opt(s, IPPROTO_IP, name, &mn, sizeof mn);
+#elif defined(MCAST_JOIN_GROUP)
         /* No ip_mreqn: the protocol-independent form (RFC 3678), which
          * takes an index (macOS 10.7+, the BSDs). */
         struct group_req g;
@@ -165,10 +164,12 @@ int ps__group_membership(ps_socket_t s, const ps_addr *group, uint32_t ifindex,
         return PS_ENOTSUP;
 #endif
     }
+    /* No index: ip_mreq everywhere, the same request as an ip_mreqn of
+     * index 0, and the form emulators translate (qemu-user 7.2 loses an
+     * ip_mreqn's index on 64-bit targets and joins with garbage). */
     struct ip_mreq m;
     memset(&m, 0, sizeof m);
     m.imr_multiaddr = sin.sin_addr;
     m.imr_interface.s_addr = htonl(INADDR_ANY);
     return set_opt(s, IPPROTO_IP, name, &m, sizeof m);
-#endif
 }

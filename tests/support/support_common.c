@@ -15,6 +15,11 @@ int pst_under_memcheck(void)
     return getenv("PS_UNDER_MEMCHECK") != NULL;
 }
 
+int pst_under_qemu(void)
+{
+    return getenv("PS_UNDER_QEMU") != NULL;
+}
+
 int64_t pst_slack_ms(int64_t ms)
 {
     const char *text = getenv("PS_TEST_SLOWDOWN");
