@@ -402,6 +402,11 @@ run_leg() {
         ctest --preset "$preset" -V --rerun-failed >"$log.retry" 2>&1 || rc=$?
         logs+=("$log.retry")
     fi
+    # A Wine leg's server (and any socket a killed program left in it) must
+    # not outlive the leg: later legs bind the same loopback ports.
+    local server
+    server=$(wineserver_of "build/$preset")
+    [ -n "$server" ] && WINEPREFIX="$(pwd)/build/$preset/wineprefix" "$server" -k 2>/dev/null
     # Status lines, per-program summaries and skip reasons (not the minicrit
     # self-test's own, whose suite is named "skip").
     grep -E "tests passed|Test +#|Synthesis|\[SKIP\]" "$log.tests" | grep -v "skip::" | tail -60
