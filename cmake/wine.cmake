@@ -8,6 +8,8 @@ if(NOT PS_WINE)
   find_program(PS_WINE NAMES ${PS_WINE_NAME} wine)
 endif()
 # The tests keep one wineserver running for the whole run (see tests/).
+# wineserver64 serves 32-bit prefixes too: Debian's 32-bit loader starts
+# it itself (through /usr/lib/wine/wineserver) when none runs.
 find_program(PS_WINESERVER NAMES wineserver64 wineserver PATHS /usr/lib/wine NO_DEFAULT_PATH)
 if(NOT PS_WINESERVER)
   find_program(PS_WINESERVER NAMES wineserver64 wineserver)

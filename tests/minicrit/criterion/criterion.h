@@ -33,7 +33,10 @@
 #error "minicrit is C only"
 #endif
 
-#if defined(__MINGW32__)
+/* minicrit.c prints with MinGW's C99 printf (__USE_MINGW_ANSI_STDIO), which
+ * gcc checks as gnu_printf. clang has no gnu_printf; its printf checks
+ * accept the C99 formats on MinGW targets. */
+#if defined(__MINGW32__) && !defined(__clang__)
 #define MC_PRINTF_(f, a) __attribute__((format(gnu_printf, f, a)))
 #else
 #define MC_PRINTF_(f, a) __attribute__((format(printf, f, a)))
