@@ -243,8 +243,8 @@ PS_TLS_API int ps_tls_close(ps_tls *t);
  * @param timeout_ms < 0 waits forever, 0 does not wait, > 0 a deadline
  * @return 0 or a negative PS_E* code
  */
-PS_TLS_API int ps_tls_send(ps_tls *t, const void *buf, size_t len,
-                           size_t *sent, int timeout_ms);
+PS_TLS_API int ps_tls_send(ps_tls *t, const void *buf, size_t len, size_t *sent,
+                           int timeout_ms);
 /**
  * Receives up to cap plaintext bytes as ps_recv does: 0 with *got == 0 at
  * the peer's close_notify. The peer's end of stream without close_notify

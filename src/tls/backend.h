@@ -52,23 +52,23 @@ typedef struct ps__tls_be ps__tls_be;
 #define PS__TLS_RECORD 16384
 
 struct ps_tls_config {
-    int role;                /* PS_TLS_CLIENT or PS_TLS_SERVER */
-    int verify;              /* PS_TLS_VERIFY_* */
-    atomic_int used;         /* set by the first ps_tls_wrap: setters fail */
-    ps__tls_be_config *be;   /* the backend's context */
+    int role;              /* PS_TLS_CLIENT or PS_TLS_SERVER */
+    int verify;            /* PS_TLS_VERIFY_* */
+    atomic_int used;       /* set by the first ps_tls_wrap: setters fail */
+    ps__tls_be_config *be; /* the backend's context */
 };
 
 struct ps_tls {
-    ps_socket_t sock;        /* owned; closed by ps_tls_close */
-    int role, verify;        /* copied from the configuration */
-    int handshake_done;      /* 1 once the handshake completed */
-    unsigned wants;          /* PS_POLL_READ / _WRITE the last step awaits */
-    int io_error;            /* the transport's last failure, for the backend */
-    int eof;                 /* the transport met the end of the stream */
-    size_t send_floor;       /* a record is partly sent: the next write must
+    ps_socket_t sock;       /* owned; closed by ps_tls_close */
+    int role, verify;       /* copied from the configuration */
+    int handshake_done;     /* 1 once the handshake completed */
+    unsigned wants;         /* PS_POLL_READ / _WRITE the last step awaits */
+    int io_error;           /* the transport's last failure, for the backend */
+    int eof;                /* the transport met the end of the stream */
+    size_t send_floor;      /* a record is partly sent: the next write must
                               * pass at least this many bytes (0: none) */
-    char *server_name;       /* a client's name (NULL: none) */
-    unsigned char *scratch;  /* PS__TLS_RECORD bytes for frames and gathered
+    char *server_name;      /* a client's name (NULL: none) */
+    unsigned char *scratch; /* PS__TLS_RECORD bytes for frames and gathered
                               * buffers, made on first use */
     char reason[PS__TLS_REASON];
     ps__tls_be *be;
@@ -123,7 +123,7 @@ int ps__tls_be_shutdown(ps_tls *t);
 
 /* ---- Inspection (no I/O, never fails) ---- */
 size_t ps__tls_be_pending(const ps_tls *t);
-int ps__tls_be_version(const ps_tls *t);     /* PS_TLS_1_x, 0 if none */
+int ps__tls_be_version(const ps_tls *t);      /* PS_TLS_1_x, 0 if none */
 const char *ps__tls_be_alpn(const ps_tls *t); /* "" if none */
 const char *ps__tls_be_sni(const ps_tls *t);  /* a server's SNI, "" if none */
 /* The peer certificate's subject (RFC 2253) into buf: 0, PS_ENOTCONN (no

@@ -220,7 +220,8 @@ int ps_tls_send_frame(ps_tls *t, const void *buf, size_t len, int timeout_ms)
         return r;
     /* Header and payload in one record: the peer decrypts the frame at
      * once, and a small frame costs one record's overhead. */
-    size_t first = len < PS_TLS_FRAME_ONE_RECORD ? len : PS_TLS_FRAME_ONE_RECORD;
+    size_t first = len < PS_TLS_FRAME_ONE_RECORD ? len
+                                                 : PS_TLS_FRAME_ONE_RECORD;
     ps_store_be32(t->scratch, (uint32_t)len);
     if (first > 0)
         memcpy(t->scratch + 4, buf, first);

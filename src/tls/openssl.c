@@ -87,8 +87,8 @@ static int bio_create(BIO *b)
 
 static void bio_method_make(void)
 {
-    BIO_METHOD *m =
-        BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "portsock");
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+                                 "portsock");
     if (m && BIO_meth_set_write_ex(m, bio_write) &&
         BIO_meth_set_read_ex(m, bio_read) && BIO_meth_set_ctrl(m, bio_ctrl) &&
         BIO_meth_set_create(m, bio_create)) {
@@ -432,8 +432,8 @@ const char *ps__tls_be_alpn(const ps_tls *t)
 
 const char *ps__tls_be_sni(const ps_tls *t)
 {
-    const char *name =
-        SSL_get_servername(t->be->ssl, TLSEXT_NAMETYPE_host_name);
+    const char *name = SSL_get_servername(t->be->ssl,
+                                          TLSEXT_NAMETYPE_host_name);
     return name ? name : "";
 }
 
