@@ -71,16 +71,17 @@ enum {
 
 /** Verification modes (ps_tls_config_set_verify). */
 enum {
-    /** The default for clients: the peer's chain must lead to a trusted
+    /** The default. For clients: the peer's chain must lead to a trusted
      * CA, be valid now, and name the host (the server_name of
-     * ps_tls_wrap, the host of ps_tls_connect). */
+     * ps_tls_wrap, the host of ps_tls_connect). For servers: no client
+     * certificate is asked for. */
     PS_TLS_VERIFY_PEER_AND_HOST = 0,
     /** The chain is verified; the host name is not. For a server: a client
-     * certificate is required and verified. */
+     * certificate is required and verified (the other two modes ask for
+     * none). */
     PS_TLS_VERIFY_PEER = 1,
     /** Nothing is verified: anyone in the middle can read and change the
-     * traffic. The default for servers, which do not ask for a client
-     * certificate. */
+     * traffic. */
     PS_TLS_VERIFY_NONE_INSECURE = 2
 };
 
@@ -131,9 +132,9 @@ PS_TLS_API int ps_tls_config_set_cert(ps_tls_config *cfg, const char *cert_pem,
                                       const char *key_pem);
 /**
  * How the peer is verified: PS_TLS_VERIFY_PEER_AND_HOST,
- * PS_TLS_VERIFY_PEER or PS_TLS_VERIFY_NONE_INSECURE. A server with
- * PS_TLS_VERIFY_PEER_AND_HOST verifies as PS_TLS_VERIFY_PEER (a client has
- * no host name to check). Errors: PS_EINVAL (unknown mode, already used).
+ * PS_TLS_VERIFY_PEER or PS_TLS_VERIFY_NONE_INSECURE (see each). A server
+ * verifies clients only with PS_TLS_VERIFY_PEER, which requires a client
+ * certificate. Errors: PS_EINVAL (unknown mode, already used).
  * @param cfg the configuration
  * @param mode a PS_TLS_VERIFY_* value
  * @return 0 or a negative PS_E* code
@@ -187,9 +188,12 @@ PS_TLS_API int ps_tls_connect(ps_tls **out, const char *host, const char *port,
  * or receive at once (they do the handshake first). The ps_tls owns sock
  * from then on, also when this call fails (it is closed then):
  * ps_tls_close closes it. server_name: for a client the name sent as SNI
- * and the host checked in the certificate (NULL: no SNI, and with
- * PS_TLS_VERIFY_PEER_AND_HOST the handshake fails with PS_ECERT);
- * ignored for a server. Errors: PS_EINVAL, PS_EBADF, PS_ENOMEM, PS_ETLS.
+ * (unless it is a numeric address) and the host checked in the
+ * certificate (a numeric address against its IP entries); NULL sends no
+ * SNI and is PS_EINVAL with PS_TLS_VERIFY_PEER_AND_HOST, which has no
+ * host to check then; ignored for a server. Errors: PS_EINVAL (also for
+ * a name "" or longer than 255 bytes), PS_ENOMEM, PS_ETLS. A socket that
+ * is not a connected stream shows up in the first step's error.
  * @param out receives the connection (NULL on failure)
  * @param sock a connected stream socket; owned by the ps_tls from now on
  * @param cfg the configuration (it becomes immutable)
