@@ -16,6 +16,9 @@
 
 struct ps__tls_be_config {
     SSL_CTX *ctx;
+    /* Ours, not a process-wide one: freed with the context, so nothing
+     * stays allocated once the last configuration and connection end. */
+    BIO_METHOD *bio_method;
     int role;
     unsigned char *alpn; /* a server's list, wire form (a client's is in ctx) */
     size_t alpn_len;
@@ -35,14 +38,12 @@ static void config_release(ps__tls_be_config *c)
     if (atomic_fetch_sub(&c->refs, 1) != 1)
         return;
     SSL_CTX_free(c->ctx);
+    BIO_meth_free(c->bio_method);
     free(c->alpn);
     free(c);
 }
 
 /* ---- the BIO over the common transport ---- */
-
-static BIO_METHOD *bio_method;
-static CRYPTO_ONCE bio_once = CRYPTO_ONCE_STATIC_INIT;
 
 static int bio_write(BIO *b, const char *buf, size_t len, size_t *written)
 {
@@ -85,17 +86,15 @@ static int bio_create(BIO *b)
     return 1;
 }
 
-static void bio_method_make(void)
+static BIO_METHOD *bio_method_make(void)
 {
-    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
-                                 "portsock");
+    BIO_METHOD *m = BIO_meth_new(BIO_TYPE_SOURCE_SINK, "portsock");
     if (m && BIO_meth_set_write_ex(m, bio_write) &&
         BIO_meth_set_read_ex(m, bio_read) && BIO_meth_set_ctrl(m, bio_ctrl) &&
-        BIO_meth_set_create(m, bio_create)) {
-        bio_method = m;
-        return;
-    }
+        BIO_meth_set_create(m, bio_create))
+        return m;
     BIO_meth_free(m);
+    return NULL;
 }
 
 /* ---- errors ---- */
@@ -199,11 +198,6 @@ static int alpn_select(SSL *ssl, const unsigned char **out,
 
 int ps__tls_be_config_new(ps__tls_be_config **out, int role, char *reason)
 {
-    CRYPTO_THREAD_run_once(&bio_once, bio_method_make);
-    if (!bio_method) {
-        queue_reason(reason, "cannot make the BIO method");
-        return PS_ETLS;
-    }
     ps__tls_be_config *c = calloc(1, sizeof *c);
     if (!c)
         return PS_ENOMEM;
@@ -211,9 +205,10 @@ int ps__tls_be_config_new(ps__tls_be_config **out, int role, char *reason)
     atomic_init(&c->refs, 1);
     c->ctx = SSL_CTX_new(role == PS_TLS_CLIENT ? TLS_client_method()
                                                : TLS_server_method());
-    if (!c->ctx) {
+    c->bio_method = bio_method_make();
+    if (!c->ctx || !c->bio_method) {
         queue_reason(reason, "cannot make an SSL_CTX");
-        free(c);
+        config_release(c);
         return PS_ETLS;
     }
     /* Never below TLS 1.2, whatever the system's configuration says. */
@@ -228,8 +223,7 @@ int ps__tls_be_config_new(ps__tls_be_config **out, int role, char *reason)
         SSL_CTX_set_alpn_select_cb(c->ctx, alpn_select, c);
     } else if (SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
         queue_reason(reason, "cannot load the system trust store");
-        SSL_CTX_free(c->ctx);
-        free(c);
+        config_release(c);
         return PS_ETLS;
     }
     *out = c;
@@ -309,7 +303,7 @@ int ps__tls_be_new(ps_tls *t, ps__tls_be_config *c)
     atomic_fetch_add(&c->refs, 1);
     b->config = c;
     BIO *bio = NULL;
-    if (!(b->ssl = SSL_new(c->ctx)) || !(bio = BIO_new(bio_method))) {
+    if (!(b->ssl = SSL_new(c->ctx)) || !(bio = BIO_new(c->bio_method))) {
         queue_reason(t->reason, "cannot make the connection");
         return PS_ENOMEM;
     }
