@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The reference documentation (the `docs` leg of ci/test.sh):
-#  - Doxygen HTML of include/portsock.h (target `docs`, -DPS_BUILD_DOCS=ON)
+#  - Doxygen HTML of include/portsock.h and include/portsock_tls.h (target
+#    `docs`, -DPS_BUILD_DOCS=ON)
 #    with no warning at all: an undocumented declaration, parameter or
 #    return value fails (docs/Doxyfile sets WARN_AS_ERROR);
 #  - every enumerator of the header carries its own comment (Doxygen does
@@ -64,9 +65,9 @@ bare=$(awk '
     inmap && !/^[[:space:]]*XX\([A-Z][A-Z0-9_]*, -?[0-9]+, "[^"]+"\)[[:space:]]*\\?$/ {
         print FILENAME ":" FNR ": not XX(NAME, value, \"text\"): " $0 }
     inmap && !/\\$/ { inmap = 0 }
-' include/portsock.h)
+' include/portsock.h include/portsock_tls.h)
 if [ -z "$bare" ]; then
-    result enumerators ok "$(grep -cE '^[[:space:]]+PS_[A-Z0-9_]+.*/\*\*<' include/portsock.h) values, each with its comment; $(grep -cE '^[[:space:]]+XX\(' include/portsock.h) from X-macro lists, each with its text"
+    result enumerators ok "$(cat include/portsock.h include/portsock_tls.h | grep -cE '^[[:space:]]+PS_[A-Z0-9_]+.*/\*\*<') values, each with its comment; $(grep -cE '^[[:space:]]+XX\(' include/portsock.h) from X-macro lists, each with its text"
 else
     echo "$bare"
     result enumerators FAILED "enum values without a /**< ... */ comment"

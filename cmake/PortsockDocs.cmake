@@ -40,7 +40,8 @@ WARN_AS_ERROR = ${ps_doc_werror}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${PS_DOCS_DIR}
     COMMAND Doxygen::doxygen ${PROJECT_BINARY_DIR}/Doxyfile
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    DEPENDS ${PROJECT_SOURCE_DIR}/include/portsock.h ${PROJECT_SOURCE_DIR}/docs/mainpage.md
+    DEPENDS ${PROJECT_SOURCE_DIR}/include/portsock.h ${PROJECT_SOURCE_DIR}/include/portsock_tls.h
+      ${PROJECT_SOURCE_DIR}/docs/mainpage.md
       ${PROJECT_SOURCE_DIR}/docs/Doxyfile ${PROJECT_BINARY_DIR}/Doxyfile
     COMMENT "Generating the HTML reference (Doxygen) in ${PS_DOCS_DIR}/html" VERBATIM)
   add_custom_target(docs ALL DEPENDS ${PS_DOCS_DIR}/html/index.html)

@@ -69,20 +69,21 @@ enum {
                         *   verification is PS_TLS_VERIFY_PEER */
 };
 
-/** Verification modes (ps_tls_config_set_verify). */
+/**
+ * Verification modes (ps_tls_config_set_verify).
+ *  - PS_TLS_VERIFY_PEER_AND_HOST, the default. For clients: the peer's
+ *    chain must lead to a trusted CA, be valid now, and name the host (the
+ *    server_name of ps_tls_wrap, the host of ps_tls_connect). For servers:
+ *    no client certificate is asked for.
+ *  - PS_TLS_VERIFY_PEER: the chain is verified, the host name is not. For
+ *    servers: a client certificate is required and verified.
+ *  - PS_TLS_VERIFY_NONE_INSECURE: nothing is verified, so anyone in the
+ *    middle can read and change the traffic.
+ */
 enum {
-    /** The default. For clients: the peer's chain must lead to a trusted
-     * CA, be valid now, and name the host (the server_name of
-     * ps_tls_wrap, the host of ps_tls_connect). For servers: no client
-     * certificate is asked for. */
-    PS_TLS_VERIFY_PEER_AND_HOST = 0,
-    /** The chain is verified; the host name is not. For a server: a client
-     * certificate is required and verified (the other two modes ask for
-     * none). */
-    PS_TLS_VERIFY_PEER = 1,
-    /** Nothing is verified: anyone in the middle can read and change the
-     * traffic. */
-    PS_TLS_VERIFY_NONE_INSECURE = 2
+    PS_TLS_VERIFY_PEER_AND_HOST = 0, /**< the default: chain and host name */
+    PS_TLS_VERIFY_PEER = 1,          /**< the chain only (servers: required) */
+    PS_TLS_VERIFY_NONE_INSECURE = 2  /**< nothing: open to anyone between */
 };
 
 /** Protocol versions (ps_tls_config_set_min_version, ps_tls_version). */
