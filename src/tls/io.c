@@ -210,7 +210,8 @@ int ps_tls_send_frame(ps_tls *t, const void *buf, size_t len, int timeout_ms)
     size_t total = 0;
     if (!t || (!buf && len > 0))
         return PS_EINVAL;
-    if (((len >> 16) >> 16) != 0)
+    /* Widened first: no "always false" where size_t is 32 bits. */
+    if ((uint64_t)len > UINT32_MAX)
         return PS_EMSGSIZE;
     ps__tls_deadline_start(&d, timeout_ms);
     int r = ps__tls_handshake_within(t, &d);
@@ -220,13 +221,14 @@ int ps_tls_send_frame(ps_tls *t, const void *buf, size_t len, int timeout_ms)
         return r;
     /* Header and payload in one record: the peer decrypts the frame at
      * once, and a small frame costs one record's overhead. */
-    size_t first = len < PS_TLS_FRAME_ONE_RECORD ? len
-                                                 : PS_TLS_FRAME_ONE_RECORD;
+    size_t first = len;
+    if (first > PS_TLS_FRAME_ONE_RECORD)
+        first = PS_TLS_FRAME_ONE_RECORD;
     ps_store_be32(t->scratch, (uint32_t)len);
-    if (first > 0)
+    if (len > 0)
         memcpy(t->scratch + 4, buf, first);
     r = write_all(t, t->scratch, 4 + first, &total, &d);
-    if (r == 0 && first < len)
+    if (r == 0 && len > first)
         r = write_all(t, (const unsigned char *)buf + first, len - first,
                       &total, &d);
     return r;
