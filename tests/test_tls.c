@@ -583,3 +583,55 @@ Test(tls, handshake_deadline_holds_against_a_dripping_peer, .timeout = 30)
     ps_close(d.listener);
     ps_tls_config_free(c);
 }
+
+/* ---- a TLS 1.1-only peer (raw OpenSSL, which still speaks it at
+ * security level 0) is refused: portsock_tls never goes below 1.2 ---- */
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+typedef struct old_peer {
+    ps_socket_t listener;
+    int accept_rc; /* SSL_accept's result: must not be 1 */
+} old_peer;
+
+static void old_peer_run(void *arg)
+{
+    old_peer *o = arg;
+    ps_socket_t s;
+    o->accept_rc = 1;
+    if (ps_accept(o->listener, &s, NULL, 10000) != 0)
+        return;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_set_security_level(ctx, 0);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+    SSL_CTX_set_max_proto_version(ctx, TLS1_1_VERSION);
+    SSL_CTX_set_cipher_list(ctx, "DEFAULT@SECLEVEL=0");
+    SSL_CTX_use_certificate_chain_file(ctx, cert("server.pem"));
+    SSL_CTX_use_PrivateKey_file(ctx, cert("server.key"), SSL_FILETYPE_PEM);
+    SSL *ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, (int)s);
+    o->accept_rc = SSL_accept(ssl);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    ps_close(s);
+}
+
+Test(tls, tls_1_1_only_peer_is_refused, .timeout = 30)
+{
+    old_peer o;
+    ps_tls *t;
+    char port[8];
+    OK(ps_listen(&o.listener, "127.0.0.1", "0", 8));
+    snprintf(port, sizeof port, "%d", pst_local_port(o.listener));
+    pst_thread *th = pst_thread_start(old_peer_run, &o);
+    ps_tls_config *c = client_config("ca.pem");
+    RC_IS(ps_tls_connect(&t, "localhost", port, c, 10000), PS_ETLS);
+    const char *reason = ps_tls_reason(NULL);
+    cr_assert(strstr(reason, "protocol") != NULL, "reason \"%s\"", reason);
+    pst_thread_join(th);
+    cr_assert_neq(o.accept_rc, 1, "the old peer completed a handshake");
+    ps_close(o.listener);
+    ps_tls_config_free(c);
+}
