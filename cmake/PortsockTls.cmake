@@ -5,10 +5,38 @@
 set(PS_TLS "auto" CACHE STRING "TLS library portsock_tls: auto, openssl, schannel or off")
 set_property(CACHE PS_TLS PROPERTY STRINGS auto openssl schannel off)
 set(PS_TLS_BACKEND "")
+
+# ps_tls_openssl_links(VAR): VAR is ON when a program using the OpenSSL that
+# find_package found compiles and links for the target. A cross toolchain
+# file without a find root for packages finds the host's OpenSSL, whose
+# headers and libraries the target's compiler cannot use: auto then turns
+# portsock_tls off, saying why, instead of failing the build. The test runs
+# again whenever the library found changes.
+function(ps_tls_openssl_links var)
+  set(found "${OPENSSL_SSL_LIBRARY};${OPENSSL_INCLUDE_DIR}")
+  if(NOT "${found}" STREQUAL "${PS_TLS_OPENSSL_CHECKED}")
+    unset(PS_TLS_OPENSSL_LINKS CACHE)
+    set(PS_TLS_OPENSSL_CHECKED "${found}" CACHE INTERNAL "OpenSSL PS_TLS_OPENSSL_LINKS was tested with")
+  endif()
+  include(CheckCSourceCompiles)
+  include(CMakePushCheckState)
+  cmake_push_check_state(RESET)
+  set(CMAKE_REQUIRED_LIBRARIES OpenSSL::SSL)
+  set(CMAKE_REQUIRED_QUIET ON)
+  check_c_source_compiles("#include <openssl/ssl.h>\nint main(void) { return OPENSSL_init_ssl(0, NULL) == 0; }"
+    PS_TLS_OPENSSL_LINKS)
+  cmake_pop_check_state()
+  set(${var} ${PS_TLS_OPENSSL_LINKS} PARENT_SCOPE)
+endfunction()
 if(PS_TLS STREQUAL "schannel")
   message(FATAL_ERROR "PS_TLS=schannel: the Schannel backend is not built yet (issue 17)")
 elseif(PS_TLS STREQUAL "openssl")
   find_package(OpenSSL 3 REQUIRED)
+  ps_tls_openssl_links(ok)
+  if(NOT ok)
+    message(FATAL_ERROR "PS_TLS=openssl: the OpenSSL found (${OPENSSL_SSL_LIBRARY}) does not compile and link "
+            "for this target (${CMAKE_SYSTEM_NAME} ${CMAKE_SYSTEM_PROCESSOR}; a host library?)")
+  endif()
   set(PS_TLS_BACKEND openssl)
 elseif(PS_TLS STREQUAL "auto")
   if(WIN32)
@@ -16,7 +44,13 @@ elseif(PS_TLS STREQUAL "auto")
   else()
     find_package(OpenSSL 3 QUIET)
     if(OpenSSL_FOUND)
-      set(PS_TLS_BACKEND openssl)
+      ps_tls_openssl_links(ok)
+      if(ok)
+        set(PS_TLS_BACKEND openssl)
+      else()
+        message(STATUS "portsock: portsock_tls off: the OpenSSL 3 found (${OPENSSL_SSL_LIBRARY}) does not compile and link "
+                "for this target (${CMAKE_SYSTEM_NAME} ${CMAKE_SYSTEM_PROCESSOR}; a host library?)")
+      endif()
     else()
       message(STATUS "portsock: portsock_tls off: OpenSSL 3 not found")
     endif()
