@@ -429,6 +429,47 @@ Test(tls, exact_count_on_timeout_in_send_all, .timeout = 60)
     free(in);
 }
 
+/* The peer reads some, then resets the connection (linger 0): the sender
+ * fails with the transport's error, and *sent covers at least what the
+ * peer read (those records were all written) but not everything. */
+typedef struct resetter {
+    ps_tls *t;
+    size_t read;
+    int rc;
+} resetter;
+
+static void read_then_reset(void *arg)
+{
+    resetter *r = arg;
+    static unsigned char buf[100000];
+    r->rc = ps_tls_recv_all(r->t, buf, sizeof buf, &r->read, 10000);
+    if (r->rc == 0 &&
+        pst_pattern_mismatch(buf, sizeof buf, 0) != PST_PATTERN_OK)
+        r->rc = PS_EUNKNOWN;
+    ps_set_linger(ps_tls_socket(r->t), 1, 0);
+    ps_tls_close(r->t);
+}
+
+Test(tls, count_on_peer_reset_in_send_all, .timeout = 60)
+{
+    pair p;
+    size_t len = 32u << 20, sent = 0;
+    unsigned char *out = pst_pattern_buffer(0, len);
+    pair_open(&p);
+    resetter r = {p.s, 0, -1};
+    p.s = NULL;
+    pst_thread *th = pst_thread_start(read_then_reset, &r);
+    int rc = ps_tls_send_all(p.c, out, len, &sent, 20000);
+    pst_thread_join(th);
+    OK(r.rc);
+    cr_assert(rc == PS_ECONNRESET || rc == PS_EPIPE, "send_all -> %s",
+              ps_errname(rc));
+    cr_assert(sent >= r.read && sent < len, "sent %zu, the peer read %zu", sent,
+              r.read);
+    pair_close(&p);
+    free(out);
+}
+
 typedef struct bulk {
     ps_tls *t;
     const unsigned char *buf;
