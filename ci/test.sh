@@ -25,6 +25,9 @@ need_install() {
         command -v "$cmd" >/dev/null 2>&1 || return 0
     done
     pkg-config --exists criterion || return 0
+    # portsock_tls and its tests: OpenSSL 3's headers and the openssl command.
+    pkg-config --exists 'openssl >= 3' || return 0
+    command -v openssl >/dev/null 2>&1 || return 0
     # The nc tests need OpenBSD's nc (-N), not another netcat named nc.
     if command -v dpkg >/dev/null 2>&1; then
         dpkg -s netcat-openbsd >/dev/null 2>&1 || return 0
@@ -40,7 +43,7 @@ if [ -z "${PS_CI_NO_INSTALL:-}" ] && need_install; then
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -q >/dev/null || exit 1
     $sudo apt-get install -y -q --no-install-recommends \
-        cmake make pkg-config gcc clang libc6-dev libcriterion-dev \
+        cmake make pkg-config gcc clang libc6-dev libcriterion-dev libssl-dev openssl \
         gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 wine64 python3 socat netcat-openbsd >/dev/null || exit 1
 fi
 

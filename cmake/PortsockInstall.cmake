@@ -58,6 +58,27 @@ install(CODE "
 install(FILES ${PROJECT_BINARY_DIR}/portsock.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
+# portsock_tls, where it is built: its own export set (portsock::tls, read
+# by portsockConfig.cmake when OpenSSL 3 is found) and portsock-tls.pc.
+if(TARGET portsock_tls)
+  set_target_properties(portsock_tls PROPERTIES EXPORT_NAME tls)
+  install(TARGETS portsock_tls EXPORT portsockTlsTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(FILES ${PROJECT_SOURCE_DIR}/include/portsock_tls.h
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(EXPORT portsockTlsTargets NAMESPACE portsock:: DESTINATION ${PS_CMAKE_DIR})
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/portsock-tls.pc.in
+    ${PROJECT_BINARY_DIR}/portsock-tls.pc.in @ONLY)
+  install(CODE "
+    set(PS_PC_PREFIX \"\${CMAKE_INSTALL_PREFIX}\")
+    configure_file(\"${PROJECT_BINARY_DIR}/portsock-tls.pc.in\"
+      \"${PROJECT_BINARY_DIR}/portsock-tls.pc\" @ONLY)")
+  install(FILES ${PROJECT_BINARY_DIR}/portsock-tls.pc
+    DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endif()
+
 # The single-file build (portsock.c beside a copy of portsock.h), generated
 # from the sources of both platforms, in share/portsock.
 if(PS_INSTALL_AMALGAMATION)

@@ -141,7 +141,10 @@ typedef int ps_socket_t;
     XX(ENOTSUP, -22, "not supported on this platform or socket")        \
     XX(EEXIST, -23, "already registered (ps_poller_add)")               \
     XX(ENOENT, -24, "not registered (ps_poller_modify / _remove)")      \
-    XX(EUNKNOWN, -25, "a native error with no portable name")
+    XX(EUNKNOWN, -25, "a native error with no portable name")           \
+    XX(ETLS, -26, "TLS handshake or protocol failure")                  \
+    XX(ECERT, -27, "the peer's certificate was rejected")               \
+    XX(ETRUNCATED, -28, "the peer ended the stream without close_notify")
 
 /* One enumerator of the list; the docs build sees each one with its text. */
 #define PS__ERROR_ENUM(name, value, text) PS_##name = value,

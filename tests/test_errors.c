@@ -25,11 +25,12 @@ static const struct {
     CODE(PS_ENETUNREACH),   CODE(PS_ENETDOWN),     CODE(PS_ENAME),
     CODE(PS_EMSGSIZE),      CODE(PS_EMFILE),       CODE(PS_EACCES),
     CODE(PS_ENOTSUP),       CODE(PS_EEXIST),       CODE(PS_ENOENT),
-    CODE(PS_EUNKNOWN),
+    CODE(PS_EUNKNOWN),      CODE(PS_ETLS),         CODE(PS_ECERT),
+    CODE(PS_ETRUNCATED),
 };
 #define NCODES (sizeof codes / sizeof codes[0])
 
-static const int unknown_codes[] = {-999, -26, 5, 1, 100, INT_MIN, INT_MAX};
+static const int unknown_codes[] = {-999, -29, 5, 1, 100, INT_MIN, INT_MAX};
 #define NUNKNOWN (sizeof unknown_codes / sizeof unknown_codes[0])
 
 Test(errors, codes_are_negative_and_distinct, .timeout = 10)
@@ -44,26 +45,28 @@ Test(errors, codes_are_negative_and_distinct, .timeout = 10)
     }
 }
 
-/* The header's codes are the contiguous range PS_EUNKNOWN..PS_EINVAL: every
+/* The header's codes are the contiguous range LAST_CODE..PS_EINVAL (the TLS
+ * codes come after PS_EUNKNOWN): every
  * value in it must have its own name from the library (not the unknown-code
  * text) that this file's table also lists, and the value just past
- * PS_EUNKNOWN must be unknown. A code added to the header but missing from
+ * LAST_CODE must be unknown. A code added to the header but missing from
  * the library or from the table above fails here. */
+#define LAST_CODE PS_ETRUNCATED
 Test(errors, header_range_is_fully_named, .timeout = 10)
 {
     const char *unknown = ps_errname(INT_MIN);
     int c, d;
     size_t j;
     cr_assert_eq(PS_EINVAL, -1);
-    cr_assert_lt(PS_EUNKNOWN, PS_EINVAL);
-    for (c = PS_EUNKNOWN; c <= PS_EINVAL; c++) {
+    cr_assert_lt(LAST_CODE, PS_EUNKNOWN);
+    for (c = LAST_CODE; c <= PS_EINVAL; c++) {
         const char *n = ps_errname(c);
         int listed = 0;
         cr_assert_not_null(n, "ps_errname(%d)", c);
         cr_assert_str_neq(n, unknown, "code %d has no name", c);
         cr_assert_str_neq(ps_strerror(c), ps_strerror(INT_MIN),
                           "code %d (%s) has no text", c, n);
-        for (d = PS_EUNKNOWN; d < c; d++)
+        for (d = LAST_CODE; d < c; d++)
             cr_assert_str_neq(n, ps_errname(d), "codes %d and %d", c, d);
         for (j = 0; j < NCODES; j++)
             if (codes[j].code == c && strcmp(codes[j].name, n) == 0)
@@ -71,11 +74,11 @@ Test(errors, header_range_is_fully_named, .timeout = 10)
         cr_assert(listed, "code %d (%s) is missing from this test's table", c,
                   n);
     }
-    cr_assert_eq((size_t)(PS_EINVAL - PS_EUNKNOWN + 1), NCODES,
-                 "this test's table has codes outside PS_EUNKNOWN..PS_EINVAL");
-    cr_assert_str_eq(ps_errname(PS_EUNKNOWN - 1), unknown,
-                     "code %d past PS_EUNKNOWN has a name", PS_EUNKNOWN - 1);
-    cr_assert_str_eq(ps_strerror(PS_EUNKNOWN - 1), ps_strerror(INT_MIN));
+    cr_assert_eq((size_t)(PS_EINVAL - LAST_CODE + 1), NCODES,
+                 "this test's table has codes outside LAST_CODE..PS_EINVAL");
+    cr_assert_str_eq(ps_errname(LAST_CODE - 1), unknown,
+                     "code %d past LAST_CODE has a name", LAST_CODE - 1);
+    cr_assert_str_eq(ps_strerror(LAST_CODE - 1), ps_strerror(INT_MIN));
 }
 
 Test(errors, every_code_has_its_name, .timeout = 10)
