@@ -44,6 +44,7 @@
  * psnc, also under -k. Standard streams closed at start are opened on the
  * null device first (psnc_sys.h), so that no socket can take their fds. */
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +53,9 @@
 
 #include "portsock.h"
 #include "psnc_sys.h"
+#ifdef PSNC_TLS
+#include "portsock_tls.h"
+#endif
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1 };
 
@@ -94,6 +98,12 @@ struct options {
     const char *sport;      /* -p */
     const char **ports;     /* port operands (several only with -z) */
     int nports;
+    /* TLS (--ssl*): ssl is set by --ssl and by every other --ssl-* flag. */
+    int ssl;
+    int ssl_verify;         /* -1 default, 1 --ssl-verify, 0 --ssl-insecure */
+    const char *ssl_cert, *ssl_key, *ssl_trustfile, *ssl_servername;
+    const char *ssl_alpn;   /* comma-separated, as given */
+    const char *ssl_flag;   /* the first --ssl* flag seen, for messages */
 };
 
 static const char *prog = "psnc";
@@ -130,10 +140,28 @@ static void usage(FILE *f)
         "  -z          scan: connect to each port (N-M is a range), send nothing\n"
         "  --no-shutdown  keep the sending side open at end of input (nc\n"
         "              without -N)\n"
+        "TLS (TCP and -U; connect and -l), with ncat's flag names:\n"
+        "  --ssl       TLS over the connection; at end of input psnc sends\n"
+        "              close_notify (not with --no-shutdown)\n"
+        "  --ssl-cert FILE  this side's certificate chain, PEM (-l needs one)\n"
+        "  --ssl-key FILE   its private key, PEM (default: --ssl-cert's file)\n"
+        "  --ssl-trustfile FILE  CAs to trust, PEM (default: the system's)\n"
+        "  --ssl-verify  verify the peer: ON BY DEFAULT for a client (chain\n"
+        "              and host name), unlike ncat; with -l: require and verify\n"
+        "              a client certificate\n"
+        "  --ssl-insecure  client: verify nothing (anyone in the middle can\n"
+        "              read and change the traffic; ncat's default)\n"
+        "  --ssl-servername NAME  client: the name sent (SNI) and checked in\n"
+        "              the certificate (default: HOST)\n"
+        "  --ssl-alpn LIST  ALPN protocols, comma-separated, preferred first\n"
         "  --quiet     no messages except one line for a fatal error\n"
         "  --help, --version\n"
         "PORT is a number or a service name (http, ssh, ...).\n"
-        "Exit status: 0 ok, 1 failure; -z: 0 if any port accepted.\n",
+        "Exit status: 0 ok, 1 failure; -z: 0 if any port accepted.\n"
+#ifndef PSNC_TLS
+        "This psnc was built without TLS: the --ssl flags fail.\n"
+#endif
+        ,
         prog, prog, prog, prog, prog);
 }
 
@@ -274,6 +302,50 @@ static const char *option_value(const char *f, int argc, char **argv, int *i)
     return *i + 1 < argc ? argv[++*i] : NULL;
 }
 
+/* One --ssl* flag (a value follows as the next argument or after '=').
+ * Returns -1 to go on, else the exit status. */
+static int parse_ssl_flag(const char *a, int argc, char **argv, int *i,
+                          struct options *o)
+{
+    static const struct {
+        const char *name;
+        size_t off; /* of the const char * in struct options; 0: no value */
+    } flags[] = {
+        {"--ssl", 0},
+        {"--ssl-verify", 0},
+        {"--ssl-insecure", 0},
+        {"--ssl-cert", offsetof(struct options, ssl_cert)},
+        {"--ssl-key", offsetof(struct options, ssl_key)},
+        {"--ssl-trustfile", offsetof(struct options, ssl_trustfile)},
+        {"--ssl-servername", offsetof(struct options, ssl_servername)},
+        {"--ssl-alpn", offsetof(struct options, ssl_alpn)},
+    };
+    const char *eq = strchr(a, '=');
+    size_t len = eq ? (size_t)(eq - a) : strlen(a);
+    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
+        if (strlen(flags[k].name) != len || strncmp(a, flags[k].name, len) != 0)
+            continue;
+        if (!o->ssl_flag)
+            o->ssl_flag = flags[k].name;
+        o->ssl = 1;
+        if (flags[k].off == 0) {
+            if (eq)
+                return usage_error("option %s takes no value", flags[k].name);
+            if (strcmp(a, "--ssl-verify") == 0)
+                o->ssl_verify = 1;
+            else if (strcmp(a, "--ssl-insecure") == 0)
+                o->ssl_verify = 0;
+            return -1;
+        }
+        const char *val = eq ? eq + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+        if (!val || !*val)
+            return usage_error("option %s needs a value", flags[k].name);
+        *(const char **)(void *)((char *)o + flags[k].off) = val;
+        return -1;
+    }
+    return usage_error("unknown option %.*s", (int)len, a);
+}
+
 /* Returns -1 to go on, else an exit status (help and version give 0). */
 static int parse_args(int argc, char **argv, struct options *o,
                       const char **ops, int *nops)
@@ -281,6 +353,7 @@ static int parse_args(int argc, char **argv, struct options *o,
     static const char *no_port = "0";
     int only_operands = 0;
     memset(o, 0, sizeof *o);
+    o->ssl_verify = -1;
     o->ports = &no_port; /* check_args sets the real ones */
     o->wait_ms = -1;
     o->quit_ms = -1;
@@ -303,6 +376,10 @@ static int parse_args(int argc, char **argv, struct options *o,
             o->quiet = 1;
         } else if (strcmp(a, "--no-shutdown") == 0) {
             o->no_shutdown = 1;
+        } else if (strncmp(a, "--ssl", 5) == 0) {
+            int r = parse_ssl_flag(a, argc, argv, &i, o);
+            if (r >= 0)
+                return r;
         } else if (a[1] == '-') {
             return usage_error("unknown option %s", a);
         } else {
@@ -363,6 +440,31 @@ static int parse_args(int argc, char **argv, struct options *o,
 static int check_args(struct options *o, const char **ops, int nops)
 {
     long lo, hi;
+    if (o->ssl) {
+#ifndef PSNC_TLS
+        fprintf(stderr, "%s: option %s: built without TLS\n", prog, o->ssl_flag);
+        return EXIT_FAIL;
+#else
+        if (o->udp || o->scan)
+            return usage_error("TLS (%s) cannot be used with %s", o->ssl_flag,
+                               o->udp ? "-u" : "-z");
+        if (o->ssl_key && !o->ssl_cert)
+            return usage_error("option --ssl-key needs --ssl-cert");
+        if (o->listen && !o->ssl_cert)
+            return usage_error("TLS with -l needs --ssl-cert (and --ssl-key)");
+        if (o->listen && o->ssl_servername)
+            return usage_error("option --ssl-servername is for a client, not -l");
+        if (o->listen && o->ssl_verify == 0)
+            return usage_error("option --ssl-insecure is for a client; with -l "
+                               "psnc asks for no client certificate by default");
+        if (o->listen && o->ssl_verify == 1 && !o->ssl_trustfile)
+            return usage_error("--ssl-verify with -l needs --ssl-trustfile (the "
+                               "CAs of the client certificates)");
+        if (o->unix_path && !o->listen && o->ssl_verify != 0 && !o->ssl_servername)
+            return usage_error("TLS over -U needs --ssl-servername (the name to "
+                               "verify) or --ssl-insecure");
+#endif
+    }
     if (o->unix_path) {
         const char *bad = o->udp ? "-u" : o->scan ? "-z" : o->sport ? "-p" :
                           o->source ? "-s" : o->family ? (o->family == PS_AF_INET ? "-4" : "-6") : NULL;
@@ -620,6 +722,169 @@ static int wait_items(ps_pollitem *items, size_t n, int timeout_ms)
     }
 }
 
+
+/* ---- TLS (--ssl) ------------------------------------------------------------ */
+
+/* One connection: the socket, and over it the TLS layer with --ssl. The
+ * events are what the last receive and the last send (or close_notify)
+ * wait for: with TLS a receive may need the socket writable and a send
+ * readable (ps_tls_wants). */
+struct conn {
+    ps_socket_t s;
+#ifdef PSNC_TLS
+    ps_tls *t;
+#endif
+    unsigned rwant, swant;
+};
+
+#ifdef PSNC_TLS
+/* The configuration of every connection, made once from the --ssl flags. */
+static ps_tls_config *tls_cfg;
+
+/* The one line of a TLS failure, with the backend's reason. */
+static void tls_report(const char *level, const char *what, int err, const char *reason)
+{
+    fprintf(stderr, "%s: %s%s: %s (%s)%s%s\n", prog, level, what, ps_errname(err),
+            ps_strerror(err), reason && *reason ? ": " : "", reason ? reason : "");
+}
+
+static int tls_setup(const struct options *o)
+{
+    const char *step = "TLS set-up";
+    int r = ps_tls_config_new(&tls_cfg, o->listen ? PS_TLS_SERVER : PS_TLS_CLIENT);
+    if (r == 0 && (o->ssl_trustfile || !o->listen)) {
+        step = "--ssl-trustfile";
+        r = ps_tls_config_set_ca(tls_cfg, o->ssl_trustfile);
+    }
+    if (r == 0 && o->ssl_cert) {
+        step = "--ssl-cert/--ssl-key";
+        r = ps_tls_config_set_cert(tls_cfg, o->ssl_cert,
+                                   o->ssl_key ? o->ssl_key : o->ssl_cert);
+    }
+    if (r == 0) {
+        step = "--ssl-verify";
+        if (o->listen)
+            r = ps_tls_config_set_verify(tls_cfg, o->ssl_verify == 1
+                                                      ? PS_TLS_VERIFY_PEER
+                                                      : PS_TLS_VERIFY_PEER_AND_HOST);
+        else if (o->ssl_verify == 0)
+            r = ps_tls_config_set_verify(tls_cfg, PS_TLS_VERIFY_NONE_INSECURE);
+    }
+    if (r == 0 && o->ssl_alpn) {
+        /* "h2,http/1.1": each name 1 to 255 bytes. */
+        static char names[1024];
+        const char *list[32];
+        size_t n = 0;
+        step = "--ssl-alpn";
+        if (strlen(o->ssl_alpn) >= sizeof names)
+            return usage_error("option --ssl-alpn: the list is too long");
+        strcpy(names, o->ssl_alpn);
+        for (char *p = names;;) {
+            char *comma = strchr(p, ',');
+            if (comma)
+                *comma = '\0';
+            if (!*p || strlen(p) > 255 || n == sizeof list / sizeof list[0])
+                return usage_error("option --ssl-alpn needs names of 1 to 255 "
+                                   "bytes, comma-separated (at most 32), got '%s'",
+                                   o->ssl_alpn);
+            list[n++] = p;
+            if (!comma)
+                break;
+            p = comma + 1;
+        }
+        r = ps_tls_config_set_alpn(tls_cfg, list, n);
+    }
+    if (r != 0) {
+        tls_report("", step, r, ps_tls_reason(NULL));
+        ps_tls_config_free(tls_cfg);
+        tls_cfg = NULL;
+        return EXIT_FAIL;
+    }
+    return -1;
+}
+#endif
+
+static void conn_init(struct conn *c, ps_socket_t s)
+{
+    memset(c, 0, sizeof *c);
+    c->s = s;
+    c->rwant = PS_POLL_READ;
+    c->swant = PS_POLL_WRITE;
+}
+
+/* Decrypted bytes already in memory: a receive gets them at once. */
+static size_t conn_pending(const struct conn *c)
+{
+#ifdef PSNC_TLS
+    if (c->t)
+        return ps_tls_pending(c->t);
+#endif
+    (void)c;
+    return 0;
+}
+
+/* The events to wait for when the step that returned PS_EWOULDBLOCK
+ * normally waits for plain. */
+static unsigned conn_wants(const struct conn *c, unsigned plain)
+{
+#ifdef PSNC_TLS
+    if (c->t && ps_tls_wants(c->t))
+        return ps_tls_wants(c->t);
+#endif
+    (void)c;
+    return plain;
+}
+
+static int conn_recv(struct conn *c, void *buf, size_t cap, size_t *got)
+{
+    int r;
+#ifdef PSNC_TLS
+    if (c->t)
+        r = ps_tls_recv(c->t, buf, cap, got, 0);
+    else
+#endif
+        r = ps_recv(c->s, buf, cap, got, 0);
+    c->rwant = r == PS_EWOULDBLOCK ? conn_wants(c, PS_POLL_READ) : PS_POLL_READ;
+    return r;
+}
+
+static int conn_send(struct conn *c, const void *buf, size_t len, size_t *sent)
+{
+    int r;
+#ifdef PSNC_TLS
+    if (c->t)
+        r = ps_tls_send(c->t, buf, len, sent, 0);
+    else
+#endif
+        r = ps_send(c->s, buf, len, sent, 0);
+    c->swant = r == PS_EWOULDBLOCK ? conn_wants(c, PS_POLL_WRITE) : PS_POLL_WRITE;
+    return r;
+}
+
+/* The end of input: close_notify with TLS (PS_EWOULDBLOCK: call again
+ * when the socket is ready as c->swant says), else the half-close. */
+static int conn_shutdown(struct conn *c)
+{
+#ifdef PSNC_TLS
+    if (c->t) {
+        int r = ps_tls_shutdown(c->t, 0);
+        c->swant = r == PS_EWOULDBLOCK ? conn_wants(c, PS_POLL_WRITE) : PS_POLL_WRITE;
+        return r;
+    }
+#endif
+    return ps_shutdown(c->s, PS_SHUT_WR);
+}
+
+static int conn_is_tls(const struct conn *c)
+{
+#ifdef PSNC_TLS
+    return c->t != NULL;
+#else
+    (void)c;
+    return 0;
+#endif
+}
+
 /* ---- TCP ------------------------------------------------------------------ */
 
 /* Whether standard input has bytes (or its end) to read without waiting. */
@@ -641,16 +906,20 @@ static int next_wait(int wait_ms, int64_t quit_at)
 
 /* Copies both ways until both have ended: standard input reached its end
  * and all of it went out (then the sending side is shut down unless
- * --no-shutdown), and the peer closed its sending side; or -q's time after
- * the end of input has passed. Stdin is read only when the previous chunk
- * has gone, and the socket is asked for WRITE only while a chunk is
- * pending, so a peer that is slow to read never stops psnc from reading
- * (no deadlock with an echoing peer). */
-static int tcp_session(ps_socket_t s, const struct options *o)
+ * --no-shutdown: with TLS by close_notify), and the peer closed its
+ * sending side (with TLS: its close_notify; an end without it is
+ * PS_ETRUNCATED, a failure); or -q's time after the end of input has
+ * passed. Stdin is read only when the previous chunk has gone, and the
+ * socket is asked for the send's events only while a chunk (or TLS's
+ * close_notify) is pending, so a peer that is slow to read never stops
+ * psnc from reading (no deadlock with an echoing peer). With TLS, bytes
+ * already decrypted are taken before any wait (ps_tls_pending), and the
+ * socket is waited on as ps_tls_wants says. */
+static int tcp_session(struct conn *c, const struct options *o)
 {
     static unsigned char out[CHUNK], in[CHUNK];
     size_t out_len = 0, out_off = 0;
-    int net_open = 1, input_over = 0;
+    int net_open = 1, input_over = 0, shut_pending = 0;
     int64_t quit_at = -1;
     ps_pollitem items[2];
 
@@ -659,40 +928,51 @@ static int tcp_session(ps_socket_t s, const struct options *o)
         int pending = out_off < out_len;
         if (stdin_done && !pending && !input_over) {
             /* All input has gone: half-close, keep reading the reply. */
-            if (!o->no_shutdown) {
-                int r = ps_shutdown(s, PS_SHUT_WR);
-                if (r != 0)
-                    warn("shutdown", r);
-            }
+            if (!o->no_shutdown)
+                shut_pending = 1;
             input_over = 1;
             if (o->quit_ms >= 0)
                 quit_at = ps_now_ms() + o->quit_ms;
         }
-        if (input_over && (!net_open || (quit_at >= 0 && left_ms(quit_at) == 0)))
+        if (shut_pending) {
+            int r = conn_shutdown(c);
+            if (r != PS_EWOULDBLOCK) {
+                shut_pending = 0;
+                if (r != 0)
+                    warn(conn_is_tls(c) ? "close_notify" : "shutdown", r);
+            }
+        }
+        int sending = pending || shut_pending;
+        if (input_over && quit_at >= 0 && left_ms(quit_at) == 0)
+            return EXIT_OK;
+        if (input_over && !net_open && !shut_pending)
             return EXIT_OK;
         /* A listener's session ends when its peer is done and no input is
          * waiting to be sent, even if standard input is still open (as
          * nc -l): with -k the next peer is served, and later input goes to
          * it. Input that is ready now (a file) is still sent first. */
-        if (o->listen && !net_open && !pending && !stdin_ready_now())
+        if (o->listen && !net_open && !sending && !stdin_ready_now())
             return EXIT_OK;
+        /* Decrypted bytes in memory: no wait for the socket, only a look
+         * at standard input. */
+        int buffered = net_open && conn_pending(c) > 0;
         memset(items, 0, sizeof items);
-        if (!stdin_done && !pending) {
+        if (!stdin_done && !sending) {
             items[n++] = stdin_item;
         }
         ps_pollitem *si = NULL;
-        unsigned sev = (net_open ? PS_POLL_READ : 0u) | (pending ? PS_POLL_WRITE : 0u);
+        unsigned sev = (net_open ? c->rwant : 0u) | (sending ? c->swant : 0u);
         if (sev) {
             si = &items[n++];
             si->kind = PS_KIND_SOCKET;
-            si->sock = s;
+            si->sock = c->s;
             si->events = sev;
         }
 
-        int r = wait_items(items, n, next_wait(o->wait_ms, quit_at));
+        int r = wait_items(items, n, buffered ? 0 : next_wait(o->wait_ms, quit_at));
         if (r < 0)
             return session_fail(o, "select", r);
-        if (r == 0) {
+        if (r == 0 && !buffered) {
             /* -q's time is up, or -w's idle timeout: as nc, the session
              * just ends. */
             if (!(quit_at >= 0 && left_ms(quit_at) == 0) && o->verbose && !quiet)
@@ -710,10 +990,10 @@ static int tcp_session(ps_socket_t s, const struct options *o)
             out_len = got;
             out_off = 0;
         }
-        if (si && net_open &&
-            (si->revents & (PS_POLL_READ | PS_POLL_HUP | PS_POLL_ERROR))) {
+        int sock_ready = si && si->revents != 0;
+        if (net_open && (buffered || sock_ready)) {
             size_t got = 0;
-            r = ps_recv(s, in, sizeof in, &got, 0);
+            r = conn_recv(c, in, sizeof in, &got);
             if (r != 0 && r != PS_EWOULDBLOCK)
                 return session_fail(o, "receive", r);
             if (r == 0 && got == 0)
@@ -725,12 +1005,81 @@ static int tcp_session(ps_socket_t s, const struct options *o)
          * writable, which saves a round of ps_select. */
         if (out_off < out_len) {
             size_t sent = 0;
-            r = ps_send(s, out + out_off, out_len - out_off, &sent, 0);
+            r = conn_send(c, out + out_off, out_len - out_off, &sent);
             out_off += sent;
             if (r != 0 && r != PS_EWOULDBLOCK)
                 return session_fail(o, "send", r);
         }
     }
+}
+
+/* One TCP (or -U) session on the connected socket s, which it closes:
+ * with --ssl the handshake first (bounded by -w), then tcp_session, and at
+ * a clean end close_notify if it has not gone yet. */
+static int serve(ps_socket_t s, const struct options *o)
+{
+    struct conn c;
+    conn_init(&c, s);
+#ifdef PSNC_TLS
+    if (tls_cfg) {
+        const char *name = o->listen ? NULL : o->ssl_servername ? o->ssl_servername
+                           : o->unix_path ? NULL : o->host;
+        int r = ps_tls_wrap(&c.t, s, tls_cfg, name);
+        if (r != 0) {
+            tls_report(o->keep ? "warning: " : "", "TLS", r, ps_tls_reason(NULL));
+            return EXIT_FAIL;
+        }
+        /* Driven here without waiting inside, so that a signal is seen
+         * (wait_items) while the peer is slow. */
+        int64_t deadline = o->wait_ms >= 0 ? ps_now_ms() + o->wait_ms : -1;
+        for (;;) {
+            r = ps_tls_handshake(c.t, 0);
+            if (r != PS_EWOULDBLOCK)
+                break;
+            ps_pollitem it;
+            memset(&it, 0, sizeof it);
+            it.kind = PS_KIND_SOCKET;
+            it.sock = s;
+            it.events = ps_tls_wants(c.t);
+            r = wait_items(&it, 1, left_ms(deadline));
+            if (r < 0)
+                break;
+            if (r == 0) {
+                r = PS_ETIMEDOUT;
+                break;
+            }
+        }
+        if (r != 0) {
+            tls_report(o->keep ? "warning: " : "", "TLS handshake", r,
+                       ps_tls_reason(c.t));
+            ps_tls_close(c.t);
+            return EXIT_FAIL;
+        }
+        if (o->verbose && !quiet) {
+            char subject[512];
+            if (ps_tls_peer_subject(c.t, subject, sizeof subject) != 0)
+                strcpy(subject, "none");
+            const char *alpn = ps_tls_alpn(c.t);
+            fprintf(stderr, "%s: TLS 1.%d, ALPN %s, peer certificate %s\n", prog,
+                    ps_tls_version(c.t) == PS_TLS_1_3 ? 3 : 2,
+                    *alpn ? alpn : "none", subject);
+        }
+        r = tcp_session(&c, o);
+        if (r == EXIT_OK) {
+            /* close_notify if the session ended before it went (the peer
+             * was done first, -q, --no-shutdown): the peer's TLS sees a
+             * clean end. The peer may have gone already: a warning. */
+            int e = ps_tls_shutdown(c.t, 2000);
+            if (e != 0 && o->verbose)
+                warn("close_notify", e);
+        }
+        ps_tls_close(c.t);
+        return r;
+    }
+#endif
+    int r = tcp_session(&c, o);
+    ps_close(s);
+    return r;
 }
 
 /* Accepts one connection within timeout_ms (< 0: none), through
@@ -809,8 +1158,7 @@ static int tcp_listen(const struct options *o)
             break;
         /* -k: a failed session is reported and the next peer served,
          * unless standard input or output failed. */
-        r = tcp_session(s, o);
-        ps_close(s);
+        r = serve(s, o);
         if (r != EXIT_OK && stdio_dead) {
             ps_close(l);
             return r;
@@ -818,9 +1166,7 @@ static int tcp_listen(const struct options *o)
         timeout = -1;
     }
     ps_close(l);
-    r = tcp_session(s, o);
-    ps_close(s);
-    return r;
+    return serve(s, o);
 }
 
 /* nc's line for a connection that succeeded, on standard error. */
@@ -853,9 +1199,7 @@ static int tcp_connect(const struct options *o)
         return fail(what, r);
     }
     connected(o, s, o->ports[0]);
-    r = tcp_session(s, o);
-    ps_close(s);
-    return r;
+    return serve(s, o);
 }
 
 /* -z: connects to every port given, sends nothing. 0 if any accepted;
@@ -1069,6 +1413,12 @@ int main(int argc, char **argv)
         return r;
     }
     quiet = o.quiet;
+#ifdef PSNC_TLS
+    if (o.ssl && (r = tls_setup(&o)) >= 0) {
+        free(ops);
+        return r;
+    }
+#endif
     r = ps_init();
     if (r != 0) {
         free(ops);
@@ -1082,6 +1432,9 @@ int main(int argc, char **argv)
         r = tcp_listen(&o);
     else
         r = tcp_connect(&o);
+#ifdef PSNC_TLS
+    ps_tls_config_free(tls_cfg);
+#endif
     ps_cleanup();
     free(ops);
     if (psnc_sys_signal()) /* arrived while psnc was not waiting */

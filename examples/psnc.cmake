@@ -9,6 +9,12 @@ else()
   set(PS_PSNC_SYS ${CMAKE_CURRENT_LIST_DIR}/psnc_sys_posix.c)
 endif()
 ps_add_example(psnc ${CMAKE_CURRENT_LIST_DIR}/psnc.c ${PS_PSNC_SYS})
+# --ssl and the other TLS flags exist only where portsock_tls is built;
+# without it they fail with "built without TLS".
+if(TARGET portsock_tls)
+  target_link_libraries(psnc PRIVATE portsock_tls)
+  target_compile_definitions(psnc PRIVATE PSNC_TLS)
+endif()
 install(TARGETS psnc RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 if(PS_CAN_RUN_EXAMPLES)
