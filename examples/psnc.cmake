@@ -37,4 +37,15 @@ if(PS_CAN_RUN_EXAMPLES)
   endforeach()
   set_tests_properties(psnc_cli psnc_python psnc_stdio psnc_socat psnc_nc
     PROPERTIES LABELS interop)
+  # psnc --ssl against openssl s_server/s_client, socat, curl and ncat, with
+  # the certificates of the tls_certs fixture (tests/CMakeLists.txt). Native
+  # legs only: the script reads /proc/net/tcp, and under Wine there is no
+  # portsock_tls yet.
+  if(TARGET portsock_tls AND NOT CMAKE_CROSSCOMPILING)
+    ps_add_example_test(psnc_tls
+      ${Python3_EXECUTABLE} ${PS_INTEROP_DIR}/psnc_tls.py
+      ${PROJECT_BINARY_DIR}/tests/tls-certs ${PS_PSNC_CMD})
+    set_tests_properties(psnc_tls PROPERTIES LABELS interop
+      FIXTURES_REQUIRED tls_certs)
+  endif()
 endif()
