@@ -63,10 +63,10 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1 };
 #define CHUNK 16384
 
 /* Standard input and output as items (kind, sock, fd, handle, events). */
-static const ps_pollitem stdin_item = {PS_KIND_FD, PS_INVALID_SOCKET, 0, NULL,
-                                       PS_POLL_READ, 0};
-static const ps_pollitem stdout_item = {PS_KIND_FD, PS_INVALID_SOCKET, 1, NULL,
-                                        0, 0};
+static const ps_pollitem stdin_item = {PS_KIND_FD, PS_INVALID_SOCKET, 0,
+                                       NULL,       PS_POLL_READ,      0};
+static const ps_pollitem stdout_item = {
+    PS_KIND_FD, PS_INVALID_SOCKET, 1, NULL, 0, 0};
 
 /* All of buf to standard output (ps_item_write may take part of it);
  * 0 or the PS_E* code. Binary on Windows too. */
@@ -90,20 +90,20 @@ static int write_stdout(const void *buf, size_t len)
 
 struct options {
     int listen, keep, udp, scan, unix_path, verbose, quiet, no_shutdown;
-    int family;             /* 0, or PS_AF_INET (-4) / PS_AF_INET6 (-6) */
-    int wait_ms;            /* -w in milliseconds; -1 when not given */
-    int quit_ms;            /* -q in milliseconds; -1: wait for the peer */
-    const char *host;       /* NULL: all interfaces (listener only) */
-    const char *source;     /* -s */
-    const char *sport;      /* -p */
-    const char **ports;     /* port operands (several only with -z) */
+    int family;         /* 0, or PS_AF_INET (-4) / PS_AF_INET6 (-6) */
+    int wait_ms;        /* -w in milliseconds; -1 when not given */
+    int quit_ms;        /* -q in milliseconds; -1: wait for the peer */
+    const char *host;   /* NULL: all interfaces (listener only) */
+    const char *source; /* -s */
+    const char *sport;  /* -p */
+    const char **ports; /* port operands (several only with -z) */
     int nports;
     /* TLS (--ssl*): ssl is set by --ssl and by every other --ssl-* flag. */
     int ssl;
-    int ssl_verify;         /* -1 default, 1 --ssl-verify, 0 --ssl-insecure */
+    int ssl_verify; /* -1 default, 1 --ssl-verify, 0 --ssl-insecure */
     const char *ssl_cert, *ssl_key, *ssl_trustfile, *ssl_servername;
-    const char *ssl_alpn;   /* comma-separated, as given */
-    const char *ssl_flag;   /* the first --ssl* flag seen, for messages */
+    const char *ssl_alpn; /* comma-separated, as given */
+    const char *ssl_flag; /* the first --ssl* flag seen, for messages */
 };
 
 static const char *prog = "psnc";
@@ -114,17 +114,22 @@ static int stdin_done;
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-        "usage: %s [-46Nuv] [-p PORT] [-q SECONDS] [-s ADDR] [-w SECONDS] HOST PORT\n"
-        "       %s -z [-46v] [-p PORT] [-s ADDR] [-w SECONDS] HOST PORT[-PORT]...\n"
-        "       %s -l [-46kNuv] [-q SECONDS] [-w SECONDS] [-s ADDR] [HOST] PORT\n"
+    fprintf(
+        f,
+        "usage: %s [-46Nuv] [-p PORT] [-q SECONDS] [-s ADDR] [-w SECONDS] HOST "
+        "PORT\n"
+        "       %s -z [-46v] [-p PORT] [-s ADDR] [-w SECONDS] HOST "
+        "PORT[-PORT]...\n"
+        "       %s -l [-46kNuv] [-q SECONDS] [-w SECONDS] [-s ADDR] [HOST] "
+        "PORT\n"
         "       %s -l [-46kNuv] [-q SECONDS] [-w SECONDS] -p PORT [HOST]\n"
         "       %s -U [-lkNv] [-q SECONDS] [-w SECONDS] PATH\n"
         "  -4          IPv4 addresses only\n"
         "  -6          IPv6 addresses only\n"
         "  -k          with -l: after a connection ends, accept the next one\n"
         "              (one at a time); with -u: take datagrams from anyone\n"
-        "  -l          listen; HOST defaults to all interfaces, PORT 0 picks one\n"
+        "  -l          listen; HOST defaults to all interfaces, PORT 0 picks "
+        "one\n"
         "  -N          shut down the sending side at end of input: psnc's\n"
         "              default (nc needs -N for it); see --no-shutdown\n"
         "  -p PORT     source port; with -l the port to listen on\n"
@@ -137,7 +142,8 @@ static void usage(FILE *f)
         "  -v          report addresses and connections on standard error\n"
         "  -w SECONDS  connect timeout (with -l: wait for the first peer) and\n"
         "              idle timeout (the session ends, status 0, as nc)\n"
-        "  -z          scan: connect to each port (N-M is a range), send nothing\n"
+        "  -z          scan: connect to each port (N-M is a range), send "
+        "nothing\n"
         "  --no-shutdown  keep the sending side open at end of input (nc\n"
         "              without -N)\n"
         "TLS (TCP and -U; connect and -l), with ncat's flag names:\n"
@@ -147,7 +153,8 @@ static void usage(FILE *f)
         "  --ssl-key FILE   its private key, PEM (default: --ssl-cert's file)\n"
         "  --ssl-trustfile FILE  CAs to trust, PEM (default: the system's)\n"
         "  --ssl-verify  verify the peer: ON BY DEFAULT for a client (chain\n"
-        "              and host name), unlike ncat; with -l: require and verify\n"
+        "              and host name), unlike ncat; with -l: require and "
+        "verify\n"
         "              a client certificate\n"
         "  --ssl-insecure  client: verify nothing (anyone in the middle can\n"
         "              read and change the traffic; ncat's default)\n"
@@ -263,8 +270,8 @@ static int classify_port(const char *p, long *lo, long *hi)
         *hi = *lo;
         return PORT_NUMBER;
     }
-    if (!parse_number(p, dash, lo) || !parse_number(dash + 1, dash + strlen(dash), hi) ||
-        *lo > *hi)
+    if (!parse_number(p, dash, lo) ||
+        !parse_number(dash + 1, dash + strlen(dash), hi) || *lo > *hi)
         return PORT_BAD;
     return PORT_RANGE;
 }
@@ -388,23 +395,44 @@ static int parse_args(int argc, char **argv, struct options *o,
             for (const char *f = a + 1; *f; f++) {
                 const char *val;
                 switch (*f) {
-                case '4': o->family = PS_AF_INET; continue;
-                case '6': o->family = PS_AF_INET6; continue;
-                case 'k': o->keep = 1; continue;
-                case 'l': o->listen = 1; continue;
-                case 'N': o->no_shutdown = 0; continue;
-                case 'U': o->unix_path = 1; continue;
-                case 'u': o->udp = 1; continue;
-                case 'v': o->verbose = 1; continue;
-                case 'z': o->scan = 1; continue;
+                case '4':
+                    o->family = PS_AF_INET;
+                    continue;
+                case '6':
+                    o->family = PS_AF_INET6;
+                    continue;
+                case 'k':
+                    o->keep = 1;
+                    continue;
+                case 'l':
+                    o->listen = 1;
+                    continue;
+                case 'N':
+                    o->no_shutdown = 0;
+                    continue;
+                case 'U':
+                    o->unix_path = 1;
+                    continue;
+                case 'u':
+                    o->udp = 1;
+                    continue;
+                case 'v':
+                    o->verbose = 1;
+                    continue;
+                case 'z':
+                    o->scan = 1;
+                    continue;
                 case 'w':
                 case 'q':
                     val = option_value(f, argc, argv, &i);
                     if (!val)
-                        return usage_error("option -%c needs a number of seconds", *f);
-                    if (!parse_seconds(val, *f == 'q', *f == 'w' ? &o->wait_ms : &o->quit_ms))
-                        return usage_error("option -%c needs a%s number of seconds, got '%s'",
-                                           *f, *f == 'w' ? " positive" : "", val);
+                        return usage_error(
+                            "option -%c needs a number of seconds", *f);
+                    if (!parse_seconds(val, *f == 'q',
+                                       *f == 'w' ? &o->wait_ms : &o->quit_ms))
+                        return usage_error(
+                            "option -%c needs a%s number of seconds, got '%s'",
+                            *f, *f == 'w' ? " positive" : "", val);
                     break;
                 case 'p': {
                     long lo, hi;
@@ -413,7 +441,8 @@ static int parse_args(int argc, char **argv, struct options *o,
                         return usage_error("option -p needs a port");
                     int kind = classify_port(val, &lo, &hi);
                     if (kind != PORT_NUMBER && kind != PORT_NAME)
-                        return usage_error("option -p needs a port, got '%s'", val);
+                        return usage_error("option -p needs a port, got '%s'",
+                                           val);
                     o->sport = val;
                     break;
                 }
@@ -442,7 +471,8 @@ static int check_args(struct options *o, const char **ops, int nops)
     long lo, hi;
     if (o->ssl) {
 #ifndef PSNC_TLS
-        fprintf(stderr, "%s: option %s: built without TLS\n", prog, o->ssl_flag);
+        fprintf(stderr, "%s: option %s: built without TLS\n", prog,
+                o->ssl_flag);
         return EXIT_FAIL;
 #else
         if (o->udp || o->scan)
@@ -453,25 +483,35 @@ static int check_args(struct options *o, const char **ops, int nops)
         if (o->listen && !o->ssl_cert)
             return usage_error("TLS with -l needs --ssl-cert (and --ssl-key)");
         if (o->listen && o->ssl_servername)
-            return usage_error("option --ssl-servername is for a client, not -l");
+            return usage_error(
+                "option --ssl-servername is for a client, not -l");
         if (o->listen && o->ssl_verify == 0)
-            return usage_error("option --ssl-insecure is for a client; with -l "
-                               "psnc asks for no client certificate by default");
+            return usage_error(
+                "option --ssl-insecure is for a client; with -l "
+                "psnc asks for no client certificate by default");
         if (o->listen && o->ssl_verify == 1 && !o->ssl_trustfile)
-            return usage_error("--ssl-verify with -l needs --ssl-trustfile (the "
-                               "CAs of the client certificates)");
-        if (o->unix_path && !o->listen && o->ssl_verify != 0 && !o->ssl_servername)
-            return usage_error("TLS over -U needs --ssl-servername (the name to "
-                               "verify) or --ssl-insecure");
+            return usage_error(
+                "--ssl-verify with -l needs --ssl-trustfile (the "
+                "CAs of the client certificates)");
+        if (o->unix_path && !o->listen && o->ssl_verify != 0 &&
+            !o->ssl_servername)
+            return usage_error(
+                "TLS over -U needs --ssl-servername (the name to "
+                "verify) or --ssl-insecure");
 #endif
     }
     if (o->unix_path) {
-        const char *bad = o->udp ? "-u" : o->scan ? "-z" : o->sport ? "-p" :
-                          o->source ? "-s" : o->family ? (o->family == PS_AF_INET ? "-4" : "-6") : NULL;
+        const char *bad = o->udp      ? "-u"
+                          : o->scan   ? "-z"
+                          : o->sport  ? "-p"
+                          : o->source ? "-s"
+                          : o->family ? (o->family == PS_AF_INET ? "-4" : "-6")
+                                      : NULL;
         if (bad)
             return usage_error("option -U cannot be used with %s", bad);
         if (nops != 1)
-            return usage_error(nops ? "too many operands: -U takes one PATH" : "missing PATH");
+            return usage_error(nops ? "too many operands: -U takes one PATH"
+                                    : "missing PATH");
         if (!*ops[0])
             return usage_error("PATH is empty");
         o->host = ops[0];
@@ -486,7 +526,8 @@ static int check_args(struct options *o, const char **ops, int nops)
         if (o->sport) {
             /* Debian's "nc -l -p PORT [HOST]". */
             if (nops > 1)
-                return usage_error("too many operands: -l -p PORT takes at most HOST");
+                return usage_error(
+                    "too many operands: -l -p PORT takes at most HOST");
             if (nops == 1 && o->source)
                 return usage_error("both -s and a HOST operand");
             o->host = nops == 1 ? ops[0] : o->source;
@@ -520,7 +561,8 @@ static int check_args(struct options *o, const char **ops, int nops)
         int kind = classify_port(o->ports[i], &lo, &hi);
         if (kind == PORT_BAD)
             return usage_error("bad port '%s': a number 0-65535, a range N-M "
-                               "(with -z) or a service name", o->ports[i]);
+                               "(with -z) or a service name",
+                               o->ports[i]);
         if (kind == PORT_RANGE && !o->scan)
             return usage_error("port range '%s' needs -z", o->ports[i]);
         if (!o->listen && kind != PORT_NAME && lo == 0)
@@ -722,7 +764,6 @@ static int wait_items(ps_pollitem *items, size_t n, int timeout_ms)
     }
 }
 
-
 /* ---- TLS (--ssl) ------------------------------------------------------------ */
 
 /* One connection: the socket, and over it the TLS layer with --ssl. The
@@ -742,16 +783,19 @@ struct conn {
 static ps_tls_config *tls_cfg;
 
 /* The one line of a TLS failure, with the backend's reason. */
-static void tls_report(const char *level, const char *what, int err, const char *reason)
+static void tls_report(const char *level, const char *what, int err,
+                       const char *reason)
 {
-    fprintf(stderr, "%s: %s%s: %s (%s)%s%s\n", prog, level, what, ps_errname(err),
-            ps_strerror(err), reason && *reason ? ": " : "", reason ? reason : "");
+    fprintf(stderr, "%s: %s%s: %s (%s)%s%s\n", prog, level, what,
+            ps_errname(err), ps_strerror(err), reason && *reason ? ": " : "",
+            reason ? reason : "");
 }
 
 static int tls_setup(const struct options *o)
 {
     const char *step = "TLS set-up";
-    int r = ps_tls_config_new(&tls_cfg, o->listen ? PS_TLS_SERVER : PS_TLS_CLIENT);
+    int r = ps_tls_config_new(&tls_cfg,
+                              o->listen ? PS_TLS_SERVER : PS_TLS_CLIENT);
     if (r == 0 && (o->ssl_trustfile || !o->listen)) {
         step = "--ssl-trustfile";
         r = ps_tls_config_set_ca(tls_cfg, o->ssl_trustfile);
@@ -764,9 +808,9 @@ static int tls_setup(const struct options *o)
     if (r == 0) {
         step = "--ssl-verify";
         if (o->listen)
-            r = ps_tls_config_set_verify(tls_cfg, o->ssl_verify == 1
-                                                      ? PS_TLS_VERIFY_PEER
-                                                      : PS_TLS_VERIFY_PEER_AND_HOST);
+            r = ps_tls_config_set_verify(
+                tls_cfg, o->ssl_verify == 1 ? PS_TLS_VERIFY_PEER
+                                            : PS_TLS_VERIFY_PEER_AND_HOST);
         else if (o->ssl_verify == 0)
             r = ps_tls_config_set_verify(tls_cfg, PS_TLS_VERIFY_NONE_INSECURE);
     }
@@ -784,9 +828,10 @@ static int tls_setup(const struct options *o)
             if (comma)
                 *comma = '\0';
             if (!*p || strlen(p) > 255 || n == sizeof list / sizeof list[0])
-                return usage_error("option --ssl-alpn needs names of 1 to 255 "
-                                   "bytes, comma-separated (at most 32), got '%s'",
-                                   o->ssl_alpn);
+                return usage_error(
+                    "option --ssl-alpn needs names of 1 to 255 "
+                    "bytes, comma-separated (at most 32), got '%s'",
+                    o->ssl_alpn);
             list[n++] = p;
             if (!comma)
                 break;
@@ -857,7 +902,8 @@ static int conn_send(struct conn *c, const void *buf, size_t len, size_t *sent)
     else
 #endif
         r = ps_send(c->s, buf, len, sent, 0);
-    c->swant = r == PS_EWOULDBLOCK ? conn_wants(c, PS_POLL_WRITE) : PS_POLL_WRITE;
+    c->swant = r == PS_EWOULDBLOCK ? conn_wants(c, PS_POLL_WRITE)
+                                   : PS_POLL_WRITE;
     return r;
 }
 
@@ -868,7 +914,8 @@ static int conn_shutdown(struct conn *c)
 #ifdef PSNC_TLS
     if (c->t) {
         int r = ps_tls_shutdown(c->t, 0);
-        c->swant = r == PS_EWOULDBLOCK ? conn_wants(c, PS_POLL_WRITE) : PS_POLL_WRITE;
+        c->swant = r == PS_EWOULDBLOCK ? conn_wants(c, PS_POLL_WRITE)
+                                       : PS_POLL_WRITE;
         return r;
     }
 #endif
@@ -969,14 +1016,17 @@ static int tcp_session(struct conn *c, const struct options *o)
             si->events = sev;
         }
 
-        int r = wait_items(items, n, buffered ? 0 : next_wait(o->wait_ms, quit_at));
+        int r = wait_items(items, n,
+                           buffered ? 0 : next_wait(o->wait_ms, quit_at));
         if (r < 0)
             return session_fail(o, "select", r);
         if (r == 0 && !buffered) {
             /* -q's time is up, or -w's idle timeout: as nc, the session
              * just ends. */
-            if (!(quit_at >= 0 && left_ms(quit_at) == 0) && o->verbose && !quiet)
-                fprintf(stderr, "%s: idle timeout: closing the connection\n", prog);
+            if (!(quit_at >= 0 && left_ms(quit_at) == 0) && o->verbose &&
+                !quiet)
+                fprintf(stderr, "%s: idle timeout: closing the connection\n",
+                        prog);
             return EXIT_OK;
         }
 
@@ -1022,11 +1072,14 @@ static int serve(ps_socket_t s, const struct options *o)
     conn_init(&c, s);
 #ifdef PSNC_TLS
     if (tls_cfg) {
-        const char *name = o->listen ? NULL : o->ssl_servername ? o->ssl_servername
-                           : o->unix_path ? NULL : o->host;
+        const char *name = o->listen           ? NULL
+                           : o->ssl_servername ? o->ssl_servername
+                           : o->unix_path      ? NULL
+                                               : o->host;
         int r = ps_tls_wrap(&c.t, s, tls_cfg, name);
         if (r != 0) {
-            tls_report(o->keep ? "warning: " : "", "TLS", r, ps_tls_reason(NULL));
+            tls_report(o->keep ? "warning: " : "", "TLS", r,
+                       ps_tls_reason(NULL));
             return EXIT_FAIL;
         }
         /* Driven here without waiting inside, so that a signal is seen
@@ -1060,8 +1113,8 @@ static int serve(ps_socket_t s, const struct options *o)
             if (ps_tls_peer_subject(c.t, subject, sizeof subject) != 0)
                 strcpy(subject, "none");
             const char *alpn = ps_tls_alpn(c.t);
-            fprintf(stderr, "%s: TLS 1.%d, ALPN %s, peer certificate %s\n", prog,
-                    ps_tls_version(c.t) == PS_TLS_1_3 ? 3 : 2,
+            fprintf(stderr, "%s: TLS 1.%d, ALPN %s, peer certificate %s\n",
+                    prog, ps_tls_version(c.t) == PS_TLS_1_3 ? 3 : 2,
                     *alpn ? alpn : "none", subject);
         }
         r = tcp_session(&c, o);
@@ -1129,9 +1182,10 @@ static int tcp_listen(const struct options *o)
     if (r == PS_EADDRINUSE && o->unix_path) {
         /* Only a file psnc created itself is ever removed: nothing here
          * tells a stale socket from someone else's file. */
-        fprintf(stderr, "%s: listen on %s: %s (%s): the file exists; remove "
-                "it if it is a stale socket\n", prog, o->host, ps_errname(r),
-                ps_strerror(r));
+        fprintf(stderr,
+                "%s: listen on %s: %s (%s): the file exists; remove "
+                "it if it is a stale socket\n",
+                prog, o->host, ps_errname(r), ps_strerror(r));
         return EXIT_FAIL;
     }
     if (r != 0)
@@ -1195,7 +1249,8 @@ static int tcp_connect(const struct options *o)
         if (o->unix_path)
             snprintf(what, sizeof what, "connect to %s", o->host);
         else
-            snprintf(what, sizeof what, "connect to %s port %s", o->host, o->ports[0]);
+            snprintf(what, sizeof what, "connect to %s port %s", o->host,
+                     o->ports[0]);
         return fail(what, r);
     }
     connected(o, s, o->ports[0]);
@@ -1230,7 +1285,8 @@ static int scan(const struct options *o)
                 snprintf(what, sizeof what, "%s port %s", o->host, port);
                 return fail(what, r);
             } else if (o->verbose && !quiet) {
-                fprintf(stderr, "%s: connect to %s port %s (tcp) failed: %s (%s)\n",
+                fprintf(stderr,
+                        "%s: connect to %s port %s (tcp) failed: %s (%s)\n",
                         prog, o->host, port, ps_errname(r), ps_strerror(r));
             }
             last = r;
@@ -1243,10 +1299,12 @@ static int scan(const struct options *o)
     if (accepted)
         return EXIT_OK;
     if (tried == 1)
-        snprintf(what, sizeof what, "connect to %s port %s", o->host, last_port);
+        snprintf(what, sizeof what, "connect to %s port %s", o->host,
+                 last_port);
     else
-        snprintf(what, sizeof what, "scan of %s: none of %ld ports accepted; last error",
-                 o->host, tried);
+        snprintf(what, sizeof what,
+                 "scan of %s: none of %ld ports accepted; last error", o->host,
+                 tried);
     return fail(what, last);
 }
 
