@@ -163,7 +163,7 @@ def main():
             "--quiet: the fatal line is still printed", f"rc={rc} err={err!r}")
 
     for test in (service_names, quit_after_eof, source_port, keep_listening,
-                 keep_listening_stdin_open, scan_failure_line):
+                 keep_listening_stdin_open, scan_failure_line, tls_usage):
         try:
             test(t)
         except Exception as e:  # a broken exchange is a failure, not a crash
@@ -379,6 +379,40 @@ def scan_failure_line(t):
             f"-z 127.0.0.1 ftp-data ({'open' if open20 else 'closed'} here): "
             f"status {0 if open20 else 1}" + ("" if open20 else ", one line"),
             f"rc={rc} err={err!r}")
+
+
+def tls_usage(t):
+    """The --ssl flags without a network: built without TLS, each fails
+    with one line and status 1; built with it, --help lists them and a bad
+    combination is a usage error that names it (psnc_tls.py runs them)."""
+    rc, out, err, _ = run(t.cmd + ["--help"], None, t.timeout)
+    if b"built without TLS" in out:
+        for flag in ("--ssl", "--ssl-alpn", "--ssl-insecure"):
+            args = [flag] + (["h2"] if flag == "--ssl-alpn" else [])
+            rc, out, err, _ = run(t.cmd + args + ["127.0.0.1", "9"], None, t.timeout)
+            t.check(rc == 1 and out == b"" and
+                    err == f"psnc: option {flag}: built without TLS",
+                    f"built without TLS: {flag} fails with one line, status 1",
+                    f"rc={rc} err={err!r}")
+        return
+    flags = [b"--ssl ", b"--ssl-cert FILE", b"--ssl-key FILE",
+             b"--ssl-trustfile FILE", b"--ssl-verify", b"--ssl-insecure",
+             b"--ssl-servername NAME", b"--ssl-alpn LIST", b"ON BY DEFAULT"]
+    missing = [f.decode() for f in flags if f not in out]
+    t.check(rc == 0 and not missing, "--help lists every TLS flag and says "
+            "verification is on by default", f"missing={missing}")
+    for args, text in ((["-l", "--ssl", "1"], "TLS with -l needs --ssl-cert"),
+                       (["--ssl", "-u", "h", "1"], "cannot be used with -u"),
+                       (["--ssl-key", "k", "h", "1"], "--ssl-key needs --ssl-cert"),
+                       (["--ssl-alpn"], "option --ssl-alpn needs a value"),
+                       (["--ssl=yes", "h", "1"], "option --ssl takes no value"),
+                       (["--ssl-nope", "h", "1"], "unknown option --ssl-nope"),
+                       (["--ssl-alpn", "a,,b", "h", "1"], "--ssl-alpn needs names"),
+                       (["--ssl-trustfile=/nonexistent/ca.pem", "h", "1"],
+                        "psnc: --ssl-trustfile: PS_ETLS")):
+        rc, out, err, _ = run(t.cmd + args, None, t.timeout)
+        t.check(rc == 1 and out == b"" and one_error_line(err, text),
+                f"psnc {' '.join(args)}: status 1, '{text}'", f"rc={rc} err={err!r}")
 
 
 if __name__ == "__main__":
