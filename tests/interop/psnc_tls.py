@@ -200,6 +200,48 @@ def test_s_client(t):
     t.check("ALPN x-test" in err, "psnc -l --ssl agrees ALPN x-test", err)
 
 
+def test_s_client_cert(t):
+    """psnc -l --ssl --ssl-verify requires a client certificate from the
+    --ssl-trustfile CA: s_client with the test client certificate gets
+    through, s_client without one is refused (status 1, the reason)."""
+    openssl = tool(t, "openssl")
+    if not openssl:
+        return
+    verify = ["--ssl-verify", "--ssl-trustfile", cert("ca.pem")]
+    data = pattern(3000, 11)
+    p, port = psnc_listen(t, verify, stdin_pipe=True)
+    with p:
+        if not t.check(port is not None, "psnc -l --ssl --ssl-verify logs its port"):
+            return
+        with Proc([openssl, "s_client", "-quiet", "-connect", f"127.0.0.1:{port}",
+                   "-servername", "localhost", "-CAfile", cert("ca.pem"),
+                   "-cert", cert("client.pem"), "-key", cert("client.key")],
+                  t.file("client.in", data)) as c:
+            got = wait_out(p, data, t.timeout)
+            p.p.stdin.write(b"welcome\n")
+            p.p.stdin.close()
+            crc, cout, _, _ = c.finish(t.timeout)
+        rc, out, err, _ = p.finish(t.timeout)
+    t.check(got and rc == 0 and out == data and cout == b"welcome\n" and
+            "CN=portsock client" in err,
+            "psnc -l --ssl-verify: s_client with the CA's client certificate gets "
+            "through, both ways", f"rc={rc} got {len(out)} B err={err!r}; "
+            f"s_client rc={crc} out={cout!r}")
+
+    p, port = psnc_listen(t, verify, stdin_pipe=True)
+    with p:
+        if not t.check(port is not None, "psnc -l --ssl --ssl-verify logs its port"):
+            return
+        with Proc([openssl, "s_client", "-quiet", "-connect", f"127.0.0.1:{port}",
+                   "-servername", "localhost", "-CAfile", cert("ca.pem")],
+                  t.file("client.in", data)) as c:
+            rc, out, err, _ = p.finish(t.timeout)
+            c.finish(t.timeout)
+    t.check(rc == 1 and out == b"" and "TLS handshake: PS_E" in err,
+            "psnc -l --ssl-verify refuses s_client without a certificate: "
+            "status 1, the reason", f"rc={rc} out={out!r} err={err!r}")
+
+
 def test_socat(t):
     """socat OPENSSL: -> psnc -l --ssl and psnc --ssl -> socat
     OPENSSL-LISTEN:, 1 MiB each way."""
@@ -330,7 +372,8 @@ def main():
         return 2
     CERTS = sys.argv.pop(1)
     return run_suite("psnc_tls", [test_s_server, test_s_server_refused,
-                                  test_s_client, test_socat, test_curl,
+                                  test_s_client, test_s_client_cert,
+                                  test_socat, test_curl,
                                   test_ncat])
 
 
