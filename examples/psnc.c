@@ -33,6 +33,13 @@
  * for the first peer) and is the idle timeout: a TCP session idle that long
  * ends with status 0, as in nc.
  *
+ * TLS (--ssl and the other ncat flags, where portsock_tls is built): the
+ * same session over ps_tls. A client verifies the server by default
+ * (ncat does not; --ssl-insecure turns it off). The loop takes bytes
+ * already decrypted (ps_tls_pending) before it waits, waits on the socket
+ * as ps_tls_wants says, and ends input with close_notify instead of the
+ * half-close; a peer's end without close_notify is PS_ETRUNCATED.
+ *
  * A listener's TCP session also ends when the peer has closed its sending
  * side and no input is ready to send, even with standard input still open
  * (as nc -l); with -k the next peer is then served.
@@ -1040,8 +1047,10 @@ static int tcp_session(struct conn *c, const struct options *o)
             out_len = got;
             out_off = 0;
         }
-        int sock_ready = si && si->revents != 0;
-        if (net_open && (buffered || sock_ready)) {
+        /* The receive's own events (with TLS it may wait for WRITE). */
+        int recv_ready = si && (si->revents &
+                                (c->rwant | PS_POLL_HUP | PS_POLL_ERROR));
+        if (net_open && (buffered || recv_ready)) {
             size_t got = 0;
             r = conn_recv(c, in, sizeof in, &got);
             if (r != 0 && r != PS_EWOULDBLOCK)
