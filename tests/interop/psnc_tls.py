@@ -3,7 +3,7 @@
 """psnc --ssl against TLS programs no one here wrote, on 127.0.0.1:
 openssl s_server and s_client, socat OPENSSL: and OPENSSL-LISTEN:, curl
 --cacert fetching a response served by psnc -l --ssl, and ncat --ssl both
-ways. psnc verifies the server by default (the test CA through
+ways; psnc to psnc over -U. psnc verifies the server by default (the test CA through
 --ssl-trustfile); a wrong host name fails with status 1 and the reason on
 stderr; a self-signed server is refused unless --ssl-insecure. Every case
 checks the bytes that arrived on each side, and how psnc ended: status 0
@@ -365,6 +365,31 @@ def test_ncat(t):
                     f"{len(sout)} B err={serr[-300:]!r}")
 
 
+def test_unix(t):
+    """psnc -U --ssl to psnc -l -U --ssl (AF_UNIX): verified through
+    --ssl-servername, data both ways, close_notify both ways, the socket
+    file removed."""
+    path = os.path.join(t.tmp.name, "tls.sock")
+    a, b = pattern(70000, 12), pattern(50000, 13)
+    with Proc(t.cmd + ["-l", "-v", "-U", "--ssl", "--ssl-cert", cert("server.pem"),
+                       "--ssl-key", cert("server.key"), path],
+              t.file("unix.b", b)) as p:
+        m = p.wait_stderr(r"listening on", t.timeout)
+        if not t.check(m is not None, "psnc -l -U --ssl logs that it listens"):
+            return
+        with Proc(t.cmd + ["-U", "--ssl", "--ssl-trustfile", cert("ca.pem"),
+                           "--ssl-servername", "localhost", path],
+                  t.file("unix.a", a)) as c:
+            crc, cout, cerr, _ = c.finish(t.timeout)
+        rc, out, err, secs = p.finish(t.timeout)
+    t.check(rc == 0 and crc == 0 and out == a and cout == b
+            and not os.path.exists(path),
+            f"psnc -U --ssl -> psnc -l -U --ssl: {len(a)} B and {len(b)} B "
+            f"arrived, file removed ({secs:.2f} s)",
+            f"rc={rc} got {len(out)} B err={err!r}; client rc={crc} got "
+            f"{len(cout)} B err={cerr!r}")
+
+
 def main():
     global CERTS
     if len(sys.argv) < 3:
@@ -373,8 +398,8 @@ def main():
     CERTS = sys.argv.pop(1)
     return run_suite("psnc_tls", [test_s_server, test_s_server_refused,
                                   test_s_client, test_s_client_cert,
-                                  test_socat, test_curl,
-                                  test_ncat])
+                                  test_socat, test_curl, test_ncat,
+                                  test_unix])
 
 
 if __name__ == "__main__":
