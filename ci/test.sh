@@ -21,7 +21,7 @@ all_legs="gcc-debug clang-debug asan tsan valgrind static docs poll-backend ming
 legs="${*:-$all_legs}"
 
 need_install() {
-    for cmd in cmake pkg-config gcc clang x86_64-w64-mingw32-gcc i686-w64-mingw32-gcc python3 socat nc; do
+    for cmd in cmake pkg-config gcc clang x86_64-w64-mingw32-gcc i686-w64-mingw32-gcc python3 socat nc ncat curl; do
         command -v "$cmd" >/dev/null 2>&1 || return 0
     done
     pkg-config --exists criterion || return 0
@@ -44,7 +44,7 @@ if [ -z "${PS_CI_NO_INSTALL:-}" ] && need_install; then
     $sudo apt-get update -q >/dev/null || exit 1
     $sudo apt-get install -y -q --no-install-recommends \
         cmake make pkg-config gcc clang libc6-dev libcriterion-dev libssl-dev openssl \
-        gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 wine64 python3 socat netcat-openbsd >/dev/null || exit 1
+        gcc-mingw-w64-x86-64 gcc-mingw-w64-i686 wine64 python3 socat netcat-openbsd ncat curl >/dev/null || exit 1
 fi
 
 summary=()

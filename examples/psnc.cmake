@@ -39,9 +39,9 @@ if(PS_CAN_RUN_EXAMPLES)
     PROPERTIES LABELS interop)
   # psnc --ssl against openssl s_server/s_client, socat, curl and ncat, with
   # the certificates of the tls_certs fixture (tests/CMakeLists.txt). Native
-  # legs only: the script reads /proc/net/tcp, and under Wine there is no
+  # Linux legs only: the script reads /proc/net/tcp, and under Wine there is no
   # portsock_tls yet.
-  if(TARGET portsock_tls AND NOT CMAKE_CROSSCOMPILING)
+  if(TARGET portsock_tls AND NOT CMAKE_CROSSCOMPILING AND CMAKE_SYSTEM_NAME STREQUAL "Linux")
     ps_add_example_test(psnc_tls
       ${Python3_EXECUTABLE} ${PS_INTEROP_DIR}/psnc_tls.py
       ${PROJECT_BINARY_DIR}/tests/tls-certs ${PS_PSNC_CMD})
