@@ -2,20 +2,25 @@
 /* A portsock_tls server fed arbitrary client bytes.
  *
  * Per input: a ps_socketpair; the input is written raw into one end as
- * everything the client ever sends, and that end's writing side is shut
- * down; the other end is wrapped by ps_tls_wrap in a server configuration
- * (made once per process: a fresh self-signed certificate, ALPN h2 and
- * http/1.1). ps_tls_handshake then runs, and, if it completes,
- * ps_tls_recv until the stream ends or fails. What the server writes back
+ * everything the client ever sends; the other end is wrapped by
+ * ps_tls_wrap in a server configuration (made once per process: a fresh
+ * self-signed certificate, ALPN h2 and http/1.1). In two steps: first
+ * only the input's first TLS record (as its 5-byte header announces, or
+ * all of it if shorter) is written and ps_tls_handshake runs with timeout
+ * 0; then the rest is written, the writing side shut down, and
+ * ps_tls_handshake runs with a deadline and, if it completes, ps_tls_recv
+ * until the stream ends or fails. What the server writes back
  * (its ServerHello, alerts) stays unread in the socket's buffer, which is
  * large enough for it.
  *
  * The contract (include/portsock_tls.h): every call returns 0 or one of
- * its documented codes. As all the client's bytes and its end of stream
- * are there before the server starts, nothing ever has to wait: a
- * timeout is a failure too, as is any code the header does not name for
- * garbage or an early end (PS_ETLS, PS_ECERT, PS_ETRUNCATED,
- * PS_ECONNRESET). After a failure the connection's ps_tls_reason is a
+ * its documented codes. The first step may also give PS_EWOULDBLOCK, and
+ * then ps_tls_wants is PS_POLL_READ (the server's replies always fit in
+ * the socket's buffer, so it can only be waiting for the client). In the
+ * second step all the client's bytes and its end of stream are there, so
+ * nothing ever has to wait: a timeout is a failure too, as is any code
+ * the header does not name for garbage or an early end (PS_ETLS,
+ * PS_ECERT, PS_ETRUNCATED, PS_ECONNRESET). After a failure the connection's ps_tls_reason is a
  * string, and ps_tls_version is 0 unless the handshake completed.
  * Everything is freed per input, so LeakSanitizer sees any leak.
  *
@@ -68,12 +73,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)setsockopt(pair[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
         (void)setsockopt(pair[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
     }
-    stream_write(pair[1], data, size, 1);
-    stream_end(&pair[1], 0);
-
     int rc = ps_tls_wrap(&t, pair[0], cfg, NULL);
     HARNESS(rc == 0 && t != NULL, "ps_tls_wrap");
-    rc = ps_tls_handshake(t, STEP_TIMEOUT_MS);
+
+    /* Step 1: the first record alone, no waiting. */
+    size_t first = size;
+    if (size >= 5 && 5 + (((size_t)data[3] << 8) | data[4]) < size)
+        first = 5 + (((size_t)data[3] << 8) | data[4]);
+    stream_write(pair[1], data, first, 1);
+    rc = ps_tls_handshake(t, 0);
+    CHECK(rc == 0 || rc == PS_EWOULDBLOCK || documented_failure(rc),
+          "ps_tls_handshake(timeout 0) on the first %zu bytes: %s (%s)", first,
+          ps_errname(rc), ps_tls_reason(t));
+    if (rc == PS_EWOULDBLOCK)
+        CHECK(ps_tls_wants(t) == PS_POLL_READ,
+              "ps_tls_handshake(timeout 0): PS_EWOULDBLOCK wanting %#x",
+              ps_tls_wants(t));
+
+    /* Step 2: the rest and the end of stream (a failure is final). */
+    stream_write(pair[1], data + first, size - first, 1);
+    stream_end(&pair[1], 0);
+    if (rc == 0 || rc == PS_EWOULDBLOCK)
+        rc = ps_tls_handshake(t, STEP_TIMEOUT_MS);
     CHECK(rc == 0 || documented_failure(rc),
           "ps_tls_handshake on %zu bytes: %s (%s)", size, ps_errname(rc),
           ps_tls_reason(t));
