@@ -236,7 +236,8 @@ run_bench() {
 }
 
 # The fuzz smoke: each libFuzzer target of fuzz/ for PS_FUZZ_SECS (30 s)
-# from the committed seeds, in a scratch copy of the corpus. Any crash,
+# from the committed seeds (fuzz_tls_server, built with portsock_tls: from
+# ClientHellos captured at run time), in a scratch copy of the corpus. Any crash,
 # failed check, leak or hang fails the leg (fuzz/campaign.sh does the runs).
 fuzz_secs=${PS_FUZZ_SECS:-30}
 
@@ -282,7 +283,7 @@ run_fuzz() {
     else
         grep -vE '^INFO|^#' "$log" | tail -60
         read -r p f < <(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1 | sed -E 's/([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
-        summary+=("fuzz: FAILED — ${f:-1} of 4 targets (see $log and build/fuzz-smoke)")
+        summary+=("fuzz: FAILED — ${f:-1} of $(( ${p:-0} + ${f:-1} )) targets (see $log and build/fuzz-smoke)")
         failed_legs=$((failed_legs + 1))
         total_pass=$((total_pass + ${p:-0}))
         total_fail=$((total_fail + ${f:-1}))

@@ -14,8 +14,9 @@
 #   -o  logs and crashing inputs (default build/fuzz-campaign)
 #   -B  do not configure and build (build/fuzz must be up to date)
 # TARGET: fuzz_addr_parse fuzz_addr_format fuzz_recv_frame fuzz_recv_chunks
-# (default all). ci/test.sh's fuzz leg is this script with -t 30 and a
-# scratch corpus.
+# fuzz_tls_server (default all; fuzz_tls_server only where portsock_tls is
+# built, i.e. its binary exists). ci/test.sh's fuzz leg is this script with
+# -t 30 and a scratch corpus.
 set -u -o pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,12 +32,12 @@ while getopts "t:n:c:o:B" opt; do
         c) corpus=$OPTARG ;;
         o) out=$OPTARG ;;
         B) build=0 ;;
-        *) sed -n '2,18p' "$0"; exit 2 ;;
+        *) sed -n '2,20p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-targets="${*:-fuzz_addr_parse fuzz_addr_format fuzz_recv_frame fuzz_recv_chunks}"
 bindir=build/fuzz/fuzz
+targets="${*:-}"
 
 if [ "$build" -eq 1 ]; then
     echo "== building the fuzz targets (preset fuzz)"
@@ -49,6 +50,11 @@ if [ "$build" -eq 1 ]; then
     rm -f "${TMPDIR:-/tmp}/ps-fuzz-build.$$"
 fi
 mkdir -p "$out" "$corpus" || exit 1
+# The default: every target, the TLS one where it was built (PS_TLS).
+if [ -z "$targets" ]; then
+    targets="fuzz_addr_parse fuzz_addr_format fuzz_recv_frame fuzz_recv_chunks"
+    [ -x "$bindir/fuzz_tls_server" ] && targets="$targets fuzz_tls_server"
+fi
 
 # Per-target options: the address targets take the dictionary and short
 # inputs; the stream targets bound their own input size (64 KiB).
@@ -73,6 +79,14 @@ for t in $targets; do
     fi
     mkdir -p "$corpus/$t" "$out/artifacts" || exit 1
     cp -n fuzz/corpus/"$t"/* "$corpus/$t"/ 2>/dev/null
+    # fuzz_tls_server's seeds are real ClientHellos, made now by a
+    # portsock_tls client (no binary seed is committed).
+    if [ "$t" = fuzz_tls_server ] && ! "$bindir/fuzz_tls_seeds" "$corpus/$t" >/dev/null; then
+        echo "== $t: fuzz_tls_seeds failed"
+        results+=("$t: FAILED (fuzz_tls_seeds could not write the seeds)")
+        fail=$((fail + 1))
+        continue
+    fi
     log=$out/$t.log
     echo "== $t: ${secs} s${runs:+ or $runs runs}, corpus $corpus/$t"
     start=$(date +%s)
