@@ -61,12 +61,19 @@ endif()
 
 if(PS_TLS_BACKEND)
   message(STATUS "portsock: portsock_tls backend ${PS_TLS_BACKEND}")
+  # The system trust store's platform side (src/tls/system_roots.h).
+  if(WIN32)
+    set(ps_tls_platform win32)
+  else()
+    set(ps_tls_platform posix)
+  endif()
   add_library(portsock_tls
     ${PROJECT_SOURCE_DIR}/src/tls/config.c
     ${PROJECT_SOURCE_DIR}/src/tls/conn.c
     ${PROJECT_SOURCE_DIR}/src/tls/io.c
     ${PROJECT_SOURCE_DIR}/src/tls/transport.c
-    ${PROJECT_SOURCE_DIR}/src/tls/${PS_TLS_BACKEND}.c)
+    ${PROJECT_SOURCE_DIR}/src/tls/${PS_TLS_BACKEND}.c
+    ${PROJECT_SOURCE_DIR}/src/${ps_tls_platform}/tls_roots.c)
   add_library(portsock::tls ALIAS portsock_tls)
   target_include_directories(portsock_tls
     PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
@@ -77,5 +84,11 @@ if(PS_TLS_BACKEND)
       VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
   endif()
   target_link_libraries(portsock_tls PUBLIC portsock PRIVATE OpenSSL::SSL)
+  if(WIN32)
+    # crypt32: the ROOT store; a static OpenSSL also needs user32 (its
+    # fatal-error message box and service check) besides ws2_32 and crypt32,
+    # which FindOpenSSL adds.
+    target_link_libraries(portsock_tls PRIVATE crypt32 user32)
+  endif()
   ps_set_warnings(portsock_tls)
 endif()

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "system_roots.h"
 
 struct ps__tls_be_config {
     SSL_CTX *ctx;
@@ -196,6 +197,39 @@ static int alpn_select(SSL *ssl, const unsigned char **out,
     return SSL_TLSEXT_ERR_OK;
 }
 
+/* ---- the system trust store ---- */
+
+static int add_root(const unsigned char *der, size_t len, void *arg)
+{
+    X509_STORE *store = arg;
+    const unsigned char *p = der;
+    if (len > LONG_MAX)
+        return 0;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    /* One root OpenSSL cannot parse must not cost the others. */
+    if (!x) {
+        ERR_clear_error();
+        return 0;
+    }
+    int ok = X509_STORE_add_cert(store, x);
+    X509_free(x);
+    return ok == 1 ? 0 : PS_ENOMEM;
+}
+
+/* The platform's store where it keeps one apart from files (Windows:
+ * ROOT), else OpenSSL's default paths. */
+static int load_system_roots(X509_STORE *store, char *reason)
+{
+    int rc = ps__tls_system_roots(add_root, store);
+    if (rc == PS_ENOTSUP)
+        rc = X509_STORE_set_default_paths(store) == 1 ? 0 : PS_ETLS;
+    if (rc != 0) {
+        queue_reason(reason, "cannot load the system trust store");
+        return rc == PS_ENOMEM ? PS_ENOMEM : PS_ETLS;
+    }
+    return 0;
+}
+
 int ps__tls_be_config_new(ps__tls_be_config **out, int role, char *reason)
 {
     ps__tls_be_config *c = calloc(1, sizeof *c);
@@ -221,10 +255,12 @@ int ps__tls_be_config_new(ps__tls_be_config **out, int role, char *reason)
         /* No session resumption is offered, so no tickets to send. */
         SSL_CTX_set_num_tickets(c->ctx, 0);
         SSL_CTX_set_alpn_select_cb(c->ctx, alpn_select, c);
-    } else if (SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
-        queue_reason(reason, "cannot load the system trust store");
-        config_release(c);
-        return PS_ETLS;
+    } else {
+        int rc = load_system_roots(SSL_CTX_get_cert_store(c->ctx), reason);
+        if (rc != 0) {
+            config_release(c);
+            return rc;
+        }
     }
     *out = c;
     return 0;
@@ -242,9 +278,13 @@ int ps__tls_be_config_set_ca(ps__tls_be_config *c, const char *path,
     X509_STORE *store = X509_STORE_new();
     if (!store)
         return PS_ENOMEM;
-    int ok = path ? X509_STORE_load_file(store, path)
-                  : X509_STORE_set_default_paths(store);
-    if (ok != 1) {
+    if (!path) {
+        int rc = load_system_roots(store, reason);
+        if (rc != 0) {
+            X509_STORE_free(store);
+            return rc;
+        }
+    } else if (X509_STORE_load_file(store, path) != 1) {
         queue_reason(reason, "cannot load the CA file");
         X509_STORE_free(store);
         return PS_ETLS;

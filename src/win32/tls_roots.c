@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* The Windows trust store for a TLS library that has none of its own
+ * there (OpenSSL's default paths name files that do not exist on
+ * Windows): the ROOT system store, whose current-user view also holds
+ * the machine's roots, certificate by certificate. */
+#include <windows.h>
+
+#include <wincrypt.h>
+
+#include "portsock.h"
+#include "system_roots.h"
+
+/* Windows may limit a root to some purposes (its "enhanced key usage"
+ * property): a root an administrator kept from server authentication must
+ * not become one here. No property means every purpose. */
+static int for_servers(PCCERT_CONTEXT cert)
+{
+    DWORD size = 0;
+    if (!CertGetEnhancedKeyUsage(cert, CERT_FIND_PROP_ONLY_ENHKEY_USAGE_FLAG,
+                                 NULL, &size))
+        return GetLastError() == (DWORD)CRYPT_E_NOT_FOUND;
+    CERT_ENHKEY_USAGE *usage = HeapAlloc(GetProcessHeap(), 0, size);
+    if (!usage)
+        return 0;
+    int ok = 0;
+    if (CertGetEnhancedKeyUsage(cert, CERT_FIND_PROP_ONLY_ENHKEY_USAGE_FLAG,
+                                usage, &size)) {
+        /* An empty list with no error: valid for no purpose at all. */
+        for (DWORD i = 0; i < usage->cUsageIdentifier && !ok; i++)
+            ok = strcmp(usage->rgpszUsageIdentifier[i],
+                        szOID_PKIX_KP_SERVER_AUTH) == 0;
+    }
+    HeapFree(GetProcessHeap(), 0, usage);
+    return ok;
+}
+
+int ps__tls_system_roots(ps__tls_root_fn each, void *arg)
+{
+    HCERTSTORE store = CertOpenSystemStoreW(0, L"ROOT");
+    if (!store)
+        return PS_EUNKNOWN;
+    int rc = 0;
+    PCCERT_CONTEXT cert = NULL;
+    while (rc == 0 && (cert = CertEnumCertificatesInStore(store, cert))) {
+        if (cert->dwCertEncodingType == X509_ASN_ENCODING && for_servers(cert))
+            rc = each(cert->pbCertEncoded, cert->cbCertEncoded, arg);
+    }
+    /* Stopped early: the enumeration still holds the current one. */
+    if (cert)
+        CertFreeCertificateContext(cert);
+    CertCloseStore(store, 0);
+    return rc;
+}

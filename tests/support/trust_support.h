@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* The system trust store, as ps_tls_config_set_ca(cfg, NULL) reads it,
+ * changed for one test: tests/support/trust_support_posix.c and _win32.c. */
+#ifndef PS_TEST_TRUST_SUPPORT_H
+#define PS_TEST_TRUST_SUPPORT_H
+
+/* Makes the CA certificate in pem_path (PEM) trusted by the system store
+ * for this process's next configurations. NULL once done, else why it
+ * cannot be done here (the caller skips with that text). */
+const char *pst_system_trust_add(const char *pem_path);
+/* Undoes pst_system_trust_add (nothing if it was not done). */
+void pst_system_trust_remove(const char *pem_path);
+
+#endif

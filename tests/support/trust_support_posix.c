@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* POSIX: the system store is OpenSSL's default paths, and SSL_CERT_FILE
+ * replaces its default file for this process only. */
+#include <stdlib.h>
+
+#include "trust_support.h"
+
+const char *pst_system_trust_add(const char *pem_path)
+{
+    return setenv("SSL_CERT_FILE", pem_path, 1) == 0 ? NULL : "setenv failed";
+}
+
+void pst_system_trust_remove(const char *pem_path)
+{
+    (void)pem_path;
+    unsetenv("SSL_CERT_FILE");
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/* ps_tls_config_set_ca(cfg, NULL) and a client's default: the system trust
+ * store. On POSIX that is OpenSSL's default paths; on Windows, for the
+ * OpenSSL backend as for Schannel, the ROOT store, which OpenSSL does not
+ * read by itself (src/win32/tls_roots.c loads it). The test CA is made
+ * trusted by the system store (tests/support/trust_support_*.c): a client
+ * with no CA file rejects the test server before and accepts it after, so
+ * a store never loaded fails the second step. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "portsock.h"
+#include "portsock_tls.h"
+#include "support.h"
+#include "trust_support.h"
+
+#include "rc_assert.h"
+
+static const char *cert(const char *name)
+{
+    static char path[2][512];
+    static int next;
+    char *p = path[next++ % 2];
+    snprintf(p, sizeof path[0], "%s/%s", PS_TLS_CERTS, name);
+    return p;
+}
+
+typedef struct server {
+    ps_socket_t listener;
+    char port[8];
+    ps_tls_config *cfg;
+    int rc;
+    pst_thread *thread;
+} server;
+
+/* Accepts one connection and runs the handshake to its end. */
+static void server_run(void *arg)
+{
+    server *srv = arg;
+    ps_socket_t s;
+    ps_tls *t;
+    srv->rc = ps_accept(srv->listener, &s, NULL, 10000);
+    if (srv->rc != 0)
+        return;
+    srv->rc = ps_tls_wrap(&t, s, srv->cfg, NULL);
+    if (srv->rc != 0)
+        return;
+    srv->rc = ps_tls_handshake(t, 10000);
+    ps_tls_close(t);
+}
+
+/* A handshake of a client whose configuration is cfg against a server
+ * with the test CA's "server" certificate; its result, the reason kept
+ * in reason. */
+static int handshake_with(ps_tls_config *cfg, char *reason, size_t cap)
+{
+    server srv;
+    memset(&srv, 0, sizeof srv);
+    OK(ps_tls_config_new(&srv.cfg, PS_TLS_SERVER));
+    OK(ps_tls_config_set_cert(srv.cfg, cert("server.pem"), cert("server.key")));
+    OK(ps_listen(&srv.listener, "127.0.0.1", "0", 8));
+    snprintf(srv.port, sizeof srv.port, "%d", pst_local_port(srv.listener));
+    srv.thread = pst_thread_start(server_run, &srv);
+    cr_assert_not_null(srv.thread);
+    ps_tls *t = NULL;
+    int rc = ps_tls_connect(&t, "127.0.0.1", srv.port, cfg, 10000);
+    snprintf(reason, cap, "%s", ps_tls_reason(t));
+    if (t)
+        ps_tls_close(t);
+    pst_thread_join(srv.thread);
+    ps_close(srv.listener);
+    ps_tls_config_free(srv.cfg);
+    return rc;
+}
+
+/* A client configuration: the system store through set_ca(NULL), or the
+ * default of a new configuration (how = 0). */
+static ps_tls_config *system_client(int how)
+{
+    ps_tls_config *c;
+    OK(ps_tls_config_new(&c, PS_TLS_CLIENT));
+    if (how)
+        OK(ps_tls_config_set_ca(c, NULL));
+    return c;
+}
+
+static void expect_rejected(int how)
+{
+    char reason[256];
+    ps_tls_config *c = system_client(how);
+    RC_IS(handshake_with(c, reason, sizeof reason), PS_ECERT);
+    cr_assert(strstr(reason, "unable to get local issuer certificate"),
+              "reason \"%s\"", reason);
+    ps_tls_config_free(c);
+}
+
+static void expect_accepted(int how)
+{
+    char reason[256];
+    ps_tls_config *c = system_client(how);
+    int rc = handshake_with(c, reason, sizeof reason);
+    cr_assert_eq(rc, 0, "handshake -> %s (%s)", ps_errname(rc), reason);
+    ps_tls_config_free(c);
+}
+
+Test(tls_system_store, unknown_ca_is_rejected, .timeout = 60)
+{
+    expect_rejected(1);
+    expect_rejected(0);
+}
+
+Test(tls_system_store, a_root_the_system_trusts_is_accepted, .timeout = 60)
+{
+    const char *why = pst_system_trust_add(cert("ca.pem"));
+    if (why) {
+        cr_skip_test("%s", why);
+        return;
+    }
+    expect_accepted(1);
+    expect_accepted(0);
+    pst_system_trust_remove(cert("ca.pem"));
+    /* Read again for each configuration: the root is gone. */
+    expect_rejected(1);
+}
