@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: MIT
 # Every test leg of portsock: gcc, clang, ASan+UBSan, ThreadSanitizer,
 # valgrind memcheck, the poll() poller backend, MinGW x86_64 under Wine,
-# MinGW i686 under 32-bit Wine, clang for Windows under Wine, 32-bit Linux,
+# MinGW i686 under 32-bit Wine, clang for Windows under Wine, portsock_tls on
+# a MinGW OpenSSL under Wine (ci/openssl-mingw.sh), 32-bit Linux,
 # s390x and armhf under qemu-user, static musl, static analysis
 # (ci/static.sh), the reference documentation (ci/docs.sh: Doxygen with no
 # warnings, man pages) and a libFuzzer smoke (fuzz/). Installs what a fresh
 # Debian needs.
 # Usage: ci/test.sh [leg...]   (default: all legs run here)
 # Legs: gcc-debug clang-debug asan tsan valgrind static docs poll-backend release mingw64 wine32
-# clang-mingw linux32 s390x armhf musl package demo bench fuzz; mingw32 (the
+# clang-mingw mingw-openssl linux32 s390x armhf musl package demo bench fuzz; mingw32 (the
 # i686 build without running it); for the hosted workflow msvc and msys2. PS_CI_NO_INSTALL=1 skips apt-get
 # (macOS, Windows, or a machine set up by hand).
 set -u -o pipefail
@@ -17,7 +18,7 @@ set -u -o pipefail
 unset CRITERION_ALWAYS_SUCCEED
 cd "$(dirname "$0")/.."
 
-all_legs="gcc-debug clang-debug asan tsan valgrind static docs poll-backend mingw64 wine32 clang-mingw linux32 s390x armhf musl package demo bench fuzz"
+all_legs="gcc-debug clang-debug asan tsan valgrind static docs poll-backend mingw64 wine32 clang-mingw mingw-openssl linux32 s390x armhf musl package demo bench fuzz"
 legs="${*:-$all_legs}"
 
 need_install() {
@@ -328,6 +329,10 @@ platform_install() {
                 apt_add "the armhf cross compiler and qemu-user" gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user ;;
         musl)
             command -v musl-gcc >/dev/null 2>&1 || apt_add "musl-gcc" musl-tools ;;
+        mingw-openssl)
+            # ci/openssl-mingw.sh's build of OpenSSL (its Configure is Perl).
+            { command -v perl && command -v make && perl -MFile::Copy -MIPC::Cmd -e1; } >/dev/null 2>&1 ||
+                apt_add "perl and make" perl make ;;
         package)
             # ci/consumers.sh's cross-s390x-defaults: an s390x build with the
             # host's libuv and libevent in pkg-config's way.
@@ -342,6 +347,7 @@ platform_install() {
 preset_of() {
     case "$1" in
         wine32) echo mingw32 ;;
+        mingw-openssl) echo mingw64-openssl ;;
         *) echo "$1" ;;
     esac
 }
@@ -380,8 +386,28 @@ run_leg() {
         bench) run_bench; return ;;
         fuzz) run_fuzz; return ;;
     esac
+    # mingw-openssl: OpenSSL for MinGW from ci/openssl-mingw.sh's cache (built
+    # there once), then only portsock_tls's programs: the mingw64 leg runs
+    # the rest of the suite on the same MinGW build.
+    local cfg_args=() build_args=() test_args=()
+    if [ "$leg" = mingw-openssl ]; then
+        local ossl ossl_start=$SECONDS
+        echo "== leg $leg: OpenSSL for MinGW (ci/openssl-mingw.sh)"
+        if ! ossl=$(bash ci/openssl-mingw.sh 2>"$log.openssl"); then
+            tail -30 "$log.openssl"
+            summary+=("$leg: FAILED (no MinGW OpenSSL; see $log.openssl)")
+            failed_legs=$((failed_legs + 1))
+            total_fail=$((total_fail + 1))
+            return
+        fi
+        echo "-- $ossl ($((SECONDS - ossl_start)) s)"
+        cfg_args=(-DOPENSSL_ROOT_DIR="$ossl")
+        build_args=(--target test_tls test_tls_poller test_tls_system_store psnc)
+        test_args=(-R "^test_tls")
+    fi
     echo "== leg $leg: configure and build"
-    if ! { cmake --preset "$preset" && cmake --build --preset "$preset" -j 2; } >"$log" 2>&1; then
+    if ! { cmake --preset "$preset" "${cfg_args[@]}" &&
+           cmake --build --preset "$preset" -j 2 "${build_args[@]}"; } >"$log" 2>&1; then
         tail -40 "$log"
         summary+=("$leg: BUILD FAILED (see $log)")
         failed_legs=$((failed_legs + 1))
@@ -394,16 +420,16 @@ run_leg() {
     esac
     echo "== leg $leg: tests"
     local rc=0
-    ctest --preset "$preset" -V >"$log.tests" 2>&1 || rc=$?
+    ctest --preset "$preset" -V "${test_args[@]}" >"$log.tests" 2>&1 || rc=$?
     local logs=("$log.tests")
-    if [ $rc -ne 0 ] && { [ "$leg" = mingw64 ] || [ "$leg" = wine32 ] || [ "$leg" = clang-mingw ]; }; then
+    if [ $rc -ne 0 ] && case "$leg" in mingw64 | wine32 | clang-mingw | mingw-openssl) true ;; *) false ;; esac; then
         # Seen here once in many runs: a Wine process that stalls at start-up
         # for a minute. Programs that failed are run once more; the retry is
         # shown, and a program that fails twice fails the leg.
         echo "== leg $leg: retrying the failed test programs once (Wine)"
         grep -E "Test +#[0-9]+: .*\*\*\*" "$log.tests"
         rc=0
-        ctest --preset "$preset" -V --rerun-failed >"$log.retry" 2>&1 || rc=$?
+        ctest --preset "$preset" -V --rerun-failed "${test_args[@]}" >"$log.retry" 2>&1 || rc=$?
         logs+=("$log.retry")
     fi
     # A Wine leg's server (and any socket a killed program left in it) must

@@ -8,6 +8,12 @@ set(CMAKE_FIND_ROOT_PATH /usr/x86_64-w64-mingw32)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+# An OpenSSL built for this target (ci/openssl-mingw.sh; the mingw64-openssl
+# preset's OPENSSL_ROOT_DIR) is searched as one more root: finds stay
+# confined to the roots, so the host's OpenSSL is never seen.
+if(OPENSSL_ROOT_DIR)
+  list(APPEND CMAKE_FIND_ROOT_PATH ${OPENSSL_ROOT_DIR})
+endif()
 # Static runtime so the .exe files need no MinGW DLLs beside them under Wine.
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc")
 # A shared (DLL) build would otherwise need libgcc_s_*.dll beside it.

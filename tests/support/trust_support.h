@@ -8,7 +8,8 @@
  * for this process's next configurations. NULL once done, else why it
  * cannot be done here (the caller skips with that text). */
 const char *pst_system_trust_add(const char *pem_path);
-/* Undoes pst_system_trust_add (nothing if it was not done). */
-void pst_system_trust_remove(const char *pem_path);
+/* Undoes pst_system_trust_add: 0 once the root is no longer trusted,
+ * -1 if it could not be removed. */
+int pst_system_trust_remove(const char *pem_path);
 
 #endif

@@ -10,8 +10,8 @@ const char *pst_system_trust_add(const char *pem_path)
     return setenv("SSL_CERT_FILE", pem_path, 1) == 0 ? NULL : "setenv failed";
 }
 
-void pst_system_trust_remove(const char *pem_path)
+int pst_system_trust_remove(const char *pem_path)
 {
     (void)pem_path;
-    unsetenv("SSL_CERT_FILE");
+    return unsetenv("SSL_CERT_FILE") == 0 ? 0 : -1;
 }

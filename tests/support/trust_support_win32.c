@@ -35,6 +35,14 @@ static BYTE *read_der(const char *pem_path, DWORD *len)
     return der;
 }
 
+/* The current user's own ROOT store (its registry part): where a root is
+ * added and from where it can be deleted again. */
+static HCERTSTORE user_root(void)
+{
+    return CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
+                         CERT_SYSTEM_STORE_CURRENT_USER, L"Root");
+}
+
 const char *pst_system_trust_add(const char *pem_path)
 {
     if (!pst_under_wine())
@@ -44,7 +52,7 @@ const char *pst_system_trust_add(const char *pem_path)
     BYTE *der = read_der(pem_path, &len);
     if (!der)
         return "cannot read the CA's PEM file";
-    HCERTSTORE store = CertOpenSystemStoreW(0, L"ROOT");
+    HCERTSTORE store = user_root();
     BOOL ok = store && CertAddEncodedCertificateToStore(
                            store, X509_ASN_ENCODING, der, len,
                            CERT_STORE_ADD_REPLACE_EXISTING, NULL);
@@ -54,25 +62,27 @@ const char *pst_system_trust_add(const char *pem_path)
     return ok ? NULL : "cannot add to the ROOT store";
 }
 
-void pst_system_trust_remove(const char *pem_path)
+int pst_system_trust_remove(const char *pem_path)
 {
     DWORD len;
     BYTE *der = read_der(pem_path, &len);
     if (!der)
-        return;
-    HCERTSTORE store = CertOpenSystemStoreW(0, L"ROOT");
+        return -1;
+    HCERTSTORE store = user_root();
     PCCERT_CONTEXT want = CertCreateCertificateContext(X509_ASN_ENCODING, der,
                                                        len);
+    int rc = -1;
     if (store && want) {
         PCCERT_CONTEXT found = CertFindCertificateInStore(
             store, X509_ASN_ENCODING, 0, CERT_FIND_EXISTING, want, NULL);
-        /* CertDeleteCertificateFromStore frees found. */
-        if (found)
-            CertDeleteCertificateFromStore(found);
+        /* CertDeleteCertificateFromStore frees found, also on failure. */
+        if (found && CertDeleteCertificateFromStore(found))
+            rc = 0;
     }
     if (want)
         CertFreeCertificateContext(want);
     if (store)
         CertCloseStore(store, 0);
     free(der);
+    return rc;
 }
