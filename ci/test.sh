@@ -403,7 +403,7 @@ run_leg() {
         echo "-- $ossl ($((SECONDS - ossl_start)) s)"
         cfg_args=(-DOPENSSL_ROOT_DIR="$ossl")
         build_args=(--target test_tls test_tls_poller test_tls_system_store psnc)
-        test_args=(-R "^test_tls")
+        test_args=(-R "^(test_tls|psnc_tls$)")
     fi
     echo "== leg $leg: configure and build"
     if ! { cmake --preset "$preset" "${cfg_args[@]}" &&
