@@ -88,10 +88,12 @@ def s_server(t, openssl, port, crt, key, extra=()):
     return p
 
 
-# psnc -l under Wine relays nothing from the socket while its standard input
-# is an open pipe with no data (plain TCP too, not TLS): the cases whose
-# psnc listener reads a pipe wait for it.
-WINE_PIPE = ("psnc -l under Wine relays no socket data while its standard "
+# Under Wine, psnc whose standard input is an open pipe with nothing to read
+# may relay no socket data until the pipe gets data or closes (plain TCP
+# too, not TLS): 0 of 40,000 B in 6 s with a pipe that never had data, and
+# now and then after data. The cases that keep psnc's input pipe open while
+# they wait for its output are left out there.
+WINE_PIPE = ("under Wine psnc may relay no socket data while its standard "
              "input is an open, empty pipe (also without --ssl)")
 
 
@@ -105,6 +107,8 @@ def wine_skip(t, why):
 def test_s_server(t):
     """psnc --ssl -> openssl s_server: verified with the test CA, data both
     ways, ALPN agreed; psnc ends its input with close_notify."""
+    if wine_skip(t, WINE_PIPE):
+        return
     openssl = tool(t, "openssl")
     if not openssl:
         return
@@ -162,6 +166,8 @@ def test_s_server_refused(t):
                 f"psnc --ssl refuses {crt}: status 1, PS_ECERT, '{why}'",
                 f"rc={rc} out={out!r} err={err!r}")
 
+    if wine_skip(t, "--ssl-insecure: " + WINE_PIPE):
+        return
     port = free_port()
     srv = s_server(t, openssl, port, "self.pem", "self.key")
     if not t.check(srv is not None, "openssl s_server (self.pem) starts"):
