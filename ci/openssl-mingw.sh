@@ -54,8 +54,12 @@ for cmd in "${prefix}gcc" "${prefix}ar" make perl apt-get sha256sum; do
     command -v "$cmd" >/dev/null || { log "missing $cmd"; exit 1; }
 done
 
+# A run killed outright (SIGKILL, power) leaves its work directory: one
+# over two hours old is no live run's.
+find "$cache_root" -maxdepth 1 -name '.work-*' -mmin +120 -exec rm -rf {} + 2>/dev/null || true
 work=$(mktemp -d "$cache_root/.work-XXXXXX")
 trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 
 # ---- the source ----
 # deb-src stanzas for the suites of the machine's deb entries (deb822 files
