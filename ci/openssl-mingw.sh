@@ -36,9 +36,10 @@ complete() { [ -f "$1/.complete" ] && [ -f "$1/lib/libssl.a" ] && [ -f "$1/lib/l
 
 newest_cache() {
     local d best=""
-    for d in $(ls -d "$cache_root"/openssl-3.*-"$target" 2>/dev/null | sort -V); do
+    # (No match: the pattern itself, which is no complete cache.)
+    while IFS= read -r d; do
         complete "$d" && best=$d
-    done
+    done < <(printf '%s\n' "$cache_root"/openssl-3.*-"$target" | sort -V)
     echo "$best"
 }
 
