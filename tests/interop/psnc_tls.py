@@ -390,6 +390,56 @@ def test_unix(t):
             f"{len(cout)} B err={cerr!r}")
 
 
+def test_pending(t):
+    """psnc's loop takes decrypted bytes held in memory before it waits
+    (ps_tls_pending). psnc_small_reads is psnc built with 1,000-byte reads
+    (PSNC_SMALL_READS names it), shorter than a TLS record: a Python ssl
+    server sends three full 16 KiB records in one burst, then waits,
+    saying nothing more and keeping the connection open. Once the kernel
+    has handed the last record to OpenSSL the socket has nothing to read
+    while most of that record is still in memory, so a loop that waited on
+    the socket first would stall there, short of the burst, until the
+    peer's next word. All of it must reach psnc's standard output before
+    the peer says anything more; then both sides end with close_notify."""
+    import socket
+    import ssl
+    small = os.environ.get("PSNC_SMALL_READS")
+    if not t.check(small is not None and os.path.exists(small),
+                   "psnc_small_reads is built (PSNC_SMALL_READS)",
+                   f"PSNC_SMALL_READS={small!r}"):
+        return
+    cmd = t.cmd[:-1] + [small]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert("server.pem"), cert("server.key"))
+    burst = pattern(3 * 16384, 14)
+    with socket.socket() as ls:
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(1)
+        ls.settimeout(t.timeout)
+        port = ls.getsockname()[1]
+        with Proc(cmd + ["--ssl", "--ssl-trustfile", cert("ca.pem"),
+                         "localhost", str(port)], stdin_pipe=True) as p:
+            conn, _ = ls.accept()
+            conn.settimeout(t.timeout)
+            s = ctx.wrap_socket(conn, server_side=True)
+            s.sendall(burst)
+            t0 = time.monotonic()
+            got = wait_out(p, burst, 10)
+            waited = time.monotonic() - t0
+            with open(p.out_path, "rb") as f:
+                early = f.read()
+            p.p.stdin.close()  # psnc's close_notify; then ours
+            s.unwrap()
+            s.close()
+            rc, out, err, secs = p.finish(t.timeout)
+    t.check(got and early == burst and rc == 0 and out == burst,
+            f"psnc (1,000-byte reads) delivers a {len(burst)} B burst of "
+            f"full records while the peer waits ({waited:.2f} s), then "
+            "close_notify both ways",
+            f"{len(early)} of {len(burst)} B before the peer's next word "
+            f"({waited:.2f} s); rc={rc} out {len(out)} B err={err!r}")
+
+
 def main():
     global CERTS
     if len(sys.argv) < 3:
@@ -399,7 +449,7 @@ def main():
     return run_suite("psnc_tls", [test_s_server, test_s_server_refused,
                                   test_s_client, test_s_client_cert,
                                   test_socat, test_curl, test_ncat,
-                                  test_unix])
+                                  test_unix, test_pending])
 
 
 if __name__ == "__main__":
