@@ -15,17 +15,9 @@
 #include "portsock.h"
 #include "portsock_tls.h"
 #include "support.h"
+#include "tls_certs.h"
 
 #include "rc_assert.h"
-
-static const char *cert(const char *name)
-{
-    static char path[4][512];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/%s", PS_TLS_CERTS, name);
-    return p;
-}
 
 static ps_tls_config *server_config(const char *name)
 {
@@ -35,7 +27,7 @@ static ps_tls_config *server_config(const char *name)
     char pem[64];
     snprintf(pem, sizeof pem, "%s.pem", name);
     OK(ps_tls_config_new(&c, PS_TLS_SERVER));
-    OK(ps_tls_config_set_cert(c, cert(pem), cert(key)));
+    OK(ps_tls_config_set_cert(c, pst_cert(pem), pst_cert(key)));
     return c;
 }
 
@@ -43,7 +35,7 @@ static ps_tls_config *client_config(const char *ca)
 {
     ps_tls_config *c;
     OK(ps_tls_config_new(&c, PS_TLS_CLIENT));
-    OK(ps_tls_config_set_ca(c, cert(ca)));
+    OK(ps_tls_config_set_ca(c, pst_cert(ca)));
     return c;
 }
 
@@ -223,11 +215,12 @@ Test(tls, client_certificate_required_and_verified, .timeout = 30)
     char buf[8];
     size_t got;
     ps_tls_config *s = server_config("server");
-    OK(ps_tls_config_set_ca(s, cert("ca.pem")));
+    OK(ps_tls_config_set_ca(s, pst_cert("ca.pem")));
     OK(ps_tls_config_set_verify(s, PS_TLS_VERIFY_PEER));
     server_start(&srv, s, echo_job);
     ps_tls_config *c = client_config("ca.pem");
-    OK(ps_tls_config_set_cert(c, cert("client.pem"), cert("client.key")));
+    OK(ps_tls_config_set_cert(c, pst_cert("client.pem"),
+                              pst_cert("client.key")));
     OK(ps_tls_connect(&t, "localhost", srv.port, c, 10000));
     OK(ps_tls_send_all(t, "x", 1, NULL, 10000));
     OK(ps_tls_recv_all(t, buf, 1, &got, 10000));
@@ -268,7 +261,7 @@ Test(tls, config_is_immutable_once_used_and_checks_arguments, .timeout = 30)
     RC_IS(ps_tls_config_set_verify(c, 7), PS_EINVAL);
     RC_IS(ps_tls_config_set_alpn(c, bad, 1), PS_EINVAL);
     RC_IS(ps_tls_config_set_min_version(c, 0x0302), PS_EINVAL);
-    RC_IS(ps_tls_config_set_ca(c, cert("no-such-file.pem")), PS_ETLS);
+    RC_IS(ps_tls_config_set_ca(c, pst_cert("no-such-file.pem")), PS_ETLS);
     cr_assert_neq(ps_tls_reason(NULL)[0], '\0');
     /* Verifying the host needs one. */
     pst_tcp_pair(&a, &b);
@@ -589,13 +582,20 @@ static void drip(void *arg)
     ps_close(s);
 }
 
+/* A listener on 127.0.0.1 with an ephemeral port, whose number goes to
+ * port as text. */
+static void listen_local(ps_socket_t *l, char port[8])
+{
+    OK(ps_listen(l, "127.0.0.1", "0", 8));
+    snprintf(port, 8, "%d", pst_local_port(*l));
+}
+
 Test(tls, handshake_deadline_holds_against_a_silent_peer, .timeout = 30)
 {
     ps_socket_t l;
     ps_tls *t;
     char port[8];
-    OK(ps_listen(&l, "127.0.0.1", "0", 8));
-    snprintf(port, sizeof port, "%d", pst_local_port(l));
+    listen_local(&l, port);
     ps_tls_config *c = client_config("ca.pem");
     /* The kernel completes the TCP connection; no one ever answers. */
     int64_t t0 = pst_now_ms();
@@ -611,9 +611,8 @@ Test(tls, handshake_deadline_holds_against_a_dripping_peer, .timeout = 30)
     dripper d;
     ps_tls *t;
     char port[8];
-    OK(ps_listen(&d.listener, "127.0.0.1", "0", 8));
+    listen_local(&d.listener, port);
     atomic_init(&d.stop, 0);
-    snprintf(port, sizeof port, "%d", pst_local_port(d.listener));
     pst_thread *th = pst_thread_start(drip, &d);
     ps_tls_config *c = client_config("ca.pem");
     int64_t t0 = pst_now_ms();
@@ -648,8 +647,8 @@ static void old_peer_run(void *arg)
     SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
     SSL_CTX_set_max_proto_version(ctx, TLS1_1_VERSION);
     SSL_CTX_set_cipher_list(ctx, "DEFAULT@SECLEVEL=0");
-    SSL_CTX_use_certificate_chain_file(ctx, cert("server.pem"));
-    SSL_CTX_use_PrivateKey_file(ctx, cert("server.key"), SSL_FILETYPE_PEM);
+    SSL_CTX_use_certificate_chain_file(ctx, pst_cert("server.pem"));
+    SSL_CTX_use_PrivateKey_file(ctx, pst_cert("server.key"), SSL_FILETYPE_PEM);
     SSL *ssl = SSL_new(ctx);
     SSL_set_fd(ssl, (int)s);
     o->accept_rc = SSL_accept(ssl);
@@ -664,8 +663,7 @@ Test(tls, tls_1_1_only_peer_is_refused, .timeout = 30)
     old_peer o;
     ps_tls *t;
     char port[8];
-    OK(ps_listen(&o.listener, "127.0.0.1", "0", 8));
-    snprintf(port, sizeof port, "%d", pst_local_port(o.listener));
+    listen_local(&o.listener, port);
     pst_thread *th = pst_thread_start(old_peer_run, &o);
     ps_tls_config *c = client_config("ca.pem");
     RC_IS(ps_tls_connect(&t, "localhost", port, c, 10000), PS_ETLS);

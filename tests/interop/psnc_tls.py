@@ -242,6 +242,18 @@ def test_s_client_cert(t):
             "status 1, the reason", f"rc={rc} out={out!r} err={err!r}")
 
 
+def both_ways(t, what, mine, peer, to_psnc, to_peer):
+    """Checks an exchange between psnc and socat from their results
+    (Proc.finish's): both ended with status 0, each got what the other
+    was given."""
+    rc, out, err, secs = mine
+    prc, pout, perr, _ = peer
+    t.check(rc == 0 and out == to_psnc and prc == 0 and pout == to_peer,
+            f"{what}: {len(to_peer)} B and {len(to_psnc)} B arrived ({secs:.2f} s)",
+            f"rc={rc} got {len(out)} B err={err!r}; socat rc={prc} got "
+            f"{len(pout)} B err={perr[-300:]!r}")
+
+
 def test_socat(t):
     """socat OPENSSL: -> psnc -l --ssl and psnc --ssl -> socat
     OPENSSL-LISTEN:, 1 MiB each way."""
@@ -257,12 +269,9 @@ def test_socat(t):
             with Proc([socat, "-t", "30", "-",
                        f"OPENSSL:127.0.0.1:{port},cafile={cert('ca.pem')},"
                        "commonname=localhost"], fa) as c:
-                crc, cout, cerr, _ = c.finish(t.timeout)
-            rc, out, err, secs = p.finish(t.timeout)
-            t.check(rc == 0 and out == a and crc == 0 and cout == b,
-                    f"socat OPENSSL: -> psnc -l --ssl: 1 MiB each way ({secs:.2f} s)",
-                    f"rc={rc} got {len(out)} B err={err!r}; socat rc={crc} got "
-                    f"{len(cout)} B err={cerr!r}")
+                peer = c.finish(t.timeout)
+            both_ways(t, "socat OPENSSL: -> psnc -l --ssl", p.finish(t.timeout),
+                      peer, a, b)
 
     port = free_port()
     with Proc([socat, "-d", "-d", "-t", "30",
@@ -272,12 +281,9 @@ def test_socat(t):
                    "socat OPENSSL-LISTEN: starts"):
             with Proc(t.cmd + ["--ssl", "--ssl-trustfile", cert("ca.pem"),
                                "localhost", str(port)], fa) as p:
-                rc, out, err, secs = p.finish(t.timeout)
-            src, sout, serr, _ = s.finish(t.timeout)
-            t.check(rc == 0 and out == b and src == 0 and sout == a,
-                    f"psnc --ssl -> socat OPENSSL-LISTEN: 1 MiB each way ({secs:.2f} s)",
-                    f"rc={rc} got {len(out)} B err={err!r}; socat rc={src} got "
-                    f"{len(sout)} B err={serr[-300:]!r}")
+                mine = p.finish(t.timeout)
+            both_ways(t, "psnc --ssl -> socat OPENSSL-LISTEN:", mine,
+                      s.finish(t.timeout), b, a)
 
 
 def test_curl(t):
@@ -308,6 +314,17 @@ def test_curl(t):
 TRUNCATED = "receive: PS_ETRUNCATED"
 
 
+def cross_feed(t, x, y, to_x, to_y):
+    """Writes to_x and to_y to the standard input pipes of x and y, two
+    connected programs, leaving the pipes open; True once each one's
+    output holds what the other was given."""
+    x.p.stdin.write(to_x)
+    x.p.stdin.flush()
+    y.p.stdin.write(to_y)
+    y.p.stdin.flush()
+    return wait_out(y, to_x, t.timeout) and wait_out(x, to_y, t.timeout)
+
+
 def test_ncat(t):
     """ncat --ssl both ways: ncat verifying psnc -l --ssl with the test CA,
     and psnc --ssl verifying ncat -l --ssl. ncat ends the whole connection
@@ -323,11 +340,7 @@ def test_ncat(t):
         if t.check(port is not None, "psnc -l --ssl logs its port"):
             with Proc([ncat, "--ssl", "--ssl-verify", "--ssl-trustfile", cert("ca.pem"),
                        "localhost", str(port)], stdin_pipe=True) as c:
-                c.p.stdin.write(a)
-                c.p.stdin.flush()
-                p.p.stdin.write(b)
-                p.p.stdin.flush()
-                got = wait_out(p, a, t.timeout) and wait_out(c, b, t.timeout)
+                got = cross_feed(t, c, p, a, b)
                 c.p.stdin.close()  # ncat ends the connection
                 crc, cout, cerr, _ = c.finish(t.timeout)
             rc, out, err, secs = p.finish(t.timeout)
@@ -348,11 +361,7 @@ def test_ncat(t):
                    "ncat -l --ssl starts"):
             with Proc(t.cmd + ["--ssl", "--ssl-trustfile", cert("ca.pem"),
                                "localhost", str(port)], stdin_pipe=True) as p:
-                p.p.stdin.write(a)
-                p.p.stdin.flush()
-                s.p.stdin.write(b)
-                s.p.stdin.flush()
-                got = wait_out(p, b, t.timeout) and wait_out(s, a, t.timeout)
+                got = cross_feed(t, p, s, a, b)
                 p.p.stdin.close()
                 rc, out, err, secs = p.finish(t.timeout)
             s.p.stdin.close()
