@@ -278,6 +278,51 @@ Test(tls, config_is_immutable_once_used_and_checks_arguments, .timeout = 30)
     OK(ps_tls_close(NULL));
 }
 
+/* Each data call refuses a missing connection or buffer with PS_EINVAL
+ * before any I/O, its count set to 0. */
+Test(tls, data_calls_check_their_arguments, .timeout = 30)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_socket_t a, b;
+    ps_tls *t;
+    char buf[4];
+    size_t n = 7, len = 7;
+    ps_iovec iov[1] = {{NULL, 1}};
+    pst_tcp_pair(&a, &b);
+    OK(ps_tls_wrap(&t, a, c, "localhost"));
+#define EINVAL_ZERO(call)                                      \
+    do {                                                       \
+        n = 7;                                                 \
+        RC_IS(call, PS_EINVAL);                                \
+        cr_assert_eq(n, 0, #call " left the count at %zu", n); \
+    } while (0)
+    EINVAL_ZERO(ps_tls_send(NULL, "x", 1, &n, 0));
+    EINVAL_ZERO(ps_tls_send(t, NULL, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_send_all(NULL, "x", 1, &n, 0));
+    EINVAL_ZERO(ps_tls_send_all(t, NULL, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_recv(NULL, buf, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_recv(t, NULL, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_recv(t, NULL, 0, &n, 0));
+    EINVAL_ZERO(ps_tls_recv(t, buf, 0, &n, 0));
+    EINVAL_ZERO(ps_tls_recv_all(NULL, buf, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_recv_all(t, NULL, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_sendv_all(NULL, iov, 0, &n, 0));
+    EINVAL_ZERO(ps_tls_sendv_all(t, NULL, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_sendv_all(t, iov, 1, &n, 0));
+#undef EINVAL_ZERO
+    RC_IS(ps_tls_send_frame(NULL, "x", 1, 0), PS_EINVAL);
+    RC_IS(ps_tls_send_frame(t, NULL, 1, 0), PS_EINVAL);
+    RC_IS(ps_tls_recv_frame(t, buf, sizeof buf, NULL, 0), PS_EINVAL);
+    RC_IS(ps_tls_recv_frame(NULL, buf, sizeof buf, &len, 0), PS_EINVAL);
+    RC_IS(ps_tls_recv_frame(t, NULL, 1, &len, 0), PS_EINVAL);
+    /* No handshake step ran: nothing reached the peer. */
+    cr_assert_eq(ps_tls_wants(t), 0u);
+    RC_IS(ps_recv(b, buf, sizeof buf, &n, 0), PS_EWOULDBLOCK);
+    ps_tls_close(t);
+    ps_close(b);
+    ps_tls_config_free(c);
+}
+
 /* ---- connected pairs: wrap both ends of a TCP pair ---- */
 
 typedef struct pair {
