@@ -45,17 +45,6 @@
 
 #include "rc_assert.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define PST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define PST_TSAN 1
-#endif
-#endif
-#ifndef PST_TSAN
-#define PST_TSAN 0
-#endif
-
 #define N_FULL 1000
 #define MSG_MAX 96
 
@@ -477,7 +466,7 @@ static size_t choose_n(void)
     size_t n = N_FULL;
     if (pst_under_memcheck())
         n = 100;
-    else if (PST_TSAN)
+    else if (pst_under_tsan())
         n = 250;
     /* 2 descriptors per connection (both ends in this process), the
      * pollers, the listener, and what the process already holds. */
@@ -512,7 +501,7 @@ Test(tls_poller, server_completes_n_concurrent_handshakes_and_echoes,
     long fds_before = pst_open_handle_count();
     int64_t t0 = pst_now_ms();
     /* Generous: 1,000 take 2 to 3 s here on 2 shared cores, 9 s under ASan. */
-    int64_t bound = pst_slack_ms(PST_TSAN ? 120000 : 60000);
+    int64_t bound = pst_slack_ms(pst_under_tsan() ? 120000 : 60000);
     srv.sd.n = cl.sd.n = n;
     srv.sd.stall_ms = cl.sd.stall_ms = pst_slack_ms(15000);
     srv.sd.deadline = cl.sd.deadline = t0 + bound;
