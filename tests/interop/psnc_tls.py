@@ -3,8 +3,10 @@
 """psnc --ssl against TLS programs no one here wrote, on 127.0.0.1:
 openssl s_server and s_client, socat OPENSSL: and OPENSSL-LISTEN:, curl
 --cacert fetching a response served by psnc -l --ssl, and ncat --ssl both
-ways; psnc to psnc over -U. psnc verifies the server by default (the test CA through
---ssl-trustfile); a wrong host name fails with status 1 and the reason on
+ways; psnc to psnc over -U; a Python ssl server's burst that psnc must
+deliver from memory while the socket is idle (ps_tls_pending). psnc
+verifies the server by default (the test CA through --ssl-trustfile); a
+wrong host name fails with status 1 and the reason on
 stderr; a self-signed server is refused unless --ssl-insecure. Every case
 checks the bytes that arrived on each side, and how psnc ended: status 0
 after the peer's close_notify; status 1 with PS_ETRUNCATED after an end
