@@ -68,7 +68,7 @@ static int write_all(ps_tls *t, const unsigned char *buf, size_t len,
 /* The data calls' common start: *count (when given) is 0, the connection
  * and the buffer are checked (NULL only when empty), then the deadline
  * starts. */
-static int begin(ps_tls *t, const void *buf, size_t len, size_t *count,
+static int begin(const ps_tls *t, const void *buf, size_t len, size_t *count,
                  int timeout_ms, ps__tls_deadline *d)
 {
     if (count)
