@@ -17,7 +17,9 @@ static int write_some(ps_tls *t, const void *buf, size_t len, size_t *n,
     if (len < t->send_floor)
         return PS_EINVAL;
     for (;;) {
+        t->deadline = d;
         int r = ps__tls_be_write(t, buf, len, n);
+        t->deadline = NULL;
         if (r == 0) {
             t->send_floor = 0;
             t->wants = 0;
@@ -37,7 +39,9 @@ static int read_some(ps_tls *t, void *buf, size_t cap, size_t *n,
                      const ps__tls_deadline *d)
 {
     for (;;) {
+        t->deadline = d;
         int r = ps__tls_be_read(t, buf, cap, n);
+        t->deadline = NULL;
         if (r == 0) {
             t->wants = 0;
             return 0;
