@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -273,10 +274,20 @@ fail:
     end_close(&e);
 }
 
+/* The CPU time of the process (both threads) in ns: a figure that the
+ * machine's other load does not change as much as the elapsed time. */
+static int64_t cpu_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* One block by one method: the server in a thread, the client here.
  * Returns the client's time in ns (start to the server's end), -1 on
- * failure. */
-static int64_t block(int kind, int cmode, int smode, long count, char *info)
+ * failure; *cpu: the CPU time both threads took meanwhile. */
+static int64_t block(int kind, int cmode, int smode, long count, char *info,
+                     int64_t *cpu)
 {
     job j = {.kind = kind, .mode = smode, .count = count};
     raw_thread *th = raw_thread_start(server, &j);
@@ -288,9 +299,10 @@ static int64_t block(int kind, int cmode, int smode, long count, char *info)
     int ok = 1;
     for (int i = 0; i < PAYLOAD; i++)
         req[i] = (unsigned char)('a' + i % 26);
-    int64_t t0 = 0;
+    int64_t t0 = 0, c0 = 0;
     if (kind == K_HANDSHAKES) {
         t0 = raw_now_ns();
+        c0 = cpu_now_ns();
         for (long i = 0; ok && i < count; i++) {
             ok = end_connect(&e, cmode, 0) == 0;
             end_close(&e);
@@ -298,6 +310,7 @@ static int64_t block(int kind, int cmode, int smode, long count, char *info)
     } else {
         ok = end_connect(&e, cmode, kind == K_FRAMES) == 0;
         t0 = raw_now_ns();
+        c0 = cpu_now_ns();
         if (ok && kind == K_BULK) {
             for (long left = count; ok && left > 0; left -= CHUNK)
                 ok = end_send_all(&e, bulk_buf,
@@ -319,6 +332,8 @@ static int64_t block(int kind, int cmode, int smode, long count, char *info)
     }
     raw_thread_join(th);
     int64_t ns = raw_now_ns() - t0;
+    if (cpu)
+        *cpu = cpu_now_ns() - c0;
     if (kind == K_CHECK && smode == RAW)
         snprintf(info, 128, "%s", j.info);
     if (!ok || !j.ok)
@@ -342,40 +357,49 @@ static void summary(const figure *f, double *med, double *lo, double *hi)
     *hi = (s[f->n - 1] / *med - 1) * 100;
 }
 
-/* Runs rounds blocks per method, alternating which goes first; value()
- * turns a block's ns into the printed unit. Prints one line. */
-static int run(const char *label, const char *unit, int kind, long count,
-               int rounds, double (*value)(int64_t ns, long count),
-               const char *target)
+static void print_line(const char *label, const char *unit, figure f[2],
+                       const char *target)
 {
-    figure f[2] = {{{0}, 0}, {{0}, 0}};
-    char info[128];
-    if (block(kind, RAW, RAW, count, info) < 0) /* warm-up */
-        return -1;
-    for (int i = 0; i < rounds; i++)
-        for (int k = 0; k < 2; k++) {
-            int m = (i + k) % 2;
-            if (only_method >= 0 && m != only_method)
-                continue;
-            int64_t ns = block(kind, m, m, count, info);
-            if (ns < 0) {
-                fprintf(stderr, "bench_tls: %s by %s failed\n", label,
-                        method_name[m]);
-                return -1;
-            }
-            f[m].v[f[m].n++] = value(ns, count);
-        }
     double med[2], lo[2], hi[2];
     for (int m = 0; m < 2; m++) {
         if (f[m].n == 0) /* --method */
             f[m].v[f[m].n++] = 1;
         summary(&f[m], &med[m], &lo[m], &hi[m]);
     }
-    printf("%-11s %10.1f %-5s (%+5.1f%%..%+5.1f%%) %10.1f %-5s "
-           "(%+5.1f%%..%+5.1f%%)  "
-           "%6.3f  (%s)\n",
+    printf("%-11s %10.1f %-6s (%+5.1f%%..%+5.1f%%) %10.1f %-6s "
+           "(%+5.1f%%..%+5.1f%%)  %6.3f  %s\n",
            label, med[RAW], unit, lo[RAW], hi[RAW], med[PS], unit, lo[PS],
            hi[PS], med[PS] / med[RAW], target);
+}
+
+/* Runs rounds blocks per method, alternating which goes first; value()
+ * turns a block's ns into the printed unit. Prints two lines: the figure,
+ * and the CPU time per count / per (count / cpu_div). */
+static int run(const char *label, const char *unit, int kind, long count,
+               int rounds, double (*value)(int64_t ns, long count),
+               const char *target, const char *cpu_unit, long cpu_div)
+{
+    figure f[2] = {{{0}, 0}, {{0}, 0}}, c[2] = {{{0}, 0}, {{0}, 0}};
+    char info[128];
+    if (block(kind, RAW, RAW, count, info, NULL) < 0) /* warm-up */
+        return -1;
+    for (int i = 0; i < rounds; i++)
+        for (int k = 0; k < 2; k++) {
+            int m = (i + k) % 2;
+            if (only_method >= 0 && m != only_method)
+                continue;
+            int64_t cpu = 0;
+            int64_t ns = block(kind, m, m, count, info, &cpu);
+            if (ns < 0) {
+                fprintf(stderr, "bench_tls: %s by %s failed\n", label,
+                        method_name[m]);
+                return -1;
+            }
+            f[m].v[f[m].n++] = value(ns, count);
+            c[m].v[c[m].n++] = (double)cpu / 1e3 / ((double)count / cpu_div);
+        }
+    print_line(label, unit, f, target);
+    print_line("  CPU", cpu_unit, c, "");
     return 0;
 }
 
@@ -507,8 +531,9 @@ int main(int argc, char **argv)
     /* Both methods agree on version and suite: checked across (each raw
      * end reports what it agreed with the other method's end). */
     char a[128] = "", b[128] = "", c[128] = "";
-    if (block(K_CHECK, RAW, RAW, 0, a) < 0 ||
-        block(K_CHECK, PS, RAW, 0, b) < 0 || block(K_CHECK, RAW, PS, 0, c) < 0)
+    if (block(K_CHECK, RAW, RAW, 0, a, NULL) < 0 ||
+        block(K_CHECK, PS, RAW, 0, b, NULL) < 0 ||
+        block(K_CHECK, RAW, PS, 0, c, NULL) < 0)
         die("the first handshakes failed");
     printf("portsock %s TLS vs raw %s, %s; loopback TCP, two threads\n",
            ps_version(), OpenSSL_version(OPENSSL_VERSION), raw_platform());
@@ -526,13 +551,13 @@ int main(int argc, char **argv)
     snprintf(label, sizeof label, "bulk %ldMiB", mib);
     if (ok && (!*only || !strcmp(only, "bulk")))
         ok = run(label, "MB/s", K_BULK, mib * 1024 * 1024, rounds, mb_per_s,
-                 "target >= 0.97") == 0;
+                 "target >= 0.97", "us/MiB", 1024 * 1024) == 0;
     if (ok && (!*only || !strcmp(only, "frames")))
         ok = run("frame rt", "us", K_FRAMES, frames, rounds, us_per_rt,
-                 "target <= 1.05") == 0;
+                 "target <= 1.05", "us/rt", 1) == 0;
     if (ok && (!*only || !strcmp(only, "handshakes")))
         ok = run("handshakes", "/s", K_HANDSHAKES, hs, rounds, per_s,
-                 "target >= 0.95") == 0;
+                 "target >= 0.95", "us/hs", 1) == 0;
     printf(
         "(bulk: %d MiB per block in %d KiB calls; frames: %ld round trips of a "
         "%d-byte payload per block; handshakes: %ld per block)\n",
