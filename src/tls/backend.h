@@ -83,7 +83,10 @@ struct ps_tls {
 /* ---- Transport: common code (transport.c), for the backend ----
  * One transfer over t->sock; during a step of a call with time to wait
  * (t->deadline), the transfer waits for the socket within it, else it is
- * one attempt with timeout 0. net_send: 0 with *n > 0 bytes
+ * one attempt with timeout 0. So a backend calls net_recv only when it
+ * cannot go on without more ciphertext (never to read ahead while it holds
+ * a record it could decrypt), and net_send only with bytes that must
+ * leave. net_send: 0 with *n > 0 bytes
  * taken by the kernel; net_recv: 0 with *n > 0 bytes, or 0 with *n == 0 at
  * end of stream (t->eof set). Both: PS_EWOULDBLOCK (t->wants set), or the
  * socket's error, also kept in t->io_error. */
