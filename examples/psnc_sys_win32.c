@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* psnc_sys.h on Windows. Sockets are not C runtime fds here, so none can
  * take fd 0-2; but a closed standard input must still read as empty
- * rather than fail. */
+ * rather than fail, and an input pipe whose state cannot be observed is
+ * relayed through one that can. */
 #include "psnc_sys.h"
 
 #include <fcntl.h>
 #include <io.h>
 #include <signal.h>
+#include <stdint.h>
 #include <windows.h>
 
 /* Whether the standard handle is missing or closed. Wine started with fd 0
@@ -42,9 +44,99 @@ static void fill(int fd, DWORD std, int flags)
     }
 }
 
+/* Wine gives a program started from a Unix process the Unix pipe as a
+ * pipe handle that PeekNamedPipe refuses (ERROR_NOT_SUPPORTED) and whose
+ * zero-byte reads return at once, so no one can tell whether it holds
+ * data: ps_select reports it readable, and psnc's read then waits for
+ * input while socket data waits for psnc. Windows' own pipes can always
+ * be peeked (a writer gone fails with its own error). */
+static int unwatchable_pipe(HANDLE h)
+{
+    DWORD avail;
+    if (GetFileType(h) != FILE_TYPE_PIPE ||
+        PeekNamedPipe(h, NULL, 0, NULL, &avail, NULL))
+        return 0;
+    switch (GetLastError()) {
+    case ERROR_NOT_SUPPORTED:
+    case ERROR_INVALID_FUNCTION:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+typedef struct relay {
+    HANDLE from, to;
+} relay;
+
+/* Copies the original input into the pipe psnc reads; closing the pipe
+ * at the end (or on an error) is psnc's end of input. A full pipe holds
+ * the copy back, so the original is read no faster than psnc reads. */
+static DWORD WINAPI relay_main(void *arg)
+{
+    relay *r = (relay *)arg;
+    static char buf[16384];
+    DWORD got, put = 0, off;
+    BOOL ok = TRUE;
+    while (ok && ReadFile(r->from, buf, sizeof buf, &got, NULL) && got > 0)
+        for (off = 0; ok && off < got; off += put)
+            ok = WriteFile(r->to, buf + off, got - off, &put, NULL);
+    CloseHandle(r->to);
+    CloseHandle(r->from);
+    return 0;
+}
+
+/* Replaces such an input by a Windows pipe fed by a helper thread. Any
+ * step that fails leaves the input as it was. */
+static void relay_input(void)
+{
+    static relay r;
+    HANDLE self = GetCurrentProcess(), in = GetStdHandle(STD_INPUT_HANDLE);
+    HANDLE rd, th;
+    int fd;
+    if (in == NULL || in == INVALID_HANDLE_VALUE || !unwatchable_pipe(in))
+        return;
+    /* Our own copy: _dup2 below closes fd 0's handle. */
+    if (!DuplicateHandle(self, in, self, &r.from, 0, FALSE,
+                         DUPLICATE_SAME_ACCESS))
+        return;
+    if (!CreatePipe(&rd, &r.to, NULL, 0)) {
+        CloseHandle(r.from);
+        return;
+    }
+    fd = _open_osfhandle((intptr_t)rd, _O_RDONLY | _O_BINARY);
+    if (fd < 0 || _dup2(fd, 0) != 0) {
+        if (fd >= 0)
+            _close(fd);
+        else
+            CloseHandle(rd);
+        CloseHandle(r.to);
+        CloseHandle(r.from);
+        return;
+    }
+    _close(fd);
+    SetStdHandle(STD_INPUT_HANDLE, (HANDLE)_get_osfhandle(0));
+    th = CreateThread(NULL, 64 * 1024, relay_main, &r,
+                      STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
+    if (th == NULL) {
+        /* The original input back on fd 0. */
+        CloseHandle(r.to);
+        fd = _open_osfhandle((intptr_t)r.from, _O_RDONLY | _O_BINARY);
+        if (fd >= 0 && _dup2(fd, 0) == 0)
+            SetStdHandle(STD_INPUT_HANDLE, (HANDLE)_get_osfhandle(0));
+        if (fd >= 0)
+            _close(fd);
+        else
+            CloseHandle(r.from);
+        return;
+    }
+    CloseHandle(th);
+}
+
 void psnc_sys_std_open(void)
 {
     fill(0, STD_INPUT_HANDLE, _O_RDONLY);
+    relay_input();
     fill(1, STD_OUTPUT_HANDLE, _O_RDONLY); /* writes fail, as before */
     fill(2, STD_ERROR_HANDLE, _O_WRONLY);
 }
