@@ -308,10 +308,6 @@ def keep_listening_stdin_open(t):
     """-l -k with standard input open and idle (a terminal, a pipe): each
     session ends when its peer is done, as nc -l does, so the next peer is
     served; input written between sessions goes to the next peer."""
-    if t.wine:
-        print("psnc_cli: -l -k with an open pipe on stdin: native only (Wine "
-              "cannot peek a pipe that comes from a Linux process)")
-        return
     port = free_port()
     with Proc(t.cmd + ["-l", "-k", "-v", "-p", str(port)], stdin_pipe=True) as p:
         m = p.wait_stderr(r"listening on .*:(\d+)$", t.timeout)

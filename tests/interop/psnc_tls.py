@@ -90,15 +90,6 @@ def s_server(t, openssl, port, crt, key, extra=()):
     return p
 
 
-# Under Wine, psnc whose standard input is an open pipe with nothing to read
-# may relay no socket data until the pipe gets data or closes (plain TCP
-# too, not TLS): 0 of 40,000 B in 6 s with a pipe that never had data, and
-# now and then after data. The cases that keep psnc's input pipe open while
-# they wait for its output are left out there.
-WINE_PIPE = ("under Wine psnc may relay no socket data while its standard "
-             "input is an open, empty pipe (also without --ssl)")
-
-
 def wine_skip(t, why):
     """Under Wine: says why the case does not run there; True to skip."""
     if t.wine:
@@ -109,8 +100,6 @@ def wine_skip(t, why):
 def test_s_server(t):
     """psnc --ssl -> openssl s_server: verified with the test CA, data both
     ways, ALPN agreed; psnc ends its input with close_notify."""
-    if wine_skip(t, WINE_PIPE):
-        return
     openssl = tool(t, "openssl")
     if not openssl:
         return
@@ -168,8 +157,6 @@ def test_s_server_refused(t):
                 f"psnc --ssl refuses {crt}: status 1, PS_ECERT, '{why}'",
                 f"rc={rc} out={out!r} err={err!r}")
 
-    if wine_skip(t, "--ssl-insecure: " + WINE_PIPE):
-        return
     port = free_port()
     srv = s_server(t, openssl, port, "self.pem", "self.key")
     if not t.check(srv is not None, "openssl s_server (self.pem) starts"):
@@ -195,8 +182,6 @@ def test_s_server_refused(t):
 def test_s_client(t):
     """openssl s_client -> psnc -l --ssl: data both ways, ALPN; psnc sees
     s_client's close_notify (status 0) and s_client psnc's."""
-    if wine_skip(t, WINE_PIPE):
-        return
     openssl = tool(t, "openssl")
     if not openssl:
         return
@@ -228,8 +213,6 @@ def test_s_client_cert(t):
     """psnc -l --ssl --ssl-verify requires a client certificate from the
     --ssl-trustfile CA: s_client with the test client certificate gets
     through, s_client without one is refused (status 1, the reason)."""
-    if wine_skip(t, WINE_PIPE):
-        return
     openssl = tool(t, "openssl")
     if not openssl:
         return
@@ -356,8 +339,6 @@ def test_ncat(t):
     and psnc --ssl verifying ncat -l --ssl. ncat ends the whole connection
     at the end of its input or of its peer's, so both inputs stay open
     (pipes) until every byte has arrived on both sides."""
-    if wine_skip(t, WINE_PIPE):
-        return
     ncat = tool(t, "ncat")
     if not ncat:
         return
@@ -459,8 +440,6 @@ def test_pending(t):
     the socket first would stall there, short of the burst, until the
     peer's next word. All of it must reach psnc's standard output before
     the peer says anything more; then both sides end with close_notify."""
-    if wine_skip(t, WINE_PIPE):
-        return
     import socket
     import ssl
     small = os.environ.get("PSNC_SMALL_READS")
