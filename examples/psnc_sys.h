@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The two things psnc does differently on POSIX and Windows
+/* The things psnc does differently on POSIX and Windows
  * (psnc_sys_posix.c, psnc_sys_win32.c): standard streams that were closed
- * when psnc started, and the end of psnc on SIGINT / SIGTERM. */
+ * (or, on Windows, could not be watched) when psnc started, and the end of
+ * psnc on SIGINT / SIGTERM. */
 #ifndef PSNC_SYS_H
 #define PSNC_SYS_H
 
@@ -10,7 +11,10 @@
  * or 2 and be read or written as if it were standard input or output. A
  * closed input then reads as empty (end of input at once); a closed output
  * is opened for reading only, so every write to it still fails, as writes
- * to a closed one do. */
+ * to a closed one do. On Windows an input pipe whose state cannot be
+ * observed (under Wine, a pipe from a Unix process) is replaced by a
+ * Windows pipe that a helper thread feeds from it, so that ps_select can
+ * tell when it has data. */
 void psnc_sys_std_open(void);
 
 /* Catches SIGINT and SIGTERM (on Windows, Ctrl-C). Until a file is armed

@@ -9,6 +9,7 @@
 #include <io.h>
 #include <signal.h>
 #include <stdint.h>
+#include <winsock2.h>
 #include <windows.h>
 
 /* Whether the standard handle is missing or closed. Wine started with fd 0
@@ -50,19 +51,28 @@ static void fill(int fd, DWORD std, int flags)
  * data: ps_select reports it readable, and psnc's read then waits for
  * input while socket data waits for psnc. Windows' own pipes can always
  * be peeked (a writer gone fails with its own error). */
+/* A socket is a FILE_TYPE_PIPE that refuses PeekNamedPipe too, but
+ * ps_select watches it as a socket. */
+static int is_socket(HANDLE h)
+{
+    WSADATA wsa;
+    int type = 0, len = sizeof type, rc;
+    if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0)
+        return 0;
+    rc = getsockopt((SOCKET)h, SOL_SOCKET, SO_TYPE, (char *)&type, &len);
+    WSACleanup();
+    return rc == 0;
+}
+
 static int unwatchable_pipe(HANDLE h)
 {
-    DWORD avail;
+    DWORD avail, err;
     if (GetFileType(h) != FILE_TYPE_PIPE ||
         PeekNamedPipe(h, NULL, 0, NULL, &avail, NULL))
         return 0;
-    switch (GetLastError()) {
-    case ERROR_NOT_SUPPORTED:
-    case ERROR_INVALID_FUNCTION:
-        return 1;
-    default:
-        return 0;
-    }
+    err = GetLastError();
+    return (err == ERROR_NOT_SUPPORTED || err == ERROR_INVALID_FUNCTION) &&
+           !is_socket(h);
 }
 
 typedef struct relay {
@@ -71,7 +81,7 @@ typedef struct relay {
 
 /* Copies the original input into the pipe psnc reads; closing the pipe
  * at the end (or on an error) is psnc's end of input. A full pipe holds
- * the copy back, so the original is read no faster than psnc reads. */
+ * the copy back: it reads at most a pipe buffer and a chunk ahead. */
 static DWORD WINAPI relay_main(void *arg)
 {
     relay *r = (relay *)arg;
