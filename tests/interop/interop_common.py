@@ -3,10 +3,12 @@
 
 Every script takes the command that runs the portsock program as its
 arguments: the program alone natively, or the emulator words first for the
-MinGW leg (e.g. `cmake -E env WINEPREFIX=... wine64 psnc.exe`). The Windows
-program's standard input is always a disk file, never a pipe: Wine cannot
-peek a pipe that comes from a Linux process. Everything runs on 127.0.0.1
-with ports the system picks, and every wait has a deadline."""
+MinGW leg (e.g. `cmake -E env WINEPREFIX=... wine64 psnc.exe`). Wine cannot
+peek a pipe that comes from a Linux process, so no Windows program can tell
+when such an input has data: psnc copies it into a Windows pipe of its own
+(examples/psnc_sys_win32.c) and may be given pipes; other Windows programs
+get a disk file. Everything runs on 127.0.0.1 with ports the system picks,
+and every wait has a deadline."""
 import atexit
 import os
 import re
