@@ -555,6 +555,10 @@ static size_t bulk_len(void)
     } else if (pst_under_tsan()) {
         len = BULK_FULL / 4;
         why = "ThreadSanitizer";
+    } else if (pst_under_wine()) {
+        /* 1 GiB took 76 s of the Wine leg, most of its time. */
+        len = BULK_FULL / 4;
+        why = "Wine";
     }
     if (why)
         fprintf(stderr,
