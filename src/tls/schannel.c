@@ -786,6 +786,13 @@ static int finish_handshake(ps_tls *t)
     b->renegotiating = 0;
     if (!first)
         return 0;
+    /* Never below TLS 1.2, even where the credentials' protocol choice is
+     * not honoured (Wine 8 takes SCH_CREDENTIALS and agrees to TLS 1.1). */
+    int v = ps__tls_be_version(t);
+    if (v == 0 || (b->config->min_version == PS_TLS_1_3 && v != PS_TLS_1_3)) {
+        ps__tls_set_reason(t, "unsupported protocol");
+        return PS_ETLS;
+    }
     int r = verify_peer(t);
     if (r != 0)
         return r;
@@ -1101,6 +1108,7 @@ static int decrypt(ps_tls *t)
         sb[i].pvBuffer = NULL;
         sb[i].cbBuffer = 0;
     }
+    unsigned char type = b->in[0]; /* the record's content type */
     SECURITY_STATUS s = DecryptMessage(&b->ctx, &desc, 0, NULL);
     if (s == SEC_E_INCOMPLETE_MESSAGE)
         return PS_EWOULDBLOCK;
@@ -1119,6 +1127,12 @@ static int decrypt(ps_tls *t)
     b->plain = data;
     b->plain_len = data_len;
     b->extra = b->in_len - extra;
+    /* Wine's schannel gives SEC_E_OK and no data for the close_notify
+     * alert (Windows: SEC_I_CONTEXT_EXPIRED). A TLS 1.2 alert record that
+     * did not fail is a warning, and close_notify is the only one left
+     * (RFC 8446 6.1: user_canceled precedes it). */
+    if (s == SEC_E_OK && type == 21 && data_len == 0)
+        s = SEC_I_CONTEXT_EXPIRED;
     if (s == SEC_I_CONTEXT_EXPIRED) {
         b->peer_closed = 1;
         b->plain_len = 0;
