@@ -210,8 +210,9 @@ int ps_tls_send_frame(ps_tls *t, const void *buf, size_t len, int timeout_ms)
     size_t total = 0;
     if (!t || (!buf && len > 0))
         return PS_EINVAL;
-    /* Widened first: no "always false" where size_t is 32 bits. */
-    if ((uint64_t)len > UINT32_MAX)
+    /* Two shifts, not a comparison: gcc calls "len > UINT32_MAX" always
+     * false where size_t is 32 bits (-Wtype-limits), even widened. */
+    if ((len >> 16 >> 16) != 0)
         return PS_EMSGSIZE;
     ps__tls_deadline_start(&d, timeout_ms);
     int r = ps__tls_handshake_within(t, &d);

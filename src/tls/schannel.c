@@ -644,6 +644,17 @@ static void keep_extra(ps__tls_be *b, const SecBuffer *in, int count)
     b->in_len = 0;
 }
 
+/* The name is a numeric IPv6 or IPv4 address (then in *a). */
+static int numeric(const char *name, ps_addr *a)
+{
+    char probe[300];
+    snprintf(probe, sizeof probe, "[%s]:0", name);
+    if (ps_addr_parse(a, probe) == 0)
+        return 1;
+    snprintf(probe, sizeof probe, "%s:0", name);
+    return ps_addr_parse(a, probe) == 0;
+}
+
 /* One InitializeSecurityContext / AcceptSecurityContext call. in_count
  * input buffers (the first the token), out: one token. */
 static SECURITY_STATUS sspi_step(ps_tls *t, SecBufferDesc *in,
@@ -666,17 +677,10 @@ static SECURITY_STATUS sspi_step(ps_tls *t, SecBufferDesc *in,
                             ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM |
                             ISC_REQ_USE_SUPPLIED_CREDS;
         /* The name goes out as SNI: never a numeric address. */
-        char *target = NULL;
         ps_addr a;
-        char probe[300];
-        if (t->server_name) {
-            snprintf(probe, sizeof probe, "[%s]:0", t->server_name);
-            int numeric = ps_addr_parse(&a, probe) == 0;
-            snprintf(probe, sizeof probe, "%s:0", t->server_name);
-            numeric = numeric || ps_addr_parse(&a, probe) == 0;
-            if (!numeric)
-                target = t->server_name;
-        }
+        char *target = t->server_name && !numeric(t->server_name, &a)
+                           ? t->server_name
+                           : NULL;
         s = InitializeSecurityContextA(&b->cred, b->have_ctx ? &b->ctx : NULL,
                                        target, req, 0, 0, in, 0, &b->ctx, out,
                                        &b->ctx_attr, &expiry);
@@ -869,27 +873,21 @@ static int root_in(HCERTSTORE ca, const CERT_CHAIN_CONTEXT *chain)
 }
 
 /* A numeric server name is one of the certificate's IP addresses. */
-static int ip_matches(PCCERT_CONTEXT cert, const char *name, int *numeric)
+static int ip_matches(PCCERT_CONTEXT cert, const char *name, int *is_ip)
 {
     ps_addr a;
-    char probe[300];
-    const BYTE *ip = NULL;
-    DWORD iplen = 0;
-    snprintf(probe, sizeof probe, "[%s]:0", name);
-    if (ps_addr_parse(&a, probe) == 0) {
+    const BYTE *ip;
+    DWORD iplen;
+    *is_ip = numeric(name, &a);
+    if (!*is_ip)
+        return 0;
+    if (ps_addr_family(&a) == PS_AF_INET6) {
         ip = (const BYTE *)&((const SOCKADDR_IN6 *)a.storage.bytes)->sin6_addr;
         iplen = 16;
     } else {
-        snprintf(probe, sizeof probe, "%s:0", name);
-        if (ps_addr_parse(&a, probe) == 0) {
-            ip = (const BYTE *)&((const SOCKADDR_IN *)a.storage.bytes)
-                     ->sin_addr;
-            iplen = 4;
-        }
+        ip = (const BYTE *)&((const SOCKADDR_IN *)a.storage.bytes)->sin_addr;
+        iplen = 4;
     }
-    *numeric = ip != NULL;
-    if (!ip)
-        return 0;
     PCERT_EXTENSION ext = CertFindExtension(szOID_SUBJECT_ALT_NAME2,
                                             cert->pCertInfo->cExtension,
                                             cert->pCertInfo->rgExtension);
@@ -959,11 +957,10 @@ static int verify_chain(ps_tls *t, PCCERT_CONTEXT cert)
         ps__tls_set_reason(t, chain_reason(&copy, cert));
         r = PS_ECERT;
     }
-    int numeric = 0;
+    int is_ip = 0;
     int check_host = r == 0 && t->role == PS_TLS_CLIENT &&
                      t->verify == PS_TLS_VERIFY_PEER_AND_HOST && t->server_name;
-    if (check_host && ip_matches(cert, t->server_name, &numeric) == 0 &&
-        numeric) {
+    if (check_host && ip_matches(cert, t->server_name, &is_ip) == 0 && is_ip) {
         ps__tls_set_reason(t, "IP address mismatch");
         r = PS_ECERT;
     }
@@ -977,7 +974,7 @@ static int verify_chain(ps_tls *t, PCCERT_CONTEXT cert)
                                                   : AUTHTYPE_CLIENT;
         ssl.fdwChecks = SECURITY_FLAG_IGNORE_REVOCATION |
                         (own_root ? SECURITY_FLAG_IGNORE_UNKNOWN_CA : 0);
-        if (check_host && !numeric &&
+        if (check_host && !is_ip &&
             MultiByteToWideChar(CP_UTF8, 0, t->server_name, -1, wname, 256) > 0)
             ssl.pwszServerName = wname;
         else

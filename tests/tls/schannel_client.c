@@ -122,6 +122,18 @@ Test(schannel_client, wrong_host_name_is_rejected, .timeout = 60)
     rejected("WRONGHOST", "ca.pem", PS_ECERT, "hostname mismatch");
 }
 
+Test(schannel_client, wrong_ip_address_is_rejected, .timeout = 60)
+{
+    /* wronghost.pem names wrong.example only: no IP address. */
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t = (ps_tls *)&t;
+    RC_IS(ps_tls_connect(&t, "127.0.0.1", port("WRONGHOST"), c, 10000),
+          PS_ECERT);
+    cr_assert_null(t);
+    cr_assert_str_eq(ps_tls_reason(NULL), "IP address mismatch");
+    ps_tls_config_free(c);
+}
+
 Test(schannel_client, expired_certificate_is_rejected, .timeout = 60)
 {
     rejected("EXPIRED", "ca.pem", PS_ECERT, "certificate has expired");
