@@ -82,11 +82,11 @@ if(PS_TLS_BACKEND)
   endif()
   if(PS_TLS_BACKEND STREQUAL "schannel")
     # The system's own: SSPI, certificates, CNG keys.
-    set(PS_TLS_SYSTEM_LIBS secur32 crypt32 ncrypt bcrypt)
+    set(PS_TLS_SYSTEM_LIBS secur32 crypt32 ncrypt)
     target_link_libraries(portsock_tls PUBLIC portsock PRIVATE ${PS_TLS_SYSTEM_LIBS})
     # pkg-config --static: a static portsock_tls needs them too.
     set(PS_TLS_PC_REQUIRES_PRIVATE "")
-    set(PS_TLS_PC_LIBS_PRIVATE " -lsecur32 -lcrypt32 -lncrypt -lbcrypt")
+    set(PS_TLS_PC_LIBS_PRIVATE " -lsecur32 -lcrypt32 -lncrypt")
   else()
     target_link_libraries(portsock_tls PUBLIC portsock PRIVATE OpenSSL::SSL)
     set(PS_TLS_PC_REQUIRES_PRIVATE " libssl libcrypto")

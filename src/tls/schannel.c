@@ -304,85 +304,179 @@ int ps__tls_be_config_set_ca(ps__tls_be_config *c, const char *path,
     return 0;
 }
 
-/* The private key of PEM text as an ephemeral CNG key: PKCS#8 ("PRIVATE
- * KEY") or PKCS#1 ("RSA PRIVATE KEY"). */
-static int import_key(const char *pem, NCRYPT_KEY_HANDLE *key, char *reason)
+/* Private keys are decoded here, not by NCryptImportKey's PKCS#8 blob
+ * type, which Wine 8 lacks (NTE_INVALID_PARAMETER): an EC key becomes a
+ * BCRYPT_ECCPRIVATE_BLOB, an RSA key CryptoAPI's private key blob. The
+ * same decoding gives the public half, checked against the certificate. */
+typedef struct key_blob {
+    LPCWSTR type; /* NCryptImportKey's blob type */
+    BYTE *blob;   /* malloc'ed, wiped before it is freed */
+    DWORD blob_len;
+    const BYTE *pub; /* the public part inside blob, to compare */
+    DWORD pub_len;
+    int ec;
+} key_blob;
+
+static const char *ec_blob(const BYTE *der, DWORD len, key_blob *k)
 {
-    NCRYPT_PROV_HANDLE prov = 0;
-    const char *at = pem;
-    DWORD len = 0;
-    BYTE *der = pem_next(&at, "PRIVATE KEY", &len);
-    LPCWSTR type = NCRYPT_PKCS8_PRIVATE_KEY_BLOB;
-    BYTE *blob = der;
-    DWORD blob_len = len;
-    BYTE *legacy = NULL;
-    if (!der) {
-        at = pem;
-        if ((der = pem_next(&at, "RSA PRIVATE KEY", &len)) != NULL) {
-            /* PKCS#1 decodes to CryptoAPI's private key blob. */
-            if (!CryptDecodeObjectEx(X509_ASN_ENCODING | PKCS_7_ASN_ENCODING,
-                                     PKCS_RSA_PRIVATE_KEY, der, len,
-                                     CRYPT_DECODE_ALLOC_FLAG, NULL, &legacy,
-                                     &blob_len)) {
-                free(der);
-                copy_reason(reason, "cannot decode the RSA private key");
-                return PS_ETLS;
-            }
-            blob = legacy;
-            type = LEGACY_RSAPRIVATE_BLOB;
-        }
+    CRYPT_ECC_PRIVATE_KEY_INFO *ec = NULL;
+    DWORD size = 0;
+    if (!CryptDecodeObjectEx(X509_ASN_ENCODING, X509_ECC_PRIVATE_KEY, der, len,
+                             CRYPT_DECODE_ALLOC_FLAG, NULL, &ec, &size))
+        return "cannot decode the EC private key";
+    DWORD n = ec->PrivateKey.cbData;
+    ULONG magic = n == 32   ? BCRYPT_ECDSA_PRIVATE_P256_MAGIC
+                  : n == 48 ? BCRYPT_ECDSA_PRIVATE_P384_MAGIC
+                  : n == 66 ? BCRYPT_ECDSA_PRIVATE_P521_MAGIC
+                            : 0;
+    const char *err = NULL;
+    /* The public point, uncompressed (0x04, X, Y), must be in the file. */
+    if (!magic)
+        err = "an EC key of a curve other than P-256, P-384 or P-521";
+    else if (ec->PublicKey.cbData != 1 + 2 * n || ec->PublicKey.pbData[0] != 4)
+        err = "an EC private key without its public point";
+    else if (!(k->blob = malloc(sizeof(BCRYPT_ECCKEY_BLOB) + 3 * n)))
+        err = "out of memory";
+    if (!err) {
+        BCRYPT_ECCKEY_BLOB head = {magic, n};
+        memcpy(k->blob, &head, sizeof head);
+        memcpy(k->blob + sizeof head, ec->PublicKey.pbData + 1, 2 * n);
+        memcpy(k->blob + sizeof head + 2 * n, ec->PrivateKey.pbData, n);
+        k->blob_len = (DWORD)(sizeof head + 3 * n);
+        k->type = BCRYPT_ECCPRIVATE_BLOB;
+        k->pub = k->blob + sizeof head; /* X and Y */
+        k->pub_len = 2 * n;
+        k->ec = 1;
     }
-    if (!der) {
-        at = pem;
-        BYTE *ec = pem_next(&at, "EC PRIVATE KEY", &len);
-        free(ec);
-        copy_reason(reason, ec ? "an \"EC PRIVATE KEY\" file: convert it to "
-                                 "PKCS#8 (openssl pkcs8 -topk8 -nocrypt)"
-                               : "no private key in the key file");
-        return PS_ETLS;
-    }
-    SECURITY_STATUS s = NCryptOpenStorageProvider(&prov,
-                                                  MS_KEY_STORAGE_PROVIDER, 0);
-    if (s == ERROR_SUCCESS)
-        s = NCryptImportKey(prov, 0, type, NULL, key, blob, blob_len,
-                            NCRYPT_SILENT_FLAG);
-    if (prov)
-        NCryptFreeObject(prov);
-    if (legacy)
-        LocalFree(legacy);
-    SecureZeroMemory(der, len);
-    free(der);
-    if (s != ERROR_SUCCESS) {
-        char text[PS__TLS_REASON];
-        snprintf(text, sizeof text, "cannot import the private key (0x%08lx)",
-                 (unsigned long)s);
-        copy_reason(reason, text);
-        return PS_ETLS;
-    }
-    return 0;
+    SecureZeroMemory(ec->PrivateKey.pbData, n);
+    LocalFree(ec);
+    return err;
 }
 
-/* The public key of a CNG key and of a certificate match. */
-static int key_matches(NCRYPT_KEY_HANDLE key, PCCERT_CONTEXT cert)
+static const char *rsa_blob(const BYTE *der, DWORD len, key_blob *k)
 {
-    BCRYPT_KEY_HANDLE pub = NULL;
-    BYTE a[2048], b[2048];
-    DWORD alen = 0;
-    ULONG blen = 0;
+    BYTE *legacy = NULL;
+    DWORD size = 0;
+    if (!CryptDecodeObjectEx(X509_ASN_ENCODING, PKCS_RSA_PRIVATE_KEY, der, len,
+                             CRYPT_DECODE_ALLOC_FLAG, NULL, &legacy, &size))
+        return "cannot decode the RSA private key";
+    const char *err = NULL;
+    /* BLOBHEADER, RSAPUBKEY (magic, bit length, exponent), modulus, ... */
+    DWORD bits = size >= 20 ? *(const DWORD *)(legacy + 12) : 0;
+    if (size < 20 + bits / 8)
+        err = "a malformed RSA private key";
+    else if (!(k->blob = malloc(size)))
+        err = "out of memory";
+    if (!err) {
+        memcpy(k->blob, legacy, size);
+        k->blob_len = size;
+        k->type = LEGACY_RSAPRIVATE_BLOB;
+        k->pub = k->blob + 12; /* bit length, exponent, modulus */
+        k->pub_len = 8 + bits / 8;
+    }
+    SecureZeroMemory(legacy, size);
+    LocalFree(legacy);
+    return err;
+}
+
+/* The key of PEM text: PKCS#8 ("PRIVATE KEY", RSA or EC), PKCS#1 ("RSA
+ * PRIVATE KEY") or SEC 1 ("EC PRIVATE KEY"). NULL or what went wrong. */
+static const char *decode_key(const char *pem, key_blob *k)
+{
+    static const char *const labels[] = {"PRIVATE KEY", "RSA PRIVATE KEY",
+                                         "EC PRIVATE KEY"};
+    const char *err = "no private key in the key file";
+    for (int i = 0; i < 3; i++) {
+        const char *at = pem;
+        DWORD len = 0;
+        BYTE *der = pem_next(&at, labels[i], &len);
+        if (!der)
+            continue;
+        if (i == 1) {
+            err = rsa_blob(der, len, k);
+        } else if (i == 2) {
+            err = ec_blob(der, len, k);
+        } else {
+            CRYPT_PRIVATE_KEY_INFO *info = NULL;
+            DWORD size = 0;
+            err = "cannot decode the PKCS#8 private key";
+            if (CryptDecodeObjectEx(X509_ASN_ENCODING, PKCS_PRIVATE_KEY_INFO,
+                                    der, len, CRYPT_DECODE_ALLOC_FLAG, NULL,
+                                    &info, &size)) {
+                const char *oid = info->Algorithm.pszObjId;
+                CRYPT_DER_BLOB *inner = &info->PrivateKey;
+                err = strcmp(oid, szOID_RSA_RSA) == 0
+                          ? rsa_blob(inner->pbData, inner->cbData, k)
+                      : strcmp(oid, szOID_ECC_PUBLIC_KEY) == 0
+                          ? ec_blob(inner->pbData, inner->cbData, k)
+                          : "a private key neither RSA nor EC";
+                SecureZeroMemory(inner->pbData, inner->cbData);
+                LocalFree(info);
+            }
+        }
+        SecureZeroMemory(der, len);
+        free(der);
+        break;
+    }
+    return err;
+}
+
+/* The certificate's public key is the key's public half. */
+static int key_matches(const key_blob *k, PCCERT_CONTEXT cert)
+{
+    const CRYPT_BIT_BLOB *pub = &cert->pCertInfo->SubjectPublicKeyInfo
+                                     .PublicKey;
+    if (k->ec)
+        return pub->cbData == 1 + k->pub_len && pub->pbData[0] == 4 &&
+               memcmp(pub->pbData + 1, k->pub, k->pub_len) == 0;
+    BYTE *csp = NULL;
+    DWORD size = 0;
     int same = 0;
-    if (!CryptImportPublicKeyInfoEx2(X509_ASN_ENCODING,
-                                     &cert->pCertInfo->SubjectPublicKeyInfo, 0,
-                                     NULL, &pub))
-        return 0;
-    if (NCryptExportKey(key, 0, BCRYPT_PUBLIC_KEY_BLOB, NULL, a, sizeof a,
-                        &alen, 0) == ERROR_SUCCESS &&
-        BCryptExportKey(pub, NULL, BCRYPT_PUBLIC_KEY_BLOB, b, sizeof b, &blen,
-                        0) == 0)
-        /* The first word is the magic (ECDH or ECDSA for the same curve
-         * and point): the sizes and the key bytes must agree. */
-        same = alen == blen && alen > 4 && memcmp(a + 4, b + 4, alen - 4) == 0;
-    BCryptDestroyKey(pub);
+    if (CryptDecodeObjectEx(X509_ASN_ENCODING, RSA_CSP_PUBLICKEYBLOB,
+                            pub->pbData, pub->cbData, CRYPT_DECODE_ALLOC_FLAG,
+                            NULL, &csp, &size)) {
+        same = size >= 12 + k->pub_len &&
+               memcmp(csp + 12, k->pub, k->pub_len) == 0;
+        LocalFree(csp);
+    }
     return same;
+}
+
+/* The private key of PEM text as an ephemeral CNG key of the software
+ * provider, after checking it is cert's. */
+static int import_key(const char *pem, PCCERT_CONTEXT cert,
+                      NCRYPT_KEY_HANDLE *key, char *reason)
+{
+    key_blob k;
+    memset(&k, 0, sizeof k);
+    const char *err = decode_key(pem, &k);
+    if (!err && !key_matches(&k, cert))
+        err = "key values mismatch";
+    NCRYPT_PROV_HANDLE prov = 0;
+    if (!err) {
+        SECURITY_STATUS s = NCryptOpenStorageProvider(
+            &prov, MS_KEY_STORAGE_PROVIDER, 0);
+        if (s == ERROR_SUCCESS)
+            s = NCryptImportKey(prov, 0, k.type, NULL, key, k.blob, k.blob_len,
+                                NCRYPT_SILENT_FLAG);
+        if (prov)
+            NCryptFreeObject(prov);
+        if (s != ERROR_SUCCESS) {
+            char text[PS__TLS_REASON];
+            snprintf(text, sizeof text,
+                     "cannot import the private key (0x%08lx)",
+                     (unsigned long)s);
+            copy_reason(reason, text);
+            err = "";
+        }
+    }
+    if (k.blob) {
+        SecureZeroMemory(k.blob, k.blob_len);
+        free(k.blob);
+    }
+    if (err && err[0])
+        copy_reason(reason, err);
+    return err ? PS_ETLS : 0;
 }
 
 int ps__tls_be_config_set_cert(ps__tls_be_config *c, const char *cert,
@@ -413,13 +507,9 @@ int ps__tls_be_config_set_cert(ps__tls_be_config *c, const char *cert,
         return PS_ETLS;
     }
     NCRYPT_KEY_HANDLE k = 0;
-    int r = import_key(kpem, &k, reason);
+    int r = import_key(kpem, leaf, &k, reason);
     SecureZeroMemory(kpem, len);
     free(kpem);
-    if (r == 0 && !key_matches(k, leaf)) {
-        copy_reason(reason, "key values mismatch");
-        r = PS_ETLS;
-    }
     if (r == 0 && !CertSetCertificateContextProperty(
                       leaf, CERT_NCRYPT_KEY_HANDLE_PROP_ID,
                       CERT_SET_PROPERTY_INHIBIT_PERSIST_FLAG, &k)) {
