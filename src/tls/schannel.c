@@ -86,6 +86,7 @@ struct ps__tls_be {
     size_t done_plain;  /* a record's, sent outside a write */
     unsigned char *out; /* one record, sized from the stream sizes */
     char alpn_text[256];
+    char sni[256]; /* a server's: the client's host_name */
 };
 
 /* ---- errors ---- */
@@ -785,6 +786,58 @@ static SECURITY_STATUS sspi_step(ps_tls *t, SecBufferDesc *in,
 static int verify_peer(ps_tls *t);
 static int finish_handshake(ps_tls *t);
 
+/* The big-endian 16-bit number at p. */
+static size_t be16(const unsigned char *p)
+{
+    return (size_t)p[0] << 8 | p[1];
+}
+
+/* The host_name of a ClientHello's server_name extension (RFC 6066) into
+ * sni, from the first record: Schannel does not tell a server what the
+ * client asked for. Anything malformed or cut short leaves sni "". */
+static void client_hello_sni(const unsigned char *p, size_t n, char *sni)
+{
+    sni[0] = '\0';
+    /* Record header, then the handshake header of a ClientHello. */
+    if (n < 9 || p[0] != 22 || p[5] != 1)
+        return;
+    size_t end = 5 + be16(p + 3);
+    if (end > n)
+        end = n;
+    size_t at = 9 + 2 + 32; /* version, random */
+    if (at + 1 > end)
+        return;
+    at += 1 + p[at]; /* session id */
+    if (at + 2 > end)
+        return;
+    at += 2 + be16(p + at); /* cipher suites */
+    if (at + 1 > end)
+        return;
+    at += 1 + p[at]; /* compression methods */
+    if (at + 2 > end)
+        return;
+    size_t ext_end = at + 2 + be16(p + at);
+    if (ext_end > end)
+        ext_end = end;
+    at += 2;
+    while (at + 4 <= ext_end) {
+        size_t type = be16(p + at), len = be16(p + at + 2);
+        at += 4;
+        if (at + len > ext_end)
+            return;
+        /* server_name: a list (2-byte length) of type 0 and a name. */
+        if (type == 0 && len >= 5 && p[at + 2] == 0) {
+            size_t name = be16(p + at + 3);
+            if (name > 0 && name < 256 && 5 + name <= len) {
+                memcpy(sni, p + at + 5, name);
+                sni[name] = '\0';
+            }
+            return;
+        }
+        at += len;
+    }
+}
+
 /* Drives the handshake (or a post-handshake exchange) one step further. */
 static int handshake(ps_tls *t)
 {
@@ -831,6 +884,8 @@ static int handshake(ps_tls *t)
         } else if (client_first) {
             inp = NULL;
         }
+        if (t->role == PS_TLS_SERVER && !b->have_ctx)
+            client_hello_sni(b->in, b->in_len, b->sni);
         SECURITY_STATUS s = sspi_step(t, inp, &out);
         if (s == SEC_E_INCOMPLETE_MESSAGE) {
             if (ob[0].pvBuffer)
@@ -1370,9 +1425,7 @@ const char *ps__tls_be_alpn(const ps_tls *t)
 
 const char *ps__tls_be_sni(const ps_tls *t)
 {
-    /* Schannel does not tell a server the name the client sent. */
-    (void)t;
-    return "";
+    return t->be->sni;
 }
 
 int ps__tls_be_peer_subject(const ps_tls *t, char *buf, size_t cap)
