@@ -68,6 +68,8 @@ struct ps__tls_be {
     int shut;          /* 0, 1: close_notify made, 2: sent */
     int renegotiating; /* a post-handshake exchange is running */
     int no_fill;       /* its first step: SSPI takes what is here */
+    int finishing;     /* SSPI is done; its last token is not out yet */
+    int failed;        /* the handshake's final error, kept */
     unsigned long ctx_attr;
     SecPkgContext_StreamSizes sizes;
     /* Ciphertext received, not yet taken by Schannel: in[0..in_len). */
@@ -846,6 +848,10 @@ static int handshake(ps_tls *t)
         int r = flush(t);
         if (r != 0)
             return r;
+        if (b->finishing) {
+            b->finishing = 0;
+            return finish_handshake(t);
+        }
         if (t->handshake_done && !b->renegotiating)
             return 0;
         int client_first = t->role == PS_TLS_CLIENT && !b->have_ctx;
@@ -917,14 +923,8 @@ static int handshake(ps_tls *t)
             return sec_error(t, s);
         }
         keep_extra(b, ib, 2);
-        if ((r = flush(t)) != 0) {
-            /* The last token is still to be sent: finish on the next
-             * call, with nothing more for SSPI. */
-            if (r == PS_EWOULDBLOCK && !b->renegotiating)
-                b->renegotiating = 2;
-            return r;
-        }
-        return finish_handshake(t);
+        /* The last token may take more calls: nothing more for SSPI. */
+        b->finishing = 1;
     }
 }
 
@@ -962,11 +962,13 @@ int ps__tls_be_handshake(ps_tls *t)
 {
     step_start(t);
     ps__tls_be *b = t->be;
-    if (b->renegotiating == 2) {
-        int r = flush(t);
-        return r != 0 ? r : finish_handshake(t);
-    }
-    return handshake(t);
+    /* A failed handshake stays failed, its reason with it. */
+    if (b->failed)
+        return b->failed;
+    int r = handshake(t);
+    if (r != 0 && r != PS_EWOULDBLOCK)
+        b->failed = r;
+    return r;
 }
 
 /* ---- verification ---- */

@@ -252,6 +252,34 @@ Test(schannel_client, multi_mib_transfer_is_intact_with_exact_counts,
     ps_tls_config_free(c);
 }
 
+Test(schannel_client, exact_count_on_timeout_in_send_all, .timeout = 120)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t;
+    size_t one = bulk_size(), sent = 0, rest = 0;
+    size_t copies = (size_t)strtoul(getenv("PS_T_SLOW_COPIES"), NULL, 10);
+    size_t n = one * copies;
+    unsigned char *buf = malloc(n);
+    cr_assert_not_null(buf);
+    pst_pattern_fill(buf, 0, one);
+    for (size_t i = 1; i < copies; i++)
+        memcpy(buf + i * one, buf, one);
+    /* The server reads nothing for 3 s: the buffers fill, the time ends. */
+    OK(ps_tls_connect(&t, "localhost", port("SLOW"), c, 10000));
+    RC_IS(ps_tls_send_all(t, buf, n, &sent, 1000), PS_ETIMEDOUT);
+    cr_assert(sent > 0 && sent < n, "sent %zu of %zu", sent, n);
+    /* The count is exact: the rest, from there, makes the stream whole
+     * (a record cut short is finished first, and counted then). */
+    OK(ps_tls_send_all(t, buf + sent, n - sent, &rest, 60000));
+    cr_assert_eq(rest, n - sent);
+    OK(ps_tls_recv_all(t, buf, 1, &rest, 60000));
+    cr_assert_eq(buf[0], 'Y', "the server found the stream broken");
+    cr_log_info("timed out after %zu of %zu bytes", sent, n);
+    OK(ps_tls_close(t));
+    free(buf);
+    ps_tls_config_free(c);
+}
+
 /* Waits (ps_select) for what t wants; the step never waits itself. */
 static void wait_wants(ps_tls *t)
 {

@@ -8,7 +8,8 @@ portsock_tls's Schannel client is proven against peers no one here wrote.
                     (TLS 1.1 only), ALPN (-alpn http/1.1,h2)
   Python's ssl:     ECHO (echo, then close_notify), TRUNC (data, then a bare
                     TCP close), DOWN / UP (a multi-MiB pattern each way),
-                    SHUT (checks that the client's close_notify arrives)
+                    SHUT (checks that the client's close_notify arrives),
+                    SLOW (reads only after 3 s, then checks the stream)
 
 Each server listens on an ephemeral port, passed in PS_T_<NAME>. Nothing is
 generated here: the certificates are the tls_certs fixture's.
@@ -25,6 +26,9 @@ import threading
 import time
 
 BULK = 4 * 1024 * 1024
+# SLOW's stream: this many copies of the BULK pattern, more than loopback's
+# buffers hold while the server does not read.
+SLOW_COPIES = 6
 
 
 def pattern(n):
@@ -119,6 +123,18 @@ def job_up(conn, data):
     return "up ok" if got == data else "up broken at %d bytes" % len(got)
 
 
+def job_slow(conn, data, copies):
+    # Reads nothing for a while, so that the client's send_all times out
+    # with its buffers full; then the whole stream must be intact.
+    time.sleep(3)
+    for i in range(copies):
+        if recv_exact(conn, len(data)) != data:
+            conn.sendall(b"N")
+            return "slow broken in copy %d" % i
+    conn.sendall(b"Y")
+    return "slow ok"
+
+
 def job_shut(conn):
     data = recv_exact(conn, 3)
     try:
@@ -176,10 +192,12 @@ def main():
             "DOWN": PyServer(certs, lambda c: job_down(c, data)),
             "UP": PyServer(certs, lambda c: job_up(c, data)),
             "SHUT": PyServer(certs, job_shut),
+            "SLOW": PyServer(certs, lambda c: job_slow(c, data, SLOW_COPIES)),
         }
         for key, srv in servers.items():
             env["PS_T_" + key] = str(srv.port)
         env["PS_T_BULK"] = str(BULK)
+        env["PS_T_SLOW_COPIES"] = str(SLOW_COPIES)
         t0 = time.time()
         rc = subprocess.call(program, env=env)
         print("schannel_client: the program took %.1f s, exit %d"
