@@ -1370,7 +1370,10 @@ int ps__tls_be_shutdown(ps_tls *t)
             return sec_error(t, s);
         SecBuffer ob = {0, SECBUFFER_TOKEN, NULL};
         SecBufferDesc out = {SECBUFFER_VERSION, 1, &ob};
-        s = sspi_step(t, NULL, &out);
+        /* A client's call takes no input; a server's an empty one. */
+        SecBuffer none = {0, SECBUFFER_EMPTY, NULL};
+        SecBufferDesc in = {SECBUFFER_VERSION, 1, &none};
+        s = sspi_step(t, t->role == PS_TLS_SERVER ? &in : NULL, &out);
         if (s != SEC_E_OK && s != SEC_I_CONTEXT_EXPIRED) {
             if (ob.pvBuffer)
                 FreeContextBuffer(ob.pvBuffer);
