@@ -70,6 +70,8 @@ struct ps__tls_be {
     int no_fill;       /* its first step: SSPI takes what is here */
     int finishing;     /* SSPI is done; its last token is not out yet */
     int failed;        /* the handshake's final error, kept */
+    int verified;      /* the peer's certificate passed (or needs none) */
+    DWORD alert;       /* the alert a rejection sends (TLS1_ALERT_*) */
     unsigned long ctx_attr;
     SecPkgContext_StreamSizes sizes;
     /* Ciphertext received, not yet taken by Schannel: in[0..in_len). */
@@ -785,7 +787,9 @@ static SECURITY_STATUS sspi_step(ps_tls *t, SecBufferDesc *in,
     return s;
 }
 
-static int verify_peer(ps_tls *t);
+static int verify_peer(ps_tls *t, int early);
+static void send_alert(ps_tls *t, DWORD number);
+static int check_version(ps_tls *t);
 static int finish_handshake(ps_tls *t);
 
 /* The big-endian 16-bit number at p. */
@@ -909,6 +913,12 @@ static int handshake(ps_tls *t)
         if (s == SEC_I_CONTINUE_NEEDED) {
             if (!client_first)
                 keep_extra(b, ib, 2);
+            /* The certificate is checked as soon as it is here, before
+             * our next flight goes: the peer then fails too. */
+            if ((r = verify_peer(t, 1)) != 0) {
+                send_alert(t, b->alert);
+                return r;
+            }
             continue;
         }
         if (s != SEC_E_OK) {
@@ -923,9 +933,31 @@ static int handshake(ps_tls *t)
             return sec_error(t, s);
         }
         keep_extra(b, ib, 2);
+        if (!t->handshake_done) {
+            /* Before the last flight (a TLS 1.3 client's Finished, a TLS
+             * 1.2 server's) goes out. */
+            if ((r = check_version(t)) != 0 || (r = verify_peer(t, 0)) != 0) {
+                send_alert(t, b->alert);
+                return r;
+            }
+        }
         /* The last token may take more calls: nothing more for SSPI. */
         b->finishing = 1;
     }
+}
+
+/* Never below TLS 1.2, even where the credentials' protocol choice is
+ * not honoured (Wine 8 takes SCH_CREDENTIALS and agreed to TLS 1.1). */
+static int check_version(ps_tls *t)
+{
+    int v = ps__tls_be_version(t);
+    if (v == 0 ||
+        (t->be->config->min_version == PS_TLS_1_3 && v != PS_TLS_1_3)) {
+        ps__tls_set_reason(t, "unsupported protocol");
+        t->be->alert = TLS1_ALERT_PROTOCOL_VERSION;
+        return PS_ETLS;
+    }
+    return 0;
 }
 
 static int finish_handshake(ps_tls *t)
@@ -935,16 +967,6 @@ static int finish_handshake(ps_tls *t)
     b->renegotiating = 0;
     if (!first)
         return 0;
-    /* Never below TLS 1.2, even where the credentials' protocol choice is
-     * not honoured (Wine 8 takes SCH_CREDENTIALS and agrees to TLS 1.1). */
-    int v = ps__tls_be_version(t);
-    if (v == 0 || (b->config->min_version == PS_TLS_1_3 && v != PS_TLS_1_3)) {
-        ps__tls_set_reason(t, "unsupported protocol");
-        return PS_ETLS;
-    }
-    int r = verify_peer(t);
-    if (r != 0)
-        return r;
     SECURITY_STATUS s = QueryContextAttributesA(
         &b->ctx, SECPKG_ATTR_STREAM_SIZES, &b->sizes);
     if (s != SEC_E_OK)
@@ -1102,6 +1124,12 @@ static int verify_chain(ps_tls *t, PCCERT_CONTEXT cert)
         CERT_CHAIN_CONTEXT copy = *chain;
         copy.TrustStatus.dwErrorStatus = e;
         ps__tls_set_reason(t, chain_reason(&copy, cert));
+        b->alert = (e & CERT_TRUST_IS_NOT_TIME_VALID)
+                       ? TLS1_ALERT_CERTIFICATE_EXPIRED
+                   : (e & (CERT_TRUST_IS_UNTRUSTED_ROOT |
+                           CERT_TRUST_IS_PARTIAL_CHAIN))
+                       ? TLS1_ALERT_UNKNOWN_CA
+                       : TLS1_ALERT_BAD_CERTIFICATE;
         r = PS_ECERT;
     }
     int is_ip = 0;
@@ -1146,10 +1174,12 @@ static int verify_chain(ps_tls *t, PCCERT_CONTEXT cert)
                 break;
             case (unsigned long)CERT_E_EXPIRED:
                 ps__tls_set_reason(t, "certificate has expired");
+                b->alert = TLS1_ALERT_CERTIFICATE_EXPIRED;
                 break;
             case (unsigned long)CERT_E_UNTRUSTEDROOT:
             case (unsigned long)CERT_E_CHAINING:
                 ps__tls_set_reason(t, "unable to get local issuer certificate");
+                b->alert = TLS1_ALERT_UNKNOWN_CA;
                 break;
             case (unsigned long)CERT_E_WRONG_USAGE:
                 ps__tls_set_reason(t, "unsupported certificate purpose");
@@ -1166,26 +1196,74 @@ static int verify_chain(ps_tls *t, PCCERT_CONTEXT cert)
     return r;
 }
 
-static int verify_peer(ps_tls *t)
+/* Verifies the peer's certificate once it is there. early: in the middle
+ * of the handshake, where a certificate not yet received is no failure. */
+static int verify_peer(ps_tls *t, int early)
 {
     ps__tls_be *b = t->be;
-    if (t->verify == PS_TLS_VERIFY_NONE_INSECURE)
+    if (b->verified)
         return 0;
     /* A server asks for a client certificate only with VERIFY_PEER. */
-    if (t->role == PS_TLS_SERVER && t->verify != PS_TLS_VERIFY_PEER)
+    if (t->verify == PS_TLS_VERIFY_NONE_INSECURE ||
+        (t->role == PS_TLS_SERVER && t->verify != PS_TLS_VERIFY_PEER)) {
+        b->verified = 1;
         return 0;
+    }
     PCCERT_CONTEXT cert = NULL;
     SECURITY_STATUS s = QueryContextAttributesA(
         &b->ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &cert);
     if (s != SEC_E_OK || !cert) {
+        if (early)
+            return 0;
         ps__tls_set_reason(t, t->role == PS_TLS_SERVER
                                   ? "peer did not return a certificate"
                                   : "no peer certificate");
+        b->alert = t->role == PS_TLS_SERVER ? 116 /* certificate_required */
+                                            : TLS1_ALERT_HANDSHAKE_FAILURE;
         return PS_ECERT;
     }
+    b->verified = 1;
+    b->alert = TLS1_ALERT_BAD_CERTIFICATE;
     int r = verify_chain(t, cert);
     CertFreeCertificateContext(cert);
     return r;
+}
+
+/* A fatal alert to the peer, on a best effort (the step fails anyway), so
+ * that it fails its handshake too, as with OpenSSL's in-handshake checks;
+ * the token Schannel made for the next step is never sent. */
+static void send_alert(ps_tls *t, DWORD number)
+{
+    ps__tls_be *b = t->be;
+    drop_token(b);
+    SCHANNEL_ALERT_TOKEN a = {SCHANNEL_ALERT, TLS1_ALERT_FATAL, number};
+    SecBuffer sb = {sizeof a, SECBUFFER_TOKEN, &a};
+    SecBufferDesc desc = {SECBUFFER_VERSION, 1, &sb};
+    SecBuffer none = {0, SECBUFFER_EMPTY, NULL};
+    SecBufferDesc in = {SECBUFFER_VERSION, 1, &none};
+    SecBuffer ob = {0, SECBUFFER_TOKEN, NULL};
+    SecBufferDesc out = {SECBUFFER_VERSION, 1, &ob};
+    if (ApplyControlToken(&b->ctx, &desc) == SEC_E_OK)
+        sspi_step(t, t->role == PS_TLS_SERVER ? &in : NULL, &out);
+    /* Wine's schannel makes no alert: before our ChangeCipherSpec (a TLS
+     * 1.2 client's rejection) the alert record is plaintext anyway. */
+    unsigned char plain[7] = {
+        21, 3, 3, 0, 2, TLS1_ALERT_FATAL, (unsigned char)number};
+    const void *alert = ob.pvBuffer;
+    size_t len = ob.cbBuffer;
+    if ((!alert || len == 0) && ps__tls_be_version(t) != PS_TLS_1_3) {
+        alert = plain;
+        len = sizeof plain;
+    }
+    if (alert && len > 0) {
+        size_t n = 0;
+        int io = t->io_error;
+        ps__tls_net_send(t, alert, len, &n);
+        t->io_error = io;
+        t->wants = 0;
+    }
+    if (ob.pvBuffer)
+        FreeContextBuffer(ob.pvBuffer);
 }
 
 /* ---- records ---- */

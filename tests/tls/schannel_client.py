@@ -4,12 +4,14 @@
 native OpenSSL servers on loopback: Wine 8's schannel has no server side, so
 portsock_tls's Schannel client is proven against peers no one here wrote.
 
-  openssl s_server: GOOD, EXPIRED, WRONGHOST, SELF (handshake only), TLS11
-                    (TLS 1.1 only), ALPN (-alpn http/1.1,h2)
+  openssl s_server: GOOD (handshake only), TLS11 (TLS 1.1 only), ALPN
+                    (-alpn http/1.1,h2)
   Python's ssl:     ECHO (echo, then close_notify), TRUNC (data, then a bare
                     TCP close), DOWN / UP (a multi-MiB pattern each way),
                     SHUT (checks that the client's close_notify arrives),
-                    SLOW (reads only after 3 s, then checks the stream)
+                    SLOW (reads only after 3 s, then checks the stream),
+                    EXPIRED, WRONGHOST, SELF, UNKNOWNCA (the client rejects
+                    them: checks that the server heard an alert)
 
 Each server listens on an ephemeral port, passed in PS_T_<NAME>. Nothing is
 generated here: the certificates are the tls_certs fixture's.
@@ -44,10 +46,10 @@ def pattern(n):
 class PyServer:
     """A TLS server of Python's ssl (OpenSSL) running job per connection."""
 
-    def __init__(self, certs, job):
+    def __init__(self, certs, job, name="server"):
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(os.path.join(certs, "server.pem"),
-                                 os.path.join(certs, "server.key"))
+        self.ctx.load_cert_chain(os.path.join(certs, name + ".pem"),
+                                 os.path.join(certs, name + ".key"))
         self.job = job
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
@@ -135,6 +137,10 @@ def job_slow(conn, data, copies):
     return "slow ok"
 
 
+def job_none(conn):
+    return "handshake completed"
+
+
 def job_shut(conn):
     data = recv_exact(conn, 3)
     try:
@@ -175,9 +181,6 @@ def main():
     try:
         for key, name, extra in [
                 ("GOOD", "server", []),
-                ("EXPIRED", "expired", []),
-                ("WRONGHOST", "wronghost", []),
-                ("SELF", "self", []),
                 # Security level 0: OpenSSL 3 still speaks TLS 1.1 there.
                 ("TLS11", "server", ["-tls1_1", "-cipher",
                                      "DEFAULT@SECLEVEL=0"]),
@@ -193,6 +196,11 @@ def main():
             "UP": PyServer(certs, lambda c: job_up(c, data)),
             "SHUT": PyServer(certs, job_shut),
             "SLOW": PyServer(certs, lambda c: job_slow(c, data, SLOW_COPIES)),
+            # Rejected by the client: each must hear its alert.
+            "EXPIRED": PyServer(certs, job_none, "expired"),
+            "WRONGHOST": PyServer(certs, job_none, "wronghost"),
+            "SELF": PyServer(certs, job_none, "self"),
+            "UNKNOWNCA": PyServer(certs, job_none),
         }
         for key, srv in servers.items():
             env["PS_T_" + key] = str(srv.port)
@@ -212,6 +220,16 @@ def main():
             print("FAIL: the client's ps_tls_shutdown did not deliver "
                   "close_notify")
             rc = 1
+        # A client that rejects the certificate tells the server (an alert
+        # before its last flight), as OpenSSL's client does: the server's
+        # handshake fails too, never completes.
+        for key in ("EXPIRED", "WRONGHOST", "UNKNOWNCA"):
+            seen = servers[key].results
+            print("schannel_client: %s server saw %s" % (key, seen))
+            if rc == 0 and (not seen or
+                            any("alert" not in r for r in seen)):
+                print("FAIL: the %s server did not hear an alert" % key)
+                rc = 1
         up = servers["UP"].results
         if rc == 0 and up and up != ["up ok"]:
             print("FAIL: UP server: %s" % up)
