@@ -115,6 +115,10 @@ bench_programs="bench_overhead bench_frames bench_connect"
 bench_native="loadgen echo_epoll echo_ps_poller echo_ps_select bench_poller_wait bench_pipe_wake"
 bench_windows="echo_ps_poller echo_ps_select bench_pipe_wake"
 bench_echo_secs=2
+# TLS (with portsock_tls, OpenSSL 3): bench/run_tls.py --quick, bench_tls
+# against raw OpenSSL and the TLS echo at 1,000 connections against
+# libevent's bufferevent_openssl (libevent_openssl, from libevent-dev).
+bench_tls="bench_tls echo_ps_poller_tls loadgen_tls"
 
 # apt_add WHAT PACKAGE...: a leg's own dependencies, installed when the leg
 # finds them missing (after an index update if the first try fails).
@@ -181,6 +185,12 @@ run_bench() {
     native="$bench_programs $bench_native"
     pkg-config --exists libuv 2>/dev/null && native="$native echo_libuv"
     pkg-config --exists libevent 2>/dev/null && native="$native echo_libevent"
+    local tls=0
+    if pkg-config --exists 'openssl >= 3' 2>/dev/null; then
+        tls=1
+        native="$native $bench_tls"
+        pkg-config --exists libevent_openssl 2>/dev/null && native="$native echo_libevent_tls"
+    fi
     echo "== leg bench: release builds, $bench_programs, ps_poller figures"
     # shellcheck disable=SC2086
     if { cmake --preset release && cmake --build --preset release -j 2 --target $native; } >>"$log" 2>&1; then
@@ -190,6 +200,13 @@ run_bench() {
         echo "-- run_echo.py (build/release)" | tee -a "$log"
         timeout 900 python3 bench/run_echo.py --bindir build/release/bench \
             --secs "$bench_echo_secs" --rounds 3 2>&1 | tee -a "$log" || ok=0
+        if [ $tls -eq 1 ]; then
+            echo "-- run_tls.py --quick (build/release)" | tee -a "$log"
+            timeout 300 python3 bench/run_tls.py --bindir build/release/bench \
+                --quick 2>&1 | tee -a "$log" || ok=0
+        else
+            echo "no OpenSSL 3: the TLS benchmarks left out" | tee -a "$log"
+        fi
     else
         tail -20 "$log"
         ok=0

@@ -45,7 +45,14 @@ if(PS_CAN_RUN_EXAMPLES)
     ps_add_example_test(psnc_tls
       ${Python3_EXECUTABLE} ${PS_INTEROP_DIR}/psnc_tls.py
       ${PROJECT_BINARY_DIR}/tests/tls-certs ${PS_PSNC_CMD})
+    # psnc with reads shorter than a TLS record, for the case where
+    # decrypted bytes wait in memory while the socket has nothing
+    # (psnc_tls.py's test_pending): the shipped psnc reads whole records.
+    ps_add_example(psnc_small_reads ${CMAKE_CURRENT_LIST_DIR}/psnc.c ${PS_PSNC_SYS})
+    target_link_libraries(psnc_small_reads PRIVATE portsock_tls)
+    target_compile_definitions(psnc_small_reads PRIVATE PSNC_TLS PSNC_CHUNK=1000)
     set_tests_properties(psnc_tls PROPERTIES LABELS interop
-      FIXTURES_REQUIRED tls_certs)
+      FIXTURES_REQUIRED tls_certs
+      ENVIRONMENT PSNC_SMALL_READS=$<TARGET_FILE:psnc_small_reads>)
   endif()
 endif()

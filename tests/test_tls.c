@@ -15,17 +15,9 @@
 #include "portsock.h"
 #include "portsock_tls.h"
 #include "support.h"
+#include "tls_certs.h"
 
 #include "rc_assert.h"
-
-static const char *cert(const char *name)
-{
-    static char path[4][512];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/%s", PS_TLS_CERTS, name);
-    return p;
-}
 
 /* Every case that runs a portsock TLS server starts here: Wine 8's
  * schannel has no server side (AcceptSecurityContext gives
@@ -43,7 +35,7 @@ static ps_tls_config *server_config(const char *name)
     char pem[64];
     snprintf(pem, sizeof pem, "%s.pem", name);
     OK(ps_tls_config_new(&c, PS_TLS_SERVER));
-    OK(ps_tls_config_set_cert(c, cert(pem), cert(key)));
+    OK(ps_tls_config_set_cert(c, pst_cert(pem), pst_cert(key)));
     return c;
 }
 
@@ -51,7 +43,7 @@ static ps_tls_config *client_config(const char *ca)
 {
     ps_tls_config *c;
     OK(ps_tls_config_new(&c, PS_TLS_CLIENT));
-    OK(ps_tls_config_set_ca(c, cert(ca)));
+    OK(ps_tls_config_set_ca(c, pst_cert(ca)));
     return c;
 }
 
@@ -231,11 +223,12 @@ Test(tls, client_certificate_required_and_verified, .timeout = 30)
     char buf[8];
     size_t got;
     ps_tls_config *s = server_config("server");
-    OK(ps_tls_config_set_ca(s, cert("ca.pem")));
+    OK(ps_tls_config_set_ca(s, pst_cert("ca.pem")));
     OK(ps_tls_config_set_verify(s, PS_TLS_VERIFY_PEER));
     server_start(&srv, s, echo_job);
     ps_tls_config *c = client_config("ca.pem");
-    OK(ps_tls_config_set_cert(c, cert("client.pem"), cert("client.key")));
+    OK(ps_tls_config_set_cert(c, pst_cert("client.pem"),
+                              pst_cert("client.key")));
     OK(ps_tls_connect(&t, "localhost", srv.port, c, 10000));
     OK(ps_tls_send_all(t, "x", 1, NULL, 10000));
     OK(ps_tls_recv_all(t, buf, 1, &got, 10000));
@@ -276,7 +269,7 @@ Test(tls, config_is_immutable_once_used_and_checks_arguments, .timeout = 30)
     RC_IS(ps_tls_config_set_verify(c, 7), PS_EINVAL);
     RC_IS(ps_tls_config_set_alpn(c, bad, 1), PS_EINVAL);
     RC_IS(ps_tls_config_set_min_version(c, 0x0302), PS_EINVAL);
-    RC_IS(ps_tls_config_set_ca(c, cert("no-such-file.pem")), PS_ETLS);
+    RC_IS(ps_tls_config_set_ca(c, pst_cert("no-such-file.pem")), PS_ETLS);
     cr_assert_neq(ps_tls_reason(NULL)[0], '\0');
     /* Verifying the host needs one. */
     pst_tcp_pair(&a, &b);
@@ -291,6 +284,51 @@ Test(tls, config_is_immutable_once_used_and_checks_arguments, .timeout = 30)
     cr_assert_eq(ps_tls_wants(NULL), 0u);
     OK(ps_tls_close(t));
     OK(ps_tls_close(NULL));
+}
+
+/* Each data call refuses a missing connection or buffer with PS_EINVAL
+ * before any I/O, its count set to 0. */
+Test(tls, data_calls_check_their_arguments, .timeout = 30)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_socket_t a, b;
+    ps_tls *t;
+    char buf[4];
+    size_t n = 7, len = 7;
+    ps_iovec iov[1] = {{NULL, 1}};
+    pst_tcp_pair(&a, &b);
+    OK(ps_tls_wrap(&t, a, c, "localhost"));
+#define EINVAL_ZERO(call)                                      \
+    do {                                                       \
+        n = 7;                                                 \
+        RC_IS(call, PS_EINVAL);                                \
+        cr_assert_eq(n, 0, #call " left the count at %zu", n); \
+    } while (0)
+    EINVAL_ZERO(ps_tls_send(NULL, "x", 1, &n, 0));
+    EINVAL_ZERO(ps_tls_send(t, NULL, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_send_all(NULL, "x", 1, &n, 0));
+    EINVAL_ZERO(ps_tls_send_all(t, NULL, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_recv(NULL, buf, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_recv(t, NULL, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_recv(t, NULL, 0, &n, 0));
+    EINVAL_ZERO(ps_tls_recv(t, buf, 0, &n, 0));
+    EINVAL_ZERO(ps_tls_recv_all(NULL, buf, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_recv_all(t, NULL, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_sendv_all(NULL, iov, 0, &n, 0));
+    EINVAL_ZERO(ps_tls_sendv_all(t, NULL, 1, &n, 0));
+    EINVAL_ZERO(ps_tls_sendv_all(t, iov, 1, &n, 0));
+#undef EINVAL_ZERO
+    RC_IS(ps_tls_send_frame(NULL, "x", 1, 0), PS_EINVAL);
+    RC_IS(ps_tls_send_frame(t, NULL, 1, 0), PS_EINVAL);
+    RC_IS(ps_tls_recv_frame(t, buf, sizeof buf, NULL, 0), PS_EINVAL);
+    RC_IS(ps_tls_recv_frame(NULL, buf, sizeof buf, &len, 0), PS_EINVAL);
+    RC_IS(ps_tls_recv_frame(t, NULL, 1, &len, 0), PS_EINVAL);
+    /* No handshake step ran: nothing reached the peer. */
+    cr_assert_eq(ps_tls_wants(t), 0u);
+    RC_IS(ps_recv(b, buf, sizeof buf, &n, 0), PS_EWOULDBLOCK);
+    ps_tls_close(t);
+    ps_close(b);
+    ps_tls_config_free(c);
 }
 
 /* ---- connected pairs: wrap both ends of a TCP pair ---- */
@@ -478,37 +516,96 @@ Test(tls, count_on_peer_reset_in_send_all, .timeout = 60)
     free(out);
 }
 
+/* The bulk transfer: issue 17's 1 GiB, checked byte by byte against the
+ * stream pattern as it arrives (nothing stores the whole), with exact
+ * counts on both sides and close_notify right after the last byte. Under
+ * instrumentation every byte costs many times more (pattern, copies,
+ * OpenSSL's C paths), so the size is cut, by a factor the test prints:
+ * 1/64 (16 MiB) under valgrind's memcheck and 1/4 (256 MiB) under
+ * ThreadSanitizer, which keep the test_tls program within its ctest time
+ * limit of 300 s on this 2-core machine. */
+#define BULK_FULL ((size_t)1 << 30)
+#define BULK_BLOCK (((size_t)1 << 20) + 3) /* odd: across records */
+
 typedef struct bulk {
     ps_tls *t;
-    const unsigned char *buf;
     size_t len, sent;
     int rc;
 } bulk;
 
+/* Sends the pattern from offset 0 to len block by block, then
+ * close_notify. */
 static void bulk_send(void *arg)
 {
     bulk *b = arg;
-    b->rc = ps_tls_send_all(b->t, b->buf, b->len, &b->sent, 60000);
+    unsigned char *buf = malloc(BULK_BLOCK);
+    b->rc = buf ? 0 : PS_ENOMEM;
+    while (b->rc == 0 && b->sent < b->len) {
+        size_t n = b->len - b->sent < BULK_BLOCK ? b->len - b->sent
+                                                 : BULK_BLOCK;
+        size_t more = 0;
+        pst_pattern_fill(buf, b->sent, n);
+        b->rc = ps_tls_send_all(b->t, buf, n, &more, 60000);
+        b->sent += more;
+    }
+    if (b->rc == 0)
+        b->rc = ps_tls_shutdown(b->t, 60000);
+    free(buf);
 }
 
-Test(tls, large_transfer_arrives_intact, .timeout = 120)
+static size_t bulk_len(void)
+{
+    const char *why = NULL;
+    size_t len = BULK_FULL;
+    if (pst_under_memcheck()) {
+        len = BULK_FULL / 64;
+        why = "valgrind's memcheck";
+    } else if (pst_under_tsan()) {
+        len = BULK_FULL / 4;
+        why = "ThreadSanitizer";
+    }
+    if (why)
+        fprintf(stderr,
+                "large_transfer_arrives_intact: %zu MiB, not %zu, "
+                "under %s\n",
+                len >> 20, BULK_FULL >> 20, why);
+    return len;
+}
+
+Test(tls, large_transfer_arrives_intact, .timeout = 280)
 {
     pair p;
-    size_t len = pst_under_memcheck() ? (4u << 20) : (64u << 20), got = 0;
-    unsigned char *out = pst_pattern_buffer(0, len);
-    unsigned char *in = malloc(len);
+    size_t len = bulk_len(), got = 0;
+    unsigned char *in = malloc(BULK_BLOCK);
     cr_assert_not_null(in);
     pair_open(&p);
-    bulk b = {p.c, out, len, 0, -1};
+    bulk b = {p.c, len, 0, -1};
+    int64_t t0 = pst_now_ms();
     pst_thread *th = pst_thread_start(bulk_send, &b);
-    OK(ps_tls_recv_all(p.s, in, len, &got, 60000));
+    int rc = 0;
+    while (rc == 0 && got < len) {
+        size_t want = len - got < BULK_BLOCK ? len - got : BULK_BLOCK, n = 0;
+        rc = ps_tls_recv_all(p.s, in, want, &n, 60000);
+        size_t bad = pst_pattern_mismatch(in, n, got);
+        got += n;
+        if (bad != PST_PATTERN_OK)
+            rc = PS_EUNKNOWN;
+        cr_assert_eq(bad, PST_PATTERN_OK, "byte %zu is wrong", bad);
+    }
+    /* Then the sender's close_notify: not one byte more. */
+    size_t extra = 0;
+    if (rc == 0)
+        rc = ps_tls_recv(p.s, in, 1, &extra, 60000);
     pst_thread_join(th);
+    int64_t took = pst_now_ms() - t0;
+    OK(rc);
     OK(b.rc);
     cr_assert_eq(b.sent, len);
     cr_assert_eq(got, len);
-    cr_assert_eq(pst_pattern_mismatch(in, len, 0), PST_PATTERN_OK);
+    cr_assert_eq(extra, 0, "%zu bytes after the last", extra);
+    fprintf(stderr, "large_transfer_arrives_intact: %zu MiB in %lld ms\n",
+            len >> 20, (long long)took);
     pair_close(&p);
-    free(out);
     free(in);
 }
 
@@ -597,13 +694,20 @@ static void drip(void *arg)
     ps_close(s);
 }
 
+/* A listener on 127.0.0.1 with an ephemeral port, whose number goes to
+ * port as text. */
+static void listen_local(ps_socket_t *l, char port[8])
+{
+    OK(ps_listen(l, "127.0.0.1", "0", 8));
+    snprintf(port, 8, "%d", pst_local_port(*l));
+}
+
 Test(tls, handshake_deadline_holds_against_a_silent_peer, .timeout = 30)
 {
     ps_socket_t l;
     ps_tls *t;
     char port[8];
-    OK(ps_listen(&l, "127.0.0.1", "0", 8));
-    snprintf(port, sizeof port, "%d", pst_local_port(l));
+    listen_local(&l, port);
     ps_tls_config *c = client_config("ca.pem");
     /* The kernel completes the TCP connection; no one ever answers. */
     int64_t t0 = pst_now_ms();
@@ -619,9 +723,8 @@ Test(tls, handshake_deadline_holds_against_a_dripping_peer, .timeout = 30)
     dripper d;
     ps_tls *t;
     char port[8];
-    OK(ps_listen(&d.listener, "127.0.0.1", "0", 8));
+    listen_local(&d.listener, port);
     atomic_init(&d.stop, 0);
-    snprintf(port, sizeof port, "%d", pst_local_port(d.listener));
     pst_thread *th = pst_thread_start(drip, &d);
     ps_tls_config *c = client_config("ca.pem");
     int64_t t0 = pst_now_ms();
@@ -659,8 +762,8 @@ static void old_peer_run(void *arg)
     SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
     SSL_CTX_set_max_proto_version(ctx, TLS1_1_VERSION);
     SSL_CTX_set_cipher_list(ctx, "DEFAULT@SECLEVEL=0");
-    SSL_CTX_use_certificate_chain_file(ctx, cert("server.pem"));
-    SSL_CTX_use_PrivateKey_file(ctx, cert("server.key"), SSL_FILETYPE_PEM);
+    SSL_CTX_use_certificate_chain_file(ctx, pst_cert("server.pem"));
+    SSL_CTX_use_PrivateKey_file(ctx, pst_cert("server.key"), SSL_FILETYPE_PEM);
     SSL *ssl = SSL_new(ctx);
     SSL_set_fd(ssl, (int)s);
     o->accept_rc = SSL_accept(ssl);
@@ -675,8 +778,7 @@ Test(tls, tls_1_1_only_peer_is_refused, .timeout = 30)
     old_peer o;
     ps_tls *t;
     char port[8];
-    OK(ps_listen(&o.listener, "127.0.0.1", "0", 8));
-    snprintf(port, sizeof port, "%d", pst_local_port(o.listener));
+    listen_local(&o.listener, port);
     pst_thread *th = pst_thread_start(old_peer_run, &o);
     ps_tls_config *c = client_config("ca.pem");
     RC_IS(ps_tls_connect(&t, "localhost", port, c, 10000), PS_ETLS);

@@ -41,31 +41,12 @@
 #include "portsock.h"
 #include "portsock_tls.h"
 #include "support.h"
+#include "tls_certs.h"
 
 #include "rc_assert.h"
 
-#if defined(__SANITIZE_THREAD__)
-#define PST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define PST_TSAN 1
-#endif
-#endif
-#ifndef PST_TSAN
-#define PST_TSAN 0
-#endif
-
 #define N_FULL 1000
 #define MSG_MAX 96
-
-static const char *cert(const char *name)
-{
-    static char path[4][512];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/%s", PS_TLS_CERTS, name);
-    return p;
-}
 
 /* Client i's message: distinct text, 20 to 89 bytes. */
 static size_t message(size_t i, char *buf)
@@ -331,6 +312,28 @@ static void server_accept_all(server *srv)
     }
 }
 
+/* One wait of a side's loop (who: "server" or "client"): the number of
+ * events, or 0 once the loop must end, the reason recorded (the wait
+ * failed, reported nothing in the stall time, or the deadline passed). */
+static int side_wait(side *sd, ps_event *ev, size_t cap, const char *who)
+{
+    char what[64];
+    int got = ps_poller_wait(sd->p, ev, cap, (int)sd->stall_ms);
+    sd->waits++;
+    if (got < 0) {
+        fail(sd, got, "ps_poller_wait", 0);
+        return 0;
+    }
+    if (got == 0)
+        snprintf(what, sizeof what, "%s: no event in the stall time", who);
+    else if (pst_now_ms() > sd->deadline)
+        snprintf(what, sizeof what, "%s: past the deadline", who);
+    else
+        return got;
+    fail(sd, 0, what, 0);
+    return 0;
+}
+
 static void server_run(void *arg)
 {
     server *srv = arg;
@@ -351,20 +354,9 @@ static void server_run(void *arg)
     if (rc != 0)
         fail(sd, rc, "ps_poller_add (listener)", 0);
     while (!sd->failure[0] && sd->finished < sd->n) {
-        int got = ps_poller_wait(sd->p, ev, cap, (int)sd->stall_ms);
-        sd->waits++;
-        if (got < 0) {
-            fail(sd, got, "ps_poller_wait", 0);
+        int got = side_wait(sd, ev, cap, "server");
+        if (got == 0)
             break;
-        }
-        if (got == 0) {
-            fail(sd, 0, "server: no event in the stall time", 0);
-            break;
-        }
-        if (pst_now_ms() > sd->deadline) {
-            fail(sd, 0, "server: past the deadline", 0);
-            break;
-        }
         /* Take every queued connection first, then the others' events. */
         for (int i = 0; i < got; i++) {
             if (ev[i].data == srv) {
@@ -453,20 +445,9 @@ static void client_run(void *arg)
     for (size_t i = 0; i < cl->connected && !sd->failure[0]; i++)
         step(sd, &cl->conns[i], 0);
     while (!sd->failure[0] && sd->finished < sd->n) {
-        int got = ps_poller_wait(sd->p, ev, cap, (int)sd->stall_ms);
-        sd->waits++;
-        if (got < 0) {
-            fail(sd, got, "ps_poller_wait", 0);
+        int got = side_wait(sd, ev, cap, "client");
+        if (got == 0)
             break;
-        }
-        if (got == 0) {
-            fail(sd, 0, "client: no event in the stall time", 0);
-            break;
-        }
-        if (pst_now_ms() > sd->deadline) {
-            fail(sd, 0, "client: past the deadline", 0);
-            break;
-        }
         for (int i = 0; i < got && !sd->failure[0]; i++) {
             conn *c = ev[i].data;
             if (c->t)
@@ -485,7 +466,7 @@ static size_t choose_n(void)
     size_t n = N_FULL;
     if (pst_under_memcheck())
         n = 100;
-    else if (PST_TSAN)
+    else if (pst_under_tsan())
         n = 250;
     /* 2 descriptors per connection (both ends in this process), the
      * pollers, the listener, and what the process already holds. */
@@ -515,15 +496,15 @@ Test(tls_poller, server_completes_n_concurrent_handshakes_and_echoes,
     cl.server_accepted = &srv.accepted_shared;
 
     OK(ps_tls_config_new(&srv.sd.cfg, PS_TLS_SERVER));
-    OK(ps_tls_config_set_cert(srv.sd.cfg, cert("server.pem"),
-                              cert("server.key")));
+    OK(ps_tls_config_set_cert(srv.sd.cfg, pst_cert("server.pem"),
+                              pst_cert("server.key")));
     OK(ps_tls_config_new(&cl.sd.cfg, PS_TLS_CLIENT));
-    OK(ps_tls_config_set_ca(cl.sd.cfg, cert("ca.pem")));
+    OK(ps_tls_config_set_ca(cl.sd.cfg, pst_cert("ca.pem")));
 
     long fds_before = pst_open_handle_count();
     int64_t t0 = pst_now_ms();
     /* Generous: 1,000 take 2 to 3 s here on 2 shared cores, 9 s under ASan. */
-    int64_t bound = pst_slack_ms(PST_TSAN ? 120000 : 60000);
+    int64_t bound = pst_slack_ms(pst_under_tsan() ? 120000 : 60000);
     srv.sd.n = cl.sd.n = n;
     srv.sd.stall_ms = cl.sd.stall_ms = pst_slack_ms(15000);
     srv.sd.deadline = cl.sd.deadline = t0 + bound;

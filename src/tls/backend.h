@@ -11,7 +11,8 @@
  *  - A backend only transforms: each step function below tries once and
  *    never waits. Its ciphertext goes through ps__tls_net_send and comes
  *    from ps__tls_net_recv, which common code implements over the socket
- *    with timeout 0. So a backend never sees the socket, not as an int
+ *    (waiting there at most what the running call's deadline leaves, see
+ *    t->deadline). So a backend never sees the socket, not as an int
  *    (SSL_set_fd's int cannot hold a Windows SOCKET) nor otherwise.
  *
  * Why calls back into common code rather than memory buffers (BIO pairs):
@@ -45,6 +46,8 @@
 /* Defined by the backend: its context (SSL_CTX) and connection (SSL). */
 typedef struct ps__tls_be_config ps__tls_be_config;
 typedef struct ps__tls_be ps__tls_be;
+/* Common code's deadline (common.h). */
+struct ps__tls_deadline;
 
 /* Room for a backend's reason, NUL included (longer ones are cut). */
 #define PS__TLS_REASON 256
@@ -72,10 +75,18 @@ struct ps_tls {
                               * buffers, made on first use */
     char reason[PS__TLS_REASON];
     ps__tls_be *be;
+    /* While a step runs, the running call's deadline, within which the
+     * transport may wait (NULL otherwise). For common code only. */
+    const struct ps__tls_deadline *deadline;
 };
 
 /* ---- Transport: common code (transport.c), for the backend ----
- * One attempt over t->sock with timeout 0. net_send: 0 with *n > 0 bytes
+ * One transfer over t->sock; during a step of a call with time to wait
+ * (t->deadline), the transfer waits for the socket within it, else it is
+ * one attempt with timeout 0. So a backend calls net_recv only when it
+ * cannot go on without more ciphertext (never to read ahead while it holds
+ * a record it could decrypt), and net_send only with bytes that must
+ * leave. net_send: 0 with *n > 0 bytes
  * taken by the kernel; net_recv: 0 with *n > 0 bytes, or 0 with *n == 0 at
  * end of stream (t->eof set). Both: PS_EWOULDBLOCK (t->wants set), or the
  * socket's error, also kept in t->io_error. */

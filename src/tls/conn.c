@@ -107,7 +107,9 @@ int ps_tls_shutdown(ps_tls *t, int timeout_ms)
     /* close_notify follows a completed handshake only. */
     int r = ps__tls_handshake_within(t, &d);
     while (r == 0) {
+        t->deadline = &d;
         r = ps__tls_be_shutdown(t);
+        t->deadline = NULL;
         if (r == 0) {
             t->wants = 0;
             break;

@@ -17,7 +17,9 @@ static int write_some(ps_tls *t, const void *buf, size_t len, size_t *n,
     if (len < t->send_floor)
         return PS_EINVAL;
     for (;;) {
+        t->deadline = d;
         int r = ps__tls_be_write(t, buf, len, n);
+        t->deadline = NULL;
         if (r == 0) {
             t->send_floor = 0;
             t->wants = 0;
@@ -37,7 +39,9 @@ static int read_some(ps_tls *t, void *buf, size_t cap, size_t *n,
                      const ps__tls_deadline *d)
 {
     for (;;) {
+        t->deadline = d;
         int r = ps__tls_be_read(t, buf, cap, n);
+        t->deadline = NULL;
         if (r == 0) {
             t->wants = 0;
             return 0;
@@ -65,16 +69,27 @@ static int write_all(ps_tls *t, const unsigned char *buf, size_t len,
     return r;
 }
 
+/* The data calls' common start: *count (when given) is 0, the connection
+ * and the buffer are checked (NULL only when empty), then the deadline
+ * starts. */
+static int begin(const ps_tls *t, const void *buf, size_t len, size_t *count,
+                 int timeout_ms, ps__tls_deadline *d)
+{
+    if (count)
+        *count = 0;
+    if (!t || (!buf && len > 0))
+        return PS_EINVAL;
+    ps__tls_deadline_start(d, timeout_ms);
+    return 0;
+}
+
 int ps_tls_send(ps_tls *t, const void *buf, size_t len, size_t *sent,
                 int timeout_ms)
 {
     ps__tls_deadline d;
     size_t n = 0;
-    if (sent)
-        *sent = 0;
-    if (!t || (!buf && len > 0))
+    if (begin(t, buf, len, sent, timeout_ms, &d) != 0)
         return PS_EINVAL;
-    ps__tls_deadline_start(&d, timeout_ms);
     int r = ps__tls_handshake_within(t, &d);
     if (r == 0 && len > 0)
         r = write_some(t, buf, len, &n, &d);
@@ -88,11 +103,8 @@ int ps_tls_send_all(ps_tls *t, const void *buf, size_t len, size_t *sent,
 {
     ps__tls_deadline d;
     size_t total = 0;
-    if (sent)
-        *sent = 0;
-    if (!t || (!buf && len > 0))
+    if (begin(t, buf, len, sent, timeout_ms, &d) != 0)
         return PS_EINVAL;
-    ps__tls_deadline_start(&d, timeout_ms);
     int r = ps__tls_handshake_within(t, &d);
     if (r == 0)
         r = write_all(t, buf, len, &total, &d);
@@ -105,11 +117,8 @@ int ps_tls_recv(ps_tls *t, void *buf, size_t cap, size_t *got, int timeout_ms)
 {
     ps__tls_deadline d;
     size_t n = 0;
-    if (got)
-        *got = 0;
-    if (!t || !buf || cap == 0)
+    if (begin(t, buf, cap, got, timeout_ms, &d) != 0 || cap == 0)
         return PS_EINVAL;
-    ps__tls_deadline_start(&d, timeout_ms);
     int r = ps__tls_handshake_within(t, &d);
     if (r == 0)
         r = read_some(t, buf, cap, &n, &d);
@@ -140,11 +149,8 @@ int ps_tls_recv_all(ps_tls *t, void *buf, size_t len, size_t *got,
 {
     ps__tls_deadline d;
     size_t done = 0;
-    if (got)
-        *got = 0;
-    if (!t || (!buf && len > 0))
+    if (begin(t, buf, len, got, timeout_ms, &d) != 0)
         return PS_EINVAL;
-    ps__tls_deadline_start(&d, timeout_ms);
     int r = recv_all_within(t, buf, len, &done, &d);
     if (got)
         *got = done;
@@ -163,9 +169,7 @@ int ps_tls_sendv_all(ps_tls *t, const ps_iovec *iov, size_t n, size_t *sent,
 {
     ps__tls_deadline d;
     size_t total = 0, i;
-    if (sent)
-        *sent = 0;
-    if (!t || (!iov && n > 0))
+    if (begin(t, iov, n, sent, timeout_ms, &d) != 0)
         return PS_EINVAL;
     for (i = 0, total = 0; i < n; i++) {
         if (!iov[i].base && iov[i].len > 0)
@@ -175,7 +179,6 @@ int ps_tls_sendv_all(ps_tls *t, const ps_iovec *iov, size_t n, size_t *sent,
         total += iov[i].len;
     }
     total = 0;
-    ps__tls_deadline_start(&d, timeout_ms);
     int r = ps__tls_handshake_within(t, &d);
     if (r == 0 && (r = scratch(t)) != 0)
         return r;
@@ -208,13 +211,12 @@ int ps_tls_send_frame(ps_tls *t, const void *buf, size_t len, int timeout_ms)
 {
     ps__tls_deadline d;
     size_t total = 0;
-    if (!t || (!buf && len > 0))
+    if (begin(t, buf, len, NULL, timeout_ms, &d) != 0)
         return PS_EINVAL;
     /* Two shifts, not a comparison: gcc calls "len > UINT32_MAX" always
      * false where size_t is 32 bits (-Wtype-limits), even widened. */
     if ((len >> 16 >> 16) != 0)
         return PS_EMSGSIZE;
-    ps__tls_deadline_start(&d, timeout_ms);
     int r = ps__tls_handshake_within(t, &d);
     if (r == 0)
         r = scratch(t);
@@ -241,10 +243,9 @@ int ps_tls_recv_frame(ps_tls *t, void *buf, size_t cap, size_t *len,
     ps__tls_deadline d;
     unsigned char header[4];
     size_t got = 0;
-    if (!len || !t || (!buf && cap > 0))
+    if (!len || begin(t, buf, cap, NULL, timeout_ms, &d) != 0)
         return PS_EINVAL;
     *len = 0;
-    ps__tls_deadline_start(&d, timeout_ms);
     int r = recv_all_within(t, header, sizeof header, &got, &d);
     if (r != 0)
         return r;

@@ -1372,11 +1372,10 @@ static int decrypt(ps_tls *t)
             ps__tls_set_reason(t, "application data within a renegotiation");
             return PS_ETLS;
         }
+        /* Run by the next step: this one may be a read that already
+         * holds plaintext, which must not wait for the exchange. */
         b->renegotiating = 1;
         b->no_fill = 1;
-        int r = handshake(t);
-        if (r != 0 && r != PS_EWOULDBLOCK)
-            return r;
         return 0;
     }
     return 0;

@@ -3,8 +3,10 @@
 """psnc --ssl against TLS programs no one here wrote, on 127.0.0.1:
 openssl s_server and s_client, socat OPENSSL: and OPENSSL-LISTEN:, curl
 --cacert fetching a response served by psnc -l --ssl, and ncat --ssl both
-ways; psnc to psnc over -U. psnc verifies the server by default (the test CA through
---ssl-trustfile); a wrong host name fails with status 1 and the reason on
+ways; psnc to psnc over -U; a Python ssl server's burst that psnc must
+deliver from memory while the socket is idle (ps_tls_pending). psnc
+verifies the server by default (the test CA through --ssl-trustfile); a
+wrong host name fails with status 1 and the reason on
 stderr; a self-signed server is refused unless --ssl-insecure. Every case
 checks the bytes that arrived on each side, and how psnc ended: status 0
 after the peer's close_notify; status 1 with PS_ETRUNCATED after an end
@@ -242,6 +244,18 @@ def test_s_client_cert(t):
             "status 1, the reason", f"rc={rc} out={out!r} err={err!r}")
 
 
+def both_ways(t, what, mine, peer, to_psnc, to_peer):
+    """Checks an exchange between psnc and socat from their results
+    (Proc.finish's): both ended with status 0, each got what the other
+    was given."""
+    rc, out, err, secs = mine
+    prc, pout, perr, _ = peer
+    t.check(rc == 0 and out == to_psnc and prc == 0 and pout == to_peer,
+            f"{what}: {len(to_peer)} B and {len(to_psnc)} B arrived ({secs:.2f} s)",
+            f"rc={rc} got {len(out)} B err={err!r}; socat rc={prc} got "
+            f"{len(pout)} B err={perr[-300:]!r}")
+
+
 def test_socat(t):
     """socat OPENSSL: -> psnc -l --ssl and psnc --ssl -> socat
     OPENSSL-LISTEN:, 1 MiB each way."""
@@ -257,12 +271,9 @@ def test_socat(t):
             with Proc([socat, "-t", "30", "-",
                        f"OPENSSL:127.0.0.1:{port},cafile={cert('ca.pem')},"
                        "commonname=localhost"], fa) as c:
-                crc, cout, cerr, _ = c.finish(t.timeout)
-            rc, out, err, secs = p.finish(t.timeout)
-            t.check(rc == 0 and out == a and crc == 0 and cout == b,
-                    f"socat OPENSSL: -> psnc -l --ssl: 1 MiB each way ({secs:.2f} s)",
-                    f"rc={rc} got {len(out)} B err={err!r}; socat rc={crc} got "
-                    f"{len(cout)} B err={cerr!r}")
+                peer = c.finish(t.timeout)
+            both_ways(t, "socat OPENSSL: -> psnc -l --ssl", p.finish(t.timeout),
+                      peer, a, b)
 
     port = free_port()
     with Proc([socat, "-d", "-d", "-t", "30",
@@ -272,12 +283,9 @@ def test_socat(t):
                    "socat OPENSSL-LISTEN: starts"):
             with Proc(t.cmd + ["--ssl", "--ssl-trustfile", cert("ca.pem"),
                                "localhost", str(port)], fa) as p:
-                rc, out, err, secs = p.finish(t.timeout)
-            src, sout, serr, _ = s.finish(t.timeout)
-            t.check(rc == 0 and out == b and src == 0 and sout == a,
-                    f"psnc --ssl -> socat OPENSSL-LISTEN: 1 MiB each way ({secs:.2f} s)",
-                    f"rc={rc} got {len(out)} B err={err!r}; socat rc={src} got "
-                    f"{len(sout)} B err={serr[-300:]!r}")
+                mine = p.finish(t.timeout)
+            both_ways(t, "psnc --ssl -> socat OPENSSL-LISTEN:", mine,
+                      s.finish(t.timeout), b, a)
 
 
 def test_curl(t):
@@ -308,6 +316,17 @@ def test_curl(t):
 TRUNCATED = "receive: PS_ETRUNCATED"
 
 
+def cross_feed(t, x, y, to_x, to_y):
+    """Writes to_x and to_y to the standard input pipes of x and y, two
+    connected programs, leaving the pipes open; True once each one's
+    output holds what the other was given."""
+    x.p.stdin.write(to_x)
+    x.p.stdin.flush()
+    y.p.stdin.write(to_y)
+    y.p.stdin.flush()
+    return wait_out(y, to_x, t.timeout) and wait_out(x, to_y, t.timeout)
+
+
 def test_ncat(t):
     """ncat --ssl both ways: ncat verifying psnc -l --ssl with the test CA,
     and psnc --ssl verifying ncat -l --ssl. ncat ends the whole connection
@@ -323,11 +342,7 @@ def test_ncat(t):
         if t.check(port is not None, "psnc -l --ssl logs its port"):
             with Proc([ncat, "--ssl", "--ssl-verify", "--ssl-trustfile", cert("ca.pem"),
                        "localhost", str(port)], stdin_pipe=True) as c:
-                c.p.stdin.write(a)
-                c.p.stdin.flush()
-                p.p.stdin.write(b)
-                p.p.stdin.flush()
-                got = wait_out(p, a, t.timeout) and wait_out(c, b, t.timeout)
+                got = cross_feed(t, c, p, a, b)
                 c.p.stdin.close()  # ncat ends the connection
                 crc, cout, cerr, _ = c.finish(t.timeout)
             rc, out, err, secs = p.finish(t.timeout)
@@ -348,11 +363,7 @@ def test_ncat(t):
                    "ncat -l --ssl starts"):
             with Proc(t.cmd + ["--ssl", "--ssl-trustfile", cert("ca.pem"),
                                "localhost", str(port)], stdin_pipe=True) as p:
-                p.p.stdin.write(a)
-                p.p.stdin.flush()
-                s.p.stdin.write(b)
-                s.p.stdin.flush()
-                got = wait_out(p, b, t.timeout) and wait_out(s, a, t.timeout)
+                got = cross_feed(t, p, s, a, b)
                 p.p.stdin.close()
                 rc, out, err, secs = p.finish(t.timeout)
             s.p.stdin.close()
@@ -390,6 +401,56 @@ def test_unix(t):
             f"{len(cout)} B err={cerr!r}")
 
 
+def test_pending(t):
+    """psnc's loop takes decrypted bytes held in memory before it waits
+    (ps_tls_pending). psnc_small_reads is psnc built with 1,000-byte reads
+    (PSNC_SMALL_READS names it), shorter than a TLS record: a Python ssl
+    server sends three full 16 KiB records in one burst, then waits,
+    saying nothing more and keeping the connection open. Once the kernel
+    has handed the last record to OpenSSL the socket has nothing to read
+    while most of that record is still in memory, so a loop that waited on
+    the socket first would stall there, short of the burst, until the
+    peer's next word. All of it must reach psnc's standard output before
+    the peer says anything more; then both sides end with close_notify."""
+    import socket
+    import ssl
+    small = os.environ.get("PSNC_SMALL_READS")
+    if not t.check(small is not None and os.path.exists(small),
+                   "psnc_small_reads is built (PSNC_SMALL_READS)",
+                   f"PSNC_SMALL_READS={small!r}"):
+        return
+    cmd = t.cmd[:-1] + [small]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert("server.pem"), cert("server.key"))
+    burst = pattern(3 * 16384, 14)
+    with socket.socket() as ls:
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(1)
+        ls.settimeout(t.timeout)
+        port = ls.getsockname()[1]
+        with Proc(cmd + ["--ssl", "--ssl-trustfile", cert("ca.pem"),
+                         "localhost", str(port)], stdin_pipe=True) as p:
+            conn, _ = ls.accept()
+            conn.settimeout(t.timeout)
+            s = ctx.wrap_socket(conn, server_side=True)
+            s.sendall(burst)
+            t0 = time.monotonic()
+            got = wait_out(p, burst, 10)
+            waited = time.monotonic() - t0
+            with open(p.out_path, "rb") as f:
+                early = f.read()
+            p.p.stdin.close()  # psnc's close_notify; then ours
+            s.unwrap()
+            s.close()
+            rc, out, err, secs = p.finish(t.timeout)
+    t.check(got and early == burst and rc == 0 and out == burst,
+            f"psnc (1,000-byte reads) delivers a {len(burst)} B burst of "
+            f"full records while the peer waits ({waited:.2f} s), then "
+            "close_notify both ways",
+            f"{len(early)} of {len(burst)} B before the peer's next word "
+            f"({waited:.2f} s); rc={rc} out {len(out)} B err={err!r}")
+
+
 def main():
     global CERTS
     if len(sys.argv) < 3:
@@ -399,7 +460,7 @@ def main():
     return run_suite("psnc_tls", [test_s_server, test_s_server_refused,
                                   test_s_client, test_s_client_cert,
                                   test_socat, test_curl, test_ncat,
-                                  test_unix])
+                                  test_unix, test_pending])
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ void pst_assert_took(int64_t t0, int64_t at_least, int64_t below,
 /* Nonzero when the program runs under valgrind's memcheck (the valgrind
  * leg's wrapper sets PS_UNDER_MEMCHECK). */
 int pst_under_memcheck(void);
+/* Nonzero when built with ThreadSanitizer (the tsan leg), which makes
+ * every memory access many times dearer. */
+int pst_under_tsan(void);
 /* Nonzero when the program runs under qemu-user (cross builds' emulator:
  * tests/CMakeLists.txt sets PS_UNDER_QEMU), whose system-call translation
  * differs from a Linux kernel in a few checked places. */

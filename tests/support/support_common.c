@@ -15,6 +15,22 @@ int pst_under_memcheck(void)
     return getenv("PS_UNDER_MEMCHECK") != NULL;
 }
 
+#if defined(__SANITIZE_THREAD__)
+#define PST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PST_TSAN 1
+#endif
+#endif
+#ifndef PST_TSAN
+#define PST_TSAN 0
+#endif
+
+int pst_under_tsan(void)
+{
+    return PST_TSAN;
+}
+
 int pst_under_qemu(void)
 {
     return getenv("PS_UNDER_QEMU") != NULL;

@@ -14,17 +14,9 @@
 #include "portsock.h"
 #include "portsock_tls.h"
 #include "support.h"
+#include "tls_certs.h"
 
 #include "rc_assert.h"
-
-static const char *cert(const char *name)
-{
-    static char path[4][512];
-    static int next;
-    char *p = path[next++ % 4];
-    snprintf(p, sizeof path[0], "%s/%s", PS_TLS_CERTS, name);
-    return p;
-}
 
 /* The port of the driver's server name (PS_T_name). */
 static const char *port(const char *name)
@@ -41,7 +33,7 @@ static ps_tls_config *client_config(const char *ca)
 {
     ps_tls_config *c;
     OK(ps_tls_config_new(&c, PS_TLS_CLIENT));
-    OK(ps_tls_config_set_ca(c, cert(ca)));
+    OK(ps_tls_config_set_ca(c, pst_cert(ca)));
     return c;
 }
 
