@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The optional TLS library portsock_tls (portsock::tls), selected by PS_TLS:
-# auto (OpenSSL 3 where find_package finds it, else off), openssl (required),
-# schannel (not built yet), off. The core portsock library never links it.
+# auto (Schannel on Windows; elsewhere OpenSSL 3 where find_package finds it,
+# else off), openssl (required), schannel (Windows only), off. The core
+# portsock library never links it.
 set(PS_TLS "auto" CACHE STRING "TLS library portsock_tls: auto, openssl, schannel or off")
 set_property(CACHE PS_TLS PROPERTY STRINGS auto openssl schannel off)
 set(PS_TLS_BACKEND "")
@@ -29,7 +30,10 @@ function(ps_tls_openssl_links var)
   set(${var} ${PS_TLS_OPENSSL_LINKS} PARENT_SCOPE)
 endfunction()
 if(PS_TLS STREQUAL "schannel")
-  message(FATAL_ERROR "PS_TLS=schannel: the Schannel backend is not built yet (issue 17)")
+  if(NOT WIN32)
+    message(FATAL_ERROR "PS_TLS=schannel: Schannel is Windows' own TLS; use openssl or auto on ${CMAKE_SYSTEM_NAME}")
+  endif()
+  set(PS_TLS_BACKEND schannel)
 elseif(PS_TLS STREQUAL "openssl")
   find_package(OpenSSL 3 REQUIRED)
   ps_tls_openssl_links(ok)
@@ -40,7 +44,7 @@ elseif(PS_TLS STREQUAL "openssl")
   set(PS_TLS_BACKEND openssl)
 elseif(PS_TLS STREQUAL "auto")
   if(WIN32)
-    message(STATUS "portsock: portsock_tls off: the Schannel backend is not built yet (use -DPS_TLS=openssl with a Windows OpenSSL 3)")
+    set(PS_TLS_BACKEND schannel)
   else()
     find_package(OpenSSL 3 QUIET)
     if(OpenSSL_FOUND)
@@ -61,7 +65,7 @@ endif()
 
 if(PS_TLS_BACKEND)
   message(STATUS "portsock: portsock_tls backend ${PS_TLS_BACKEND}")
-  # The system trust store's platform side (src/tls/system_roots.h).
+  # The system trust store's platform side for OpenSSL (src/tls/system_roots.h).
   if(WIN32)
     set(ps_tls_platform win32)
   else()
@@ -72,8 +76,7 @@ if(PS_TLS_BACKEND)
     ${PROJECT_SOURCE_DIR}/src/tls/conn.c
     ${PROJECT_SOURCE_DIR}/src/tls/io.c
     ${PROJECT_SOURCE_DIR}/src/tls/transport.c
-    ${PROJECT_SOURCE_DIR}/src/tls/${PS_TLS_BACKEND}.c
-    ${PROJECT_SOURCE_DIR}/src/${ps_tls_platform}/tls_roots.c)
+    ${PROJECT_SOURCE_DIR}/src/tls/${PS_TLS_BACKEND}.c)
   add_library(portsock::tls ALIAS portsock_tls)
   target_include_directories(portsock_tls
     PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
@@ -83,12 +86,25 @@ if(PS_TLS_BACKEND)
     set_target_properties(portsock_tls PROPERTIES C_VISIBILITY_PRESET hidden
       VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
   endif()
-  target_link_libraries(portsock_tls PUBLIC portsock PRIVATE OpenSSL::SSL)
-  if(WIN32)
-    # crypt32: the ROOT store; a static OpenSSL also needs user32 (its
-    # fatal-error message box and service check) besides ws2_32 and crypt32,
-    # which FindOpenSSL adds.
-    target_link_libraries(portsock_tls PRIVATE crypt32 user32)
+  if(PS_TLS_BACKEND STREQUAL "schannel")
+    # The system's own: SSPI, certificates, CNG keys.
+    set(PS_TLS_SYSTEM_LIBS secur32 crypt32 ncrypt)
+    target_link_libraries(portsock_tls PUBLIC portsock PRIVATE ${PS_TLS_SYSTEM_LIBS})
+    # pkg-config --static: a static portsock_tls needs them too.
+    set(PS_TLS_PC_REQUIRES_PRIVATE "")
+    set(PS_TLS_PC_LIBS_PRIVATE " -lsecur32 -lcrypt32 -lncrypt")
+  else()
+    target_sources(portsock_tls PRIVATE ${PROJECT_SOURCE_DIR}/src/${ps_tls_platform}/tls_roots.c)
+    target_link_libraries(portsock_tls PUBLIC portsock PRIVATE OpenSSL::SSL)
+    set(PS_TLS_PC_REQUIRES_PRIVATE " libssl libcrypto")
+    set(PS_TLS_PC_LIBS_PRIVATE "")
+    if(WIN32)
+      # crypt32: the ROOT store; a static OpenSSL also needs user32 (its
+      # fatal-error message box and service check) besides ws2_32 and
+      # crypt32, which FindOpenSSL adds.
+      target_link_libraries(portsock_tls PRIVATE crypt32 user32)
+      set(PS_TLS_PC_LIBS_PRIVATE " -lcrypt32 -luser32")
+    endif()
   endif()
   ps_set_warnings(portsock_tls)
 endif()

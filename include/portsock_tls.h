@@ -5,9 +5,12 @@
  * guarantees (one deadline per call, exact counts, no SIGPIPE).
  *
  * A separate library, portsock_tls (CMake portsock::tls), built with
- * -DPS_TLS=auto|openssl|off. The backend today is OpenSSL 3 (Linux,
- * macOS); the Windows backend (Schannel) is not built yet, so on Windows
- * the library is off.
+ * -DPS_TLS=auto|openssl|schannel|off. Backends: OpenSSL 3 (Linux, macOS,
+ * and Windows where built so) and Schannel, Windows' own TLS (auto's
+ * choice on Windows: no DLL to ship). Schannel offers TLS 1.3 where the
+ * system has it (SCH_CREDENTIALS, Windows 10 2004 / Server 2022 and
+ * later), else TLS 1.2. Under Wine 8, Schannel is a client only, TLS 1.2
+ * at most: a server's handshake fails with PS_ETLS ("no server side").
  *
  * Conventions: those of portsock.h. Every call returns 0 or a negative
  * PS_E* code; timeout_ms < 0 waits forever, 0 does not wait (PS_EWOULDBLOCK
@@ -110,8 +113,9 @@ PS_TLS_API int ps_tls_config_new(ps_tls_config **out, int role);
  */
 PS_TLS_API void ps_tls_config_free(ps_tls_config *cfg);
 /**
- * The CAs to trust: a PEM file of certificates, or NULL for the system
- * store (OpenSSL's default paths). Errors: PS_EINVAL (cfg NULL or already
+ * The CAs to trust: a PEM file of certificates (then only those), or
+ * NULL for the system store (OpenSSL's default paths; with Schannel the
+ * Windows ROOT store). Errors: PS_EINVAL (cfg NULL or already
  * used), PS_ETLS (the file cannot be read or holds no certificate; see
  * ps_tls_reason(NULL)).
  * @param cfg the configuration
@@ -126,7 +130,8 @@ PS_TLS_API int ps_tls_config_set_ca(ps_tls_config *cfg, const char *pem_path);
  * match the certificate).
  * @param cfg the configuration
  * @param cert_pem PEM file: the certificate, then any intermediates
- * @param key_pem PEM file: its private key (unencrypted)
+ * @param key_pem PEM file: its private key (unencrypted; with Schannel
+ *        PKCS#8 RSA or EC, PKCS#1 RSA or SEC 1 EC on P-256/384/521)
  * @return 0 or a negative PS_E* code
  */
 PS_TLS_API int ps_tls_config_set_cert(ps_tls_config *cfg, const char *cert_pem,
@@ -373,7 +378,9 @@ PS_TLS_API int ps_tls_version(const ps_tls *t);
 PS_TLS_API const char *ps_tls_alpn(const ps_tls *t);
 /**
  * The subject of the peer's certificate, in one-line RFC 2253 form
- * ("CN=localhost,O=Example"), into buf. No certificate (a client that sent
+ * ("CN=localhost,O=Example"), into buf (Schannel: CertNameToStr's X.500
+ * form in RFC 2253's order, the same text for plain values; quoting of
+ * special characters may differ). No certificate (a client that sent
  * none, or before the handshake): PS_ENOTCONN with buf "". A buffer too
  * small: PS_EMSGSIZE with buf "" (if cap > 0).
  * @param t the connection

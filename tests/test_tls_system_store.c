@@ -14,18 +14,10 @@
 #include "portsock.h"
 #include "portsock_tls.h"
 #include "support.h"
+#include "tls_certs.h"
 #include "trust_support.h"
 
 #include "rc_assert.h"
-
-static const char *cert(const char *name)
-{
-    static char path[2][512];
-    static int next;
-    char *p = path[next++ % 2];
-    snprintf(p, sizeof path[0], "%s/%s", PS_TLS_CERTS, name);
-    return p;
-}
 
 typedef struct server {
     ps_socket_t listener;
@@ -63,7 +55,7 @@ static int handshake_with(ps_tls_config *cfg, const char *name, char *reason,
     char pem[64], key[64];
     snprintf(pem, sizeof pem, "%s.pem", name);
     snprintf(key, sizeof key, "%s.key", name);
-    OK(ps_tls_config_set_cert(srv.cfg, cert(pem), cert(key)));
+    OK(ps_tls_config_set_cert(srv.cfg, pst_cert(pem), pst_cert(key)));
     OK(ps_listen(&srv.listener, "127.0.0.1", "0", 8));
     snprintf(srv.port, sizeof srv.port, "%d", pst_local_port(srv.listener));
     srv.thread = pst_thread_start(server_run, &srv);
@@ -105,7 +97,7 @@ static void expect_accepted(int how)
 {
     char reason[256];
     ps_tls_config *c = system_client(how);
-    int rc = handshake_with(c, "server", reason, sizeof reason);
+    int rc = handshake_with(c, "store_server", reason, sizeof reason);
     cr_assert_eq(rc, 0, "handshake -> %s (%s)", ps_errname(rc), reason);
     ps_tls_config_free(c);
 }
@@ -119,7 +111,9 @@ Test(tls_system_store, a_certificate_no_root_vouches_for_is_rejected,
 
 Test(tls_system_store, a_root_the_system_trusts_is_accepted, .timeout = 60)
 {
-    const char *why = pst_system_trust_add(cert("ca.pem"));
+    /* A CA of its own: the ROOT store of Wine's prefix keeps it, and no
+     * other test may find its certificates trusted by the system. */
+    const char *why = pst_system_trust_add(pst_cert("store_ca.pem"));
     if (why) {
         cr_skip_test("%s", why);
         return;
@@ -129,5 +123,5 @@ Test(tls_system_store, a_root_the_system_trusts_is_accepted, .timeout = 60)
     /* Cleanup only: Wine 8 keeps a root deleted from the current user's
      * ROOT store (the deletion reports success), so whether the root is
      * gone cannot be asserted; the build tree's prefix keeps it. */
-    pst_system_trust_remove(cert("ca.pem"));
+    pst_system_trust_remove(pst_cert("store_ca.pem"));
 }

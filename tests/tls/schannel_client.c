@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/* portsock_tls's client against native OpenSSL servers that
+ * tests/tls/schannel_client.py starts on the Linux side (openssl s_server
+ * and Python's ssl module), for the Schannel backend under Wine, whose
+ * schannel has no server side. Each server's port comes in the
+ * environment (PS_T_*); certificates from the tls_certs fixture. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pattern.h"
+#include "portsock.h"
+#include "portsock_tls.h"
+#include "support.h"
+#include "tls_certs.h"
+
+#include "rc_assert.h"
+
+/* The port of the driver's server name (PS_T_name). */
+static const char *port(const char *name)
+{
+    char var[64];
+    snprintf(var, sizeof var, "PS_T_%s", name);
+    const char *p = getenv(var);
+    cr_assert_not_null(p, "%s is not set: run this through schannel_client.py",
+                       var);
+    return p;
+}
+
+static ps_tls_config *client_config(const char *ca)
+{
+    ps_tls_config *c;
+    OK(ps_tls_config_new(&c, PS_TLS_CLIENT));
+    OK(ps_tls_config_set_ca(c, pst_cert(ca)));
+    return c;
+}
+
+/* Sends "hello", expects it back, then the server's close_notify. */
+static void echo_and_close_notify(ps_tls *t)
+{
+    char buf[16];
+    size_t got = 99;
+    OK(ps_tls_send_all(t, "hello", 5, NULL, 10000));
+    OK(ps_tls_recv_all(t, buf, 5, &got, 10000));
+    cr_assert_eq(got, 5);
+    cr_assert_arr_eq(buf, "hello", 5);
+    OK(ps_tls_recv(t, buf, sizeof buf, &got, 10000));
+    cr_assert_eq(got, 0, "close_notify is a clean end");
+}
+
+Test(schannel_client, verified_round_trip_with_connect, .timeout = 60)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t;
+    char subject[256];
+    OK(ps_tls_connect(&t, "localhost", port("ECHO"), c, 10000));
+    int v = ps_tls_version(t);
+    cr_assert(v == PS_TLS_1_2 || v == PS_TLS_1_3, "version 0x%x", v);
+    if (pst_under_wine())
+        cr_assert_eq(v, PS_TLS_1_2, "Wine 8's schannel stops at TLS 1.2");
+    cr_assert_str_eq(ps_tls_alpn(t), "");
+    OK(ps_tls_peer_subject(t, subject, sizeof subject));
+    cr_assert_str_eq(subject, "O=portsock test,CN=localhost");
+    RC_IS(ps_tls_peer_subject(t, subject, 4), PS_EMSGSIZE);
+    echo_and_close_notify(t);
+    OK(ps_tls_close(t));
+    ps_tls_config_free(c);
+}
+
+Test(schannel_client, verified_handshake_with_openssl_s_server, .timeout = 60)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t;
+    OK(ps_tls_connect(&t, "localhost", port("GOOD"), c, 10000));
+    cr_assert_neq(ps_tls_version(t), 0);
+    OK(ps_tls_shutdown(t, 10000));
+    OK(ps_tls_close(t));
+    ps_tls_config_free(c);
+}
+
+Test(schannel_client, minimum_tls_1_3, .timeout = 60)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t = (ps_tls *)&t;
+    OK(ps_tls_config_set_min_version(c, PS_TLS_1_3));
+    if (pst_under_wine()) {
+        /* Wine 8 stops at TLS 1.2: the floor of 1.3 refuses it. */
+        RC_IS(ps_tls_connect(&t, "localhost", port("GOOD"), c, 10000), PS_ETLS);
+        cr_assert_null(t);
+        cr_assert_str_eq(ps_tls_reason(NULL), "unsupported protocol");
+    } else {
+        OK(ps_tls_connect(&t, "localhost", port("GOOD"), c, 10000));
+        cr_assert_eq(ps_tls_version(t), PS_TLS_1_3);
+        OK(ps_tls_close(t));
+    }
+    ps_tls_config_free(c);
+}
+
+Test(schannel_client, verified_round_trip_with_wrap, .timeout = 60)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_socket_t s;
+    ps_tls *t;
+    OK(ps_connect(&s, "127.0.0.1", port("ECHO"), 10000));
+    OK(ps_tls_wrap(&t, s, c, "localhost"));
+    OK(ps_tls_handshake(t, 10000));
+    cr_assert_eq(ps_tls_socket(t), s);
+    echo_and_close_notify(t);
+    OK(ps_tls_close(t));
+    ps_tls_config_free(c);
+}
+
+Test(schannel_client, numeric_address_is_verified, .timeout = 60)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t;
+    /* 127.0.0.1 is one of server.pem's IP names, and is never SNI. */
+    OK(ps_tls_connect(&t, "127.0.0.1", port("ECHO"), c, 10000));
+    echo_and_close_notify(t);
+    OK(ps_tls_close(t));
+    ps_tls_config_free(c);
+}
+
+/* A connection to server (with CA file ca) fails with rc and a reason
+ * holding words. */
+static void rejected(const char *server, const char *ca, int rc,
+                     const char *words)
+{
+    ps_tls_config *c = client_config(ca);
+    ps_tls *t = (ps_tls *)&t;
+    RC_IS(ps_tls_connect(&t, "localhost", port(server), c, 10000), rc);
+    cr_assert_null(t);
+    const char *why = ps_tls_reason(NULL);
+    cr_assert(strstr(why, words) != NULL, "reason \"%s\" lacks \"%s\"", why,
+              words);
+    ps_tls_config_free(c);
+}
+
+Test(schannel_client, wrong_host_name_is_rejected, .timeout = 60)
+{
+    rejected("WRONGHOST", "ca.pem", PS_ECERT, "hostname mismatch");
+}
+
+Test(schannel_client, wrong_ip_address_is_rejected, .timeout = 60)
+{
+    /* wronghost.pem names wrong.example only: no IP address. */
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t = (ps_tls *)&t;
+    RC_IS(ps_tls_connect(&t, "127.0.0.1", port("WRONGHOST"), c, 10000),
+          PS_ECERT);
+    cr_assert_null(t);
+    cr_assert_str_eq(ps_tls_reason(NULL), "IP address mismatch");
+    ps_tls_config_free(c);
+}
+
+Test(schannel_client, expired_certificate_is_rejected, .timeout = 60)
+{
+    rejected("EXPIRED", "ca.pem", PS_ECERT, "certificate has expired");
+}
+
+Test(schannel_client, unknown_ca_is_rejected, .timeout = 60)
+{
+    rejected("UNKNOWNCA", "other_ca.pem", PS_ECERT,
+             "unable to get local issuer certificate");
+}
+
+Test(schannel_client, self_signed_is_rejected_by_default, .timeout = 60)
+{
+    rejected("SELF", "ca.pem", PS_ECERT, "self-signed certificate");
+}
+
+Test(schannel_client, self_signed_is_accepted_only_without_verification,
+     .timeout = 60)
+{
+    ps_tls_config *c;
+    ps_tls *t;
+    OK(ps_tls_config_new(&c, PS_TLS_CLIENT));
+    OK(ps_tls_config_set_verify(c, PS_TLS_VERIFY_NONE_INSECURE));
+    OK(ps_tls_connect(&t, "localhost", port("SELF"), c, 10000));
+    OK(ps_tls_close(t));
+    ps_tls_config_free(c);
+    /* The system store (no CA file) does not know it either. */
+    OK(ps_tls_config_new(&c, PS_TLS_CLIENT));
+    t = (ps_tls *)&t;
+    RC_IS(ps_tls_connect(&t, "localhost", port("SELF"), c, 10000), PS_ECERT);
+    cr_assert_null(t);
+    ps_tls_config_free(c);
+}
+
+Test(schannel_client, tls_1_1_only_peer_is_refused, .timeout = 60)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t = (ps_tls *)&t;
+    RC_IS(ps_tls_connect(&t, "localhost", port("TLS11"), c, 10000), PS_ETLS);
+    cr_assert_null(t);
+    cr_assert_neq(ps_tls_reason(NULL)[0], '\0');
+    ps_tls_config_free(c);
+}
+
+Test(schannel_client, alpn_is_agreed_in_the_servers_order, .timeout = 60)
+{
+    static const char *const protos[] = {"h2", "http/1.1"};
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t;
+    OK(ps_tls_config_set_alpn(c, protos, 2));
+    OK(ps_tls_connect(&t, "localhost", port("ALPN"), c, 10000));
+    /* s_server -alpn http/1.1,h2: its first that the client offers. */
+    cr_assert_str_eq(ps_tls_alpn(t), "http/1.1");
+    OK(ps_tls_close(t));
+    ps_tls_config_free(c);
+}
+
+Test(schannel_client, end_without_close_notify_is_truncation, .timeout = 60)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t;
+    char buf[16];
+    size_t got = 99;
+    OK(ps_tls_connect(&t, "localhost", port("TRUNC"), c, 10000));
+    OK(ps_tls_recv_all(t, buf, 7, &got, 10000));
+    cr_assert_arr_eq(buf, "partial", 7);
+    RC_IS(ps_tls_recv(t, buf, sizeof buf, &got, 10000), PS_ETRUNCATED);
+    cr_assert_eq(got, 0);
+    OK(ps_tls_close(t));
+    ps_tls_config_free(c);
+}
+
+static size_t bulk_size(void)
+{
+    const char *v = getenv("PS_T_BULK");
+    cr_assert_not_null(v);
+    return (size_t)strtoul(v, NULL, 10);
+}
+
+Test(schannel_client, multi_mib_transfer_is_intact_with_exact_counts,
+     .timeout = 120)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t;
+    size_t n = bulk_size(), got = 0, sent = 0;
+    unsigned char *buf = malloc(n);
+    cr_assert_not_null(buf);
+    /* Down: the server sends n pattern bytes, then close_notify. */
+    OK(ps_tls_connect(&t, "localhost", port("DOWN"), c, 10000));
+    int64_t t0 = pst_now_ms();
+    OK(ps_tls_recv_all(t, buf, n, &got, 60000));
+    int64_t down_ms = pst_now_ms() - t0;
+    cr_assert_eq(got, n);
+    cr_assert_eq(pst_pattern_mismatch(buf, n, 0), PST_PATTERN_OK);
+    RC_IS(ps_tls_recv_all(t, buf, 1, &got, 10000), PS_ECLOSED);
+    cr_assert_eq(got, 0);
+    OK(ps_tls_close(t));
+    /* Up: n pattern bytes out; the server answers 'Y' if all were right. */
+    pst_pattern_fill(buf, 0, n);
+    OK(ps_tls_connect(&t, "localhost", port("UP"), c, 10000));
+    t0 = pst_now_ms();
+    OK(ps_tls_send_all(t, buf, n, &sent, 60000));
+    cr_assert_eq(sent, n);
+    OK(ps_tls_recv_all(t, buf, 1, &got, 60000));
+    int64_t up_ms = pst_now_ms() - t0;
+    cr_assert_eq(buf[0], 'Y', "the server saw the pattern broken");
+    OK(ps_tls_close(t));
+    cr_log_info(
+        "%zu bytes: down %lld ms (%.1f MB/s), up %lld ms (%.1f MB/s)", n,
+        (long long)down_ms, (double)n / 1e3 / (double)(down_ms ? down_ms : 1),
+        (long long)up_ms, (double)n / 1e3 / (double)(up_ms ? up_ms : 1));
+    fprintf(stderr, "schannel bulk: %zu bytes down %.1f MB/s, up %.1f MB/s\n",
+            n, (double)n / 1e3 / (double)(down_ms ? down_ms : 1),
+            (double)n / 1e3 / (double)(up_ms ? up_ms : 1));
+    free(buf);
+    ps_tls_config_free(c);
+}
+
+Test(schannel_client, exact_count_on_timeout_in_send_all, .timeout = 120)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t;
+    size_t one = bulk_size(), sent = 0, rest = 0;
+    size_t copies = (size_t)strtoul(getenv("PS_T_SLOW_COPIES"), NULL, 10);
+    size_t n = one * copies;
+    unsigned char *buf = malloc(n);
+    cr_assert_not_null(buf);
+    pst_pattern_fill(buf, 0, one);
+    for (size_t i = 1; i < copies; i++)
+        memcpy(buf + i * one, buf, one);
+    /* The server reads nothing for 3 s: the buffers fill, the time ends. */
+    OK(ps_tls_connect(&t, "localhost", port("SLOW"), c, 10000));
+    RC_IS(ps_tls_send_all(t, buf, n, &sent, 1000), PS_ETIMEDOUT);
+    cr_assert(sent > 0 && sent < n, "sent %zu of %zu", sent, n);
+    /* The count is exact: the rest, from there, makes the stream whole
+     * (a record cut short is finished first, and counted then). */
+    OK(ps_tls_send_all(t, buf + sent, n - sent, &rest, 60000));
+    cr_assert_eq(rest, n - sent);
+    OK(ps_tls_recv_all(t, buf, 1, &rest, 60000));
+    cr_assert_eq(buf[0], 'Y', "the server found the stream broken");
+    cr_log_info("timed out after %zu of %zu bytes", sent, n);
+    OK(ps_tls_close(t));
+    free(buf);
+    ps_tls_config_free(c);
+}
+
+/* Waits (ps_select) for what t wants; the step never waits itself. */
+static void wait_wants(ps_tls *t)
+{
+    unsigned w = ps_tls_wants(t);
+    cr_assert(w == PS_POLL_READ || w == PS_POLL_WRITE, "wants %u", w);
+    ps_pollitem item;
+    memset(&item, 0, sizeof item);
+    item.kind = PS_KIND_SOCKET;
+    item.sock = ps_tls_socket(t);
+    item.events = w;
+    cr_assert_geq(ps_select(&item, 1, 10000), 1);
+}
+
+Test(schannel_client, event_loop_with_timeout_zero, .timeout = 60)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_socket_t s;
+    ps_tls *t;
+    char buf[8];
+    size_t got = 0, sent = 0;
+    OK(ps_connect(&s, "127.0.0.1", port("ECHO"), 10000));
+    OK(ps_tls_wrap(&t, s, c, "localhost"));
+    int rc, rounds = 0;
+    while ((rc = ps_tls_handshake(t, 0)) == PS_EWOULDBLOCK) {
+        wait_wants(t);
+        rounds++;
+    }
+    OK(rc);
+    /* Rounds may be 0: Wine's loopback can answer within one step. */
+    cr_log_info("handshake: %d waits", rounds);
+    cr_assert_eq(ps_tls_wants(t), 0u);
+    /* The echo server sends nothing before it hears: this must not wait. */
+    int64_t t0 = pst_now_ms();
+    RC_IS(ps_tls_recv(t, buf, sizeof buf, &got, 0), PS_EWOULDBLOCK);
+    cr_assert_lt(pst_now_ms() - t0, 1000);
+    cr_assert_eq(got, 0);
+    cr_assert_eq(ps_tls_wants(t), (unsigned)PS_POLL_READ);
+    OK(ps_tls_send(t, "hello", 5, &sent, 0));
+    cr_assert_eq(sent, 5);
+    /* Nothing yet, maybe: the reply is awaited without blocking. */
+    while ((rc = ps_tls_recv(t, buf, sizeof buf, &got, 0)) == PS_EWOULDBLOCK) {
+        cr_assert_eq(ps_tls_wants(t), (unsigned)PS_POLL_READ);
+        wait_wants(t);
+    }
+    OK(rc);
+    cr_assert_eq(got, 5);
+    cr_assert_arr_eq(buf, "hello", 5);
+    cr_assert_eq(ps_tls_pending(t), 0u);
+    OK(ps_tls_close(t));
+    ps_tls_config_free(c);
+}
+
+Test(schannel_client, shutdown_sends_close_notify, .timeout = 60)
+{
+    ps_tls_config *c = client_config("ca.pem");
+    ps_tls *t;
+    /* The driver fails the run unless this server read a close_notify. */
+    OK(ps_tls_connect(&t, "localhost", port("SHUT"), c, 10000));
+    OK(ps_tls_send_all(t, "bye", 3, NULL, 10000));
+    OK(ps_tls_shutdown(t, 10000));
+    OK(ps_tls_close(t));
+    ps_tls_config_free(c);
+}
