@@ -70,8 +70,12 @@ struct ps__tls_be {
     int no_fill;       /* its first step: SSPI takes what is here */
     int finishing;     /* SSPI is done; its last token is not out yet */
     int failed;        /* the handshake's final error, kept */
-    int verified;      /* the peer's certificate passed (or needs none) */
-    DWORD alert;       /* the alert a rejection sends (TLS1_ALERT_*) */
+    int close_told;    /* a read returned the peer's close_notify */
+    /* A record's error met ahead of time (drain), for the next read. */
+    int held;
+    char held_reason[PS__TLS_REASON];
+    int verified; /* the peer's certificate passed (or needs none) */
+    DWORD alert;  /* the alert a rejection sends (TLS1_ALERT_*) */
     unsigned long ctx_attr;
     SecPkgContext_StreamSizes sizes;
     /* Ciphertext received, not yet taken by Schannel: in[0..in_len). */
@@ -789,6 +793,7 @@ static SECURITY_STATUS sspi_step(ps_tls *t, SecBufferDesc *in,
 
 static int verify_peer(ps_tls *t, int early);
 static void send_alert(ps_tls *t, DWORD number);
+static void drain(ps_tls *t);
 static int check_version(ps_tls *t);
 static int finish_handshake(ps_tls *t);
 
@@ -965,8 +970,10 @@ static int finish_handshake(ps_tls *t)
     ps__tls_be *b = t->be;
     int first = !t->handshake_done;
     b->renegotiating = 0;
-    if (!first)
+    if (!first) {
+        drain(t);
         return 0;
+    }
     SECURITY_STATUS s = QueryContextAttributesA(
         &b->ctx, SECPKG_ATTR_STREAM_SIZES, &b->sizes);
     if (s != SEC_E_OK)
@@ -977,6 +984,9 @@ static int finish_handshake(ps_tls *t)
                   b->sizes.cbTrailer;
     if (!(b->out = malloc(need)))
         return PS_ENOMEM;
+    /* The peer may have sent data with its last flight (a server that
+     * speaks first): it is decrypted now, for pending() to show. */
+    drain(t);
     return 0;
 }
 
@@ -1381,6 +1391,33 @@ static int decrypt(ps_tls *t)
     return 0;
 }
 
+/* Decrypts the records already in memory, without I/O, until plaintext,
+ * the peer's close_notify or a post-handshake exchange is there: the
+ * transport read ahead, so a record waiting here leaves the socket
+ * unreadable, and pending() must show it. An error is kept for the next
+ * read, not reported by the step that succeeded. */
+static void drain(ps_tls *t)
+{
+    ps__tls_be *b = t->be;
+    while (b->plain_len == 0 && b->in_len > 0 && !b->peer_closed &&
+           !b->renegotiating && !b->held) {
+        char keep[PS__TLS_REASON];
+        size_t before = b->in_len;
+        memcpy(keep, t->reason, sizeof keep);
+        int r = decrypt(t);
+        if (r == PS_EWOULDBLOCK)
+            break;
+        if (r != 0) {
+            b->held = r;
+            memcpy(b->held_reason, t->reason, sizeof b->held_reason);
+            memcpy(t->reason, keep, sizeof keep);
+            break;
+        }
+        if (b->plain_len == 0 && b->in_len >= before)
+            break; /* no progress: never loop */
+    }
+}
+
 /* The next buffered plaintext out of in, into buf. */
 static size_t take_plain(ps__tls_be *b, void *buf, size_t cap)
 {
@@ -1405,16 +1442,18 @@ int ps__tls_be_read(ps_tls *t, void *buf, size_t cap, size_t *n)
     for (;;) {
         if (b->plain_len > 0) {
             *n = take_plain(b, buf, cap);
-            /* A record already here is decrypted now, so pending() shows
-             * it and no one waits on the socket for it. */
-            if (b->plain_len == 0 && b->in_len > 0 && !b->peer_closed &&
-                !b->renegotiating)
-                decrypt(t);
+            drain(t);
             t->wants = 0;
             return 0;
         }
-        if (b->peer_closed)
+        if (b->held) {
+            ps__tls_set_reason(t, b->held_reason);
+            return b->held;
+        }
+        if (b->peer_closed) {
+            b->close_told = 1;
             return 0;
+        }
         int r;
         if (b->renegotiating) {
             if ((r = handshake(t)) != 0)
@@ -1472,7 +1511,17 @@ int ps__tls_be_shutdown(ps_tls *t)
 
 size_t ps__tls_be_pending(const ps_tls *t)
 {
-    return t->be->plain_len;
+    const ps__tls_be *b = t->be;
+    if (b->plain_len > 0)
+        return b->plain_len;
+    /* No bytes, but the next read completes without the socket, which may
+     * never become readable: it returns the close_notify or the error
+     * already received, or runs the exchange whose input is here. An
+     * event loop must not wait then, so 1. */
+    return b->held || (b->peer_closed && !b->close_told) ||
+                   (b->renegotiating && b->no_fill)
+               ? 1
+               : 0;
 }
 
 int ps__tls_be_version(const ps_tls *t)
