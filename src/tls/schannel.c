@@ -1283,15 +1283,19 @@ int ps__tls_be_write(ps_tls *t, const void *buf, size_t len, size_t *n)
     ps__tls_be *b = t->be;
     step_start(t);
     *n = 0;
-    /* The record cut short last time counts once all of it is out. */
+    /* The record cut short last time counts once all of it is out, and
+     * is reported before a post-handshake exchange runs: that step may
+     * block or fail, and the count would be lost with it. */
     int r = flush(t);
-    if (r == 0 && b->renegotiating)
-        r = handshake(t);
-    if (r != 0 || b->done_plain > 0) {
-        *n = r == 0 ? b->done_plain : 0;
-        b->done_plain = r == 0 ? 0 : b->done_plain;
+    if (r != 0)
         return r;
+    if (b->done_plain > 0) {
+        *n = b->done_plain;
+        b->done_plain = 0;
+        return 0;
     }
+    if (b->renegotiating && (r = handshake(t)) != 0)
+        return r;
     size_t chunk = len < b->sizes.cbMaximumMessage ? len
                                                    : b->sizes.cbMaximumMessage;
     SecBuffer sb[4];
