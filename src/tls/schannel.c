@@ -277,6 +277,10 @@ static int add_pem_certs(HCERTSTORE store, const char *pem,
             store, X509_ASN_ENCODING, der, len, CERT_STORE_ADD_ALWAYS,
             first && added == 0 ? &ctx : NULL);
         free(der);
+        /* A leaf that does not parse is an error, never replaced by the
+         * next certificate (its issuer). */
+        if (!ok && first && added == 0)
+            return 0;
         if (!ok)
             continue;
         if (ctx)
@@ -506,7 +510,8 @@ int ps__tls_be_config_set_cert(ps__tls_be_config *c, const char *cert,
     if (store)
         CertCloseStore(store, 0); /* leaf keeps it alive */
     if (!leaf) {
-        copy_reason(reason, "no certificate in the certificate file");
+        copy_reason(reason, "no parsable first certificate in the "
+                            "certificate file");
         return PS_ETLS;
     }
     char *kpem = read_file(key, &len);
@@ -793,6 +798,7 @@ static SECURITY_STATUS sspi_step(ps_tls *t, SecBufferDesc *in,
 
 static int verify_peer(ps_tls *t, int early);
 static void send_alert(ps_tls *t, DWORD number);
+static void send_once(ps_tls *t, const void *buf, size_t len);
 static void drain(ps_tls *t);
 static int check_version(ps_tls *t);
 static int finish_handshake(ps_tls *t);
@@ -927,14 +933,11 @@ static int handshake(ps_tls *t)
             continue;
         }
         if (s != SEC_E_OK) {
-            /* The alert Schannel made, if any, is sent on a best effort. */
-            size_t n = 0;
+            /* The alert Schannel made, if any, is sent on a best effort:
+             * Schannel's failure is the one reported. */
             if (b->tok)
-                ps__tls_net_send(t, b->tok + b->tok_off,
-                                 b->tok_len - b->tok_off, &n);
+                send_once(t, b->tok + b->tok_off, b->tok_len - b->tok_off);
             drop_token(b);
-            if (t->io_error)
-                return t->io_error;
             return sec_error(t, s);
         }
         keep_extra(b, ib, 2);
@@ -1159,11 +1162,19 @@ static int verify_chain(ps_tls *t, PCCERT_CONTEXT cert)
                                                   : AUTHTYPE_CLIENT;
         ssl.fdwChecks = SECURITY_FLAG_IGNORE_REVOCATION |
                         (own_root ? SECURITY_FLAG_IGNORE_UNKNOWN_CA : 0);
-        if (check_host && !is_ip &&
-            MultiByteToWideChar(CP_UTF8, 0, t->server_name, -1, wname, 256) > 0)
+        if (check_host && !is_ip) {
+            /* A name that does not convert is never a match (fail
+             * closed): the check is not skipped. */
+            if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS,
+                                    t->server_name, -1, wname, 256) <= 0) {
+                ps__tls_set_reason(t, "hostname mismatch");
+                CertFreeCertificateChain(chain);
+                return PS_ECERT;
+            }
             ssl.pwszServerName = wname;
-        else
+        } else {
             ssl.fdwChecks |= SECURITY_FLAG_IGNORE_CERT_CN_INVALID;
+        }
         CERT_CHAIN_POLICY_PARA pp;
         CERT_CHAIN_POLICY_STATUS ps;
         memset(&pp, 0, sizeof pp);
@@ -1228,8 +1239,11 @@ static int verify_peer(ps_tls *t, int early)
         ps__tls_set_reason(t, t->role == PS_TLS_SERVER
                                   ? "peer did not return a certificate"
                                   : "no peer certificate");
-        b->alert = t->role == PS_TLS_SERVER ? 116 /* certificate_required */
-                                            : TLS1_ALERT_HANDSHAKE_FAILURE;
+        /* certificate_required exists in TLS 1.3 only (RFC 8446). */
+        b->alert = t->role == PS_TLS_SERVER &&
+                           ps__tls_be_version(t) == PS_TLS_1_3
+                       ? 116
+                       : TLS1_ALERT_HANDSHAKE_FAILURE;
         return PS_ECERT;
     }
     b->verified = 1;
@@ -1265,15 +1279,26 @@ static void send_alert(ps_tls *t, DWORD number)
         alert = plain;
         len = sizeof plain;
     }
-    if (alert && len > 0) {
-        size_t n = 0;
-        int io = t->io_error;
-        ps__tls_net_send(t, alert, len, &n);
-        t->io_error = io;
-        t->wants = 0;
-    }
+    if (alert && len > 0)
+        send_once(t, alert, len);
     if (ob.pvBuffer)
         FreeContextBuffer(ob.pvBuffer);
+}
+
+/* Bytes sent on a best effort by a step that fails anyway (an alert): one
+ * attempt that never waits, whatever the call's deadline (with -1 it
+ * would wait forever for a peer that does not read), and whose outcome
+ * changes nothing of the step's error. */
+static void send_once(ps_tls *t, const void *buf, size_t len)
+{
+    const struct ps__tls_deadline *d = t->deadline;
+    int io = t->io_error;
+    size_t n = 0;
+    t->deadline = NULL;
+    ps__tls_net_send(t, buf, len, &n);
+    t->deadline = d;
+    t->io_error = io;
+    t->wants = 0;
 }
 
 /* ---- records ---- */

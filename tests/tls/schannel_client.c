@@ -416,3 +416,35 @@ Test(schannel_client, greeting_with_the_last_flight_is_not_lost, .timeout = 60)
     OK(ps_tls_close(t));
     ps_tls_config_free(c);
 }
+
+/* Review finding 8: a certificate file whose first certificate does not
+ * parse is refused, never served with the next one (its issuer, as the
+ * leaf). The setter fails before the key is used, so this runs under Wine
+ * too, whose crypt32 cannot import keys. */
+Test(schannel_client, first_certificate_that_does_not_parse_is_an_error,
+     .timeout = 60)
+{
+    const char *path = "schannel_bad_leaf.pem";
+    FILE *out = fopen(path, "wb");
+    FILE *in = fopen(pst_cert("server.pem"), "rb");
+    cr_assert(out && in);
+    /* Three zero bytes: base64 that is no certificate. */
+    fputs("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+          out);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
+        cr_assert_eq(fwrite(chunk, 1, n, out), n);
+    fclose(in);
+    cr_assert_eq(fclose(out), 0);
+    ps_tls_config *c;
+    OK(ps_tls_config_new(&c, PS_TLS_SERVER));
+    int rc = ps_tls_config_set_cert(c, path, pst_cert("server.key"));
+    char why[256];
+    snprintf(why, sizeof why, "%s", ps_tls_reason(NULL));
+    remove(path);
+    ps_tls_config_free(c);
+    RC_IS(rc, PS_ETLS);
+    cr_assert(strstr(why, "first certificate") != NULL,
+              "reason \"%s\": the next certificate was taken as the leaf", why);
+}
