@@ -48,10 +48,11 @@
 
 struct ps__tls_be_config {
     int role;
-    int min_version;     /* PS_TLS_1_2 or PS_TLS_1_3 */
-    HCERTSTORE ca;       /* the CA file's certificates; NULL: system ROOT */
-    PCCERT_CONTEXT cert; /* our certificate, its key attached (or NULL) */
-    NCRYPT_KEY_HANDLE key;
+    int min_version; /* PS_TLS_1_2 or PS_TLS_1_3 */
+    HCERTSTORE ca;   /* the CA file's certificates; NULL: system ROOT */
+    /* Our certificate (or NULL). Its key is attached to it and owned by
+     * it: freed with its last reference (see set_cert). */
+    PCCERT_CONTEXT cert;
     /* ALPN in SSPI's form (SEC_APPLICATION_PROTOCOLS), made once. */
     unsigned char *alpn;
     unsigned long alpn_len;
@@ -173,8 +174,6 @@ static void config_release(ps__tls_be_config *c)
         return;
     if (c->cert)
         CertFreeCertificateContext(c->cert);
-    if (c->key)
-        NCryptFreeObject(c->key);
     if (c->ca)
         CertCloseStore(c->ca, 0);
     free(c->alpn);
@@ -524,6 +523,15 @@ int ps__tls_be_config_set_cert(ps__tls_be_config *c, const char *cert,
     int r = import_key(kpem, leaf, &k, reason);
     SecureZeroMemory(kpem, len);
     free(kpem);
+    /* Once attached, the key belongs to the certificate: the property
+     * fills its key context (CERT_KEY_CONTEXT, CERT_NCRYPT_KEY_SPEC),
+     * whose handle crypt32 releases on the context's final free unless
+     * CERT_STORE_NO_CRYPT_RELEASE_FLAG was given (Microsoft's
+     * CertSetCertificateContextProperty), as .NET relies on when it hands
+     * an ephemeral key over this way. So it is never freed here after
+     * that, and it lives as long as any reference to the certificate
+     * (Schannel's credentials hold one). Only a key not attached is ours
+     * to free. */
     if (r == 0 && !CertSetCertificateContextProperty(
                       leaf, CERT_NCRYPT_KEY_HANDLE_PROP_ID,
                       CERT_SET_PROPERTY_INHIBIT_PERSIST_FLAG, &k)) {
@@ -537,11 +545,8 @@ int ps__tls_be_config_set_cert(ps__tls_be_config *c, const char *cert,
         return r;
     }
     if (c->cert)
-        CertFreeCertificateContext(c->cert);
-    if (c->key)
-        NCryptFreeObject(c->key);
+        CertFreeCertificateContext(c->cert); /* its key with it */
     c->cert = leaf;
-    c->key = k;
     return 0;
 }
 
