@@ -64,6 +64,7 @@ struct ps__tls_be {
     CredHandle cred;
     CtxtHandle ctx;
     int have_cred, have_ctx;
+    int hello_done;    /* a server's SSPI took the whole ClientHello */
     int tls13;         /* the credentials allow TLS 1.3 */
     int peer_closed;   /* close_notify received */
     int shut;          /* 0, 1: close_notify made, 2: sent */
@@ -656,6 +657,8 @@ int ps__tls_be_new(ps_tls *t, ps__tls_be_config *c)
     t->be = b;
     atomic_fetch_add(&c->refs, 1);
     b->config = c;
+    /* A handle SSPI did not fill stays recognisably invalid. */
+    SecInvalidateHandle(&b->ctx);
     if (!(b->in = malloc(MAX_RECORD)))
         return PS_ENOMEM;
     return acquire(t, c);
@@ -794,10 +797,15 @@ static SECURITY_STATUS sspi_step(ps_tls *t, SecBufferDesc *in,
                                        target, req, 0, 0, in, 0, &b->ctx, out,
                                        &b->ctx_attr, &expiry);
     }
+    /* A call that wanted more of the first message may or may not have
+     * made a context: only a handle SSPI filled in is one. */
     if (!b->have_ctx &&
         (s == SEC_E_OK || s == SEC_I_CONTINUE_NEEDED ||
-         s == SEC_I_INCOMPLETE_CREDENTIALS || s == SEC_E_INCOMPLETE_MESSAGE))
+         s == SEC_I_INCOMPLETE_CREDENTIALS ||
+         (s == SEC_E_INCOMPLETE_MESSAGE && SecIsValidHandle(&b->ctx))))
         b->have_ctx = 1;
+    if (t->role == PS_TLS_SERVER && s != SEC_E_INCOMPLETE_MESSAGE)
+        b->hello_done = 1;
     return s;
 }
 
@@ -893,9 +901,11 @@ static int handshake(ps_tls *t)
         ob[0].pvBuffer = NULL;
         ob[0].cbBuffer = 0;
         SecBufferDesc *inp = &in;
-        if (b->config->alpn && !b->have_ctx) {
+        int server_hello = t->role == PS_TLS_SERVER && !b->hello_done;
+        if (b->config->alpn && (client_first || server_hello)) {
             /* ALPN goes with the first call: the client's offer, or the
-             * server's list to choose from. */
+             * server's list to choose from, with every call until the
+             * whole ClientHello is in (it may come in pieces). */
             if (client_first) {
                 ib[0].BufferType = SECBUFFER_APPLICATION_PROTOCOLS;
                 ib[0].pvBuffer = b->config->alpn;
@@ -910,7 +920,8 @@ static int handshake(ps_tls *t)
         } else if (client_first) {
             inp = NULL;
         }
-        if (t->role == PS_TLS_SERVER && !b->have_ctx)
+        /* Parsed again as more of the ClientHello arrives. */
+        if (server_hello)
             client_hello_sni(b->in, b->in_len, b->sni);
         SECURITY_STATUS s = sspi_step(t, inp, &out);
         if (s == SEC_E_INCOMPLETE_MESSAGE) {
