@@ -14,6 +14,7 @@
  * it (Windows 10 2004 and later); elsewhere (older Windows, Wine 8) the
  * older SCHANNEL_CRED with TLS 1.2 only. */
 #define SECURITY_WIN32
+#define CERT_CHAIN_PARA_HAS_EXTRA_FIELDS /* dwUrlRetrievalTimeout */
 #define SCHANNEL_USE_BLACKLISTS
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -1126,10 +1127,18 @@ static int verify_chain(ps_tls *t, PCCERT_CONTEXT cert)
         CertAddStoreToCollection(coll, ca, 0, 0);
         extra = coll;
     }
+    /* Without a CA file, a missing intermediate may be fetched (AIA), but
+     * only within the call's deadline: never with no time left (timeout
+     * 0 never blocks), else each retrieval bounded by what is left. */
+    int left = ps__tls_time_left(t);
+    DWORD flags = 0;
+    if (ca || left == 0)
+        flags = CERT_CHAIN_CACHE_ONLY_URL_RETRIEVAL;
+    else if (left > 0)
+        para.dwUrlRetrievalTimeout = (DWORD)left;
     PCCERT_CHAIN_CONTEXT chain = NULL;
-    BOOL ok = CertGetCertificateChain(
-        NULL, cert, NULL, extra, &para,
-        ca ? CERT_CHAIN_CACHE_ONLY_URL_RETRIEVAL : 0, NULL, &chain);
+    BOOL ok = CertGetCertificateChain(NULL, cert, NULL, extra, &para, flags,
+                                      NULL, &chain);
     if (coll)
         CertCloseStore(coll, 0);
     if (!ok) {
