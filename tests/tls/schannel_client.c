@@ -348,7 +348,14 @@ Test(schannel_client, event_loop_with_timeout_zero, .timeout = 60)
     OK(rc);
     cr_assert_eq(got, 5);
     cr_assert_arr_eq(buf, "hello", 5);
-    cr_assert_eq(ps_tls_pending(t), 0u);
+    /* Nothing more but, when it came with the echo, the server's
+     * close_notify (pending 1): then the next receive returns it at once. */
+    if (ps_tls_pending(t) > 0) {
+        cr_assert_eq(ps_tls_pending(t), 1u);
+        OK(ps_tls_recv(t, buf, sizeof buf, &got, 0));
+        cr_assert_eq(got, 0, "only the close_notify was pending");
+        cr_assert_eq(ps_tls_pending(t), 0u);
+    }
     OK(ps_tls_close(t));
     ps_tls_config_free(c);
 }
