@@ -350,7 +350,10 @@ PS_TLS_API unsigned ps_tls_wants(const ps_tls *t);
 /**
  * How many decrypted bytes wait in memory: a ps_tls_recv gets them
  * without touching the socket, so never wait for the socket to be readable
- * while this is non-zero. 0 for NULL.
+ * while this is non-zero. It may be 1 with no byte to return when the next
+ * ps_tls_recv completes from memory anyway: the peer's close_notify or an
+ * error already read from the socket, not yet returned (Schannel, which
+ * reads ahead). 0 for NULL.
  * @param t the connection
  * @return the number of buffered plaintext bytes
  */

@@ -93,6 +93,12 @@ struct ps_tls {
 int ps__tls_net_send(ps_tls *t, const void *buf, size_t len, size_t *n);
 int ps__tls_net_recv(ps_tls *t, void *buf, size_t cap, size_t *n);
 
+/* What the running call's deadline leaves, for work a backend cannot
+ * split into steps (Schannel's chain building may fetch certificates):
+ * -1 no limit, 0 no time to wait (timeout 0, passed, or no call running),
+ * else milliseconds. */
+int ps__tls_time_left(const ps_tls *t);
+
 /* Fills t->reason (NULL t: the calling thread's reason), cut to fit. */
 void ps__tls_set_reason(ps_tls *t, const char *text);
 

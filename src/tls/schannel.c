@@ -14,6 +14,7 @@
  * it (Windows 10 2004 and later); elsewhere (older Windows, Wine 8) the
  * older SCHANNEL_CRED with TLS 1.2 only. */
 #define SECURITY_WIN32
+#define CERT_CHAIN_PARA_HAS_EXTRA_FIELDS /* dwUrlRetrievalTimeout */
 #define SCHANNEL_USE_BLACKLISTS
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -48,10 +49,11 @@
 
 struct ps__tls_be_config {
     int role;
-    int min_version;     /* PS_TLS_1_2 or PS_TLS_1_3 */
-    HCERTSTORE ca;       /* the CA file's certificates; NULL: system ROOT */
-    PCCERT_CONTEXT cert; /* our certificate, its key attached (or NULL) */
-    NCRYPT_KEY_HANDLE key;
+    int min_version; /* PS_TLS_1_2 or PS_TLS_1_3 */
+    HCERTSTORE ca;   /* the CA file's certificates; NULL: system ROOT */
+    /* Our certificate (or NULL). Its key is attached to it and owned by
+     * it: freed with its last reference (see set_cert). */
+    PCCERT_CONTEXT cert;
     /* ALPN in SSPI's form (SEC_APPLICATION_PROTOCOLS), made once. */
     unsigned char *alpn;
     unsigned long alpn_len;
@@ -63,6 +65,7 @@ struct ps__tls_be {
     CredHandle cred;
     CtxtHandle ctx;
     int have_cred, have_ctx;
+    int hello_done;    /* a server's SSPI took the whole ClientHello */
     int tls13;         /* the credentials allow TLS 1.3 */
     int peer_closed;   /* close_notify received */
     int shut;          /* 0, 1: close_notify made, 2: sent */
@@ -70,8 +73,12 @@ struct ps__tls_be {
     int no_fill;       /* its first step: SSPI takes what is here */
     int finishing;     /* SSPI is done; its last token is not out yet */
     int failed;        /* the handshake's final error, kept */
-    int verified;      /* the peer's certificate passed (or needs none) */
-    DWORD alert;       /* the alert a rejection sends (TLS1_ALERT_*) */
+    int close_told;    /* a read returned the peer's close_notify */
+    /* A record's error met ahead of time (drain), for the next read. */
+    int held;
+    char held_reason[PS__TLS_REASON];
+    int verified; /* the peer's certificate passed (or needs none) */
+    DWORD alert;  /* the alert a rejection sends (TLS1_ALERT_*) */
     unsigned long ctx_attr;
     SecPkgContext_StreamSizes sizes;
     /* Ciphertext received, not yet taken by Schannel: in[0..in_len). */
@@ -169,8 +176,6 @@ static void config_release(ps__tls_be_config *c)
         return;
     if (c->cert)
         CertFreeCertificateContext(c->cert);
-    if (c->key)
-        NCryptFreeObject(c->key);
     if (c->ca)
         CertCloseStore(c->ca, 0);
     free(c->alpn);
@@ -273,6 +278,10 @@ static int add_pem_certs(HCERTSTORE store, const char *pem,
             store, X509_ASN_ENCODING, der, len, CERT_STORE_ADD_ALWAYS,
             first && added == 0 ? &ctx : NULL);
         free(der);
+        /* A leaf that does not parse is an error, never replaced by the
+         * next certificate (its issuer). */
+        if (!ok && first && added == 0)
+            return 0;
         if (!ok)
             continue;
         if (ctx)
@@ -502,7 +511,8 @@ int ps__tls_be_config_set_cert(ps__tls_be_config *c, const char *cert,
     if (store)
         CertCloseStore(store, 0); /* leaf keeps it alive */
     if (!leaf) {
-        copy_reason(reason, "no certificate in the certificate file");
+        copy_reason(reason, "no parsable first certificate in the "
+                            "certificate file");
         return PS_ETLS;
     }
     char *kpem = read_file(key, &len);
@@ -515,6 +525,15 @@ int ps__tls_be_config_set_cert(ps__tls_be_config *c, const char *cert,
     int r = import_key(kpem, leaf, &k, reason);
     SecureZeroMemory(kpem, len);
     free(kpem);
+    /* Once attached, the key belongs to the certificate: the property
+     * fills its key context (CERT_KEY_CONTEXT, CERT_NCRYPT_KEY_SPEC),
+     * whose handle crypt32 releases on the context's final free unless
+     * CERT_STORE_NO_CRYPT_RELEASE_FLAG was given (Microsoft's
+     * CertSetCertificateContextProperty), as .NET relies on when it hands
+     * an ephemeral key over this way. So it is never freed here after
+     * that, and it lives as long as any reference to the certificate
+     * (Schannel's credentials hold one). Only a key not attached is ours
+     * to free. */
     if (r == 0 && !CertSetCertificateContextProperty(
                       leaf, CERT_NCRYPT_KEY_HANDLE_PROP_ID,
                       CERT_SET_PROPERTY_INHIBIT_PERSIST_FLAG, &k)) {
@@ -528,11 +547,8 @@ int ps__tls_be_config_set_cert(ps__tls_be_config *c, const char *cert,
         return r;
     }
     if (c->cert)
-        CertFreeCertificateContext(c->cert);
-    if (c->key)
-        NCryptFreeObject(c->key);
+        CertFreeCertificateContext(c->cert); /* its key with it */
     c->cert = leaf;
-    c->key = k;
     return 0;
 }
 
@@ -642,6 +658,8 @@ int ps__tls_be_new(ps_tls *t, ps__tls_be_config *c)
     t->be = b;
     atomic_fetch_add(&c->refs, 1);
     b->config = c;
+    /* A handle SSPI did not fill stays recognisably invalid. */
+    SecInvalidateHandle(&b->ctx);
     if (!(b->in = malloc(MAX_RECORD)))
         return PS_ENOMEM;
     return acquire(t, c);
@@ -780,15 +798,22 @@ static SECURITY_STATUS sspi_step(ps_tls *t, SecBufferDesc *in,
                                        target, req, 0, 0, in, 0, &b->ctx, out,
                                        &b->ctx_attr, &expiry);
     }
+    /* A call that wanted more of the first message may or may not have
+     * made a context: only a handle SSPI filled in is one. */
     if (!b->have_ctx &&
         (s == SEC_E_OK || s == SEC_I_CONTINUE_NEEDED ||
-         s == SEC_I_INCOMPLETE_CREDENTIALS || s == SEC_E_INCOMPLETE_MESSAGE))
+         s == SEC_I_INCOMPLETE_CREDENTIALS ||
+         (s == SEC_E_INCOMPLETE_MESSAGE && SecIsValidHandle(&b->ctx))))
         b->have_ctx = 1;
+    if (t->role == PS_TLS_SERVER && s != SEC_E_INCOMPLETE_MESSAGE)
+        b->hello_done = 1;
     return s;
 }
 
 static int verify_peer(ps_tls *t, int early);
 static void send_alert(ps_tls *t, DWORD number);
+static void send_once(ps_tls *t, const void *buf, size_t len);
+static void drain(ps_tls *t);
 static int check_version(ps_tls *t);
 static int finish_handshake(ps_tls *t);
 
@@ -877,9 +902,11 @@ static int handshake(ps_tls *t)
         ob[0].pvBuffer = NULL;
         ob[0].cbBuffer = 0;
         SecBufferDesc *inp = &in;
-        if (b->config->alpn && !b->have_ctx) {
+        int server_hello = t->role == PS_TLS_SERVER && !b->hello_done;
+        if (b->config->alpn && (client_first || server_hello)) {
             /* ALPN goes with the first call: the client's offer, or the
-             * server's list to choose from. */
+             * server's list to choose from, with every call until the
+             * whole ClientHello is in (it may come in pieces). */
             if (client_first) {
                 ib[0].BufferType = SECBUFFER_APPLICATION_PROTOCOLS;
                 ib[0].pvBuffer = b->config->alpn;
@@ -894,7 +921,8 @@ static int handshake(ps_tls *t)
         } else if (client_first) {
             inp = NULL;
         }
-        if (t->role == PS_TLS_SERVER && !b->have_ctx)
+        /* Parsed again as more of the ClientHello arrives. */
+        if (server_hello)
             client_hello_sni(b->in, b->in_len, b->sni);
         SECURITY_STATUS s = sspi_step(t, inp, &out);
         if (s == SEC_E_INCOMPLETE_MESSAGE) {
@@ -922,14 +950,11 @@ static int handshake(ps_tls *t)
             continue;
         }
         if (s != SEC_E_OK) {
-            /* The alert Schannel made, if any, is sent on a best effort. */
-            size_t n = 0;
+            /* The alert Schannel made, if any, is sent on a best effort:
+             * Schannel's failure is the one reported. */
             if (b->tok)
-                ps__tls_net_send(t, b->tok + b->tok_off,
-                                 b->tok_len - b->tok_off, &n);
+                send_once(t, b->tok + b->tok_off, b->tok_len - b->tok_off);
             drop_token(b);
-            if (t->io_error)
-                return t->io_error;
             return sec_error(t, s);
         }
         keep_extra(b, ib, 2);
@@ -965,8 +990,10 @@ static int finish_handshake(ps_tls *t)
     ps__tls_be *b = t->be;
     int first = !t->handshake_done;
     b->renegotiating = 0;
-    if (!first)
+    if (!first) {
+        drain(t);
         return 0;
+    }
     SECURITY_STATUS s = QueryContextAttributesA(
         &b->ctx, SECPKG_ATTR_STREAM_SIZES, &b->sizes);
     if (s != SEC_E_OK)
@@ -977,6 +1004,9 @@ static int finish_handshake(ps_tls *t)
                   b->sizes.cbTrailer;
     if (!(b->out = malloc(need)))
         return PS_ENOMEM;
+    /* The peer may have sent data with its last flight (a server that
+     * speaks first): it is decrypted now, for pending() to show. */
+    drain(t);
     return 0;
 }
 
@@ -1097,10 +1127,18 @@ static int verify_chain(ps_tls *t, PCCERT_CONTEXT cert)
         CertAddStoreToCollection(coll, ca, 0, 0);
         extra = coll;
     }
+    /* Without a CA file, a missing intermediate may be fetched (AIA), but
+     * only within the call's deadline: never with no time left (timeout
+     * 0 never blocks), else each retrieval bounded by what is left. */
+    int left = ps__tls_time_left(t);
+    DWORD flags = 0;
+    if (ca || left == 0)
+        flags = CERT_CHAIN_CACHE_ONLY_URL_RETRIEVAL;
+    else if (left > 0)
+        para.dwUrlRetrievalTimeout = (DWORD)left;
     PCCERT_CHAIN_CONTEXT chain = NULL;
-    BOOL ok = CertGetCertificateChain(
-        NULL, cert, NULL, extra, &para,
-        ca ? CERT_CHAIN_CACHE_ONLY_URL_RETRIEVAL : 0, NULL, &chain);
+    BOOL ok = CertGetCertificateChain(NULL, cert, NULL, extra, &para, flags,
+                                      NULL, &chain);
     if (coll)
         CertCloseStore(coll, 0);
     if (!ok) {
@@ -1149,11 +1187,19 @@ static int verify_chain(ps_tls *t, PCCERT_CONTEXT cert)
                                                   : AUTHTYPE_CLIENT;
         ssl.fdwChecks = SECURITY_FLAG_IGNORE_REVOCATION |
                         (own_root ? SECURITY_FLAG_IGNORE_UNKNOWN_CA : 0);
-        if (check_host && !is_ip &&
-            MultiByteToWideChar(CP_UTF8, 0, t->server_name, -1, wname, 256) > 0)
+        if (check_host && !is_ip) {
+            /* A name that does not convert is never a match (fail
+             * closed): the check is not skipped. */
+            if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS,
+                                    t->server_name, -1, wname, 256) <= 0) {
+                ps__tls_set_reason(t, "hostname mismatch");
+                CertFreeCertificateChain(chain);
+                return PS_ECERT;
+            }
             ssl.pwszServerName = wname;
-        else
+        } else {
             ssl.fdwChecks |= SECURITY_FLAG_IGNORE_CERT_CN_INVALID;
+        }
         CERT_CHAIN_POLICY_PARA pp;
         CERT_CHAIN_POLICY_STATUS ps;
         memset(&pp, 0, sizeof pp);
@@ -1218,8 +1264,11 @@ static int verify_peer(ps_tls *t, int early)
         ps__tls_set_reason(t, t->role == PS_TLS_SERVER
                                   ? "peer did not return a certificate"
                                   : "no peer certificate");
-        b->alert = t->role == PS_TLS_SERVER ? 116 /* certificate_required */
-                                            : TLS1_ALERT_HANDSHAKE_FAILURE;
+        /* certificate_required exists in TLS 1.3 only (RFC 8446). */
+        b->alert = t->role == PS_TLS_SERVER &&
+                           ps__tls_be_version(t) == PS_TLS_1_3
+                       ? 116
+                       : TLS1_ALERT_HANDSHAKE_FAILURE;
         return PS_ECERT;
     }
     b->verified = 1;
@@ -1255,15 +1304,26 @@ static void send_alert(ps_tls *t, DWORD number)
         alert = plain;
         len = sizeof plain;
     }
-    if (alert && len > 0) {
-        size_t n = 0;
-        int io = t->io_error;
-        ps__tls_net_send(t, alert, len, &n);
-        t->io_error = io;
-        t->wants = 0;
-    }
+    if (alert && len > 0)
+        send_once(t, alert, len);
     if (ob.pvBuffer)
         FreeContextBuffer(ob.pvBuffer);
+}
+
+/* Bytes sent on a best effort by a step that fails anyway (an alert): one
+ * attempt that never waits, whatever the call's deadline (with -1 it
+ * would wait forever for a peer that does not read), and whose outcome
+ * changes nothing of the step's error. */
+static void send_once(ps_tls *t, const void *buf, size_t len)
+{
+    const struct ps__tls_deadline *d = t->deadline;
+    int io = t->io_error;
+    size_t n = 0;
+    t->deadline = NULL;
+    ps__tls_net_send(t, buf, len, &n);
+    t->deadline = d;
+    t->io_error = io;
+    t->wants = 0;
 }
 
 /* ---- records ---- */
@@ -1273,15 +1333,19 @@ int ps__tls_be_write(ps_tls *t, const void *buf, size_t len, size_t *n)
     ps__tls_be *b = t->be;
     step_start(t);
     *n = 0;
-    /* The record cut short last time counts once all of it is out. */
+    /* The record cut short last time counts once all of it is out, and
+     * is reported before a post-handshake exchange runs: that step may
+     * block or fail, and the count would be lost with it. */
     int r = flush(t);
-    if (r == 0 && b->renegotiating)
-        r = handshake(t);
-    if (r != 0 || b->done_plain > 0) {
-        *n = r == 0 ? b->done_plain : 0;
-        b->done_plain = r == 0 ? 0 : b->done_plain;
+    if (r != 0)
         return r;
+    if (b->done_plain > 0) {
+        *n = b->done_plain;
+        b->done_plain = 0;
+        return 0;
     }
+    if (b->renegotiating && (r = handshake(t)) != 0)
+        return r;
     size_t chunk = len < b->sizes.cbMaximumMessage ? len
                                                    : b->sizes.cbMaximumMessage;
     SecBuffer sb[4];
@@ -1381,6 +1445,33 @@ static int decrypt(ps_tls *t)
     return 0;
 }
 
+/* Decrypts the records already in memory, without I/O, until plaintext,
+ * the peer's close_notify or a post-handshake exchange is there: the
+ * transport read ahead, so a record waiting here leaves the socket
+ * unreadable, and pending() must show it. An error is kept for the next
+ * read, not reported by the step that succeeded. */
+static void drain(ps_tls *t)
+{
+    ps__tls_be *b = t->be;
+    while (b->plain_len == 0 && b->in_len > 0 && !b->peer_closed &&
+           !b->renegotiating && !b->held) {
+        char keep[PS__TLS_REASON];
+        size_t before = b->in_len;
+        memcpy(keep, t->reason, sizeof keep);
+        int r = decrypt(t);
+        if (r == PS_EWOULDBLOCK)
+            break;
+        if (r != 0) {
+            b->held = r;
+            memcpy(b->held_reason, t->reason, sizeof b->held_reason);
+            memcpy(t->reason, keep, sizeof keep);
+            break;
+        }
+        if (b->plain_len == 0 && b->in_len >= before)
+            break; /* no progress: never loop */
+    }
+}
+
 /* The next buffered plaintext out of in, into buf. */
 static size_t take_plain(ps__tls_be *b, void *buf, size_t cap)
 {
@@ -1405,16 +1496,18 @@ int ps__tls_be_read(ps_tls *t, void *buf, size_t cap, size_t *n)
     for (;;) {
         if (b->plain_len > 0) {
             *n = take_plain(b, buf, cap);
-            /* A record already here is decrypted now, so pending() shows
-             * it and no one waits on the socket for it. */
-            if (b->plain_len == 0 && b->in_len > 0 && !b->peer_closed &&
-                !b->renegotiating)
-                decrypt(t);
+            drain(t);
             t->wants = 0;
             return 0;
         }
-        if (b->peer_closed)
+        if (b->held) {
+            ps__tls_set_reason(t, b->held_reason);
+            return b->held;
+        }
+        if (b->peer_closed) {
+            b->close_told = 1;
             return 0;
+        }
         int r;
         if (b->renegotiating) {
             if ((r = handshake(t)) != 0)
@@ -1472,7 +1565,17 @@ int ps__tls_be_shutdown(ps_tls *t)
 
 size_t ps__tls_be_pending(const ps_tls *t)
 {
-    return t->be->plain_len;
+    const ps__tls_be *b = t->be;
+    if (b->plain_len > 0)
+        return b->plain_len;
+    /* No bytes, but the next read completes without the socket, which may
+     * never become readable: it returns the close_notify or the error
+     * already received, or runs the exchange whose input is here. An
+     * event loop must not wait then, so 1. */
+    return b->held || (b->peer_closed && !b->close_told) ||
+                   (b->renegotiating && b->no_fill)
+               ? 1
+               : 0;
 }
 
 int ps__tls_be_version(const ps_tls *t)

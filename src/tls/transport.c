@@ -33,6 +33,11 @@ static int transfer_timeout(const ps_tls *t)
     return t->deadline ? ps__tls_deadline_left(t->deadline) : 0;
 }
 
+int ps__tls_time_left(const ps_tls *t)
+{
+    return transfer_timeout(t);
+}
+
 int ps__tls_net_send(ps_tls *t, const void *buf, size_t len, size_t *n)
 {
     int r = ps_send(t->sock, buf, len, n, transfer_timeout(t));

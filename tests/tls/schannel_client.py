@@ -10,6 +10,8 @@ portsock_tls's Schannel client is proven against peers no one here wrote.
                     TCP close), DOWN / UP (a multi-MiB pattern each way),
                     SHUT (checks that the client's close_notify arrives),
                     SLOW (reads only after 3 s, then checks the stream),
+                    GREET (TLS 1.2; its Finished and a greeting in one
+                    TCP write, then awaits "ok"),
                     EXPIRED, WRONGHOST, SELF, UNKNOWNCA (the client rejects
                     them: checks that the server heard an alert)
 
@@ -137,6 +139,43 @@ def job_slow(conn, data, copies):
     return "slow ok"
 
 
+class GreetServer(PyServer):
+    """A TLS 1.2 server that speaks first (SMTP, IMAP): its last flight
+    (Finished) and a greeting leave in one TCP write, through memory BIOs,
+    so that the client reads them together; then it awaits b"ok"."""
+
+    def __init__(self, certs):
+        super().__init__(certs, None)
+        self.ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+
+    def serve(self, raw):
+        raw.settimeout(60)
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = self.ctx.wrap_bio(inc, out, server_side=True)
+
+        def step(call):
+            while True:
+                try:
+                    return call()
+                except ssl.SSLWantReadError:
+                    if out.pending:
+                        raw.sendall(out.read())
+                    data = raw.recv(65536)
+                    if not data:
+                        raise OSError("end of stream")
+                    inc.write(data)
+        try:
+            step(obj.do_handshake)
+            obj.write(b"220 greeting\r\n")
+            raw.sendall(out.read())
+            got = step(lambda: obj.read(16))
+            self.results.append("answered" if got == b"ok" else "other")
+        except (ssl.SSLError, OSError) as e:
+            self.results.append("error: %s" % e)
+        finally:
+            raw.close()
+
+
 def job_none(conn):
     return "handshake completed"
 
@@ -196,6 +235,7 @@ def main():
             "UP": PyServer(certs, lambda c: job_up(c, data)),
             "SHUT": PyServer(certs, job_shut),
             "SLOW": PyServer(certs, lambda c: job_slow(c, data, SLOW_COPIES)),
+            "GREET": GreetServer(certs),
             # Rejected by the client: each must hear its alert.
             "EXPIRED": PyServer(certs, job_none, "expired"),
             "WRONGHOST": PyServer(certs, job_none, "wronghost"),
@@ -230,6 +270,13 @@ def main():
                             any("alert" not in r for r in seen)):
                 print("FAIL: the %s server did not hear an alert" % key)
                 rc = 1
+        deadline = time.time() + 5
+        while not servers["GREET"].results and time.time() < deadline:
+            time.sleep(0.05)
+        greet = servers["GREET"].results
+        if rc == 0 and greet != ["answered"]:
+            print("FAIL: GREET server: %s" % greet)
+            rc = 1
         up = servers["UP"].results
         if rc == 0 and up and up != ["up ok"]:
             print("FAIL: UP server: %s" % up)
