@@ -26,6 +26,7 @@ run, stopped after, as their tests do.
 import argparse
 import os
 import queue
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,35 @@ def cache_value(tree, name):
     return ""
 
 
+def wineserver_pid(prefix):
+    """The pid of the wineserver running for prefix, or None."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if not os.path.basename(os.readlink(f"/proc/{pid}/exe")).startswith("wineserver"):
+                continue
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if ("WINEPREFIX=" + prefix).encode() in f.read().split(b"\0"):
+                    return int(pid)
+        except OSError:
+            continue
+    return None
+
+
+def cpu_s(pid):
+    """User + system CPU seconds of a running process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def children_cpu_s():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 class Tree:
     """A MinGW build tree: its bench_tls_client.exe, Wine and prefix."""
 
@@ -60,6 +90,7 @@ class Tree:
         self.env = dict(os.environ, WINEDEBUG="-all",
                         WINEPREFIX=os.path.join(self.path, "wineprefix"))
         self.started = False
+        self.server_pid = None
 
     def missing(self):
         if not os.path.exists(self.exe):
@@ -79,6 +110,7 @@ class Tree:
             subprocess.run([self.server, "-w"], env=self.env, timeout=60)
             subprocess.run([self.server, "-p"], env=self.env, check=True)
             self.started = True
+            self.server_pid = wineserver_pid(self.env["WINEPREFIX"])
         # The first program in a prefix starts Wine's services, which keep
         # its standard handles open: a program of no output starts them.
         subprocess.run([self.wine, "cmd", "/c", "exit"], env=self.env, timeout=120,
@@ -127,6 +159,10 @@ def run_client(tree, server, ca, args):
     argv = [tree.wine, tree.exe, "--port", str(server.port), "--ca", ca,
             "--mib", str(args.mib), "--frames", str(args.frames), "--blocks", str(args.blocks)]
     # Files, not pipes: a Wine process it starts may hold pipes open.
+    # CPU time (the client's process, by wait; its wineserver's, from
+    # /proc): steadier than elapsed time on a loaded machine.
+    ws0 = cpu_s(tree.server_pid) if tree.server_pid else 0.0
+    c0 = children_cpu_s()
     with tempfile.TemporaryFile("w+") as so, tempfile.TemporaryFile("w+") as se:
         rc = subprocess.run(argv, env=tree.env, stdin=subprocess.DEVNULL, stdout=so,
                             stderr=se, timeout=args.timeout).returncode
@@ -136,7 +172,9 @@ def run_client(tree, server, ca, args):
     if rc != 0:
         raise RuntimeError(f"{tree.label} client failed ({rc}): "
                            f"{stderr.strip() or stdout.strip()}")
-    res = {"bulk": [], "frames": [], "handshake": [], "info": ""}
+    res = {"bulk": [], "frames": [], "handshake": [], "info": "",
+           "cpu": [(children_cpu_s() - c0) * 1e3],
+           "wscpu": [(cpu_s(tree.server_pid) - ws0) * 1e3] if tree.server_pid else []}
     for line in stdout.splitlines():
         words = line.split()
         if not words:
@@ -197,8 +235,8 @@ def main():
     if server.port is None:
         print(f"run_tls_wine: bench_tls_server did not start: {server.stop()}")
         return 1
-    results = {t.label: {"bulk": [], "frames": [], "handshake": [], "agreed": set(),
-                         "info": ""} for t in trees}
+    keys = ("bulk", "frames", "handshake", "cpu", "wscpu")
+    results = {t.label: dict({k: [] for k in keys}, agreed=set(), info="") for t in trees}
     ok = True
     try:
         for t in trees:
@@ -207,7 +245,7 @@ def main():
             for t in (trees if r % 2 == 0 else trees[::-1]):
                 res = run_client(t, server, ca, args)
                 acc = results[t.label]
-                for k in ("bulk", "frames", "handshake"):
+                for k in keys:
                     acc[k] += res[k]
                 acc["agreed"].add(res["agreed"])
                 acc["info"] = res["info"]
@@ -237,17 +275,21 @@ def main():
     print(f"{args.rounds} client runs each, alternating; per run {args.blocks} x "
           f"({args.mib} MiB bulk, server to client; {args.frames} round trips of a "
           "30-byte frame); median (min..max of the blocks against it)")
-    print(f"{'':16} {'Schannel':>26} {'OpenSSL':>26}  {'Sch/OSSL':>8}")
-    rows = [("bulk MB/s", "bulk"), ("frame rt us", "frames"), ("handshake ms", "handshake")]
+    print(f"{'':17} {'Schannel':>26} {'OpenSSL':>26}  {'Sch/OSSL':>8}")
+    rows = [("bulk MB/s", "bulk"), ("frame rt us", "frames"), ("handshake ms", "handshake"),
+            ("client CPU ms", "cpu"), ("wineserver CPU ms", "wscpu")]
     for label, key in rows:
+        if not all(results[t.label][key] for t in trees):
+            continue
         cells, meds = [], []
         for t in trees:
             m, lo, hi = spread(results[t.label][key])
             meds.append(m)
             cells.append(f"{m:10.2f} ({lo:+6.1f}%..{hi:+6.1f}%)")
-        print(f"{label:16} {cells[0]:>26} {cells[1]:>26}  {meds[0] / meds[1]:8.3f}")
-    print("(the handshake: ps_tls_connect, TCP connect + verified TLS 1.2 handshake, "
-          "one per run)")
+        print(f"{label:17} {cells[0]:>26} {cells[1]:>26}  {meds[0] / meds[1]:8.3f}")
+    print("(handshake: ps_tls_connect, TCP connect + verified TLS 1.2 handshake, one per "
+          "run; CPU: per client run, Wine's start-up included, the client's process and "
+          "its prefix's wineserver)")
     return 0
 
 
