@@ -104,13 +104,15 @@ class Tree:
         if not os.path.exists(os.path.join(prefix, "system.reg")):
             subprocess.run([self.wine, "wineboot", "--init"], env=self.env, timeout=180,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        if self.server:
-            # Persistent while the run lasts, no start-up per client (as the
-            # tests' fixture: once a running one, say wineboot's, has ended).
-            subprocess.run([self.server, "-w"], env=self.env, timeout=60)
+            if self.server:  # wineboot's wineserver lingers a few seconds
+                subprocess.run([self.server, "-w"], env=self.env, timeout=60)
+        self.server_pid = wineserver_pid(prefix)
+        if self.server and self.server_pid is None:
+            # Persistent while the run lasts, no start-up per client, and
+            # stopped after (one already running is used and left alone).
             subprocess.run([self.server, "-p"], env=self.env, check=True)
             self.started = True
-            self.server_pid = wineserver_pid(self.env["WINEPREFIX"])
+            self.server_pid = wineserver_pid(prefix)
         # The first program in a prefix starts Wine's services, which keep
         # its standard handles open: a program of no output starts them.
         subprocess.run([self.wine, "cmd", "/c", "exit"], env=self.env, timeout=120,
