@@ -10,7 +10,7 @@
  *    times; microseconds per round trip.
  * Portable: portsock and portsock_tls only, so the same source measures
  * each backend (Schannel, OpenSSL) of a Windows build. One line per figure:
- *   tls backend=schannel version=1.2 handshake_ms=12.3
+ *   tls backend=schannel version=1.2 handshake_ms=12.3 platform="..."
  *   bulk bytes=33554432 ns=... mbps=123.4
  *   frames count=2000 ns=... us=45.6
  *
@@ -102,7 +102,8 @@ int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *port = NULL, *ca = NULL;
     long mib = 32, nframes = 2000, blocks = 1;
-    for (int i = 1; i < argc; i++) {
+    int bad = 0;
+    for (int i = 1; i < argc && !bad; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
             port = argv[++i];
         else if (!strcmp(argv[i], "--ca") && i + 1 < argc)
@@ -116,9 +117,9 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--blocks") && i + 1 < argc)
             blocks = arg_long(argv[++i], 1, 1000);
         else
-            port = NULL, i = argc;
+            bad = 1;
     }
-    if (!port || !ca) {
+    if (bad || !port || !ca) {
         fprintf(stderr,
                 "usage: bench_tls_client --port P --ca CA.pem [--host H] "
                 "[--mib N] [--frames N] [--blocks N]\n");
