@@ -114,7 +114,8 @@ int main(int argc, char **argv)
         SSL_CTX_use_PrivateKey_file(ctx, argv[2], SSL_FILETYPE_PEM) != 1)
         die("the server context (certificate, key, cipher)");
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-    unsigned char *bulk = malloc(CHUNK);
+    static unsigned char *bulk; /* static: still reachable when killed */
+    bulk = malloc(CHUNK);
     if (!bulk)
         die("malloc");
     for (int i = 0; i < CHUNK; i++)
