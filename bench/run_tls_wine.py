@@ -159,7 +159,8 @@ class Server:
 
 def run_client(tree, server, ca, args):
     argv = [tree.wine, tree.exe, "--port", str(server.port), "--ca", ca,
-            "--mib", str(args.mib), "--frames", str(args.frames), "--blocks", str(args.blocks)]
+            "--mib", str(args.mib), "--frames", str(args.frames), "--blocks", str(args.blocks),
+            "--handshakes", str(args.handshakes)]
     # Files, not pipes: a Wine process it starts may hold pipes open.
     # CPU time (the client's process, by wait; its wineserver's, from
     # /proc): steadier than elapsed time on a loaded machine.
@@ -174,7 +175,7 @@ def run_client(tree, server, ca, args):
     if rc != 0:
         raise RuntimeError(f"{tree.label} client failed ({rc}): "
                            f"{stderr.strip() or stdout.strip()}")
-    res = {"bulk": [], "frames": [], "handshake": [], "info": "",
+    res = {"bulk": [], "frames": [], "handshake": [], "handshakes": [], "info": "",
            "cpu": [(children_cpu_s() - c0) * 1e3],
            "wscpu": [(cpu_s(tree.server_pid) - ws0) * 1e3] if tree.server_pid else []}
     for line in stdout.splitlines():
@@ -189,10 +190,14 @@ def run_client(tree, server, ca, args):
             res["bulk"].append(float(fields["mbps"]))
         elif words[0] == "frames":
             res["frames"].append(float(fields["us"]))
-    agreed = server.line(10)  # the server's line for this connection
-    if not agreed or not agreed.startswith("conn "):
-        raise RuntimeError(f"{tree.label}: the server said {agreed!r}")
-    res["agreed"] = agreed[5:]
+        elif words[0] == "handshakes":
+            res["handshakes"].append(float(fields["ms"]))
+    res["agreed"] = set()
+    for _ in range(1 + args.handshakes):  # the server's line per connection
+        agreed = server.line(10)
+        if not agreed or not agreed.startswith("conn "):
+            raise RuntimeError(f"{tree.label}: the server said {agreed!r}")
+        res["agreed"].add(agreed[5:])
     return res
 
 
@@ -211,6 +216,7 @@ def main():
     ap.add_argument("--mib", type=int, help="MiB per bulk block")
     ap.add_argument("--frames", type=int, help="round trips per frame block")
     ap.add_argument("--blocks", type=int, help="blocks of each per client run")
+    ap.add_argument("--handshakes", type=int, help="handshakes timed after the first, per run")
     ap.add_argument("--cipher", default="ECDHE-ECDSA-AES128-GCM-SHA256",
                     help="the server's one TLS 1.2 suite (OpenSSL name)")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per client run")
@@ -220,6 +226,8 @@ def main():
     args.mib = args.mib if args.mib is not None else (4 if q else 32)
     args.frames = args.frames if args.frames is not None else (200 if q else 2000)
     args.blocks = args.blocks or (1 if q else 2)
+    if args.handshakes is None:
+        args.handshakes = 5 if q else 20
 
     trees = [Tree("Schannel", args.schannel), Tree("OpenSSL", args.openssl)]
     for t in trees:
@@ -237,7 +245,7 @@ def main():
     if server.port is None:
         print(f"run_tls_wine: bench_tls_server did not start: {server.stop()}")
         return 1
-    keys = ("bulk", "frames", "handshake", "cpu", "wscpu")
+    keys = ("bulk", "frames", "handshake", "handshakes", "cpu", "wscpu")
     results = {t.label: dict({k: [] for k in keys}, agreed=set(), info="") for t in trees}
     ok = True
     try:
@@ -249,7 +257,7 @@ def main():
                 acc = results[t.label]
                 for k in keys:
                     acc[k] += res[k]
-                acc["agreed"].add(res["agreed"])
+                acc["agreed"] |= res["agreed"]
                 acc["info"] = res["info"]
     except (RuntimeError, subprocess.SubprocessError, OSError) as e:
         print(f"run_tls_wine: {e}")
@@ -278,7 +286,8 @@ def main():
           f"({args.mib} MiB bulk, server to client; {args.frames} round trips of a "
           "30-byte frame); median (min..max of the blocks against it)")
     print(f"{'':17} {'Schannel':>26} {'OpenSSL':>26}  {'Sch/OSSL':>8}")
-    rows = [("bulk MB/s", "bulk"), ("frame rt us", "frames"), ("handshake ms", "handshake"),
+    rows = [("bulk MB/s", "bulk"), ("frame rt us", "frames"),
+            ("1st handshake ms", "handshake"), ("handshake ms", "handshakes"),
             ("client CPU ms", "cpu"), ("wineserver CPU ms", "wscpu")]
     for label, key in rows:
         if not all(results[t.label][key] for t in trees):
@@ -289,9 +298,11 @@ def main():
             meds.append(m)
             cells.append(f"{m:10.2f} ({lo:+6.1f}%..{hi:+6.1f}%)")
         print(f"{label:17} {cells[0]:>26} {cells[1]:>26}  {meds[0] / meds[1]:8.3f}")
-    print("(handshake: ps_tls_connect, TCP connect + verified TLS 1.2 handshake, one per "
-          "run; CPU: per client run, Wine's start-up included, the client's process and "
-          "its prefix's wineserver)")
+    print(f"(handshake: ps_tls_connect, TCP connect + verified TLS 1.2 handshake, no "
+          f"resumption; the 1st of a run includes the backend's start-up, then "
+          f"{args.handshakes} more with close_notify and close, the mean of each run; "
+          "CPU: per client run, Wine's start-up included, the client's process and its "
+          "prefix's wineserver)")
     return 0
 
 
