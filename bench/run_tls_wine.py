@@ -9,9 +9,12 @@ is missing, does not start or a run does not finish, or when the two clients
 did not agree on the same version and suite.
 
 The clients run alternately, one process per round (a connection, then
-bulk and 30-byte frame round-trip blocks), so a change in the machine's load
-hits both alike. Printed: medians with the spread of the blocks, and the
-ratio Schannel/OpenSSL of the medians.
+bulk and 30-byte frame round-trip blocks, then more handshakes), so a change
+in the machine's load hits both alike. Printed: medians with the spread of
+the blocks (of the runs for handshakes and CPU time), and the ratio
+Schannel/OpenSSL of the medians. The presets' trees are Debug builds:
+portsock's own code at -O0 in both, the TLS work in optimized libraries
+(Wine's schannel, i.e. GnuTLS; OpenSSL's release build).
 
     bench/run_tls_wine.py --bindir build/release/bench          # the long run
     bench/run_tls_wine.py --bindir build/release/bench --quick  # the CI smoke
@@ -21,7 +24,7 @@ certificates, made by tests/tls/make_certs.sh, go to BINDIR/tls-certs).
 --schannel / --openssl: the MinGW build trees (default build/mingw64 and
 build/mingw64-openssl, the presets'), each run with its own Wine prefix
 (TREE/wineprefix, booted when missing) and a wineserver kept running for the
-run, stopped after, as their tests do.
+run, stopped after, as their tests do (one already running is used and left).
 """
 import argparse
 import os
