@@ -119,7 +119,7 @@ bench_echo_secs=2
 # TLS (with portsock_tls, OpenSSL 3): bench/run_tls.py --quick, bench_tls
 # against raw OpenSSL and the TLS echo at 1,000 connections against
 # libevent's bufferevent_openssl (libevent_openssl, from libevent-dev).
-bench_tls="bench_tls echo_ps_poller_tls loadgen_tls"
+bench_tls="bench_tls echo_ps_poller_tls loadgen_tls bench_tls_server"
 
 # apt_add WHAT PACKAGE...: a leg's own dependencies, installed when the leg
 # finds them missing (after an index update if the first try fails).
@@ -178,6 +178,26 @@ run_bench_one() {
     timeout 120 "${ns[@]}" "$@" "$exe"
 }
 
+# The Schannel client against the MinGW OpenSSL one under Wine
+# (bench/run_tls_wine.py --quick, about 10 s): in the trees the mingw64 and
+# mingw-openssl legs left (they run before this one), only when both exist.
+run_tls_wine_smoke() {
+    local t missing=""
+    for t in build/mingw64 build/mingw64-openssl; do
+        [ -f "$t/CMakeCache.txt" ] || missing="$missing $t"
+    done
+    if [ -n "$missing" ]; then
+        echo "-- run_tls_wine.py skipped: no build tree$missing (the mingw64 and mingw-openssl legs make them)" | tee -a "$log"
+        return 0
+    fi
+    echo "-- run_tls_wine.py --quick (build/mingw64 Schannel vs build/mingw64-openssl under Wine)" | tee -a "$log"
+    for t in build/mingw64 build/mingw64-openssl; do
+        cmake --build "$t" -j 2 --target bench_tls_client >>"$log" 2>&1 || return 1
+    done
+    timeout 120 python3 bench/run_tls_wine.py --bindir build/release/bench --quick \
+        --timeout 60 2>&1 | tee -a "$log"
+}
+
 run_bench() {
     local log="build/bench.log" ok=1 prog native
     mkdir -p build
@@ -205,6 +225,7 @@ run_bench() {
             echo "-- run_tls.py --quick (build/release)" | tee -a "$log"
             timeout 300 python3 bench/run_tls.py --bindir build/release/bench \
                 --quick 2>&1 | tee -a "$log" || ok=0
+            run_tls_wine_smoke || ok=0
         else
             echo "no OpenSSL 3: the TLS benchmarks left out" | tee -a "$log"
         fi
