@@ -55,11 +55,10 @@ struct ps__tls_be_config {
     /* ALPN in SSPI's form (SEC_APPLICATION_PROTOCOLS), made once. */
     unsigned char *alpn;
     unsigned long alpn_len;
-    atomic_int refs; /* ps_tls_config_free's plus one per connection */
 };
 
 struct ps__tls_be {
-    ps__tls_be_config *config; /* a reference */
+    ps__tls_be_config *config; /* outlives the connection (backend.h) */
     CredHandle cred;
     CtxtHandle ctx;
     int have_cred, have_ctx;
@@ -163,9 +162,9 @@ static void step_start(ps_tls *t)
 
 /* ---- configuration ---- */
 
-static void config_release(ps__tls_be_config *c)
+void ps__tls_be_config_free(ps__tls_be_config *c)
 {
-    if (atomic_fetch_sub(&c->refs, 1) != 1)
+    if (!c)
         return;
     if (c->cert)
         CertFreeCertificateContext(c->cert);
@@ -185,15 +184,8 @@ int ps__tls_be_config_new(ps__tls_be_config **out, int role, char *reason)
         return PS_ENOMEM;
     c->role = role;
     c->min_version = PS_TLS_1_2;
-    atomic_init(&c->refs, 1);
     *out = c;
     return 0;
-}
-
-void ps__tls_be_config_free(ps__tls_be_config *c)
-{
-    if (c)
-        config_release(c);
 }
 
 /* The whole file, NUL-terminated; NULL on failure. */
@@ -640,7 +632,6 @@ int ps__tls_be_new(ps_tls *t, ps__tls_be_config *c)
     if (!b)
         return PS_ENOMEM;
     t->be = b;
-    atomic_fetch_add(&c->refs, 1);
     b->config = c;
     if (!(b->in = malloc(MAX_RECORD)))
         return PS_ENOMEM;
@@ -668,7 +659,6 @@ void ps__tls_be_free(ps_tls *t)
         FreeCredentialsHandle(&b->cred);
     free(b->in);
     free(b->out);
-    config_release(b->config);
     free(b);
     t->be = NULL;
 }
