@@ -84,6 +84,44 @@ Test(tls, verified_connection_round_trip, .timeout = 30)
     ps_tls_config_free(c);
 }
 
+/* The server frees its configuration once its connection is made, then
+ * echoes as echo_job. */
+static void echo_after_free_job(server *srv, ps_tls *t)
+{
+    ps_tls_config_free(srv->cfg);
+    srv->cfg = NULL;
+    echo_job(srv, t);
+}
+
+/* portsock_tls.h: connections keep what they need of their configuration
+ * (common code counts the references), so both sides may free theirs
+ * while the connection lives; ASan and valgrind see any use after it. */
+Test(tls, configurations_may_be_freed_while_connections_live, .timeout = 30)
+{
+    server srv;
+    ps_tls *t;
+    char buf[16];
+    size_t got;
+    static const char *const protos[] = {"h2"};
+    ps_tls_config *s = server_config("server");
+    OK(ps_tls_config_set_alpn(s, protos, 1));
+    pst_tls_server_start(&srv, NULL, s, echo_after_free_job);
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
+    OK(ps_tls_config_set_alpn(c, protos, 1));
+    OK(ps_tls_connect(&t, "localhost", srv.port, c, 10000));
+    ps_tls_config_free(c);
+    cr_assert_str_eq(ps_tls_alpn(t), "h2");
+    OK(ps_tls_send_all(t, "hello", 5, NULL, 10000));
+    OK(ps_tls_recv_all(t, buf, 5, &got, 10000));
+    cr_assert_arr_eq(buf, "hello", 5);
+    OK(ps_tls_recv(t, buf, sizeof buf, &got, 10000));
+    cr_assert_eq(got, 0);
+    OK(ps_tls_close(t));
+    pst_tls_server_join(&srv);
+    OK(srv.handshake_rc);
+    cr_assert_str_eq(srv.alpn, "h2");
+}
+
 Test(tls, numeric_address_is_verified_and_sends_no_sni, .timeout = 30)
 {
     server srv;
