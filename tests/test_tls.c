@@ -54,14 +54,26 @@ static void echo_job(server *srv, ps_tls *t)
     ps_tls_shutdown(t, 10000);
 }
 
+/* Against echo_job: "hello" comes back, then the server's close_notify,
+ * the clean end, as the plain twin's. */
+static void echo_and_close_notify(ps_tls *t)
+{
+    char buf[16];
+    size_t got;
+    OK(ps_tls_send_all(t, "hello", 5, NULL, 10000));
+    OK(ps_tls_recv_all(t, buf, 5, &got, 10000));
+    cr_assert_arr_eq(buf, "hello", 5);
+    OK(ps_tls_recv(t, buf, sizeof buf, &got, 10000));
+    cr_assert_eq(got, 0);
+}
+
 /* ---- verification ---- */
 
 Test(tls, verified_connection_round_trip, .timeout = 30)
 {
     server srv;
     ps_tls *t;
-    char subject[256], buf[16];
-    size_t got;
+    char subject[256];
     pst_tls_server_start(&srv, NULL, server_config("server"), echo_job);
     ps_tls_config *c = pst_tls_client_config("ca.pem");
     OK(ps_tls_connect(&t, "localhost", srv.port, c, 10000));
@@ -70,12 +82,7 @@ Test(tls, verified_connection_round_trip, .timeout = 30)
     cr_assert(strstr(subject, "CN=localhost") != NULL, "subject %s", subject);
     cr_assert_str_eq(ps_tls_server_name(t), "localhost");
     cr_assert_str_eq(ps_tls_alpn(t), "");
-    OK(ps_tls_send_all(t, "hello", 5, NULL, 10000));
-    OK(ps_tls_recv_all(t, buf, 5, &got, 10000));
-    cr_assert_arr_eq(buf, "hello", 5);
-    /* The server's close_notify: the clean end, as the plain twin's. */
-    OK(ps_tls_recv(t, buf, sizeof buf, &got, 10000));
-    cr_assert_eq(got, 0);
+    echo_and_close_notify(t);
     OK(ps_tls_close(t));
     pst_tls_server_join(&srv);
     OK(srv.handshake_rc);
@@ -100,8 +107,6 @@ Test(tls, configurations_may_be_freed_while_connections_live, .timeout = 30)
 {
     server srv;
     ps_tls *t;
-    char buf[16];
-    size_t got;
     static const char *const protos[] = {"h2"};
     ps_tls_config *s = server_config("server");
     OK(ps_tls_config_set_alpn(s, protos, 1));
@@ -111,11 +116,7 @@ Test(tls, configurations_may_be_freed_while_connections_live, .timeout = 30)
     OK(ps_tls_connect(&t, "localhost", srv.port, c, 10000));
     ps_tls_config_free(c);
     cr_assert_str_eq(ps_tls_alpn(t), "h2");
-    OK(ps_tls_send_all(t, "hello", 5, NULL, 10000));
-    OK(ps_tls_recv_all(t, buf, 5, &got, 10000));
-    cr_assert_arr_eq(buf, "hello", 5);
-    OK(ps_tls_recv(t, buf, sizeof buf, &got, 10000));
-    cr_assert_eq(got, 0);
+    echo_and_close_notify(t);
     OK(ps_tls_close(t));
     pst_tls_server_join(&srv);
     OK(srv.handshake_rc);
