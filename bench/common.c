@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "raw.h"
 
@@ -74,4 +75,39 @@ double bench_median(double *v, size_t n)
         return 0;
     qsort(v, n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+_Noreturn void bench_poller_serve(const char *prog, ps_poller *poller,
+                                  ps_socket_t l,
+                                  void (*accept_all)(ps_socket_t l),
+                                  void (*ready)(void *data, unsigned revents))
+{
+    char port[16];
+    ps_pollitem li;
+    memset(&li, 0, sizeof li);
+    li.kind = PS_KIND_SOCKET;
+    li.sock = l;
+    li.events = PS_POLL_READ;
+    int r = ps_poller_add(poller, &li, NULL);
+    if (r != 0) {
+        fprintf(stderr, "%s: ps_poller_add: %s\n", prog, ps_strerror(r));
+        exit(1);
+    }
+    bench_port_text(l, port, sizeof port);
+    printf("port %s\n", port);
+    fflush(stdout);
+    ps_event evs[256];
+    for (;;) {
+        int n = ps_poller_wait(poller, evs, 256, -1);
+        if (n < 0) {
+            fprintf(stderr, "%s: ps_poller_wait: %s\n", prog, ps_strerror(n));
+            exit(1);
+        }
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data)
+                ready(evs[i].data, evs[i].revents);
+            else
+                accept_all(l);
+        }
+    }
 }

@@ -20,5 +20,13 @@ int bench_raw_send_all(ps_socket_t s, const void *buf, size_t len);
 int bench_raw_recv_all(ps_socket_t s, void *buf, size_t len);
 /* Median of n values (sorts them); 0 for n == 0. */
 double bench_median(double *v, size_t n);
+/* An echo server's loop on poller: watches the listener l, prints
+ * "port N" on stdout, then for ever calls accept_all(l) when l is ready
+ * and ready(data, revents) for every other item. A failure exits 1 with
+ * "prog: what: reason". */
+_Noreturn void bench_poller_serve(const char *prog, ps_poller *poller,
+                                  ps_socket_t l,
+                                  void (*accept_all)(ps_socket_t l),
+                                  void (*ready)(void *data, unsigned revents));
 
 #endif

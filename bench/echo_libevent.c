@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/listener.h>
+
+#include "libevent_listen.h"
 
 #define BUF 4096
 
@@ -92,20 +93,13 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
-                      struct sockaddr *sa, int salen, void *arg)
+static void on_accept(evutil_socket_t fd)
 {
-    int one = 1;
-    (void)l;
-    (void)sa;
-    (void)salen;
-    (void)arg;
     conn *c = malloc(sizeof *c);
     if (!c)
         fail("malloc");
     c->fd = fd;
     c->npend = 0;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->rd = event_new(base, fd, EV_READ | EV_PERSIST, on_read, c);
     c->wr = event_new(base, fd, EV_WRITE | EV_PERSIST, on_write, c);
     if (!c->rd || !c->wr || event_add(c->rd, NULL) != 0)
@@ -114,20 +108,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 
 int main(int argc, char **argv)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof a;
-    a.sin_port = htons((uint16_t)(argc > 1 ? atoi(argv[1]) : 0));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     base = event_base_new();
     if (!base)
         fail("event_base_new");
-    /* The listener makes accepted sockets non-blocking and close-on-exec. */
-    struct evconnlistener *l = evconnlistener_new_bind(
-        base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 4096,
-        (struct sockaddr *)&a, sizeof a);
-    if (!l || getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&a, &len) != 0)
+    if (bench_ev_listen(base, argc > 1 ? atoi(argv[1]) : 0, on_accept) != 0)
         fail("listen");
-    printf("port %d\n", ntohs(a.sin_port));
-    fflush(stdout);
     return event_base_dispatch(base);
 }

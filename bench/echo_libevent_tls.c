@@ -24,6 +24,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "libevent_listen.h"
+
 static struct event_base *base;
 static SSL_CTX *ctx;
 
@@ -48,15 +50,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         bufferevent_free(bev); /* frees the SSL and closes the socket */
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
-                      struct sockaddr *sa, int salen, void *arg)
+static void on_accept(evutil_socket_t fd)
 {
-    int one = 1;
-    (void)l;
-    (void)sa;
-    (void)salen;
-    (void)arg;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     SSL *ssl = SSL_new(ctx);
     if (!ssl)
         fail("SSL_new");
@@ -71,14 +66,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 
 int main(int argc, char **argv)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof a;
     if (argc != 4) {
         fprintf(stderr, "usage: echo_libevent_tls PORT CERT KEY\n");
         return 2;
     }
-    a.sin_port = htons((uint16_t)atoi(argv[1]));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx)
         fail("SSL_CTX_new");
@@ -90,14 +81,7 @@ int main(int argc, char **argv)
     base = event_base_new();
     if (!base)
         fail("event_base_new");
-    /* The listener makes accepted sockets non-blocking and close-on-exec. */
-    struct evconnlistener *l = evconnlistener_new_bind(
-        base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 4096,
-        (struct sockaddr *)&a, sizeof a);
-    if (!l ||
-        getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&a, &len) != 0)
+    if (bench_ev_listen(base, atoi(argv[1]), on_accept) != 0)
         fail("listen");
-    printf("port %d\n", ntohs(a.sin_port));
-    fflush(stdout);
     return event_base_dispatch(base);
 }

@@ -58,8 +58,9 @@ static int send_some(conn *c, const char *buf, size_t len)
     return 0;
 }
 
-static void on_ready(conn *c, unsigned revents)
+static void on_ready(void *data, unsigned revents)
 {
+    conn *c = data;
     if (c->npend > 0) {
         if (send_some(c, c->pend, c->npend) != 0) {
             drop(c);
@@ -107,34 +108,11 @@ static void accept_all(ps_socket_t l)
 int main(int argc, char **argv)
 {
     ps_socket_t l;
-    char port[16];
     int r;
     if ((r = ps_init()) != 0 ||
         (r = ps_listen(&l, "127.0.0.1", argc > 1 ? argv[1] : "0", 0)) != 0)
         fail("listen", r);
     if ((r = ps_poller_open(&poller)) != 0)
         fail("ps_poller_open", r);
-    ps_pollitem li;
-    memset(&li, 0, sizeof li);
-    li.kind = PS_KIND_SOCKET;
-    li.sock = l;
-    li.events = PS_POLL_READ;
-    if ((r = ps_poller_add(poller, &li, NULL)) != 0)
-        fail("ps_poller_add", r);
-    bench_port_text(l, port, sizeof port);
-    printf("port %s\n", port);
-    fflush(stdout);
-
-    ps_event evs[256];
-    for (;;) {
-        int n = ps_poller_wait(poller, evs, 256, -1);
-        if (n < 0)
-            fail("ps_poller_wait", n);
-        for (int i = 0; i < n; i++) {
-            if (evs[i].data)
-                on_ready(evs[i].data, evs[i].revents);
-            else
-                accept_all(l);
-        }
-    }
+    bench_poller_serve("echo_ps_poller", poller, l, accept_all, on_ready);
 }

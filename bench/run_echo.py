@@ -18,10 +18,10 @@ generator reads the server's CPU time from /proc/PID (all its threads).
 import argparse
 import os
 import resource
-import select
 import subprocess
 import sys
-import tempfile
+
+from benchlib import Server, result_fields
 
 NATIVE = ["epoll", "ps_poller", "ps_select", "libuv", "libevent"]
 WINE = ["ps_poller", "ps_select"]
@@ -49,41 +49,9 @@ def raise_nofile():
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-class Server:
-    def __init__(self, name, argv, env=None):
-        self.name = name
-        self.err = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.err,
-                                     stdin=subprocess.DEVNULL, env=env,
-                                     preexec_fn=raise_nofile)
-        self.port = None
-        self.helper = None  # a process doing part of the server's work
-        line = b""
-        # Wine's first start of a prefix can take a while.
-        while not line.endswith(b"\n"):
-            ready, _, _ = select.select([self.proc.stdout], [], [], 60)
-            if not ready:
-                break
-            c = os.read(self.proc.stdout.fileno(), 1)
-            if not c:
-                break
-            line += c
-        words = line.split()
-        if len(words) == 2 and words[0] == b"port":
-            self.port = int(words[1])
-
-    def errors(self):
-        self.err.seek(0)
-        return self.err.read().decode(errors="replace").strip()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+def start_server(name, argv, env=None):
+    # Wine's first start of a prefix can take a while.
+    return Server(argv, name=name, env=env, wait=60, preexec_fn=raise_nofile)
 
 
 def wineserver_of(prefix):
@@ -115,7 +83,7 @@ def run_case(loadgen, server, args, secs):
         return None, "loadgen did not finish"
     for line in out.stdout.splitlines():
         if line.startswith("result "):
-            fields = dict(w.split("=", 1) for w in line.split()[1:])
+            fields = result_fields(line)
             if out.returncode == 0:
                 return {k: float(v) for k, v in fields.items()}, None
     return None, (out.stderr.strip() or "loadgen failed (%d)" % out.returncode)
@@ -250,10 +218,10 @@ def main():
         for name in names:
             if name == "epoll":
                 argv = [os.path.join(opts.bindir, "echo_epoll")]
-                servers.append(Server("epoll (Linux)", argv))
+                servers.append(start_server("epoll (Linux)", argv))
             else:
                 exe = os.path.join(opts.winbindir, "echo_%s.exe" % name)
-                servers.append(Server(name + " (Wine)", [opts.wine, exe], env))
+                servers.append(start_server(name + " (Wine)", [opts.wine, exe], env))
         baseline = "epoll (Linux)"
         ws = wineserver_of(env.get("WINEPREFIX", os.path.expanduser("~/.wine")))
         for s in servers[1:]:
@@ -269,7 +237,7 @@ def main():
             if not os.access(exe, os.X_OK):
                 print("run_echo: %s not built (missing library?), left out" % exe)
                 continue
-            servers.append(Server(name, [exe]))
+            servers.append(start_server(name, [exe]))
         title = ("Echo, 64-byte requests over loopback, native, %d s per case, median of %d rounds"
                  % (opts.secs, opts.rounds))
     live = []

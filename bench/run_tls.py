@@ -19,49 +19,16 @@ The certificates (tests/tls/make_certs.sh) go to BINDIR/tls-certs.
 """
 import argparse
 import os
-import select
 import statistics
 import subprocess
 import sys
-import tempfile
+
+from benchlib import Server, result_fields
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MAKE_CERTS = os.path.join(HERE, "..", "tests", "tls", "make_certs.sh")
 SERVERS = [("portsock ps_poller", "echo_ps_poller_tls"),
            ("libevent bufferevent_openssl", "echo_libevent_tls")]
-
-
-class Server:
-    def __init__(self, argv):
-        self.err = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.err,
-                                     stdin=subprocess.DEVNULL)
-        self.port = None
-        line = b""
-        while not line.endswith(b"\n"):
-            ready, _, _ = select.select([self.proc.stdout], [], [], 30)
-            if not ready:
-                break
-            c = os.read(self.proc.stdout.fileno(), 1)
-            if not c:
-                break
-            line += c
-        words = line.split()
-        if len(words) == 2 and words[0] == b"port":
-            self.port = int(words[1])
-
-    def errors(self):
-        self.err.seek(0)
-        return self.err.read().decode(errors="replace").strip()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def loadgen(bindir, server, conns, secs, ca):
@@ -71,7 +38,7 @@ def loadgen(bindir, server, conns, secs, ca):
     out = subprocess.run(argv, capture_output=True, text=True, timeout=secs + 120)
     if out.returncode != 0:
         raise RuntimeError("loadgen_tls failed: " + out.stderr.strip())
-    fields = dict(w.split("=", 1) for w in out.stdout.split()[1:])
+    fields = result_fields(out.stdout)
     return float(fields["rps"]), float(fields["cpu_us_per_req"])
 
 

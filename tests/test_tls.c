@@ -16,6 +16,7 @@
 #include "portsock_tls.h"
 #include "support.h"
 #include "tls_certs.h"
+#include "tls_peer.h"
 
 #include "rc_assert.h"
 
@@ -39,67 +40,7 @@ static ps_tls_config *server_config(const char *name)
     return c;
 }
 
-static ps_tls_config *client_config(const char *ca)
-{
-    ps_tls_config *c;
-    OK(ps_tls_config_new(&c, PS_TLS_CLIENT));
-    OK(ps_tls_config_set_ca(c, pst_cert(ca)));
-    return c;
-}
-
-/* ---- a server on a thread: accepts one connection, handshakes, then
- * runs its job ---- */
-
-typedef struct server {
-    ps_socket_t listener;
-    char port[8];
-    ps_tls_config *cfg;
-    void (*job)(struct server *srv, ps_tls *t);
-    int handshake_rc;
-    char sni[256];
-    char alpn[64];
-    char reason[256];
-    pst_thread *thread;
-} server;
-
-static void server_run(void *arg)
-{
-    server *srv = arg;
-    ps_socket_t s;
-    ps_tls *t;
-    srv->handshake_rc = ps_accept(srv->listener, &s, NULL, 10000);
-    if (srv->handshake_rc != 0)
-        return;
-    srv->handshake_rc = ps_tls_wrap(&t, s, srv->cfg, NULL);
-    if (srv->handshake_rc != 0)
-        return;
-    srv->handshake_rc = ps_tls_handshake(t, 10000);
-    snprintf(srv->sni, sizeof srv->sni, "%s", ps_tls_server_name(t));
-    snprintf(srv->alpn, sizeof srv->alpn, "%s", ps_tls_alpn(t));
-    snprintf(srv->reason, sizeof srv->reason, "%s", ps_tls_reason(t));
-    if (srv->handshake_rc == 0 && srv->job)
-        srv->job(srv, t);
-    ps_tls_close(t);
-}
-
-static void server_start(server *srv, ps_tls_config *cfg,
-                         void (*job)(server *, ps_tls *))
-{
-    memset(srv, 0, sizeof *srv);
-    srv->cfg = cfg;
-    srv->job = job;
-    OK(ps_listen(&srv->listener, NULL, "0", 8));
-    snprintf(srv->port, sizeof srv->port, "%d", pst_local_port(srv->listener));
-    srv->thread = pst_thread_start(server_run, srv);
-    cr_assert_not_null(srv->thread);
-}
-
-static void server_join(server *srv)
-{
-    pst_thread_join(srv->thread);
-    ps_close(srv->listener);
-    ps_tls_config_free(srv->cfg);
-}
+typedef pst_tls_server server;
 
 /* The server echoes one message of up to 64 bytes, then sends
  * close_notify. */
@@ -113,45 +54,84 @@ static void echo_job(server *srv, ps_tls *t)
     ps_tls_shutdown(t, 10000);
 }
 
+/* Against echo_job: "hello" comes back, then the server's close_notify,
+ * the clean end, as the plain twin's. */
+static void echo_and_close_notify(ps_tls *t)
+{
+    char buf[16];
+    size_t got;
+    OK(ps_tls_send_all(t, "hello", 5, NULL, 10000));
+    OK(ps_tls_recv_all(t, buf, 5, &got, 10000));
+    cr_assert_arr_eq(buf, "hello", 5);
+    OK(ps_tls_recv(t, buf, sizeof buf, &got, 10000));
+    cr_assert_eq(got, 0);
+}
+
 /* ---- verification ---- */
 
 Test(tls, verified_connection_round_trip, .timeout = 30)
 {
     server srv;
     ps_tls *t;
-    char subject[256], buf[16];
-    size_t got;
-    server_start(&srv, server_config("server"), echo_job);
-    ps_tls_config *c = client_config("ca.pem");
+    char subject[256];
+    pst_tls_server_start(&srv, NULL, server_config("server"), echo_job);
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     OK(ps_tls_connect(&t, "localhost", srv.port, c, 10000));
     cr_assert_eq(ps_tls_version(t), PS_TLS_1_3);
     OK(ps_tls_peer_subject(t, subject, sizeof subject));
     cr_assert(strstr(subject, "CN=localhost") != NULL, "subject %s", subject);
     cr_assert_str_eq(ps_tls_server_name(t), "localhost");
     cr_assert_str_eq(ps_tls_alpn(t), "");
-    OK(ps_tls_send_all(t, "hello", 5, NULL, 10000));
-    OK(ps_tls_recv_all(t, buf, 5, &got, 10000));
-    cr_assert_arr_eq(buf, "hello", 5);
-    /* The server's close_notify: the clean end, as the plain twin's. */
-    OK(ps_tls_recv(t, buf, sizeof buf, &got, 10000));
-    cr_assert_eq(got, 0);
+    echo_and_close_notify(t);
     OK(ps_tls_close(t));
-    server_join(&srv);
+    pst_tls_server_join(&srv);
     OK(srv.handshake_rc);
     cr_assert_str_eq(srv.sni, "localhost", "the server saw SNI \"%s\"",
                      srv.sni);
     ps_tls_config_free(c);
 }
 
+/* The server frees its configuration once its connection is made, then
+ * echoes as echo_job. */
+static void echo_after_free_job(server *srv, ps_tls *t)
+{
+    ps_tls_config_free(srv->cfg);
+    srv->cfg = NULL;
+    echo_job(srv, t);
+}
+
+/* portsock_tls.h: connections keep what they need of their configuration
+ * (common code counts the references), so both sides may free theirs
+ * while the connection lives; ASan and valgrind see any use after it. */
+Test(tls, configurations_may_be_freed_while_connections_live, .timeout = 30)
+{
+    server srv;
+    ps_tls *t;
+    static const char *const protos[] = {"h2"};
+    ps_tls_config *s = server_config("server");
+    OK(ps_tls_config_set_alpn(s, protos, 1));
+    pst_tls_server_start(&srv, NULL, s, echo_after_free_job);
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
+    OK(ps_tls_config_set_alpn(c, protos, 1));
+    OK(ps_tls_connect(&t, "localhost", srv.port, c, 10000));
+    ps_tls_config_free(c);
+    cr_assert_str_eq(ps_tls_alpn(t), "h2");
+    echo_and_close_notify(t);
+    OK(ps_tls_close(t));
+    pst_tls_server_join(&srv);
+    OK(srv.handshake_rc);
+    cr_assert_str_eq(srv.alpn, "h2");
+}
+
 Test(tls, numeric_address_is_verified_and_sends_no_sni, .timeout = 30)
 {
     server srv;
     ps_tls *t;
-    server_start(&srv, server_config("server"), NULL);
-    ps_tls_config *c = client_config("ca.pem");
+    pst_tls_server_start(&srv, NULL, server_config("server"), NULL);
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     OK(ps_tls_connect(&t, "127.0.0.1", srv.port, c, 10000));
     ps_tls_close(t);
-    server_join(&srv);
+    pst_tls_server_join(&srv);
     OK(srv.handshake_rc);
     cr_assert_str_eq(srv.sni, "");
     ps_tls_config_free(c);
@@ -165,14 +145,14 @@ static void rejected(const char *server_cert, const char *ca, const char *host,
     server srv;
     ps_tls *t = (ps_tls *)&t;
     long before = pst_open_handle_count();
-    server_start(&srv, server_config(server_cert), NULL);
-    ps_tls_config *c = client_config(ca);
+    pst_tls_server_start(&srv, NULL, server_config(server_cert), NULL);
+    ps_tls_config *c = pst_tls_client_config(ca);
     RC_IS(ps_tls_connect(&t, host, srv.port, c, 10000), PS_ECERT);
     cr_assert_null(t);
     const char *reason = ps_tls_reason(NULL);
     cr_assert(strstr(reason, want1) || (want2 && strstr(reason, want2)),
               "reason \"%s\"", reason);
-    server_join(&srv);
+    pst_tls_server_join(&srv);
     /* The server hears the client's alert: a protocol failure there. */
     RC_IS(srv.handshake_rc, PS_ETLS);
     cr_assert_neq(srv.reason[0], '\0');
@@ -206,12 +186,12 @@ Test(tls, self_signed_is_accepted_only_without_verification, .timeout = 30)
 {
     server srv;
     ps_tls *t;
-    server_start(&srv, server_config("self"), NULL);
-    ps_tls_config *c = client_config("ca.pem");
+    pst_tls_server_start(&srv, NULL, server_config("self"), NULL);
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     OK(ps_tls_config_set_verify(c, PS_TLS_VERIFY_NONE_INSECURE));
     OK(ps_tls_connect(&t, "localhost", srv.port, c, 10000));
     ps_tls_close(t);
-    server_join(&srv);
+    pst_tls_server_join(&srv);
     OK(srv.handshake_rc);
     ps_tls_config_free(c);
 }
@@ -225,15 +205,15 @@ Test(tls, client_certificate_required_and_verified, .timeout = 30)
     ps_tls_config *s = server_config("server");
     OK(ps_tls_config_set_ca(s, pst_cert("ca.pem")));
     OK(ps_tls_config_set_verify(s, PS_TLS_VERIFY_PEER));
-    server_start(&srv, s, echo_job);
-    ps_tls_config *c = client_config("ca.pem");
+    pst_tls_server_start(&srv, NULL, s, echo_job);
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     OK(ps_tls_config_set_cert(c, pst_cert("client.pem"),
                               pst_cert("client.key")));
     OK(ps_tls_connect(&t, "localhost", srv.port, c, 10000));
     OK(ps_tls_send_all(t, "x", 1, NULL, 10000));
     OK(ps_tls_recv_all(t, buf, 1, &got, 10000));
     ps_tls_close(t);
-    server_join(&srv);
+    pst_tls_server_join(&srv);
     OK(srv.handshake_rc);
     ps_tls_config_free(c);
 }
@@ -246,13 +226,13 @@ Test(tls, alpn_is_agreed_in_the_servers_order, .timeout = 30)
     static const char *const client_protos[] = {"h2", "http/1.1", "x"};
     ps_tls_config *s = server_config("server");
     OK(ps_tls_config_set_alpn(s, server_protos, 2));
-    server_start(&srv, s, NULL);
-    ps_tls_config *c = client_config("ca.pem");
+    pst_tls_server_start(&srv, NULL, s, NULL);
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     OK(ps_tls_config_set_alpn(c, client_protos, 3));
     OK(ps_tls_connect(&t, "localhost", srv.port, c, 10000));
     cr_assert_str_eq(ps_tls_alpn(t), "http/1.1");
     ps_tls_close(t);
-    server_join(&srv);
+    pst_tls_server_join(&srv);
     cr_assert_str_eq(srv.alpn, "http/1.1");
     ps_tls_config_free(c);
 }
@@ -290,7 +270,7 @@ Test(tls, config_is_immutable_once_used_and_checks_arguments, .timeout = 30)
  * before any I/O, its count set to 0. */
 Test(tls, data_calls_check_their_arguments, .timeout = 30)
 {
-    ps_tls_config *c = client_config("ca.pem");
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     ps_socket_t a, b;
     ps_tls *t;
     char buf[4];
@@ -349,7 +329,7 @@ static void pair_open(pair *p)
 {
     ps_socket_t a, b;
     p->scfg = server_config("server");
-    p->ccfg = client_config("ca.pem");
+    p->ccfg = pst_tls_client_config("ca.pem");
     pst_tcp_pair(&a, &b);
     OK(ps_tls_wrap(&p->c, a, p->ccfg, "localhost"));
     OK(ps_tls_wrap(&p->s, b, p->scfg, NULL));
@@ -620,7 +600,7 @@ Test(tls, event_loop_with_timeout_zero, .timeout = 30)
     ps_socket_t a, b;
     ps_tls *c, *s;
     ps_tls_config *scfg = server_config("server");
-    ps_tls_config *ccfg = client_config("ca.pem");
+    ps_tls_config *ccfg = pst_tls_client_config("ca.pem");
     pst_tcp_pair(&a, &b);
     OK(ps_tls_wrap(&c, a, ccfg, "localhost"));
     OK(ps_tls_wrap(&s, b, scfg, NULL));
@@ -712,7 +692,7 @@ Test(tls, handshake_deadline_holds_against_a_silent_peer, .timeout = 30)
     ps_tls *t;
     char port[8];
     listen_local(&l, port);
-    ps_tls_config *c = client_config("ca.pem");
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     /* The kernel completes the TCP connection; no one ever answers. */
     int64_t t0 = pst_now_ms();
     RC_IS(ps_tls_connect(&t, "127.0.0.1", port, c, 400), PS_ETIMEDOUT);
@@ -730,7 +710,7 @@ Test(tls, handshake_deadline_holds_against_a_dripping_peer, .timeout = 30)
     listen_local(&d.listener, port);
     atomic_init(&d.stop, 0);
     pst_thread *th = pst_thread_start(drip, &d);
-    ps_tls_config *c = client_config("ca.pem");
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     int64_t t0 = pst_now_ms();
     RC_IS(ps_tls_connect(&t, "127.0.0.1", port, c, 700), PS_ETIMEDOUT);
     pst_assert_took(t0, 700, 700 + pst_slack_ms(300), "ps_tls_connect");
@@ -784,7 +764,7 @@ Test(tls, tls_1_1_only_peer_is_refused, .timeout = 30)
     char port[8];
     listen_local(&o.listener, port);
     pst_thread *th = pst_thread_start(old_peer_run, &o);
-    ps_tls_config *c = client_config("ca.pem");
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     RC_IS(ps_tls_connect(&t, "localhost", port, c, 10000), PS_ETLS);
     const char *reason = ps_tls_reason(NULL);
     cr_assert(strstr(reason, "protocol") != NULL, "reason \"%s\"", reason);

@@ -15,33 +15,10 @@
 #include "portsock_tls.h"
 #include "support.h"
 #include "tls_certs.h"
+#include "tls_peer.h"
 #include "trust_support.h"
 
 #include "rc_assert.h"
-
-typedef struct server {
-    ps_socket_t listener;
-    char port[8];
-    ps_tls_config *cfg;
-    int rc;
-    pst_thread *thread;
-} server;
-
-/* Accepts one connection and runs the handshake to its end. */
-static void server_run(void *arg)
-{
-    server *srv = arg;
-    ps_socket_t s;
-    ps_tls *t;
-    srv->rc = ps_accept(srv->listener, &s, NULL, 10000);
-    if (srv->rc != 0)
-        return;
-    srv->rc = ps_tls_wrap(&t, s, srv->cfg, NULL);
-    if (srv->rc != 0)
-        return;
-    srv->rc = ps_tls_handshake(t, 10000);
-    ps_tls_close(t);
-}
 
 /* A handshake of a client whose configuration is cfg against a server
  * with the certificate name (.pem, .key); its result, the reason kept in
@@ -49,25 +26,20 @@ static void server_run(void *arg)
 static int handshake_with(ps_tls_config *cfg, const char *name, char *reason,
                           size_t cap)
 {
-    server srv;
-    memset(&srv, 0, sizeof srv);
-    OK(ps_tls_config_new(&srv.cfg, PS_TLS_SERVER));
+    ps_tls_config *scfg;
+    OK(ps_tls_config_new(&scfg, PS_TLS_SERVER));
     char pem[64], key[64];
     snprintf(pem, sizeof pem, "%s.pem", name);
     snprintf(key, sizeof key, "%s.key", name);
-    OK(ps_tls_config_set_cert(srv.cfg, pst_cert(pem), pst_cert(key)));
-    OK(ps_listen(&srv.listener, "127.0.0.1", "0", 8));
-    snprintf(srv.port, sizeof srv.port, "%d", pst_local_port(srv.listener));
-    srv.thread = pst_thread_start(server_run, &srv);
-    cr_assert_not_null(srv.thread);
+    OK(ps_tls_config_set_cert(scfg, pst_cert(pem), pst_cert(key)));
+    pst_tls_server srv;
+    pst_tls_server_start(&srv, "127.0.0.1", scfg, NULL);
     ps_tls *t = NULL;
     int rc = ps_tls_connect(&t, "127.0.0.1", srv.port, cfg, 10000);
     snprintf(reason, cap, "%s", ps_tls_reason(t));
     if (t)
         ps_tls_close(t);
-    pst_thread_join(srv.thread);
-    ps_close(srv.listener);
-    ps_tls_config_free(srv.cfg);
+    pst_tls_server_join(&srv);
     return rc;
 }
 

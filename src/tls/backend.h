@@ -58,6 +58,7 @@ struct ps_tls_config {
     int role;              /* PS_TLS_CLIENT or PS_TLS_SERVER */
     int verify;            /* PS_TLS_VERIFY_* */
     atomic_int used;       /* set by the first ps_tls_wrap: setters fail */
+    atomic_int refs;       /* ps_tls_config_free's plus one per connection */
     ps__tls_be_config *be; /* the backend's context */
 };
 
@@ -75,6 +76,7 @@ struct ps_tls {
                               * buffers, made on first use */
     char reason[PS__TLS_REASON];
     ps__tls_be *be;
+    ps_tls_config *cfg; /* a reference (NULL before ps__tls_be_new) */
     /* While a step runs, the running call's deadline, within which the
      * transport may wait (NULL otherwise). For common code only. */
     const struct ps__tls_deadline *deadline;
@@ -106,10 +108,10 @@ void ps__tls_set_reason(ps_tls *t, const char *text);
  * reason receives the backend's text on failure (PS__TLS_REASON bytes).
  * config_new: a context for role with the defaults of portsock_tls.h
  * (system trust store, TLS 1.2 at least, never 1.0/1.1). 0, PS_ENOMEM or
- * PS_ETLS. config_free: also while connections made from it live (they
- * hold their own reference). The setters run only before first use
- * (common code checks); set_ca with NULL path: the system store. alpn is
- * the wire form (length-prefixed names, checked by common code). */
+ * PS_ETLS. config_free: once no connection uses it (common code counts
+ * the references, so c outlives t->be). The setters run only before first
+ * use (common code checks); set_ca with NULL path: the system store. alpn
+ * is the wire form (length-prefixed names, checked by common code). */
 int ps__tls_be_config_new(ps__tls_be_config **out, int role, char *reason);
 void ps__tls_be_config_free(ps__tls_be_config *c);
 int ps__tls_be_config_set_ca(ps__tls_be_config *c, const char *path,

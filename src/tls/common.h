@@ -27,4 +27,8 @@ int ps__tls_wait(ps_tls *t, const ps__tls_deadline *d);
 /* Runs the handshake to its end within d (at once when done). */
 int ps__tls_handshake_within(ps_tls *t, const ps__tls_deadline *d);
 
+/* Drops one reference to cfg (ps_tls_config_free's or a connection's);
+ * the last frees it and the backend's context. */
+void ps__tls_config_release(ps_tls_config *cfg);
+
 #endif

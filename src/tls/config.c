@@ -20,6 +20,7 @@ int ps_tls_config_new(ps_tls_config **out, int role)
     c->role = role;
     c->verify = PS_TLS_VERIFY_PEER_AND_HOST;
     atomic_init(&c->used, 0);
+    atomic_init(&c->refs, 1);
     int r = ps__tls_be_config_new(&c->be, role, reason);
     if (r != 0) {
         ps__tls_set_reason(NULL, reason);
@@ -32,7 +33,14 @@ int ps_tls_config_new(ps_tls_config **out, int role)
 
 void ps_tls_config_free(ps_tls_config *cfg)
 {
-    if (!cfg)
+    if (cfg)
+        ps__tls_config_release(cfg);
+}
+
+/* Connections made from a configuration keep it until they close. */
+void ps__tls_config_release(ps_tls_config *cfg)
+{
+    if (atomic_fetch_sub(&cfg->refs, 1) != 1)
         return;
     ps__tls_be_config_free(cfg->be);
     free(cfg);

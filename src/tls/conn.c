@@ -9,6 +9,8 @@
 static void tls_free(ps_tls *t)
 {
     ps__tls_be_free(t);
+    if (t->cfg)
+        ps__tls_config_release(t->cfg);
     free(t->server_name);
     free(t->scratch);
     free(t);
@@ -45,7 +47,9 @@ int ps_tls_wrap(ps_tls **out, ps_socket_t sock, const ps_tls_config *cfg,
         memcpy(t->server_name, server_name, len);
     }
     /* From here the configuration is in use: its setters fail. */
-    atomic_store(&((ps_tls_config *)cfg)->used, 1);
+    t->cfg = (ps_tls_config *)cfg;
+    atomic_store(&t->cfg->used, 1);
+    atomic_fetch_add(&t->cfg->refs, 1);
     if ((r = ps__tls_be_new(t, cfg->be)) != 0) {
         ps__tls_set_reason(NULL, t->reason);
         goto fail;

@@ -23,26 +23,13 @@ struct ps__tls_be_config {
     int role;
     unsigned char *alpn; /* a server's list, wire form (a client's is in ctx) */
     size_t alpn_len;
-    /* ps_tls_config_free's reference plus one per connection: a server's
-     * ALPN callback reads alpn while its connections live. */
-    atomic_int refs;
 };
 
 struct ps__tls_be {
     SSL *ssl;
-    ps__tls_be_config *config; /* a reference */
+    ps__tls_be_config *config; /* outlives the connection (backend.h) */
     char alpn_text[256];       /* the agreed protocol, terminated */
 };
-
-static void config_release(ps__tls_be_config *c)
-{
-    if (atomic_fetch_sub(&c->refs, 1) != 1)
-        return;
-    SSL_CTX_free(c->ctx);
-    BIO_meth_free(c->bio_method);
-    free(c->alpn);
-    free(c);
-}
 
 /* ---- the BIO over the common transport ---- */
 
@@ -240,13 +227,12 @@ int ps__tls_be_config_new(ps__tls_be_config **out, int role, char *reason)
     if (!c)
         return PS_ENOMEM;
     c->role = role;
-    atomic_init(&c->refs, 1);
     c->ctx = SSL_CTX_new(role == PS_TLS_CLIENT ? TLS_client_method()
                                                : TLS_server_method());
     c->bio_method = bio_method_make();
     if (!c->ctx || !c->bio_method) {
         queue_reason(reason, "cannot make an SSL_CTX");
-        config_release(c);
+        ps__tls_be_config_free(c);
         return PS_ETLS;
     }
     /* Never below TLS 1.2, whatever the system's configuration says. */
@@ -262,7 +248,7 @@ int ps__tls_be_config_new(ps__tls_be_config **out, int role, char *reason)
     } else {
         int rc = load_system_roots(SSL_CTX_get_cert_store(c->ctx), reason);
         if (rc != 0) {
-            config_release(c);
+            ps__tls_be_config_free(c);
             return rc;
         }
     }
@@ -272,8 +258,12 @@ int ps__tls_be_config_new(ps__tls_be_config **out, int role, char *reason)
 
 void ps__tls_be_config_free(ps__tls_be_config *c)
 {
-    if (c)
-        config_release(c);
+    if (!c)
+        return;
+    SSL_CTX_free(c->ctx);
+    BIO_meth_free(c->bio_method);
+    free(c->alpn);
+    free(c);
 }
 
 int ps__tls_be_config_set_ca(ps__tls_be_config *c, const char *path,
@@ -344,7 +334,6 @@ int ps__tls_be_new(ps_tls *t, ps__tls_be_config *c)
     if (!b)
         return PS_ENOMEM;
     t->be = b;
-    atomic_fetch_add(&c->refs, 1);
     b->config = c;
     BIO *bio = NULL;
     if (!(b->ssl = SSL_new(c->ctx)) || !(bio = BIO_new(c->bio_method))) {
@@ -394,7 +383,6 @@ void ps__tls_be_free(ps_tls *t)
     if (!t->be)
         return;
     SSL_free(t->be->ssl);
-    config_release(t->be->config);
     free(t->be);
     t->be = NULL;
 }

@@ -57,11 +57,10 @@ struct ps__tls_be_config {
     /* ALPN in SSPI's form (SEC_APPLICATION_PROTOCOLS), made once. */
     unsigned char *alpn;
     unsigned long alpn_len;
-    atomic_int refs; /* ps_tls_config_free's plus one per connection */
 };
 
 struct ps__tls_be {
-    ps__tls_be_config *config; /* a reference */
+    ps__tls_be_config *config; /* outlives the connection (backend.h) */
     CredHandle cred;
     CtxtHandle ctx;
     int have_cred, have_ctx;
@@ -170,9 +169,9 @@ static void step_start(ps_tls *t)
 
 /* ---- configuration ---- */
 
-static void config_release(ps__tls_be_config *c)
+void ps__tls_be_config_free(ps__tls_be_config *c)
 {
-    if (atomic_fetch_sub(&c->refs, 1) != 1)
+    if (!c)
         return;
     if (c->cert)
         CertFreeCertificateContext(c->cert);
@@ -190,15 +189,8 @@ int ps__tls_be_config_new(ps__tls_be_config **out, int role, char *reason)
         return PS_ENOMEM;
     c->role = role;
     c->min_version = PS_TLS_1_2;
-    atomic_init(&c->refs, 1);
     *out = c;
     return 0;
-}
-
-void ps__tls_be_config_free(ps__tls_be_config *c)
-{
-    if (c)
-        config_release(c);
 }
 
 /* The whole file, NUL-terminated; NULL on failure. */
@@ -331,12 +323,23 @@ typedef struct key_blob {
     int ec;
 } key_blob;
 
+/* der decoded as type into memory to LocalFree; NULL on failure. */
+static void *decode(LPCSTR type, const BYTE *der, DWORD len, DWORD *size)
+{
+    void *out = NULL;
+    *size = 0;
+    if (!CryptDecodeObjectEx(X509_ASN_ENCODING, type, der, len,
+                             CRYPT_DECODE_ALLOC_FLAG, NULL, &out, size))
+        return NULL;
+    return out;
+}
+
 static const char *ec_blob(const BYTE *der, DWORD len, key_blob *k)
 {
-    CRYPT_ECC_PRIVATE_KEY_INFO *ec = NULL;
-    DWORD size = 0;
-    if (!CryptDecodeObjectEx(X509_ASN_ENCODING, X509_ECC_PRIVATE_KEY, der, len,
-                             CRYPT_DECODE_ALLOC_FLAG, NULL, &ec, &size))
+    DWORD size;
+    CRYPT_ECC_PRIVATE_KEY_INFO *ec = decode(X509_ECC_PRIVATE_KEY, der, len,
+                                            &size);
+    if (!ec)
         return "cannot decode the EC private key";
     DWORD n = ec->PrivateKey.cbData;
     ULONG magic = n == 32   ? BCRYPT_ECDSA_PRIVATE_P256_MAGIC
@@ -369,10 +372,9 @@ static const char *ec_blob(const BYTE *der, DWORD len, key_blob *k)
 
 static const char *rsa_blob(const BYTE *der, DWORD len, key_blob *k)
 {
-    BYTE *legacy = NULL;
-    DWORD size = 0;
-    if (!CryptDecodeObjectEx(X509_ASN_ENCODING, PKCS_RSA_PRIVATE_KEY, der, len,
-                             CRYPT_DECODE_ALLOC_FLAG, NULL, &legacy, &size))
+    DWORD size;
+    BYTE *legacy = decode(PKCS_RSA_PRIVATE_KEY, der, len, &size);
+    if (!legacy)
         return "cannot decode the RSA private key";
     const char *err = NULL;
     /* BLOBHEADER, RSAPUBKEY (magic, bit length, exponent), modulus, ... */
@@ -411,12 +413,11 @@ static const char *decode_key(const char *pem, key_blob *k)
         } else if (i == 2) {
             err = ec_blob(der, len, k);
         } else {
-            CRYPT_PRIVATE_KEY_INFO *info = NULL;
-            DWORD size = 0;
+            DWORD size;
+            CRYPT_PRIVATE_KEY_INFO *info = decode(PKCS_PRIVATE_KEY_INFO, der,
+                                                  len, &size);
             err = "cannot decode the PKCS#8 private key";
-            if (CryptDecodeObjectEx(X509_ASN_ENCODING, PKCS_PRIVATE_KEY_INFO,
-                                    der, len, CRYPT_DECODE_ALLOC_FLAG, NULL,
-                                    &info, &size)) {
+            if (info) {
                 const char *oid = info->Algorithm.pszObjId;
                 CRYPT_DER_BLOB *inner = &info->PrivateKey;
                 err = strcmp(oid, szOID_RSA_RSA) == 0
@@ -443,12 +444,10 @@ static int key_matches(const key_blob *k, PCCERT_CONTEXT cert)
     if (k->ec)
         return pub->cbData == 1 + k->pub_len && pub->pbData[0] == 4 &&
                memcmp(pub->pbData + 1, k->pub, k->pub_len) == 0;
-    BYTE *csp = NULL;
-    DWORD size = 0;
+    DWORD size;
+    BYTE *csp = decode(RSA_CSP_PUBLICKEYBLOB, pub->pbData, pub->cbData, &size);
     int same = 0;
-    if (CryptDecodeObjectEx(X509_ASN_ENCODING, RSA_CSP_PUBLICKEYBLOB,
-                            pub->pbData, pub->cbData, CRYPT_DECODE_ALLOC_FLAG,
-                            NULL, &csp, &size)) {
+    if (csp) {
         same = size >= 12 + k->pub_len &&
                memcmp(csp + 12, k->pub, k->pub_len) == 0;
         LocalFree(csp);
@@ -656,7 +655,6 @@ int ps__tls_be_new(ps_tls *t, ps__tls_be_config *c)
     if (!b)
         return PS_ENOMEM;
     t->be = b;
-    atomic_fetch_add(&c->refs, 1);
     b->config = c;
     /* A handle SSPI did not fill stays recognisably invalid. */
     SecInvalidateHandle(&b->ctx);
@@ -686,7 +684,6 @@ void ps__tls_be_free(ps_tls *t)
         FreeCredentialsHandle(&b->cred);
     free(b->in);
     free(b->out);
-    config_release(b->config);
     free(b);
     t->be = NULL;
 }
@@ -1091,12 +1088,10 @@ static int ip_matches(PCCERT_CONTEXT cert, const char *name, int *is_ip)
                                             cert->pCertInfo->cExtension,
                                             cert->pCertInfo->rgExtension);
     CERT_ALT_NAME_INFO *names = NULL;
-    DWORD size = 0;
+    DWORD size;
     int match = 0;
-    if (ext &&
-        CryptDecodeObjectEx(X509_ASN_ENCODING, X509_ALTERNATE_NAME,
-                            ext->Value.pbData, ext->Value.cbData,
-                            CRYPT_DECODE_ALLOC_FLAG, NULL, &names, &size)) {
+    if (ext && (names = decode(X509_ALTERNATE_NAME, ext->Value.pbData,
+                               ext->Value.cbData, &size))) {
         for (DWORD i = 0; i < names->cAltEntry && !match; i++) {
             const CERT_ALT_NAME_ENTRY *e = &names->rgAltEntry[i];
             match = e->dwAltNameChoice == CERT_ALT_NAME_IP_ADDRESS &&

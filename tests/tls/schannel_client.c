@@ -15,6 +15,7 @@
 #include "portsock_tls.h"
 #include "support.h"
 #include "tls_certs.h"
+#include "tls_peer.h"
 
 #include "rc_assert.h"
 
@@ -29,12 +30,15 @@ static const char *port(const char *name)
     return p;
 }
 
-static ps_tls_config *client_config(const char *ca)
+/* A verified connection to the driver's server name at host, with the
+ * test CA; a connection keeps what it needs of its configuration. */
+static ps_tls *verified(const char *host, const char *name)
 {
-    ps_tls_config *c;
-    OK(ps_tls_config_new(&c, PS_TLS_CLIENT));
-    OK(ps_tls_config_set_ca(c, pst_cert(ca)));
-    return c;
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
+    ps_tls *t;
+    OK(ps_tls_connect(&t, host, port(name), c, 10000));
+    ps_tls_config_free(c);
+    return t;
 }
 
 /* Sends "hello", expects it back, then the server's close_notify. */
@@ -52,10 +56,9 @@ static void echo_and_close_notify(ps_tls *t)
 
 Test(schannel_client, verified_round_trip_with_connect, .timeout = 60)
 {
-    ps_tls_config *c = client_config("ca.pem");
     ps_tls *t;
     char subject[256];
-    OK(ps_tls_connect(&t, "localhost", port("ECHO"), c, 10000));
+    t = verified("localhost", "ECHO");
     int v = ps_tls_version(t);
     cr_assert(v == PS_TLS_1_2 || v == PS_TLS_1_3, "version 0x%x", v);
     if (pst_under_wine())
@@ -66,23 +69,19 @@ Test(schannel_client, verified_round_trip_with_connect, .timeout = 60)
     RC_IS(ps_tls_peer_subject(t, subject, 4), PS_EMSGSIZE);
     echo_and_close_notify(t);
     OK(ps_tls_close(t));
-    ps_tls_config_free(c);
 }
 
 Test(schannel_client, verified_handshake_with_openssl_s_server, .timeout = 60)
 {
-    ps_tls_config *c = client_config("ca.pem");
-    ps_tls *t;
-    OK(ps_tls_connect(&t, "localhost", port("GOOD"), c, 10000));
+    ps_tls *t = verified("localhost", "GOOD");
     cr_assert_neq(ps_tls_version(t), 0);
     OK(ps_tls_shutdown(t, 10000));
     OK(ps_tls_close(t));
-    ps_tls_config_free(c);
 }
 
 Test(schannel_client, minimum_tls_1_3, .timeout = 60)
 {
-    ps_tls_config *c = client_config("ca.pem");
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     ps_tls *t = (ps_tls *)&t;
     OK(ps_tls_config_set_min_version(c, PS_TLS_1_3));
     if (pst_under_wine()) {
@@ -100,7 +99,7 @@ Test(schannel_client, minimum_tls_1_3, .timeout = 60)
 
 Test(schannel_client, verified_round_trip_with_wrap, .timeout = 60)
 {
-    ps_tls_config *c = client_config("ca.pem");
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     ps_socket_t s;
     ps_tls *t;
     OK(ps_connect(&s, "127.0.0.1", port("ECHO"), 10000));
@@ -114,13 +113,11 @@ Test(schannel_client, verified_round_trip_with_wrap, .timeout = 60)
 
 Test(schannel_client, numeric_address_is_verified, .timeout = 60)
 {
-    ps_tls_config *c = client_config("ca.pem");
     ps_tls *t;
     /* 127.0.0.1 is one of server.pem's IP names, and is never SNI. */
-    OK(ps_tls_connect(&t, "127.0.0.1", port("ECHO"), c, 10000));
+    t = verified("127.0.0.1", "ECHO");
     echo_and_close_notify(t);
     OK(ps_tls_close(t));
-    ps_tls_config_free(c);
 }
 
 /* A connection to server (with CA file ca) fails with rc and a reason
@@ -128,7 +125,7 @@ Test(schannel_client, numeric_address_is_verified, .timeout = 60)
 static void rejected(const char *server, const char *ca, int rc,
                      const char *words)
 {
-    ps_tls_config *c = client_config(ca);
+    ps_tls_config *c = pst_tls_client_config(ca);
     ps_tls *t = (ps_tls *)&t;
     RC_IS(ps_tls_connect(&t, "localhost", port(server), c, 10000), rc);
     cr_assert_null(t);
@@ -146,7 +143,7 @@ Test(schannel_client, wrong_host_name_is_rejected, .timeout = 60)
 Test(schannel_client, wrong_ip_address_is_rejected, .timeout = 60)
 {
     /* wronghost.pem names wrong.example only: no IP address. */
-    ps_tls_config *c = client_config("ca.pem");
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     ps_tls *t = (ps_tls *)&t;
     RC_IS(ps_tls_connect(&t, "127.0.0.1", port("WRONGHOST"), c, 10000),
           PS_ECERT);
@@ -191,7 +188,7 @@ Test(schannel_client, self_signed_is_accepted_only_without_verification,
 
 Test(schannel_client, tls_1_1_only_peer_is_refused, .timeout = 60)
 {
-    ps_tls_config *c = client_config("ca.pem");
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     ps_tls *t = (ps_tls *)&t;
     RC_IS(ps_tls_connect(&t, "localhost", port("TLS11"), c, 10000), PS_ETLS);
     cr_assert_null(t);
@@ -202,7 +199,7 @@ Test(schannel_client, tls_1_1_only_peer_is_refused, .timeout = 60)
 Test(schannel_client, alpn_is_agreed_in_the_servers_order, .timeout = 60)
 {
     static const char *const protos[] = {"h2", "http/1.1"};
-    ps_tls_config *c = client_config("ca.pem");
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     ps_tls *t;
     OK(ps_tls_config_set_alpn(c, protos, 2));
     OK(ps_tls_connect(&t, "localhost", port("ALPN"), c, 10000));
@@ -214,17 +211,15 @@ Test(schannel_client, alpn_is_agreed_in_the_servers_order, .timeout = 60)
 
 Test(schannel_client, end_without_close_notify_is_truncation, .timeout = 60)
 {
-    ps_tls_config *c = client_config("ca.pem");
     ps_tls *t;
     char buf[16];
     size_t got = 99;
-    OK(ps_tls_connect(&t, "localhost", port("TRUNC"), c, 10000));
+    t = verified("localhost", "TRUNC");
     OK(ps_tls_recv_all(t, buf, 7, &got, 10000));
     cr_assert_arr_eq(buf, "partial", 7);
     RC_IS(ps_tls_recv(t, buf, sizeof buf, &got, 10000), PS_ETRUNCATED);
     cr_assert_eq(got, 0);
     OK(ps_tls_close(t));
-    ps_tls_config_free(c);
 }
 
 static size_t bulk_size(void)
@@ -237,13 +232,12 @@ static size_t bulk_size(void)
 Test(schannel_client, multi_mib_transfer_is_intact_with_exact_counts,
      .timeout = 120)
 {
-    ps_tls_config *c = client_config("ca.pem");
     ps_tls *t;
     size_t n = bulk_size(), got = 0, sent = 0;
     unsigned char *buf = malloc(n);
     cr_assert_not_null(buf);
     /* Down: the server sends n pattern bytes, then close_notify. */
-    OK(ps_tls_connect(&t, "localhost", port("DOWN"), c, 10000));
+    t = verified("localhost", "DOWN");
     int64_t t0 = pst_now_ms();
     OK(ps_tls_recv_all(t, buf, n, &got, 60000));
     int64_t down_ms = pst_now_ms() - t0;
@@ -254,7 +248,7 @@ Test(schannel_client, multi_mib_transfer_is_intact_with_exact_counts,
     OK(ps_tls_close(t));
     /* Up: n pattern bytes out; the server answers 'Y' if all were right. */
     pst_pattern_fill(buf, 0, n);
-    OK(ps_tls_connect(&t, "localhost", port("UP"), c, 10000));
+    t = verified("localhost", "UP");
     t0 = pst_now_ms();
     OK(ps_tls_send_all(t, buf, n, &sent, 60000));
     cr_assert_eq(sent, n);
@@ -270,12 +264,10 @@ Test(schannel_client, multi_mib_transfer_is_intact_with_exact_counts,
             n, (double)n / 1e3 / (double)(down_ms ? down_ms : 1),
             (double)n / 1e3 / (double)(up_ms ? up_ms : 1));
     free(buf);
-    ps_tls_config_free(c);
 }
 
 Test(schannel_client, exact_count_on_timeout_in_send_all, .timeout = 120)
 {
-    ps_tls_config *c = client_config("ca.pem");
     ps_tls *t;
     size_t one = bulk_size(), sent = 0, rest = 0;
     size_t copies = (size_t)strtoul(getenv("PS_T_SLOW_COPIES"), NULL, 10);
@@ -286,7 +278,7 @@ Test(schannel_client, exact_count_on_timeout_in_send_all, .timeout = 120)
     for (size_t i = 1; i < copies; i++)
         memcpy(buf + i * one, buf, one);
     /* The server reads nothing for 3 s: the buffers fill, the time ends. */
-    OK(ps_tls_connect(&t, "localhost", port("SLOW"), c, 10000));
+    t = verified("localhost", "SLOW");
     RC_IS(ps_tls_send_all(t, buf, n, &sent, 1000), PS_ETIMEDOUT);
     cr_assert(sent > 0 && sent < n, "sent %zu of %zu", sent, n);
     /* The count is exact: the rest, from there, makes the stream whole
@@ -298,7 +290,6 @@ Test(schannel_client, exact_count_on_timeout_in_send_all, .timeout = 120)
     cr_log_info("timed out after %zu of %zu bytes", sent, n);
     OK(ps_tls_close(t));
     free(buf);
-    ps_tls_config_free(c);
 }
 
 /* Waits (ps_select) for what t wants; the step never waits itself. */
@@ -316,7 +307,7 @@ static void wait_wants(ps_tls *t)
 
 Test(schannel_client, event_loop_with_timeout_zero, .timeout = 60)
 {
-    ps_tls_config *c = client_config("ca.pem");
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     ps_socket_t s;
     ps_tls *t;
     char buf[8];
@@ -362,14 +353,12 @@ Test(schannel_client, event_loop_with_timeout_zero, .timeout = 60)
 
 Test(schannel_client, shutdown_sends_close_notify, .timeout = 60)
 {
-    ps_tls_config *c = client_config("ca.pem");
     ps_tls *t;
     /* The driver fails the run unless this server read a close_notify. */
-    OK(ps_tls_connect(&t, "localhost", port("SHUT"), c, 10000));
+    t = verified("localhost", "SHUT");
     OK(ps_tls_send_all(t, "bye", 3, NULL, 10000));
     OK(ps_tls_shutdown(t, 10000));
     OK(ps_tls_close(t));
-    ps_tls_config_free(c);
 }
 
 /* Finding 3 of the Schannel review: a TLS 1.2 server that speaks first
