@@ -368,7 +368,7 @@ Test(schannel_client, shutdown_sends_close_notify, .timeout = 60)
  * 0 must still get it. */
 Test(schannel_client, greeting_with_the_last_flight_is_not_lost, .timeout = 60)
 {
-    ps_tls_config *c = client_config("ca.pem");
+    ps_tls_config *c = pst_tls_client_config("ca.pem");
     ps_socket_t s;
     ps_tls *t;
     char buf[32];
