@@ -71,12 +71,17 @@ if(PS_TLS_BACKEND)
   else()
     set(ps_tls_platform posix)
   endif()
-  add_library(portsock_tls
+  # Also compiled, instrumented, by fuzz/CMakeLists.txt.
+  set(PS_TLS_SOURCES
     ${PROJECT_SOURCE_DIR}/src/tls/config.c
     ${PROJECT_SOURCE_DIR}/src/tls/conn.c
     ${PROJECT_SOURCE_DIR}/src/tls/io.c
     ${PROJECT_SOURCE_DIR}/src/tls/transport.c
     ${PROJECT_SOURCE_DIR}/src/tls/${PS_TLS_BACKEND}.c)
+  if(PS_TLS_BACKEND STREQUAL "openssl")
+    list(APPEND PS_TLS_SOURCES ${PROJECT_SOURCE_DIR}/src/${ps_tls_platform}/tls_roots.c)
+  endif()
+  add_library(portsock_tls ${PS_TLS_SOURCES})
   add_library(portsock::tls ALIAS portsock_tls)
   target_include_directories(portsock_tls
     PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
@@ -94,7 +99,6 @@ if(PS_TLS_BACKEND)
     set(PS_TLS_PC_REQUIRES_PRIVATE "")
     set(PS_TLS_PC_LIBS_PRIVATE " -lsecur32 -lcrypt32 -lncrypt")
   else()
-    target_sources(portsock_tls PRIVATE ${PROJECT_SOURCE_DIR}/src/${ps_tls_platform}/tls_roots.c)
     target_link_libraries(portsock_tls PUBLIC portsock PRIVATE OpenSSL::SSL)
     set(PS_TLS_PC_REQUIRES_PRIVATE " libssl libcrypto")
     set(PS_TLS_PC_LIBS_PRIVATE "")

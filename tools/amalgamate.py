@@ -7,7 +7,7 @@ preprocessor) and a copy of include/portsock.h beside it.
 Usage: tools/amalgamate.py OUTDIR
 
 The sources are read as they are at generation time (src/*.c, src/posix/*.c,
-src/win32/*.c), so a new file is picked up without touching this script. What
+src/win32/*.c, without portsock_tls's tls_*.c), so a new file is picked up without touching this script. What
 makes the separate files one translation unit:
 
 - Private headers (src/*.h, src/posix/*.h, src/win32/*.h) are inlined once,
@@ -230,8 +230,11 @@ def main():
     check_cmake_definitions()
 
     def glob(d):
+        # tls_*.c: platform code of portsock_tls, not the core's (as in
+        # CMakeLists.txt); the single file carries only the core.
         p = os.path.join(SRC, d) if d else SRC
-        return sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith(".c"))
+        return sorted(os.path.join(p, f) for f in os.listdir(p)
+                      if f.endswith(".c") and not re.match(r"tls_[a-z_]+\.c$", f))
 
     common, posix, win32 = glob(""), glob("posix"), glob("win32")
     # file -> the condition it is compiled under, inside its section
