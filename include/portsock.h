@@ -1363,7 +1363,9 @@ PS_API int ps_poller_wake(ps_poller *p);
  * behave alike everywhere:
  *
  *  - Never early: a timer is reported by a wait that takes it when
- *    ps_now_ms() >= its due time, never before.
+ *    ps_now_ms() >= its due time, never before. Timers due at different
+ *    times are reported in that order; those due at the same millisecond
+ *    in no set order.
  *  - Late by the wait's wake-up delay: under no load within about 1 ms on
  *    Linux (measured: bench_timers prints it). On Windows a wait sleeps in
  *    whole ticks of the system timer (15.6 ms unless a program asked for

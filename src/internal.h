@@ -312,24 +312,21 @@ int ps__poller_wake(ps_poller *p);
  * create) and gives it to common code through ps__poller_timers, so the
  * backends know nothing else of timers: src/poller.c sets them up after
  * ps__poller_create, frees them before ps__poller_destroy, and feeds the
- * earliest due time into each wait's timeout. A binary min-heap ordered by
- * (due, id) finds the next expiry; slots that stay put while the heap
- * moves hold each timer's data, and a map from id to slot makes cancel
+ * earliest due time into each wait's timeout. A binary min-heap of due
+ * times finds the next expiry; slots that stay put while the heap moves
+ * hold each timer's data, and a timer's id names its slot, so cancel is
  * O(log n). Everything below takes the one mutex, except user_wake. */
-struct ps__timer_entry; /* in the heap: due, id, slot */
-struct ps__timer_slot;  /* id, period, data, heap position */
+struct ps__timer_entry; /* in the heap: due, slot */
+struct ps__timer_slot;  /* period, data, id generation, heap position */
 typedef struct ps__timers {
     ps__mutex *mu;
     struct ps__timer_entry *heap;
     struct ps__timer_slot *slots;
-    uint32_t *map;  /* open addressing: 1 + slot, or 0 for empty */
-    uint32_t count; /* timers set, = heap entries = slots in use */
-    uint32_t cap;   /* room in heap and slots */
-    uint32_t mask;  /* map size - 1 (a power of two), or 0 before any */
-    uint32_t free;  /* 1 + the first free slot, or 0 */
-    uint64_t next_id;
-    int waiters;             /* waits between ps__timers_enter and _leave */
-    int io_turn;             /* cap 1 with timers due: 1 when I/O goes first */
+    uint32_t count;  /* timers set, = heap entries = slots in use */
+    uint32_t cap;    /* room in heap and slots */
+    uint32_t free;   /* 1 + the first free slot, or 0 */
+    int waiters;     /* waits between ps__timers_enter and _leave */
+    int io_turn;     /* cap 1 with timers due: 1 when I/O goes first */
     volatile long user_wake; /* ps_poller_wake was called (atomic) */
 } ps__timers;
 ps__timers *ps__poller_timers(ps_poller *p);
@@ -350,8 +347,8 @@ int ps__timers_cancel(ps__timers *t, uint64_t id);
  * Otherwise the caller counts as waiting until ps__timers_leave. */
 int ps__timers_enter(ps__timers *t, int cap, int *io_cap);
 void ps__timers_leave(ps__timers *t);
-/* Fills up to cap events with timers due now (PS_POLL_TIMER), in (due,
- * id) order; one-shots are forgotten, periodic ones move to their next due
+/* Fills up to cap events with timers due now (PS_POLL_TIMER), in due
+ * order (equal due times in no set order); one-shots are forgotten, periodic ones move to their next due
  * time after now. Returns how many. */
 int ps__timers_take(ps__timers *t, ps_event *events, int cap);
 

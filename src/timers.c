@@ -7,15 +7,19 @@
 
 struct ps__timer_entry {
     int64_t due;
-    uint64_t id;   /* orders equal due times: first set, first reported */
     uint32_t slot; /* where the rest lives */
 };
 
+/* A timer's id is its slot's generation (high 32 bits, from 1) and the
+ * slot's index: cancel finds it in O(1), and a stale id names a free slot
+ * or another generation. A slot whose generation would wrap is retired,
+ * never reused, so no id comes back within the poller's life. */
 struct ps__timer_slot {
-    uint64_t id; /* 0 while free */
     int64_t period;
     void *data;
-    uint32_t pos;  /* index in the heap while set */
+    uint32_t gen;  /* the generation of the id it holds, or held last */
+    uint32_t used; /* 1 while a timer is set in it */
+    uint32_t pos;  /* while used: index in the heap */
     uint32_t next; /* while free: 1 + the next free slot, or 0 */
 };
 
@@ -23,21 +27,15 @@ struct ps__timer_slot {
  * due + period and now - due never overflow. */
 #define TIME_LIMIT ((int64_t)1 << 61)
 
-/* Most timers per poller: heap positions and map entries fit 32 bits. */
-#define MAX_TIMERS ((uint32_t)1 << 30)
+/* Most slots per poller: heap positions fit 32 bits with room to spare. */
+#define MAX_SLOTS ((uint32_t)1 << 30)
 
 static int64_t clamp(int64_t v)
 {
     return v > TIME_LIMIT ? TIME_LIMIT : v < -TIME_LIMIT ? -TIME_LIMIT : v;
 }
 
-static int before(const struct ps__timer_entry *a,
-                  const struct ps__timer_entry *b)
-{
-    return a->due < b->due || (a->due == b->due && a->id < b->id);
-}
-
-/* ---- The heap ---- */
+/* ---- The heap (ties in no set order: equal due times cost no sifting) */
 
 static void place(ps__timers *t, uint32_t i, struct ps__timer_entry e)
 {
@@ -50,7 +48,7 @@ static void sift_up(ps__timers *t, uint32_t i)
     struct ps__timer_entry e = t->heap[i];
     while (i > 0) {
         uint32_t up = (i - 1) / 2;
-        if (!before(&e, &t->heap[up]))
+        if (t->heap[up].due <= e.due)
             break;
         place(t, i, t->heap[up]);
         i = up;
@@ -65,9 +63,9 @@ static void sift_down(ps__timers *t, uint32_t i)
         uint32_t c = 2 * i + 1;
         if (c >= t->count)
             break;
-        if (c + 1 < t->count && before(&t->heap[c + 1], &t->heap[c]))
+        if (c + 1 < t->count && t->heap[c + 1].due < t->heap[c].due)
             c++;
-        if (!before(&t->heap[c], &e))
+        if (e.due <= t->heap[c].due)
             break;
         place(t, i, t->heap[c]);
         i = c;
@@ -75,86 +73,43 @@ static void sift_down(ps__timers *t, uint32_t i)
     place(t, i, e);
 }
 
-/* ---- The map from id to slot: linear probing, backward-shift delete ---- */
-
-static uint32_t home(const ps__timers *t, uint64_t id)
-{
-    /* Fibonacci hashing: consecutive ids spread over the table. */
-    return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & t->mask;
-}
-
-/* The map index holding id, or the empty one where it would go. */
-static uint32_t probe(const ps__timers *t, uint64_t id)
-{
-    uint32_t i = home(t, id);
-    while (t->map[i] != 0 && t->slots[t->map[i] - 1].id != id)
-        i = (i + 1) & t->mask;
-    return i;
-}
-
-static void map_delete(ps__timers *t, uint32_t i)
-{
-    /* Moves back each later entry of the run that may sit past a gap. */
-    for (uint32_t j = (i + 1) & t->mask; t->map[j] != 0;
-         j = (j + 1) & t->mask) {
-        uint32_t h = home(t, t->slots[t->map[j] - 1].id);
-        /* j's entry stays if its home lies cyclically in (i, j]. */
-        if (((j - h) & t->mask) < ((j - i) & t->mask))
-            continue;
-        t->map[i] = t->map[j];
-        i = j;
-    }
-    t->map[i] = 0;
-}
-
-/* Room for one more timer: heap and slots double, and the map stays at
- * most half full. */
+/* Room for one more timer: heap and slots double when the free slots run
+ * out (retired slots are never free again). */
 static int grow(ps__timers *t)
 {
-    if (t->count == MAX_TIMERS)
+    if (t->free != 0)
+        return 0;
+    if (t->cap >= MAX_SLOTS)
         return PS_ENOMEM;
-    if (t->count == t->cap) {
-        uint32_t cap = t->cap ? 2 * t->cap : 16;
-        struct ps__timer_entry *h = realloc(t->heap, cap * sizeof *h);
-        if (!h)
-            return PS_ENOMEM;
-        t->heap = h;
-        struct ps__timer_slot *s = realloc(t->slots, cap * sizeof *s);
-        if (!s)
-            return PS_ENOMEM;
-        t->slots = s;
-        /* The new slots join the free list in order. */
-        for (uint32_t i = cap; i-- > t->cap;) {
-            s[i].id = 0;
-            s[i].next = t->free;
-            t->free = i + 1;
-        }
-        t->cap = cap;
+    uint32_t cap = t->cap ? 2 * t->cap : 16;
+    struct ps__timer_entry *h = realloc(t->heap, cap * sizeof *h);
+    if (!h)
+        return PS_ENOMEM;
+    t->heap = h;
+    struct ps__timer_slot *s = realloc(t->slots, cap * sizeof *s);
+    if (!s)
+        return PS_ENOMEM;
+    t->slots = s;
+    /* The new slots join the free list in order. */
+    for (uint32_t i = cap; i-- > t->cap;) {
+        s[i].gen = 0;
+        s[i].used = 0;
+        s[i].next = t->free;
+        t->free = i + 1;
     }
-    if (2 * ((uint64_t)t->count + 1) > (uint64_t)t->mask + 1 || !t->map) {
-        uint32_t size = t->mask ? 2 * (t->mask + 1) : 32;
-        uint32_t *old = t->map, old_mask = t->mask;
-        t->map = calloc(size, sizeof *t->map);
-        if (!t->map) {
-            t->map = old;
-            return PS_ENOMEM;
-        }
-        t->mask = size - 1;
-        for (uint32_t i = 0; old && i <= old_mask; i++)
-            if (old[i] != 0)
-                t->map[probe(t, t->slots[old[i] - 1].id)] = old[i];
-        free(old);
-    }
+    t->cap = cap;
     return 0;
 }
 
-static void forget(ps__timers *t, uint32_t slot, uint32_t map_index)
+static void forget(ps__timers *t, uint32_t slot)
 {
-    uint32_t i = t->slots[slot].pos;
-    map_delete(t, map_index);
-    t->slots[slot].id = 0;
-    t->slots[slot].next = t->free;
-    t->free = slot + 1;
+    struct ps__timer_slot *s = &t->slots[slot];
+    uint32_t i = s->pos;
+    s->used = 0;
+    if (s->gen != UINT32_MAX) {
+        s->next = t->free;
+        t->free = slot + 1;
+    }
     if (i != --t->count) {
         /* The last entry fills the hole, and moves whichever way it must. */
         struct ps__timer_entry e = t->heap[t->count];
@@ -169,7 +124,6 @@ static void forget(ps__timers *t, uint32_t slot, uint32_t map_index)
 
 int ps__timers_init(ps__timers *t)
 {
-    t->next_id = 1;
     return ps__mutex_new(&t->mu);
 }
 
@@ -179,7 +133,6 @@ void ps__timers_free(ps__timers *t)
         ps__mutex_free(t->mu);
     free(t->heap);
     free(t->slots);
-    free(t->map);
 }
 
 int ps__timers_set(ps__timers *t, uint64_t *id, int64_t due_ms,
@@ -191,15 +144,15 @@ int ps__timers_set(ps__timers *t, uint64_t *id, int64_t due_ms,
         uint32_t slot = t->free - 1;
         struct ps__timer_slot *s = &t->slots[slot];
         t->free = s->next;
-        s->id = t->next_id++;
+        s->gen++;
+        s->used = 1;
         s->period = clamp(period_ms);
         s->data = data;
-        t->map[probe(t, s->id)] = slot + 1;
-        struct ps__timer_entry e = {clamp(due_ms), s->id, slot};
+        struct ps__timer_entry e = {clamp(due_ms), slot};
         place(t, t->count++, e);
         sift_up(t, t->count - 1);
-        *id = s->id;
-        *wake = t->heap[0].id == s->id && t->waiters > 0;
+        *id = (uint64_t)s->gen << 32 | slot;
+        *wake = t->heap[0].slot == slot && t->waiters > 0;
     }
     ps__mutex_unlock(t->mu);
     return r;
@@ -207,14 +160,13 @@ int ps__timers_set(ps__timers *t, uint64_t *id, int64_t due_ms,
 
 int ps__timers_cancel(ps__timers *t, uint64_t id)
 {
+    uint32_t slot = (uint32_t)id;
     int r = PS_ENOENT;
     ps__mutex_lock(t->mu);
-    if (t->map) {
-        uint32_t i = probe(t, id);
-        if (t->map[i] != 0) {
-            forget(t, t->map[i] - 1, i);
-            r = 0;
-        }
+    if (slot < t->cap && t->slots[slot].used &&
+        t->slots[slot].gen == (uint32_t)(id >> 32)) {
+        forget(t, slot);
+        r = 0;
     }
     ps__mutex_unlock(t->mu);
     return r;
@@ -270,7 +222,7 @@ int ps__timers_take(ps__timers *t, ps_event *events, int cap)
             t->heap[0].due = next_due(t->heap[0].due, s->period, now);
             sift_down(t, 0);
         } else {
-            forget(t, slot, probe(t, s->id));
+            forget(t, slot);
         }
     }
     ps__mutex_unlock(t->mu);

@@ -94,12 +94,12 @@ Test(poller_timers, bad_arguments)
     ps_poller_close(p);
 }
 
-Test(poller_timers, order_by_due_time_then_setting)
+Test(poller_timers, order_by_due_time)
 {
     ps_poller *p;
     OK(ps_poller_open(&p));
     static tmr t[6];
-    static const int after[6] = {60, 20, 40, 20, 0, 40};
+    static const int after[6] = {60, 20, 40, 30, 0, 50};
     static const int order[6] = {4, 1, 3, 2, 5, 0};
     int64_t now = ps_now_ms();
     for (int i = 0; i < 6; i++) {
