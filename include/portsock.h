@@ -1329,11 +1329,12 @@ PS_API int ps_poller_modify(ps_poller *p, const ps_pollitem *item, void *data);
  */
 PS_API int ps_poller_remove(ps_poller *p, const ps_pollitem *item);
 /**
- * Waits until at least one registered item is ready, ps_poller_wake is
- * called, or the timeout passes (-1 forever, 0 poll, else a deadline on the
+ * Waits until at least one registered item is ready or timer is due
+ * (ps_poller_timer), ps_poller_wake is called, or the timeout passes (-1 forever, 0 poll, else a deadline on the
  * monotonic clock; EINTR is retried with the time that remains). Fills up
  * to cap events (items beyond cap stay ready for the next wait) and
- * returns how many; 0 on timeout or wake. Errors: PS_EINVAL (NULL poller
+ * returns how many; 0 on timeout or wake. Timers due share cap with
+ * ready items: see "Timers in ps_poller" below. Errors: PS_EINVAL (NULL poller
  * or events, cap 0), PS_ENOMEM.
  * @param p the poller
  * @param events receives up to cap events
@@ -1395,8 +1396,9 @@ PS_API int ps_poller_wake(ps_poller *p);
  * once) and, if period_ms > 0, again at due_ms + k * period_ms for k = 1,
  * 2, ... (missed ticks coalesced, see above) until cancelled. Due times
  * and periods beyond 2^61 ms are clamped to it. Any thread. Errors:
- * PS_EINVAL (NULL poller or id, period_ms < 0), PS_ENOMEM (nothing is
- * set).
+ * PS_EINVAL (NULL poller or id, period_ms < 0), PS_ENOMEM, or the
+ * system's error when a wait in progress could not be woken to see an
+ * earlier time (as ps_poller_wake's); after any error no timer is set.
  * @param p the poller
  * @param id receives the timer's id, for ps_poller_timer_cancel (never 0,
  *        never reused within the poller's life)

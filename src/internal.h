@@ -322,11 +322,11 @@ typedef struct ps__timers {
     ps__mutex *mu;
     struct ps__timer_entry *heap;
     struct ps__timer_slot *slots;
-    uint32_t count;  /* timers set, = heap entries = slots in use */
-    uint32_t cap;    /* room in heap and slots */
-    uint32_t free;   /* 1 + the first free slot, or 0 */
-    int waiters;     /* waits between ps__timers_enter and _leave */
-    int io_turn;     /* cap 1 with timers due: 1 when I/O goes first */
+    uint32_t count;          /* timers set, = heap entries = slots in use */
+    uint32_t cap;            /* room in heap and slots */
+    uint32_t free;           /* 1 + the first free slot, or 0 */
+    int waiters;             /* waits between ps__timers_enter and _leave */
+    int io_turn;             /* cap 1 with timers due: 1 when I/O goes first */
     volatile long user_wake; /* ps_poller_wake was called (atomic) */
 } ps__timers;
 ps__timers *ps__poller_timers(ps_poller *p);

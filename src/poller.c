@@ -130,9 +130,13 @@ int ps_poller_timer(ps_poller *p, uint64_t *id, int64_t due_ms,
     if (!p || !id || period_ms < 0)
         return PS_EINVAL;
     int wake = 0;
-    int r = ps__timers_set(ps__poller_timers(p), id, due_ms, period_ms, data,
-                           &wake);
-    return r == 0 && wake ? ps__poller_wake(p) : r;
+    ps__timers *t = ps__poller_timers(p);
+    int r = ps__timers_set(t, id, due_ms, period_ms, data, &wake);
+    /* A wait in progress must see the earlier time; if it cannot be told,
+     * the timer is not left behind. */
+    if (r == 0 && wake && (r = ps__poller_wake(p)) != 0)
+        ps__timers_cancel(t, *id);
+    return r;
 }
 
 int ps_poller_timer_cancel(ps_poller *p, uint64_t id)

@@ -3,6 +3,7 @@
  * they reach each poller). */
 #include "internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 struct ps__timer_entry {
@@ -27,8 +28,13 @@ struct ps__timer_slot {
  * due + period and now - due never overflow. */
 #define TIME_LIMIT ((int64_t)1 << 61)
 
-/* Most slots per poller: heap positions fit 32 bits with room to spare. */
+/* Most slots per poller: heap positions fit 32 bits with room to spare,
+ * and the arrays' byte counts fit a size_t (fewer on 32-bit systems). */
+#if SIZE_MAX > 0xFFFFFFFFu
 #define MAX_SLOTS ((uint32_t)1 << 30)
+#else
+#define MAX_SLOTS ((uint32_t)1 << 24)
+#endif
 
 static int64_t clamp(int64_t v)
 {
