@@ -3,7 +3,7 @@
  * (each when the build found it), in the same run, at 100 and 100,000
  * timers:
  *   add + cancel: set n timers with scattered due times far ahead, then
- *     cancel them all; ns per pair;
+ *     cancel them all (repeated up to 100,000 pairs); ns per pair;
  *   expiry: n timers due over 10 ms, all past when the timing starts (a
  *     sleep of 12 ms, not timed, lets them come due); run the loop until
  *     every one has been delivered; ns per expiry;
@@ -28,22 +28,6 @@
 #include <event2/event.h>
 #include <event2/event_struct.h> /* struct event: caller storage, as uv_timer_t */
 #endif
-
-enum { C_PS, C_UV, C_EV, C_COUNT };
-static const char *const names[C_COUNT] = {"portsock", "libuv", "libevent"};
-static const int present[C_COUNT] = {
-    1,
-#ifdef PS_BENCH_LIBUV
-    1,
-#else
-    0,
-#endif
-#ifdef PS_BENCH_LIBEVENT
-    1,
-#else
-    0,
-#endif
-};
 
 #define MAX_ROUNDS 15
 #define MAX_SAMPLES 1000
@@ -279,65 +263,37 @@ static void teardown(size_t n)
     (void)n;
 }
 
-static void add_cancel(int c, size_t n)
-{
-    if (c == C_PS)
-        ps_add_cancel(n);
+/* The contenders, portsock first: the ratios are against it. */
+typedef struct contender {
+    const char *name;
+    void (*add_cancel)(size_t n);
+    void (*expire_setup)(size_t n);
+    void (*expire_run)(size_t n);
+    double (*lateness_us)(void);
+} contender;
+
+static const contender contenders[] = {
+    {"portsock", ps_add_cancel, ps_expire_setup, ps_expire_run,
+     ps_lateness_us},
 #ifdef PS_BENCH_LIBUV
-    if (c == C_UV)
-        uv_add_cancel(n);
+    {"libuv", uv_add_cancel, uv_expire_setup, uv_expire_run, uv_lateness_us},
 #endif
 #ifdef PS_BENCH_LIBEVENT
-    if (c == C_EV)
-        ev_add_cancel(n);
+    {"libevent", ev_add_cancel, ev_expire_setup, ev_expire_run,
+     ev_lateness_us},
 #endif
-}
+};
+#define NC (sizeof contenders / sizeof contenders[0])
 
-/* Lets every timer of expire() come due. */
-static int64_t all_due(void)
+/* ns per expiry; the setting, and a sleep of 12 ms that lets every timer
+ * come due, are not timed. */
+static double expire(const contender *c, size_t n)
 {
+    c->expire_setup(n);
     raw_sleep_ms(12);
-    return raw_now_ns();
-}
-
-/* ns per expiry; the setting and the sleep are not timed. */
-static double expire(int c, size_t n)
-{
-    int64_t t0 = 0;
-    if (c == C_PS) {
-        ps_expire_setup(n);
-        t0 = all_due();
-        ps_expire_run(n);
-    }
-#ifdef PS_BENCH_LIBUV
-    if (c == C_UV) {
-        uv_expire_setup(n);
-        t0 = all_due();
-        uv_expire_run(n);
-    }
-#endif
-#ifdef PS_BENCH_LIBEVENT
-    if (c == C_EV) {
-        ev_expire_setup(n);
-        t0 = all_due();
-        ev_expire_run(n);
-    }
-#endif
+    int64_t t0 = raw_now_ns();
+    c->expire_run(n);
     return (double)(raw_now_ns() - t0) / (double)n;
-}
-
-static double lateness(int c)
-{
-#ifdef PS_BENCH_LIBUV
-    if (c == C_UV)
-        return uv_lateness_us();
-#endif
-#ifdef PS_BENCH_LIBEVENT
-    if (c == C_EV)
-        return ev_lateness_us();
-#endif
-    (void)c;
-    return ps_lateness_us();
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -346,11 +302,13 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void print_ratios(const double *v)
+static void print_row(const char *what, const double *v)
 {
-    for (int c = C_UV; c < C_COUNT; c++)
-        if (present[c])
-            printf("   %s/portsock %5.2fx", names[c], v[c] / v[C_PS]);
+    printf("  %-24s", what);
+    for (size_t c = 0; c < NC; c++)
+        printf(" %s %.1f", contenders[c].name, v[c]);
+    for (size_t c = 1; c < NC; c++)
+        printf("   %s/portsock %5.2fx", contenders[c].name, v[c] / v[0]);
     printf("\n");
 }
 
@@ -367,57 +325,45 @@ int main(int argc, char **argv)
            raw_platform(), rounds);
     for (int k = 0; k < 2; k++) {
         size_t n = counts[k];
-        double ac[C_COUNT][MAX_ROUNDS], ex[C_COUNT][MAX_ROUNDS];
+        /* 100,000 pairs at least, so that 100 timers are timed warm. */
+        size_t reps = (100000 + n - 1) / n;
+        double ac[NC][MAX_ROUNDS], ex[NC][MAX_ROUNDS], acm[NC], exm[NC];
         setup(n);
-        for (int c = 0; c < C_COUNT; c++)
-            if (present[c])
-                add_cancel(c, n); /* warm-up: arrays grown, pages touched */
+        for (size_t c = 0; c < NC; c++)
+            contenders[c].add_cancel(n); /* warm-up: arrays grown */
         for (int i = 0; i < rounds; i++)
-            for (int c = 0; c < C_COUNT; c++) {
-                if (!present[c])
-                    continue;
+            for (size_t c = 0; c < NC; c++) {
                 int64_t t0 = raw_now_ns();
-                add_cancel(c, n);
-                ac[c][i] = (double)(raw_now_ns() - t0) / (double)n;
-                ex[c][i] = expire(c, n);
+                for (size_t j = 0; j < reps; j++)
+                    contenders[c].add_cancel(n);
+                ac[c][i] = (double)(raw_now_ns() - t0) / (double)(n * reps);
+                ex[c][i] = expire(&contenders[c], n);
             }
-        double acm[C_COUNT], exm[C_COUNT];
-        for (int c = 0; c < C_COUNT; c++)
-            if (present[c]) {
-                acm[c] = bench_median(ac[c], (size_t)rounds);
-                exm[c] = bench_median(ex[c], (size_t)rounds);
-            }
+        for (size_t c = 0; c < NC; c++) {
+            acm[c] = bench_median(ac[c], (size_t)rounds);
+            exm[c] = bench_median(ex[c], (size_t)rounds);
+        }
         printf("%zu timers\n", n);
-        printf("  add+cancel, ns per pair: ");
-        for (int c = 0; c < C_COUNT; c++)
-            if (present[c])
-                printf(" %s %.1f", names[c], acm[c]);
-        print_ratios(acm);
-        printf("  expiry, ns per timer:    ");
-        for (int c = 0; c < C_COUNT; c++)
-            if (present[c])
-                printf(" %s %.1f", names[c], exm[c]);
-        print_ratios(exm);
+        print_row("add+cancel, ns per pair:", acm);
+        print_row("expiry, ns per timer:", exm);
         if (k == 0) {
             printf("Lateness at no load (%d samples of a %d ms timer), us:\n",
                    samples, LATE_MS);
             static double late[MAX_SAMPLES];
-            for (int c = 0; c < C_COUNT; c++) {
-                if (!present[c])
-                    continue;
+            for (size_t c = 0; c < NC; c++) {
                 for (int i = 0; i < samples; i++)
-                    late[i] = lateness(c);
+                    late[i] = contenders[c].lateness_us();
                 qsort(late, (size_t)samples, sizeof late[0], cmp_double);
-                printf("  %-9s p50 %7.1f   p99 %7.1f   min %7.1f\n", names[c],
-                       late[samples / 2], late[samples * 99 / 100], late[0]);
+                printf("  %-9s p50 %7.1f   p99 %7.1f   min %7.1f\n",
+                       contenders[c].name, late[samples / 2],
+                       late[samples * 99 / 100], late[0]);
             }
         }
         teardown(n);
     }
-    for (int c = C_UV; c < C_COUNT; c++)
-        if (!present[c])
-            printf("(%s not built in: pkg-config found none for the target)\n",
-                   names[c]);
+    if (NC < 3)
+        printf("(libuv or libevent not built in: pkg-config found none for "
+               "the target)\n");
     ps_cleanup();
     return 0;
 }
