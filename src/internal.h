@@ -286,6 +286,8 @@ void ps__mutex_unlock(ps__mutex *m);
 /* Stores v in *a and returns what *a held, atomically, with acquire and
  * release ordering; lock-free, so safe in a signal handler. */
 long ps__atomic_swap(volatile long *a, long v);
+/* What *a holds, read atomically with acquire ordering; lock-free. */
+long ps__atomic_load(volatile long *a);
 
 /* ---- Poller backends ----
  * One file per backend: src/posix/poller_epoll.c (Linux), poller_kqueue.c
@@ -328,6 +330,7 @@ typedef struct ps__timers {
     int waiters;             /* waits between ps__timers_enter and _leave */
     int io_turn;             /* cap 1 with timers due: 1 when I/O goes first */
     volatile long user_wake; /* ps_poller_wake was called (atomic) */
+    volatile long used;      /* a timer was ever set (atomic; never reset) */
 } ps__timers;
 ps__timers *ps__poller_timers(ps_poller *p);
 /* 0 or PS_ENOMEM. ps__timers_free frees every timer (also after a failed
@@ -336,7 +339,9 @@ int ps__timers_init(ps__timers *t);
 void ps__timers_free(ps__timers *t);
 /* ps_poller_timer and ps_poller_timer_cancel, arguments checked. _set
  * sets *wake when the new timer is the earliest and a wait is in
- * progress, which must then be woken (ps__poller_wake) to shorten it. */
+ * progress, or when it is the poller's first timer (a wait may have begun
+ * without looking at timers, see ps__timers_enter), which must then be
+ * woken (ps__poller_wake) to shorten it. */
 int ps__timers_set(ps__timers *t, uint64_t *id, int64_t due_ms,
                    int64_t period_ms, void *data, int *wake);
 int ps__timers_cancel(ps__timers *t, uint64_t id);
@@ -344,8 +349,10 @@ int ps__timers_cancel(ps__timers *t, uint64_t id);
  * timer is due (-1 none, clamped to INT_MAX). 0 means one is due now:
  * *io_cap is then how many events I/O may fill first (cap / 2; with cap
  * 1, every other time 1), and the caller then takes timers into the rest.
- * Otherwise the caller counts as waiting until ps__timers_leave. */
-int ps__timers_enter(ps__timers *t, int cap, int *io_cap);
+ * Otherwise, where *waiting is set to 1, the caller counts as waiting
+ * until ps__timers_leave. A poller that never had a timer takes no lock
+ * (*waiting 0, -1 returned). */
+int ps__timers_enter(ps__timers *t, int cap, int *io_cap, int *waiting);
 void ps__timers_leave(ps__timers *t);
 /* Fills up to cap events with timers due now (PS_POLL_TIMER), in due
  * order (equal due times in no set order); one-shots are forgotten, periodic ones move to their next due

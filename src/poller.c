@@ -81,8 +81,8 @@ int ps_poller_wait(ps_poller *p, ps_event *events, size_t cap, int timeout_ms)
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
     for (int first = 1;; first = 0) {
-        int io_cap = 0;
-        int until = ps__timers_enter(t, n, &io_cap);
+        int io_cap = 0, waiting = 0;
+        int until = ps__timers_enter(t, n, &io_cap, &waiting);
         if (until == 0) {
             /* Timers are due: I/O takes its share of the room without
              * waiting, and timers the rest. */
@@ -98,7 +98,8 @@ int ps_poller_wait(ps_poller *p, ps_event *events, size_t cap, int timeout_ms)
         }
         int left = ps__deadline_remaining_ms(&d);
         if (!first && left == 0) {
-            ps__timers_leave(t);
+            if (waiting)
+                ps__timers_leave(t);
             return 0;
         }
         /* The earlier of the caller's deadline and the next timer: the
@@ -108,7 +109,8 @@ int ps_poller_wait(ps_poller *p, ps_event *events, size_t cap, int timeout_ms)
         int woken = 0;
         int r = ps__poller_wait_once(p, events, n, timer_first ? until : left,
                                      &woken);
-        ps__timers_leave(t);
+        if (waiting)
+            ps__timers_leave(t);
         if (user_woken(t, woken) || r != 0)
             return r;
         /* Nothing yet: a timer's time, the caller's deadline, a wake for a

@@ -161,6 +161,10 @@ int ps__timers_set(ps__timers *t, uint64_t *id, int64_t due_ms,
         *wake = t->heap[0].slot == slot && t->waiters > 0;
     }
     ps__mutex_unlock(t->mu);
+    /* Waits that began before the first timer did not count themselves
+     * as waiting: one of them is woken to look. */
+    if (r == 0 && ps__atomic_swap(&t->used, 1) == 0)
+        *wake = 1;
     return r;
 }
 
@@ -178,9 +182,12 @@ int ps__timers_cancel(ps__timers *t, uint64_t id)
     return r;
 }
 
-int ps__timers_enter(ps__timers *t, int cap, int *io_cap)
+int ps__timers_enter(ps__timers *t, int cap, int *io_cap, int *waiting)
 {
     int until = -1;
+    *waiting = 0;
+    if (!ps__atomic_load(&t->used))
+        return -1;
     ps__mutex_lock(t->mu);
     if (t->count > 0) {
         int64_t left = t->heap[0].due - ps__monotonic_ms();
@@ -192,6 +199,7 @@ int ps__timers_enter(ps__timers *t, int cap, int *io_cap)
         *io_cap = cap > 1 ? cap / 2 : t->io_turn;
     } else {
         t->waiters++;
+        *waiting = 1;
     }
     ps__mutex_unlock(t->mu);
     return until;

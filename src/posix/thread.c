@@ -204,3 +204,8 @@ long ps__atomic_swap(volatile long *a, long v)
      * lock-free for a long, so a signal handler may call it. */
     return __atomic_exchange_n(a, v, __ATOMIC_ACQ_REL);
 }
+
+long ps__atomic_load(volatile long *a)
+{
+    return __atomic_load_n(a, __ATOMIC_ACQUIRE);
+}

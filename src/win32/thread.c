@@ -135,3 +135,9 @@ long ps__atomic_swap(volatile long *a, long v)
 {
     return InterlockedExchange(a, v);
 }
+
+long ps__atomic_load(volatile long *a)
+{
+    /* A full barrier, as every Interlocked call: more than acquire. */
+    return InterlockedCompareExchange(a, 0, 0);
+}
