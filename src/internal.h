@@ -319,15 +319,17 @@ int ps__poller_wake(ps_poller *p);
  * hold each timer's data, and a timer's id names its slot, so cancel is
  * O(log n). Everything below takes the one mutex, except user_wake. */
 struct ps__timer_entry; /* in the heap: due, slot */
-struct ps__timer_slot;  /* period, data, id generation, heap position */
+struct ps__timer_slot;  /* id generation, heap position */
+struct ps__timer_data;  /* period, data */
 typedef struct ps__timers {
     ps__mutex *mu;
     struct ps__timer_entry *heap;
     struct ps__timer_slot *slots;
-    uint32_t count;          /* timers set, = heap entries = slots in use */
-    uint32_t cap;            /* room in heap and slots */
-    uint32_t free;           /* 1 + the first free slot, or 0 */
-    int waiters;             /* waits between ps__timers_enter and _leave */
+    struct ps__timer_data *data; /* indexed as slots */
+    uint32_t count;              /* timers set, = heap entries = slots in use */
+    uint32_t cap;                /* room in heap and slots */
+    uint32_t free;               /* 1 + the first free slot, or 0 */
+    int waiters;                 /* waits between ps__timers_enter and _leave */
     int io_turn;             /* cap 1 with timers due: 1 when I/O goes first */
     volatile long user_wake; /* ps_poller_wake was called (atomic) */
     volatile long used;      /* a timer was ever set (atomic; never reset) */

@@ -11,17 +11,21 @@ struct ps__timer_entry {
     uint32_t slot; /* where the rest lives */
 };
 
-/* A timer's id is its slot's generation (high 32 bits, from 1) and the
- * slot's index: cancel finds it in O(1), and a stale id names a free slot
- * or another generation. A slot whose generation would wrap is retired,
- * never reused, so no id comes back within the poller's life. */
+/* A timer's id is its slot's generation (high 32 bits) and the slot's
+ * index: cancel finds it in O(1), and a stale id names a free slot or
+ * another generation. The generation is odd while a timer is set, and
+ * goes up by one at set and at forget; a slot whose generation would wrap
+ * is retired, never reused, so no id comes back within the poller's life.
+ * What the heap's moves update is kept apart from what only a report
+ * reads, so that the moves touch less memory. */
 struct ps__timer_slot {
+    uint32_t gen;
+    uint32_t pos; /* set: index in the heap; free: 1 + next free, or 0 */
+};
+
+struct ps__timer_data {
     int64_t period;
     void *data;
-    uint32_t gen;  /* the generation of the id it holds, or held last */
-    uint32_t used; /* 1 while a timer is set in it */
-    uint32_t pos;  /* while used: index in the heap */
-    uint32_t next; /* while free: 1 + the next free slot, or 0 */
 };
 
 /* Past these, times are clamped (2^61 ms is 73 million years), so that
@@ -92,6 +96,10 @@ static int grow(ps__timers *t)
     if (!h)
         return PS_ENOMEM;
     t->heap = h;
+    struct ps__timer_data *d = realloc(t->data, cap * sizeof *d);
+    if (!d)
+        return PS_ENOMEM;
+    t->data = d;
     struct ps__timer_slot *s = realloc(t->slots, cap * sizeof *s);
     if (!s)
         return PS_ENOMEM;
@@ -99,8 +107,7 @@ static int grow(ps__timers *t)
     /* The new slots join the free list in order. */
     for (uint32_t i = cap; i-- > t->cap;) {
         s[i].gen = 0;
-        s[i].used = 0;
-        s[i].next = t->free;
+        s[i].pos = t->free;
         t->free = i + 1;
     }
     t->cap = cap;
@@ -111,9 +118,11 @@ static void forget(ps__timers *t, uint32_t slot)
 {
     struct ps__timer_slot *s = &t->slots[slot];
     uint32_t i = s->pos;
-    s->used = 0;
-    if (s->gen != UINT32_MAX) {
-        s->next = t->free;
+    if (s->gen == UINT32_MAX) {
+        s->gen = 0; /* retired: free, and never on the free list */
+    } else {
+        s->gen++;
+        s->pos = t->free;
         t->free = slot + 1;
     }
     if (i != --t->count) {
@@ -139,6 +148,7 @@ void ps__timers_free(ps__timers *t)
         ps__mutex_free(t->mu);
     free(t->heap);
     free(t->slots);
+    free(t->data);
 }
 
 int ps__timers_set(ps__timers *t, uint64_t *id, int64_t due_ms,
@@ -149,11 +159,10 @@ int ps__timers_set(ps__timers *t, uint64_t *id, int64_t due_ms,
     if (r == 0) {
         uint32_t slot = t->free - 1;
         struct ps__timer_slot *s = &t->slots[slot];
-        t->free = s->next;
+        t->free = s->pos;
         s->gen++;
-        s->used = 1;
-        s->period = clamp(period_ms);
-        s->data = data;
+        t->data[slot].period = clamp(period_ms);
+        t->data[slot].data = data;
         struct ps__timer_entry e = {clamp(due_ms), slot};
         place(t, t->count++, e);
         sift_up(t, t->count - 1);
@@ -173,8 +182,8 @@ int ps__timers_cancel(ps__timers *t, uint64_t id)
     uint32_t slot = (uint32_t)id;
     int r = PS_ENOENT;
     ps__mutex_lock(t->mu);
-    if (slot < t->cap && t->slots[slot].used &&
-        t->slots[slot].gen == (uint32_t)(id >> 32)) {
+    uint32_t gen = (uint32_t)(id >> 32);
+    if (slot < t->cap && (gen & 1) && t->slots[slot].gen == gen) {
         forget(t, slot);
         r = 0;
     }
@@ -228,7 +237,7 @@ int ps__timers_take(ps__timers *t, ps_event *events, int cap)
     int64_t now = ps__monotonic_ms();
     while (n < cap && t->count > 0 && t->heap[0].due <= now) {
         uint32_t slot = t->heap[0].slot;
-        struct ps__timer_slot *s = &t->slots[slot];
+        const struct ps__timer_data *s = &t->data[slot];
         events[n].data = s->data;
         events[n].revents = PS_POLL_TIMER;
         n++;
