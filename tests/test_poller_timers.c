@@ -492,6 +492,45 @@ Test(poller_timers, many_timers_at_once_do_not_starve_sockets)
     ps_poller_close(p);
 }
 
+/* Cancels from every part of the heap: 10,000 timers with scattered due
+ * times (all past, so no waiting), every third one cancelled in a
+ * scattered order; the others all come, each once, in due order, and the
+ * cancelled ones never. */
+Test(poller_timers, cancel_anywhere_keeps_order)
+{
+    ps_poller *p;
+    OK(ps_poller_open(&p));
+    enum { N = 10000 };
+    static tmr t[N];
+    memset(t, 0, sizeof t);
+    int64_t base = ps_now_ms() - 2000;
+    for (int i = 0; i < N; i++) {
+        t[i].index = i;
+        set_timer(p, &t[i], base + (i * 7919) % 1000, 0);
+    }
+    for (int k = 0; k < N; k++) {
+        int i = (k * 4099) % N; /* 4099 is prime to N: each i once */
+        if (i % 3 == 0)
+            OK(ps_poller_timer_cancel(p, t[i].id));
+    }
+    ps_event ev[128];
+    int got = 0, r;
+    int64_t last_due = INT64_MIN;
+    while ((r = ps_poller_wait(p, ev, 128, 0)) > 0) {
+        for (int k = 0; k < r; k++) {
+            tmr *x = check_timer_event(&ev[k]);
+            cr_assert_neq(x->index % 3, 0, "cancelled timer %d came", x->index);
+            cr_assert_eq(x->reports, 1, "timer %d came twice", x->index);
+            cr_assert_geq(x->due, last_due, "timer %d out of order", x->index);
+            last_due = x->due;
+            got++;
+        }
+    }
+    cr_assert_eq(r, 0, "%s", ps_errname(r));
+    cr_assert_eq(got, N - (N + 2) / 3);
+    ps_poller_close(p);
+}
+
 /* A socket that is always ready and a wait with room for one event: the
  * timer is still reported, and so is the socket, by turns. */
 Test(poller_timers, busy_socket_does_not_starve_timer)
