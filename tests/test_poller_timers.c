@@ -264,6 +264,47 @@ Test(poller_timers, set_from_another_thread_shortens_wait)
     ps_poller_close(p);
 }
 
+/* The same with a later timer already set, so the wait in progress
+ * already waits for a timer: the earlier one must still cut it short. */
+Test(poller_timers, earlier_timer_shortens_timed_wait)
+{
+    ps_poller *p;
+    OK(ps_poller_open(&p));
+    uint64_t later;
+    OK(ps_poller_timer(p, &later, ps_now_ms() + 100000, 0, NULL));
+    static tmr t;
+    struct setter s = {p, 50, 30, &t, 0};
+    int64_t took = wait_while_set(&s, wait_for_timer, (int)pst_slack_ms(20000));
+    cr_assert(took >= 80 && took < pst_slack_ms(5000),
+              "the wait for an earlier timer set meanwhile took %lld ms",
+              (long long)took);
+    OK(ps_poller_timer_cancel(p, later));
+    ps_poller_close(p);
+}
+
+static void wake_later(void *arg)
+{
+    pst_sleep_ms(50);
+    ps_poller_wake((ps_poller *)arg);
+}
+
+/* A user's wake still ends a wait in progress that waits for a timer. */
+Test(poller_timers, user_wake_ends_wait_for_timer)
+{
+    ps_poller *p;
+    OK(ps_poller_open(&p));
+    uint64_t id;
+    OK(ps_poller_timer(p, &id, ps_now_ms() + 100000, 0, NULL));
+    pst_thread *th = pst_thread_start(wake_later, p);
+    cr_assert_not_null(th);
+    int64_t t0 = pst_now_ms();
+    wait_nothing(p, -1);
+    pst_assert_took(t0, 40, pst_slack_ms(5000), "a wait woken after 50 ms");
+    pst_thread_join(th);
+    OK(ps_poller_timer_cancel(p, id));
+    ps_poller_close(p);
+}
+
 /* The internal wake that shortens a wait is no user's wake: a wait with a
  * timeout runs on (the new timer is later than it), and a user's
  * ps_poller_wake still ends a wait. */
