@@ -113,7 +113,7 @@ bench_programs="bench_overhead bench_frames bench_connect"
 # The ps_poller figures: the echo benchmark (bench/run_echo.py drives the
 # servers and the Linux load generator), the wait cost by registered count
 # and the pipe wake-up. libuv and libevent are benchmark-only dependencies.
-bench_native="loadgen echo_epoll echo_ps_poller echo_ps_select bench_poller_wait bench_pipe_wake"
+bench_native="loadgen echo_epoll echo_ps_poller echo_ps_select bench_poller_wait bench_pipe_wake bench_timers"
 bench_windows="echo_ps_poller echo_ps_select bench_pipe_wake"
 bench_echo_secs=2
 # TLS (with portsock_tls, OpenSSL 3): bench/run_tls.py --quick, bench_tls
@@ -218,6 +218,9 @@ run_bench() {
         for prog in $bench_programs bench_poller_wait bench_pipe_wake; do
             run_bench_one build/release "$prog" 2>&1 | tee -a "$log" || ok=0
         done
+        # Timers against libuv and libevent, a few seconds.
+        echo "-- bench_timers --quick (build/release)" | tee -a "$log"
+        timeout 120 build/release/bench/bench_timers --quick 2>&1 | tee -a "$log" || ok=0
         echo "-- run_echo.py (build/release)" | tee -a "$log"
         timeout 900 python3 bench/run_echo.py --bindir build/release/bench \
             --secs "$bench_echo_secs" --rounds 3 2>&1 | tee -a "$log" || ok=0

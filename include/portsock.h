@@ -982,8 +982,10 @@ enum {
                            * or the other end of a pipe is gone */
     PS_POLL_INVALID = 16, /**< reported only: not a valid open socket, fd or
                            * handle; counts as ready, never fails the call */
-    PS_POLL_ONESHOT = 32  /**< ps_poller only, asked for: after one report the
+    PS_POLL_ONESHOT = 32, /**< ps_poller only, asked for: after one report the
                            * item is disarmed until ps_poller_modify */
+    PS_POLL_TIMER = 64    /**< ps_poller only, reported only: the event is a
+                           * timer's expiry (ps_poller_timer), alone */
 };
 /** Kinds of item: which field of ps_pollitem names it. */
 enum {
@@ -1327,11 +1329,12 @@ PS_API int ps_poller_modify(ps_poller *p, const ps_pollitem *item, void *data);
  */
 PS_API int ps_poller_remove(ps_poller *p, const ps_pollitem *item);
 /**
- * Waits until at least one registered item is ready, ps_poller_wake is
- * called, or the timeout passes (-1 forever, 0 poll, else a deadline on the
+ * Waits until at least one registered item is ready or timer is due
+ * (ps_poller_timer), ps_poller_wake is called, or the timeout passes (-1 forever, 0 poll, else a deadline on the
  * monotonic clock; EINTR is retried with the time that remains). Fills up
  * to cap events (items beyond cap stay ready for the next wait) and
- * returns how many; 0 on timeout or wake. Errors: PS_EINVAL (NULL poller
+ * returns how many; 0 on timeout or wake. Timers due share cap with
+ * ready items: see "Timers in ps_poller" below. Errors: PS_EINVAL (NULL poller
  * or events, cap 0), PS_ENOMEM.
  * @param p the poller
  * @param events receives up to cap events
@@ -1351,6 +1354,73 @@ PS_API int ps_poller_wait(ps_poller *p, ps_event *events, size_t cap,
  * @return 0 or PS_EINVAL
  */
 PS_API int ps_poller_wake(ps_poller *p);
+
+/* ---- Timers in ps_poller ---------------------------------------------------
+ *
+ * One-shot and periodic timers on the ps_now_ms() clock, reported by
+ * ps_poller_wait among the items' events: one ps_event per expiry, with
+ * revents PS_POLL_TIMER and the timer's data. The same code serves every
+ * backend (a heap whose earliest due time bounds each wait), so timers
+ * behave alike everywhere:
+ *
+ *  - Never early: a timer is reported by a wait that takes it when
+ *    ps_now_ms() >= its due time, never before. Timers due at different
+ *    times are reported in that order; those due at the same millisecond
+ *    in no set order.
+ *  - Late by the wait's wake-up delay: under no load within about 1 ms on
+ *    Linux (measured: bench_timers prints it). On Windows a wait sleeps in
+ *    whole ticks of the system timer (15.6 ms unless a program asked for
+ *    less with timeBeginPeriod), so a timer may be up to one tick late
+ *    there; it is still never early. (Wine sleeps as Linux does.)
+ *  - Periodic timers do not drift: each due time is the previous one plus
+ *    the period. A loop that falls behind by several periods gets one
+ *    report, and the next due time is the first of the series after now:
+ *    missed ticks are coalesced, never delivered in a burst.
+ *  - Fair: when timers are due, a wait gives I/O up to half of cap (with
+ *    cap 1, every other wait) without waiting, and timers the rest; timers
+ *    beyond cap stay due for the next wait. So a busy socket does not
+ *    starve timers, nor do 100,000 expiring timers starve sockets.
+ *  - Threads: ps_poller_timer and ps_poller_timer_cancel may be called
+ *    from any thread, also while other threads wait, and cost O(log n) in
+ *    the poller's timers. A timer set earlier than what a wait in progress
+ *    waits for shortens that wait (without making it return 0 as
+ *    ps_poller_wake does). With several threads waiting, each expiry goes
+ *    to exactly one of them; the next tick of a periodic timer may go to
+ *    another thread while the first still handles the previous tick.
+ *  - Ids are never reused within a poller's life, so a stale id cannot
+ *    cancel another timer. ps_poller_close frees every timer.
+ */
+/**
+ * Sets a timer, reported by ps_poller_wait with revents PS_POLL_TIMER and
+ * data, once when ps_now_ms() reaches due_ms (a time already past is due at
+ * once) and, if period_ms > 0, again at due_ms + k * period_ms for k = 1,
+ * 2, ... (missed ticks coalesced, see above) until cancelled. Due times
+ * and periods beyond 2^61 ms are clamped to it. Any thread. Errors:
+ * PS_EINVAL (NULL poller or id, period_ms < 0), PS_ENOMEM, or the
+ * system's error when a wait in progress could not be woken to see an
+ * earlier time (as ps_poller_wake's); after any error no timer is set.
+ * @param p the poller
+ * @param id receives the timer's id, for ps_poller_timer_cancel (never 0,
+ *        never reused within the poller's life)
+ * @param due_ms the first due time, on the ps_now_ms() clock
+ * @param period_ms 0 for a one-shot timer, else the period
+ * @param data given back in ps_event.data
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_poller_timer(ps_poller *p, uint64_t *id, int64_t due_ms,
+                           int64_t period_ms, void *data);
+/**
+ * Cancels a timer. Once it returns 0, no wait takes the timer again (a
+ * wait in another thread may have taken it just before, as with
+ * ps_poller_remove). Safe from any thread, and from the handling of the
+ * timer's own event. Errors: PS_EINVAL (NULL poller), PS_ENOENT (no such
+ * timer: a one-shot timer already reported, a timer already cancelled, or
+ * an id this poller never gave).
+ * @param p the poller
+ * @param id as ps_poller_timer gave it
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_poller_timer_cancel(ps_poller *p, uint64_t id);
 
 /* ---- Byte order -------------------------------------------------------------
  * Safe on unaligned pointers, no undefined behaviour, branch-free. */

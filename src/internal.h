@@ -276,6 +276,19 @@ int ps__latch_release(ps__latch *l);
 #define PS__MAX_DETACHED 128
 int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg);
 
+/* A mutex (src/posix/thread.c: pthreads; src/win32/thread.c: an SRW
+ * lock). ps__mutex_new: 0 or PS_ENOMEM. Not recursive. */
+typedef struct ps__mutex ps__mutex;
+int ps__mutex_new(ps__mutex **out);
+void ps__mutex_free(ps__mutex *m);
+void ps__mutex_lock(ps__mutex *m);
+void ps__mutex_unlock(ps__mutex *m);
+/* Stores v in *a and returns what *a held, atomically, with acquire and
+ * release ordering; lock-free, so safe in a signal handler. */
+long ps__atomic_swap(volatile long *a, long v);
+/* What *a holds, read atomically with acquire ordering; lock-free. */
+long ps__atomic_load(volatile long *a);
+
 /* ---- Poller backends ----
  * One file per backend: src/posix/poller_epoll.c (Linux), poller_kqueue.c
  * (macOS/BSD), poller_poll.c (any POSIX; -DPS_POLLER_BACKEND=poll), and
@@ -295,6 +308,58 @@ int ps__poller_ctl(ps_poller *p, int op, const ps_pollitem *item, void *data);
 int ps__poller_wait_once(ps_poller *p, ps_event *events, int cap,
                          int timeout_ms, int *woken);
 int ps__poller_wake(ps_poller *p);
+
+/* ---- Poller timers (src/timers.c), the same for every backend ----
+ * Each backend's struct ps_poller embeds one ps__timers (zeroed by its
+ * create) and gives it to common code through ps__poller_timers, so the
+ * backends know nothing else of timers: src/poller.c sets them up after
+ * ps__poller_create, frees them before ps__poller_destroy, and feeds the
+ * earliest due time into each wait's timeout. A binary min-heap of due
+ * times finds the next expiry; slots that stay put while the heap moves
+ * hold each timer's data, and a timer's id names its slot, so cancel is
+ * O(log n). Everything below takes the one mutex, except user_wake. */
+struct ps__timer_entry; /* in the heap: due, slot */
+struct ps__timer_slot;  /* id generation, heap position */
+struct ps__timer_data;  /* period, data */
+typedef struct ps__timers {
+    ps__mutex *mu;
+    struct ps__timer_entry *heap;
+    struct ps__timer_slot *slots;
+    struct ps__timer_data *data; /* indexed as slots */
+    uint32_t count;              /* timers set, = heap entries = slots in use */
+    uint32_t cap;                /* room in heap and slots */
+    uint32_t free;               /* 1 + the first free slot, or 0 */
+    int waiters;                 /* waits between ps__timers_enter and _leave */
+    int io_turn;             /* cap 1 with timers due: 1 when I/O goes first */
+    volatile long user_wake; /* ps_poller_wake was called (atomic) */
+    volatile long used;      /* a timer was ever set (atomic; never reset) */
+} ps__timers;
+ps__timers *ps__poller_timers(ps_poller *p);
+/* 0 or PS_ENOMEM. ps__timers_free frees every timer (also after a failed
+ * init, on the zeroed struct). */
+int ps__timers_init(ps__timers *t);
+void ps__timers_free(ps__timers *t);
+/* ps_poller_timer and ps_poller_timer_cancel, arguments checked. _set
+ * sets *wake when the new timer is the earliest and a wait is in
+ * progress, or when it is the poller's first timer (a wait may have begun
+ * without looking at timers, see ps__timers_enter), which must then be
+ * woken (ps__poller_wake) to shorten it. */
+int ps__timers_set(ps__timers *t, uint64_t *id, int64_t due_ms,
+                   int64_t period_ms, void *data, int *wake);
+int ps__timers_cancel(ps__timers *t, uint64_t id);
+/* Before a wait of at most cap events: milliseconds until the earliest
+ * timer is due (-1 none, clamped to INT_MAX). 0 means one is due now:
+ * *io_cap is then how many events I/O may fill first (cap / 2; with cap
+ * 1, every other time 1), and the caller then takes timers into the rest.
+ * Otherwise, where *waiting is set to 1, the caller counts as waiting
+ * until ps__timers_leave. A poller that never had a timer takes no lock
+ * (*waiting 0, -1 returned). */
+int ps__timers_enter(ps__timers *t, int cap, int *io_cap, int *waiting);
+void ps__timers_leave(ps__timers *t);
+/* Fills up to cap events with timers due now (PS_POLL_TIMER), in due
+ * order (equal due times in no set order); one-shots are forgotten, periodic ones move to their next due
+ * time after now. Returns how many. */
+int ps__timers_take(ps__timers *t, ps_event *events, int cap);
 
 /* ---- Socket options (src/options.c checks the arguments; the platform
  * files set them: src/posix/options.c, src/win32/options.c) ---- */

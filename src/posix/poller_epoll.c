@@ -60,6 +60,7 @@ struct file_item {
 };
 
 struct ps_poller {
+    ps__timers timers; /* src/timers.c and src/poller.c own it */
     int ep;
     int wake_fd;
     int files_fd;
@@ -436,4 +437,9 @@ int ps__poller_wake(ps_poller *p)
     int err = errno;
     errno = saved;
     return fail ? ps__posix_error(err) : 0;
+}
+
+ps__timers *ps__poller_timers(ps_poller *p)
+{
+    return &p->timers;
 }

@@ -83,6 +83,7 @@ typedef struct slot {
 } slot;
 
 struct ps_poller {
+    ps__timers timers; /* src/timers.c and src/poller.c own it */
     int kq;
     pthread_mutex_t mu; /* guards everything below */
     slot *slots;
@@ -642,4 +643,9 @@ void ps__poller_destroy(ps_poller *p)
     free(p->slots);
     free(p->side);
     free(p);
+}
+
+ps__timers *ps__poller_timers(ps_poller *p)
+{
+    return &p->timers;
 }

@@ -59,6 +59,7 @@ struct waiter {
 };
 
 struct ps_poller {
+    ps__timers timers; /* src/timers.c and src/poller.c own it */
     pthread_mutex_t mu;
     ps__fdtable tab;
     struct pollfd *fds; /* armed items; rec->pos indexes them */
@@ -402,4 +403,9 @@ int ps__poller_wake(ps_poller *p)
     int err = errno;
     errno = saved;
     return fail ? ps__posix_error(err) : 0;
+}
+
+ps__timers *ps__poller_timers(ps_poller *p)
+{
+    return &p->timers;
 }

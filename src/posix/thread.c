@@ -162,3 +162,50 @@ int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg)
     }
     return 0;
 }
+
+struct ps__mutex {
+    pthread_mutex_t mu;
+};
+
+int ps__mutex_new(ps__mutex **out)
+{
+    ps__mutex *m = malloc(sizeof *m);
+    if (!m)
+        return PS_ENOMEM;
+    int err = pthread_mutex_init(&m->mu, NULL);
+    if (err != 0) {
+        free(m);
+        ps__set_native_error(err);
+        return PS_ENOMEM;
+    }
+    *out = m;
+    return 0;
+}
+
+void ps__mutex_free(ps__mutex *m)
+{
+    pthread_mutex_destroy(&m->mu);
+    free(m);
+}
+
+void ps__mutex_lock(ps__mutex *m)
+{
+    pthread_mutex_lock(&m->mu);
+}
+
+void ps__mutex_unlock(ps__mutex *m)
+{
+    pthread_mutex_unlock(&m->mu);
+}
+
+long ps__atomic_swap(volatile long *a, long v)
+{
+    /* The compilers POSIX builds use (gcc, clang) have these builtins;
+     * lock-free for a long, so a signal handler may call it. */
+    return __atomic_exchange_n(a, v, __ATOMIC_ACQ_REL);
+}
+
+long ps__atomic_load(volatile long *a)
+{
+    return __atomic_load_n(a, __ATOMIC_ACQUIRE);
+}

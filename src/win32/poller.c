@@ -877,3 +877,8 @@ int ps__poller_wake(ps_poller *p)
     }
     return 0;
 }
+
+ps__timers *ps__poller_timers(ps_poller *p)
+{
+    return &p->timers;
+}

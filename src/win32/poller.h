@@ -153,7 +153,8 @@ static inline ps__preg *ps__preg_of(OVERLAPPED *ov)
 }
 
 struct ps_poller {
-    SRWLOCK lock; /* guards everything below but port / afd */
+    ps__timers timers; /* src/timers.c and src/poller.c own it */
+    SRWLOCK lock;      /* guards everything below but port / afd */
     HANDLE port;
     HANDLE afd;
     volatile LONG wake_pending;

@@ -101,3 +101,43 @@ int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg)
     CloseHandle((HANDLE)h);
     return 0;
 }
+
+struct ps__mutex {
+    SRWLOCK lock;
+};
+
+int ps__mutex_new(ps__mutex **out)
+{
+    ps__mutex *m = (ps__mutex *)malloc(sizeof *m);
+    if (!m)
+        return PS_ENOMEM;
+    InitializeSRWLock(&m->lock);
+    *out = m;
+    return 0;
+}
+
+void ps__mutex_free(ps__mutex *m)
+{
+    free(m);
+}
+
+void ps__mutex_lock(ps__mutex *m)
+{
+    AcquireSRWLockExclusive(&m->lock);
+}
+
+void ps__mutex_unlock(ps__mutex *m)
+{
+    ReleaseSRWLockExclusive(&m->lock);
+}
+
+long ps__atomic_swap(volatile long *a, long v)
+{
+    return InterlockedExchange(a, v);
+}
+
+long ps__atomic_load(volatile long *a)
+{
+    /* A full barrier, as every Interlocked call: more than acquire. */
+    return InterlockedCompareExchange(a, 0, 0);
+}
