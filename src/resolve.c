@@ -23,7 +23,7 @@ typedef struct lookup {
     size_t count;
 } lookup;
 
-static char *copy_text(const char *s)
+char *ps__copy_text(const char *s)
 {
     size_t n = strlen(s) + 1;
     char *c = malloc(n);
@@ -64,8 +64,8 @@ static lookup *lookup_new(const char *host, const char *port, int passive,
         return NULL;
     job->passive = passive;
     job->type = type;
-    job->host = copy_text(host);
-    job->port = port ? copy_text(port) : NULL;
+    job->host = ps__copy_text(host);
+    job->port = port ? ps__copy_text(port) : NULL;
     if (!job->host || (port && !job->port) || ps__latch_new(&job->done) != 0) {
         lookup_free(job);
         return NULL;
