@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "connector_loop.h"
 #include "portsock.h"
 #include "select_support.h"
 #include "support.h"
@@ -15,78 +16,6 @@
 static void port_text(ps_socket_t s, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%d", pst_local_port(s));
-}
-
-/* What a loop saw while it drove one connector to its outcome. */
-typedef struct drive {
-    int rc;
-    ps_socket_t sock;
-    int64_t ms;
-    long round_trips; /* on the other socket pair, while connecting */
-    long early;       /* finish calls that gave PS_EWOULDBLOCK */
-} drive;
-
-/* One byte out on a, back from b: the "other socket" a loop keeps
- * serving. */
-typedef struct echo_pair {
-    ps_socket_t pair[2];
-} echo_pair;
-
-/* Runs a ps_poller loop with the connector's item and, when e is not
- * NULL, an echo over e->pair: the loop sends a byte on pair[0], echoes it
- * on pair[1] and counts each return, until the connector's outcome. */
-static drive run_loop(ps_connector *c, echo_pair *e)
-{
-    drive d = {PS_EWOULDBLOCK, PS_INVALID_SOCKET, 0, 0, 0};
-    ps_poller *p;
-    ps_pollitem ci, a, b;
-    OK(ps_poller_open(&p));
-    OK(ps_connector_item(c, &ci));
-    cr_assert_eq(ci.kind, PS_KIND_SOCKET);
-    cr_assert_eq(ci.events, PS_POLL_READ);
-    OK(ps_poller_add(p, &ci, c));
-    if (e) {
-        a = pst_sock_item(e->pair[0], PS_POLL_READ);
-        b = pst_sock_item(e->pair[1], PS_POLL_READ);
-        OK(ps_poller_add(p, &a, &a));
-        OK(ps_poller_add(p, &b, &b));
-        OK(ps_send_all(e->pair[0], "x", 1, NULL, 1000));
-    }
-    int64_t t0 = pst_now_ms();
-    while (d.rc == PS_EWOULDBLOCK) {
-        ps_event ev[4];
-        int n = ps_poller_wait(p, ev, 4, 30000);
-        cr_assert_gt(n, 0, "ps_poller_wait -> %s", ps_errname(n));
-        for (int i = 0; i < n; i++) {
-            char byte;
-            if (ev[i].data == c) {
-                d.rc = ps_connector_finish(c, &d.sock);
-                d.early += d.rc == PS_EWOULDBLOCK;
-                continue;
-            }
-            ps_pollitem *it = ev[i].data;
-            OK(ps_recv_all(it->sock, &byte, 1, NULL, 1000));
-            if (it == &a)
-                d.round_trips++;
-            OK(ps_send_all(it == &a ? e->pair[0] : e->pair[1], &byte, 1, NULL,
-                           1000));
-        }
-    }
-    d.ms = pst_now_ms() - t0;
-    OK(ps_poller_remove(p, &ci));
-    ps_poller_close(p);
-    return d;
-}
-
-static void echo_open(echo_pair *e)
-{
-    OK(ps_socketpair(e->pair));
-}
-
-static void echo_close(echo_pair *e)
-{
-    OK(ps_close(e->pair[0]));
-    OK(ps_close(e->pair[1]));
 }
 
 /* A round trip of data over the connected, non-blocking socket. */
@@ -108,12 +37,10 @@ static void connect_through_loop(const char *host)
     ps_socket_t l;
     char port[16];
     ps_connector *c;
-    echo_pair e;
     OK(ps_listen(&l, host, "0", 16));
     port_text(l, port, sizeof port);
-    echo_open(&e);
     OK(ps_connector_start(&c, host, port, 10000));
-    drive d = run_loop(c, &e);
+    pst_drive d = pst_drive_connector(c, 1);
     cr_assert_eq(d.rc, 0, "%s: %s", host, ps_errname(d.rc));
     check_connection(d.sock, l);
     /* Handed out once. */
@@ -122,7 +49,6 @@ static void connect_through_loop(const char *host)
     cr_assert_eq(again, PS_INVALID_SOCKET);
     ps_connector_free(c);
     OK(ps_close(d.sock));
-    echo_close(&e);
     OK(ps_close(l));
 }
 
@@ -146,7 +72,7 @@ Test(connector, refused_port, .timeout = 60)
     snprintf(text, sizeof text, "%d", port);
     /* Long enough for Windows' ~2 s refusal. */
     OK(ps_connector_start(&c, "127.0.0.1", text, 10000));
-    drive d = run_loop(c, NULL);
+    pst_drive d = pst_drive_connector(c, 0);
     cr_assert_eq(d.rc, PS_ECONNREFUSED, "%s", ps_errname(d.rc));
     cr_assert_eq(d.sock, PS_INVALID_SOCKET);
     cr_assert_neq(ps_native_error(), 0, "no native error behind the refusal");
@@ -166,7 +92,7 @@ Test(connector, lookup_errors_as_ps_connect_gives_them, .timeout = 60)
         int want = ps_connect(&s, cases[i].host, cases[i].port, 10000);
         cr_assert_neq(want, 0);
         OK(ps_connector_start(&c, cases[i].host, cases[i].port, 10000));
-        drive d = run_loop(c, NULL);
+        pst_drive d = pst_drive_connector(c, 0);
         cr_assert_eq(d.rc, want, "%s:%s: %s, ps_connect gave %s",
                      cases[i].host, cases[i].port, ps_errname(d.rc),
                      ps_errname(want));
@@ -181,12 +107,10 @@ Test(connector, deadline_holds_while_the_loop_serves, .timeout = 60)
     pst_silent s;
     char text[16];
     ps_connector *c;
-    echo_pair e;
     OK(pst_silent_open(&s, "127.0.0.1", 0));
     snprintf(text, sizeof text, "%d", s.port);
-    echo_open(&e);
     OK(ps_connector_start(&c, "127.0.0.1", text, 500));
-    drive d = run_loop(c, &e);
+    pst_drive d = pst_drive_connector(c, 1);
     cr_log_info("silent: %s after %lld ms, %ld round trips meanwhile",
                 ps_errname(d.rc), (long long)d.ms, d.round_trips);
     if (pst_is_windows() && !pst_under_wine() && d.rc == PS_ECONNREFUSED)
@@ -199,7 +123,6 @@ Test(connector, deadline_holds_while_the_loop_serves, .timeout = 60)
     cr_assert_gt(d.round_trips, 20, "only %ld round trips in %lld ms",
                  d.round_trips, (long long)d.ms);
     ps_connector_free(c);
-    echo_close(&e);
     pst_silent_close(&s);
 }
 

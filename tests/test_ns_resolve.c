@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connector_loop.h"
 #include "fault_support.h"
 #include "portsock.h"
 #include "support.h"
@@ -419,4 +420,55 @@ Test(ns_resolve_exit, exit_while_lookup_runs, .timeout = 60)
                  "the lookup is not running any more");
     close_server(u);
     cr_log_info("exiting with the lookup still running");
+}
+
+/* ---- ps_connector against the dead resolver ---------------------------- */
+
+/* The lookup's deadline holds, and the loop's other socket pair keeps its
+ * round trips flowing the whole time. */
+Test(ns_resolve, connector_deadline_covers_lookup_while_the_loop_serves,
+     .timeout = 120)
+{
+    need_namespace();
+    ps_socket_t u = silent_server();
+    long start = pst_thread_count();
+    ps_connector *c;
+    cr_assert_eq(ps_connector_start(&c, SILENT, "80", 500), 0);
+    pst_drive d = pst_drive_connector(c, 1);
+    ps_connector_free(c);
+    cr_log_info("connector: %s after %lld ms, %ld round trips meanwhile",
+                ps_errname(d.rc), (long long)d.ms, d.round_trips);
+    check_timeout("ps_connector", d.rc, d.ms, 450);
+    cr_assert_gt(d.round_trips, 20, "only %ld round trips in %lld ms",
+                 d.round_trips, (long long)d.ms);
+    cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
+    wait_threads(start, 20000);
+    close_server(u);
+}
+
+/* Cancelled during the lookup: it returns at once; the abandoned helper
+ * holds no descriptor of the connector's, and it and the lookup's thread
+ * (with the resolver's socket) are gone once the resolver gives up. */
+Test(ns_resolve, connector_cancel_during_lookup, .timeout = 120)
+{
+    need_namespace();
+    ps_socket_t u = silent_server();
+    long threads = pst_thread_count();
+    long handles = pst_open_handle_count();
+    ps_connector *c;
+    ps_socket_t s;
+    cr_assert_eq(ps_connector_start(&c, SILENT, "80", 20000), 0);
+    cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
+    cr_assert_eq(ps_connector_finish(c, &s), PS_EWOULDBLOCK);
+    int64_t t0 = pst_now_ms();
+    ps_connector_free(c);
+    int64_t ms = pst_now_ms() - t0;
+    cr_assert_lt(ms, pst_slack_ms(200), "the cancel waited %lld ms",
+                 (long long)ms);
+    long now = wait_threads(threads, 30000);
+    cr_assert_leq(now, threads, "threads: %ld before, %ld after", threads, now);
+    if (handles >= 0)
+        cr_assert_leq(pst_open_handle_count(), handles,
+                      "descriptors: %ld before the connector", handles);
+    close_server(u);
 }
