@@ -65,9 +65,8 @@ static job *job_new(const char *host, const char *port, int timeout_ms,
     j->sock = PS_INVALID_SOCKET;
     j->wake = wake;
     ps__deadline_start(&j->d, timeout_ms);
-    j->host = ps__copy_text(host);
-    j->port = port ? ps__copy_text(port) : NULL;
-    if (!j->host || (port && !j->port) || ps__latch_new(&j->claim) != 0) {
+    if (ps__copy_name(host, port, &j->host, &j->port) != 0 ||
+        ps__latch_new(&j->claim) != 0) {
         job_free(j);
         return NULL;
     }
@@ -134,9 +133,7 @@ int ps_connector_start(ps_connector **out, const char *host, const char *port,
     if (!out)
         return PS_EINVAL;
     *out = NULL;
-    if (!host || (!port && !ps__unix_path(host)))
-        return PS_EINVAL;
-    int r = ps__ensure_init();
+    int r = ps__connect_check(host, port);
     if (r != 0)
         return r;
     ps_connector *c = calloc(1, sizeof *c);

@@ -61,8 +61,14 @@ int ps__wait_until(ps_socket_t s, int want, const ps__deadline *d);
 int ps__recv_all_expected(ps_socket_t s, void *buf, size_t len, size_t *got,
                           int timeout_ms);
 
-/* A malloc'ed copy of s (src/resolve.c), NULL when out of memory. */
-char *ps__copy_text(const char *s);
+/* Copies host and port (NULL stays NULL) into malloc'ed text for a
+ * helper thread (src/resolve.c): 0, or PS_ENOMEM with whatever was copied
+ * left in *h / *p for the caller to free. */
+int ps__copy_name(const char *host, const char *port, char **h, char **p);
+/* ps_connect's and ps_connector_start's checks (src/connect.c): PS_EINVAL
+ * for host NULL, or port NULL without a "unix:" host; else what
+ * initializing the network stack gives. */
+int ps__connect_check(const char *host, const char *port);
 
 /* Splits "unix:PATH": returns the path, or NULL for an ordinary host. */
 const char *ps__unix_path(const char *host);

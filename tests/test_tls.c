@@ -67,6 +67,19 @@ static void echo_and_close_notify(ps_tls *t)
     cr_assert_eq(got, 0);
 }
 
+/* A verified connection to "localhost": the echo, close_notify both
+ * ways, and the server saw the name as SNI. Closes t, joins srv. */
+static void echo_with_localhost(pst_tls_server *srv, ps_tls *t)
+{
+    cr_assert_str_eq(ps_tls_server_name(t), "localhost");
+    echo_and_close_notify(t);
+    OK(ps_tls_close(t));
+    pst_tls_server_join(srv);
+    OK(srv->handshake_rc);
+    cr_assert_str_eq(srv->sni, "localhost", "the server saw SNI \"%s\"",
+                     srv->sni);
+}
+
 /* ---- verification ---- */
 
 Test(tls, verified_connection_round_trip, .timeout = 30)
@@ -80,14 +93,8 @@ Test(tls, verified_connection_round_trip, .timeout = 30)
     cr_assert_eq(ps_tls_version(t), PS_TLS_1_3);
     OK(ps_tls_peer_subject(t, subject, sizeof subject));
     cr_assert(strstr(subject, "CN=localhost") != NULL, "subject %s", subject);
-    cr_assert_str_eq(ps_tls_server_name(t), "localhost");
     cr_assert_str_eq(ps_tls_alpn(t), "");
-    echo_and_close_notify(t);
-    OK(ps_tls_close(t));
-    pst_tls_server_join(&srv);
-    OK(srv.handshake_rc);
-    cr_assert_str_eq(srv.sni, "localhost", "the server saw SNI \"%s\"",
-                     srv.sni);
+    echo_with_localhost(&srv, t);
     ps_tls_config_free(c);
 }
 
@@ -819,13 +826,7 @@ Test(tls, connector_verified_handshake_driven_by_a_poller, .timeout = 30)
     ps_tls_config_free(c);
     OK(connect_in_loop(tc, &t));
     ps_tls_connector_free(tc);
-    cr_assert_str_eq(ps_tls_server_name(t), "localhost");
-    echo_and_close_notify(t);
-    OK(ps_tls_close(t));
-    pst_tls_server_join(&srv);
-    OK(srv.handshake_rc);
-    cr_assert_str_eq(srv.sni, "localhost", "the server saw SNI \"%s\"",
-                     srv.sni);
+    echo_with_localhost(&srv, t);
 }
 
 /* The host given is the name verified: a certificate for another name

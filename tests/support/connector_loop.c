@@ -59,3 +59,32 @@ pst_drive pst_drive_connector(ps_connector *c, int serve)
     }
     return d;
 }
+
+int64_t pst_cancel_in_progress(ps_connector *c)
+{
+    ps_socket_t s;
+    cr_assert_eq(ps_connector_finish(c, &s), PS_EWOULDBLOCK);
+    int64_t t0 = pst_now_ms();
+    ps_connector_free(c);
+    return pst_now_ms() - t0;
+}
+
+long pst_settle_threads(long start, int max_ms)
+{
+    long now = pst_thread_count();
+    for (int waited = 0; now > start && waited < max_ms; waited += 10) {
+        pst_sleep_ms(10);
+        now = pst_thread_count();
+    }
+    return now;
+}
+
+void pst_assert_nothing_left(long threads, long handles, int max_ms)
+{
+    long now = pst_settle_threads(threads, max_ms);
+    cr_assert_leq(now, threads, "threads: %ld before, %ld after", threads,
+                  now);
+    long h = handles >= 0 ? pst_open_handle_count() : -1;
+    cr_assert_leq(h, handles, "descriptors/handles: %ld before, %ld after",
+                  handles, h);
+}

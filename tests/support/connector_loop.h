@@ -23,4 +23,19 @@ typedef struct pst_drive {
  * the test when a call fails. */
 pst_drive pst_drive_connector(ps_connector *c, int serve);
 
+/* Cancels a connector that must still be in progress (its finish gives
+ * PS_EWOULDBLOCK, asserted): frees it and returns how long the free took,
+ * in ms. */
+int64_t pst_cancel_in_progress(ps_connector *c);
+
+/* Waits (bounded by max_ms) until the process runs no more than start
+ * threads, as helpers end; returns the last count (-1: no count here). */
+long pst_settle_threads(long start, int max_ms);
+
+/* Asserts that nothing is left over a connector: within max_ms the thread
+ * count is back to threads, and the descriptor or handle count is back to
+ * handles (each check skipped where its count is -1, e.g. handles under
+ * Wine). */
+void pst_assert_nothing_left(long threads, long handles, int max_ms);
+
 #endif
