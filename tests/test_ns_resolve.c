@@ -440,7 +440,12 @@ Test(ns_resolve, connector_deadline_covers_lookup_while_the_loop_serves,
     ps_connector_free(c);
     cr_log_info("connector: %s after %lld ms, %ld round trips meanwhile",
                 ps_errname(d.rc), (long long)elapsed, d.round_trips);
-    check_timeout("ps_connector", d.rc, elapsed, 500);
+    cr_assert_eq(d.rc, PS_ETIMEDOUT, "ps_connector: %s", ps_errname(d.rc));
+    cr_assert_geq(elapsed, 500, "returned early: %lld ms", (long long)elapsed);
+    /* Wider than check_timeout's: a helper thread and a loop's set-up more
+     * than ps_connect, under a loaded sanitizer leg. */
+    cr_assert_lt(elapsed, 500 + pst_slack_ms(1000),
+                 "waited for the resolver: %lld ms", (long long)elapsed);
     cr_assert_gt(d.round_trips, 20, "only %ld round trips in %lld ms",
                  d.round_trips, (long long)d.ms);
     cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
@@ -461,7 +466,7 @@ Test(ns_resolve, connector_cancel_during_lookup, .timeout = 120)
     cr_assert_eq(ps_connector_start(&c, SILENT, "80", 20000), 0);
     cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
     int64_t ms = pst_cancel_in_progress(c);
-    cr_assert_lt(ms, pst_slack_ms(200), "the cancel waited %lld ms",
+    cr_assert_lt(ms, pst_slack_ms(1000), "the cancel waited %lld ms",
                  (long long)ms);
     pst_assert_nothing_left(threads, handles, 30000);
     close_server(u);
