@@ -6,7 +6,9 @@
  *  - connector: ps_connector, driven by the same loop;
  *  - thread: ps_connect on a thread of its own (what a program writes
  *    without ps_connector), the loop untouched;
- *  - blocking: ps_connect called by the loop itself between round trips.
+ *  - blocking: ps_connect called by the loop itself between round trips;
+ *  - libuv (where it is built with libuv): uv_getaddrinfo, then
+ *    uv_tcp_connect, in a uv loop doing the same bouncing and accepting.
  * Printed: connects per second, and the loop's round trip (p50, p99,
  * max) while connects go on, each with its ratio to the thread way. Several
  * rounds each; the figures are medians over rounds. Not a test: nothing
@@ -20,12 +22,21 @@
 #include "common.h"
 #include "portsock.h"
 #include "raw.h"
+#ifdef PS_BENCH_LIBUV
+#include "connect_libuv.h"
+#endif
 
 #define HOST "localhost"
 #define MAX_SAMPLES 2000000
 
+#ifdef PS_BENCH_LIBUV
+enum { CONNECTOR, THREAD, BLOCKING, LIBUV, WAYS };
+static const char *const way_name[WAYS] = {"connector", "thread", "blocking",
+                                           "libuv"};
+#else
 enum { CONNECTOR, THREAD, BLOCKING, WAYS };
 static const char *const way_name[WAYS] = {"connector", "thread", "blocking"};
+#endif
 
 typedef struct run {
     double connects_per_s;
@@ -114,9 +125,22 @@ static int end_connector(bed *b, ps_connector *c, long *connects)
     return 1;
 }
 
+static run figures(bed *b, long connects, double secs);
+
 /* One round of ms milliseconds the given way. */
 static run one_round(bed *b, int way, int ms)
 {
+#ifdef PS_BENCH_LIBUV
+    if (way == LIBUV) {
+        long n = 0;
+        double secs = 1;
+        if (connect_libuv_round(HOST, b->port, ms, b->listener, b->pair,
+                                b->rtt, MAX_SAMPLES, &b->nrtt, &n,
+                                &secs) != 0)
+            exit(1);
+        return figures(b, n, secs);
+    }
+#endif
     worker w = {b->port, 0, 0, 0};
     raw_thread *t = NULL;
     ps_connector *c = NULL;
@@ -174,10 +198,17 @@ static run one_round(bed *b, int way, int ms)
             die("ps_connect (thread)", w.failed);
         connects = w.connects;
     }
-    /* The last byte in flight comes back before the next round. */
-    ps_socket_t left[1] = {b->pair[0]};
-    if (raw_wait_readable(left, 1, 1000) == 1)
-        ps_recv(b->pair[0], &byte, 1, NULL, 0);
+    return figures(b, connects, secs);
+}
+
+/* The round's figures; the byte left in flight and the connections left
+ * queued are taken before the next round. */
+static run figures(bed *b, long connects, double secs)
+{
+    char byte;
+    for (int end = 0; end < 2; end++)
+        while (ps_recv(b->pair[end], &byte, 1, NULL, 0) == 0)
+            ;
     accept_all(b->listener);
     qsort(b->rtt, b->nrtt, sizeof *b->rtt, cmp_double);
     run r = {connects / secs, 0, 0, 0};
