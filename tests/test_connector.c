@@ -118,18 +118,18 @@ Test(connector, deadline_holds_while_the_loop_serves, .timeout = 60)
     int64_t t0 = pst_now_ms(); /* the deadline starts with the connector */
     OK(ps_connector_start(&c, "127.0.0.1", text, 500));
     pst_drive d = pst_drive_connector(c, 1);
-    d.ms = pst_now_ms() - t0;
+    int64_t ms = pst_now_ms() - t0;
     cr_log_info("silent: %s after %lld ms, %ld round trips meanwhile",
-                ps_errname(d.rc), (long long)d.ms, d.round_trips);
+                ps_errname(d.rc), (long long)ms, d.round_trips);
     if (pst_is_windows() && !pst_under_wine() && d.rc == PS_ECONNREFUSED)
         cr_skip_test("Windows refuses SYNs to a full queue: no silent port");
     cr_assert_eq(d.rc, PS_ETIMEDOUT, "%s", ps_errname(d.rc));
-    cr_assert_geq(d.ms, 500, "timed out after %lld ms", (long long)d.ms);
-    cr_assert_lt(d.ms, 500 + pst_slack_ms(1500), "timed out after %lld ms",
-                 (long long)d.ms);
+    cr_assert_geq(ms, 500, "timed out after %lld ms", (long long)ms);
+    cr_assert_lt(ms, 500 + pst_slack_ms(1500), "timed out after %lld ms",
+                 (long long)ms);
     /* A blocked loop makes one round trip at most; a free one thousands. */
     cr_assert_gt(d.round_trips, 20, "only %ld round trips in %lld ms",
-                 d.round_trips, (long long)d.ms);
+                 d.round_trips, (long long)ms);
     ps_connector_free(c);
     pst_silent_close(&s);
 }

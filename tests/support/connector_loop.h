@@ -13,7 +13,6 @@
 typedef struct pst_drive {
     int rc;           /* ps_connector_finish's outcome */
     ps_socket_t sock; /* the connected socket on success */
-    int64_t ms;       /* from the loop's start to the outcome */
     long round_trips; /* bytes echoed over the other pair meanwhile */
 } pst_drive;
 
