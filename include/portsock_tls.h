@@ -413,6 +413,65 @@ PS_TLS_API const char *ps_tls_server_name(const ps_tls *t);
  */
 PS_TLS_API const char *ps_tls_reason(const ps_tls *t);
 
+/**
+ * ps_connector for TLS: connects by name without blocking the loop, then
+ * wraps the connection for a client configuration, with the host as the
+ * server name (SNI and the name verified). The handshake is the loop's to
+ * drive, as for any ps_tls_wrap connection: ps_tls_handshake(t, 0), and on
+ * PS_EWOULDBLOCK wait for what ps_tls_wants(t) says. Opaque. Thread
+ * safety as ps_connector's.
+ */
+typedef struct ps_tls_connector ps_tls_connector;
+
+/**
+ * Starts connecting, as ps_connector_start does; cfg must be a client
+ * configuration, and it is held (and immutable) until
+ * ps_tls_connector_free, so the caller may free its own reference at once.
+ * The deadline covers the lookup and the connect, not the handshake,
+ * which the loop drives and times itself. Errors at once: those of
+ * ps_connector_start, and PS_EINVAL for port or cfg NULL or a server
+ * configuration. *out is NULL on failure, with nothing left behind.
+ * @param out receives the connector (NULL on failure)
+ * @param host a name or numeric address; the server name to verify
+ * @param port the port or service
+ * @param cfg a client configuration
+ * @param timeout_ms deadline for the lookup and connect: < 0 none
+ * @return 0 or a negative PS_E* code
+ */
+PS_TLS_API int ps_tls_connector_start(ps_tls_connector **out,
+                                      const char *host, const char *port,
+                                      const ps_tls_config *cfg,
+                                      int timeout_ms);
+/**
+ * The item to watch, as ps_connector_item gives it (PS_POLL_READ on one
+ * socket, the same for the connector's whole life).
+ * @param c the connector
+ * @param item receives the item
+ * @return 0, or PS_EINVAL for c or item NULL
+ */
+PS_TLS_API int ps_tls_connector_item(const ps_tls_connector *c,
+                                     ps_pollitem *item);
+/**
+ * The outcome, without blocking: 0 with a new TLS connection in *out over
+ * the connected (non-blocking) socket, its handshake not yet started;
+ * PS_EWOULDBLOCK while connecting; else ps_connector_finish's error, or
+ * ps_tls_wrap's (PS_ENOMEM, PS_ETLS, PS_EINVAL for a host longer than 255
+ * bytes), the socket closed then. Handed out once, as ps_connector_finish
+ * does; PS_EINVAL after that, and for c or out NULL. The connection is the
+ * caller's: ps_tls_close it.
+ * @param c the connector
+ * @param out receives the connection (NULL unless 0 is returned)
+ * @return 0, PS_EWOULDBLOCK, or a negative PS_E* code
+ */
+PS_TLS_API int ps_tls_connector_finish(ps_tls_connector *c, ps_tls **out);
+/**
+ * Frees the connector, cancelling whatever is still going on, as
+ * ps_connector_free does, and drops its hold on the configuration. A
+ * connection already handed out is not touched. NULL is ignored.
+ * @param c the connector, or NULL
+ */
+PS_TLS_API void ps_tls_connector_free(ps_tls_connector *c);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,6 +26,13 @@ int ps_bind(ps_socket_t s, const ps_addr *a)
     return ps__bind(s, a, -1, 0);
 }
 
+int ps__connect_check(const char *host, const char *port)
+{
+    if (!host || (!port && !ps__unix_path(host)))
+        return PS_EINVAL;
+    return ps__ensure_init();
+}
+
 int ps_connect(ps_socket_t *out, const char *host, const char *port,
                int timeout_ms)
 {
@@ -34,9 +41,7 @@ int ps_connect(ps_socket_t *out, const char *host, const char *port,
     if (!out)
         return PS_EINVAL;
     *out = PS_INVALID_SOCKET;
-    if (!host || (!port && !ps__unix_path(host)))
-        return PS_EINVAL;
-    int r = ps__ensure_init();
+    int r = ps__connect_check(host, port);
     if (r != 0)
         return r;
     ps__deadline d;

@@ -50,10 +50,11 @@ static int race_result(const race *rc)
     return rc->err;
 }
 
-/* The winner goes back to blocking mode, as ps_connect promises. */
-static int finish(ps_socket_t s, ps_socket_t *out)
+/* ps_connect's winner goes back to blocking mode, as it promises; an event
+ * loop's (ps_connector's) stays non-blocking. */
+static int finish(ps_socket_t s, int nonblocking, ps_socket_t *out)
 {
-    int r = ps_set_nonblocking(s, 0);
+    int r = nonblocking ? 0 : ps_set_nonblocking(s, 0);
     if (r != 0) {
         ps_close(s);
         return r;
@@ -82,7 +83,7 @@ static int connect_single(const ps_addr *addr, const ps__deadline *d,
         ps_close(s);
         return r;
     }
-    return finish(s, out);
+    return finish(s, 0, out);
 }
 
 /* RFC 8305 section 4: alternate families, starting with the family of the
@@ -167,8 +168,10 @@ static void collect(ps_pollitem *items, size_t *live, race *rc,
     *live = kept;
 }
 
+/* items has room for n attempts and the cancel item after the live ones. */
 static int race_all(const ps_addr *addrs, size_t n, const ps__deadline *d,
-                    size_t *order, ps_pollitem *items, ps_socket_t *out)
+                    const ps__race_opts *o, size_t *order, ps_pollitem *items,
+                    ps_socket_t *out)
 {
     race rc = {0, 0};
     ps_socket_t won = PS_INVALID_SOCKET;
@@ -211,8 +214,17 @@ static int race_all(const ps_addr *addrs, size_t n, const ps__deadline *d,
         }
         for (size_t i = 0; i < live; i++)
             items[i].revents = 0;
-        int r = ps__select_once(items, live, wait);
+        size_t watched = live;
+        if (o->cancel != PS_INVALID_SOCKET) {
+            items[watched].kind = PS_KIND_SOCKET;
+            items[watched].sock = o->cancel;
+            items[watched].events = PS_POLL_READ;
+            items[watched++].revents = 0;
+        }
+        int r = ps__select_once(items, watched, wait);
         waited = 1;
+        if (r > 0 && watched > live && items[live].revents != 0)
+            r = PS_ECONNABORTED; /* cancelled: drop every attempt */
         if (r < 0) {
             close_all(items, live);
             return r;
@@ -227,31 +239,40 @@ static int race_all(const ps_addr *addrs, size_t n, const ps__deadline *d,
         }
     }
     close_all(items, live);
-    return finish(won, out);
+    return finish(won, o->nonblocking, out);
 }
 
 static int connect_any(const ps_addr *addrs, size_t n, const ps__deadline *d,
-                       ps_socket_t *out)
+                       const ps__race_opts *o, ps_socket_t *out)
 {
-    if (n == 1)
+    /* A single attempt that nothing can cancel needs no race. */
+    if (n == 1 && o->cancel == PS_INVALID_SOCKET && !o->nonblocking)
         return connect_single(&addrs[0], d, out);
     size_t *order = malloc(n * sizeof *order);
-    ps_pollitem *items = calloc(n, sizeof *items);
+    ps_pollitem *items = calloc(n + 1, sizeof *items);
     int r = PS_ENOMEM;
     if (order && items)
-        r = race_all(addrs, n, d, order, items, out);
+        r = race_all(addrs, n, d, o, order, items, out);
     free(order);
     free(items);
     return r;
 }
 
-int ps__connect_race(const ps_addr *addrs, size_t n, const ps__deadline *d,
-                     ps_socket_t *out)
+int ps__connect_race_with(const ps_addr *addrs, size_t n,
+                          const ps__deadline *d, const ps__race_opts *o,
+                          ps_socket_t *out)
 {
     if (n == 0)
         return PS_ENAME;
     /* EINPROGRESS / WSAEWOULDBLOCK of the attempts is no failure: a
      * connection, or a deadline that passed, records nothing. */
     int saved = ps_native_error();
-    return ps__keep_native(connect_any(addrs, n, d, out), saved);
+    return ps__keep_native(connect_any(addrs, n, d, o, out), saved);
+}
+
+int ps__connect_race(const ps_addr *addrs, size_t n, const ps__deadline *d,
+                     ps_socket_t *out)
+{
+    ps__race_opts o = {PS_INVALID_SOCKET, 0};
+    return ps__connect_race_with(addrs, n, d, &o, out);
 }

@@ -61,6 +61,15 @@ int ps__wait_until(ps_socket_t s, int want, const ps__deadline *d);
 int ps__recv_all_expected(ps_socket_t s, void *buf, size_t len, size_t *got,
                           int timeout_ms);
 
+/* Copies host and port (NULL stays NULL) into malloc'ed text for a
+ * helper thread (src/resolve.c): 0, or PS_ENOMEM with whatever was copied
+ * left in *h / *p for the caller to free. */
+int ps__copy_name(const char *host, const char *port, char **h, char **p);
+/* ps_connect's and ps_connector_start's checks (src/connect.c): PS_EINVAL
+ * for host NULL, or port NULL without a "unix:" host; else what
+ * initializing the network stack gives. */
+int ps__connect_check(const char *host, const char *port);
+
 /* Splits "unix:PATH": returns the path, or NULL for an ordinary host. */
 const char *ps__unix_path(const char *host);
 
@@ -234,6 +243,18 @@ int ps__connect_start(ps_socket_t s, const ps_addr *addr);
  * PS_ENAME. */
 int ps__connect_race(const ps_addr *addrs, size_t n, const ps__deadline *d,
                      ps_socket_t *out);
+/* The same race for ps_connector (src/connector.c), which runs it on a
+ * helper thread: cancel, if not PS_INVALID_SOCKET, is watched for reading
+ * beside the attempts, and once readable the race closes every attempt
+ * and returns PS_ECONNABORTED; nonblocking != 0 leaves the winner
+ * non-blocking. */
+typedef struct ps__race_opts {
+    ps_socket_t cancel;
+    int nonblocking;
+} ps__race_opts;
+int ps__connect_race_with(const ps_addr *addrs, size_t n,
+                          const ps__deadline *d, const ps__race_opts *o,
+                          ps_socket_t *out);
 /* Binds addr; v6only (-1: leave, 0/1: set IPV6_V6ONLY) and reuse (safe
  * address reuse for listeners) are applied first. */
 int ps__bind(ps_socket_t s, const ps_addr *addr, int v6only, int reuse);
@@ -263,7 +284,9 @@ int ps__item_handles(void);
  * event between two threads, made holding two references (one each). */
 typedef struct ps__latch ps__latch;
 int ps__latch_new(ps__latch **out);
-void ps__latch_set(ps__latch *l);
+/* 1 for the call that set the latch, 0 if it was set already: of two
+ * threads that race to set it, exactly one wins (ps_connector's claim). */
+int ps__latch_set(ps__latch *l);
 /* 1 once the latch is set, 0 if timeout_ms (-1 forever) passed first. */
 int ps__latch_wait(ps__latch *l, int timeout_ms);
 /* Drops one reference. 1 for the last one: the latch is freed, and all

@@ -32,6 +32,13 @@ static char *copy_text(const char *s)
     return c;
 }
 
+int ps__copy_name(const char *host, const char *port, char **h, char **p)
+{
+    *h = copy_text(host);
+    *p = port ? copy_text(port) : NULL;
+    return !*h || (port && !*p) ? PS_ENOMEM : 0;
+}
+
 static void lookup_free(lookup *job)
 {
     if (job->addrs)
@@ -64,9 +71,8 @@ static lookup *lookup_new(const char *host, const char *port, int passive,
         return NULL;
     job->passive = passive;
     job->type = type;
-    job->host = copy_text(host);
-    job->port = port ? copy_text(port) : NULL;
-    if (!job->host || (port && !job->port) || ps__latch_new(&job->done) != 0) {
+    if (ps__copy_name(host, port, &job->host, &job->port) != 0 ||
+        ps__latch_new(&job->done) != 0) {
         lookup_free(job);
         return NULL;
     }

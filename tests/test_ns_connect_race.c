@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connector_loop.h"
 #include "portsock.h"
 #include "select_support.h"
 #include "support.h"
@@ -366,4 +367,61 @@ Test(race6, a_failure_starts_the_next_attempt_at_once, .timeout = 30)
                  (long long)o.ms);
     for (int k = 0; k < 3; k++)
         close_end(&e[k]);
+}
+
+/* ---- ps_connector: the same race, driven from an event loop ---------- */
+
+/* The silent first address costs the loop nothing: its other socket pair
+ * keeps its round trips flowing while the race waits out the attempt
+ * delay, and the connector then yields the IPv4 connection. */
+Test(race6, connector_silent_v6_loses_while_the_loop_serves, .timeout = 30)
+{
+    need_namespace();
+    expect_first(PS_AF_INET6);
+    end v6 = {"::1", SILENT, 0, {0}}, v4 = {"127.0.0.1", ACCEPTING, 0, {0}};
+    int port = open_ends(&v6, &v4);
+    char text[16];
+    snprintf(text, sizeof text, "%d", port);
+    ps_connector *c;
+    outcome o;
+    o.handles_before = pst_open_handle_count();
+    int64_t t0 = pst_now_ms(); /* the race starts with the connector */
+    OK(ps_connector_start(&c, NAME, text, 5000));
+    pst_drive d = pst_drive_connector(c, 1);
+    o.ms = pst_now_ms() - t0;
+    ps_connector_free(c);
+    o.handles_after = pst_open_handle_count();
+    o.rc = d.rc;
+    o.sock = d.sock;
+    cr_log_info("connector: %s after %lld ms, %ld round trips meanwhile",
+                ps_errname(d.rc), (long long)o.ms, d.round_trips);
+    cr_assert_gt(d.round_trips, 20, "only %ld round trips in %lld ms",
+                 d.round_trips, (long long)o.ms);
+    OK(ps_set_nonblocking(o.sock, 0)); /* check_won reads it blocking */
+    check_won(&o, &v4, port);
+    close_end(&v6);
+    close_end(&v4);
+}
+
+/* Cancelled with both attempts in flight: it returns at once, and leaves
+ * no descriptor and no thread. */
+Test(race6, connector_cancel_with_two_attempts_in_flight, .timeout = 30)
+{
+    need_namespace();
+    expect_first(PS_AF_INET6);
+    end v6 = {"::1", SILENT, 0, {0}}, v4 = {"127.0.0.1", SILENT, 0, {0}};
+    int port = open_ends(&v6, &v4);
+    char text[16];
+    snprintf(text, sizeof text, "%d", port);
+    long threads = pst_thread_count();
+    long handles = pst_open_handle_count();
+    ps_connector *c;
+    OK(ps_connector_start(&c, NAME, text, 20000));
+    pst_sleep_ms(400); /* past the 250 ms delay: both attempts started */
+    int64_t ms = pst_cancel_in_progress(c);
+    cr_assert_lt(ms, pst_slack_ms(1000), "the cancel took %lld ms",
+                 (long long)ms);
+    pst_assert_nothing_left(threads, handles, 10000);
+    close_end(&v6);
+    close_end(&v4);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connector_loop.h"
 #include "fault_support.h"
 #include "portsock.h"
 #include "support.h"
@@ -419,4 +420,54 @@ Test(ns_resolve_exit, exit_while_lookup_runs, .timeout = 60)
                  "the lookup is not running any more");
     close_server(u);
     cr_log_info("exiting with the lookup still running");
+}
+
+/* ---- ps_connector against the dead resolver ---------------------------- */
+
+/* The lookup's deadline holds, and the loop's other socket pair keeps its
+ * round trips flowing the whole time. */
+Test(ns_resolve, connector_deadline_covers_lookup_while_the_loop_serves,
+     .timeout = 120)
+{
+    need_namespace();
+    ps_socket_t u = silent_server();
+    long start = pst_thread_count();
+    ps_connector *c;
+    int64_t t0 = pst_now_ms(); /* the deadline starts with the connector */
+    cr_assert_eq(ps_connector_start(&c, SILENT, "80", 500), 0);
+    pst_drive d = pst_drive_connector(c, 1);
+    int64_t elapsed = pst_now_ms() - t0;
+    ps_connector_free(c);
+    cr_log_info("connector: %s after %lld ms, %ld round trips meanwhile",
+                ps_errname(d.rc), (long long)elapsed, d.round_trips);
+    cr_assert_eq(d.rc, PS_ETIMEDOUT, "ps_connector: %s", ps_errname(d.rc));
+    cr_assert_geq(elapsed, 500, "returned early: %lld ms", (long long)elapsed);
+    /* Wider than check_timeout's: a helper thread and a loop's set-up more
+     * than ps_connect, under a loaded sanitizer leg. */
+    cr_assert_lt(elapsed, 500 + pst_slack_ms(1000),
+                 "waited for the resolver: %lld ms", (long long)elapsed);
+    cr_assert_gt(d.round_trips, 20, "only %ld round trips in %lld ms",
+                 d.round_trips, (long long)elapsed);
+    cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
+    wait_threads(start, 20000);
+    close_server(u);
+}
+
+/* Cancelled during the lookup: it returns at once; the abandoned helper
+ * holds no descriptor of the connector's, and it and the lookup's thread
+ * (with the resolver's socket) are gone once the resolver gives up. */
+Test(ns_resolve, connector_cancel_during_lookup, .timeout = 120)
+{
+    need_namespace();
+    ps_socket_t u = silent_server();
+    long threads = pst_thread_count();
+    long handles = pst_open_handle_count();
+    ps_connector *c;
+    cr_assert_eq(ps_connector_start(&c, SILENT, "80", 20000), 0);
+    cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
+    int64_t ms = pst_cancel_in_progress(c);
+    cr_assert_lt(ms, pst_slack_ms(1000), "the cancel waited %lld ms",
+                 (long long)ms);
+    pst_assert_nothing_left(threads, handles, 30000);
+    close_server(u);
 }

@@ -49,12 +49,14 @@ int ps__latch_new(ps__latch **out)
     return 0;
 }
 
-void ps__latch_set(ps__latch *l)
+int ps__latch_set(ps__latch *l)
 {
     pthread_mutex_lock(&l->mu);
+    int first = !l->set;
     l->set = 1;
     pthread_cond_broadcast(&l->cv);
     pthread_mutex_unlock(&l->mu);
+    return first;
 }
 
 /* One wait of at most until end_ms on the monotonic clock. */

@@ -27,6 +27,9 @@ int ps__tls_wait(ps_tls *t, const ps__tls_deadline *d);
 /* Runs the handshake to its end within d (at once when done). */
 int ps__tls_handshake_within(ps_tls *t, const ps__tls_deadline *d);
 
+/* Takes one reference to cfg and makes it immutable (src/tls/config.c). */
+void ps__tls_config_hold(ps_tls_config *cfg);
+
 /* Drops one reference to cfg (ps_tls_config_free's or a connection's);
  * the last frees it and the backend's context. */
 void ps__tls_config_release(ps_tls_config *cfg);

@@ -37,6 +37,14 @@ void ps_tls_config_free(ps_tls_config *cfg)
         ps__tls_config_release(cfg);
 }
 
+/* A connection (or a TLS connector) holds the configuration from the
+ * moment it is made: the setters fail from then on. */
+void ps__tls_config_hold(ps_tls_config *cfg)
+{
+    atomic_store(&cfg->used, 1);
+    atomic_fetch_add(&cfg->refs, 1);
+}
+
 /* Connections made from a configuration keep it until they close. */
 void ps__tls_config_release(ps_tls_config *cfg)
 {

@@ -48,8 +48,7 @@ int ps_tls_wrap(ps_tls **out, ps_socket_t sock, const ps_tls_config *cfg,
     }
     /* From here the configuration is in use: its setters fail. */
     t->cfg = (ps_tls_config *)cfg;
-    atomic_store(&t->cfg->used, 1);
-    atomic_fetch_add(&t->cfg->refs, 1);
+    ps__tls_config_hold(t->cfg);
     if ((r = ps__tls_be_new(t, cfg->be)) != 0) {
         ps__tls_set_reason(NULL, t->reason);
         goto fail;

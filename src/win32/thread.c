@@ -25,12 +25,14 @@ int ps__latch_new(ps__latch **out)
     return 0;
 }
 
-void ps__latch_set(ps__latch *l)
+int ps__latch_set(ps__latch *l)
 {
     AcquireSRWLockExclusive(&l->lock);
+    int first = !l->set;
     l->set = 1;
     WakeAllConditionVariable(&l->cv);
     ReleaseSRWLockExclusive(&l->lock);
+    return first;
 }
 
 int ps__latch_wait(ps__latch *l, int timeout_ms)
