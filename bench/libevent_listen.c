@@ -26,7 +26,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 }
 
 int bench_ev_listen(struct event_base *base, int port,
-                    void (*accepted)(evutil_socket_t fd))
+                    void (*accepted)(evutil_socket_t fd), const char *banner)
 {
     struct sockaddr_in a = {.sin_family = AF_INET};
     socklen_t len = sizeof a;
@@ -40,7 +40,7 @@ int bench_ev_listen(struct event_base *base, int port,
     if (!l ||
         getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&a, &len) != 0)
         return -1;
-    printf("port %d\n", ntohs(a.sin_port));
+    printf(banner, ntohs(a.sin_port));
     fflush(stdout);
     return 0;
 }
