@@ -161,6 +161,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 int main(int argc, char **argv)
 {
     chat_parse(argc, argv, "chat_libevent", &opt);
+    signal(SIGPIPE, SIG_IGN); /* a write to a client that left: an error, not death */
     base = event_base_new();
     if (!base)
         fail("event_base_new");

@@ -234,6 +234,7 @@ int main(int argc, char **argv)
     int namelen = sizeof a;
     int r;
     chat_parse(argc, argv, "chat_libuv", &opt);
+    signal(SIGPIPE, SIG_IGN); /* a write to a client that left: an error, not death */
     loop = uv_default_loop();
     uv_signal_init(loop, &sigint);
     uv_signal_init(loop, &sigterm);
