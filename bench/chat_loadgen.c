@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Load generator for the chat benchmark (docs/chat.md; Linux: epoll,
- * /proc). N clients connect and wait for every ":ok"; then each keeps W of
- * its own lines outstanding (sent, not yet seen back) for the measured
- * window, after a warm-up. A line is
+ * /proc). N clients connect and wait for every ":ok"; then each of the
+ * first S (--senders, all by default) keeps W of its own lines outstanding
+ * (--window, 1 by default: sent, not yet seen back) for the measured
+ * window, after a warm-up; every client receives. A line is
  *     "<sender> <seq> <send ns> <length> <filler>\n"
  * of a length drawn from a seeded generator (the same for every run with
  * the same --seed), its filler a function of sender and seq. Every
@@ -10,10 +11,11 @@
  * sequence number (nothing lost, duplicated or reordered); a violation is
  * a hard error (exit 1). After the window each client's lines must reach
  * every client. Prints loadgen's result line, where reqs and rps count
- * deliveries (a line received by n clients counts n), the latencies are
- * receive time - send time, and the CPU is the server's per delivery.
+ * the deliveries in the window (a line received by n clients counts n;
+ * busy= is the number of senders), the latencies are receive time - send
+ * time, and the CPU is the server's per delivery.
  *
- * chat_loadgen --port P --conns N [--window W] [--secs S] [--pid PID,...]
+ * chat_loadgen --port P --conns N [--senders S] [--window W] [--secs S] [--pid PID,...]
  *              [--seed X] [--min-len B] [--max-len B]
  */
 #include <arpa/inet.h>
@@ -54,7 +56,8 @@ static int nconns;
 static int ep;
 static uint64_t seed = 1;
 static size_t min_len = 48, max_len = 200;
-static long window = 2; /* own lines outstanding per client */
+static long window = 1; /* own lines outstanding per sending client */
+static int senders;     /* clients that send (0: all) */
 
 static _Noreturn void violation(const conn *c, const char *what,
                                 const char *line, size_t len)
@@ -190,7 +193,7 @@ static void read_lines(conn *c, lg_window *w, long *inflight)
             int64_t sent_ns;
             uint32_t id = check_line(c, line, len, &sent_ns);
             if (w)
-                lg_answered(w, sent_ns);
+                lg_delivered(w, sent_ns);
             if (id != (uint32_t)(c - conns))
                 continue;
             c->outstanding--;
@@ -262,6 +265,8 @@ static int own_options(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && !strcmp(argv[i], "--seed"))
             seed = (uint64_t)arg(argv[++i], 0, 0x7fffffff, "--seed");
+        else if (i + 1 < argc && !strcmp(argv[i], "--senders"))
+            senders = (int)arg(argv[++i], 1, MAX_CONNS, "--senders");
         else if (i + 1 < argc && !strcmp(argv[i], "--window"))
             window = arg(argv[++i], 1, 16, "--window");
         else if (i + 1 < argc && !strcmp(argv[i], "--min-len"))
@@ -285,8 +290,7 @@ int main(int argc, char **argv)
     argc = own_options(argc, argv);
     lg_parse(argc, argv, MAX_CONNS, LG_OPT_HOST, &a);
     nconns = a.conns;
-    long busy = window;
-    if (a.port == 0 || nconns == 0 || busy * (long)max_len > OUT_BUF) {
+    if (a.port == 0 || nconns == 0 || window * (long)max_len > OUT_BUF) {
         fprintf(
             stderr,
             "usage: chat_loadgen --port P --conns N [--window W] [--secs S] "
@@ -312,8 +316,10 @@ int main(int argc, char **argv)
     lg_window w;
     lg_window_start(&w, a.secs, a.pid);
     long inflight = 0;
-    for (int i = 0; i < nconns; i++)
-        for (long k = 0; k < busy; k++, inflight++)
+    if (senders == 0 || senders > nconns)
+        senders = nconns;
+    for (int i = 0; i < senders; i++)
+        for (long k = 0; k < window; k++, inflight++)
             send_line(&conns[i]);
     struct epoll_event evs[1024];
     while (!lg_window_step(&w, inflight)) {
@@ -328,24 +334,28 @@ int main(int argc, char **argv)
                 read_lines(c, &w, &inflight);
         }
     }
-    /* Every line sent must reach every client: wait for the stragglers. */
-    uint64_t total = 0;
+    /* Every line sent must reach every client: wait for the stragglers
+     * while they keep coming. */
+    uint64_t total = 0, seen = 0, last = 0;
     for (int i = 0; i < nconns; i++)
         total += conns[i].sent;
-    int64_t give_up = lg_now_ns() + 10 * LG_DRAIN_NS;
-    for (int done = 0; !done;) {
-        done = 1;
-        for (int i = 0; i < nconns && done; i++)
-            done = conns[i].received == total;
-        if (done)
+    for (int64_t give_up = lg_now_ns() + 5 * LG_DRAIN_NS;;) {
+        seen = 0;
+        for (int i = 0; i < nconns; i++)
+            seen += conns[i].received;
+        if (seen == total * (uint64_t)nconns)
             break;
-        if (lg_now_ns() > give_up) {
-            for (int i = 0; i < nconns; i++)
+        if (seen != last) {
+            last = seen;
+            give_up = lg_now_ns() + 5 * LG_DRAIN_NS;
+        } else if (lg_now_ns() > give_up) {
+            for (int i = 0, shown = 0; i < nconns && shown < 5; i++)
                 if (conns[i].received != total)
                     fprintf(stderr,
                             "chat_loadgen: client %d received %" PRIu64
-                            " of %" PRIu64 " lines\n",
-                            i, conns[i].received, total);
+                            " of %" PRIu64 " lines%s\n",
+                            i, conns[i].received, total,
+                            ++shown == 5 ? " (and more)" : "");
             return 1;
         }
         int n = epoll_wait(ep, evs, 1024, 10);
@@ -356,7 +366,8 @@ int main(int argc, char **argv)
             read_lines(c, NULL, &inflight);
         }
     }
-    lg_print_result(&w, nconns, busy, 0, a.secs, 0, 0, 0);
+    /* busy= the senders */
+    lg_print_result(&w, nconns, senders, 0, a.secs, 0, 0, 0);
     for (int i = 0; i < nconns; i++)
         close(conns[i].fd);
     close(ep);

@@ -138,18 +138,29 @@ int lg_window_step(lg_window *w, long inflight)
     return !w->sending && (inflight == 0 || t >= w->end + LG_DRAIN_NS);
 }
 
-void lg_answered(const lg_window *w, int64_t sent_ns)
+static void record(uint64_t ns)
 {
-    int64_t done = lg_now_ns();
-    if (sent_ns < w->start || sent_ns >= w->end)
-        return;
     if (nlat == caplat) {
         caplat = caplat ? caplat * 2 : 65536;
         lat = realloc(lat, caplat * sizeof *lat);
         if (!lat)
             lg_die("realloc");
     }
-    lat[nlat++] = (uint64_t)(done - sent_ns);
+    lat[nlat++] = ns;
+}
+
+void lg_answered(const lg_window *w, int64_t sent_ns)
+{
+    int64_t done = lg_now_ns();
+    if (sent_ns >= w->start && sent_ns < w->end)
+        record((uint64_t)(done - sent_ns));
+}
+
+void lg_delivered(const lg_window *w, int64_t sent_ns)
+{
+    int64_t done = lg_now_ns();
+    if (done >= w->start && done < w->end)
+        record((uint64_t)(done - sent_ns));
 }
 
 static int cmp_u64(const void *a, const void *b)
