@@ -20,16 +20,17 @@
 #include "libevent_listen.h"
 
 typedef struct client {
+    chat_member member; /* first: the room's link */
     struct bufferevent *bev;
-    struct client *prev, *next;
-    int dead; /* closed during a broadcast: freed after it */
+    struct client *dead_next;
+    int dead; /* cut off during a broadcast: freed after it */
 } client;
 
 static struct event_base *base;
 static chat_opts opt;
 static chat_stats stats;
-static client *clients; /* the room: a doubly linked list */
-static client *dead;    /* cut off during a broadcast, to free after it */
+static chat_member *room;
+static client *dead; /* cut off during a broadcast, to free after it */
 
 static _Noreturn void fail(const char *what)
 {
@@ -37,20 +38,10 @@ static _Noreturn void fail(const char *what)
     exit(1);
 }
 
-static void unlink_client(client *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        clients = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-}
-
 /* Closes c now; its queued output and any partial line are discarded. */
 static void drop(client *c)
 {
-    unlink_client(c);
+    chat_leave(&room, &c->member);
     bufferevent_free(c->bev);
     free(c);
 }
@@ -61,17 +52,18 @@ static void drop(client *c)
 static void cut_off(client *c)
 {
     stats.cut_off++;
-    unlink_client(c);
+    chat_leave(&room, &c->member);
     c->dead = 1;
-    c->next = dead;
+    c->dead_next = dead;
     dead = c;
 }
 
 static void broadcast(const char *line, size_t len)
 {
     stats.lines_in++;
-    for (client *c = clients, *next; c; c = next) {
-        next = c->next;
+    for (chat_member *m = room, *next; m; m = next) {
+        client *c = (client *)m;
+        next = m->next;
         struct evbuffer *out = bufferevent_get_output(c->bev);
         if (evbuffer_add(out, line, len) != 0)
             fail("evbuffer_add");
@@ -85,7 +77,7 @@ static void free_dead(void)
 {
     while (dead) {
         client *c = dead;
-        dead = c->next;
+        dead = c->dead_next;
         bufferevent_free(c->bev);
         free(c);
     }
@@ -142,10 +134,7 @@ static void on_accept(evutil_socket_t fd)
     }
     if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0)
         fail("bufferevent_enable");
-    c->next = clients;
-    if (clients)
-        clients->prev = c;
-    clients = c;
+    chat_join(&room, &c->member);
     stats.clients++;
     bufferevent_write(c->bev, ":ok\n", 4);
 }
@@ -161,7 +150,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 int main(int argc, char **argv)
 {
     chat_parse(argc, argv, "chat_libevent", &opt);
-    signal(SIGPIPE, SIG_IGN); /* a write to a client that left: an error, not death */
+    signal(SIGPIPE,
+           SIG_IGN); /* a write to a client that left: an error, not death */
     base = event_base_new();
     if (!base)
         fail("event_base_new");
@@ -174,8 +164,8 @@ int main(int argc, char **argv)
         fail("listen");
     if (event_base_dispatch(base) < 0)
         fail("event_base_dispatch");
-    while (clients)
-        drop(clients);
+    while (room)
+        drop((client *)room);
     chat_summary(&stats);
     return 0;
 }

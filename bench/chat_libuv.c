@@ -20,9 +20,9 @@
 #include "chat_peer.h"
 
 typedef struct client {
+    chat_member member; /* first: the room's link */
     uv_tcp_t tcp;
     uv_timer_t idle;
-    struct client *prev, *next;
     int closing, handles; /* handles still open: freed at 0 */
     size_t len;           /* bytes of an unfinished line in buf */
     char buf[];           /* opt.max_line bytes */
@@ -44,7 +44,7 @@ typedef struct wreq {
 static uv_loop_t *loop;
 static chat_opts opt;
 static chat_stats stats;
-static client *clients;
+static chat_member *room;
 static wreq *free_reqs; /* write requests kept for reuse */
 
 static _Noreturn void fail(const char *what, int r)
@@ -67,12 +67,7 @@ static void drop(client *c)
     if (c->closing)
         return;
     c->closing = 1;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        clients = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    chat_leave(&room, &c->member);
     uv_close((uv_handle_t *)&c->tcp, on_closed);
     uv_close((uv_handle_t *)&c->idle, on_closed);
 }
@@ -129,9 +124,9 @@ static void broadcast(const char *data, size_t len, unsigned long long nlines)
     l->len = len;
     memcpy(l->data, data, len);
     stats.lines_in += nlines;
-    for (client *c = clients, *next; c; c = next) {
-        next = c->next;
-        if (send_line(c, l))
+    for (chat_member *m = room, *next; m; m = next) {
+        next = m->next;
+        if (send_line((client *)m, l))
             stats.lines_out += nlines;
     }
     unref_line(l);
@@ -198,10 +193,7 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    c->next = clients;
-    if (clients)
-        clients->prev = c;
-    clients = c;
+    chat_join(&room, &c->member);
     stats.clients++;
     if (opt.idle_ms > 0)
         uv_timer_start(&c->idle, on_idle, (uint64_t)opt.idle_ms,
@@ -234,7 +226,8 @@ int main(int argc, char **argv)
     int namelen = sizeof a;
     int r;
     chat_parse(argc, argv, "chat_libuv", &opt);
-    signal(SIGPIPE, SIG_IGN); /* a write to a client that left: an error, not death */
+    signal(SIGPIPE,
+           SIG_IGN); /* a write to a client that left: an error, not death */
     loop = uv_default_loop();
     uv_signal_init(loop, &sigint);
     uv_signal_init(loop, &sigterm);
@@ -248,8 +241,8 @@ int main(int argc, char **argv)
         fail("listen", r);
     chat_listening(ntohs(a.sin_port));
     uv_run(loop, UV_RUN_DEFAULT);
-    while (clients)
-        drop(clients);
+    while (room)
+        drop((client *)room);
     uv_run(loop, UV_RUN_NOWAIT); /* the close callbacks */
     chat_summary(&stats);
     return 0;

@@ -226,16 +226,8 @@ static void setup(const struct sockaddr_in *to)
             if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &e) != 0)
                 lg_die("epoll_ctl");
         }
-        if (lg_now_ns() > end) {
-            fprintf(
-                stderr,
-                "chat_loadgen: setup took too long (%d of %d in the room)\n",
-                ready, nconns);
-            exit(1);
-        }
-        int n = epoll_wait(ep, evs, 512, 100);
-        if (n < 0 && errno != EINTR)
-            lg_die("epoll_wait");
+        int n = lg_setup_wait(ep, evs, 512, end, "%d of %d in the room", ready,
+                              nconns);
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (c->state == C_CONNECTING)
@@ -323,9 +315,7 @@ int main(int argc, char **argv)
             send_line(&conns[i]);
     struct epoll_event evs[1024];
     while (!lg_window_step(&w, inflight)) {
-        int n = epoll_wait(ep, evs, 1024, 10);
-        if (n < 0 && errno != EINTR)
-            lg_die("epoll_wait");
+        int n = lg_wait(ep, evs, 1024, 10);
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (evs[i].events & EPOLLOUT)
@@ -358,7 +348,7 @@ int main(int argc, char **argv)
                             ++shown == 5 ? " (and more)" : "");
             return 1;
         }
-        int n = epoll_wait(ep, evs, 1024, 10);
+        int n = lg_wait(ep, evs, 1024, 10);
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (evs[i].events & EPOLLOUT)

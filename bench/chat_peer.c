@@ -62,3 +62,22 @@ void chat_summary(const chat_stats *s)
            s->idle);
     fflush(stdout);
 }
+
+void chat_join(chat_member **room, chat_member *m)
+{
+    m->prev = NULL;
+    m->next = *room;
+    if (*room)
+        (*room)->prev = m;
+    *room = m;
+}
+
+void chat_leave(chat_member **room, chat_member *m)
+{
+    if (m->prev)
+        m->prev->next = m->next;
+    else
+        *room = m->next;
+    if (m->next)
+        m->next->prev = m->prev;
+}

@@ -18,6 +18,15 @@ typedef struct chat_stats {
     unsigned long long clients, lines_in, lines_out, cut_off, overlong, idle;
 } chat_stats;
 
+/* The room: every connected client, in a doubly linked list through a
+ * chat_member that is the first field of the peer's client record. */
+typedef struct chat_member {
+    struct chat_member *prev, *next;
+} chat_member;
+
+void chat_join(chat_member **room, chat_member *m);
+void chat_leave(chat_member **room, chat_member *m);
+
 /* Parses the options of docs/chat.md; a bad one: a message and exit 2. */
 void chat_parse(int argc, char **argv, const char *prog, chat_opts *o);
 /* "listening on PORT\n" on stdout, flushed. */

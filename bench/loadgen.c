@@ -73,7 +73,8 @@ static int send_req(conn *c)
 /* Reads what is there of the echo; 1 when it is complete. */
 static int read_resp(conn *c)
 {
-    ssize_t n = recv(c->fd, c->resp + c->got, (size_t)(MSG - c->got), MSG_DONTWAIT);
+    ssize_t n = recv(c->fd, c->resp + c->got, (size_t)(MSG - c->got),
+                     MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
     if (n <= 0) {
@@ -85,7 +86,8 @@ static int read_resp(conn *c)
     if (c->got < MSG)
         return 0;
     if (memcmp(c->req, c->resp, MSG) != 0) {
-        fprintf(stderr, "loadgen: wrong echo on connection %d\n", (int)(c - conns));
+        fprintf(stderr, "loadgen: wrong echo on connection %d\n",
+                (int)(c - conns));
         exit(1);
     }
     c->state = C_IDLE;
@@ -119,14 +121,9 @@ static void setup(const struct sockaddr_in *to)
                 lg_die("first send");
             inflight++;
         }
-        if (lg_now_ns() > end) {
-            fprintf(stderr, "loadgen: setup took too long (%d of %d connected, %d answered)\n",
-                    connected, nconns, primed);
-            exit(1);
-        }
-        int n = epoll_wait(ep, evs, 512, 100);
-        if (n < 0 && errno != EINTR)
-            lg_die("epoll_wait");
+        int n = lg_setup_wait(ep, evs, 512, end,
+                              "%d of %d connected, %d answered", connected,
+                              nconns, primed);
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (c->state == C_CONNECTING) {
@@ -156,12 +153,14 @@ int main(int argc, char **argv)
     double secs = a.secs;
     nconns = a.conns;
     if (port == 0 || nconns == 0) {
-        fprintf(stderr, "usage: loadgen --port P --conns N [--busy K | --rate R] "
-                        "[--secs S] [--pid SERVER_PID[,PID...]] [--host IPv4]\n");
+        fprintf(stderr,
+                "usage: loadgen --port P --conns N [--busy K | --rate R] "
+                "[--secs S] [--pid SERVER_PID[,PID...]] [--host IPv4]\n");
         return 2;
     }
     lg_raise_nofile(nconns);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in to = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, a.host, &to.sin_addr) != 1) {
         fprintf(stderr, "loadgen: bad IPv4 address %s\n", a.host);
         return 2;
@@ -213,9 +212,7 @@ int main(int argc, char **argv)
         }
         if (over)
             break;
-        int n = epoll_wait(ep, evs, 1024, 10);
-        if (n < 0 && errno != EINTR)
-            lg_die("epoll_wait");
+        int n = lg_wait(ep, evs, 1024, 10);
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (!c) {
@@ -248,8 +245,8 @@ int main(int argc, char **argv)
         }
     }
 
-    lg_print_result(&w, nconns, rate > 0 ? 0 : busy, rate, secs, late,
-                    inflight, errors);
+    lg_print_result(&w, nconns, rate > 0 ? 0 : busy, rate, secs, late, inflight,
+                    errors);
     for (int i = 0; i < nconns; i++)
         close(conns[i].fd);
     close(ep);

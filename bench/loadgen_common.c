@@ -4,9 +4,11 @@
 
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -112,6 +114,29 @@ int64_t lg_next_req(unsigned char req[LG_MSG], uint32_t *seq)
     memset(req, (int)(*seq & 0xff), LG_MSG);
     memcpy(req, seq, sizeof *seq);
     return lg_now_ns();
+}
+
+int lg_wait(int ep, struct epoll_event *evs, int max, int ms)
+{
+    int n = epoll_wait(ep, evs, max, ms);
+    if (n < 0 && errno != EINTR)
+        lg_die("epoll_wait");
+    return n < 0 ? 0 : n;
+}
+
+int lg_setup_wait(int ep, struct epoll_event *evs, int max, int64_t end,
+                  const char *what, ...)
+{
+    if (lg_now_ns() > end) {
+        va_list ap;
+        va_start(ap, what);
+        fprintf(stderr, "%s: setup took too long (", lg_prog);
+        vfprintf(stderr, what, ap);
+        fprintf(stderr, ")\n");
+        va_end(ap);
+        exit(1);
+    }
+    return lg_wait(ep, evs, max, 100);
 }
 
 void lg_window_start(lg_window *w, double secs, const char *pid)
