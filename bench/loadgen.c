@@ -73,8 +73,7 @@ static int send_req(conn *c)
 /* Reads what is there of the echo; 1 when it is complete. */
 static int read_resp(conn *c)
 {
-    ssize_t n = recv(c->fd, c->resp + c->got, (size_t)(MSG - c->got),
-                     MSG_DONTWAIT);
+    ssize_t n = recv(c->fd, c->resp + c->got, (size_t)(MSG - c->got), MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
     if (n <= 0) {
@@ -86,8 +85,7 @@ static int read_resp(conn *c)
     if (c->got < MSG)
         return 0;
     if (memcmp(c->req, c->resp, MSG) != 0) {
-        fprintf(stderr, "loadgen: wrong echo on connection %d\n",
-                (int)(c - conns));
+        fprintf(stderr, "loadgen: wrong echo on connection %d\n", (int)(c - conns));
         exit(1);
     }
     c->state = C_IDLE;
@@ -121,9 +119,8 @@ static void setup(const struct sockaddr_in *to)
                 lg_die("first send");
             inflight++;
         }
-        int n = lg_setup_wait(ep, evs, 512, end,
-                              "%d of %d connected, %d answered", connected,
-                              nconns, primed);
+        int n = lg_setup_wait(ep, evs, 512, end, "%d of %d connected, %d answered",
+                              connected, nconns, primed);
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (c->state == C_CONNECTING) {
@@ -153,14 +150,12 @@ int main(int argc, char **argv)
     double secs = a.secs;
     nconns = a.conns;
     if (port == 0 || nconns == 0) {
-        fprintf(stderr,
-                "usage: loadgen --port P --conns N [--busy K | --rate R] "
-                "[--secs S] [--pid SERVER_PID[,PID...]] [--host IPv4]\n");
+        fprintf(stderr, "usage: loadgen --port P --conns N [--busy K | --rate R] "
+                        "[--secs S] [--pid SERVER_PID[,PID...]] [--host IPv4]\n");
         return 2;
     }
     lg_raise_nofile(nconns);
-    struct sockaddr_in to = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     if (inet_pton(AF_INET, a.host, &to.sin_addr) != 1) {
         fprintf(stderr, "loadgen: bad IPv4 address %s\n", a.host);
         return 2;
@@ -245,8 +240,8 @@ int main(int argc, char **argv)
         }
     }
 
-    lg_print_result(&w, nconns, rate > 0 ? 0 : busy, rate, secs, late, inflight,
-                    errors);
+    lg_print_result(&w, nconns, rate > 0 ? 0 : busy, rate, secs, late,
+                    inflight, errors);
     for (int i = 0; i < nconns; i++)
         close(conns[i].fd);
     close(ep);
