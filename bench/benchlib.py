@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""What the benchmark drivers (bench/run_echo.py, bench/run_tls.py) share:
-an echo server started as a child that prints "port N" once it listens,
-and the load generators' result line."""
+"""What the benchmark drivers (bench/run_echo.py, bench/run_tls.py,
+bench/run_chat.py) share: a server started as a child that prints its port
+once it listens, and the load generators' result line."""
 import os
 import select
 import subprocess
@@ -10,11 +10,13 @@ import tempfile
 
 class Server:
     """A server program started with argv; port is None when it printed no
-    "port N" line within wait seconds. name and helper (the pid of a
+    "port N" line (prefix, then the port: the chat servers print
+    "listening on N") within wait seconds. name and helper (the pid of a
     process doing part of the server's work, as Wine's wineserver) are for
     the caller."""
 
-    def __init__(self, argv, name=None, env=None, wait=30, preexec_fn=None):
+    def __init__(self, argv, name=None, env=None, wait=30, preexec_fn=None,
+                 prefix=b"port "):
         self.name = name
         self.helper = None
         self.err = tempfile.TemporaryFile()
@@ -31,9 +33,8 @@ class Server:
             if not c:
                 break
             line += c
-        words = line.split()
-        if len(words) == 2 and words[0] == b"port":
-            self.port = int(words[1])
+        if line.startswith(prefix) and line[len(prefix):].strip().isdigit():
+            self.port = int(line[len(prefix):])
 
     def errors(self):
         self.err.seek(0)

@@ -111,7 +111,8 @@ int main(int argc, char **argv)
     base = event_base_new();
     if (!base)
         fail("event_base_new");
-    if (bench_ev_listen(base, argc > 1 ? atoi(argv[1]) : 0, on_accept) != 0)
+    if (bench_ev_listen(base, argc > 1 ? atoi(argv[1]) : 0, on_accept,
+                        "port %d\n") != 0)
         fail("listen");
     return event_base_dispatch(base);
 }

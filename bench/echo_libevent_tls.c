@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     base = event_base_new();
     if (!base)
         fail("event_base_new");
-    if (bench_ev_listen(base, atoi(argv[1]), on_accept) != 0)
+    if (bench_ev_listen(base, atoi(argv[1]), on_accept, "port %d\n") != 0)
         fail("listen");
     return event_base_dispatch(base);
 }

@@ -8,9 +8,10 @@
 
 /* Listens on 127.0.0.1 at port (0: an ephemeral one) on base; hands each
  * accepted socket (non-blocking, close-on-exec, TCP_NODELAY) to accepted,
- * and prints "port N" on stdout. 0, or -1 when it cannot listen. One
- * listener per process. */
+ * and prints banner (a printf format taking the port: "port %d\n" for the
+ * echo servers) on stdout. 0, or -1 when it cannot listen. One listener
+ * per process. */
 int bench_ev_listen(struct event_base *base, int port,
-                    void (*accepted)(evutil_socket_t fd));
+                    void (*accepted)(evutil_socket_t fd), const char *banner);
 
 #endif

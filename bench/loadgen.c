@@ -119,14 +119,8 @@ static void setup(const struct sockaddr_in *to)
                 lg_die("first send");
             inflight++;
         }
-        if (lg_now_ns() > end) {
-            fprintf(stderr, "loadgen: setup took too long (%d of %d connected, %d answered)\n",
-                    connected, nconns, primed);
-            exit(1);
-        }
-        int n = epoll_wait(ep, evs, 512, 100);
-        if (n < 0 && errno != EINTR)
-            lg_die("epoll_wait");
+        int n = lg_setup_wait(ep, evs, 512, end, "%d of %d connected, %d answered",
+                              connected, nconns, primed);
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (c->state == C_CONNECTING) {
@@ -213,9 +207,7 @@ int main(int argc, char **argv)
         }
         if (over)
             break;
-        int n = epoll_wait(ep, evs, 1024, 10);
-        if (n < 0 && errno != EINTR)
-            lg_die("epoll_wait");
+        int n = lg_wait(ep, evs, 1024, 10);
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (!c) {

@@ -4,9 +4,11 @@
 
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -114,6 +116,29 @@ int64_t lg_next_req(unsigned char req[LG_MSG], uint32_t *seq)
     return lg_now_ns();
 }
 
+int lg_wait(int ep, struct epoll_event *evs, int max, int ms)
+{
+    int n = epoll_wait(ep, evs, max, ms);
+    if (n < 0 && errno != EINTR)
+        lg_die("epoll_wait");
+    return n < 0 ? 0 : n;
+}
+
+int lg_setup_wait(int ep, struct epoll_event *evs, int max, int64_t end,
+                  const char *what, ...)
+{
+    if (lg_now_ns() > end) {
+        va_list ap;
+        va_start(ap, what);
+        fprintf(stderr, "%s: setup took too long (", lg_prog);
+        vfprintf(stderr, what, ap);
+        fprintf(stderr, ")\n");
+        va_end(ap);
+        exit(1);
+    }
+    return lg_wait(ep, evs, max, 100);
+}
+
 void lg_window_start(lg_window *w, double secs, const char *pid)
 {
     memset(w, 0, sizeof *w);
@@ -138,18 +163,29 @@ int lg_window_step(lg_window *w, long inflight)
     return !w->sending && (inflight == 0 || t >= w->end + LG_DRAIN_NS);
 }
 
-void lg_answered(const lg_window *w, int64_t sent_ns)
+static void record(uint64_t ns)
 {
-    int64_t done = lg_now_ns();
-    if (sent_ns < w->start || sent_ns >= w->end)
-        return;
     if (nlat == caplat) {
         caplat = caplat ? caplat * 2 : 65536;
         lat = realloc(lat, caplat * sizeof *lat);
         if (!lat)
             lg_die("realloc");
     }
-    lat[nlat++] = (uint64_t)(done - sent_ns);
+    lat[nlat++] = ns;
+}
+
+void lg_answered(const lg_window *w, int64_t sent_ns)
+{
+    int64_t done = lg_now_ns();
+    if (sent_ns >= w->start && sent_ns < w->end)
+        record((uint64_t)(done - sent_ns));
+}
+
+void lg_delivered(const lg_window *w, int64_t sent_ns)
+{
+    int64_t done = lg_now_ns();
+    if (done >= w->start && done < w->end)
+        record((uint64_t)(done - sent_ns));
 }
 
 static int cmp_u64(const void *a, const void *b)

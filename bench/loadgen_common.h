@@ -43,6 +43,15 @@ int lg_connect(const struct sockaddr_in *to);
  * req, its send time returned. */
 int64_t lg_next_req(unsigned char req[LG_MSG], uint32_t *seq);
 
+/* epoll_wait, dying on an error but EINTR (then 0 events). */
+struct epoll_event;
+int lg_wait(int ep, struct epoll_event *evs, int max, int ms);
+/* One wait of the setup phase (a connection's events in evs, at most max,
+ * 100 ms at most): the count of events. Past end, "setup took too long"
+ * with what (a printf format and its values) and exit 1. */
+int lg_setup_wait(int ep, struct epoll_event *evs, int max, int64_t end,
+                  const char *what, ...) __attribute__((format(printf, 5, 6)));
+
 /* The measured window: LG_WARMUP_NS from start, then secs; the server's
  * CPU time (pid, may be NULL) read at its two ends. */
 typedef struct lg_window {
@@ -58,6 +67,10 @@ int lg_window_step(lg_window *w, long inflight);
 /* A request sent at sent_ns was answered now: its latency is recorded
  * when it was sent within the window. */
 void lg_answered(const lg_window *w, int64_t sent_ns);
+/* A message sent at sent_ns arrived now: its latency is recorded when it
+ * arrived within the window (a broadcast's deliveries: under a slow server
+ * a line may take longer than the window). */
+void lg_delivered(const lg_window *w, int64_t sent_ns);
 
 /* Prints the result line (latencies, requests/s, CPU per request). */
 void lg_print_result(const lg_window *w, int conns, long busy, long rate,

@@ -146,15 +146,8 @@ static void setup(const struct sockaddr_in *to)
     while (primed < nconns) {
         while (started < nconns && started - primed < CONNECT_BATCH)
             start_connect(&conns[started++], to);
-        if (lg_now_ns() > end) {
-            fprintf(stderr,
-                    "loadgen_tls: setup took too long (%d of %d answered)\n",
-                    primed, nconns);
-            exit(1);
-        }
-        int n = epoll_wait(ep, evs, 512, 100);
-        if (n < 0 && errno != EINTR)
-            lg_die("epoll_wait");
+        int n = lg_setup_wait(ep, evs, 512, end, "%d of %d answered", primed,
+                              nconns);
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (c->state == C_HANDSHAKE) {
@@ -208,9 +201,7 @@ int main(int argc, char **argv)
     long inflight = busy;
     struct epoll_event evs[1024];
     while (!lg_window_step(&w, inflight)) {
-        int n = epoll_wait(ep, evs, 1024, 10);
-        if (n < 0 && errno != EINTR)
-            lg_die("epoll_wait");
+        int n = lg_wait(ep, evs, 1024, 10);
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (c->state != C_WAIT || !read_resp(c))

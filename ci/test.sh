@@ -116,6 +116,10 @@ bench_programs="bench_overhead bench_frames bench_connect bench_connector"
 bench_native="loadgen echo_epoll echo_ps_poller echo_ps_select bench_poller_wait bench_pipe_wake bench_timers"
 bench_windows="echo_ps_poller echo_ps_select bench_pipe_wake"
 bench_echo_secs=2
+# The chat broadcast (bench/run_chat.py --quick, docs/chat.md): portsock's
+# examples/chat_server (once it exists) against libevent and libuv servers,
+# driven by chat_loadgen, which checks every line it receives.
+bench_chat="chat_loadgen"
 # TLS (with portsock_tls, OpenSSL 3): bench/run_tls.py --quick, bench_tls
 # against raw OpenSSL and the TLS echo at 1,000 connections against
 # libevent's bufferevent_openssl (libevent_openssl, from libevent-dev).
@@ -204,8 +208,10 @@ run_bench() {
     : >"$log"
     bench_install >>"$log" 2>&1 || echo "libuv/libevent could not be installed: left out" | tee -a "$log"
     native="$bench_programs $bench_native"
-    pkg-config --exists libuv 2>/dev/null && native="$native echo_libuv"
-    pkg-config --exists libevent 2>/dev/null && native="$native echo_libevent"
+    native="$native $bench_chat"
+    [ -f examples/chat_server.c ] && native="$native chat_server"
+    pkg-config --exists libuv 2>/dev/null && native="$native echo_libuv chat_libuv"
+    pkg-config --exists libevent 2>/dev/null && native="$native echo_libevent chat_libevent"
     local tls=0
     if pkg-config --exists 'openssl >= 3' 2>/dev/null; then
         tls=1
@@ -224,6 +230,9 @@ run_bench() {
         echo "-- run_echo.py (build/release)" | tee -a "$log"
         timeout 900 python3 bench/run_echo.py --bindir build/release/bench \
             --secs "$bench_echo_secs" --rounds 3 2>&1 | tee -a "$log" || ok=0
+        echo "-- run_chat.py --quick (build/release)" | tee -a "$log"
+        timeout 120 python3 bench/run_chat.py --bindir build/release/bench \
+            --exdir build/release/examples --quick 2>&1 | tee -a "$log" || ok=0
         if [ $tls -eq 1 ]; then
             echo "-- run_tls.py --quick (build/release)" | tee -a "$log"
             timeout 300 python3 bench/run_tls.py --bindir build/release/bench \

@@ -38,10 +38,12 @@ class Failure(Exception):
 
 
 class Server:
-    """The program under test, its port and its log (stderr in a file, so a
-    chatty log can never fill a pipe and stall it)."""
+    """The program under test, its port (from its first line: prefix, then
+    the port) and its log (stderr in a file, so a chatty log can never fill
+    a pipe and stall it)."""
 
-    def __init__(self, cmd, args, stdin=subprocess.DEVNULL):
+    def __init__(self, cmd, args, stdin=subprocess.DEVNULL,
+                 prefix="listening on 127.0.0.1:"):
         self.log = tempfile.TemporaryFile()
         # A session of its own, so kill() reaches the whole group: under an
         # emulator ("cmake -E env ... wine64") the program is a grandchild.
@@ -56,7 +58,6 @@ class Server:
         except queue.Empty:
             self.kill()
             raise Failure(f"no first line within {START_TIMEOUT} s")
-        prefix = "listening on 127.0.0.1:"
         if not first.startswith(prefix):
             self.kill()
             raise Failure(f"first line is {first!r}, expected {prefix}PORT")
