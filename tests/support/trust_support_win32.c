@@ -87,8 +87,9 @@ static int delete_key(const wchar_t *name, PCCERT_CONTEXT cert)
         size != sizeof hash)
         return -1;
     wchar_t key[160];
-    int at = swprintf(key, 120, L"Software\\Microsoft\\SystemCertificates\\%ls"
-                                L"\\Certificates\\",
+    int at = swprintf(key, 120,
+                      L"Software\\Microsoft\\SystemCertificates\\%ls"
+                      L"\\Certificates\\",
                       name);
     if (at < 0)
         return -1;
