@@ -19,8 +19,13 @@
  * ratio of the medians. Figures, not a test: it fails only when a transfer
  * fails. POSIX only (SSL_set_fd takes the socket as an int).
  *
+ * On Linux with two CPUs or more, the client and server threads are
+ * pinned to two different CPUs for both methods: where the scheduler puts
+ * them (together, apart, moved mid-block) swung the bulk ratio between runs
+ * more than the methods differ. --no-pin leaves placement to the system.
+ *
  * bench_tls [--certs DIR] [--quick] [--rounds N] [--mib N]
- *           [--only bulk|frames|handshakes] [--method raw|ps]
+ *           [--only bulk|frames|handshakes] [--method raw|ps] [--no-pin]
  * (--method: one method alone, to profile it; its ratio means nothing) */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -55,6 +60,7 @@ static int listener = -1;
 static char port_text[16];
 static struct sockaddr_in listen_addr;
 static int only_method = -1; /* --method: one method alone (for perf, strace) */
+static int pinned; /* client on the first allowed CPU, server on the second */
 
 static _Noreturn void die(const char *what)
 {
@@ -226,6 +232,8 @@ static void server(void *arg)
     unsigned char buf[64];
     size_t len;
     j->ok = 0;
+    if (pinned && raw_pin_thread(1) != 0)
+        die("cannot pin the server thread");
     if (j->kind == K_HANDSHAKES) {
         for (long i = 0; i < j->count; i++) {
             if (end_accept(&e, j->mode, 0) != 0)
@@ -488,6 +496,7 @@ int main(int argc, char **argv)
     int rounds = 7;
     long mib = 256, frames = 2000, hs = 200;
     const char *only = ""; /* bulk, frames or handshakes: that one alone */
+    int pin = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) { /* the CI smoke */
             rounds = 3;
@@ -503,6 +512,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench_tls: --method raw or ps\n");
                 return 2;
             }
+        } else if (!strcmp(argv[i], "--no-pin")) {
+            pin = 0;
         } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
             only = argv[++i];
         } else if (!strcmp(argv[i], "--certs") && i + 1 < argc) {
@@ -515,12 +526,15 @@ int main(int argc, char **argv)
             fprintf(stderr,
                     "usage: bench_tls [--certs DIR] [--quick] [--rounds N] "
                     "[--mib N] [--only bulk|frames|handshakes] [--method "
-                    "raw|ps]\n");
+                    "raw|ps] [--no-pin]\n");
             return 2;
         }
     }
     if (ps_init() != 0)
         die("ps_init");
+    /* Before any thread is pinned: the set the process may use. */
+    int cpus = raw_cpus_allowed();
+    pinned = pin && cpus >= 2 && raw_pin_thread(0) == 0;
     make_certs(dir);
     setup(dir);
     if (!(bulk_buf = malloc(CHUNK)))
@@ -535,8 +549,19 @@ int main(int argc, char **argv)
         block(K_CHECK, PS, RAW, 0, b, NULL) < 0 ||
         block(K_CHECK, RAW, PS, 0, c, NULL) < 0)
         die("the first handshakes failed");
-    printf("portsock %s TLS vs raw %s, %s; loopback TCP, two threads\n",
-           ps_version(), OpenSSL_version(OPENSSL_VERSION), raw_platform());
+    char placement[96];
+    if (pinned)
+        snprintf(placement, sizeof placement,
+                 "pinned to two different CPUs (of %d)", cpus);
+    else
+        snprintf(placement, sizeof placement, "not pinned (%s)",
+                 !pin        ? "--no-pin"
+                 : cpus >= 2 ? "pinning failed"
+                 : cpus == 1 ? "1 CPU"
+                             : "no pinning here");
+    printf("portsock %s TLS vs raw %s, %s; loopback TCP, two threads %s\n",
+           ps_version(), OpenSSL_version(OPENSSL_VERSION), raw_platform(),
+           placement);
     printf("agreed: raw-raw %s; portsock client-raw server %s; raw "
            "client-portsock "
            "server %s; P-256 certificates\n",

@@ -41,6 +41,15 @@ int raw_child_wait(raw_child *c);
  * -1 returned). For printing only. */
 int raw_resolve_text(const char *host, char *buf, size_t cap);
 
+/* How many CPUs the process may run on; 0 when it cannot be told. The
+ * set is the one the first call of this or raw_pin_thread saw: make it
+ * before any thread is pinned (threads inherit a pinned thread's CPU). */
+int raw_cpus_allowed(void);
+/* Pins the calling thread to the slot-th CPU (0, 1, ...) of that set. 0
+ * once pinned; -1 where there is no such CPU or no way to pin (only Linux
+ * pins). */
+int raw_pin_thread(int slot);
+
 /* Sleeps about ms milliseconds. */
 void raw_sleep_ms(int ms);
 

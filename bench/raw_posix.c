@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#ifdef __linux__
+/* sched_getaffinity, pthread_setaffinity_np, CPU_*: _GNU_SOURCE comes
+ * from bench/CMakeLists.txt. */
+#include <sched.h>
+#endif
 #include "raw.h"
 
 #include <errno.h>
@@ -200,3 +205,50 @@ void raw_pipe_close(raw_pipe *p)
     close(p->fd[1]);
     free(p);
 }
+
+#ifdef __linux__
+/* The CPUs the process may use, as the first call saw them: a pinned
+ * thread's own mask (which new threads inherit) is a single CPU. */
+static cpu_set_t allowed;
+static int allowed_known = -1;
+
+static int allowed_cpus(void)
+{
+    if (allowed_known < 0)
+        allowed_known = sched_getaffinity(0, sizeof allowed, &allowed) == 0;
+    return allowed_known;
+}
+
+int raw_cpus_allowed(void)
+{
+    return allowed_cpus() ? CPU_COUNT(&allowed) : 0;
+}
+
+int raw_pin_thread(int slot)
+{
+    cpu_set_t one;
+    if (slot < 0 || !allowed_cpus())
+        return -1;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &allowed) || slot-- > 0)
+            continue;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0
+                   ? 0
+                   : -1;
+    }
+    return -1;
+}
+#else
+int raw_cpus_allowed(void)
+{
+    return 0;
+}
+
+int raw_pin_thread(int slot)
+{
+    (void)slot;
+    return -1;
+}
+#endif

@@ -231,3 +231,15 @@ void raw_pipe_close(raw_pipe *p)
     CloseHandle(p->wr);
     free(p);
 }
+
+/* Only Linux pins (raw.h). */
+int raw_cpus_allowed(void)
+{
+    return 0;
+}
+
+int raw_pin_thread(int slot)
+{
+    (void)slot;
+    return -1;
+}

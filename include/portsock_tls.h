@@ -98,7 +98,11 @@ enum {
 /**
  * A new configuration for role PS_TLS_CLIENT or PS_TLS_SERVER. Its
  * defaults: trust the system store (clients), verify the peer and, for
- * clients, its host name; no ALPN; TLS 1.2 at least.
+ * clients, its host name; no ALPN; TLS 1.2 at least. A system store that
+ * cannot be loaded does not fail this call: it fails the client's
+ * connections that would verify with it (ps_tls_wrap, ps_tls_connect:
+ * PS_ETLS or PS_ENOMEM, with the reason), so that a client that sets a CA
+ * file never depends on it.
  * Errors: PS_EINVAL (out NULL, another role), PS_ENOMEM, PS_ETLS (the
  * backend could not start; see ps_tls_reason(NULL)).
  * @param out receives the configuration (NULL on failure)
@@ -114,10 +118,11 @@ PS_TLS_API int ps_tls_config_new(ps_tls_config **out, int role);
 PS_TLS_API void ps_tls_config_free(ps_tls_config *cfg);
 /**
  * The CAs to trust: a PEM file of certificates (then only those), or
- * NULL for the system store (OpenSSL's default paths; with Schannel the
- * Windows ROOT store). Errors: PS_EINVAL (cfg NULL or already
- * used), PS_ETLS (the file cannot be read or holds no certificate; see
- * ps_tls_reason(NULL)).
+ * NULL for the system store (OpenSSL's default paths; on Windows, for
+ * both backends, the ROOT store less the certificates in the Disallowed
+ * store). Errors: PS_EINVAL (cfg NULL or already used), PS_ETLS (the file
+ * cannot be read or holds no certificate, or NULL and the system store
+ * cannot be loaded; see ps_tls_reason(NULL)), PS_ENOMEM.
  * @param cfg the configuration
  * @param pem_path a PEM file of CA certificates, or NULL
  * @return 0 or a negative PS_E* code

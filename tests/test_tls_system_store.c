@@ -97,3 +97,38 @@ Test(tls_system_store, a_root_the_system_trusts_is_accepted, .timeout = 60)
      * gone cannot be asserted; the build tree's prefix keeps it. */
     pst_system_trust_remove(pst_cert("store_ca.pem"));
 }
+
+/* A root the ROOT store holds but the Disallowed store distrusts (Windows'
+ * way to revoke trust in a root without deleting it) is not trusted: the
+ * same server is rejected, and accepted again once the distrust is
+ * removed. */
+Test(tls_system_store, a_root_the_system_distrusts_is_rejected, .timeout = 60)
+{
+    char ca[512]; /* pst_cert's buffers are reused by later calls */
+    snprintf(ca, sizeof ca, "%s", pst_cert("store_ca.pem"));
+    const char *why = pst_system_distrust_add(ca);
+    if (why) {
+        cr_skip_test("%s", why);
+        return;
+    }
+    why = pst_system_trust_add(ca);
+    if (why) {
+        pst_system_distrust_remove(ca);
+        cr_skip_test("%s", why);
+        return;
+    }
+    char reason[256];
+    for (int how = 0; how <= 1; how++) {
+        ps_tls_config *c = system_client(how);
+        int rc = handshake_with(c, "store_server", reason, sizeof reason);
+        ps_tls_config_free(c);
+        if (rc != PS_ECERT)
+            pst_system_distrust_remove(ca);
+        cr_assert_eq(rc, PS_ECERT, "how %d: handshake -> %s (%s)", how,
+                     ps_errname(rc), reason);
+    }
+    /* The distrust is gone again: no other test may meet it. */
+    cr_assert_eq(pst_system_distrust_remove(ca), 0);
+    expect_accepted(0);
+    pst_system_trust_remove(ca);
+}

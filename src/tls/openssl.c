@@ -23,6 +23,10 @@ struct ps__tls_be_config {
     int role;
     unsigned char *alpn; /* a server's list, wire form (a client's is in ctx) */
     size_t alpn_len;
+    /* A client's default system store that could not be loaded: the code
+     * for its connections (a CA file set later clears it), else 0. */
+    int roots_failed;
+    char roots_reason[PS__TLS_REASON];
 };
 
 struct ps__tls_be {
@@ -246,11 +250,11 @@ int ps__tls_be_config_new(ps__tls_be_config **out, int role, char *reason)
         SSL_CTX_set_num_tickets(c->ctx, 0);
         SSL_CTX_set_alpn_select_cb(c->ctx, alpn_select, c);
     } else {
-        int rc = load_system_roots(SSL_CTX_get_cert_store(c->ctx), reason);
-        if (rc != 0) {
-            ps__tls_be_config_free(c);
-            return rc;
-        }
+        /* The store is the default, not yet a choice: a client that sets
+         * a CA file next never uses it, so its failure waits for a
+         * connection that would (ps__tls_be_new). */
+        c->roots_failed = load_system_roots(SSL_CTX_get_cert_store(c->ctx),
+                                            c->roots_reason);
     }
     *out = c;
     return 0;
@@ -285,6 +289,7 @@ int ps__tls_be_config_set_ca(ps__tls_be_config *c, const char *path,
     }
     /* A new store replaces the old: only what was asked is trusted. */
     SSL_CTX_set_cert_store(c->ctx, store);
+    c->roots_failed = 0;
     return 0;
 }
 
@@ -353,6 +358,11 @@ int ps__tls_be_new(ps_tls *t, ps__tls_be_config *c)
         return 0;
     }
     SSL_set_connect_state(b->ssl);
+    /* Verification would use the default store that failed to load. */
+    if (c->roots_failed && t->verify != PS_TLS_VERIFY_NONE_INSECURE) {
+        ps__tls_set_reason(t, c->roots_reason);
+        return c->roots_failed;
+    }
     SSL_set_verify(b->ssl,
                    t->verify == PS_TLS_VERIFY_NONE_INSECURE ? SSL_VERIFY_NONE
                                                             : SSL_VERIFY_PEER,

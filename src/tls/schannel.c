@@ -8,7 +8,9 @@
  * The peer's certificate is verified here, after the handshake
  * (SCH_CRED_MANUAL_CRED_VALIDATION), with CertGetCertificateChain and the
  * SSL policy, so that a CA file given to ps_tls_config_set_ca is the only
- * trust, and the reasons can be OpenSSL's words.
+ * trust (a chain engine whose exclusive roots are the file's, and a check
+ * that the chain ends at one of them), and the reasons can be OpenSSL's
+ * words.
  *
  * TLS 1.3 goes through SCH_CREDENTIALS where AcquireCredentialsHandle takes
  * it (Windows 10 2004 and later); elsewhere (older Windows, Wine 8) the
@@ -51,6 +53,9 @@ struct ps__tls_be_config {
     int role;
     int min_version; /* PS_TLS_1_2 or PS_TLS_1_3 */
     HCERTSTORE ca;   /* the CA file's certificates; NULL: system ROOT */
+    /* A chain engine whose only roots are ca's (hExclusiveRoot), made with
+     * it; NULL: the default engine (no CA file, or none could be made). */
+    HCERTCHAINENGINE engine;
     /* Our certificate (or NULL). Its key is attached to it and owned by
      * it: freed with its last reference (see set_cert). */
     PCCERT_CONTEXT cert;
@@ -175,6 +180,8 @@ void ps__tls_be_config_free(ps__tls_be_config *c)
         return;
     if (c->cert)
         CertFreeCertificateContext(c->cert);
+    if (c->engine)
+        CertFreeCertificateChainEngine(c->engine);
     if (c->ca)
         CertCloseStore(c->ca, 0);
     free(c->alpn);
@@ -283,6 +290,29 @@ static int add_pem_certs(HCERTSTORE store, const char *pem,
     return added;
 }
 
+/* A chain engine that trusts only the roots in ca. The default engine
+ * prefers system roots: a CA file's root cross-signed by one of them would
+ * chain up to the system root, and the check that the root is the file's
+ * (verify_chain) would then reject a server the file vouches for. NULL if
+ * the system cannot make one; verify_chain's check still holds then. */
+static HCERTCHAINENGINE exclusive_engine(HCERTSTORE ca)
+{
+    CERT_CHAIN_ENGINE_CONFIG cfg;
+    HCERTCHAINENGINE engine = NULL;
+    memset(&cfg, 0, sizeof cfg);
+    /* Windows 7's layout, which ends with hExclusiveTrustedPeople: later
+     * versions take it too, and a newer header's size may be refused. */
+    cfg.cbSize = (DWORD)(offsetof(CERT_CHAIN_ENGINE_CONFIG,
+                                  hExclusiveTrustedPeople) +
+                         sizeof cfg.hExclusiveTrustedPeople);
+    cfg.hExclusiveRoot = ca;
+    /* No network for a CA file's chains, as with the default engine. */
+    cfg.dwFlags = CERT_CHAIN_CACHE_ONLY_URL_RETRIEVAL;
+    if (!CertCreateCertificateChainEngine(&cfg, &engine))
+        return NULL;
+    return engine;
+}
+
 int ps__tls_be_config_set_ca(ps__tls_be_config *c, const char *path,
                              char *reason)
 {
@@ -304,6 +334,9 @@ int ps__tls_be_config_set_ca(ps__tls_be_config *c, const char *path,
             return PS_ETLS;
         }
     }
+    if (c->engine)
+        CertFreeCertificateChainEngine(c->engine);
+    c->engine = store ? exclusive_engine(store) : NULL;
     if (c->ca)
         CertCloseStore(c->ca, 0);
     c->ca = store; /* NULL: the system's ROOT store */
@@ -1132,8 +1165,8 @@ static int verify_chain(ps_tls *t, PCCERT_CONTEXT cert)
     else if (left > 0)
         para.dwUrlRetrievalTimeout = (DWORD)left;
     PCCERT_CHAIN_CONTEXT chain = NULL;
-    BOOL ok = CertGetCertificateChain(NULL, cert, NULL, extra, &para, flags,
-                                      NULL, &chain);
+    BOOL ok = CertGetCertificateChain(b->config->engine, cert, NULL, extra,
+                                      &para, flags, NULL, &chain);
     if (coll)
         CertCloseStore(coll, 0);
     if (!ok) {
@@ -1142,7 +1175,9 @@ static int verify_chain(ps_tls *t, PCCERT_CONTEXT cert)
     }
     int r = 0;
     DWORD e = chain->TrustStatus.dwErrorStatus;
-    /* A CA file's root is trusted, though the system does not know it. */
+    /* A CA file's root is trusted, though the system does not know it.
+     * The exclusive engine already ends chains there; this check stays for
+     * when it could not be made, or a system that ignores hExclusiveRoot. */
     int own_root = ca && !(e & CERT_TRUST_IS_PARTIAL_CHAIN) &&
                    root_in(ca, chain);
     if (own_root)

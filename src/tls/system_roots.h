@@ -13,10 +13,11 @@
 typedef int (*ps__tls_root_fn)(const unsigned char *der, size_t len, void *arg);
 
 /* Calls each for every trust anchor of the platform's store meant for
- * server authentication (Windows: the ROOT store). 0 once done,
+ * server authentication (Windows: the ROOT store, less the certificates in
+ * the Disallowed store). 0 once done,
  * PS_ENOTSUP where the platform has no such store (POSIX: the TLS
  * library's default paths are the system store), each's code, or PS_EUNKNOWN
- * when the store cannot be opened. */
+ * when the store (Windows: or Disallowed) cannot be opened. */
 int ps__tls_system_roots(ps__tls_root_fn each, void *arg);
 
 #endif

@@ -12,4 +12,11 @@ const char *pst_system_trust_add(const char *pem_path);
  * -1 if it could not be removed. */
 int pst_system_trust_remove(const char *pem_path);
 
+/* Puts the certificate in pem_path (PEM) in the system's list of
+ * distrusted certificates (Windows: the current user's Disallowed store).
+ * NULL once done, else why it cannot be done here (the caller skips). */
+const char *pst_system_distrust_add(const char *pem_path);
+/* Undoes pst_system_distrust_add: 0 once removed, -1 if it could not be. */
+int pst_system_distrust_remove(const char *pem_path);
+
 #endif

@@ -15,3 +15,17 @@ int pst_system_trust_remove(const char *pem_path)
     (void)pem_path;
     return unsetenv("SSL_CERT_FILE") == 0 ? 0 : -1;
 }
+
+/* OpenSSL's default paths have no list of distrusted certificates. */
+const char *pst_system_distrust_add(const char *pem_path)
+{
+    (void)pem_path;
+    return "the system store here (OpenSSL's default paths) has no "
+           "Disallowed store";
+}
+
+int pst_system_distrust_remove(const char *pem_path)
+{
+    (void)pem_path;
+    return -1;
+}

@@ -12,6 +12,14 @@
 #                             it to the system store (Wine's ROOT store keeps
 #                             it: no other test may meet it)
 #   store_server.pem / .key   signed by store_ca for localhost, 127.0.0.1
+#   sys_ca.pem                a CA only the Schannel client test trusts, by
+#                             adding it to its own prefix's ROOT store
+#   sys_server.pem / .key     signed by sys_ca for localhost, 127.0.0.1
+#   cross_ca.pem              a root (a CA file's only certificate), and
+#   cross_link.pem            the same name and key signed by sys_ca
+#   cross_server.pem / .key   signed by cross_ca for localhost, 127.0.0.1;
+#                             its .pem also holds cross_link.pem (the chain
+#                             a server sends)
 # Usage: make_certs.sh DIR
 set -eu
 dir=$1
@@ -49,6 +57,23 @@ openssl req -x509 -new -key store_ca.key -subj "/CN=portsock store CA" -days 365
     -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign \
     -out store_ca.pem
 sign store_server localhost "DNS:localhost,IP:127.0.0.1" 3650 5 store_ca
+key sys_ca.key
+openssl req -x509 -new -key sys_ca.key -subj "/CN=portsock sys CA" -days 3650 \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign \
+    -out sys_ca.pem
+sign sys_server localhost "DNS:localhost,IP:127.0.0.1" 3650 6 sys_ca
+key cross_ca.key
+openssl req -x509 -new -key cross_ca.key -subj "/CN=portsock cross CA" -days 3650 \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign \
+    -out cross_ca.pem
+# The cross-certificate: cross_ca's name and key, issued by sys_ca.
+openssl req -new -key cross_ca.key -subj "/CN=portsock cross CA" -out cross_link.csr
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n' >cross_link.ext
+openssl x509 -req -in cross_link.csr -CA sys_ca.pem -CAkey sys_ca.key -set_serial 7 \
+    -days 3650 -extfile cross_link.ext -out cross_link.pem 2>/dev/null
+rm -f cross_link.csr cross_link.ext
+sign cross_server localhost "DNS:localhost,IP:127.0.0.1" 3650 8 cross_ca
+cat cross_link.pem >>cross_server.pem
 key self.key
 openssl req -x509 -new -key self.key -subj "/CN=localhost" -days 3650 \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -out self.pem

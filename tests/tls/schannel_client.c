@@ -16,6 +16,7 @@
 #include "support.h"
 #include "tls_certs.h"
 #include "tls_peer.h"
+#include "trust_support.h"
 
 #include "rc_assert.h"
 
@@ -166,6 +167,54 @@ Test(schannel_client, unknown_ca_is_rejected, .timeout = 60)
 Test(schannel_client, self_signed_is_rejected_by_default, .timeout = 60)
 {
     rejected("SELF", "ca.pem", PS_ECERT, "self-signed certificate");
+}
+
+/* sys_ca in the ROOT store of this build tree's Wine prefix (Wine keeps
+ * it there: only these tests meet certificates it signed). False, and the
+ * test skipped, where it cannot be added. */
+static int system_trusts_sys_ca(void)
+{
+    const char *why = pst_system_trust_add(pst_cert("sys_ca.pem"));
+    if (why)
+        cr_skip_test("%s", why);
+    return why == NULL;
+}
+
+/* The CA file is the only trust: a server whose root the system trusts,
+ * but the file does not hold, is rejected, in OpenSSL's words for a chain
+ * that reaches none of the file's certificates. */
+Test(schannel_client, a_system_root_is_not_trusted_with_a_ca_file,
+     .timeout = 60)
+{
+    if (!system_trusts_sys_ca())
+        return;
+    rejected("SYSROOT", "ca.pem", PS_ECERT,
+             "unable to get local issuer certificate");
+    /* The same server with the system store: the root is really there. */
+    ps_tls_config *c;
+    OK(ps_tls_config_new(&c, PS_TLS_CLIENT));
+    ps_tls *t;
+    OK(ps_tls_connect(&t, "localhost", port("SYSROOT"), c, 10000));
+    OK(ps_tls_close(t));
+    ps_tls_config_free(c);
+}
+
+/* CROSS sends its certificate and cross_link: cross_ca's name and key,
+ * issued by sys_ca, which the system trusts. The CA file holds cross_ca:
+ * the chain must end there, not climb to the system's root and then be
+ * refused because that root is not the file's. */
+Test(schannel_client, a_ca_file_root_cross_signed_by_a_system_root_is_trusted,
+     .timeout = 60)
+{
+    if (!system_trusts_sys_ca())
+        return;
+    ps_tls_config *c = pst_tls_client_config("cross_ca.pem");
+    ps_tls *t = NULL;
+    int rc = ps_tls_connect(&t, "localhost", port("CROSS"), c, 10000);
+    cr_assert_eq(rc, 0, "connect -> %s (%s)", ps_errname(rc),
+                 ps_tls_reason(NULL));
+    OK(ps_tls_close(t));
+    ps_tls_config_free(c);
 }
 
 Test(schannel_client, self_signed_is_accepted_only_without_verification,

@@ -13,7 +13,9 @@ portsock_tls's Schannel client is proven against peers no one here wrote.
                     GREET (TLS 1.2; its Finished and a greeting in one
                     TCP write, then awaits "ok"),
                     EXPIRED, WRONGHOST, SELF, UNKNOWNCA (the client rejects
-                    them: checks that the server heard an alert)
+                    them: checks that the server heard an alert),
+                    SYSROOT (signed by a CA the test adds to the ROOT
+                    store), CROSS (a chain with a cross-certificate)
 
 Each server listens on an ephemeral port, passed in PS_T_<NAME>. Nothing is
 generated here: the certificates are the tls_certs fixture's.
@@ -241,6 +243,11 @@ def main():
             "WRONGHOST": PyServer(certs, job_none, "wronghost"),
             "SELF": PyServer(certs, job_none, "self"),
             "UNKNOWNCA": PyServer(certs, job_none),
+            # sys_ca (trusted by the system store) signed SYSROOT's
+            # certificate; CROSS sends a chain up to cross_ca and its
+            # cross-certificate from sys_ca.
+            "SYSROOT": PyServer(certs, job_none, "sys_server"),
+            "CROSS": PyServer(certs, job_none, "cross_server"),
         }
         for key, srv in servers.items():
             env["PS_T_" + key] = str(srv.port)
