@@ -353,10 +353,10 @@ int ps_conn_read_line(ps_conn *c, const char **line, size_t *len)
         return PS_EINVAL;
     *line = NULL;
     *len = 0;
-    if (skip_rest(c))
+    size_t have = skip_rest(c) ? 0 : buffered(c);
+    if (have == 0)
         return nothing_complete(c);
     const unsigned char *p = c->rx.p + c->rx.head;
-    size_t have = buffered(c);
     const unsigned char *nl = have > c->line_scanned
                                   ? memchr(p + c->line_scanned, '\n',
                                            have - c->line_scanned)
@@ -370,7 +370,7 @@ int ps_conn_read_line(ps_conn *c, const char **line, size_t *len)
             c->skip = SKIP_LINE;
             return PS_EMSGSIZE;
         }
-        if (have == 0 || c->state == CONN_OPEN)
+        if (c->state == CONN_OPEN)
             return nothing_complete(c);
         /* The peer ended (or failed) after a last line without "\n". */
         *line = (const char *)p;
