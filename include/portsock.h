@@ -1011,7 +1011,9 @@ typedef struct ps_conn_transport {
     /** Sends from the buffers in order, as much as can go now (a partial
      *  count means the transport is full for now): 0 with *sent (which may
      *  be 0), PS_EWOULDBLOCK when nothing could go, or a PS_E* error, which
-     *  ends the connection. */
+     *  ends the connection. n 0 (iov NULL): only the next step of the
+     *  transport's own work (a handshake), called by ps_conn_flush when
+     *  nothing is queued and wants says something. */
     int (*send)(void *ctx, const ps_iovec *iov, size_t n, size_t *sent);
     /** Receives up to cap bytes: 0 with *got > 0, 0 with *got == 0 at end
      *  of stream, PS_EWOULDBLOCK when nothing is there, or a PS_E* error. */

@@ -238,8 +238,15 @@ int ps_conn_flush(ps_conn *c)
     if (c->state == CONN_FAILED)
         return c->error;
     size_t left = queued(c);
-    if (left == 0)
-        return 0;
+    if (left == 0) {
+        /* The transport's own work (a TLS handshake) may wait on this
+         * readiness: a send of nothing takes its next step. */
+        if (!c->t.wants || c->t.wants(c->ctx) == 0)
+            return 0;
+        size_t none = 0;
+        int r = c->t.send(c->ctx, NULL, 0, &none);
+        return r == 0 || r == PS_EWOULDBLOCK ? 0 : fail(c, r);
+    }
     /* A transport sends all it can in one call: a partial count means it
      * is full, so a second try would only fail. */
     ps_iovec part = {c->q.p + c->q.head, left};
