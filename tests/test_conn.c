@@ -28,37 +28,6 @@ static size_t stream_bytes(void)
     return (size_t)100 << 20;
 }
 
-/* Readiness of c's socket for events within timeout_ms: the revents. */
-static unsigned wait_for(const ps_conn *c, unsigned events, int timeout_ms)
-{
-    ps_pollitem item;
-    memset(&item, 0, sizeof item);
-    item.kind = PS_KIND_SOCKET;
-    item.sock = ps_conn_socket(c);
-    item.events = events;
-    int n = ps_select(&item, 1, timeout_ms);
-    cr_assert_geq(n, 0, "ps_select -> %s", ps_errname(n));
-    return n ? item.revents : 0;
-}
-
-/* Fills c until `total` bytes were received in all (or fails the test). */
-static void fill_until(ps_conn *c, uint64_t total)
-{
-    ps_conn_stats st;
-    int64_t end = pst_now_ms() + pst_slack_ms(10000);
-    for (;;) {
-        OK(ps_conn_get_stats(c, &st));
-        if (st.received >= total)
-            break;
-        cr_assert_lt(pst_now_ms(), end, "only %llu of %llu bytes arrived",
-                     (unsigned long long)st.received,
-                     (unsigned long long)total);
-        wait_for(c, PS_POLL_READ, 100);
-        int r = ps_conn_fill(c, NULL);
-        cr_assert(r == 0, "ps_conn_fill -> %s", ps_errname(r));
-    }
-}
-
 static void send_raw(ps_socket_t s, const void *buf, size_t len)
 {
     size_t sent = 0;
@@ -174,7 +143,8 @@ Test(conn, slow_reader_reaches_high_water, .timeout = 30)
         r = ps_recv(f.s, in + got, off - got, &n, 1);
         cr_assert(r == 0 || r == PS_ETIMEDOUT, "%s", ps_errname(r));
         got += n;
-        if (wait_for(c, ps_conn_wants(c) & PS_POLL_WRITE, 0) & PS_POLL_WRITE)
+        if (pst_conn_wait(c, ps_conn_wants(c) & PS_POLL_WRITE, 0) &
+            PS_POLL_WRITE)
             OK(ps_conn_flush(c));
         cr_assert_lt(pst_now_ms(), end, "%zu of %zu bytes arrived", got, off);
     }
@@ -238,7 +208,7 @@ Test(conn, stream_through_echo_in_order, .timeout = 120)
         }
         if (sent == total && ps_conn_queued(c) == 0)
             ps_shutdown(ps_conn_socket(c), PS_SHUT_WR);
-        unsigned rev = wait_for(c, ps_conn_wants(c), 5000);
+        unsigned rev = pst_conn_wait(c, ps_conn_wants(c), 5000);
         cr_assert_neq(rev, 0, "stalled at %zu sent, %zu back", sent, back);
         if (rev & PS_POLL_WRITE)
             OK(ps_conn_flush(c));
@@ -272,8 +242,9 @@ static const char *const lines_want[] = {
     "alpha", "b", "", "line with \r", "0123456789012345678901234567", "last"};
 
 /* Reads every complete line, comparing with lines_want from *next on. */
-static void take_lines(ps_conn *c, size_t *next)
+static void take_lines(ps_conn *c, size_t *next, size_t *off)
 {
+    (void)off;
     const char *line;
     size_t len;
     int r;
@@ -286,26 +257,6 @@ static void take_lines(ps_conn *c, size_t *next)
         (*next)++;
     }
     RC_IS(r, PS_EWOULDBLOCK);
-}
-
-Test(conn, lines_split_at_every_offset, .timeout = 60)
-{
-    const size_t n = sizeof lines_text - 1;
-    for (size_t k = 0; k <= n; k++) {
-        pst_pair f;
-        ps_conn *c = conn_on_pair(&f, PST_BUFS_ASIS, PST_BUFS_ASIS, NULL);
-        size_t next = 0;
-        send_raw(f.s, lines_text, k);
-        fill_until(c, k);
-        take_lines(c, &next);
-        send_raw(f.s, lines_text + k, n - k);
-        fill_until(c, n);
-        take_lines(c, &next);
-        cr_assert_eq(next, sizeof lines_want / sizeof *lines_want,
-                     "split at %zu: %zu lines", k, next);
-        close_conn(c, 0);
-        pst_pair_close(&f);
-    }
 }
 
 static const size_t frame_lens[] = {0, 1, 5, 300, 2};
@@ -338,25 +289,40 @@ static void take_frames(ps_conn *c, size_t *next, size_t *off)
     RC_IS(r, PS_EWOULDBLOCK);
 }
 
-Test(conn, frames_split_at_every_offset, .timeout = 120)
+/* Sends wire[0, k) then the rest, for every k, taking what is complete
+ * after each part: `items` must come in all. */
+static void split_at_every_offset(const void *wire, size_t n,
+                                  void (*take)(ps_conn *, size_t *, size_t *),
+                                  size_t items)
 {
-    unsigned char wire[400];
-    const size_t n = frames_wire(wire);
     for (size_t k = 0; k <= n; k++) {
         pst_pair f;
         ps_conn *c = conn_on_pair(&f, PST_BUFS_ASIS, PST_BUFS_ASIS, NULL);
         size_t next = 0, off = 0;
         send_raw(f.s, wire, k);
-        fill_until(c, k);
-        take_frames(c, &next, &off);
-        send_raw(f.s, wire + k, n - k);
-        fill_until(c, n);
-        take_frames(c, &next, &off);
-        cr_assert_eq(next, sizeof frame_lens / sizeof *frame_lens,
-                     "split at %zu: %zu frames", k, next);
+        pst_conn_fill_until(c, k);
+        take(c, &next, &off);
+        send_raw(f.s, (const unsigned char *)wire + k, n - k);
+        pst_conn_fill_until(c, n);
+        take(c, &next, &off);
+        cr_assert_eq(next, items, "split at %zu: %zu of %zu", k, next, items);
         close_conn(c, 0);
         pst_pair_close(&f);
     }
+}
+
+Test(conn, lines_split_at_every_offset, .timeout = 60)
+{
+    split_at_every_offset(lines_text, sizeof lines_text - 1, take_lines,
+                          sizeof lines_want / sizeof *lines_want);
+}
+
+Test(conn, frames_split_at_every_offset, .timeout = 120)
+{
+    unsigned char wire[400];
+    size_t n = frames_wire(wire);
+    split_at_every_offset(wire, n, take_frames,
+                          sizeof frame_lens / sizeof *frame_lens);
 }
 
 /* A line over max_line: PS_EMSGSIZE once, the line is skipped through its
@@ -372,20 +338,20 @@ Test(conn, overlong_line_is_skipped, .timeout = 10)
     const char *b = "more of the long one\nafter\n";
     const char *d = "0123456789abcdefgh\nexact16_________\n";
     send_raw(f.s, a, strlen(a));
-    fill_until(c, sent += strlen(a));
+    pst_conn_fill_until(c, sent += strlen(a));
     OK(ps_conn_read_line(c, &line, &len));
     cr_assert(len == 5 && memcmp(line, "short", 5) == 0);
     RC_IS(ps_conn_read_line(c, &line, &len), PS_EMSGSIZE);
     cr_assert_eq(len, 19);
     RC_IS(ps_conn_read_line(c, &line, &len), PS_EWOULDBLOCK);
     send_raw(f.s, b, strlen(b));
-    fill_until(c, sent += strlen(b));
+    pst_conn_fill_until(c, sent += strlen(b));
     OK(ps_conn_read_line(c, &line, &len));
     cr_assert(len == 5 && memcmp(line, "after", 5) == 0, "got %.*s", (int)len,
               line);
     /* Too long with its "\n" in the same read; exactly max_line fits. */
     send_raw(f.s, d, strlen(d));
-    fill_until(c, sent += strlen(d));
+    pst_conn_fill_until(c, sent += strlen(d));
     RC_IS(ps_conn_read_line(c, &line, &len), PS_EMSGSIZE);
     cr_assert_eq(len, 18);
     OK(ps_conn_read_line(c, &line, &len));
@@ -408,13 +374,13 @@ Test(conn, oversized_frame_is_skipped, .timeout = 10)
     const void *p;
     size_t len;
     send_raw(f.s, big, 30);
-    fill_until(c, 30);
+    pst_conn_fill_until(c, 30);
     RC_IS(ps_conn_read_frame(c, &p, &len), PS_EMSGSIZE);
     cr_assert_eq(len, 100);
     RC_IS(ps_conn_read_frame(c, &p, &len), PS_EWOULDBLOCK);
     send_raw(f.s, big + 30, sizeof big - 30);
     send_raw(f.s, "\0\0\0\2ok", 6);
-    fill_until(c, sizeof big + 6);
+    pst_conn_fill_until(c, sizeof big + 6);
     OK(ps_conn_read_frame(c, &p, &len));
     cr_assert(len == 2 && memcmp(p, "ok", 2) == 0);
     close_conn(c, 0);
@@ -432,7 +398,7 @@ Test(conn, end_of_stream_gives_last_line_then_closed, .timeout = 10)
     int r = 0;
     int64_t end = pst_now_ms() + pst_slack_ms(5000);
     while (r == 0) {
-        wait_for(c, PS_POLL_READ, 100);
+        pst_conn_wait(c, PS_POLL_READ, 100);
         r = ps_conn_fill(c, NULL);
         cr_assert_lt(pst_now_ms(), end);
     }
@@ -472,7 +438,7 @@ Test(conn, reset_with_data_queued_counts_exact_drop, .timeout = 30)
     int64_t end = pst_now_ms() + pst_slack_ms(10000);
     while (r == 0) {
         cr_assert_lt(pst_now_ms(), end, "no failure reported");
-        wait_for(c, PS_POLL_READ | PS_POLL_WRITE, 100);
+        pst_conn_wait(c, PS_POLL_READ | PS_POLL_WRITE, 100);
         before = ps_conn_queued(c);
         r = ps_conn_flush(c);
         if (r == 0)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "pattern.h"
 #include "portsock.h"
 #include "portsock_tls.h"
@@ -89,50 +90,6 @@ static uint64_t tpair_close(tpair *p)
     return dropped;
 }
 
-static unsigned wait_for(const ps_conn *c, unsigned events, int timeout_ms)
-{
-    ps_pollitem item;
-    memset(&item, 0, sizeof item);
-    item.kind = PS_KIND_SOCKET;
-    item.sock = ps_conn_socket(c);
-    item.events = events;
-    int n = ps_select(&item, 1, timeout_ms);
-    cr_assert_geq(n, 0, "ps_select -> %s", ps_errname(n));
-    return n ? item.revents : 0;
-}
-
-/* One turn of an event loop: wait for what c wants, flush and fill.
- * Returns fill's result (0 or PS_ECLOSED) and the bytes it read. */
-static int turn(ps_conn *c, size_t *got)
-{
-    unsigned rev = wait_for(c, ps_conn_wants(c), 100);
-    *got = 0;
-    if (rev & PS_POLL_WRITE)
-        OK(ps_conn_flush(c));
-    if (rev & (PS_POLL_READ | PS_POLL_HUP | PS_POLL_ERROR)) {
-        int r = ps_conn_fill(c, got);
-        cr_assert(r == 0 || r == PS_ECLOSED, "fill -> %s", ps_errname(r));
-        return r;
-    }
-    return 0;
-}
-
-static void fill_until(ps_conn *c, uint64_t total)
-{
-    ps_conn_stats st;
-    size_t got;
-    int64_t end = pst_now_ms() + pst_slack_ms(20000);
-    for (;;) {
-        OK(ps_conn_get_stats(c, &st));
-        if (st.received >= total)
-            return;
-        cr_assert_lt(pst_now_ms(), end, "%llu of %llu bytes came",
-                     (unsigned long long)st.received,
-                     (unsigned long long)total);
-        turn(c, &got);
-    }
-}
-
 /* ---- a long stream through an echo ------------------------------------------ */
 
 static void echo_job(tpair *p)
@@ -187,7 +144,7 @@ Test(tls_conn, stream_through_echo_in_order, .timeout = 120)
             OK(ps_tls_shutdown(p.ct, 10000));
             closed = 1;
         }
-        ended = turn(p.c, &got) == PS_ECLOSED;
+        ended = pst_conn_turn(p.c, &got) == PS_ECLOSED;
         size_t n;
         while (ps_conn_read(p.c, in, sizeof in, &n) == 0) {
             size_t bad = pst_pattern_mismatch(in, n, back);
@@ -234,7 +191,7 @@ Test(tls_conn, pending_plaintext_drained_in_one_fill, .timeout = 30)
     int64_t end = pst_now_ms() + pst_slack_ms(20000);
     while (got == 0) {
         cr_assert_lt(pst_now_ms(), end, "nothing came");
-        OK(turn(p.c, &got));
+        OK(pst_conn_turn(p.c, &got));
     }
     cr_assert_eq(got, sizeof ten_lines - 1, "one fill read %zu of %zu", got,
                  sizeof ten_lines - 1);
@@ -299,17 +256,17 @@ Test(tls_conn, lines_split_at_every_offset, .timeout = 120)
         p.text = split_text;
         p.split = k;
         tpair_open(&p, split_job, 0, NULL);
-        fill_until(p.c, k);
+        pst_conn_fill_until(p.c, k);
         take_lines(p.c, &next);
         OK(ps_conn_send(p.c, "a", 1));
-        fill_until(p.c, n);
+        pst_conn_fill_until(p.c, n);
         take_lines(p.c, &next);
         cr_assert_eq(next, sizeof split_want / sizeof *split_want,
                      "split at %zu: %zu lines", k, next);
         OK(ps_conn_send(p.c, "b", 1));
         /* The peer's last receive needs the byte: flush until it is out. */
         while (ps_conn_queued(p.c) > 0)
-            turn(p.c, &(size_t){0});
+            pst_conn_turn(p.c, &(size_t){0});
         tpair_close(&p);
         OK(p.rc);
     }
@@ -327,7 +284,7 @@ Test(tls_conn, reset_with_data_queued_counts_exact_drop, .timeout = 30)
      * the peer reads nothing after it. */
     while (ps_tls_version(p.ct) == 0) {
         cr_assert_lt(pst_now_ms(), end, "no handshake");
-        turn(p.c, &got);
+        pst_conn_turn(p.c, &got);
     }
     pst_thread_join(p.th);
     p.th = NULL;
@@ -336,7 +293,7 @@ Test(tls_conn, reset_with_data_queued_counts_exact_drop, .timeout = 30)
     memset(chunk, 'q', sizeof chunk);
     while (ps_conn_queued(p.c) < 100000) {
         OK(ps_conn_send(p.c, chunk, sizeof chunk));
-        turn(p.c, &got);
+        pst_conn_turn(p.c, &got);
         cr_assert_lt(pst_now_ms(), end, "the queue never grew");
     }
     OK(ps_set_linger(ps_tls_socket(p.s), 1, 0));
@@ -346,7 +303,7 @@ Test(tls_conn, reset_with_data_queued_counts_exact_drop, .timeout = 30)
     size_t before = 0;
     while (r == 0) {
         cr_assert_lt(pst_now_ms(), end, "no failure reported");
-        wait_for(p.c, PS_POLL_READ | PS_POLL_WRITE, 100);
+        pst_conn_wait(p.c, PS_POLL_READ | PS_POLL_WRITE, 100);
         before = ps_conn_queued(p.c);
         r = ps_conn_flush(p.c);
         if (r == 0)
