@@ -1115,8 +1115,10 @@ PS_API ps_socket_t ps_conn_socket(const ps_conn *c);
  * ps_conn_flush sends on write readiness). Check ps_conn_over_high_water
  * afterwards to stop reading from this connection's source, or drop it.
  * Errors, nothing accepted: PS_EINVAL (c NULL, buf NULL with len > 0),
- * PS_ENOMEM when the queue would pass limits.max_queued, the connection's
- * error once it failed. The transport's error (PS_ECONNRESET, PS_EPIPE,
+ * PS_ENOMEM when the bytes queued plus len exceed limits.max_queued
+ * (checked before anything is tried, so the outcome does not depend on
+ * how much the kernel would have taken), the connection's error once it
+ * failed. The transport's error (PS_ECONNRESET, PS_EPIPE,
  * ...), or PS_ENOMEM when the queue cannot grow: the connection fails, the
  * bytes are accepted and whatever did not go counted as dropped, with the
  * rest of the queue. len 0: 0, nothing sent.
@@ -1174,8 +1176,9 @@ PS_API int ps_conn_fill(ps_conn *c, size_t *got);
  * whole line up to its "\n" is discarded, also what arrives later, so the
  * next call returns the line after it: the connection stays usable. After
  * the peer's end of stream the last bytes without a "\n" are returned as a
- * line, then PS_ECLOSED; after a failure, the failure. PS_EINVAL for a
- * NULL argument.
+ * line, then PS_ECLOSED; after a failure the complete lines still come,
+ * then the failure (a partial line is not returned). PS_EINVAL for a NULL
+ * argument.
  * @param c the connection
  * @param line receives a pointer to the line
  * @param len receives its length

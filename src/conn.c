@@ -377,9 +377,9 @@ int ps_conn_read_line(ps_conn *c, const char **line, size_t *len)
             c->skip = SKIP_LINE;
             return PS_EMSGSIZE;
         }
-        if (c->state == CONN_OPEN)
+        if (c->state != CONN_READ_ENDED)
             return nothing_complete(c);
-        /* The peer ended (or failed) after a last line without "\n". */
+        /* The peer ended cleanly after a last line without "\n". */
         *line = (const char *)p;
         *len = have;
         rx_consume(c, have);
