@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/* ps_conn against the raw calls an event loop would otherwise make, over
+ * loopback TCP, 64-byte messages:
+ *   send: ps_conn_send per message (straight to the kernel while nothing
+ *   is queued; flushed on write readiness past the high-water mark)
+ *   against a blocking raw send per message;
+ *   lines: ps_conn_fill + ps_conn_read_line against a raw readiness wait,
+ *   recv and memchr splitting into the same buffer size.
+ * A peer thread drains (send) or feeds (lines) with raw calls. Rounds
+ * alternate the ways; prints the median ns per message and the ratio.
+ * Figures, not a test. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "portsock.h"
+#include "raw.h"
+
+#define ROUNDS 5
+#define MSG 64
+#define COUNT 200000
+#define BUF 16384
+
+static _Noreturn void fail(const char *what, int r)
+{
+    fprintf(stderr, "bench_conn: %s: %s\n", what, ps_strerror(r));
+    exit(1);
+}
+
+typedef struct peer {
+    ps_socket_t s;
+    size_t total;
+} peer;
+
+static void drain(void *arg)
+{
+    peer *p = arg;
+    static char buf[65536];
+    size_t got = 0;
+    while (got < p->total) {
+        long n = raw_recv(p->s, buf, sizeof buf);
+        if (n <= 0)
+            fail("drain", PS_ECLOSED);
+        got += (size_t)n;
+    }
+}
+
+static void feed(void *arg)
+{
+    peer *p = arg;
+    static char block[BUF];
+    for (size_t i = 0; i < BUF; i++)
+        block[i] = (i + 1) % MSG == 0 ? '\n' : 'x';
+    for (size_t sent = 0; sent < p->total; sent += BUF)
+        if (bench_raw_send_all(p->s, block, BUF) != 0)
+            fail("feed", PS_ECLOSED);
+}
+
+static void wait_for(ps_socket_t s, unsigned events)
+{
+    ps_pollitem it;
+    memset(&it, 0, sizeof it);
+    it.kind = PS_KIND_SOCKET;
+    it.sock = s;
+    it.events = events;
+    int r = ps_select(&it, 1, 5000);
+    if (r <= 0)
+        fail("wait", r < 0 ? r : PS_ETIMEDOUT);
+}
+
+/* One round of a way over a fresh pair: ns per message. */
+static double send_round(int use_conn)
+{
+    ps_socket_t a, b;
+    int r = bench_tcp_pair(&a, &b);
+    if (r != 0)
+        fail("pair", r);
+    peer p = {b, (size_t)MSG * COUNT};
+    char msg[MSG];
+    memset(msg, 'm', sizeof msg);
+    ps_conn *c = NULL;
+    if (use_conn && (r = ps_conn_new(&c, a, NULL)) != 0)
+        fail("ps_conn_new", r);
+    raw_thread *t = raw_thread_start(drain, &p);
+    int64_t t0 = raw_now_ns();
+    for (int i = 0; i < COUNT; i++) {
+        if (!use_conn) {
+            if (bench_raw_send_all(a, msg, MSG) != 0)
+                fail("raw send", PS_ECLOSED);
+            continue;
+        }
+        if ((r = ps_conn_send(c, msg, MSG)) != 0)
+            fail("ps_conn_send", r);
+        while (ps_conn_over_high_water(c)) {
+            wait_for(a, PS_POLL_WRITE);
+            if ((r = ps_conn_flush(c)) != 0)
+                fail("ps_conn_flush", r);
+        }
+    }
+    while (use_conn && ps_conn_queued(c) > 0) {
+        wait_for(a, PS_POLL_WRITE);
+        if ((r = ps_conn_flush(c)) != 0)
+            fail("ps_conn_flush", r);
+    }
+    raw_thread_join(t);
+    int64_t t1 = raw_now_ns();
+    if (use_conn)
+        ps_conn_close(c, NULL);
+    else
+        ps_close(a);
+    ps_close(b);
+    return (double)(t1 - t0) / COUNT;
+}
+
+static double lines_round(int use_conn)
+{
+    ps_socket_t a, b;
+    int r = bench_tcp_pair(&a, &b);
+    if (r != 0)
+        fail("pair", r);
+    peer p = {b, (size_t)MSG * COUNT};
+    ps_conn *c = NULL;
+    const ps_conn_limits lim = {0, 0, MSG, 0};
+    if (use_conn && (r = ps_conn_new(&c, a, &lim)) != 0)
+        fail("ps_conn_new", r);
+    static char buf[BUF];
+    size_t have = 0, lines = 0;
+    raw_thread *t = raw_thread_start(feed, &p);
+    int64_t t0 = raw_now_ns();
+    while (lines < COUNT) {
+        if (raw_wait_readable(&a, 1, 5000) <= 0)
+            fail("wait", PS_ETIMEDOUT);
+        if (use_conn) {
+            const char *line;
+            size_t len;
+            if ((r = ps_conn_fill(c, NULL)) != 0)
+                fail("ps_conn_fill", r);
+            while (ps_conn_read_line(c, &line, &len) == 0)
+                lines++;
+            continue;
+        }
+        long n = raw_recv(a, buf + have, sizeof buf - have);
+        if (n <= 0)
+            fail("raw recv", PS_ECLOSED);
+        have += (size_t)n;
+        char *at = buf, *nl;
+        while ((nl = memchr(at, '\n', have - (size_t)(at - buf))) != NULL) {
+            lines++;
+            at = nl + 1;
+        }
+        have -= (size_t)(at - buf);
+        memmove(buf, at, have);
+    }
+    int64_t t1 = raw_now_ns();
+    raw_thread_join(t);
+    if (use_conn)
+        ps_conn_close(c, NULL);
+    else
+        ps_close(a);
+    ps_close(b);
+    return (double)(t1 - t0) / COUNT;
+}
+
+static void report(const char *what, double (*round)(int))
+{
+    double v[2][ROUNDS];
+    round(0); /* warm-up */
+    for (int i = 0; i < ROUNDS; i++)
+        for (int k = 0; k < 2; k++)
+            v[k][i] = round(k);
+    double raw = bench_median(v[0], ROUNDS), conn = bench_median(v[1], ROUNDS);
+    printf("  %-6s raw %7.1f ns/msg   ps_conn %7.1f ns/msg   ps_conn / raw "
+           "%.2fx\n",
+           what, raw, conn, conn / raw);
+}
+
+int main(void)
+{
+    if (ps_init() != 0)
+        return 1;
+    printf("portsock %s ps_conn against raw calls, %s; %d rounds of %d "
+           "%d-byte messages\n",
+           ps_version(), raw_platform(), ROUNDS, COUNT, MSG);
+    report("send", send_round);
+    report("lines", lines_round);
+    ps_cleanup();
+    return 0;
+}
