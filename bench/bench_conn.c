@@ -7,7 +7,8 @@
  *   lines: ps_conn_fill + ps_conn_read_line against a raw readiness wait,
  *   recv and memchr splitting into the same buffer size.
  * A peer thread drains (send) or feeds (lines) with raw calls. Rounds
- * alternate the ways; prints the median ns per message and the ratio.
+ * alternate the ways; prints the median ns per message with the rounds'
+ * range (fastest-slowest), and the ratio of the medians.
  * Figures, not a test. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@
 #include "portsock.h"
 #include "raw.h"
 
-#define ROUNDS 5
+#define ROUNDS 7
 #define MSG 64
 #define COUNT 200000
 #define BUF 16384
@@ -162,6 +163,8 @@ static double lines_round(int use_conn)
     return (double)(t1 - t0) / COUNT;
 }
 
+/* Median and the spread of the rounds: on a loaded machine the raw
+ * baseline itself moves, and only a ratio beyond that spread means much. */
 static void report(const char *what, double (*round)(int))
 {
     double v[2][ROUNDS];
@@ -170,9 +173,12 @@ static void report(const char *what, double (*round)(int))
         for (int k = 0; k < 2; k++)
             v[k][i] = round(k);
     double raw = bench_median(v[0], ROUNDS), conn = bench_median(v[1], ROUNDS);
-    printf("  %-6s raw %7.1f ns/msg   ps_conn %7.1f ns/msg   ps_conn / raw "
-           "%.2fx\n",
-           what, raw, conn, conn / raw);
+    /* bench_median sorted them: [0] is the fastest, [ROUNDS - 1] the
+     * slowest. */
+    printf("  %-6s raw %7.1f ns/msg (%.1f-%.1f)   ps_conn %7.1f ns/msg "
+           "(%.1f-%.1f)   ps_conn / raw %.2fx\n",
+           what, raw, v[0][0], v[0][ROUNDS - 1], conn, v[1][0],
+           v[1][ROUNDS - 1], conn / raw);
 }
 
 int main(void)
