@@ -1157,7 +1157,8 @@ PS_API int ps_conn_flush(ps_conn *c);
  * too, so nothing waits in memory unseen). *got (may be NULL) is how many
  * bytes came. Returns 0 (also with *got 0: nothing there, or the buffer
  * holds a full line or frame's worth not yet taken), PS_ECLOSED once the
- * peer's end of stream was read (what is buffered can still be taken), or
+ * peer's end of stream was read, also by this call together with bytes
+ * (*got > 0; what is buffered can still be taken), or
  * a transport error, which fails the connection as ps_conn_flush
  * describes (buffered bytes can still be taken). PS_EINVAL for c NULL.
  * Pointers from ps_conn_read_line / _read_frame are valid until the next

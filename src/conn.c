@@ -319,7 +319,9 @@ int ps_conn_fill(ps_conn *c, size_t *got)
     }
     if (got)
         *got = total;
-    return total == 0 && c->state == CONN_READ_ENDED ? PS_ECLOSED : 0;
+    /* Also with bytes: the end came with them (TLS reads it from memory in
+     * the same call), and no readiness will announce it again. */
+    return c->state == CONN_READ_ENDED ? PS_ECLOSED : 0;
 }
 
 /* What a read returns with nothing complete buffered. */

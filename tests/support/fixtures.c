@@ -153,8 +153,10 @@ unsigned pst_conn_wait(const ps_conn *c, unsigned events, int timeout_ms)
 
 int pst_conn_turn(ps_conn *c, size_t *got)
 {
-    unsigned rev = pst_conn_wait(c, ps_conn_wants(c), 100);
+    unsigned wants = ps_conn_wants(c);
     *got = 0;
+    /* Ended or failed: nothing to wait for; the fill says which. */
+    unsigned rev = wants ? pst_conn_wait(c, wants, 100) : PS_POLL_READ;
     if (rev & PS_POLL_WRITE) {
         int r = ps_conn_flush(c);
         cr_assert_eq(r, 0, "ps_conn_flush -> %s", ps_errname(r));

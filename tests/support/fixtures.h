@@ -86,8 +86,9 @@ void pst_pair_close(pst_pair *f);
  * when nothing is ready; the wait must not fail. */
 unsigned pst_conn_wait(const ps_conn *c, unsigned events, int timeout_ms);
 /* One turn of an event loop: waits up to 100 ms for ps_conn_wants(c),
- * flushes on WRITE, fills on READ (HUP, ERROR). Returns the fill's result,
- * which must be 0 or PS_ECLOSED, with *got the bytes it read. */
+ * flushes on WRITE, fills on READ (HUP, ERROR), or at once when c wants
+ * nothing (it ended). Returns the fill's result, which must be 0 or
+ * PS_ECLOSED, with *got the bytes it read. */
 int pst_conn_turn(ps_conn *c, size_t *got);
 /* Turns until c has received `total` bytes in all; fails the test after
  * 20 s (scaled by pst_slack_ms). */
