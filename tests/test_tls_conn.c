@@ -163,6 +163,38 @@ Test(tls_conn, stream_through_echo_in_order, .timeout = 120)
     OK(p.rc);
 }
 
+/* Frames out through ps_conn_send_frame (header and payload gathered into
+ * one record) and back through ps_conn_read_frame, across records. */
+Test(tls_conn, frames_through_echo, .timeout = 60)
+{
+    static const size_t lens[] = {0, 1, 5, 300, 20000, 70000};
+    const size_t count = sizeof lens / sizeof *lens;
+    tpair p = {0};
+    tpair_open(&p, echo_job, 0, NULL);
+    unsigned char *out = pst_pattern_buffer(0, 70000);
+    for (size_t i = 0; i < count; i++)
+        OK(ps_conn_send_frame(p.c, out, lens[i]));
+    size_t next = 0, got;
+    int64_t end = pst_now_ms() + pst_slack_ms(20000);
+    while (next < count) {
+        pst_conn_turn(p.c, &got);
+        const void *payload;
+        size_t len;
+        while (ps_conn_read_frame(p.c, &payload, &len) == 0) {
+            cr_assert_eq(len, lens[next], "frame %zu: %zu bytes", next, len);
+            cr_assert_eq(pst_pattern_mismatch(payload, len, 0), PST_PATTERN_OK);
+            next++;
+        }
+        cr_assert_lt(pst_now_ms(), end, "%zu of %zu frames came", next, count);
+    }
+    OK(ps_tls_shutdown(p.ct, 10000));
+    while (pst_conn_turn(p.c, &got) != PS_ECLOSED)
+        cr_assert_lt(pst_now_ms(), end, "no close_notify");
+    free(out);
+    cr_assert_eq(tpair_close(&p), 0);
+    OK(p.rc);
+}
+
 /* ---- decrypted bytes are drained ------------------------------------------- */
 
 static const char ten_lines[] = "line0\nline1\nline2\nline3\nline4\n"

@@ -6,29 +6,19 @@
 
 #include "portsock_tls.h"
 
-/* As much as goes now: each buffer through ps_tls_send until it would
- * block. A record cut short is finished by the next call, which the
- * queue gives the same bytes and more (ps_tls_send's rule). */
+/* As much as goes now, small buffers (a frame's header and payload)
+ * gathered into one record. A record cut short is finished by the next
+ * call, which the queue gives the same bytes and more (ps_tls_send's
+ * rule). */
 static int tls_send(void *ctx, const ps_iovec *iov, size_t n, size_t *sent)
 {
     ps_tls *t = (ps_tls *)ctx;
-    size_t total = 0;
-    int r = 0;
     *sent = 0;
     /* Nothing to send: the handshake's next step, if it is not done. */
     if (n == 0)
         return ps_tls_handshake(t, 0);
-    for (size_t i = 0; i < n && r == 0; i++) {
-        const unsigned char *p = (const unsigned char *)iov[i].base;
-        for (size_t off = 0; off < iov[i].len && r == 0;) {
-            size_t k = 0;
-            r = ps_tls_send(t, p + off, iov[i].len - off, &k, 0);
-            off += k;
-            total += k;
-        }
-    }
-    *sent = total;
-    return r == PS_EWOULDBLOCK && total > 0 ? 0 : r;
+    int r = ps_tls_sendv_all(t, iov, n, sent, 0);
+    return r == PS_EWOULDBLOCK && *sent > 0 ? 0 : r;
 }
 
 static int tls_recv(void *ctx, void *buf, size_t cap, size_t *got)
