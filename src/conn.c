@@ -278,12 +278,12 @@ static void rx_consume(ps_conn *c, size_t n)
 int ps_conn_fill(ps_conn *c, size_t *got)
 {
     size_t total = 0;
-    int r = 0;
     if (got)
         *got = 0;
     if (!c)
         return PS_EINVAL;
     for (;;) {
+        int r;
         if (c->state == CONN_FAILED)
             return c->error;
         if (c->state == CONN_READ_ENDED)
@@ -298,7 +298,7 @@ int ps_conn_fill(ps_conn *c, size_t *got)
             room = pending;
         if (room == 0)
             break;
-        /* Empty: start at the front, so pointers into it move no bytes. */
+        /* Empty: start at the front, so the reserve moves no bytes. */
         if (buffered(c) == 0)
             c->rx.head = c->rx.tail = 0;
         if ((r = ps__cbuf_reserve(&c->rx, room)) != 0)
