@@ -109,7 +109,7 @@ run_script_leg() {
 # Figures, not a test: portsock vs raw system calls, Release builds, run
 # natively and (the MinGW x86_64 build) under Wine. Fails only when a
 # benchmark does not build or does not run to its end.
-bench_programs="bench_overhead bench_frames bench_connect bench_connector"
+bench_programs="bench_overhead bench_frames bench_connect bench_connector bench_accept bench_conn"
 # The ps_poller figures: the echo benchmark (bench/run_echo.py drives the
 # servers and the Linux load generator), the wait cost by registered count
 # and the pipe wake-up. libuv and libevent are benchmark-only dependencies.

@@ -76,6 +76,7 @@ if(PS_TLS_BACKEND)
     ${PROJECT_SOURCE_DIR}/src/tls/config.c
     ${PROJECT_SOURCE_DIR}/src/tls/conn.c
     ${PROJECT_SOURCE_DIR}/src/tls/connector.c
+    ${PROJECT_SOURCE_DIR}/src/tls/conn_transport.c
     ${PROJECT_SOURCE_DIR}/src/tls/io.c
     ${PROJECT_SOURCE_DIR}/src/tls/transport.c
     ${PROJECT_SOURCE_DIR}/src/tls/${PS_TLS_BACKEND}.c)

@@ -523,6 +523,34 @@ PS_API int ps_bind(ps_socket_t s, const ps_addr *a);
 PS_API int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
                      int timeout_ms);
 
+/** Flags of ps_accept_ex. */
+enum {
+    PS_ACCEPT_NONBLOCK = 1 /**< the accepted socket is non-blocking */
+};
+/**
+ * ps_accept with flags: with PS_ACCEPT_NONBLOCK the new socket comes out
+ * non-blocking, ready for an event loop, in the accept call itself where
+ * the system allows it (Linux: accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC,
+ * one system call; macOS and the BSDs: accept, whose socket inherits the
+ * listener's O_NONBLOCK, checked with one fcntl; Windows: accept, then
+ * FIONBIO, recorded as ps_set_nonblocking(s, 1) records it, so timed calls
+ * on the socket know its mode). The socket is otherwise as ps_accept's
+ * (non-inheritable, SIGPIPE-free). flags 0 is ps_accept. A flag per call,
+ * not a listener option: the caller says what it gets where it gets it,
+ * one listener may feed both kinds, and no state is kept per listener.
+ * Errors: PS_EINVAL for out NULL or an unknown flag (nothing accepted), and
+ * those of ps_accept. On failure *out is PS_INVALID_SOCKET and no socket
+ * stays open. Thread-safe as ps_accept.
+ * @param listener the listening socket
+ * @param out receives the new socket
+ * @param peer receives the peer's address (may be NULL)
+ * @param flags 0 or PS_ACCEPT_NONBLOCK
+ * @param timeout_ms < 0 waits forever, 0 does not wait, > 0 a deadline
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_accept_ex(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
+                        int flags, int timeout_ms);
+
 /**
  * A datagram socket bound to host/port. host NULL with port NULL: an unbound
  * IPv4 socket. host NULL with a port: bound on every interface of both
@@ -959,6 +987,262 @@ PS_API int ps_send_frame(ps_socket_t s, const void *buf, size_t len,
  */
 PS_API int ps_recv_frame(ps_socket_t s, void *buf, size_t cap, size_t *len,
                          int timeout_ms);
+
+/* ---- Buffered connections: ps_conn ----------------------------------------
+ *
+ * A connection for event loops: a send queue that never blocks, a receive
+ * buffer that hands out complete lines and frames, and the events to wait
+ * for. It wraps a socket, or any transport (ps_conn_transport; portsock_tls
+ * provides one for a TLS connection).
+ */
+
+/** A buffered connection (opaque). Used by one thread at a time. */
+typedef struct ps_conn ps_conn;
+
+/**
+ * The transport a ps_conn moves its bytes through: a plain socket
+ * (ps_conn_new provides it) or another layer such as TLS
+ * (ps_tls_conn_new in portsock_tls). Public, because portsock_tls is
+ * built on portsock's public API alone, and so that a user may plug in a
+ * layer of their own (compression, a test double). No call may block.
+ * Every function gets the ctx given to ps_conn_new_transport.
+ */
+typedef struct ps_conn_transport {
+    /** Sends from the buffers in order, as much as can go now (a partial
+     *  count means the transport is full for now): 0 with *sent (which may
+     *  be 0), PS_EWOULDBLOCK when nothing could go, or a PS_E* error, which
+     *  ends the connection. n 0 (iov NULL): only the next step of the
+     *  transport's own work (a handshake), called by ps_conn_flush when
+     *  nothing is queued and wants says something. */
+    int (*send)(void *ctx, const ps_iovec *iov, size_t n, size_t *sent);
+    /** Receives up to cap bytes: 0 with *got > 0, 0 with *got == 0 at end
+     *  of stream, PS_EWOULDBLOCK when nothing is there, or a PS_E* error. */
+    int (*recv)(void *ctx, void *buf, size_t cap, size_t *got);
+    /** PS_POLL_READ / PS_POLL_WRITE the transport itself needs now (a TLS
+     *  handshake, or a send that waits for the peer's data); may be NULL
+     *  (none). */
+    unsigned (*wants)(void *ctx);
+    /** Bytes recv can give without waiting for the socket (TLS data already
+     *  decrypted); may be NULL (none). */
+    size_t (*pending)(void *ctx);
+    /** Closes the transport and its socket and frees ctx: 0 or a PS_E*
+     *  code. */
+    int (*close)(void *ctx);
+} ps_conn_transport;
+
+/**
+ * Limits of a ps_conn; a field of 0 takes its default. ps_conn_new and
+ * ps_conn_new_transport copy them.
+ */
+typedef struct ps_conn_limits {
+    size_t high_water; /**< queued bytes at which ps_conn_over_high_water
+                            says 1 (default 64 KiB) */
+    size_t max_queued; /**< most bytes the send queue holds: a send that
+                            would queue more fails (default: no limit) */
+    size_t max_line;   /**< longest line, without its "\n" (default 64 KiB) */
+    size_t max_frame;  /**< largest frame payload (default 1 MiB) */
+} ps_conn_limits;
+
+/**
+ * A connection's counts. Exact: accepted == sent + queued + dropped at
+ * every moment.
+ */
+typedef struct ps_conn_stats {
+    uint64_t accepted; /**< bytes ps_conn_send / _send_frame took (frame
+                            headers included) */
+    uint64_t sent;     /**< bytes the transport took (the kernel's buffer,
+                            or TLS; whether the peer read them is unknown) */
+    uint64_t dropped;  /**< bytes accepted but never sent: the queue when the
+                            connection failed (a reset) or was closed */
+    uint64_t received; /**< bytes read from the transport */
+    size_t queued;     /**< bytes in the send queue now */
+} ps_conn_stats;
+
+/**
+ * Wraps a connected stream socket in a ps_conn, which then owns it
+ * (ps_conn_close closes it) and switches it to non-blocking mode. Register
+ * ps_conn_socket(c) in a poller for ps_conn_wants(c). limits may be NULL
+ * (every default). Allocates the connection only: the queue and the
+ * receive buffer grow when first needed. Errors: PS_EINVAL (out NULL),
+ * PS_EBADF (s is no socket), PS_ENOMEM. On failure *out is NULL and the
+ * socket stays the caller's (its mode may have been switched).
+ * @param out receives the connection
+ * @param s a connected stream socket
+ * @param limits the limits, or NULL
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_conn_new(ps_conn **out, ps_socket_t s,
+                       const ps_conn_limits *limits);
+/**
+ * A ps_conn over another transport: ctx is handed to every function of t,
+ * and t->close(ctx) runs when the connection is closed (not when this call
+ * fails). s is the socket to register in a poller (ps_conn_socket); the
+ * transport, not ps_conn, sets its mode. t is copied. Errors: PS_EINVAL
+ * (out or t NULL, or t without send, recv or close), PS_ENOMEM. On failure
+ * *out is NULL and ctx stays the caller's.
+ * @param out receives the connection
+ * @param s the socket to wait on
+ * @param t the transport's functions
+ * @param ctx the transport's state
+ * @param limits the limits, or NULL
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_conn_new_transport(ps_conn **out, ps_socket_t s,
+                                 const ps_conn_transport *t, void *ctx,
+                                 const ps_conn_limits *limits);
+/**
+ * Closes the transport (the socket) and frees the connection, at once:
+ * what is still queued is dropped and counted (call ps_conn_flush until
+ * ps_conn_queued is 0 first for a complete send). *dropped (may be NULL)
+ * receives every byte the connection dropped, this queue and any dropped
+ * when it failed before. NULL does nothing (0, *dropped 0). Pointers from
+ * ps_conn_read_line / _read_frame die with it.
+ * @param c the connection, or NULL
+ * @param dropped receives the bytes dropped (may be NULL)
+ * @return 0, or the error of closing the transport (it is closed anyway)
+ */
+PS_API int ps_conn_close(ps_conn *c, uint64_t *dropped);
+/**
+ * The socket to register in a poller. PS_INVALID_SOCKET for NULL.
+ * @param c the connection
+ * @return the socket
+ */
+PS_API ps_socket_t ps_conn_socket(const ps_conn *c);
+/**
+ * Sends len bytes without blocking: sent at once as far as the transport
+ * takes them (no copy then), the rest copied to the send queue, behind
+ * whatever is queued already (then nothing is tried now: order is kept, and
+ * ps_conn_flush sends on write readiness). Check ps_conn_over_high_water
+ * afterwards to stop reading from this connection's source, or drop it.
+ * Errors, nothing accepted: PS_EINVAL (c NULL, buf NULL with len > 0),
+ * PS_ENOMEM when the bytes queued plus len exceed limits.max_queued
+ * (checked before anything is tried, so the outcome does not depend on
+ * how much the kernel would have taken), the connection's error once it
+ * failed. The transport's error (PS_ECONNRESET, PS_EPIPE,
+ * ...), or PS_ENOMEM when the queue cannot grow: the connection fails, the
+ * bytes are accepted and whatever did not go counted as dropped, with the
+ * rest of the queue. len 0: 0, nothing sent.
+ * @param c the connection
+ * @param buf the bytes
+ * @param len how many
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_conn_send(ps_conn *c, const void *buf, size_t len);
+/**
+ * ps_conn_send for one frame in ps_send_frame's format (a 4-byte
+ * big-endian length, then the payload), header and payload in one gather
+ * send when the queue is empty. len above UINT32_MAX: PS_EMSGSIZE, nothing
+ * accepted. Other errors as ps_conn_send.
+ * @param c the connection
+ * @param buf the payload
+ * @param len its length
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_conn_send_frame(ps_conn *c, const void *buf, size_t len);
+/**
+ * Sends from the queue what the transport takes now; call it when the
+ * socket is writable (ps_conn_wants has PS_POLL_WRITE while the queue is
+ * not empty). 0 also when bytes remain queued. A transport error
+ * (PS_ECONNRESET, PS_EPIPE, ...) fails the connection: the queue is
+ * dropped and counted, and this and every later send, flush and fill
+ * return that error. PS_EINVAL for c NULL.
+ * @param c the connection
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_conn_flush(ps_conn *c);
+/**
+ * Reads what has arrived into the receive buffer, without blocking; call
+ * it when the socket is readable, then take lines, frames or bytes out.
+ * One receive from the socket (a TLS transport's decrypted data is drained
+ * too, so nothing waits in memory unseen). *got (may be NULL) is how many
+ * bytes came. Returns 0 (also with *got 0: nothing there, or the buffer
+ * holds a full line or frame's worth not yet taken), PS_ECLOSED once the
+ * peer's end of stream was read, also by this call together with bytes
+ * (*got > 0; what is buffered can still be taken), or
+ * a transport error, which fails the connection as ps_conn_flush
+ * describes (buffered bytes can still be taken). PS_EINVAL for c NULL.
+ * Pointers from ps_conn_read_line / _read_frame are valid until the next
+ * ps_conn_fill or ps_conn_close.
+ * @param c the connection
+ * @param got receives how many bytes were read (may be NULL)
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_conn_fill(ps_conn *c, size_t *got);
+/**
+ * Takes one complete line from the receive buffer, without blocking:
+ * *line points at it inside the buffer (no copy, not NUL-terminated) and
+ * *len is its length without the "\n" (a "\r" before it is kept). Returns
+ * PS_EWOULDBLOCK when no complete line is buffered. A line longer than
+ * limits.max_line: PS_EMSGSIZE (with *len the bytes seen so far), and the
+ * whole line up to its "\n" is discarded, also what arrives later, so the
+ * next call returns the line after it: the connection stays usable. After
+ * the peer's end of stream the last bytes without a "\n" are returned as a
+ * line, then PS_ECLOSED; after a failure the complete lines still come,
+ * then the failure (a partial line is not returned). PS_EINVAL for a NULL
+ * argument.
+ * @param c the connection
+ * @param line receives a pointer to the line
+ * @param len receives its length
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_conn_read_line(ps_conn *c, const char **line, size_t *len);
+/**
+ * Takes one complete frame (ps_send_frame's format) from the receive
+ * buffer, without blocking: *payload points at it inside the buffer and
+ * *len is its length. PS_EWOULDBLOCK when no complete frame is buffered.
+ * An announced length above limits.max_frame: PS_EMSGSIZE with *len the
+ * announced length; that frame is discarded (also what arrives later), and
+ * the next call returns the frame after it. After the peer's end of stream
+ * (or a failure), with no complete frame buffered: PS_ECLOSED (or the
+ * failure), a partial frame left unread. PS_EINVAL for a NULL argument.
+ * @param c the connection
+ * @param payload receives a pointer to the payload
+ * @param len receives its length
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_conn_read_frame(ps_conn *c, const void **payload, size_t *len);
+/**
+ * Copies up to cap buffered bytes into buf: 0 with *got > 0,
+ * PS_EWOULDBLOCK when none are buffered, PS_ECLOSED (or the failure) when
+ * none are and none will come. PS_EINVAL for a NULL argument or cap 0.
+ * @param c the connection
+ * @param buf receives the bytes
+ * @param cap size of buf
+ * @param got receives how many were copied
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_conn_read(ps_conn *c, void *buf, size_t cap, size_t *got);
+/**
+ * The events to register for now: PS_POLL_READ until the peer's end of
+ * stream was read, PS_POLL_WRITE while the queue is not empty, and what the
+ * transport needs (a TLS handshake may need either). 0 once the connection
+ * failed, or for NULL.
+ * @param c the connection
+ * @return PS_POLL_* bits
+ */
+PS_API unsigned ps_conn_wants(const ps_conn *c);
+/**
+ * Bytes in the send queue (0 for NULL).
+ * @param c the connection
+ * @return the count
+ */
+PS_API size_t ps_conn_queued(const ps_conn *c);
+/**
+ * 1 when the queue holds limits.high_water bytes or more: time to stop
+ * feeding this connection (stop reading its source) or to drop the peer;
+ * else 0 (also for NULL).
+ * @param c the connection
+ * @return 1 or 0
+ */
+PS_API int ps_conn_over_high_water(const ps_conn *c);
+/**
+ * The connection's counts (see ps_conn_stats). PS_EINVAL for a NULL
+ * argument.
+ * @param c the connection
+ * @param out receives the counts
+ * @return 0 or PS_EINVAL
+ */
+PS_API int ps_conn_get_stats(const ps_conn *c, ps_conn_stats *out);
 
 /* ---- Readiness: ps_select ------------------------------------------------
  *

@@ -344,6 +344,30 @@ PS_TLS_API int ps_tls_recv_frame(ps_tls *t, void *buf, size_t cap, size_t *len,
                                  int timeout_ms);
 
 /**
+ * A buffered connection (ps_conn, see portsock.h) over t, for event loops:
+ * ps_conn_send queues what TLS does not take now, ps_conn_fill reads and
+ * decrypts what arrived and drains what ps_tls_pending holds (so no
+ * decrypted byte waits behind a socket that will not become readable
+ * again), and ps_conn_wants adds what ps_tls_wants asks for, so a
+ * handshake or a send that needs the peer's data is driven by the same
+ * loop (ps_conn_flush on write readiness and ps_conn_fill on read
+ * readiness both take its steps). Takes the handshake's first step at once
+ * (timeout 0), so a client's hello is on its way. On success the ps_conn
+ * owns t: ps_conn_close closes it (without close_notify; to send one,
+ * call ps_tls_shutdown(t, 0) first, with nothing queued). The peer's
+ * close_notify is the end of stream (ps_conn_fill: PS_ECLOSED); an end
+ * without it fails the connection with PS_ETRUNCATED. Errors: PS_EINVAL
+ * (out or t NULL), PS_ENOMEM, and a handshake failure of that first step
+ * (PS_ETLS, PS_ECERT, ...). On failure *out is NULL and t stays the
+ * caller's. The ps_conn is used by one thread at a time.
+ * @param out receives the connection
+ * @param t a TLS connection (from ps_tls_wrap or ps_tls_connect)
+ * @param limits the limits (see ps_conn_limits), or NULL
+ * @return 0 or a negative PS_E* code
+ */
+PS_TLS_API int ps_tls_conn_new(ps_conn **out, ps_tls *t,
+                               const ps_conn_limits *limits);
+/**
  * What the step that last returned PS_EWOULDBLOCK (or PS_ETIMEDOUT) waits
  * for: PS_POLL_READ or PS_POLL_WRITE, to put in a ps_pollitem for
  * ps_tls_socket(t). A TLS receive may need the socket writable and a send

@@ -117,6 +117,21 @@ void ps__ctext_line(ps__ctext *t, int line_mode);
 int ps__ctext_chunk(ps__ctext *t, const uint16_t *w, size_t n, int full,
                     char *out, size_t *len);
 
+/* ---- ps_conn's byte buffers (src/conn_buffer.c) ----
+ * A growable block with the bytes in p[head, tail). All zero is empty. */
+typedef struct ps__cbuf {
+    unsigned char *p;
+    size_t head, tail, cap;
+} ps__cbuf;
+/* Makes room for `room` more bytes after tail (moving the bytes to the
+ * front, or to a block twice as large): 0 or PS_ENOMEM, the bytes kept. */
+int ps__cbuf_reserve(ps__cbuf *b, size_t room);
+/* Appends len bytes: 0 or PS_ENOMEM (nothing appended). */
+int ps__cbuf_append(ps__cbuf *b, const void *src, size_t len);
+/* Drops n <= tail - head bytes from the front. */
+void ps__cbuf_consume(ps__cbuf *b, size_t n);
+void ps__cbuf_free(ps__cbuf *b);
+
 /* ---- Platform interface (src/posix, src/win32) ----
  * Each role has one file of the same name on both sides (CONTRIBUTING.md
  * has the table). A public function checks its arguments in a common file
@@ -205,10 +220,12 @@ int ps__sendto_once(ps_socket_t s, const void *buf, size_t len,
 /* *truncated is set when the datagram was longer than cap. */
 int ps__recvfrom_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
                       ps_addr *from, int *truncated, int how);
-/* One accept attempt, as above. The new socket is blocking and
- * non-inheritable. */
+/* One accept attempt, as above. The new socket is non-inheritable, and
+ * blocking unless nonblocking is 1 (ps_accept_ex's PS_ACCEPT_NONBLOCK: set
+ * by the accept call itself where the system can, and on Windows recorded
+ * as ps_set_nonblocking(s, 1) records it). */
 int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
-                    int how);
+                    int how, int nonblocking);
 
 /* Name resolution (src/posix/resolve.c, src/win32/resolve.c): an array of
  * addresses (free with ps__free_addrs).

@@ -441,24 +441,27 @@ typedef struct accept_call {
     ps_socket_t listener;
     ps_socket_t *out;
     ps_addr *peer;
+    int nonblocking;
 } accept_call;
 
 static int accept_attempt(void *ctx, int how)
 {
     accept_call *c = (accept_call *)ctx;
-    return ps__accept_once(c->listener, c->out, c->peer, how);
+    return ps__accept_once(c->listener, c->out, c->peer, how, c->nonblocking);
 }
 
-int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
-              int timeout_ms)
+int ps_accept_ex(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
+                 int flags, int timeout_ms)
 {
     if (!out)
         return PS_EINVAL;
     *out = PS_INVALID_SOCKET;
+    if ((flags & ~PS_ACCEPT_NONBLOCK) != 0)
+        return PS_EINVAL;
     int r = check_handle(listener);
     if (r != 0)
         return r;
-    accept_call c = {listener, out, peer};
+    accept_call c = {listener, out, peer, flags & PS_ACCEPT_NONBLOCK};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
     /* Tried before any wait, whatever the wait-first hint says: the attempt
@@ -471,4 +474,10 @@ int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
     if (r == PS_ENOTSUP && (r = ps__socket_probe(listener)) == 0)
         r = PS_EINVAL;
     return r;
+}
+
+int ps_accept(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
+              int timeout_ms)
+{
+    return ps_accept_ex(listener, out, peer, 0, timeout_ms);
 }

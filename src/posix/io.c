@@ -179,7 +179,7 @@ static int listening(int fd)
 }
 
 int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
-                    int how)
+                    int how, int nonblocking)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -195,7 +195,8 @@ int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
     }
     do {
 #ifdef __linux__
-        fd = accept4(listener, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+        fd = accept4(listener, (struct sockaddr *)&ss, &len,
+                     SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0));
 #else
         fd = accept(listener, (struct sockaddr *)&ss, &len);
 #endif
@@ -208,14 +209,15 @@ int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
         return ps__last_error();
     }
 #ifdef __linux__
-    /* accept4 set close-on-exec, and Linux never hands the listener's
-     * O_NONBLOCK to the accepted socket. */
+    /* accept4 set close-on-exec and the mode asked for (Linux never hands
+     * the listener's O_NONBLOCK to the accepted socket). */
     r = ps__posix_prepare_fd(fd, 0);
 #else
     r = ps__posix_prepare_fd(fd, 1);
-    /* BSDs hand the listener's O_NONBLOCK to the accepted socket. */
+    /* BSDs hand the listener's O_NONBLOCK to the accepted socket: one
+     * F_GETFL, and F_SETFL only when the mode differs. */
     if (r == 0)
-        r = ps__posix_set_nonblocking(fd, 0);
+        r = ps__posix_set_nonblocking(fd, nonblocking);
 #endif
     if (r != 0) {
         close(fd);

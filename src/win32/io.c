@@ -383,7 +383,7 @@ int ps__recvfrom_once(ps_socket_t ps, void *buf, size_t cap, size_t *got,
 }
 
 int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
-                    int how)
+                    int how, int nonblocking)
 {
     ps_addr local;
     io_call c = {0};
@@ -407,9 +407,13 @@ int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
     ps__win_no_inherit(s);
     ps__nb_forget(s);
     /* The accepted socket inherits the listener's FIONBIO, including our
-     * temporary switch; portsock promises a blocking socket. */
-    if (ioctlsocket(s, FIONBIO, &off) != 0) {
+     * temporary switch, so it is set either way; a non-blocking one is
+     * also recorded, as Winsock cannot report the mode. */
+    if (nonblocking)
+        rc = ps__set_nonblocking((ps_socket_t)s, 1);
+    else if (ioctlsocket(s, FIONBIO, &off) != 0)
         rc = ps__last_error();
+    if (rc != 0) {
         closesocket(s);
         if (peer != NULL)
             memset(peer, 0, sizeof *peer);

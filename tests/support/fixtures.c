@@ -136,3 +136,51 @@ void pst_pair_close(pst_pair *f)
     if (f->s != PS_INVALID_SOCKET)
         pst_pair_close_end(f, &f->s);
 }
+
+/* ---- a ps_conn in a test's event loop ---------------------------------- */
+
+unsigned pst_conn_wait(const ps_conn *c, unsigned events, int timeout_ms)
+{
+    ps_pollitem item;
+    memset(&item, 0, sizeof item);
+    item.kind = PS_KIND_SOCKET;
+    item.sock = ps_conn_socket(c);
+    item.events = events;
+    int n = ps_select(&item, 1, timeout_ms);
+    cr_assert_geq(n, 0, "ps_select -> %s", ps_errname(n));
+    return n ? item.revents : 0;
+}
+
+int pst_conn_turn(ps_conn *c, size_t *got)
+{
+    unsigned wants = ps_conn_wants(c);
+    *got = 0;
+    /* Ended or failed: nothing to wait for; the fill says which. */
+    unsigned rev = wants ? pst_conn_wait(c, wants, 100) : PS_POLL_READ;
+    if (rev & PS_POLL_WRITE) {
+        int r = ps_conn_flush(c);
+        cr_assert_eq(r, 0, "ps_conn_flush -> %s", ps_errname(r));
+    }
+    if (!(rev & (PS_POLL_READ | PS_POLL_HUP | PS_POLL_ERROR)))
+        return 0;
+    int r = ps_conn_fill(c, got);
+    cr_assert(r == 0 || r == PS_ECLOSED, "ps_conn_fill -> %s", ps_errname(r));
+    return r;
+}
+
+void pst_conn_fill_until(ps_conn *c, uint64_t total)
+{
+    ps_conn_stats st;
+    size_t got;
+    int64_t end = pst_now_ms() + pst_slack_ms(20000);
+    for (;;) {
+        int r = ps_conn_get_stats(c, &st);
+        cr_assert_eq(r, 0);
+        if (st.received >= total)
+            return;
+        cr_assert_lt(pst_now_ms(), end, "%llu of %llu bytes came",
+                     (unsigned long long)st.received,
+                     (unsigned long long)total);
+        pst_conn_turn(c, &got);
+    }
+}

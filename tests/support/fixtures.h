@@ -80,4 +80,18 @@ void pst_pair_close_end(pst_pair *f, ps_socket_t *end);
  * ends still open; each ps_close must succeed. */
 void pst_pair_close(pst_pair *f);
 
+/* ---- a ps_conn in a test's event loop ---------------------------------- */
+
+/* ps_select on c's socket for events within timeout_ms: the revents, 0
+ * when nothing is ready; the wait must not fail. */
+unsigned pst_conn_wait(const ps_conn *c, unsigned events, int timeout_ms);
+/* One turn of an event loop: waits up to 100 ms for ps_conn_wants(c),
+ * flushes on WRITE, fills on READ (HUP, ERROR), or at once when c wants
+ * nothing (it ended). Returns the fill's result, which must be 0 or
+ * PS_ECLOSED, with *got the bytes it read. */
+int pst_conn_turn(ps_conn *c, size_t *got);
+/* Turns until c has received `total` bytes in all; fails the test after
+ * 20 s (scaled by pst_slack_ms). */
+void pst_conn_fill_until(ps_conn *c, uint64_t total);
+
 #endif

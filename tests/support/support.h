@@ -97,4 +97,9 @@ int pst_native_error_for(const char *condition);
  * connect, accept). Aborts the current test on failure. */
 void pst_tcp_pair(ps_socket_t *client, ps_socket_t *server);
 
+/* 1 when a child process would inherit s (POSIX: FD_CLOEXEC is off;
+ * Windows: HANDLE_FLAG_INHERIT is on), 0 when not, -1 if it cannot be
+ * told. */
+int pst_socket_inheritable(ps_socket_t s);
+
 #endif

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -270,4 +271,10 @@ int pst_native_error_for(const char *condition)
         if (strcmp(codes[i].name, condition) == 0)
             return codes[i].code;
     return -1;
+}
+
+int pst_socket_inheritable(ps_socket_t s)
+{
+    int flags = fcntl(s, F_GETFD);
+    return flags < 0 ? -1 : (flags & FD_CLOEXEC) == 0;
 }

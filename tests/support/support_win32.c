@@ -238,3 +238,11 @@ int pst_native_error_for(const char *condition)
             return codes[i].code;
     return -1;
 }
+
+int pst_socket_inheritable(ps_socket_t s)
+{
+    DWORD flags = 0;
+    if (!GetHandleInformation((HANDLE)(uintptr_t)s, &flags))
+        return -1;
+    return (flags & HANDLE_FLAG_INHERIT) != 0;
+}

@@ -10,6 +10,7 @@ portsock_tls's Schannel client is proven against peers no one here wrote.
                     TCP close), DOWN / UP (a multi-MiB pattern each way),
                     SHUT (checks that the client's close_notify arrives),
                     SLOW (reads only after 3 s, then checks the stream),
+                    (ECHO, DOWN and UP also serve the ps_conn cases),
                     GREET (TLS 1.2; its Finished and a greeting in one
                     TCP write, then awaits "ok"),
                     EXPIRED, WRONGHOST, SELF, UNKNOWNCA (the client rejects
@@ -285,7 +286,8 @@ def main():
             print("FAIL: GREET server: %s" % greet)
             rc = 1
         up = servers["UP"].results
-        if rc == 0 and up and up != ["up ok"]:
+        # One upload by ps_tls_send_all, one through a ps_conn's queue.
+        if rc == 0 and any(r != "up ok" for r in up):
             print("FAIL: UP server: %s" % up)
             rc = 1
         return rc
