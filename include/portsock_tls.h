@@ -467,10 +467,9 @@ typedef struct ps_tls_connector ps_tls_connector;
  * @param timeout_ms deadline for the lookup and connect: < 0 none
  * @return 0 or a negative PS_E* code
  */
-PS_TLS_API int ps_tls_connector_start(ps_tls_connector **out,
-                                      const char *host, const char *port,
-                                      const ps_tls_config *cfg,
-                                      int timeout_ms);
+PS_TLS_API int ps_tls_connector_start(ps_tls_connector **out, const char *host,
+                                      const char *port,
+                                      const ps_tls_config *cfg, int timeout_ms);
 /**
  * The item to watch, as ps_connector_item gives it (PS_POLL_READ on one
  * socket, the same for the connector's whole life).

@@ -258,9 +258,8 @@ static int connect_any(const ps_addr *addrs, size_t n, const ps__deadline *d,
     return r;
 }
 
-int ps__connect_race_with(const ps_addr *addrs, size_t n,
-                          const ps__deadline *d, const ps__race_opts *o,
-                          ps_socket_t *out)
+int ps__connect_race_with(const ps_addr *addrs, size_t n, const ps__deadline *d,
+                          const ps__race_opts *o, ps_socket_t *out)
 {
     if (n == 0)
         return PS_ENAME;

@@ -20,9 +20,9 @@ typedef struct job {
      * a cancel during the lookup, which abandons the helper: it then never
      * touches `wake` and ends on its own. */
     ps__latch *claim;
-    ps__latch *done;  /* set by the helper after result, native and sock */
+    ps__latch *done; /* set by the helper after result, native and sock */
     char *host;
-    char *port;       /* NULL stays NULL ("unix:" hosts) */
+    char *port; /* NULL stays NULL ("unix:" hosts) */
     ps__deadline d;
     ps_socket_t wake; /* the helper's end of the pair (the connector's) */
     int result;
@@ -36,7 +36,7 @@ enum { RUNNING, FINISHED };
 
 struct ps_connector {
     int state;
-    job *job;          /* RUNNING only */
+    job *job;            /* RUNNING only */
     ps_socket_t pair[2]; /* [0] the loop's item, [1] the helper's end */
 };
 
@@ -111,9 +111,19 @@ static void helper_run(void *arg)
     ps__platform_cleanup();
 }
 
+/* A job no helper ever got: both parties' references are ours. */
+static void job_destroy(job *j)
+{
+    ps__latch_release(j->claim);
+    ps__latch_release(j->claim);
+    ps__latch_release(j->done);
+    ps__latch_release(j->done);
+    job_free(j);
+}
+
 /* Hands the job to a new helper thread with its own network-stack
  * reference, so ps_cleanup while it runs cannot pull the stack from under
- * it (Windows). On failure the helper's references are dropped here. */
+ * it (Windows). On failure no helper holds the job. */
 static int spawn(job *j)
 {
     int r = ps__platform_init();
@@ -122,8 +132,6 @@ static int spawn(job *j)
         if (r != 0)
             ps__platform_cleanup();
     }
-    if (r != 0)
-        job_release(j);
     return r;
 }
 
@@ -148,7 +156,7 @@ int ps_connector_start(ps_connector **out, const char *host, const char *port,
     r = c->job ? spawn(c->job) : PS_ENOMEM;
     if (r != 0) {
         if (c->job)
-            job_release(c->job); /* the connector's own references */
+            job_destroy(c->job);
         ps_close(c->pair[0]);
         ps_close(c->pair[1]);
         free(c);

@@ -269,9 +269,8 @@ typedef struct ps__race_opts {
     ps_socket_t cancel;
     int nonblocking;
 } ps__race_opts;
-int ps__connect_race_with(const ps_addr *addrs, size_t n,
-                          const ps__deadline *d, const ps__race_opts *o,
-                          ps_socket_t *out);
+int ps__connect_race_with(const ps_addr *addrs, size_t n, const ps__deadline *d,
+                          const ps__race_opts *o, ps_socket_t *out);
 /* Binds addr; v6only (-1: leave, 0/1: set IPV6_V6ONLY) and reuse (safe
  * address reuse for listeners) are applied first. */
 int ps__bind(ps_socket_t s, const ps_addr *addr, int v6only, int reuse);

@@ -93,9 +93,8 @@ Test(connector, lookup_errors_as_ps_connect_gives_them, .timeout = 60)
         cr_assert_neq(want, 0);
         OK(ps_connector_start(&c, cases[i].host, cases[i].port, 10000));
         pst_drive d = pst_drive_connector(c, 0);
-        cr_assert_eq(d.rc, want, "%s:%s: %s, ps_connect gave %s",
-                     cases[i].host, cases[i].port, ps_errname(d.rc),
-                     ps_errname(want));
+        cr_assert_eq(d.rc, want, "%s:%s: %s, ps_connect gave %s", cases[i].host,
+                     cases[i].port, ps_errname(d.rc), ps_errname(want));
         ps_connector_free(c);
     }
 }

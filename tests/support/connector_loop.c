@@ -80,8 +80,7 @@ long pst_settle_threads(long start, int max_ms)
 void pst_assert_nothing_left(long threads, long handles, int max_ms)
 {
     long now = pst_settle_threads(threads, max_ms);
-    cr_assert_leq(now, threads, "threads: %ld before, %ld after", threads,
-                  now);
+    cr_assert_leq(now, threads, "threads: %ld before, %ld after", threads, now);
     long h = handles >= 0 ? pst_open_handle_count() : -1;
     cr_assert_leq(h, handles, "descriptors/handles: %ld before, %ld after",
                   handles, h);
