@@ -1142,7 +1142,9 @@ PS_API int ps_conn_send_frame(ps_conn *c, const void *buf, size_t len);
 /**
  * Sends from the queue what the transport takes now; call it when the
  * socket is writable (ps_conn_wants has PS_POLL_WRITE while the queue is
- * not empty). 0 also when bytes remain queued. A transport error
+ * not empty, except while the transport's send waits for something else:
+ * a TLS handshake waiting for the peer makes it PS_POLL_READ until the
+ * next ps_conn_fill). 0 also when bytes remain queued. A transport error
  * (PS_ECONNRESET, PS_EPIPE, ...) fails the connection: the queue is
  * dropped and counted, and this and every later send, flush and fill
  * return that error. PS_EINVAL for c NULL.
@@ -1215,7 +1217,11 @@ PS_API int ps_conn_read(ps_conn *c, void *buf, size_t cap, size_t *got);
 /**
  * The events to register for now: PS_POLL_READ until the peer's end of
  * stream was read, PS_POLL_WRITE while the queue is not empty, and what the
- * transport needs (a TLS handshake may need either). 0 once the connection
+ * transport needs (a TLS handshake may need either). While the queue's
+ * last send stopped because the transport waits to read (a TLS handshake
+ * waiting for the peer), the queue asks for PS_POLL_READ instead of
+ * PS_POLL_WRITE until the next ps_conn_fill, so a writable socket does not
+ * wake the loop for a send that cannot go. 0 once the connection
  * failed, or for NULL.
  * @param c the connection
  * @return PS_POLL_* bits
@@ -1736,7 +1742,11 @@ PS_API int ps_poller_timer_cancel(ps_poller *p, uint64_t id);
  *
  * Thread safety: one connector is used by one thread at a time; different
  * connectors are independent. Helpers count against the limit of 128
- * helper threads that ps_resolve describes (PS_ENOMEM beyond it).
+ * helper threads that ps_resolve describes (PS_ENOMEM beyond it). A
+ * connector to a name with a deadline uses two of them while its lookup
+ * runs (its own, and the timed lookup's, as ps_resolve's), so about 64
+ * such lookups run at once; when the second cannot start, that
+ * PS_ENOMEM comes from ps_connector_finish.
  */
 typedef struct ps_connector ps_connector;
 
@@ -1749,7 +1759,7 @@ typedef struct ps_connector ps_connector;
  * PS_EMFILE (no descriptors for the socket pair), or what initializing the
  * network stack gives; *out is then NULL and nothing is left behind. Every
  * other error of ps_connect (an unknown name, bad port text, refused, the
- * deadline) comes from ps_connector_finish.
+ * deadline, PS_ENOMEM for a lookup's helper) comes from ps_connector_finish.
  * @param out receives the connector (NULL on failure)
  * @param host a name, a numeric address, or "unix:PATH"
  * @param port the port or service (see @ref ps_port_text)

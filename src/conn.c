@@ -5,7 +5,6 @@
  * nothing; only what the transport does not take is queued. */
 #include "internal.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +39,11 @@ struct ps_conn {
     uint64_t skip_left;  /* SKIP_BYTES: bytes still to discard */
     size_t line_scanned; /* bytes from rx.head known to hold no "\n" */
     ps_conn_stats st;    /* st.queued is kept as q's length */
+    /* What the queue waits for: WRITE, or what the transport needed when
+     * its send stopped (a TLS handshake waiting for the peer: READ), so
+     * that a writable socket does not wake the loop for a send that
+     * cannot go. A fill resets it to WRITE, as reading may unblock it. */
+    unsigned send_wants;
 };
 
 /* ---- The plain socket transport ---- */
@@ -106,6 +110,7 @@ int ps_conn_new_transport(ps_conn **out, ps_socket_t s,
     c->ctx = ctx;
     c->sock = s;
     c->state = CONN_OPEN;
+    c->send_wants = PS_POLL_WRITE;
     *out = c;
     return 0;
 }
@@ -131,10 +136,12 @@ static void drop_queue(ps_conn *c)
     ps__cbuf_consume(&c->q, c->q.tail - c->q.head);
 }
 
-/* Any state -> FAILED: the queue can no longer go anywhere. */
+/* Any state -> FAILED: the queue can no longer go anywhere. A user's
+ * transport that returns what no failure is gets PS_EUNKNOWN. */
 static int fail(ps_conn *c, int err)
 {
-    assert(err < 0 && err != PS_EWOULDBLOCK);
+    if (err >= 0 || err == PS_EWOULDBLOCK)
+        err = PS_EUNKNOWN;
     if (c->state != CONN_FAILED) {
         c->state = CONN_FAILED;
         c->error = err;
@@ -171,6 +178,15 @@ static size_t queued(const ps_conn *c)
     return c->q.tail - c->q.head;
 }
 
+/* After a send that left bytes queued: what the transport waits for. */
+static void note_send_blocked(ps_conn *c)
+{
+    unsigned w = c->t.wants
+                     ? c->t.wants(c->ctx) & (PS_POLL_READ | PS_POLL_WRITE)
+                     : 0;
+    c->send_wants = w ? w : PS_POLL_WRITE;
+}
+
 /* Sends the parts (total bytes) straight away if nothing is queued, and
  * queues what did not go. */
 static int send_parts(ps_conn *c, const ps_iovec *iov, size_t n, size_t total)
@@ -194,6 +210,8 @@ static int send_parts(ps_conn *c, const ps_iovec *iov, size_t n, size_t total)
     }
     if (sent == total)
         return 0;
+    if (queued(c) == 0)
+        note_send_blocked(c);
     if ((r = ps__cbuf_reserve(&c->q, total - sent)) != 0) {
         c->st.dropped += total - sent;
         return fail(c, r);
@@ -254,9 +272,12 @@ int ps_conn_flush(ps_conn *c)
     int r = c->t.send(c->ctx, &part, 1, &sent);
     c->st.sent += sent;
     ps__cbuf_consume(&c->q, sent);
-    if (r == PS_EWOULDBLOCK)
+    if (r == 0 || r == PS_EWOULDBLOCK) {
+        if (queued(c) > 0)
+            note_send_blocked(c);
         return 0;
-    return r != 0 ? fail(c, r) : 0;
+    }
+    return fail(c, r);
 }
 
 /* ---- Receiving ---- */
@@ -282,6 +303,7 @@ int ps_conn_fill(ps_conn *c, size_t *got)
         *got = 0;
     if (!c)
         return PS_EINVAL;
+    c->send_wants = PS_POLL_WRITE;
     for (;;) {
         int r;
         if (c->state == CONN_FAILED)
@@ -447,7 +469,7 @@ unsigned ps_conn_wants(const ps_conn *c)
         return 0;
     unsigned w = c->state == CONN_OPEN ? PS_POLL_READ : 0;
     if (queued(c) > 0)
-        w |= PS_POLL_WRITE;
+        w |= c->send_wants;
     if (c->t.wants)
         w |= c->t.wants(c->ctx) & (PS_POLL_READ | PS_POLL_WRITE);
     return w;

@@ -191,7 +191,10 @@ int ps_connector_finish(ps_connector *c, ps_socket_t *out)
     /* The helper pokes just before it sets `done`: once the poke is there,
      * the wait is that short. */
     if (!ps__latch_wait(j->done, 0)) {
-        if (ps__poll_one(c->pair[0], PS__WANT_READ, 0) != 1)
+        int ready = ps__poll_one(c->pair[0], PS__WANT_READ, 0);
+        if (ready < 0)
+            return ready;
+        if (ready == 0)
             return PS_EWOULDBLOCK;
         ps__latch_wait(j->done, -1);
     }
@@ -210,6 +213,7 @@ void ps_connector_free(ps_connector *c)
 {
     if (!c)
         return;
+    int saved = ps_native_error();
     if (c->state == RUNNING) {
         job *j = c->job;
         /* Lost the claim: the helper is racing (or done); a poke on our
@@ -224,7 +228,6 @@ void ps_connector_free(ps_connector *c)
         }
         job_release(j);
     }
-    int saved = ps_native_error();
     ps_close(c->pair[0]);
     ps_close(c->pair[1]);
     ps__set_native_error(saved);

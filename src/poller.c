@@ -136,8 +136,9 @@ int ps_poller_timer(ps_poller *p, uint64_t *id, int64_t due_ms,
     int r = ps__timers_set(t, id, due_ms, period_ms, data, &wake);
     /* A wait in progress must see the earlier time; if it cannot be told,
      * the timer is not left behind. */
-    if (r == 0 && wake && (r = ps__poller_wake(p)) != 0)
-        ps__timers_cancel(t, *id);
+    if (r == 0 && wake && (r = ps__poller_wake(p)) != 0 &&
+        ps__timers_cancel(t, *id) == PS_ENOENT)
+        r = 0; /* a wait took it meanwhile: it was set, and it fired */
     return r;
 }
 

@@ -45,13 +45,16 @@ typedef struct tpair {
     void (*job)(struct tpair *p);
     const char *text; /* for the jobs that send it */
     size_t split;
-    int rc; /* the job's outcome */
+    int rc;      /* the job's outcome */
+    int late_ms; /* the peer waits this long before its handshake */
     pst_thread *th;
 } tpair;
 
 static void run_job(void *arg)
 {
     tpair *p = arg;
+    if (p->late_ms > 0)
+        pst_sleep_ms(p->late_ms);
     p->rc = ps_tls_handshake(p->s, 20000);
     if (p->rc == 0 && p->job)
         p->job(p);
@@ -159,6 +162,39 @@ Test(tls_conn, stream_through_echo_in_order, .timeout = 120)
     cr_assert_eq(st.sent, total);
     cr_assert_eq(st.received, total);
     free(out);
+    cr_assert_eq(tpair_close(&p), 0);
+    OK(p.rc);
+}
+
+/* Data queued while the handshake waits for the peer: the queue waits for
+ * what TLS waits for (READ), not for a writable socket, which would wake
+ * the loop at once on every turn (tens of thousands of turns in the
+ * peer's 300 ms before the fix; a turn here waits at most 100 ms). */
+Test(tls_conn, data_queued_during_the_handshake_does_not_spin, .timeout = 60)
+{
+    tpair p = {0};
+    p.late_ms = 300;
+    tpair_open(&p, echo_job, 0, NULL);
+    OK(ps_conn_send(p.c, "hello\n", 6));
+    cr_assert_eq(ps_conn_queued(p.c), 6);
+    cr_assert_eq(ps_conn_wants(p.c), PS_POLL_READ, "wants %u",
+                 ps_conn_wants(p.c));
+    long turns = 0;
+    size_t got;
+    const char *line = NULL;
+    size_t len = 0;
+    int64_t end = pst_now_ms() + pst_slack_ms(20000);
+    while (ps_conn_read_line(p.c, &line, &len) != 0) {
+        pst_conn_turn(p.c, &got);
+        turns++;
+        cr_assert_lt(pst_now_ms(), end, "no echo after %ld turns", turns);
+    }
+    cr_assert_eq(len, 5);
+    cr_assert_eq(memcmp(line, "hello", 5), 0);
+    cr_assert_lt(turns, 100, "%ld turns of the loop for one line", turns);
+    OK(ps_tls_shutdown(p.ct, 10000));
+    while (pst_conn_turn(p.c, &got) != PS_ECLOSED)
+        cr_assert_lt(pst_now_ms(), end, "no close_notify");
     cr_assert_eq(tpair_close(&p), 0);
     OK(p.rc);
 }
