@@ -110,11 +110,13 @@ static void update_wants(client *c)
     c->wants = w;
 }
 
-/* Queues bytes for c; at the high-water mark c is cut off. */
+/* Queues bytes for c, sent by end_turn's one flush for all the lines of
+ * this turn (a send each would cost a system call per line per client);
+ * at the high-water mark c is cut off. */
 static void deliver(client *c, const char *p, size_t len)
 {
-    if (ps_conn_send(c->conn, p, len) != 0) {
-        drop(c); /* reset by the peer: it left */
+    if (ps_conn_queue(c->conn, p, len) != 0) {
+        drop(c); /* failed before: it left */
         return;
     }
     if (ps_conn_over_high_water(c->conn)) {
@@ -230,14 +232,19 @@ static void on_accept(void)
     }
 }
 
-/* The output of this loop turn: register WRITE where a queue remains. */
+/* The output of this loop turn: one send per client that got some, and
+ * WRITE registered where a queue remains. */
 static void end_turn(void)
 {
     while (dirty) {
         client *c = dirty;
         dirty = c->dirty_next;
         c->dirty = 0;
-        if (!c->dead)
+        if (c->dead)
+            continue;
+        if (ps_conn_flush(c->conn) != 0)
+            drop(c); /* reset by the peer: it left */
+        else
             update_wants(c);
     }
     free_dead();
