@@ -270,8 +270,8 @@ static void handle(const ps_event *ev)
         }
         update_wants(c);
     }
-    if (!c->dead && (ev->revents & (PS_POLL_READ | PS_POLL_HUP |
-                                    PS_POLL_ERROR | PS_POLL_INVALID)))
+    if (!c->dead && (ev->revents & (PS_POLL_READ | PS_POLL_HUP | PS_POLL_ERROR |
+                                    PS_POLL_INVALID)))
         on_readable(c);
 }
 

@@ -209,26 +209,27 @@ static int send_parts(ps_conn *c, const ps_iovec *iov, size_t n, size_t total,
     return 0;
 }
 
-int ps_conn_send(ps_conn *c, const void *buf, size_t len)
+/* ps_conn_send (now) and ps_conn_queue (not now). */
+static int send_bytes(ps_conn *c, const void *buf, size_t len, int now)
 {
     if (!c || (!buf && len > 0))
         return PS_EINVAL;
     if (len == 0)
         return c->state == CONN_FAILED ? c->error : 0;
     ps_iovec part = {buf, len};
-    return send_parts(c, &part, 1, len, 1);
+    return send_parts(c, &part, 1, len, now);
+}
+
+int ps_conn_send(ps_conn *c, const void *buf, size_t len)
+{
+    return send_bytes(c, buf, len, 1);
 }
 
 /* No send now: many small messages queued in one loop turn leave in one
  * ps_conn_flush, one system call instead of one each. */
 int ps_conn_queue(ps_conn *c, const void *buf, size_t len)
 {
-    if (!c || (!buf && len > 0))
-        return PS_EINVAL;
-    if (len == 0)
-        return c->state == CONN_FAILED ? c->error : 0;
-    ps_iovec part = {buf, len};
-    return send_parts(c, &part, 1, len, 0);
+    return send_bytes(c, buf, len, 0);
 }
 
 int ps_conn_send_frame(ps_conn *c, const void *buf, size_t len)
