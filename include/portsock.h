@@ -1140,6 +1140,25 @@ PS_API int ps_conn_send(ps_conn *c, const void *buf, size_t len);
  */
 PS_API int ps_conn_send_frame(ps_conn *c, const void *buf, size_t len);
 /**
+ * ps_conn_send without the attempt: the bytes are copied to the end of the
+ * send queue and nothing is sent until ps_conn_flush. For a loop that
+ * gives one connection many small messages in a turn (a chat broadcast):
+ * one ps_conn_flush per connection at the end of the turn sends them all
+ * in one system call, where ps_conn_send would make one each. ps_conn_wants
+ * has PS_POLL_WRITE while the queue is not empty; the high-water mark and
+ * limits.max_queued apply as for ps_conn_send. Errors, nothing accepted:
+ * PS_EINVAL (c NULL, buf NULL with len > 0), PS_ENOMEM when the bytes
+ * queued plus len exceed limits.max_queued, the connection's error once
+ * it failed. PS_ENOMEM when the queue cannot grow: the connection fails,
+ * the bytes are accepted and counted as dropped, with the rest of the
+ * queue. len 0: 0. Never touches the transport.
+ * @param c the connection
+ * @param buf the bytes
+ * @param len how many
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_conn_queue(ps_conn *c, const void *buf, size_t len);
+/**
  * Sends from the queue what the transport takes now; call it when the
  * socket is writable (ps_conn_wants has PS_POLL_WRITE while the queue is
  * not empty, except while the transport's send waits for something else:

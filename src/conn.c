@@ -187,9 +187,10 @@ static void note_send_blocked(ps_conn *c)
     c->send_wants = w ? w : PS_POLL_WRITE;
 }
 
-/* Sends the parts (total bytes) straight away if nothing is queued, and
- * queues what did not go. */
-static int send_parts(ps_conn *c, const ps_iovec *iov, size_t n, size_t total)
+/* Sends the parts (total bytes) straight away if now and nothing is
+ * queued, and queues what did not go. */
+static int send_parts(ps_conn *c, const ps_iovec *iov, size_t n, size_t total,
+                      int now)
 {
     size_t sent = 0;
     int r = 0;
@@ -198,7 +199,7 @@ static int send_parts(ps_conn *c, const ps_iovec *iov, size_t n, size_t total)
     if (total > c->lim.max_queued - queued(c))
         return PS_ENOMEM;
     c->st.accepted += total;
-    if (queued(c) == 0) {
+    if (now && queued(c) == 0) {
         r = c->t.send(c->ctx, iov, n, &sent);
         if (r == PS_EWOULDBLOCK)
             r = 0;
@@ -210,8 +211,12 @@ static int send_parts(ps_conn *c, const ps_iovec *iov, size_t n, size_t total)
     }
     if (sent == total)
         return 0;
-    if (queued(c) == 0)
-        note_send_blocked(c);
+    if (queued(c) == 0) {
+        if (now)
+            note_send_blocked(c);
+        else
+            c->send_wants = PS_POLL_WRITE; /* nothing tried yet */
+    }
     if ((r = ps__cbuf_reserve(&c->q, total - sent)) != 0) {
         c->st.dropped += total - sent;
         return fail(c, r);
@@ -226,14 +231,27 @@ static int send_parts(ps_conn *c, const ps_iovec *iov, size_t n, size_t total)
     return 0;
 }
 
-int ps_conn_send(ps_conn *c, const void *buf, size_t len)
+/* ps_conn_send (now) and ps_conn_queue (not now). */
+static int send_bytes(ps_conn *c, const void *buf, size_t len, int now)
 {
     if (!c || (!buf && len > 0))
         return PS_EINVAL;
     if (len == 0)
         return c->state == CONN_FAILED ? c->error : 0;
     ps_iovec part = {buf, len};
-    return send_parts(c, &part, 1, len);
+    return send_parts(c, &part, 1, len, now);
+}
+
+int ps_conn_send(ps_conn *c, const void *buf, size_t len)
+{
+    return send_bytes(c, buf, len, 1);
+}
+
+/* No send now: many small messages queued in one loop turn leave in one
+ * ps_conn_flush, one system call instead of one each. */
+int ps_conn_queue(ps_conn *c, const void *buf, size_t len)
+{
+    return send_bytes(c, buf, len, 0);
 }
 
 int ps_conn_send_frame(ps_conn *c, const void *buf, size_t len)
@@ -246,7 +264,7 @@ int ps_conn_send_frame(ps_conn *c, const void *buf, size_t len)
         return PS_EMSGSIZE;
     ps_store_be32(header, (uint32_t)len);
     ps_iovec parts[2] = {{header, sizeof header}, {buf, len}};
-    return send_parts(c, parts, len ? 2 : 1, FRAME_HEADER + len);
+    return send_parts(c, parts, len ? 2 : 1, FRAME_HEADER + len, 1);
 }
 
 int ps_conn_flush(ps_conn *c)

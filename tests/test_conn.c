@@ -94,6 +94,34 @@ Test(conn, small_send_goes_straight_out, .timeout = 10)
     pst_pair_close(&f);
 }
 
+/* ps_conn_queue sends nothing until the flush, which sends everything
+ * queued, in order with ps_conn_send behind it; max_queued holds. */
+Test(conn, queue_waits_for_flush, .timeout = 10)
+{
+    pst_pair f;
+    const ps_conn_limits lim = {0, 8, 0, 0};
+    ps_conn *c = conn_on_pair(&f, PST_BUFS_ASIS, PST_BUFS_ASIS, &lim);
+    char buf[8];
+    size_t got = 0;
+    OK(ps_conn_queue(c, "abc", 3));
+    OK(ps_conn_queue(c, "de", 2));
+    OK(ps_conn_queue(c, NULL, 0));
+    cr_assert_eq(ps_conn_queued(c), 5);
+    cr_assert_eq(ps_conn_wants(c), PS_POLL_READ | PS_POLL_WRITE);
+    RC_IS(ps_conn_queue(c, "wxyz", 4), PS_ENOMEM); /* 5 + 4 > 8 */
+    OK(ps_conn_send(c, "f", 1));                   /* behind the queue */
+    cr_assert_eq(ps_conn_queued(c), 6);
+    RC_IS(ps_recv(f.s, buf, sizeof buf, &got, 100), PS_ETIMEDOUT);
+    OK(ps_conn_flush(c));
+    cr_assert_eq(ps_conn_queued(c), 0);
+    cr_assert_eq(ps_conn_wants(c), PS_POLL_READ);
+    OK(ps_recv_all(f.s, buf, 6, NULL, 5000));
+    cr_assert(memcmp(buf, "abcdef", 6) == 0);
+    assert_balanced(c);
+    close_conn(c, 0);
+    pst_pair_close(&f);
+}
+
 /* A reader that does not read: the queue passes the high-water mark, the
  * hard limit refuses more, and once the reader drains everything every
  * byte arrives in order. A socket pair: TCP over loopback with 4 KiB
@@ -498,6 +526,7 @@ Test(conn, bad_arguments, .timeout = 10)
     cr_assert_null(c);
     RC_IS(ps_conn_send(NULL, "x", 1), PS_EINVAL);
     RC_IS(ps_conn_send_frame(NULL, "x", 1), PS_EINVAL);
+    RC_IS(ps_conn_queue(NULL, "x", 1), PS_EINVAL);
     RC_IS(ps_conn_flush(NULL), PS_EINVAL);
     RC_IS(ps_conn_fill(NULL, NULL), PS_EINVAL);
     RC_IS(ps_conn_read_line(NULL, &line, &len), PS_EINVAL);
@@ -514,6 +543,7 @@ Test(conn, bad_arguments, .timeout = 10)
     c = conn_on_pair(&f, PST_BUFS_ASIS, PST_BUFS_ASIS, NULL);
     RC_IS(ps_conn_send(c, NULL, 1), PS_EINVAL);
     OK(ps_conn_send(c, NULL, 0));
+    RC_IS(ps_conn_queue(c, NULL, 1), PS_EINVAL);
     RC_IS(ps_conn_read_line(c, NULL, &len), PS_EINVAL);
     RC_IS(ps_conn_read_line(c, &line, NULL), PS_EINVAL);
     RC_IS(ps_conn_read_frame(c, NULL, &len), PS_EINVAL);
