@@ -452,7 +452,7 @@ run_leg() {
         fi
         echo "-- $ossl ($((SECONDS - ossl_start)) s)"
         cfg_args=(-DOPENSSL_ROOT_DIR="$ossl")
-        build_args=(--target test_tls test_tls_poller test_tls_system_store psnc psnc_small_reads)
+        build_args=(--target test_tls test_tls_poller test_tls_system_store test_tls_conn psnc psnc_small_reads)
         test_args=(-R "^(test_tls|psnc_tls$)")
     fi
     echo "== leg $leg: configure and build"
