@@ -42,7 +42,9 @@ static _Noreturn void fail(const char *what, int r)
 /* The same scattered delays for every contender: far ahead (ms) for add
  * + cancel, within 10 ms for the expiry. */
 static int64_t *delays, *soon;
-static long fired; /* expiries seen by the callbacks */
+#if defined(PS_BENCH_LIBUV) || defined(PS_BENCH_LIBEVENT)
+static long fired; /* expiries seen by the peers' callbacks */
+#endif
 
 static void make_delays(size_t n)
 {
