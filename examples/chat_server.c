@@ -212,6 +212,10 @@ static void on_accept(void)
             fprintf(stderr, "chat_server: accept: %s\n", ps_strerror(r));
             return;
         }
+        /* Lines leave when flushed, not held back by Nagle's algorithm
+         * for an acknowledgement: with it, bench/run_chat.py measured
+         * about twice the sends and a quarter fewer lines per second. */
+        ps_set_nodelay(s, 1);
         client *c = calloc(1, sizeof *c);
         if (!c || (r = ps_conn_new(&c->conn, s, &lim)) != 0)
             fail("new client", c ? r : PS_ENOMEM);

@@ -217,7 +217,8 @@ static int send_parts(ps_conn *c, const ps_iovec *iov, size_t n, size_t total,
         else
             c->send_wants = PS_POLL_WRITE; /* nothing tried yet */
     }
-    if ((r = ps__cbuf_reserve(&c->q, total - sent)) != 0) {
+    if (c->q.cap - c->q.tail < total - sent &&
+        (r = ps__cbuf_reserve(&c->q, total - sent)) != 0) {
         c->st.dropped += total - sent;
         return fail(c, r);
     }

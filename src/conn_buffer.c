@@ -40,12 +40,18 @@ int ps__cbuf_reserve(ps__cbuf *b, size_t room)
 
 int ps__cbuf_append(ps__cbuf *b, const void *src, size_t len)
 {
-    int r = len ? ps__cbuf_reserve(b, len) : 0;
-    if (r == 0 && len) {
+    /* The room is mostly there: no call then (a broadcast appends to
+     * every connection's queue). */
+    if (b->cap - b->tail < len) {
+        int r = ps__cbuf_reserve(b, len);
+        if (r != 0)
+            return r;
+    }
+    if (len) {
         memcpy(b->p + b->tail, src, len);
         b->tail += len;
     }
-    return r;
+    return 0;
 }
 
 void ps__cbuf_consume(ps__cbuf *b, size_t n)
