@@ -654,16 +654,17 @@ typedef struct ps_udp_msg {
     size_t segment_size; /**< several datagrams of this size in buf, or 0 */
 } ps_udp_msg;
 
-/** Offloads for ps_udp_offload: flags of want and got. */
+/**
+ * Offloads for ps_udp_offload: flags of want and got. Send segmentation:
+ * one call hands the system a message of many segments, which it cuts
+ * into datagrams (Linux UDP_SEGMENT, Windows UDP_SEND_MSG_SIZE). Receive
+ * coalescing: the system joins datagrams of one sender into one message,
+ * its segment size reported (Linux UDP_GRO, Windows
+ * UDP_RECV_MAX_COALESCED_SIZE).
+ */
 enum {
-    /** Send segmentation: one call hands the system a message of many
-     * segments, which it cuts into datagrams (Linux UDP_SEGMENT, Windows
-     * UDP_SEND_MSG_SIZE). */
-    PS_UDP_OFFLOAD_SEND = 1,
-    /** Receive coalescing: the system joins datagrams of one sender into
-     * one message, its segment size reported (Linux UDP_GRO, Windows
-     * UDP_RECV_MAX_COALESCED_SIZE). */
-    PS_UDP_OFFLOAD_RECV = 2
+    PS_UDP_OFFLOAD_SEND = 1, /**< send segmentation */
+    PS_UDP_OFFLOAD_RECV = 2  /**< receive coalescing */
 };
 
 /**
@@ -680,7 +681,7 @@ enum {
  * timeout_ms covers the whole batch, as in ps_send_all: < 0 waits as long
  * as it takes, 0 does not wait (PS_EWOULDBLOCK when not even the first
  * message can leave now), > 0 a deadline (PS_ETIMEDOUT). n == 0: 0, no
- * call. Errors: PS_EINVAL before anything is sent for msgs NULL with
+ * call, after the check of s. Errors: PS_EINVAL before anything is sent for msgs NULL with
  * n > 0, a message with buf NULL and len > 0, a peer that is neither
  * empty nor an address (as ps_sendto), a local that is neither empty nor
  * an IP address, an ecn above 3; PS_EMSGSIZE (len or a segment above what
@@ -741,8 +742,8 @@ PS_API int ps_set_recv_pktinfo(ps_socket_t s, int on);
  * IP_RECVTOS and, on an IPv6 socket, IPV6_RECVTCLASS (with IP_RECVTOS for
  * its IPv4 traffic); Windows IP_ECN / IPV6_ECN where the system has them,
  * else IP_RECVTOS / IPV6_RECVTCLASS. Sending ECN bits needs no option
- * (ps_udp_msg's ecn). Wine 8 accepts the options but delivers and sends
- * no ECN bits. Errors as ps_set_recv_pktinfo.
+ * (ps_udp_msg's ecn). Wine 8 accepts the options, but no ECN bits arrive
+ * between two of its sockets. Errors as ps_set_recv_pktinfo.
  * @param s an IPv4 or IPv6 datagram socket
  * @param on 1 or 0
  * @return 0 or a negative PS_E* code

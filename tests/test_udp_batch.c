@@ -519,9 +519,8 @@ Test(udp_batch, ecn_round_trip, .timeout = 30)
     int v6 = ecn_case("::1");
     cr_assert_neq(v4, -1);
     if (v4 == 0 || v6 == 0)
-        cr_skip_test("Wine 8 neither sends nor reports the ECN bits (IP_ECN "
-                     "/ IP_RECVTOS accepted, nothing carried): not testable "
-                     "there");
+        cr_skip_test("Wine 8 accepts IP_ECN / IP_RECVTOS but no ECN bits "
+                     "arrive between its sockets: not testable there");
 }
 
 /* Dual-stack: an IPv4 peer's ECN bits on a :: socket. */
@@ -548,7 +547,7 @@ Test(udp_batch, ecn_on_dual_stack_socket, .timeout = 30)
     ps_udp_msg r = receive_one(srv, buf, sizeof buf);
     cr_assert_eq(ps_addr_family(&r.peer), PS_AF_INET);
     if (pst_under_wine() && r.ecn == 0)
-        cr_skip_test("Wine 8 neither sends nor reports the ECN bits");
+        cr_skip_test("Wine 8: no ECN bits arrive between its sockets");
     cr_assert_eq(r.ecn, 2, "ECN %d", r.ecn);
     ps_close(a);
     ps_close(srv);
