@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -33,10 +34,10 @@
 
 /* Room for one datagram's control messages: a pktinfo of each family,
  * the TOS and the traffic class, a segment size. */
-typedef union ctrl_buf {
-    size_t align_; /* cmsghdr's alignment (it has a flexible array) */
-    void *align_p_;
-    unsigned char bytes[256];
+/* Aligned for any control message header (cmsghdr has a flexible array,
+ * so it cannot be a member). */
+typedef struct ctrl_buf {
+    _Alignas(max_align_t) unsigned char bytes[256];
 } ctrl_buf;
 
 static int dontwait(int how)

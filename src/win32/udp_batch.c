@@ -9,6 +9,7 @@
 #include "win32.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <mswsock.h>
 
 #ifndef UDP_SEND_MSG_SIZE
@@ -28,10 +29,10 @@
 #define PS_IPV6_TCLASS 39
 #define PS_IP_TOS 3
 
-typedef union ctrl_buf {
-    SIZE_T align_;
-    void *align_p_;
-    char bytes[256];
+/* Aligned for any control message header (cmsghdr has a flexible array,
+ * so it cannot be a member). */
+typedef struct ctrl_buf {
+    _Alignas(max_align_t) char bytes[256];
 } ctrl_buf;
 
 static LPFN_WSARECVMSG recv_msg_fn;
