@@ -280,7 +280,7 @@ static int send_one(ps_socket_t s, const ps_udp_msg *m, int flags, int how)
 {
     struct msghdr mh;
     struct iovec iov;
-    ctrl_buf ctrl;
+    ctrl_buf ctrl = {{0}};
     ps_addr mapped;
     ssize_t r;
     build_send(&mh, &iov, &ctrl, &mapped, m, flags);
@@ -294,7 +294,7 @@ static int recv_one(ps_socket_t s, ps_udp_msg *m, int how)
 {
     struct msghdr mh;
     struct iovec iov;
-    ctrl_buf ctrl;
+    ctrl_buf ctrl = {{0}};
     ssize_t r;
     build_recv(&mh, &iov, &ctrl, m);
     do
