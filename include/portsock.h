@@ -602,6 +602,177 @@ PS_API int ps_sendto(ps_socket_t s, const void *buf, size_t len,
 PS_API int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
                        ps_addr *from, int timeout_ms);
 
+/* ---- Batched datagrams ----------------------------------------------------- */
+
+/**
+ * One datagram of a batch, for ps_udp_sendmsgs and ps_udp_recvmsgs: its
+ * bytes, the peer, the local address and interface, the ECN bits, and
+ * whether it was cut or carries several segments. One type serves both
+ * directions (a send only reads it, so a const buffer may be passed by
+ * casting: the library never writes through buf on a send); zero it,
+ * then fill what the direction needs.
+ *
+ * A send reads buf, len, peer (len 0: the connected peer), local (len 0:
+ * the system's choice of source address; else its IP is the source and
+ * its port is ignored), ifindex (0: the system's choice; else the
+ * interface to leave by), ecn (0: the socket's own TOS / traffic class;
+ * 1..3: those ECN bits, with DSCP 0) and segment_size (below).
+ *
+ * A receive reads buf and len (the capacity) and writes len (the bytes
+ * received, at most the capacity), peer (the sender; an IPv4 sender of a
+ * dual-stack socket as plain IPv4, as ps_recvfrom reports it), local and
+ * ifindex (the address the datagram was sent to, as plain IPv4 for IPv4
+ * traffic of a dual-stack socket, port 0, and the interface it arrived
+ * on; empty and 0 unless ps_set_recv_pktinfo is on), ecn (the ECN bits it
+ * arrived with; 0 unless ps_set_recv_ecn is on), truncated (1 when the
+ * datagram was longer than the capacity: its head is in buf, the rest is
+ * lost) and segment_size.
+ *
+ * segment_size, send: 0 or at least len: one datagram. Otherwise buf
+ * holds datagrams of segment_size bytes each, the last one possibly
+ * shorter (so len / segment_size rounded up of them), all to the same
+ * peer: with send segmentation (PS_UDP_OFFLOAD_SEND, see ps_udp_offload)
+ * the system cuts them, in one call for the message, else portsock sends
+ * them one by one.
+ *
+ * segment_size, receive: 0 for one datagram. Nonzero only on a socket
+ * with receive coalescing on (PS_UDP_OFFLOAD_RECV): the system joined
+ * several datagrams of one sender into buf, each segment_size bytes long
+ * but the last, which may be shorter; the caller splits them (every
+ * datagram boundary is given, none is lost). Such a message can be up to
+ * 65,535 bytes long: give a coalescing socket buffers that large, or
+ * datagrams are cut (truncated).
+ */
+typedef struct ps_udp_msg {
+    void *buf;           /**< the bytes (send) or where they go (receive) */
+    size_t len;          /**< bytes to send; receive: capacity in, bytes out */
+    ps_addr peer;        /**< destination (send) or sender (receive) */
+    ps_addr local;       /**< source (send) or the address it arrived on */
+    uint32_t ifindex;    /**< interface to leave by, or that it arrived on */
+    int ecn;             /**< the ECN bits, 0..3 */
+    int truncated;       /**< receive: 1 when cut to the capacity */
+    size_t segment_size; /**< several datagrams of this size in buf, or 0 */
+} ps_udp_msg;
+
+/**
+ * Offloads for ps_udp_offload: flags of want and got. Send segmentation:
+ * one call hands the system a message of many segments, which it cuts
+ * into datagrams (Linux UDP_SEGMENT, Windows UDP_SEND_MSG_SIZE). Receive
+ * coalescing: the system joins datagrams of one sender into one message,
+ * its segment size reported (Linux UDP_GRO, Windows
+ * UDP_RECV_MAX_COALESCED_SIZE).
+ */
+enum {
+    PS_UDP_OFFLOAD_SEND = 1, /**< send segmentation */
+    PS_UDP_OFFLOAD_RECV = 2  /**< receive coalescing */
+};
+
+/**
+ * Sends the messages msgs[0..n) in order, each as one datagram (or, with
+ * segment_size, several; see ps_udp_msg), in as few system calls as the
+ * platform allows: Linux sendmmsg (up to 64 messages a call), macOS and
+ * the BSDs one sendmsg per message, Windows one WSASendMsg per message.
+ * *done (may be NULL) is how many messages left: exactly, on success (n)
+ * and on every failure, timeout included, so msgs[*done] is the first
+ * that did not leave. A message of several segments that portsock cuts
+ * itself (no send segmentation) leaves in several calls; if the call
+ * fails between them, that message is not counted in *done although its
+ * first datagrams left (a receiver must expect lost datagrams anyway).
+ * timeout_ms covers the whole batch, as in ps_send_all: < 0 waits as long
+ * as it takes, 0 does not wait (PS_EWOULDBLOCK when not even the first
+ * message can leave now), > 0 a deadline (PS_ETIMEDOUT). n == 0: 0, no
+ * call, after the check of s. Errors: PS_EINVAL before anything is sent for msgs NULL with
+ * n > 0, a message with buf NULL and len > 0, a peer that is neither
+ * empty nor an address (as ps_sendto), a local that is neither empty nor
+ * an IP address, an ecn above 3; PS_EMSGSIZE (len or a segment above what
+ * one datagram holds: reported when that message is reached); and those
+ * of ps_sendto. An IPv4 peer of a dual-stack socket is mapped where the
+ * system needs it, as by ps_sendto. The local source address is honoured
+ * by Linux, macOS and the BSDs (IPv4 where IP_SENDSRCADDR exists) and
+ * Windows; Wine ignores it.
+ * @param s a datagram socket
+ * @param msgs the messages
+ * @param n how many
+ * @param done receives how many messages left (may be NULL)
+ * @param timeout_ms < 0 waits forever, 0 does not wait, > 0 a deadline
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_udp_sendmsgs(ps_socket_t s, const ps_udp_msg *msgs, size_t n,
+                           size_t *done, int timeout_ms);
+/**
+ * Receives up to n datagrams into msgs[0..n) (see ps_udp_msg for what each
+ * gets): waits for the first within timeout_ms (< 0 forever, 0 not at all:
+ * PS_EWOULDBLOCK, > 0 a deadline: PS_ETIMEDOUT), then takes those already
+ * queued, up to n, without waiting again. Linux: recvmmsg (up to 64 a
+ * call); macOS, the BSDs and Windows (WSARecvMsg): one call per datagram.
+ * *done (may be NULL) is how many messages were filled, exactly, also on
+ * failure: an error met after the first datagram ends the batch and is
+ * returned, with msgs[0..*done) valid. A datagram longer than its buffer
+ * is cut and flagged (truncated), not an error: the call returns 0.
+ * Errors: PS_EINVAL for msgs NULL with n > 0 or a message with buf NULL
+ * and a capacity; n == 0: PS_EINVAL (nothing could be received); the
+ * errors of ps_recvfrom. A capacity above INT_MAX is taken as INT_MAX.
+ * @param s a datagram socket
+ * @param msgs the messages to fill
+ * @param n how many
+ * @param done receives how many were filled (may be NULL)
+ * @param timeout_ms < 0 waits forever, 0 does not wait, > 0 a deadline
+ *        for the first datagram
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_udp_recvmsgs(ps_socket_t s, ps_udp_msg *msgs, size_t n,
+                           size_t *done, int timeout_ms);
+/**
+ * Whether ps_udp_recvmsgs reports the local address and interface each
+ * datagram arrived on (ps_udp_msg's local and ifindex): IP_PKTINFO, and
+ * on an IPv6 socket IPV6_RECVPKTINFO (Windows IPV6_PKTINFO) with the IPv4
+ * option too for its IPv4 traffic. macOS and the BSDs without IP_PKTINFO
+ * use IP_RECVDSTADDR and IP_RECVIF for IPv4. Answering with that address
+ * as the message's local sends from it (see ps_udp_sendmsgs). Errors:
+ * PS_EINVAL (on not 0 or 1), PS_EBADF, PS_EAFNOSUPPORT (not an IP
+ * socket), PS_ENOTSUP where the system refuses the option.
+ * @param s an IPv4 or IPv6 datagram socket
+ * @param on 1 or 0
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_set_recv_pktinfo(ps_socket_t s, int on);
+/**
+ * Whether ps_udp_recvmsgs reports the ECN bits each datagram arrived with
+ * (ps_udp_msg's ecn, the low 2 bits of the TOS byte or traffic class):
+ * IP_RECVTOS and, on an IPv6 socket, IPV6_RECVTCLASS (with IP_RECVTOS for
+ * its IPv4 traffic); Windows IP_ECN / IPV6_ECN where the system has them,
+ * else IP_RECVTOS / IPV6_RECVTCLASS. Sending ECN bits needs no option
+ * (ps_udp_msg's ecn). Wine 8 accepts the options, but no ECN bits arrive
+ * between two of its sockets. Errors as ps_set_recv_pktinfo.
+ * @param s an IPv4 or IPv6 datagram socket
+ * @param on 1 or 0
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_set_recv_ecn(ps_socket_t s, int on);
+/**
+ * Asks for segmentation offload and reports what the system gives: want
+ * is a set of PS_UDP_OFFLOAD_* flags, *got (may be NULL) receives those
+ * now in effect. PS_UDP_OFFLOAD_RECV turns receive coalescing on (and
+ * leaving it out of want turns it off): Linux UDP_GRO, Windows
+ * UDP_RECV_MAX_COALESCED_SIZE (65,535 bytes). PS_UDP_OFFLOAD_SEND reports
+ * whether the system segments sends (Linux UDP_SEGMENT, 4.18 and later;
+ * Windows UDP_SEND_MSG_SIZE); it changes nothing, since segment_size works
+ * either way (portsock cuts the segments itself without it). An offload
+ * the system lacks or refuses (macOS and the BSDs have neither; Wine 8
+ * refuses both with WSAEINVAL) is left out of *got, and the call still
+ * returns 0: the fallback, one datagram per system call, is always there.
+ * With the environment variable PORTSOCK_UDP_PLAIN=1 at the first batch
+ * call of the process, *got is always 0 and every batch call moves one
+ * datagram per system call (the fallback, forced, as tests use it).
+ * Errors: PS_EINVAL (an unknown flag), PS_EBADF, PS_EAFNOSUPPORT (not an
+ * IP socket).
+ * @param s an IPv4 or IPv6 datagram socket
+ * @param want PS_UDP_OFFLOAD_* flags
+ * @param got receives the offloads in effect (may be NULL)
+ * @return 0 or a negative PS_E* code
+ */
+PS_API int ps_udp_offload(ps_socket_t s, unsigned want, unsigned *got);
+
 /**
  * A connected pair of blocking stream sockets. POSIX: socketpair(AF_UNIX).
  * Windows: a loopback TCP connection whose accepted end is verified to be

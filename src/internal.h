@@ -55,6 +55,20 @@ enum { PS__WANT_READ = 1, PS__WANT_WRITE = 2, PS__WANT_CONNECT = 4 };
  * Interrupted waits are resumed with the time that remains. */
 int ps__wait_until(ps_socket_t s, int want, const ps__deadline *d);
 
+/* One attempt at an operation (src/io.c), waiting as how says (PS__IO_*). */
+typedef int (*ps__attempt_fn)(void *ctx, int how);
+/* Runs attempt until it stops reporting PS_EWOULDBLOCK or d passes,
+ * waiting for `want` between tries (and first, when the thread's last
+ * timed attempt on s in that direction would have blocked, unless
+ * try_first); ps_native_error() is left as it was unless the result is a
+ * failure of the system. The loop of every timed transfer. */
+int ps__until_ready(ps_socket_t s, int want, const ps__deadline *d,
+                    int try_first, ps__attempt_fn attempt, void *ctx);
+/* An IPv4 address as its IPv4-mapped IPv6 form \::ffff:a.b.c.d (to_v4 0),
+ * or such a form back as plain IPv4 (to_v4 1), into *out (src/io.c). 0, or
+ * nonzero when a is not of that kind (*out then unspecified). */
+int ps__addr_mapped(const ps_addr *a, ps_addr *out, int to_v4);
+
 /* ps_recv_all for bytes expected to be there already (a frame's payload
  * after its header): tries before it waits, whatever the wait-first hint
  * left by the read before says. */
@@ -226,6 +240,50 @@ int ps__recvfrom_once(ps_socket_t s, void *buf, size_t cap, size_t *got,
  * as ps_set_nonblocking(s, 1) records it). */
 int ps__accept_once(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
                     int how, int nonblocking);
+
+/* ---- Batched datagrams (src/udp_batch.c checks the arguments, owns the
+ * deadline, cuts segments the system will not, and maps addresses back;
+ * src/posix/udp_batch.c, src/win32/udp_batch.c make the calls) ---- */
+
+/* Most messages one platform call takes (recvmmsg / sendmmsg vlen, and
+ * the stack space for their headers); callers loop for the rest. */
+#define PS__UDP_CHUNK 64
+/* Most segments, and bytes, of one message the system is asked to cut
+ * (Linux refuses more than 64 segments before 5.x); longer messages are
+ * cut by common code. */
+#define PS__UDP_SEG_MAX 64
+#define PS__UDP_SEG_MAX_LEN 65000u
+enum {
+    /* One message per system call, no offload (the forced fallback). */
+    PS__UDP_PLAIN = 1,
+    /* The socket is IPv6 and wants IPv4 peers as \::ffff:a.b.c.d (Windows,
+     * the BSDs); set by common code after a first send failed. */
+    PS__UDP_MAP_V4 = 2
+};
+/* One attempt (how: PS__IO_*) to send msgs[0..n), n >= 1, arguments
+ * checked, in order: 0 with *done >= 1 messages sent, or a PS_E* code
+ * with *done 0 (nothing of msgs[0] left). A message whose segment_size is
+ * below its len goes to the system whole, for it to cut (common code
+ * passes such a message only where ps__udp_seg_supported said so). With
+ * PS__UDP_PLAIN at most one message is sent. */
+int ps__udp_send_some(ps_socket_t s, const ps_udp_msg *msgs, size_t n,
+                      int flags, size_t *done, int how);
+/* One attempt to receive into msgs[0..n), n >= 1, each len a capacity of
+ * at most INT_MAX: 0 with *done >= 1 filled (len, peer and local as the
+ * system gives them, IPv4-mapped forms included; ifindex, ecn,
+ * truncated, segment_size), or a PS_E* code with *done 0. With
+ * PS__UDP_PLAIN at most one. */
+int ps__udp_recv_some(ps_socket_t s, ps_udp_msg *msgs, size_t n, int flags,
+                      size_t *done, int how);
+/* 1 when the system cuts segmented sends on s (UDP_SEGMENT,
+ * UDP_SEND_MSG_SIZE), else 0; records no error. */
+int ps__udp_seg_supported(ps_socket_t s);
+/* The receive options of a socket of family (PS_AF_INET or PS_AF_INET6,
+ * checked): PS__UDPOPT_PKTINFO, PS__UDPOPT_ECN, PS__UDPOPT_COALESCE. For
+ * an IPv6 socket the IPv4 option is set too where the system takes it
+ * (its failure ignored). PS_ENOTSUP where the system lacks the option. */
+enum { PS__UDPOPT_PKTINFO, PS__UDPOPT_ECN, PS__UDPOPT_COALESCE };
+int ps__udp_set_option(ps_socket_t s, int family, int which, int on);
 
 /* Name resolution (src/posix/resolve.c, src/win32/resolve.c): an array of
  * addresses (free with ps__free_addrs).

@@ -48,7 +48,7 @@ static void hint_note(ps_socket_t s, int want, int would_block)
     }
 }
 
-typedef int (*attempt_fn)(void *ctx, int how);
+typedef ps__attempt_fn attempt_fn;
 
 /* Runs one attempt of an operation until it stops reporting PS_EWOULDBLOCK
  * or the deadline passes. With no deadline the attempt may block in the
@@ -73,6 +73,12 @@ static int attempt_until_ready(ps_socket_t s, int want, const ps__deadline *d,
             hint_note(s, want, r == PS_EWOULDBLOCK);
         if (r != PS_EWOULDBLOCK || (d->zero && tries))
             return r;
+        /* A socket can poll ready and still not move (an unconnected
+         * AF_UNIX datagram sender whose peer's queue is full polls
+         * writable): past the deadline the wait would report ready at
+         * once, for ever. */
+        if (!d->forever && !d->zero && ps__deadline_remaining_ms(d) == 0)
+            return PS_ETIMEDOUT;
         if ((r = ps__wait_until(s, want, d)) != 0)
             return r;
         how = PS__IO_READY;
@@ -82,8 +88,8 @@ static int attempt_until_ready(ps_socket_t s, int want, const ps__deadline *d,
 /* The same; an attempt that would block records EAGAIN / WSAEWOULDBLOCK,
  * which is no failure of the call: success, a timeout or "would block"
  * leave ps_native_error() as it was. */
-static int until_ready(ps_socket_t s, int want, const ps__deadline *d,
-                       int try_first, attempt_fn attempt, void *ctx)
+int ps__until_ready(ps_socket_t s, int want, const ps__deadline *d,
+                    int try_first, ps__attempt_fn attempt, void *ctx)
 {
     int saved = ps_native_error();
     return ps__keep_native(
@@ -213,8 +219,8 @@ static int transfer(xfer *x, size_t *moved, int timeout_ms, int mode)
             x->s); /* no transfer call to notice a non-socket */
     while (x->i < x->n) {
         x->moved = 0; /* a wait that fails makes no attempt */
-        r = until_ready(x->s, want, &d, x->flags & XFER_TRY_FIRST, xfer_attempt,
-                        x);
+        r = ps__until_ready(x->s, want, &d, x->flags & XFER_TRY_FIRST,
+                            xfer_attempt, x);
         done += x->moved;
         if (r != 0 || mode == ONE_TRANSFER)
             break;
@@ -320,9 +326,7 @@ typedef struct dgram_send {
     int map_tried;
 } dgram_send;
 
-/* An IPv4 address as its IPv4-mapped IPv6 form, or back (to_v4 != 0).
- * 0, or nonzero when a is not of that kind. */
-static int convert_mapped(const ps_addr *a, ps_addr *out, int to_v4)
+int ps__addr_mapped(const ps_addr *a, ps_addr *out, int to_v4)
 {
     static const unsigned char prefix[12] = {0, 0, 0, 0, 0,    0,
                                              0, 0, 0, 0, 0xFF, 0xFF};
@@ -357,7 +361,7 @@ static int sendto_attempt(void *ctx, int how)
         int family;
         c->map_tried = 1;
         if (ps__socket_family(c->s, &family) == 0 && family == PS_AF_INET6 &&
-            convert_mapped(c->to, &c->mapped, 0) == 0) {
+            ps__addr_mapped(c->to, &c->mapped, 0) == 0) {
             c->to = &c->mapped;
             r = ps__sendto_once(c->s, c->buf, c->len, c->to, how);
         }
@@ -388,7 +392,7 @@ int ps_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to,
     dgram_send c = {s, buf, len, to, {0}, 0};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    return until_ready(s, PS__WANT_WRITE, &d, 0, sendto_attempt, &c);
+    return ps__until_ready(s, PS__WANT_WRITE, &d, 0, sendto_attempt, &c);
 }
 
 typedef struct dgram_recv {
@@ -424,13 +428,13 @@ int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
     dgram_recv c = {s, buf, cap, 0, from, 0};
     ps__deadline d;
     ps__deadline_start(&d, timeout_ms);
-    r = until_ready(s, PS__WANT_READ, &d, 0, recvfrom_attempt, &c);
+    r = ps__until_ready(s, PS__WANT_READ, &d, 0, recvfrom_attempt, &c);
     if (got)
         *got = c.got;
     /* An IPv4 sender on a dual-stack socket comes as ::ffff:a.b.c.d: give
      * it back as the IPv4 address it is (ps_sendto maps it again). */
     ps_addr plain;
-    if (from && r == 0 && convert_mapped(from, &plain, 1) == 0)
+    if (from && r == 0 && ps__addr_mapped(from, &plain, 1) == 0)
         *from = plain;
     if (r == 0 && c.truncated)
         r = PS_EMSGSIZE;
@@ -467,7 +471,7 @@ int ps_accept_ex(ps_socket_t listener, ps_socket_t *out, ps_addr *peer,
     /* Tried before any wait, whatever the wait-first hint says: the attempt
      * is what finds out at once that this is no listener (a wait on a
      * connected socket, a pipe or a closed fd could use up the timeout). */
-    r = until_ready(listener, PS__WANT_READ, &d, 1, accept_attempt, &c);
+    r = ps__until_ready(listener, PS__WANT_READ, &d, 1, accept_attempt, &c);
     /* accept() on a datagram socket: EOPNOTSUPP / WSAEOPNOTSUPP, a socket
      * that does not listen, as a connected one is (PS_EINVAL). Wine says
      * the same of a pipe handle, which is no socket at all (PS_EBADF). */

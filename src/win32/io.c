@@ -92,6 +92,8 @@ typedef struct io_call {
     int moved;     /* bytes moved */
     int truncated; /* a datagram longer than len */
     SOCKET accepted;
+    int (*ext)(SOCKET s, void *ctx); /* ps__win_call's call */
+    void *ext_ctx;
 } io_call;
 
 /* Makes sure the coming plain call on s cannot block (how is PS__IO_NOWAIT
@@ -379,6 +381,24 @@ int ps__recvfrom_once(ps_socket_t ps, void *buf, size_t cap, size_t *got,
          * (MSG_TRUNC), so no native error is recorded. */
         *truncated = c.truncated;
     }
+    return finish(rc);
+}
+
+static int run_ext(SOCKET s, io_call *c)
+{
+    return c->ext(s, c->ext_ctx);
+}
+
+int ps__win_call(SOCKET s, int want, int how, int (*fn)(SOCKET s, void *ctx),
+                 void *ctx, int *done)
+{
+    io_call c = {0};
+    c.run = run_ext;
+    c.ready_safe = 0; /* datagram sockets: as ps__sendto_once */
+    c.ext = fn;
+    c.ext_ctx = ctx;
+    int rc = attempt(s, want, how, &c);
+    *done = c.done;
     return finish(rc);
 }
 

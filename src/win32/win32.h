@@ -60,5 +60,12 @@ void ps__nb_forget(SOCKET s);
  * non-blocking; then wait as the blocking call would have. Returns 1 to
  * retry, 0 when err is a real failure, or a PS_E* code. */
 int ps__win_block_wait(SOCKET s, int err, int want);
+/* io.c: runs fn(s, ctx) (0, or a WSA error; WSAEINTR asks for another
+ * run) once as how says (PS__IO_*), as ps__sendto_once runs sendto: a
+ * timed call switches the socket to non-blocking mode for it. Returns 0
+ * or a PS_E* code (recorded); *done says whether fn succeeded, also when
+ * the switch back then failed (that error is returned). */
+int ps__win_call(SOCKET s, int want, int how, int (*fn)(SOCKET s, void *ctx),
+                 void *ctx, int *done);
 
 #endif

@@ -64,3 +64,16 @@ const char *pst_loopback_ifname(void)
     return "lo0";
 #endif
 }
+
+int pst_force_rcvbuf(ps_socket_t s, int bytes)
+{
+    int v = 0;
+    socklen_t len = sizeof v;
+#ifdef SO_RCVBUFFORCE
+    if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+#endif
+        (void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    if (getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len) != 0)
+        return -1;
+    return v;
+}

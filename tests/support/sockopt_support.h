@@ -20,4 +20,9 @@ int pst_native_listen(ps_socket_t s);
 /* The loopback interface's name ("lo", "lo0"); NULL on Windows. */
 const char *pst_loopback_ifname(void);
 
+/* A receive buffer of at least bytes where it can be had: SO_RCVBUFFORCE
+ * (Linux, as root: past net.core.rmem_max), else SO_RCVBUF. Returns the
+ * size the system reports afterwards (Linux: twice what was set), or -1. */
+int pst_force_rcvbuf(ps_socket_t s, int bytes);
+
 #endif

@@ -52,3 +52,13 @@ const char *pst_loopback_ifname(void)
 {
     return NULL;
 }
+
+int pst_force_rcvbuf(ps_socket_t s, int bytes)
+{
+    int v = 0, len = sizeof v;
+    (void)setsockopt((SOCKET)s, SOL_SOCKET, SO_RCVBUF, (const char *)&bytes,
+                     sizeof bytes);
+    if (getsockopt((SOCKET)s, SOL_SOCKET, SO_RCVBUF, (char *)&v, &len) != 0)
+        return -1;
+    return v;
+}

@@ -40,6 +40,8 @@ int pst_under_tsan(void);
  * differs from a Linux kernel in a few checked places. */
 int pst_under_qemu(void);
 
+/* 1 when built for Linux (also under qemu-user), else 0. */
+int pst_is_linux(void);
 /* 1 when built for Windows, else 0. */
 int pst_is_windows(void);
 /* 1 when running under Wine (Windows build only), else 0. */

@@ -278,3 +278,12 @@ int pst_socket_inheritable(ps_socket_t s)
     int flags = fcntl(s, F_GETFD);
     return flags < 0 ? -1 : (flags & FD_CLOEXEC) == 0;
 }
+
+int pst_is_linux(void)
+{
+#ifdef __linux__
+    return 1;
+#else
+    return 0;
+#endif
+}

@@ -246,3 +246,8 @@ int pst_socket_inheritable(ps_socket_t s)
         return -1;
     return (flags & HANDLE_FLAG_INHERIT) != 0;
 }
+
+int pst_is_linux(void)
+{
+    return 0;
+}
