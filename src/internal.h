@@ -284,6 +284,14 @@ int ps__udp_seg_supported(ps_socket_t s);
  * (its failure ignored). PS_ENOTSUP where the system lacks the option. */
 enum { PS__UDPOPT_PKTINFO, PS__UDPOPT_ECN, PS__UDPOPT_COALESCE };
 int ps__udp_set_option(ps_socket_t s, int family, int which, int on);
+/* Fills m's local (the IP, port 0; a link-local IPv6 address scoped to
+ * its interface) and ifindex from a received packet-info control message:
+ * family PS_AF_INET (ip: 4 bytes) or PS_AF_INET6 (16). */
+void ps__udp_local_from(ps_udp_msg *m, int family, const void *ip,
+                        uint32_t ifindex);
+/* The socket's family, which must be IPv4 or IPv6 (src/options.c): 0, or
+ * a PS_E* code (PS_EAFNOSUPPORT for another family). */
+int ps__ip_family(ps_socket_t s, int *family);
 
 /* Name resolution (src/posix/resolve.c, src/win32/resolve.c): an array of
  * addresses (free with ps__free_addrs).

@@ -90,8 +90,7 @@ int ps_set_broadcast(ps_socket_t s, int on)
     return r != 0 ? r : ps__set_broadcast(s, on);
 }
 
-/* The socket's family, which must be IPv4 or IPv6. */
-static int ip_family(ps_socket_t s, int *family)
+int ps__ip_family(ps_socket_t s, int *family)
 {
     int r = ps__check_socket(s);
     if (r == 0)
@@ -104,7 +103,7 @@ static int ip_family(ps_socket_t s, int *family)
 static int set_ip(ps_socket_t s, int which, int value)
 {
     int family;
-    int r = ip_family(s, &family);
+    int r = ps__ip_family(s, &family);
     return r != 0 ? r : ps__set_ip_option(s, family, which, value);
 }
 
@@ -146,7 +145,7 @@ static int membership(ps_socket_t s, const ps_addr *group, const char *ifname,
     if (!group || ps__addr_decode(group, &ep) != 0 || !is_multicast(&ep) ||
         (ifname && ifname[0] == '\0'))
         return PS_EINVAL;
-    int r = ip_family(s, &family);
+    int r = ps__ip_family(s, &family);
     if (r != 0)
         return r;
     /* An IPv6 socket takes an IPv4 group for its IPv4 traffic, where the

@@ -41,17 +41,6 @@ static int seg_supported(ps_socket_t s)
     return v == 1;
 }
 
-/* The socket's family, which must be IPv4 or IPv6. */
-static int ip_family(ps_socket_t s, int *family)
-{
-    int r = ps__check_socket(s);
-    if (r == 0)
-        r = ps__socket_family(s, family);
-    if (r == 0 && *family != PS_AF_INET && *family != PS_AF_INET6)
-        r = PS_EAFNOSUPPORT;
-    return r;
-}
-
 static int check_send_msg(const ps_udp_msg *m)
 {
     int lf = ps_addr_family(&m->local);
@@ -264,7 +253,7 @@ static int set_recv(ps_socket_t s, int which, int on)
     int family;
     if (on != 0 && on != 1)
         return PS_EINVAL;
-    int r = ip_family(s, &family);
+    int r = ps__ip_family(s, &family);
     return r != 0 ? r : ps__udp_set_option(s, family, which, on);
 }
 
@@ -286,7 +275,7 @@ int ps_udp_offload(ps_socket_t s, unsigned want, unsigned *got)
         *got = 0;
     if ((want & ~(unsigned)(PS_UDP_OFFLOAD_SEND | PS_UDP_OFFLOAD_RECV)) != 0)
         return PS_EINVAL;
-    int r = ip_family(s, &family);
+    int r = ps__ip_family(s, &family);
     if (r != 0)
         return r;
     /* An offload the system refuses is no failure: the fallback serves. */
@@ -301,4 +290,18 @@ int ps_udp_offload(ps_socket_t s, unsigned want, unsigned *got)
     if (got)
         *got = g;
     return 0;
+}
+
+void ps__udp_local_from(ps_udp_msg *m, int family, const void *ip,
+                        uint32_t ifindex)
+{
+    ps__endpoint ep;
+    memset(&ep, 0, sizeof ep);
+    ep.family = family;
+    memcpy(ep.ip, ip, family == PS_AF_INET ? 4 : 16);
+    /* A link-local destination is only meaningful with its interface. */
+    if (family == PS_AF_INET6 && ep.ip[0] == 0xFE && (ep.ip[1] & 0xC0) == 0x80)
+        ep.scope_id = ifindex;
+    (void)ps__addr_encode(&ep, &m->local);
+    m->ifindex = ifindex;
 }

@@ -158,20 +158,6 @@ static void build_send(struct msghdr *mh, struct iovec *iov, ctrl_buf *ctrl,
         mh->msg_control = NULL;
 }
 
-static void local_from(ps_udp_msg *m, int family, const void *ip,
-                       uint32_t ifindex)
-{
-    ps__endpoint ep;
-    memset(&ep, 0, sizeof ep);
-    ep.family = family;
-    memcpy(ep.ip, ip, family == PS_AF_INET ? 4 : 16);
-    /* A link-local destination is only meaningful with its interface. */
-    if (family == PS_AF_INET6 && ep.ip[0] == 0xFE && (ep.ip[1] & 0xC0) == 0x80)
-        ep.scope_id = ifindex;
-    (void)ps__addr_encode(&ep, &m->local);
-    m->ifindex = ifindex;
-}
-
 static int cmsg_small_int(const struct cmsghdr *cm)
 {
     size_t len = cm->cmsg_len - CMSG_LEN(0);
@@ -200,7 +186,8 @@ static void parse_recv(ps_udp_msg *m, struct msghdr *mh, size_t got)
         if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
             struct in6_pktinfo pi6;
             memcpy(&pi6, CMSG_DATA(cm), sizeof pi6);
-            local_from(m, PS_AF_INET6, &pi6.ipi6_addr, pi6.ipi6_ifindex);
+            ps__udp_local_from(m, PS_AF_INET6, &pi6.ipi6_addr,
+                               pi6.ipi6_ifindex);
         } else if (cm->cmsg_level == IPPROTO_IPV6 &&
                    cm->cmsg_type == IPV6_TCLASS) {
             m->ecn = cmsg_small_int(cm) & 3;
@@ -210,14 +197,14 @@ static void parse_recv(ps_udp_msg *m, struct msghdr *mh, size_t got)
             case IP_PKTINFO: {
                 struct in_pktinfo pi;
                 memcpy(&pi, CMSG_DATA(cm), sizeof pi);
-                local_from(m, PS_AF_INET, &pi.ipi_addr,
-                           (uint32_t)pi.ipi_ifindex);
+                ps__udp_local_from(m, PS_AF_INET, &pi.ipi_addr,
+                                   (uint32_t)pi.ipi_ifindex);
                 break;
             }
 #endif
 #if defined(IP_RECVDSTADDR) && !defined(__linux__)
             case IP_RECVDSTADDR:
-                local_from(m, PS_AF_INET, CMSG_DATA(cm), m->ifindex);
+                ps__udp_local_from(m, PS_AF_INET, CMSG_DATA(cm), m->ifindex);
                 break;
 #endif
 #if defined(IP_RECVIF) && !defined(__linux__)

@@ -209,19 +209,6 @@ static int run_recv(SOCKET s, void *ctx)
     return err;
 }
 
-static void local_from(ps_udp_msg *m, int family, const void *ip,
-                       uint32_t ifindex)
-{
-    ps__endpoint ep;
-    memset(&ep, 0, sizeof ep);
-    ep.family = family;
-    memcpy(ep.ip, ip, family == PS_AF_INET ? 4 : 16);
-    if (family == PS_AF_INET6 && ep.ip[0] == 0xFE && (ep.ip[1] & 0xC0) == 0x80)
-        ep.scope_id = ifindex;
-    (void)ps__addr_encode(&ep, &m->local);
-    m->ifindex = ifindex;
-}
-
 static int cmsg_int(const WSACMSGHDR *cm)
 {
     size_t len = cm->cmsg_len - WSA_CMSG_LEN(0);
@@ -251,12 +238,13 @@ static void parse_recv(recv_call *c)
         if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
             IN_PKTINFO pi;
             memcpy(&pi, WSA_CMSG_DATA(cm), sizeof pi);
-            local_from(m, PS_AF_INET, &pi.ipi_addr, pi.ipi_ifindex);
+            ps__udp_local_from(m, PS_AF_INET, &pi.ipi_addr, pi.ipi_ifindex);
         } else if (cm->cmsg_level == IPPROTO_IPV6 &&
                    cm->cmsg_type == IPV6_PKTINFO) {
             IN6_PKTINFO pi6;
             memcpy(&pi6, WSA_CMSG_DATA(cm), sizeof pi6);
-            local_from(m, PS_AF_INET6, &pi6.ipi6_addr, pi6.ipi6_ifindex);
+            ps__udp_local_from(m, PS_AF_INET6, &pi6.ipi6_addr,
+                               pi6.ipi6_ifindex);
         } else if ((cm->cmsg_level == IPPROTO_IP &&
                     (cm->cmsg_type == PS_IP_ECN ||
                      cm->cmsg_type == PS_IP_TOS)) ||
