@@ -655,7 +655,7 @@ Test(udp_batch, bad_arguments, .timeout = 20)
 {
     ps_socket_t a;
     ps_udp_msg m;
-    unsigned char buf[8];
+    unsigned char buf[8] = {0}; /* sent further down: defined bytes */
     unsigned got_flags = 7;
     size_t done = 5;
     OK(ps_udp_open(&a, "127.0.0.1", "0"));
