@@ -192,13 +192,22 @@ PS_API int ps_native_error(void);
  * WSAStartup and each ps_cleanup() with WSACleanup; on POSIX they only count.
  * ps_init returns 0, or PS_ENETDOWN / PS_ENOTSUP if the stack is unusable.
  * ps_cleanup with no matching ps_init does nothing.
+ *
+ * Helper threads: timed name lookups (ps_resolve, ps_connect and the rest
+ * with timeout_ms >= 0) and ps_connector run on helper threads. While
+ * ps_init holds the library, a helper that has finished parks for up to
+ * 100 ms (at most 8 at once) and takes the next such job, so a program
+ * that calls ps_init does not pay a thread start per lookup or connector;
+ * without ps_init each helper ends after its job. The last ps_cleanup ends
+ * the parked helpers before it returns.
  * @return 0, PS_ENETDOWN or PS_ENOTSUP
  */
 PS_API int ps_init(void);
 /**
  * Releases one ps_init(). Reference-counted, thread-safe; on Windows it
- * pairs with WSACleanup, on POSIX it only counts. With no matching
- * ps_init it does nothing.
+ * pairs with WSACleanup, on POSIX it only counts. The last one ends the
+ * parked helper threads (see ps_init) and waits for them. With no
+ * matching ps_init it does nothing.
  */
 PS_API void ps_cleanup(void);
 /**
@@ -447,12 +456,14 @@ PS_API int ps_listen(ps_socket_t *out, const char *host, const char *port,
  * ps_udp_open), PS_ETIMEDOUT / PS_EWOULDBLOCK (below). Thread-safe.
  * timeout_ms < 0 blocks for as long as the system resolver takes, on the
  * calling thread. With timeout_ms >= 0 a name is looked up on a helper
- * thread started for this call, and the call returns PS_ETIMEDOUT when the
- * deadline passes first; the helper is then abandoned: it finishes the
- * lookup on its own (as long as the system resolver takes, often seconds
- * with a dead DNS server), frees its result and ends. The cost: one thread
- * start per timed lookup of a name (tens of microseconds: ~50 us against
- * ~8 us for a hosts-file name looked up inline, on Linux), and one thread
+ * thread (one parked since an earlier job while ps_init holds the library,
+ * else one started for this call: see ps_init), and the call returns
+ * PS_ETIMEDOUT when the deadline passes first; the helper is then
+ * abandoned: it finishes the lookup on its own (as long as the system
+ * resolver takes, often seconds with a dead DNS server), frees its result
+ * and ends. The cost: a hand-over to a parked helper, or one thread start
+ * per timed lookup of a name (tens of microseconds: ~50 us against ~8 us
+ * for a hosts-file name looked up inline, on Linux), and one thread
  * with its stack per abandoned lookup until the system resolver gives up;
  * at most 128 such helpers run at once in a process (a timed lookup of a
  * name beyond that fails with PS_ENOMEM), so a dead DNS server cannot pile
@@ -1917,8 +1928,9 @@ PS_API int ps_poller_timer_cancel(ps_poller *p, uint64_t id);
  * (Windows' AFD polls have no epoll-like descriptor to nest), while a
  * socket pair is an item every ps_poller backend and ps_select watch alike.
  * The item stays the same from start to finish, so it is registered once.
- * The cost per connector: one thread start and one socket pair (on Windows
- * a pair of loopback TCP sockets), on top of ps_connect's own work: on an
+ * The cost per connector: a helper thread (parked since an earlier job
+ * while ps_init holds the library, else a thread start) and one socket
+ * pair (on Windows a pair of loopback TCP sockets), on top of ps_connect's own work: on an
  * idle Linux machine about 0.4 ms more than a ps_connect to a numeric
  * loopback address (bench/bench_connector.c measures it under a busy
  * loop). A connect to a numeric address is no exception: its deadline

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* ps_connector: ps_connect for event loops. A detached helper thread does
- * ps_connect's work (the timed lookup, then the Happy Eyeballs race of
- * src/connect_race.c on non-blocking sockets); the loop watches one end of
+/* ps_connector: ps_connect for event loops. A helper thread
+ * (src/helpers.c) does ps_connect's work (the timed lookup, then the Happy
+ * Eyeballs race of src/connect_race.c on non-blocking sockets); the loop watches one end of
  * a socket pair, which the helper makes readable when it is done, and the
  * helper watches the other end, which the loop makes readable to cancel.
  * Why a thread and a pair: several attempts may be in flight at once, and
@@ -121,14 +121,14 @@ static void job_destroy(job *j)
     job_free(j);
 }
 
-/* Hands the job to a new helper thread with its own network-stack
+/* Hands the job to a helper thread with its own network-stack
  * reference, so ps_cleanup while it runs cannot pull the stack from under
  * it (Windows). On failure no helper holds the job. */
 static int spawn(job *j)
 {
     int r = ps__platform_init();
     if (r == 0) {
-        r = ps__thread_spawn_detached(helper_run, j);
+        r = ps__helper_run(helper_run, j);
         if (r != 0)
             ps__platform_cleanup();
     }

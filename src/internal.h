@@ -374,12 +374,27 @@ int ps__latch_wait(ps__latch *l, int timeout_ms);
 /* Drops one reference. 1 for the last one: the latch is freed, and all
  * the other holder wrote before its release is visible here. Else 0. */
 int ps__latch_release(ps__latch *l);
+/* Unsets the latch, for reuse; only while no thread waits on or sets it. */
+void ps__latch_reset(ps__latch *l);
 /* Runs fn(arg) on a new detached thread with all signals blocked (POSIX).
  * At most PS__MAX_DETACHED such threads run at once, so abandoned lookups
  * cannot pile up without bound. 0, or PS_ENOMEM when no thread could be
  * made or the limit is reached. */
 #define PS__MAX_DETACHED 128
 int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg);
+/* One process-wide lock, statically made (no set-up, nothing to free), for
+ * the short bookkeeping of common code (src/helpers.c). Not recursive. */
+void ps__global_lock(void);
+void ps__global_unlock(void);
+
+/* Helper threads (src/helpers.c): runs fn(arg) on a helper, one parked
+ * since an earlier job if there is one, else a new detached thread
+ * (ps__thread_spawn_detached: its limit and errors). ps_init holds the
+ * pool (helpers park between jobs only while it is held); the last
+ * ps_cleanup ends the parked helpers. */
+int ps__helper_run(void (*fn)(void *arg), void *arg);
+void ps__helpers_hold(void);
+void ps__helpers_drop(void);
 
 /* A mutex (src/posix/thread.c: pthreads; src/win32/thread.c: an SRW
  * lock). ps__mutex_new: 0 or PS_ENOMEM. Not recursive. */

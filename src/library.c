@@ -13,10 +13,14 @@ const char *ps_version(void)
 
 int ps_init(void)
 {
-    return ps__platform_init();
+    int r = ps__platform_init();
+    if (r == 0)
+        ps__helpers_hold();
+    return r;
 }
 
 void ps_cleanup(void)
 {
+    ps__helpers_drop();
     ps__platform_cleanup();
 }

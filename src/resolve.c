@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Name resolution within a deadline. Numeric hosts, the wildcard (host
  * NULL), "unix:" paths and lookups without a deadline resolve on the
- * caller's thread. A name with a deadline is looked up on a detached helper
- * thread: the system resolver cannot be interrupted, so a caller whose
- * deadline passes walks away and the helper cleans up when it finishes. */
+ * caller's thread. A name with a deadline is looked up on a helper thread
+ * (src/helpers.c): the system resolver cannot be interrupted, so a caller
+ * whose deadline passes walks away and the helper cleans up when it
+ * finishes. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -90,7 +91,7 @@ static int lookup_on_helper(const char *host, const char *port, int passive,
      * still resolving cannot pull the stack from under it (Windows). */
     int r = ps__platform_init();
     if (r == 0) {
-        r = ps__thread_spawn_detached(lookup_run, job);
+        r = ps__helper_run(lookup_run, job);
         if (r != 0)
             ps__platform_cleanup();
     }

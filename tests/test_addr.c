@@ -609,16 +609,55 @@ Test(addr, resolve_with_deadline_leaves_no_thread, .timeout = 60)
         cr_log_info("no thread count on this system: only the lookups checked");
         return;
     }
-    long now = pst_thread_count();
-    for (int waited = 0; now > start && waited < 10000; waited += 20) {
-        pst_sleep_ms(20);
-        now = pst_thread_count();
-    }
+    long now = pst_settle_threads(start, 10000);
     cr_assert_leq(now, start, "threads: %ld before, %ld after", start, now);
     if (handles < 0)
         cr_log_info("no handle count here (Wine): threads checked only");
     else
         cr_assert_leq(pst_open_handle_count(), handles, "handles leaked");
+}
+
+static int has_id(const unsigned long *ids, long n, unsigned long id)
+{
+    for (long i = 0; i < n; i++)
+        if (ids[i] == id)
+            return 1;
+    return 0;
+}
+
+/* While ps_init holds the library, a helper that finished a timed lookup
+ * parks and serves the next one: 40 lookups back to back run on a few
+ * threads, not on 40 new ones (each start waited for a time slice: 0.05x
+ * the connects per second of a thread of its own, bench_connector under a
+ * busy loop). The last ps_cleanup ends the parked helpers. */
+Test(addr, timed_lookups_reuse_parked_helpers, .timeout = 60)
+{
+    enum { ROUNDS = 40, CAP = 256 };
+    unsigned long before[CAP], now[CAP], seen[ROUNDS * 4];
+    long nbefore = pst_thread_ids(before, CAP), nseen = 0;
+    if (nbefore < 0) {
+        cr_log_info("no thread ids on this system: nothing to check");
+        return;
+    }
+    long start = pst_thread_count();
+    cr_assert_eq(ps_init(), 0);
+    for (int i = 0; i < ROUNDS; i++) {
+        size_t n = 0;
+        int rc = ps_resolve("localhost", "7", PS_SOCK_DGRAM, NULL, 0, &n,
+                            10000);
+        cr_assert_eq(rc, 0, "round %d: %s", i, ps_errname(rc));
+        long k = pst_thread_ids(now, CAP);
+        for (long j = 0; j < k; j++)
+            if (!has_id(before, nbefore, now[j]) &&
+                !has_id(seen, nseen, now[j]) && nseen < ROUNDS * 4)
+                seen[nseen++] = now[j];
+    }
+    ps_cleanup();
+    cr_assert_leq(nseen, 10, "%ld helper threads for %d lookups", nseen,
+                  ROUNDS);
+    long left = pst_settle_threads(start, 10000);
+    cr_assert_leq(left, start, "threads: %ld before, %ld after ps_cleanup",
+                  start, left);
 }
 
 /* ---- ps_now_ms ------------------------------------------------------------ */

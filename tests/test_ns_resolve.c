@@ -99,18 +99,6 @@ static int read_queries(ps_socket_t u, int wait_ms)
     }
 }
 
-/* Waits (bounded) until the process runs no more than `start` threads, as
- * the abandoned lookups end; returns the last count. */
-static long wait_threads(long start, int max_ms)
-{
-    long now = pst_thread_count();
-    for (int waited = 0; now > start && waited < max_ms; waited += 20) {
-        pst_sleep_ms(20);
-        now = pst_thread_count();
-    }
-    return now;
-}
-
 static void check_timeout(const char *what, int rc, int64_t elapsed, int ms)
 {
     cr_assert_eq(rc, PS_ETIMEDOUT, "%s: %s", what, ps_errname(rc));
@@ -158,7 +146,7 @@ Test(ns_resolve, connect_deadline_covers_lookup, .timeout = 120)
     cr_assert_geq(q, 1, "no query for " SILENT " reached the silent server");
     cr_log_info("ps_connect: PS_ETIMEDOUT after %lld ms; %d queries",
                 (long long)elapsed, q);
-    wait_threads(start, 20000);
+    pst_settle_threads(start, 20000);
     close_server(u);
 }
 
@@ -182,7 +170,7 @@ Test(ns_resolve, resolve_deadline_covers_lookup, .timeout = 120)
     rc = ps_connect(&s, SILENT, "80", 0);
     cr_assert_eq(rc, PS_ETIMEDOUT, "ps_connect timeout 0: %s", ps_errname(rc));
     cr_assert_lt(pst_now_ms() - t0, pst_slack_ms(400), "a zero timeout waited");
-    wait_threads(start, 20000);
+    pst_settle_threads(start, 20000);
     close_server(u);
 }
 
@@ -224,7 +212,7 @@ Test(ns_resolve, deadlines_under_signal_storm, .timeout = 120)
     cr_log_info("4 lookups timed out under a 100 us SIGALRM storm; worst "
                 "deadline overshoot %lld ms",
                 (long long)worst);
-    wait_threads(start, 20000);
+    pst_settle_threads(start, 20000);
     close_server(u);
 }
 
@@ -287,7 +275,7 @@ Test(ns_resolve, repeated_timeouts_leave_nothing_behind, .timeout = 120)
                      i, (long long)w[i].max_ms);
         queries += w[i].queries;
     }
-    long now = wait_threads(threads, 30000);
+    long now = pst_settle_threads(threads, 30000);
     queries += read_queries(u, 0);
     cr_log_info("%d lookups timed out in %lld..%lld ms; %d queries; threads "
                 "%ld -> %ld",
@@ -336,7 +324,7 @@ Test(ns_resolve_cap, abandoned_lookups_are_capped, .timeout = 120)
     cr_assert_leq(peak_seen, CAP, "%d helper threads at once", peak_seen);
     cr_assert_gt(refused, 0, "200 quick lookups never reached the cap");
     cr_assert_geq(timeouts, CAP / 2, "too few lookups started: %d", timeouts);
-    long now = wait_threads(start, 60000);
+    long now = pst_settle_threads(start, 60000);
     cr_assert_leq(now, start, "threads left behind: %ld -> %ld", start, now);
     /* Below the cap again: a lookup starts. */
     ps_addr a;
@@ -361,7 +349,7 @@ Test(ns_resolve, cleanup_while_lookup_runs, .timeout = 120)
                  "the lookup is not running any more");
     ps_cleanup();
     cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
-    long now = wait_threads(start, 20000);
+    long now = pst_settle_threads(start, 20000);
     cr_assert_leq(now, start, "the helper did not end: %ld -> %ld", start, now);
     ps_addr a;
     rc = ps_resolve("hosts-only.test", "80", PS_SOCK_STREAM, &a, 1, NULL, 5000);
@@ -449,7 +437,7 @@ Test(ns_resolve, connector_deadline_covers_lookup_while_the_loop_serves,
     cr_assert_gt(d.round_trips, 20, "only %ld round trips in %lld ms",
                  d.round_trips, (long long)elapsed);
     cr_assert_geq(read_queries(u, 2000), 1, "no query reached the server");
-    wait_threads(start, 20000);
+    pst_settle_threads(start, 20000);
     close_server(u);
 }
 

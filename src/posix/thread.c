@@ -112,6 +112,25 @@ int ps__latch_release(ps__latch *l)
     return 1;
 }
 
+void ps__latch_reset(ps__latch *l)
+{
+    pthread_mutex_lock(&l->mu);
+    l->set = 0;
+    pthread_mutex_unlock(&l->mu);
+}
+
+static pthread_mutex_t global = PTHREAD_MUTEX_INITIALIZER;
+
+void ps__global_lock(void)
+{
+    pthread_mutex_lock(&global);
+}
+
+void ps__global_unlock(void)
+{
+    pthread_mutex_unlock(&global);
+}
+
 typedef struct start {
     void (*fn)(void *arg);
     void *arg;

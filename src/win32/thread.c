@@ -63,6 +63,25 @@ int ps__latch_release(ps__latch *l)
     return 1;
 }
 
+void ps__latch_reset(ps__latch *l)
+{
+    AcquireSRWLockExclusive(&l->lock);
+    l->set = 0;
+    ReleaseSRWLockExclusive(&l->lock);
+}
+
+static SRWLOCK global = SRWLOCK_INIT;
+
+void ps__global_lock(void)
+{
+    AcquireSRWLockExclusive(&global);
+}
+
+void ps__global_unlock(void)
+{
+    ReleaseSRWLockExclusive(&global);
+}
+
 typedef struct start {
     void (*fn)(void *arg);
     void *arg;

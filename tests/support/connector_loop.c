@@ -67,16 +67,6 @@ int64_t pst_cancel_in_progress(ps_connector *c)
     return pst_now_ms() - t0;
 }
 
-long pst_settle_threads(long start, int max_ms)
-{
-    long now = pst_thread_count();
-    for (int waited = 0; now > start && waited < max_ms; waited += 10) {
-        pst_sleep_ms(10);
-        now = pst_thread_count();
-    }
-    return now;
-}
-
 void pst_assert_nothing_left(long threads, long handles, int max_ms)
 {
     long now = pst_settle_threads(threads, max_ms);

@@ -27,10 +27,6 @@ pst_drive pst_drive_connector(ps_connector *c, int serve);
  * in ms. */
 int64_t pst_cancel_in_progress(ps_connector *c);
 
-/* Waits (bounded by max_ms) until the process runs no more than start
- * threads, as helpers end; returns the last count (-1: no count here). */
-long pst_settle_threads(long start, int max_ms);
-
 /* Asserts that nothing is left over a connector: within max_ms the thread
  * count is back to threads, and the descriptor or handle count is back to
  * handles (each check skipped where its count is -1, e.g. handles under

@@ -84,6 +84,13 @@ long pst_open_handle_count(void);
 /* How many threads the process runs; -1 if it cannot be told (POSIX
  * without /proc). */
 long pst_thread_count(void);
+/* The ids of up to cap of the process's threads (POSIX: /proc/self/task;
+ * Windows: a thread snapshot): how many were filled, or -1 if they cannot
+ * be told. Linux does not hand a thread id out again soon after. */
+long pst_thread_ids(unsigned long *ids, long cap);
+/* Waits (bounded by max_ms) until the process runs no more than start
+ * threads, as helpers end; returns the last count (-1: no count here). */
+long pst_settle_threads(long start, int max_ms);
 /* CPU time (user + system) the process has used so far, in ms; -1 if it
  * cannot be told. */
 long pst_process_cpu_ms(void);

@@ -228,3 +228,13 @@ ps_pollitem pst_handle_item(void *h, unsigned events)
     it.handle = h;
     return it;
 }
+
+long pst_settle_threads(long start, int max_ms)
+{
+    long now = pst_thread_count();
+    for (int waited = 0; now > start && waited < max_ms; waited += 10) {
+        pst_sleep_ms(10);
+        now = pst_thread_count();
+    }
+    return now;
+}

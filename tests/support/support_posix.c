@@ -197,6 +197,20 @@ long pst_thread_count(void)
     return count_dir_entries("/proc/self/task");
 }
 
+long pst_thread_ids(unsigned long *ids, long cap)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return -1;
+    long n = 0;
+    struct dirent *e;
+    while (n < cap && (e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            ids[n++] = strtoul(e->d_name, NULL, 10);
+    closedir(d);
+    return n;
+}
+
 long pst_process_cpu_ms(void)
 {
     struct rusage ru;

@@ -142,7 +142,8 @@ long pst_open_handle_count(void)
                                                                    : -1;
 }
 
-long pst_thread_count(void)
+/* Counts the process's threads, filling the ids of up to cap of them. */
+static long snapshot_threads(unsigned long *ids, long cap)
 {
     HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
     THREADENTRY32 te;
@@ -153,13 +154,27 @@ long pst_thread_count(void)
     te.dwSize = sizeof te;
     if (Thread32First(snap, &te)) {
         do {
-            if (te.th32OwnerProcessID == self)
+            if (te.th32OwnerProcessID == self) {
+                if (n < cap)
+                    ids[n] = te.th32ThreadID;
                 n++;
+            }
             te.dwSize = sizeof te;
         } while (Thread32Next(snap, &te));
     }
     CloseHandle(snap);
     return n;
+}
+
+long pst_thread_count(void)
+{
+    return snapshot_threads(NULL, 0);
+}
+
+long pst_thread_ids(unsigned long *ids, long cap)
+{
+    long n = snapshot_threads(ids, cap);
+    return n > cap ? cap : n;
 }
 
 long pst_process_cpu_ms(void)
