@@ -459,3 +459,72 @@ Test(ns_resolve, connector_cancel_during_lookup, .timeout = 120)
     pst_assert_nothing_left(threads, handles, 30000);
     close_server(u);
 }
+
+/* ---- A name that does not exist ----------------------------------------- */
+
+/* A DNS server that answers every query "no such name" (NXDOMAIN). */
+typedef struct nxdomain_server {
+    ps_socket_t u;
+    volatile int stop;
+    int answered;
+} nxdomain_server;
+
+/* The length of the header and question of a query, or 0 if it has none. */
+static size_t question_end(const unsigned char *q, size_t len)
+{
+    size_t at = 12;
+    while (at < len && q[at] != 0) {
+        if (q[at] > 63) /* no compression in a question we sent */
+            return 0;
+        at += (size_t)q[at] + 1;
+    }
+    at += 1 + 4; /* the root label, type and class */
+    return at <= len ? at : 0;
+}
+
+static void answer_nxdomain(void *arg)
+{
+    nxdomain_server *s = arg;
+    unsigned char buf[512];
+    while (!s->stop) {
+        size_t got = 0;
+        ps_addr from;
+        if (ps_recvfrom(s->u, buf, sizeof buf, &got, &from, 50) != 0)
+            continue;
+        size_t len = question_end(buf, got);
+        if (len == 0)
+            continue;
+        buf[2] = (unsigned char)(0x80 | (buf[2] & 0x01)); /* a reply; RD kept */
+        buf[3] = 0x80 | 3;                                /* RA, NXDOMAIN */
+        memset(buf + 6, 0, 6); /* no answer, authority or extra records */
+        if (ps_sendto(s->u, buf, len, &from, 1000) == 0)
+            s->answered++;
+    }
+}
+
+/* ps_connector reports an unknown name exactly as ps_connect does
+ * (PS_ENAME, as soon as the resolver says so). */
+Test(ns_resolve, connector_unknown_name_as_ps_connect_gives_it, .timeout = 60)
+{
+    need_namespace();
+    nxdomain_server srv = {silent_server(), 0, 0};
+    pst_thread *t = pst_thread_start(answer_nxdomain, &srv);
+    cr_assert_not_null(t);
+    ps_socket_t s = PS_INVALID_SOCKET;
+    int want = ps_connect(&s, SILENT, "80", 10000);
+    ps_connector *c;
+    cr_assert_eq(ps_connector_start(&c, SILENT, "80", 10000), 0);
+    int64_t t0 = pst_now_ms();
+    pst_drive d = pst_drive_connector(c, 1);
+    int64_t elapsed = pst_now_ms() - t0;
+    ps_connector_free(c);
+    srv.stop = 1;
+    pst_thread_join(t);
+    close_server(srv.u);
+    cr_assert_eq(want, PS_ENAME, "ps_connect: %s", ps_errname(want));
+    cr_assert_eq(d.rc, want, "ps_connector: %s, ps_connect gave %s",
+                 ps_errname(d.rc), ps_errname(want));
+    cr_assert_gt(srv.answered, 0, "no query was answered");
+    cr_assert_lt(elapsed, pst_slack_ms(5000), "took %lld ms",
+                 (long long)elapsed);
+}
