@@ -181,6 +181,16 @@ static int system_trusts_sys_ca(void)
     return why == NULL;
 }
 
+/* schannel_client.py runs this case alone before the others, in a process
+ * of its own: Wine's crypt32 reads the ROOT store once per process, so a
+ * certificate added after a connection used the store stays unknown to
+ * later ones in that process (a_system_root_is_not_trusted_with_a_ca_file
+ * once got PS_ECERT from the system store on a fresh prefix). */
+Test(schannel_client, sys_ca_is_in_the_root_store, .timeout = 60)
+{
+    cr_assert(system_trusts_sys_ca());
+}
+
 /* The CA file is the only trust: a server whose root the system trusts,
  * but the file does not hold, is rejected, in OpenSSL's words for a chain
  * that reaches none of the file's certificates. */

@@ -255,7 +255,13 @@ def main():
         env["PS_T_BULK"] = str(BULK)
         env["PS_T_SLOW_COPIES"] = str(SLOW_COPIES)
         t0 = time.time()
-        rc = subprocess.call(program, env=env)
+        # sys_ca goes into the prefix's ROOT store first, by a process of
+        # its own: Wine's crypt32 reads that store once per process.
+        rc = subprocess.call(program + ["--filter",
+                                        "schannel_client/sys_ca_is_in_the_root_store"],
+                             env=env)
+        if rc == 0:
+            rc = subprocess.call(program, env=env)
         print("schannel_client: the program took %.1f s, exit %d"
               % (time.time() - t0, rc))
         # The client's close_notify must have reached the SHUT server.
