@@ -633,7 +633,12 @@ PS_API int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
  * shorter (so len / segment_size rounded up of them), all to the same
  * peer: with send segmentation (PS_UDP_OFFLOAD_SEND, see ps_udp_offload)
  * the system cuts them, in one call for the message, else portsock sends
- * them one by one.
+ * them one by one. Where the system refuses to cut a message it was
+ * offered (Linux: EIO when the route's device cannot checksum or segment
+ * it; EINVAL for a socket with SO_NO_CHECK or a segment above the path
+ * MTU), portsock sends that message, and the later segmented ones of the
+ * same call, one by one as well: no error comes of the refusal itself,
+ * and an error is then that of one datagram.
  *
  * segment_size, receive: 0 for one datagram. Nonzero only on a socket
  * with receive coalescing on (PS_UDP_OFFLOAD_RECV): the system joined

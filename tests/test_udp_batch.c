@@ -627,6 +627,54 @@ Test(udp_batch, segmented_send_arrives_as_datagrams, .timeout = 30)
     ps_close(b);
 }
 
+/* A segmented message the system refuses to cut (Linux: EIO from a
+ * device that cannot checksum or segment it, EINVAL for a socket without
+ * UDP checksums or a segment above the path MTU) is cut by portsock, as
+ * the header says: SO_NO_CHECK makes the kernel refuse it here. */
+Test(udp_batch, refused_segmentation_cut_by_portsock, .timeout = 30)
+{
+    enum { SEG = 100, LEN = 955 };
+    ps_socket_t a, b;
+    unsigned char data[LEN], buf[2000];
+    unsigned got_flags = 0;
+    size_t done = 0, got = 0;
+    OK(ps_udp_open(&a, "127.0.0.1", "0"));
+    OK(ps_udp_open(&b, "127.0.0.1", "0"));
+    OK(ps_udp_offload(a, PS_UDP_OFFLOAD_SEND, &got_flags));
+    if (!(got_flags & PS_UDP_OFFLOAD_SEND) || pst_udp_no_checksum(a) != 0) {
+        ps_close(a);
+        ps_close(b);
+        cr_skip_test("no send segmentation, or no SO_NO_CHECK to make the "
+                     "system refuse it");
+        return;
+    }
+    for (size_t i = 0; i < LEN; i++)
+        data[i] = byte_of(i / SEG, i % SEG);
+    ps_udp_msg m[3];
+    memset(m, 0, sizeof m);
+    m[0].buf = "before";
+    m[0].len = 6;
+    m[1].buf = data;
+    m[1].len = LEN;
+    m[1].segment_size = SEG;
+    m[2] = m[1];
+    for (size_t i = 0; i < 3; i++)
+        m[i].peer = address_of(b);
+    RC_IS(ps_udp_sendmsgs(a, m, 3, &done, 2000), 0);
+    cr_assert_eq(done, 3u);
+    OK(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 3000));
+    cr_assert_eq(got, 6u, "the message before the segments");
+    for (size_t k = 0; k < 20; k++) {
+        size_t i = k % 10;
+        OK(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 3000));
+        cr_assert_eq(got, i < 9 ? (size_t)SEG : (size_t)(LEN - 9 * SEG),
+                     "datagram %zu: %zu bytes", k, got);
+        check_bytes(buf, i, got);
+    }
+    ps_close(a);
+    ps_close(b);
+}
+
 /* Receive coalescing: the receiver sees the segment size and every
  * datagram boundary. Where the system does not coalesce (or the fallback
  * is forced) the same datagrams arrive one by one. */
