@@ -613,8 +613,9 @@ PS_API int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
  * then fill what the direction needs.
  *
  * A send reads buf, len, peer (len 0: the connected peer), local (len 0:
- * the system's choice of source address; else its IP is the source and
- * its port is ignored), ifindex (0: the system's choice; else the
+ * the system's choice of source address; else its IP is the source, and
+ * its port must be 0, meaning the socket's own, or the socket's own port:
+ * a datagram cannot leave from another; see ps_udp_sendmsgs), ifindex (0: the system's choice; else the
  * interface to leave by), ecn (0: the socket's own TOS / traffic class;
  * 1..3: those ECN bits, with DSCP 0) and segment_size (below).
  *
@@ -689,7 +690,8 @@ enum {
  * call, after the check of s. Errors: PS_EINVAL before anything is sent for msgs NULL with
  * n > 0, a message with buf NULL and len > 0, a peer that is neither
  * empty nor an address (as ps_sendto), a local that is neither empty nor
- * an IP address, an ecn above 3; PS_EMSGSIZE (len or a segment above what
+ * an IP address, or whose port is neither 0 nor the socket's own (an
+ * unbound socket has none yet), an ecn above 3; PS_EMSGSIZE (len or a segment above what
  * one datagram holds: reported when that message is reached); and those
  * of ps_sendto. An IPv4 peer of a dual-stack socket is mapped where the
  * system needs it, as by ps_sendto. The local source address is honoured

@@ -61,6 +61,30 @@ static int check_send_msg(const ps_udp_msg *m)
     return 0;
 }
 
+/* A local address picks the source IP only: a datagram always leaves
+ * from the socket's own port. Port 0 means that port; the port itself is
+ * accepted; any other cannot be honoured (PS_EINVAL, nothing sent). The
+ * socket's name is read only when some message names a port. */
+static int check_local_ports(ps_socket_t s, const ps_udp_msg *msgs, size_t n)
+{
+    int own = -1;
+    for (size_t i = 0; i < n; i++) {
+        int port = msgs[i].local.len != 0 ? ps_addr_port(&msgs[i].local) : 0;
+        if (port <= 0)
+            continue;
+        if (own < 0) {
+            ps_addr me;
+            int r = ps_local_addr(s, &me);
+            if (r != 0)
+                return r;
+            own = ps_addr_port(&me);
+        }
+        if (port != own)
+            return PS_EINVAL;
+    }
+    return 0;
+}
+
 typedef struct send_ctx {
     ps_socket_t s;
     const ps_udp_msg *msgs;
@@ -180,6 +204,8 @@ int ps_udp_sendmsgs(ps_socket_t s, const ps_udp_msg *msgs, size_t n,
         return r;
     if (n == 0)
         return ps__socket_probe(s); /* no call to notice a non-socket */
+    if ((r = check_local_ports(s, msgs, n)) != 0)
+        return r;
     send_ctx c;
     memset(&c, 0, sizeof c);
     c.s = s;

@@ -627,6 +627,48 @@ Test(udp_batch, segmented_send_arrives_as_datagrams, .timeout = 30)
     ps_close(b);
 }
 
+/* A message's local address chooses the source IP; the port is always the
+ * socket's: port 0 means that one, the socket's own port is accepted, and
+ * any other is PS_EINVAL before anything is sent (it cannot be honoured). */
+Test(udp_batch, local_port_zero_or_own, .timeout = 20)
+{
+    ps_socket_t a, b;
+    unsigned char buf[16];
+    size_t done = 9, got = 0;
+    char text[PS_ADDRSTRLEN + 8];
+    ps_addr from;
+    OK(ps_udp_open(&a, "127.0.0.1", "0"));
+    OK(ps_udp_open(&b, "127.0.0.1", "0"));
+    ps_udp_msg m[2];
+    memset(m, 0, sizeof m);
+    m[0].buf = "zero";
+    m[0].len = 4;
+    m[0].peer = address_of(b);
+    m[0].local = parsed("127.0.0.1:0");
+    m[1] = m[0];
+    m[1].buf = "own!";
+    snprintf(text, sizeof text, "127.0.0.1:%d", pst_local_port(a));
+    m[1].local = parsed(text);
+    OK(ps_udp_sendmsgs(a, m, 2, &done, 2000));
+    cr_assert_eq(done, 2u);
+    for (int i = 0; i < 2; i++) {
+        memset(&from, 0, sizeof from);
+        OK(ps_recvfrom(b, buf, sizeof buf, &got, &from, 3000));
+        cr_assert_eq(got, 4u);
+        cr_assert_eq(memcmp(buf, i == 0 ? "zero" : "own!", 4), 0);
+        cr_assert_eq(ps_addr_port(&from), pst_local_port(a));
+    }
+    /* Another port: refused, nothing sent, not even the good first one. */
+    snprintf(text, sizeof text, "127.0.0.1:%d", pst_local_port(b));
+    m[1].local = parsed(text);
+    done = 9;
+    RC_IS(ps_udp_sendmsgs(a, m, 2, &done, 2000), PS_EINVAL);
+    cr_assert_eq(done, 0u);
+    RC_IS(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 200), PS_ETIMEDOUT);
+    ps_close(a);
+    ps_close(b);
+}
+
 /* A segmented message the system refuses to cut (Linux: EIO from a
  * device that cannot checksum or segment it, EINVAL for a socket without
  * UDP checksums or a segment above the path MTU) is cut by portsock, as
