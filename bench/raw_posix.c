@@ -184,11 +184,10 @@ int raw_has_mmsg(void)
     return 1;
 }
 
-int raw_sendmmsg(ps_socket_t s, void *const *bufs, size_t len, size_t n,
-                 const ps_addr *to)
+/* n (at most 64) headers of one buffer each, of len bytes. */
+static unsigned fill_mmsg(struct mmsghdr *mm, struct iovec *iov,
+                          void *const *bufs, size_t len, size_t n)
 {
-    struct mmsghdr mm[64];
-    struct iovec iov[64];
     if (n > 64)
         n = 64;
     memset(mm, 0, n * sizeof *mm);
@@ -197,10 +196,21 @@ int raw_sendmmsg(ps_socket_t s, void *const *bufs, size_t len, size_t n,
         iov[i].iov_len = len;
         mm[i].msg_hdr.msg_iov = &iov[i];
         mm[i].msg_hdr.msg_iovlen = 1;
+    }
+    return (unsigned)n;
+}
+
+int raw_sendmmsg(ps_socket_t s, void *const *bufs, size_t len, size_t n,
+                 const ps_addr *to)
+{
+    struct mmsghdr mm[64];
+    struct iovec iov[64];
+    unsigned k = fill_mmsg(mm, iov, bufs, len, n);
+    for (unsigned i = 0; i < k; i++) {
         mm[i].msg_hdr.msg_name = (void *)(uintptr_t)to->storage.bytes;
         mm[i].msg_hdr.msg_namelen = (socklen_t)to->len;
     }
-    return sendmmsg(s, mm, (unsigned)n, MSG_NOSIGNAL);
+    return sendmmsg(s, mm, k, MSG_NOSIGNAL);
 }
 
 int raw_recvmmsg(ps_socket_t s, void *const *bufs, size_t cap, size_t n,
@@ -209,31 +219,15 @@ int raw_recvmmsg(ps_socket_t s, void *const *bufs, size_t cap, size_t n,
     struct mmsghdr mm[64];
     struct iovec iov[64];
     struct sockaddr_storage from[64];
-    if (n > 64)
-        n = 64;
-    memset(mm, 0, n * sizeof *mm);
-    for (size_t i = 0; i < n; i++) {
-        iov[i].iov_base = bufs[i];
-        iov[i].iov_len = cap;
-        mm[i].msg_hdr.msg_iov = &iov[i];
-        mm[i].msg_hdr.msg_iovlen = 1;
+    unsigned k = fill_mmsg(mm, iov, bufs, cap, n);
+    for (unsigned i = 0; i < k; i++) {
         mm[i].msg_hdr.msg_name = &from[i];
         mm[i].msg_hdr.msg_namelen = sizeof from[i];
     }
-    int r = recvmmsg(s, mm, (unsigned)n, MSG_WAITFORONE, NULL);
+    int r = recvmmsg(s, mm, k, MSG_WAITFORONE, NULL);
     for (int i = 0; i < r; i++)
         lens[i] = mm[i].msg_len;
     return r;
-}
-
-int raw_set_rcvbuf(ps_socket_t s, int bytes)
-{
-    int v = 0;
-    socklen_t len = sizeof v;
-    /* Past net.core.rmem_max only as root (CAP_NET_ADMIN): else capped. */
-    if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
-        (void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
-    return getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len) == 0 ? v : -1;
 }
 #else
 int raw_has_mmsg(void)
@@ -254,15 +248,19 @@ int raw_recvmmsg(ps_socket_t s, void *const *bufs, size_t cap, size_t n,
     (void)s, (void)bufs, (void)cap, (void)n, (void)lens;
     return -1;
 }
+#endif
 
 int raw_set_rcvbuf(ps_socket_t s, int bytes)
 {
     int v = 0;
     socklen_t len = sizeof v;
-    (void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    /* Past net.core.rmem_max only as root (CAP_NET_ADMIN): else capped. */
+#ifdef SO_RCVBUFFORCE
+    if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+#endif
+        (void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
     return getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len) == 0 ? v : -1;
 }
-#endif
 
 int64_t raw_thread_cpu_ns(void)
 {

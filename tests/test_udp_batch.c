@@ -585,6 +585,23 @@ static unsigned expected_send_offload(void)
     return plain_forced() || !pst_is_linux() ? 0u : PS_UDP_OFFLOAD_SEND;
 }
 
+/* The segmented sends' set-up: a sender a that asked for send
+ * segmentation (what it got is returned), a receiver b, and data: LEN
+ * bytes, datagram i of SEG bytes (the last shorter) holding byte_of(i, j). */
+enum { SEG = 100, LEN = 955 };
+
+static unsigned segment_pair(ps_socket_t *a, ps_socket_t *b,
+                             unsigned char *data)
+{
+    unsigned got_flags = 99;
+    OK(ps_udp_open(a, "127.0.0.1", "0"));
+    OK(ps_udp_open(b, "127.0.0.1", "0"));
+    OK(ps_udp_offload(*a, PS_UDP_OFFLOAD_SEND, &got_flags));
+    for (size_t i = 0; i < LEN; i++)
+        data[i] = byte_of(i / SEG, i % SEG);
+    return got_flags;
+}
+
 /* One message of 10 segments arrives as 10 datagrams at a plain receiver,
  * cut by the system (UDP_SEGMENT) or, without it, by portsock. */
 Test(udp_batch, segmented_send_arrives_as_datagrams, .timeout = 30)
@@ -593,17 +610,11 @@ Test(udp_batch, segmented_send_arrives_as_datagrams, .timeout = 30)
         cr_skip_test(QEMU_BE_REASON);
         return;
     }
-    enum { SEG = 100, LEN = 955 };
     ps_socket_t a, b;
     unsigned char data[LEN], buf[2000];
-    unsigned got_flags = 99;
     size_t done = 0, got = 0;
-    OK(ps_udp_open(&a, "127.0.0.1", "0"));
-    OK(ps_udp_open(&b, "127.0.0.1", "0"));
-    OK(ps_udp_offload(a, PS_UDP_OFFLOAD_SEND, &got_flags));
+    unsigned got_flags = segment_pair(&a, &b, data);
     cr_assert_eq(got_flags, expected_send_offload(), "offload %u", got_flags);
-    for (size_t i = 0; i < LEN; i++)
-        data[i] = byte_of(i / SEG, i % SEG);
     ps_udp_msg m[2];
     memset(m, 0, sizeof m);
     m[0].buf = data;
@@ -675,14 +686,10 @@ Test(udp_batch, local_port_zero_or_own, .timeout = 20)
  * the header says: SO_NO_CHECK makes the kernel refuse it here. */
 Test(udp_batch, refused_segmentation_cut_by_portsock, .timeout = 30)
 {
-    enum { SEG = 100, LEN = 955 };
     ps_socket_t a, b;
     unsigned char data[LEN], buf[2000];
-    unsigned got_flags = 0;
     size_t done = 0, got = 0;
-    OK(ps_udp_open(&a, "127.0.0.1", "0"));
-    OK(ps_udp_open(&b, "127.0.0.1", "0"));
-    OK(ps_udp_offload(a, PS_UDP_OFFLOAD_SEND, &got_flags));
+    unsigned got_flags = segment_pair(&a, &b, data);
     if (!(got_flags & PS_UDP_OFFLOAD_SEND) || pst_udp_no_checksum(a) != 0) {
         ps_close(a);
         ps_close(b);
@@ -690,8 +697,6 @@ Test(udp_batch, refused_segmentation_cut_by_portsock, .timeout = 30)
                      "system refuse it");
         return;
     }
-    for (size_t i = 0; i < LEN; i++)
-        data[i] = byte_of(i / SEG, i % SEG);
     ps_udp_msg m[3];
     memset(m, 0, sizeof m);
     m[0].buf = "before";
@@ -726,7 +731,6 @@ Test(udp_batch, coalesced_receive_keeps_boundaries, .timeout = 30)
         cr_skip_test(QEMU_BE_REASON);
         return;
     }
-    enum { SEG = 100, LEN = 955 };
     ps_socket_t a, b;
     unsigned char data[LEN];
     got_dgram got[11];
