@@ -50,6 +50,28 @@ int raw_cpus_allowed(void);
  * pins). */
 int raw_pin_thread(int slot);
 
+/* UDP, for bench_udp: the plain calls (blocking), the sender's address
+ * discarded as ps_recvfrom's caller would keep it. -1 on error. */
+long raw_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to);
+long raw_recvfrom(ps_socket_t s, void *buf, size_t cap);
+/* Linux sendmmsg / recvmmsg of n (at most 64) datagrams: bufs[i] holds
+ * len bytes (send) or has room for cap (receive, which waits for the
+ * first only and writes each length to lens[i]). How many moved, -1 on
+ * error; raw_has_mmsg() is 0 where the system has neither (then both
+ * return -1). */
+int raw_has_mmsg(void);
+int raw_sendmmsg(ps_socket_t s, void *const *bufs, size_t len, size_t n,
+                 const ps_addr *to);
+int raw_recvmmsg(ps_socket_t s, void *const *bufs, size_t cap, size_t n,
+                 size_t *lens);
+/* Sets the receive buffer to bytes, past the system's limit where the
+ * process may (Linux SO_RCVBUFFORCE as root); returns the size then in
+ * effect as the system reports it, -1 when unreadable. */
+int raw_set_rcvbuf(ps_socket_t s, int bytes);
+/* The calling thread's CPU time (user + system), nanoseconds; -1 when
+ * unknown. */
+int64_t raw_thread_cpu_ns(void);
+
 /* Sleeps about ms milliseconds. */
 void raw_sleep_ms(int ms);
 

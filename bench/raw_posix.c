@@ -164,6 +164,112 @@ int raw_resolve_text(const char *host, char *buf, size_t cap)
     return 0;
 }
 
+long raw_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to)
+{
+    return (long)sendto(s, buf, len, MSG_NOSIGNAL,
+                        (const struct sockaddr *)(const void *)to->storage.bytes,
+                        (socklen_t)to->len);
+}
+
+long raw_recvfrom(ps_socket_t s, void *buf, size_t cap)
+{
+    struct sockaddr_storage from;
+    socklen_t len = sizeof from;
+    return (long)recvfrom(s, buf, cap, 0, (struct sockaddr *)&from, &len);
+}
+
+#ifdef __linux__
+int raw_has_mmsg(void)
+{
+    return 1;
+}
+
+/* n (at most 64) headers of one buffer each, of len bytes. */
+static unsigned fill_mmsg(struct mmsghdr *mm, struct iovec *iov,
+                          void *const *bufs, size_t len, size_t n)
+{
+    if (n > 64)
+        n = 64;
+    memset(mm, 0, n * sizeof *mm);
+    for (size_t i = 0; i < n; i++) {
+        iov[i].iov_base = bufs[i];
+        iov[i].iov_len = len;
+        mm[i].msg_hdr.msg_iov = &iov[i];
+        mm[i].msg_hdr.msg_iovlen = 1;
+    }
+    return (unsigned)n;
+}
+
+int raw_sendmmsg(ps_socket_t s, void *const *bufs, size_t len, size_t n,
+                 const ps_addr *to)
+{
+    struct mmsghdr mm[64];
+    struct iovec iov[64];
+    unsigned k = fill_mmsg(mm, iov, bufs, len, n);
+    for (unsigned i = 0; i < k; i++) {
+        mm[i].msg_hdr.msg_name = (void *)(uintptr_t)to->storage.bytes;
+        mm[i].msg_hdr.msg_namelen = (socklen_t)to->len;
+    }
+    return sendmmsg(s, mm, k, MSG_NOSIGNAL);
+}
+
+int raw_recvmmsg(ps_socket_t s, void *const *bufs, size_t cap, size_t n,
+                 size_t *lens)
+{
+    struct mmsghdr mm[64];
+    struct iovec iov[64];
+    struct sockaddr_storage from[64];
+    unsigned k = fill_mmsg(mm, iov, bufs, cap, n);
+    for (unsigned i = 0; i < k; i++) {
+        mm[i].msg_hdr.msg_name = &from[i];
+        mm[i].msg_hdr.msg_namelen = sizeof from[i];
+    }
+    int r = recvmmsg(s, mm, k, MSG_WAITFORONE, NULL);
+    for (int i = 0; i < r; i++)
+        lens[i] = mm[i].msg_len;
+    return r;
+}
+#else
+int raw_has_mmsg(void)
+{
+    return 0;
+}
+
+int raw_sendmmsg(ps_socket_t s, void *const *bufs, size_t len, size_t n,
+                 const ps_addr *to)
+{
+    (void)s, (void)bufs, (void)len, (void)n, (void)to;
+    return -1;
+}
+
+int raw_recvmmsg(ps_socket_t s, void *const *bufs, size_t cap, size_t n,
+                 size_t *lens)
+{
+    (void)s, (void)bufs, (void)cap, (void)n, (void)lens;
+    return -1;
+}
+#endif
+
+int raw_set_rcvbuf(ps_socket_t s, int bytes)
+{
+    int v = 0;
+    socklen_t len = sizeof v;
+    /* Past net.core.rmem_max only as root (CAP_NET_ADMIN): else capped. */
+#ifdef SO_RCVBUFFORCE
+    if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+#endif
+        (void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    return getsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, &len) == 0 ? v : -1;
+}
+
+int64_t raw_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 void raw_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

@@ -37,6 +37,60 @@ int raw_wait_readable(const ps_socket_t *socks, size_t n, int timeout_ms)
     return r;
 }
 
+long raw_sendto(ps_socket_t s, const void *buf, size_t len, const ps_addr *to)
+{
+    return sendto((SOCKET)s, buf, (int)len, 0,
+                  (const struct sockaddr *)(const void *)to->storage.bytes,
+                  (int)to->len);
+}
+
+long raw_recvfrom(ps_socket_t s, void *buf, size_t cap)
+{
+    struct sockaddr_storage from;
+    int len = sizeof from;
+    return recvfrom((SOCKET)s, buf, (int)cap, 0, (struct sockaddr *)&from, &len);
+}
+
+/* Winsock has no sendmmsg / recvmmsg. */
+int raw_has_mmsg(void)
+{
+    return 0;
+}
+
+int raw_sendmmsg(ps_socket_t s, void *const *bufs, size_t len, size_t n,
+                 const ps_addr *to)
+{
+    (void)s, (void)bufs, (void)len, (void)n, (void)to;
+    return -1;
+}
+
+int raw_recvmmsg(ps_socket_t s, void *const *bufs, size_t cap, size_t n,
+                 size_t *lens)
+{
+    (void)s, (void)bufs, (void)cap, (void)n, (void)lens;
+    return -1;
+}
+
+int raw_set_rcvbuf(ps_socket_t s, int bytes)
+{
+    int v = 0, len = sizeof v;
+    (void)setsockopt((SOCKET)s, SOL_SOCKET, SO_RCVBUF, (const char *)&bytes,
+                     sizeof bytes);
+    return getsockopt((SOCKET)s, SOL_SOCKET, SO_RCVBUF, (char *)&v, &len) == 0
+               ? v
+               : -1;
+}
+
+int64_t raw_thread_cpu_ns(void)
+{
+    FILETIME c, e, k, u;
+    if (!GetThreadTimes(GetCurrentThread(), &c, &e, &k, &u))
+        return -1;
+    uint64_t kt = ((uint64_t)k.dwHighDateTime << 32) | k.dwLowDateTime;
+    uint64_t ut = ((uint64_t)u.dwHighDateTime << 32) | u.dwLowDateTime;
+    return (int64_t)(kt + ut) * 100; /* 100 ns units */
+}
+
 int64_t raw_now_ns(void)
 {
     static LARGE_INTEGER freq;

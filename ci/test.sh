@@ -124,6 +124,10 @@ bench_chat="chat_loadgen"
 # against raw OpenSSL and the TLS echo at 1,000 connections against
 # libevent's bufferevent_openssl (libevent_openssl, from libevent-dev).
 bench_tls="bench_tls echo_ps_poller_tls loadgen_tls bench_tls_server"
+# UDP at line rate (issue 19): bench_udp --quick, natively (with libuv as
+# the peer where found) and the MinGW build under Wine (the fallback
+# against plain ps_sendto), about 15 s and 25 s.
+bench_udp="bench_udp"
 
 # apt_add WHAT PACKAGE...: a leg's own dependencies, installed when the leg
 # finds them missing (after an index update if the first try fails).
@@ -207,7 +211,7 @@ run_bench() {
     mkdir -p build
     : >"$log"
     bench_install >>"$log" 2>&1 || echo "libuv/libevent could not be installed: left out" | tee -a "$log"
-    native="$bench_programs $bench_native"
+    native="$bench_programs $bench_native $bench_udp"
     native="$native $bench_chat"
     [ -f examples/chat_server.c ] && native="$native chat_server"
     pkg-config --exists libuv 2>/dev/null && native="$native echo_libuv chat_libuv"
@@ -227,6 +231,8 @@ run_bench() {
         # Timers against libuv and libevent, a few seconds.
         echo "-- bench_timers --quick (build/release)" | tee -a "$log"
         timeout 120 build/release/bench/bench_timers --quick 2>&1 | tee -a "$log" || ok=0
+        echo "-- bench_udp --quick (build/release)" | tee -a "$log"
+        timeout 120 build/release/bench/bench_udp --quick 2>&1 | tee -a "$log" || ok=0
         echo "-- run_echo.py (build/release)" | tee -a "$log"
         timeout 900 python3 bench/run_echo.py --bindir build/release/bench \
             --secs "$bench_echo_secs" --rounds 3 2>&1 | tee -a "$log" || ok=0
@@ -252,7 +258,7 @@ run_bench() {
     if { cmake -S . -B "$wdir" -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-x86_64.cmake \
             -DCMAKE_BUILD_TYPE=Release -DPS_WERROR=ON -DPS_BUILD_TESTS=OFF \
             -DPS_BUILD_EXAMPLES=OFF -DPS_INSTALL=OFF &&
-         cmake --build "$wdir" -j 2 --target $bench_programs $bench_windows; } >>"$log" 2>&1; then
+         cmake --build "$wdir" -j 2 --target $bench_programs $bench_windows $bench_udp; } >>"$log" 2>&1; then
         wine=$(sed -n 's/^PS_WINE:FILEPATH=//p' "$wdir/CMakeCache.txt")
         if [ -z "$wine" ] || [ ! -x "$wine" ]; then
             echo "no Wine found: the Windows benchmarks were built, not run" | tee -a "$log"
@@ -265,6 +271,9 @@ run_bench() {
                 run_bench_one "$wdir" "$prog" env WINEDEBUG=-all \
                     WINEPREFIX="$(pwd)/$wdir/wineprefix" "$wine" 2>&1 | tee -a "$log" || ok=0
             done
+            echo "-- bench_udp --quick ($wdir under Wine)" | tee -a "$log"
+            timeout 180 env WINEDEBUG=-all WINEPREFIX="$(pwd)/$wdir/wineprefix" \
+                "$wine" "$wdir/bench/bench_udp.exe" --quick 2>&1 | tee -a "$log" || ok=0
             # The Windows echo servers against the native load generator.
             if [ -x build/release/bench/loadgen ]; then
                 echo "-- run_echo.py ($wdir under Wine)" | tee -a "$log"

@@ -1331,10 +1331,44 @@ static int same_addr(const ps_addr *x, const ps_addr *y)
            ps_addr_format(y, b, sizeof b) == 0 && strcmp(a, b) == 0;
 }
 
+/* Datagrams taken by one receive call. Measured with 300,000 1,200-byte
+ * datagrams flooded into psnc -u -l > file (Linux, Release, 2 shared
+ * cores, 7 runs each): one ps_recvfrom per wake-up cost 5.4-7.2 us of
+ * psnc's CPU a datagram and it wrote 66-97% of them; batches of 16
+ * (recvmmsg) 4.3-5.2 us and 87-99.5% (the write to standard output, one a
+ * datagram, is most of what is left). The send side stays one datagram
+ * per read of standard input: each read is a datagram by definition, and
+ * taking more reads before sending would need another wait per chunk, so
+ * nothing would be saved but the send calls of an interactive tool. */
+#define RECV_BATCH 16
+
+/* One received datagram: learns or checks the peer, writes it out.
+ * 1 when written, 0 when dropped (another sender), or a PS_E* code from
+ * writing standard output. */
+static int take_datagram(const ps_udp_msg *m, ps_addr *peer, int *have_peer,
+                         const struct options *o)
+{
+    if (m->truncated)
+        warn("datagram truncated", PS_EMSGSIZE);
+    if (!*have_peer || (o->keep && !same_addr(&m->peer, peer))) {
+        /* -k: replies go to the latest sender. */
+        *peer = m->peer;
+        *have_peer = 1;
+        note(o->verbose, "peer", &m->peer);
+    } else if (!same_addr(&m->peer, peer)) {
+        note(o->verbose, "dropped a datagram from", &m->peer);
+        return 0;
+    }
+    int r = write_stdout(m->buf, m->len);
+    return r != 0 ? r : 1;
+}
+
 static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
                        const struct options *o)
 {
-    static unsigned char buf[DGRAM_MAX];
+    static unsigned char buf[CHUNK];
+    static unsigned char rbuf[RECV_BATCH][DGRAM_MAX];
+    static ps_udp_msg msgs[RECV_BATCH];
     int moved = 0;
     int64_t quit_at = -1;
     ps_pollitem items[2];
@@ -1378,9 +1412,21 @@ static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
             }
         }
         if (si->revents) {
-            ps_addr from;
+            /* What is queued in one call (one select and one system call
+             * for up to RECV_BATCH datagrams, where the system batches). */
             size_t got = 0;
-            r = ps_recvfrom(s, buf, sizeof buf, &got, &from, 0);
+            for (size_t i = 0; i < RECV_BATCH; i++) {
+                memset(&msgs[i], 0, sizeof msgs[i]);
+                msgs[i].buf = rbuf[i];
+                msgs[i].len = sizeof rbuf[i];
+            }
+            r = ps_udp_recvmsgs(s, msgs, RECV_BATCH, &got, 0);
+            for (size_t i = 0; i < got; i++) {
+                int w = take_datagram(&msgs[i], peer, &have_peer, o);
+                if (w < 0)
+                    return stdio_fail("writing standard output failed", w);
+                moved |= w;
+            }
             if (r == PS_EWOULDBLOCK)
                 continue;
             if (r == PS_ECONNREFUSED || r == PS_ECONNRESET) {
@@ -1388,23 +1434,8 @@ static int udp_session(ps_socket_t s, ps_addr *peer, int have_peer,
                 warn("peer not listening", r);
                 continue;
             }
-            if (r != 0 && r != PS_EMSGSIZE)
-                return fail("receive", r);
-            if (r == PS_EMSGSIZE)
-                warn("datagram truncated", r);
-            if (!have_peer || (o->keep && !same_addr(&from, peer))) {
-                /* -k: replies go to the latest sender. */
-                *peer = from;
-                have_peer = 1;
-                note(o->verbose, "peer", &from);
-            } else if (!same_addr(&from, peer)) {
-                note(o->verbose, "dropped a datagram from", &from);
-                continue;
-            }
-            moved = 1;
-            r = write_stdout(buf, got);
             if (r != 0)
-                return stdio_fail("writing standard output failed", r);
+                return fail("receive", r);
         }
     }
 }

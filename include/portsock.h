@@ -624,8 +624,9 @@ PS_API int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
  * then fill what the direction needs.
  *
  * A send reads buf, len, peer (len 0: the connected peer), local (len 0:
- * the system's choice of source address; else its IP is the source and
- * its port is ignored), ifindex (0: the system's choice; else the
+ * the system's choice of source address; else its IP is the source, and
+ * its port must be 0, meaning the socket's own, or the socket's own port:
+ * a datagram cannot leave from another; see ps_udp_sendmsgs), ifindex (0: the system's choice; else the
  * interface to leave by), ecn (0: the socket's own TOS / traffic class;
  * 1..3: those ECN bits, with DSCP 0) and segment_size (below).
  *
@@ -644,7 +645,12 @@ PS_API int ps_recvfrom(ps_socket_t s, void *buf, size_t cap, size_t *got,
  * shorter (so len / segment_size rounded up of them), all to the same
  * peer: with send segmentation (PS_UDP_OFFLOAD_SEND, see ps_udp_offload)
  * the system cuts them, in one call for the message, else portsock sends
- * them one by one.
+ * them one by one. Where the system refuses to cut a message it was
+ * offered (Linux: EIO when the route's device cannot checksum or segment
+ * it; EINVAL for a socket with SO_NO_CHECK or a segment above the path
+ * MTU), portsock sends that message, and the later segmented ones of the
+ * same call, one by one as well: no error comes of the refusal itself,
+ * and an error is then that of one datagram.
  *
  * segment_size, receive: 0 for one datagram. Nonzero only on a socket
  * with receive coalescing on (PS_UDP_OFFLOAD_RECV): the system joined
@@ -695,7 +701,8 @@ enum {
  * call, after the check of s. Errors: PS_EINVAL before anything is sent for msgs NULL with
  * n > 0, a message with buf NULL and len > 0, a peer that is neither
  * empty nor an address (as ps_sendto), a local that is neither empty nor
- * an IP address, an ecn above 3; PS_EMSGSIZE (len or a segment above what
+ * an IP address, or whose port is neither 0 nor the socket's own (an
+ * unbound socket has none yet), an ecn above 3; PS_EMSGSIZE (len or a segment above what
  * one datagram holds: reported when that message is reached); and those
  * of ps_sendto. An IPv4 peer of a dual-stack socket is mapped where the
  * system needs it, as by ps_sendto. The local source address is honoured

@@ -12,9 +12,13 @@
 /* Read once per process: 0 not yet, 1 batching, 2 forced fallback. */
 static volatile long plain_state;
 /* Whether the system cuts segmented sends, probed on the first socket
- * that needs to know: 0 not yet, 1 yes, 2 no. A property of the system,
- * not of one socket (Linux 4.18 and later; Windows where
- * UDP_SEND_MSG_SIZE is accepted). */
+ * that needs to know: 0 not yet, 1 yes, 2 no. Once per process, not per
+ * socket: the probe asks whether the kernel knows the option (Linux 4.18,
+ * both IP families in the same release; Windows where UDP_SEND_MSG_SIZE
+ * is accepted), which no socket of a process can answer differently.
+ * What does differ per socket and route (a device that cannot checksum or
+ * segment, SO_NO_CHECK, a segment above the path MTU) no probe can see:
+ * the send itself is refused, and send_attempt cuts that message instead. */
 static volatile long seg_state;
 
 /* PORTSOCK_UDP_PLAIN=1: one datagram per system call, no offload. Tests
@@ -57,6 +61,30 @@ static int check_send_msg(const ps_udp_msg *m)
     return 0;
 }
 
+/* A local address picks the source IP only: a datagram always leaves
+ * from the socket's own port. Port 0 means that port; the port itself is
+ * accepted; any other cannot be honoured (PS_EINVAL, nothing sent). The
+ * socket's name is read only when some message names a port. */
+static int check_local_ports(ps_socket_t s, const ps_udp_msg *msgs, size_t n)
+{
+    int own = -1;
+    for (size_t i = 0; i < n; i++) {
+        int port = msgs[i].local.len != 0 ? ps_addr_port(&msgs[i].local) : 0;
+        if (port <= 0)
+            continue;
+        if (own < 0) {
+            ps_addr me;
+            int r = ps_local_addr(s, &me);
+            if (r != 0)
+                return r;
+            own = ps_addr_port(&me);
+        }
+        if (port != own)
+            return PS_EINVAL;
+    }
+    return 0;
+}
+
 typedef struct send_ctx {
     ps_socket_t s;
     const ps_udp_msg *msgs;
@@ -66,6 +94,7 @@ typedef struct send_ctx {
     size_t moved;   /* messages the last attempt finished */
     int flags;      /* PS__UDP_* */
     int map_tried;
+    int seg_refused; /* the system refused to cut a message in this call */
 } send_ctx;
 
 /* Whether common code must cut m into datagrams itself. */
@@ -73,7 +102,7 @@ static int needs_cut(const send_ctx *c, const ps_udp_msg *m)
 {
     if (m->segment_size == 0 || m->segment_size >= m->len)
         return 0;
-    if (c->flags & PS__UDP_PLAIN)
+    if ((c->flags & PS__UDP_PLAIN) || c->seg_refused)
         return 1;
     if (m->len > PS__UDP_SEG_MAX_LEN ||
         (m->len - 1) / m->segment_size + 1 > PS__UDP_SEG_MAX)
@@ -97,6 +126,20 @@ static int send_some(send_ctx *c, const ps_udp_msg *m, size_t k, size_t *done,
         }
     }
     return r;
+}
+
+/* Whether r, from a send that started with m, is the system refusing to
+ * cut m: Linux gives EIO (PS_EUNKNOWN) when the route's device cannot
+ * checksum or segment it, EINVAL for a socket without UDP checksums
+ * (SO_NO_CHECK) or a segment longer than the path MTU, EMSGSIZE for a
+ * message it will not take whole. Cut by portsock instead, each datagram
+ * meets the system on its own: a real error is then reported for it. */
+static int refused_cut(const ps_udp_msg *m, int r)
+{
+    if (m->segment_size == 0 || m->segment_size >= m->len)
+        return 0;
+    return r == PS_EUNKNOWN || r == PS_EINVAL || r == PS_EMSGSIZE ||
+           r == PS_ENOTSUP;
 }
 
 static int send_attempt(void *ctx, int how)
@@ -133,8 +176,16 @@ static int send_attempt(void *ctx, int how)
            !needs_cut(c, &c->msgs[c->i + run]) &&
            c->msgs[c->i + run].len <= (size_t)INT_MAX)
         run++;
+    int saved = ps_native_error();
     r = send_some(c, m, run, &k, how);
     c->moved = k;
+    if (r != 0 && refused_cut(m, r)) {
+        /* The rest of this call's segmented messages are cut here too:
+         * they likely take the same route. The next call asks again. */
+        c->seg_refused = 1;
+        ps__keep_native(0, saved);
+        return send_attempt(ctx, how);
+    }
     return r;
 }
 
@@ -153,6 +204,8 @@ int ps_udp_sendmsgs(ps_socket_t s, const ps_udp_msg *msgs, size_t n,
         return r;
     if (n == 0)
         return ps__socket_probe(s); /* no call to notice a non-socket */
+    if ((r = check_local_ports(s, msgs, n)) != 0)
+        return r;
     send_ctx c;
     memset(&c, 0, sizeof c);
     c.s = s;

@@ -585,6 +585,23 @@ static unsigned expected_send_offload(void)
     return plain_forced() || !pst_is_linux() ? 0u : PS_UDP_OFFLOAD_SEND;
 }
 
+/* The segmented sends' set-up: a sender a that asked for send
+ * segmentation (what it got is returned), a receiver b, and data: LEN
+ * bytes, datagram i of SEG bytes (the last shorter) holding byte_of(i, j). */
+enum { SEG = 100, LEN = 955 };
+
+static unsigned segment_pair(ps_socket_t *a, ps_socket_t *b,
+                             unsigned char *data)
+{
+    unsigned got_flags = 99;
+    OK(ps_udp_open(a, "127.0.0.1", "0"));
+    OK(ps_udp_open(b, "127.0.0.1", "0"));
+    OK(ps_udp_offload(*a, PS_UDP_OFFLOAD_SEND, &got_flags));
+    for (size_t i = 0; i < LEN; i++)
+        data[i] = byte_of(i / SEG, i % SEG);
+    return got_flags;
+}
+
 /* One message of 10 segments arrives as 10 datagrams at a plain receiver,
  * cut by the system (UDP_SEGMENT) or, without it, by portsock. */
 Test(udp_batch, segmented_send_arrives_as_datagrams, .timeout = 30)
@@ -593,17 +610,11 @@ Test(udp_batch, segmented_send_arrives_as_datagrams, .timeout = 30)
         cr_skip_test(QEMU_BE_REASON);
         return;
     }
-    enum { SEG = 100, LEN = 955 };
     ps_socket_t a, b;
     unsigned char data[LEN], buf[2000];
-    unsigned got_flags = 99;
     size_t done = 0, got = 0;
-    OK(ps_udp_open(&a, "127.0.0.1", "0"));
-    OK(ps_udp_open(&b, "127.0.0.1", "0"));
-    OK(ps_udp_offload(a, PS_UDP_OFFLOAD_SEND, &got_flags));
+    unsigned got_flags = segment_pair(&a, &b, data);
     cr_assert_eq(got_flags, expected_send_offload(), "offload %u", got_flags);
-    for (size_t i = 0; i < LEN; i++)
-        data[i] = byte_of(i / SEG, i % SEG);
     ps_udp_msg m[2];
     memset(m, 0, sizeof m);
     m[0].buf = data;
@@ -627,6 +638,90 @@ Test(udp_batch, segmented_send_arrives_as_datagrams, .timeout = 30)
     ps_close(b);
 }
 
+/* A message's local address chooses the source IP; the port is always the
+ * socket's: port 0 means that one, the socket's own port is accepted, and
+ * any other is PS_EINVAL before anything is sent (it cannot be honoured). */
+Test(udp_batch, local_port_zero_or_own, .timeout = 20)
+{
+    ps_socket_t a, b;
+    unsigned char buf[16];
+    size_t done = 9, got = 0;
+    char text[PS_ADDRSTRLEN + 8];
+    ps_addr from;
+    OK(ps_udp_open(&a, "127.0.0.1", "0"));
+    OK(ps_udp_open(&b, "127.0.0.1", "0"));
+    ps_udp_msg m[2];
+    memset(m, 0, sizeof m);
+    m[0].buf = "zero";
+    m[0].len = 4;
+    m[0].peer = address_of(b);
+    m[0].local = parsed("127.0.0.1:0");
+    m[1] = m[0];
+    m[1].buf = "own!";
+    snprintf(text, sizeof text, "127.0.0.1:%d", pst_local_port(a));
+    m[1].local = parsed(text);
+    OK(ps_udp_sendmsgs(a, m, 2, &done, 2000));
+    cr_assert_eq(done, 2u);
+    for (int i = 0; i < 2; i++) {
+        memset(&from, 0, sizeof from);
+        OK(ps_recvfrom(b, buf, sizeof buf, &got, &from, 3000));
+        cr_assert_eq(got, 4u);
+        cr_assert_eq(memcmp(buf, i == 0 ? "zero" : "own!", 4), 0);
+        cr_assert_eq(ps_addr_port(&from), pst_local_port(a));
+    }
+    /* Another port: refused, nothing sent, not even the good first one. */
+    snprintf(text, sizeof text, "127.0.0.1:%d", pst_local_port(b));
+    m[1].local = parsed(text);
+    done = 9;
+    RC_IS(ps_udp_sendmsgs(a, m, 2, &done, 2000), PS_EINVAL);
+    cr_assert_eq(done, 0u);
+    RC_IS(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 200), PS_ETIMEDOUT);
+    ps_close(a);
+    ps_close(b);
+}
+
+/* A segmented message the system refuses to cut (Linux: EIO from a
+ * device that cannot checksum or segment it, EINVAL for a socket without
+ * UDP checksums or a segment above the path MTU) is cut by portsock, as
+ * the header says: SO_NO_CHECK makes the kernel refuse it here. */
+Test(udp_batch, refused_segmentation_cut_by_portsock, .timeout = 30)
+{
+    ps_socket_t a, b;
+    unsigned char data[LEN], buf[2000];
+    size_t done = 0, got = 0;
+    unsigned got_flags = segment_pair(&a, &b, data);
+    if (!(got_flags & PS_UDP_OFFLOAD_SEND) || pst_udp_no_checksum(a) != 0) {
+        ps_close(a);
+        ps_close(b);
+        cr_skip_test("no send segmentation, or no SO_NO_CHECK to make the "
+                     "system refuse it");
+        return;
+    }
+    ps_udp_msg m[3];
+    memset(m, 0, sizeof m);
+    m[0].buf = "before";
+    m[0].len = 6;
+    m[1].buf = data;
+    m[1].len = LEN;
+    m[1].segment_size = SEG;
+    m[2] = m[1];
+    for (size_t i = 0; i < 3; i++)
+        m[i].peer = address_of(b);
+    RC_IS(ps_udp_sendmsgs(a, m, 3, &done, 2000), 0);
+    cr_assert_eq(done, 3u);
+    OK(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 3000));
+    cr_assert_eq(got, 6u, "the message before the segments");
+    for (size_t k = 0; k < 20; k++) {
+        size_t i = k % 10;
+        OK(ps_recvfrom(b, buf, sizeof buf, &got, NULL, 3000));
+        cr_assert_eq(got, i < 9 ? (size_t)SEG : (size_t)(LEN - 9 * SEG),
+                     "datagram %zu: %zu bytes", k, got);
+        check_bytes(buf, i, got);
+    }
+    ps_close(a);
+    ps_close(b);
+}
+
 /* Receive coalescing: the receiver sees the segment size and every
  * datagram boundary. Where the system does not coalesce (or the fallback
  * is forced) the same datagrams arrive one by one. */
@@ -636,7 +731,6 @@ Test(udp_batch, coalesced_receive_keeps_boundaries, .timeout = 30)
         cr_skip_test(QEMU_BE_REASON);
         return;
     }
-    enum { SEG = 100, LEN = 955 };
     ps_socket_t a, b;
     unsigned char data[LEN];
     got_dgram got[11];

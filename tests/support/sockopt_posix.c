@@ -77,3 +77,14 @@ int pst_force_rcvbuf(ps_socket_t s, int bytes)
         return -1;
     return v;
 }
+
+int pst_udp_no_checksum(ps_socket_t s)
+{
+#ifdef SO_NO_CHECK
+    int on = 1;
+    return setsockopt(s, SOL_SOCKET, SO_NO_CHECK, &on, sizeof on) == 0 ? 0 : -1;
+#else
+    (void)s;
+    return -1;
+#endif
+}

@@ -25,4 +25,9 @@ const char *pst_loopback_ifname(void);
  * size the system reports afterwards (Linux: twice what was set), or -1. */
 int pst_force_rcvbuf(ps_socket_t s, int bytes);
 
+/* Turns off the UDP checksum of s's sends (Linux SO_NO_CHECK), which
+ * makes the kernel refuse a UDP_SEGMENT send (EINVAL) as a device that
+ * cannot checksum does (EIO): 0, or -1 where there is no such option. */
+int pst_udp_no_checksum(ps_socket_t s);
+
 #endif

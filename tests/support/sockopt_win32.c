@@ -62,3 +62,9 @@ int pst_force_rcvbuf(ps_socket_t s, int bytes)
         return -1;
     return v;
 }
+
+int pst_udp_no_checksum(ps_socket_t s)
+{
+    (void)s;
+    return -1;
+}
