@@ -21,8 +21,14 @@ typedef struct job {
      * touches `wake` and ends on its own. */
     ps__latch *claim;
     ps__latch *done; /* set by the helper after result, native and sock */
-    char *host;
-    char *port; /* NULL stays NULL ("unix:" hosts) */
+    /* ps__resolve_begin's outcome, from ps_connector_start: an error, the
+     * addresses, or a lookup running on a helper of its own, started before
+     * this job's helper so that neither waits for the other to wake. */
+    int begun;
+    int begun_native;
+    ps_addr *addrs;
+    size_t naddrs;
+    ps__lookup *lookup;
     ps__deadline d;
     ps_socket_t wake; /* the helper's end of the pair (the connector's) */
     int result;
@@ -42,8 +48,10 @@ struct ps_connector {
 
 static void job_free(job *j)
 {
-    free(j->host);
-    free(j->port);
+    if (j->lookup)
+        ps__lookup_abandon(j->lookup);
+    if (j->addrs)
+        ps__free_addrs(j->addrs);
     free(j);
 }
 
@@ -65,8 +73,7 @@ static job *job_new(const char *host, const char *port, int timeout_ms,
     j->sock = PS_INVALID_SOCKET;
     j->wake = wake;
     ps__deadline_start(&j->d, timeout_ms);
-    if (ps__copy_name(host, port, &j->host, &j->port) != 0 ||
-        ps__latch_new(&j->claim) != 0) {
+    if (ps__latch_new(&j->claim) != 0) {
         job_free(j);
         return NULL;
     }
@@ -76,6 +83,12 @@ static job *job_new(const char *host, const char *port, int timeout_ms,
         job_free(j);
         return NULL;
     }
+    /* Never blocks: a name goes to a helper even without a deadline. Its
+     * errors are the outcome, given by ps_connector_finish as ps_connect
+     * would give them. */
+    j->begun = ps__resolve_begin(host, port, 0, PS_SOCK_STREAM, &j->d, 1,
+                                 &j->addrs, &j->naddrs, &j->lookup);
+    j->begun_native = j->begun != 0 ? ps_native_error() : 0;
     return j;
 }
 
@@ -89,10 +102,17 @@ static void poke(ps_socket_t s)
 static void helper_run(void *arg)
 {
     job *j = arg;
-    ps_addr *addrs = NULL;
-    size_t n = 0;
-    int r = ps__resolve_within(j->host, j->port, 0, PS_SOCK_STREAM, &j->d,
-                               &addrs, &n);
+    int r = j->begun;
+    if (r != 0) {
+        ps__set_native_error(j->begun_native);
+    } else if (j->lookup) {
+        ps__lookup *l = j->lookup;
+        j->lookup = NULL;
+        r = ps__lookup_finish(l, &j->d, &j->addrs, &j->naddrs);
+    }
+    ps_addr *addrs = j->addrs;
+    size_t n = j->naddrs;
+    j->addrs = NULL;
     if (ps__latch_set(j->claim)) {
         /* Ours: the connector waits for `done` before it closes `wake`. */
         if (r == 0) {

@@ -310,6 +310,19 @@ void ps__free_addrs(ps_addr *addrs);
 int ps__resolve_within(const char *host, const char *port, int passive,
                        int type, const ps__deadline *d, ps_addr **out,
                        size_t *count);
+/* The same in two steps, for a caller that must not block (ps_connector):
+ * ps__resolve_begin resolves what never blocks at once, as above, and
+ * starts a name's lookup on a helper (*lookup set), even with a forever
+ * deadline when never_block != 0; ps__lookup_finish waits for it within d
+ * (PS_ETIMEDOUT) and gives its result; ps__lookup_abandon lets it go
+ * unread. Each started lookup is finished or abandoned once. */
+typedef struct ps__lookup ps__lookup;
+int ps__resolve_begin(const char *host, const char *port, int passive, int type,
+                      const ps__deadline *d, int never_block, ps_addr **out,
+                      size_t *count, ps__lookup **lookup);
+int ps__lookup_finish(ps__lookup *l, const ps__deadline *d, ps_addr **out,
+                      size_t *count);
+void ps__lookup_abandon(ps__lookup *l);
 
 /* A new non-inheritable, SIGPIPE-free socket for addr's family, blocking
  * unless nonblocking != 0. */

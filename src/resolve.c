@@ -12,7 +12,7 @@
 
 /* One lookup, shared by the caller and the helper. Each holds one of the
  * latch's two references; whoever drops the last frees the job. */
-typedef struct lookup {
+struct ps__lookup {
     ps__latch *done; /* set once result, native, addrs and count are final */
     char *host;
     char *port; /* NULL stays NULL */
@@ -22,7 +22,8 @@ typedef struct lookup {
     int native; /* ps_native_error() of a failed lookup */
     ps_addr *addrs;
     size_t count;
-} lookup;
+};
+typedef struct ps__lookup lookup;
 
 static char *copy_text(const char *s)
 {
@@ -60,7 +61,7 @@ static void lookup_run(void *arg)
     ps__latch_set(job->done);
     if (ps__latch_release(job->done))
         lookup_free(job);
-    /* Taken by the caller before the thread started (see lookup_on_helper). */
+    /* Taken by the caller before the thread started (see lookup_start). */
     ps__platform_cleanup();
 }
 
@@ -80,9 +81,8 @@ static lookup *lookup_new(const char *host, const char *port, int passive,
     return job;
 }
 
-static int lookup_on_helper(const char *host, const char *port, int passive,
-                            int type, const ps__deadline *d, ps_addr **out,
-                            size_t *count)
+static int lookup_start(const char *host, const char *port, int passive,
+                        int type, ps__lookup **out)
 {
     lookup *job = lookup_new(host, port, passive, type);
     if (!job)
@@ -101,7 +101,20 @@ static int lookup_on_helper(const char *host, const char *port, int passive,
         lookup_free(job);
         return r;
     }
-    int done;
+    *out = job;
+    return 0;
+}
+
+void ps__lookup_abandon(ps__lookup *job)
+{
+    if (ps__latch_release(job->done))
+        lookup_free(job);
+}
+
+int ps__lookup_finish(ps__lookup *job, const ps__deadline *d, ps_addr **out,
+                      size_t *count)
+{
+    int r, done;
     do {
         done = ps__latch_wait(job->done, ps__deadline_remaining_ms(d));
     } while (!done && ps__deadline_remaining_ms(d) > 0);
@@ -117,8 +130,7 @@ static int lookup_on_helper(const char *host, const char *port, int passive,
     }
     /* Last out frees: here if the helper has finished by now (addrs not
      * taken are freed with the job), else in the helper. */
-    if (ps__latch_release(job->done))
-        lookup_free(job);
+    ps__lookup_abandon(job);
     return r;
 }
 
@@ -156,12 +168,13 @@ int ps__port_number(const char *port, uint16_t *num)
     return 0;
 }
 
-int ps__resolve_within(const char *host, const char *port, int passive,
-                       int type, const ps__deadline *d, ps_addr **out,
-                       size_t *count)
+int ps__resolve_begin(const char *host, const char *port, int passive, int type,
+                      const ps__deadline *d, int never_block, ps_addr **out,
+                      size_t *count, ps__lookup **lookup)
 {
     *out = NULL;
     *count = 0;
+    *lookup = NULL;
     const char *path = ps__unix_path(host);
     if (path)
         return unix_only(path, out, count);
@@ -169,7 +182,8 @@ int ps__resolve_within(const char *host, const char *port, int passive,
     if (port && ps__port_number(port, &num) == PS_EINVAL)
         return PS_EINVAL;
     int flags = passive ? PS__RESOLVE_PASSIVE : 0;
-    if (!d || d->forever || !host)
+    int forever = !d || d->forever;
+    if (!host || (forever && !never_block))
         return ps__resolve(host, port, flags, type, out, count);
     /* Numeric hosts in every form the resolver takes ("127.1", zones as in
      * "fe80::1%eth0") never block: resolved here, at no cost in time. */
@@ -180,9 +194,21 @@ int ps__resolve_within(const char *host, const char *port, int passive,
         return r;
     ps__set_native_error(native); /* "not numeric" is no failure */
     /* A name and no time left to look it up: no lookup at all. */
-    if (ps__deadline_remaining_ms(d) == 0)
+    if (!forever && ps__deadline_remaining_ms(d) == 0)
         return PS_ETIMEDOUT;
-    return lookup_on_helper(host, port, passive, type, d, out, count);
+    return lookup_start(host, port, passive, type, lookup);
+}
+
+int ps__resolve_within(const char *host, const char *port, int passive,
+                       int type, const ps__deadline *d, ps_addr **out,
+                       size_t *count)
+{
+    ps__lookup *lookup;
+    int r = ps__resolve_begin(host, port, passive, type, d, 0, out, count,
+                              &lookup);
+    if (r != 0 || !lookup)
+        return r;
+    return ps__lookup_finish(lookup, d, out, count);
 }
 
 int ps_resolve(const char *host, const char *port, int type, ps_addr *out,

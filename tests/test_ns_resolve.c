@@ -8,6 +8,7 @@
  * replies. */
 #include <criterion/criterion.h>
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,7 +466,7 @@ Test(ns_resolve, connector_cancel_during_lookup, .timeout = 120)
 /* A DNS server that answers every query "no such name" (NXDOMAIN). */
 typedef struct nxdomain_server {
     ps_socket_t u;
-    volatile int stop;
+    atomic_int stop;
     int answered;
 } nxdomain_server;
 
@@ -486,7 +487,7 @@ static void answer_nxdomain(void *arg)
 {
     nxdomain_server *s = arg;
     unsigned char buf[512];
-    while (!s->stop) {
+    while (!atomic_load(&s->stop)) {
         size_t got = 0;
         ps_addr from;
         if (ps_recvfrom(s->u, buf, sizeof buf, &got, &from, 50) != 0)
@@ -507,7 +508,10 @@ static void answer_nxdomain(void *arg)
 Test(ns_resolve, connector_unknown_name_as_ps_connect_gives_it, .timeout = 60)
 {
     need_namespace();
-    nxdomain_server srv = {silent_server(), 0, 0};
+    nxdomain_server srv;
+    srv.u = silent_server();
+    srv.answered = 0;
+    atomic_init(&srv.stop, 0);
     pst_thread *t = pst_thread_start(answer_nxdomain, &srv);
     cr_assert_not_null(t);
     ps_socket_t s = PS_INVALID_SOCKET;
@@ -518,7 +522,7 @@ Test(ns_resolve, connector_unknown_name_as_ps_connect_gives_it, .timeout = 60)
     pst_drive d = pst_drive_connector(c, 1);
     int64_t elapsed = pst_now_ms() - t0;
     ps_connector_free(c);
-    srv.stop = 1;
+    atomic_store(&srv.stop, 1);
     pst_thread_join(t);
     close_server(srv.u);
     cr_assert_eq(want, PS_ENAME, "ps_connect: %s", ps_errname(want));
