@@ -1927,10 +1927,12 @@ PS_API int ps_poller_timer_cancel(ps_poller *p, uint64_t id);
  * race of ps_connect, run without blocking the loop's thread. Opaque.
  *
  * How it works, and why: a connector runs ps_connect's work (the same
- * lookup within the deadline, the same race, the same error ranking) on a
- * helper thread of its own, with the attempts' sockets non-blocking, and
- * the loop watches a single item: one end of a socket pair that the helper
- * makes readable when the outcome is ready. With several attempts in
+ * lookup within the deadline, the same race, the same error ranking) on
+ * helper threads: a name's lookup on one, started by ps_connector_start,
+ * and the race on another, with the attempts' sockets non-blocking; a
+ * numeric host is resolved by ps_connector_start itself, which never
+ * blocks. The loop watches a single item: one end of a socket pair that
+ * the helper makes readable when the outcome is ready. With several attempts in
  * flight no one pollable object can stand for them all on every system
  * (Windows' AFD polls have no epoll-like descriptor to nest), while a
  * socket pair is an item every ps_poller backend and ps_select watch alike.
