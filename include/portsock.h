@@ -1938,8 +1938,8 @@ PS_API int ps_poller_timer_cancel(ps_poller *p, uint64_t id);
  * socket pair is an item every ps_poller backend and ps_select watch alike.
  * The item stays the same from start to finish, so it is registered once.
  * The cost per connector: a helper thread (parked since an earlier job
- * while ps_init holds the library, else a thread start) and one socket
- * pair (on Windows a pair of loopback TCP sockets), on top of ps_connect's own work: on an
+ * while ps_init holds the library, else a thread start), a second one for
+ * a name's lookup, and one socket pair (on Windows a pair of loopback TCP sockets), on top of ps_connect's own work: on an
  * idle Linux machine about 0.4 ms more than a ps_connect to a numeric
  * loopback address (bench/bench_connector.c measures it under a busy
  * loop). A connect to a numeric address is no exception: its deadline

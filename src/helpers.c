@@ -79,17 +79,23 @@ static int park(helper *h)
     ps__latch_wait(h->wake, PARK_MS);
 
     ps__global_lock();
-    /* A job handed over at the moment the wait ran out is still taken. */
+    /* A job handed over at the moment the wait ran out is still taken;
+     * one told to end is off the list, and ended_by_cleanup counts it. */
     int next = h->fn != NULL;
-    if (h->told_to_end) {
-        /* Taken off the list by ps__helpers_drop, which may be waiting. */
-        if (--pool.ending == 0 && pool.all_ended)
-            ps__latch_set(pool.all_ended);
-    } else if (!next) {
+    if (!next && !h->told_to_end)
         unlink_parked(h); /* PARK_MS passed with no job */
-    }
     ps__global_unlock();
     return next;
+}
+
+/* The last step of a helper that ps__helpers_drop told to end, after it
+ * let go of everything: as late as a detached thread can say so. */
+static void ended_by_cleanup(void)
+{
+    ps__global_lock();
+    if (--pool.ending == 0 && pool.all_ended)
+        ps__latch_set(pool.all_ended);
+    ps__global_unlock();
 }
 
 static void helper_main(void *arg)
@@ -100,7 +106,10 @@ static void helper_main(void *arg)
         h->fn = NULL;
         fn(h->arg);
     } while (park(h));
+    int told = h->told_to_end; /* no other thread writes it by now */
     helper_free(h);
+    if (told)
+        ended_by_cleanup();
 }
 
 int ps__helper_run(void (*fn)(void *arg), void *arg)
@@ -132,6 +141,17 @@ int ps__helper_run(void (*fn)(void *arg), void *arg)
     if (r != 0)
         helper_free(h);
     return r;
+}
+
+void ps__helpers_forget(void)
+{
+    /* The parked helpers' threads were not copied by fork: their records
+     * stay allocated (their latches may hold a waiter that no longer
+     * exists, so they cannot be destroyed), unreachable. */
+    pool.parked = NULL;
+    pool.nparked = 0;
+    pool.ending = 0;
+    pool.all_ended = NULL;
 }
 
 void ps__helpers_hold(void)

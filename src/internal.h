@@ -408,6 +408,9 @@ void ps__global_unlock(void);
 int ps__helper_run(void (*fn)(void *arg), void *arg);
 void ps__helpers_hold(void);
 void ps__helpers_drop(void);
+/* In a child process after fork (src/posix/thread.c calls it, with the
+ * global lock held): no helper thread exists there. */
+void ps__helpers_forget(void);
 
 /* A mutex (src/posix/thread.c: pthreads; src/win32/thread.c: an SRW
  * lock). ps__mutex_new: 0 or PS_ENOMEM. Not recursive. */

@@ -131,12 +131,37 @@ void ps__global_unlock(void)
     pthread_mutex_unlock(&global);
 }
 
+static atomic_int running; /* detached threads not yet ended */
+
+/* fork copies only the calling thread: the child must not hand jobs to
+ * parked helpers that are not there, nor count threads it does not run.
+ * The global lock is held across the fork so the pool is copied whole. */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&global);
+}
+
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&global);
+}
+
+static void fork_child(void)
+{
+    ps__helpers_forget();
+    atomic_store(&running, 0);
+    pthread_mutex_unlock(&global);
+}
+
+static void watch_forks(void)
+{
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 typedef struct start {
     void (*fn)(void *arg);
     void *arg;
 } start;
-
-static atomic_int running; /* detached threads not yet ended */
 
 static void *run(void *p)
 {
@@ -149,6 +174,8 @@ static void *run(void *p)
 
 int ps__thread_spawn_detached(void (*fn)(void *arg), void *arg)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, watch_forks);
     if (atomic_fetch_add(&running, 1) >= PS__MAX_DETACHED) {
         atomic_fetch_sub(&running, 1);
         return PS_ENOMEM;

@@ -20,7 +20,7 @@ static void bounce(const ps_pollitem *it)
 
 pst_drive pst_drive_connector(ps_connector *c, int serve)
 {
-    pst_drive d = {PS_EWOULDBLOCK, PS_INVALID_SOCKET, 0};
+    pst_drive d = {PS_EWOULDBLOCK, 0, PS_INVALID_SOCKET, 0};
     ps_socket_t pair[2] = {PS_INVALID_SOCKET, PS_INVALID_SOCKET};
     ps_poller *p;
     ps_pollitem ci, a, b;
@@ -44,6 +44,7 @@ pst_drive pst_drive_connector(ps_connector *c, int serve)
         for (int i = 0; i < n && d.rc == PS_EWOULDBLOCK; i++) {
             if (ev[i].data == c) {
                 d.rc = ps_connector_finish(c, &d.sock);
+                d.native = ps_native_error();
                 continue;
             }
             d.round_trips += ev[i].data == &a;

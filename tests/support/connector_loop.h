@@ -12,6 +12,7 @@
 /* What the loop saw. */
 typedef struct pst_drive {
     int rc;           /* ps_connector_finish's outcome */
+    int native;       /* ps_native_error() right after it */
     ps_socket_t sock; /* the connected socket on success */
     long round_trips; /* bytes echoed over the other pair meanwhile */
 } pst_drive;

@@ -91,6 +91,9 @@ long pst_thread_ids(unsigned long *ids, long cap);
 /* Waits (bounded by max_ms) until the process runs no more than start
  * threads, as helpers end; returns the last count (-1: no count here). */
 long pst_settle_threads(long start, int max_ms);
+/* Runs fn in a child process made by fork and returns its return value
+ * (0..255), or -1 where there is no fork (Windows) or it failed. */
+int pst_fork_run(int (*fn)(void));
 /* CPU time (user + system) the process has used so far, in ms; -1 if it
  * cannot be told. */
 long pst_process_cpu_ms(void);

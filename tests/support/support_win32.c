@@ -177,6 +177,12 @@ long pst_thread_ids(unsigned long *ids, long cap)
     return n > cap ? cap : n;
 }
 
+int pst_fork_run(int (*fn)(void))
+{
+    (void)fn;
+    return -1;
+}
+
 long pst_process_cpu_ms(void)
 {
     FILETIME c, e, k, u;
