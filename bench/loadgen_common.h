@@ -67,10 +67,11 @@ int lg_window_step(lg_window *w, long inflight);
 /* A request sent at sent_ns was answered now: its latency is recorded
  * when it was sent within the window. */
 void lg_answered(const lg_window *w, int64_t sent_ns);
-/* A message sent at sent_ns arrived now: its latency is recorded when it
+/* A message sent at sent_ns arrived at now_ns (lg_now_ns, taken once for
+ * all the messages of one receive): its latency is recorded when it
  * arrived within the window (a broadcast's deliveries: under a slow server
  * a line may take longer than the window). */
-void lg_delivered(const lg_window *w, int64_t sent_ns);
+void lg_delivered(const lg_window *w, int64_t sent_ns, int64_t now_ns);
 
 /* Prints the result line (latencies, requests/s, CPU per request). */
 void lg_print_result(const lg_window *w, int conns, long busy, long rate,

@@ -239,6 +239,10 @@ run_bench() {
         echo "-- run_chat.py --quick (build/release)" | tee -a "$log"
         timeout 120 python3 bench/run_chat.py --bindir build/release/bench \
             --exdir build/release/examples --quick 2>&1 | tee -a "$log" || ok=0
+        # chat_loadgen's checks themselves: a spoiled delivery must fail it.
+        echo "-- check_chat_loadgen.py (build/release)" | tee -a "$log"
+        timeout 120 python3 bench/check_chat_loadgen.py --bindir build/release/bench \
+            2>&1 | tee -a "$log" || ok=0
         if [ $tls -eq 1 ]; then
             echo "-- run_tls.py --quick (build/release)" | tee -a "$log"
             timeout 300 python3 bench/run_tls.py --bindir build/release/bench \
