@@ -2,7 +2,9 @@
 /* The chat server of docs/chat.md on portsock: one ps_poller, clients
  * accepted with ps_accept_ex(PS_ACCEPT_NONBLOCK), a ps_conn per client
  * (lines in, a send queue out), the idle timeout as a ps_poller timer per
- * client, SIGINT / SIGTERM (Ctrl-C on Windows) waking the loop.
+ * client, SIGINT / SIGTERM (Ctrl-C on Windows) waking the loop. The lines
+ * of a loop turn are kept once and sent to each client at the turn's end
+ * with one ps_conn_send, which copies only what the kernel does not take.
  *
  * chat_server [--port N] [--hwm BYTES] [--max-line BYTES] [--idle-ms MS] */
 #include <signal.h>
@@ -14,14 +16,15 @@
 
 typedef struct client {
     struct client *prev, *next; /* the room: every connected client */
-    struct client *dirty_next;  /* got output this loop turn */
     struct client *dead_next;   /* dropped this turn, freed at its end */
-    int dirty, dead;
+    int dead;
     ps_conn *conn;
     unsigned wants;    /* the events registered */
     uint64_t timer;    /* idle timer, 0: none */
     int64_t last_line; /* ps_now_ms() of the last line taken */
     uint64_t taken;    /* bytes taken as lines, '\n' included */
+    size_t from;       /* its part of this turn's lines: from here on */
+    unsigned long long from_lines; /* the turn's lines before it came */
 } client;
 
 static struct {
@@ -35,7 +38,13 @@ static struct {
 static ps_poller *poller;
 static ps_socket_t listener = PS_INVALID_SOCKET;
 static char listener_tag; /* the listener's event data */
-static client *room, *dirty, *dead;
+static client *room, *dead;
+/* The lines taken this loop turn, '\n' included. */
+static struct {
+    char *p;
+    size_t len, cap;
+    unsigned long long lines;
+} turn;
 static volatile sig_atomic_t stop;
 
 static void on_stop(int sig)
@@ -110,13 +119,12 @@ static void update_wants(client *c)
     c->wants = w;
 }
 
-/* Queues bytes for c, sent by end_turn's one flush for all the lines of
- * this turn (a send each would cost a system call per line per client);
- * at the high-water mark c is cut off. */
+/* Sends bytes to c: what the kernel does not take now is queued, and
+ * flushed on write readiness; at the high-water mark c is cut off. */
 static void deliver(client *c, const char *p, size_t len)
 {
-    if (ps_conn_queue(c->conn, p, len) != 0) {
-        drop(c); /* failed before: it left */
+    if (ps_conn_send(c->conn, p, len) != 0) {
+        drop(c); /* reset by the peer, or failed before: it left */
         return;
     }
     if (ps_conn_over_high_water(c->conn)) {
@@ -124,21 +132,28 @@ static void deliver(client *c, const char *p, size_t len)
         drop(c);
         return;
     }
-    if (!c->dirty) {
-        c->dirty = 1;
-        c->dirty_next = dirty;
-        dirty = c;
-    }
+    update_wants(c);
 }
 
+/* A line joins this turn's, sent to every client by end_turn: one send
+ * per client for all the turn's lines, where a send per line would cost a
+ * system call per line per client. */
 static void broadcast(const char *line, size_t len)
 {
-    stats.lines_in++;
-    for (client *c = room, *next; c; c = next) {
-        next = c->next;
-        stats.lines_out++;
-        deliver(c, line, len);
+    if (turn.cap - turn.len < len) {
+        size_t cap = turn.cap ? turn.cap : 65536;
+        while (cap - turn.len < len)
+            cap *= 2;
+        char *p = realloc(turn.p, cap);
+        if (!p)
+            fail("broadcast", PS_ENOMEM);
+        turn.p = p;
+        turn.cap = cap;
     }
+    memcpy(turn.p + turn.len, line, len);
+    turn.len += len;
+    turn.lines++;
+    stats.lines_in++;
 }
 
 static void arm_idle(client *c, int64_t due)
@@ -227,6 +242,8 @@ static void on_accept(void)
         if (room)
             room->prev = c;
         room = c;
+        c->from = turn.len; /* the turn's lines before it are not its */
+        c->from_lines = turn.lines;
         stats.clients++;
         if (opt.idle_ms) {
             c->last_line = ps_now_ms();
@@ -236,21 +253,21 @@ static void on_accept(void)
     }
 }
 
-/* The output of this loop turn: one send per client that got some, and
+/* The output of this loop turn: its lines, one send per client, and
  * WRITE registered where a queue remains. */
 static void end_turn(void)
 {
-    while (dirty) {
-        client *c = dirty;
-        dirty = c->dirty_next;
-        c->dirty = 0;
-        if (c->dead)
-            continue;
-        if (ps_conn_flush(c->conn) != 0)
-            drop(c); /* reset by the peer: it left */
-        else
-            update_wants(c);
+    for (client *c = turn.len ? room : NULL, *next; c; c = next) {
+        next = c->next; /* c may be dropped */
+        size_t from = c->from;
+        stats.lines_out += turn.lines - c->from_lines;
+        c->from = 0;
+        c->from_lines = 0;
+        if (from < turn.len)
+            deliver(c, turn.p + from, turn.len - from);
     }
+    turn.len = 0;
+    turn.lines = 0;
     free_dead();
 }
 
@@ -353,6 +370,7 @@ int main(int argc, char **argv)
     while (room)
         drop(room);
     free_dead();
+    free(turn.p);
     ps_poller_remove(poller, &it);
     ps_close(listener);
     ps_poller_close(poller);
