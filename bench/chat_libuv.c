@@ -194,8 +194,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (nlines > 0)
         broadcast(c->buf, start, nlines);
-    if (c->closing) /* cut off by its own line */
-        return;
     c->len = end - start;
     memmove(c->buf, c->buf + start, c->len);
     if (c->len == opt.max_line) { /* full, and no '\n': too long */

@@ -85,6 +85,12 @@ static uint64_t line_key(uint32_t sender, uint32_t seq)
     return mix(seed ^ ((uint64_t)sender << 32 | seq));
 }
 
+/* A line's length, '\n' included: from min_len to max_len. */
+static size_t line_len(uint64_t key)
+{
+    return min_len + (size_t)(key % (max_len - min_len + 1));
+}
+
 static char filler(uint64_t key)
 {
     return (char)('a' + key % 26);
@@ -147,7 +153,7 @@ static void send_line(conn *c)
 {
     uint32_t id = (uint32_t)(c - conns), seq = c->sent++;
     uint64_t key = line_key(id, seq);
-    size_t len = min_len + (size_t)(key % (max_len - min_len + 1));
+    size_t len = line_len(key);
     if (c->out_len + len > OUT_BUF)
         lg_die("output buffer full");
     char *p = c->out + c->out_len;
@@ -172,7 +178,12 @@ static uint32_t check_line(conn *c, char *line, size_t len, int64_t *sent_ns)
         field(&p, end, &ns) != 0 || field(&p, end, &n) != 0 ||
         id >= (uint64_t)nconns || seq > UINT32_MAX || ns > INT64_MAX || n != len)
         violation(c, "malformed line", line, len);
-    char f = filler(line_key((uint32_t)id, (uint32_t)seq));
+    uint64_t key = line_key((uint32_t)id, (uint32_t)seq);
+    /* The length its sender gave it (which also keeps the memcmp below
+     * within fills' MAX_LEN). */
+    if (len != line_len(key))
+        violation(c, "malformed line (length)", line, len);
+    char f = filler(key);
     if (memcmp(p, fills[f - 'a'], (size_t)(end - p)) != 0)
         violation(c, "malformed line (filler)", line, len);
     if (seq != c->next_seq[id])

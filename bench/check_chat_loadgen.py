@@ -23,7 +23,8 @@ FAULTS = {
     "drop": ("line lost", " lines"),
     "dup": ("duplicated or reordered line",),
     "filler": ("malformed line (filler)",),
-    "length": ("malformed line:",),
+    "count": ("malformed line:",),
+    "length": ("malformed line (length)",),
     "sender": ("malformed line:",),
     "no-ok": ("expected :ok first",),
 }
@@ -39,10 +40,15 @@ def spoil(fault, line):
         return line + line
     if fault == "filler":
         return line[:-2] + (b"a" if line[-2:-1] != b"a" else b"b") + b"\n"
-    if fault == "length":
-        return b" ".join(head[:3] + [str(int(head[3]) + 1).encode(), head[4]])
-    if fault == "sender":
-        return b" ".join([b"99999"] + head[1:])
+    if fault == "count":  # the length field no longer the line's length
+        last = head[3][-1:]
+        head[3] = head[3][:-1] + (b"1" if last != b"1" else b"2")
+        return b" ".join(head)
+    if fault == "length":  # a byte more, and the length field to match
+        head[3] = str(int(head[3]) + 1).encode()
+        return b" ".join(head[:4] + [head[4][:1] + head[4]])
+    if fault == "sender":  # a sender that does not exist, same width
+        return b" ".join([b"9" * len(head[0])] + head[1:])
     return line
 
 
